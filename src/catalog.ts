@@ -1,0 +1,162 @@
+// Schemas + stream facts → Singer catalog (discover) and the selection a catalog asks for.
+import fs from 'node:fs';
+import { ConfigError } from './errors.js';
+import { log } from './log.js';
+import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from './schemas.js';
+import { STREAMS } from './streams/definitions.js';
+
+export type ReplicationMethod = 'INCREMENTAL' | 'FULL_TABLE';
+
+/** What one stream of a sync must do, whichever protocol asked for it. */
+export interface StreamSelection {
+  stream: StreamName;
+  /** Fields to emit, in schema order (automatic fields always included). */
+  fields: string[];
+  replicationKey: string;
+  replicationMethod: ReplicationMethod;
+}
+
+interface MetadataEntry {
+  breadcrumb: string[];
+  metadata: Record<string, unknown>;
+}
+
+export interface SingerCatalogStream {
+  tap_stream_id: string;
+  stream: string;
+  schema: StreamSchema;
+  key_properties: string[];
+  replication_key?: string;
+  replication_method?: string;
+  metadata: MetadataEntry[];
+}
+
+export interface SingerCatalog {
+  streams: SingerCatalogStream[];
+}
+
+export function automaticFields(stream: StreamName, replicationKey: string): Set<string> {
+  return new Set([...STREAMS[stream].keyProperties, replicationKey, ...(STREAMS[stream].partitionedBy ? [STREAMS[stream].partitionedBy!] : [])]);
+}
+
+export function singerCatalog(): SingerCatalog {
+  return {
+    streams: STREAM_NAMES.map((name) => {
+      const info = STREAMS[name];
+      const schema = emittedSchema(name);
+      const auto = new Set([...info.keyProperties, ...info.validReplicationKeys, ...(info.partitionedBy ? [info.partitionedBy] : [])]);
+      const metadata: MetadataEntry[] = [
+        {
+          breadcrumb: [],
+          metadata: {
+            inclusion: 'available',
+            'selected-by-default': true,
+            'table-key-properties': info.keyProperties,
+            'valid-replication-keys': info.validReplicationKeys,
+            'replication-method': 'INCREMENTAL',
+            'replication-key': info.defaultReplicationKey,
+          },
+        },
+        ...Object.keys(schema.properties).map((field) => ({
+          breadcrumb: ['properties', field],
+          metadata: { inclusion: auto.has(field) ? 'automatic' : 'available', 'selected-by-default': true },
+        })),
+      ];
+      return {
+        tap_stream_id: name,
+        stream: name,
+        schema,
+        key_properties: info.keyProperties,
+        replication_key: info.defaultReplicationKey,
+        replication_method: 'INCREMENTAL',
+        metadata,
+      };
+    }),
+  };
+}
+
+/** Every stream with every field: what a sync without a catalog does. */
+export function defaultSelection(): StreamSelection[] {
+  return STREAM_NAMES.map((stream) => ({
+    stream,
+    fields: Object.keys(emittedSchema(stream).properties),
+    replicationKey: STREAMS[stream].defaultReplicationKey,
+    replicationMethod: 'INCREMENTAL',
+  }));
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Reads the selection out of a Singer catalog (--catalog, or legacy --properties). */
+export function selectionFromSingerCatalog(value: unknown, source: string): StreamSelection[] {
+  if (!isObj(value) || !Array.isArray(value.streams)) throw new ConfigError(`Catalog ${source} must be a JSON object with a "streams" array (run tap-scarf --discover to get one).`);
+  const entries: { stream: StreamName; meta: Map<string, Record<string, unknown>>; raw: Record<string, unknown> }[] = [];
+  value.streams.forEach((s: unknown, i: number) => {
+    if (!isObj(s)) throw new ConfigError(`Catalog ${source}: streams[${i}] is not an object.`);
+    const id = (s.tap_stream_id ?? s.stream) as unknown;
+    if (typeof id !== 'string') throw new ConfigError(`Catalog ${source}: streams[${i}] has no tap_stream_id.`);
+    if (!(STREAM_NAMES as readonly string[]).includes(id)) {
+      log.warn(`Catalog ${source}: ignoring unknown stream '${id}' (known: ${STREAM_NAMES.join(', ')}).`);
+      return;
+    }
+    const meta = new Map<string, Record<string, unknown>>();
+    if (s.metadata !== undefined && !Array.isArray(s.metadata)) throw new ConfigError(`Catalog ${source}: stream '${id}' metadata must be an array.`);
+    for (const m of (s.metadata as unknown[] | undefined) ?? []) {
+      if (!isObj(m) || !Array.isArray(m.breadcrumb) || !isObj(m.metadata)) throw new ConfigError(`Catalog ${source}: stream '${id}' has a metadata entry without breadcrumb/metadata.`);
+      meta.set(JSON.stringify(m.breadcrumb), m.metadata);
+    }
+    entries.push({ stream: id as StreamName, meta, raw: s });
+  });
+
+  const streamSelected = (e: (typeof entries)[number]): boolean | undefined => {
+    const top = e.meta.get('[]');
+    if (typeof top?.selected === 'boolean') return top.selected;
+    const legacy = isObj(e.raw.schema) ? e.raw.schema.selected : undefined; // pre-metadata catalogs
+    return typeof legacy === 'boolean' ? legacy : undefined;
+  };
+  const anySelectionKey = entries.some((e) => streamSelected(e) !== undefined);
+  if (!anySelectionKey && entries.length > 0) {
+    log.info(`Catalog ${source} has no "selected" metadata: syncing every stream it lists (${entries.map((e) => e.stream).join(', ')}). Mark streams with "selected": true/false to choose.`);
+  }
+
+  const out: StreamSelection[] = [];
+  for (const e of entries) {
+    if (anySelectionKey && streamSelected(e) !== true) continue;
+    const info = STREAMS[e.stream];
+    const top = e.meta.get('[]') ?? {};
+    const rk = (top['replication-key'] ?? e.raw.replication_key ?? info.defaultReplicationKey) as unknown;
+    if (typeof rk !== 'string' || !info.validReplicationKeys.includes(rk)) {
+      throw new ConfigError(`Catalog ${source}: stream '${e.stream}' replication-key ${JSON.stringify(rk)} is not valid; use one of ${info.validReplicationKeys.join(', ')}.`);
+    }
+    const method = (top['replication-method'] ?? e.raw.replication_method ?? 'INCREMENTAL') as unknown;
+    if (method !== 'INCREMENTAL' && method !== 'FULL_TABLE') {
+      throw new ConfigError(`Catalog ${source}: stream '${e.stream}' replication-method ${JSON.stringify(method)} is not supported; use INCREMENTAL or FULL_TABLE.`);
+    }
+    const auto = automaticFields(e.stream, rk);
+    const fields = Object.keys(emittedSchema(e.stream).properties).filter((f) => {
+      if (auto.has(f)) return true;
+      const fm = e.meta.get(JSON.stringify(['properties', f]));
+      if (typeof fm?.selected === 'boolean') return fm.selected;
+      return fm?.['selected-by-default'] !== false;
+    });
+    out.push({ stream: e.stream, fields, replicationKey: rk, replicationMethod: method });
+  }
+  // Streams run in a fixed order so company_rollup is read before company_events needs it.
+  return out.sort((a, b) => STREAM_NAMES.indexOf(a.stream) - STREAM_NAMES.indexOf(b.stream));
+}
+
+export function readCatalogFile(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`Cannot read catalog file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`Catalog file ${file} is not valid JSON (${(e as Error).message}). Regenerate it with tap-scarf --discover.`);
+  }
+}

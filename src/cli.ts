@@ -1,0 +1,56 @@
+// Entry point for both protocols: `spec|check|discover|read` speak Airbyte, flags speak Singer.
+import { Command, Option } from 'commander';
+import { asTapError } from './errors.js';
+import { log } from './log.js';
+import { packageJson } from './paths.js';
+import { singerMain, type SingerArgs } from './singer/main.js';
+
+export const AIRBYTE_COMMANDS = new Set(['spec', 'check', 'discover', 'read']);
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function parseSingerArgs(argv: string[]): SingerArgs {
+  const program = new Command('tap-scarf')
+    .description(`${packageJson.description}. Airbyte: tap-scarf spec|check|discover|read.`)
+    .option('--config <file>', 'config JSON file, or ENV for TAP_SCARF_* variables (repeatable, later wins)', collect, [])
+    .option('--state <file>', 'state JSON file from the last run')
+    .option('--catalog <file>', 'catalog JSON file (from --discover) selecting streams and fields')
+    .option('--properties <file>', 'legacy name of --catalog')
+    .option('--discover', 'print the catalog')
+    .option('--about', 'print name, version, capabilities and settings')
+    .addOption(new Option('--format <format>', 'format of --about').choices(['text', 'json', 'markdown']))
+    .option('--test [mode]', "emit one record per stream and stop ('schema': only SCHEMA messages)")
+    .option('--version', 'print the version')
+    .helpOption('-h, --help')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) })
+    .allowExcessArguments(false);
+  program.parse(argv, { from: 'user' });
+  const o = program.opts<SingerArgs & { test?: string | boolean }>();
+  return { ...o, config: o.config ?? [], test: o.test === true ? 'record' : o.test } as SingerArgs;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    if (argv[0] !== undefined && AIRBYTE_COMMANDS.has(argv[0])) {
+      const { airbyteMain } = await import('./airbyte/main.js');
+      return await airbyteMain(argv);
+    }
+    let args: SingerArgs;
+    try {
+      args = parseSingerArgs(argv);
+    } catch (e) {
+      const code = (e as { exitCode?: number; code?: string }).code;
+      if (code === 'commander.helpDisplayed' || code === 'commander.version') return 0;
+      return 2;
+    }
+    return await singerMain(args);
+  } catch (err) {
+    const e = asTapError(err);
+    log.error(e.message);
+    if (e.failureType === 'system_error' && !(err as Error)?.name?.endsWith('Error')) log.debug(String((err as Error)?.stack ?? ''));
+    return 1;
+  }
+}

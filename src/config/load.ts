@@ -1,0 +1,198 @@
+// Config comes from files (--config FILE, repeatable) and the environment (--config ENV),
+// merged in the order given (later wins), then validated against spec.json. Every error
+// names the setting, what is wrong and where the value came from, and nothing here ever
+// prints the token.
+import fs from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { ConfigError } from '../errors.js';
+import { log, registerSecret } from '../log.js';
+import { envVarName, loadSpec, type SettingSpec } from './spec.js';
+
+// ajv-formats ships CommonJS with a default export; under NodeNext it arrives wrapped.
+const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+
+export type RawConfig = Record<string, unknown>;
+
+export interface Settings {
+  api_token: string;
+  owner: string;
+  start_date?: string;
+  end_date?: string;
+  base_url: string;
+  package_query?: string;
+  aggregates_breakdowns: string[];
+  aggregates_rollup: 'daily' | 'weekly' | 'monthly' | 'yearly';
+  aggregates_window_days: number;
+  aggregates_lookback_days: number;
+  events_window_days: number;
+  lookback_days: number;
+  company_domains?: string[];
+  request_timeout_seconds: number;
+  max_concurrent_requests: number;
+  max_retries: number;
+  max_retry_wait_seconds: number;
+  user_agent?: string;
+}
+
+export type ConfigSource = { kind: 'file'; path: string } | { kind: 'env' } | { kind: 'object'; value: RawConfig; label: string };
+
+function readConfigFile(file: string): RawConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`Cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Pass an existing JSON file with --config, or --config ENV to read TAP_SCARF_* variables.`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`Config file ${file} is not valid JSON (${(e as Error).message}). Fix the file; it must hold one JSON object of settings.`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`Config file ${file} must hold a JSON object of settings, not ${Array.isArray(value) ? 'an array' : typeof value}.`);
+  }
+  return value as RawConfig;
+}
+
+function castEnv(setting: string, spec: SettingSpec, raw: string): unknown {
+  const name = envVarName(setting);
+  switch (spec.type) {
+    case 'integer':
+    case 'number': {
+      const n = Number(raw.trim());
+      if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${name}: '${raw}' is not a number; setting '${setting}' needs ${spec.type === 'integer' ? 'a whole number' : 'a number'}.`);
+      return n;
+    }
+    case 'boolean': {
+      const v = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 't'].includes(v)) return true;
+      if (['false', '0', 'no', 'f'].includes(v)) return false;
+      throw new ConfigError(`${name}: '${raw}' is not a boolean; use true or false.`);
+    }
+    case 'array': {
+      const t = raw.trim();
+      if (t.startsWith('[')) {
+        try {
+          return JSON.parse(t);
+        } catch {
+          throw new ConfigError(`${name}: not a valid JSON array; use ["a","b"] or a comma-separated list.`);
+        }
+      }
+      return t === '' ? [] : t.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    }
+    case 'object':
+      try {
+        return JSON.parse(raw);
+      } catch {
+        throw new ConfigError(`${name}: not a valid JSON object.`);
+      }
+    default:
+      return raw;
+  }
+}
+
+function readEnv(): RawConfig {
+  const props = loadSpec().connectionSpecification.properties;
+  const out: RawConfig = {};
+  for (const [setting, spec] of Object.entries(props)) {
+    const raw = process.env[envVarName(setting)];
+    if (raw !== undefined) out[setting] = castEnv(setting, spec, raw);
+  }
+  return out;
+}
+
+function describe(source: ConfigSource): string {
+  return source.kind === 'file' ? `config file ${source.path}` : source.kind === 'env' ? 'TAP_SCARF_* environment variables' : source.label;
+}
+
+function formatAjvError(e: ErrorObject, origins: Map<string, string>): string {
+  const props = loadSpec().connectionSpecification.properties;
+  if (e.keyword === 'required') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    return `Missing required setting '${missing}': set it in the config file or as ${envVarName(missing)}. ${props[missing]?.description ?? ''}`.trim();
+  }
+  const setting = e.instancePath.split('/')[1] ?? '(config)';
+  const from = origins.get(setting);
+  const where = from ? ` (from ${from})` : '';
+  const spec = props[setting];
+  switch (e.keyword) {
+    case 'type':
+      return `Setting '${setting}'${where} must be ${(e.params as { type: string }).type}${e.instancePath.split('/').length > 2 ? ` at ${e.instancePath}` : ''}.`;
+    case 'pattern':
+      if (setting === 'start_date' || setting === 'end_date') return `Setting '${setting}'${where} is not a date: use YYYY-MM-DD or RFC3339 (e.g. 2026-10-01 or 2026-10-01T00:00:00Z).`;
+      if (setting === 'base_url') return `Setting 'base_url'${where} must be an http(s) URL such as https://api.scarf.sh.`;
+      return `Setting '${setting}'${where} has an invalid format.`;
+    case 'enum':
+      return `Setting '${setting}'${where}${e.instancePath.split('/').length > 2 ? ` item ${e.instancePath.split('/')[2]}` : ''} must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}.`;
+    case 'minimum':
+    case 'maximum':
+      return `Setting '${setting}'${where} must be between ${spec?.minimum ?? '-∞'} and ${spec?.maximum ?? '∞'}.`;
+    case 'minLength':
+      return `Setting '${setting}'${where} must not be empty.`;
+    case 'minItems':
+      return `Setting '${setting}'${where} must list at least one value.`;
+    case 'uniqueItems':
+      return `Setting '${setting}'${where} lists a value twice.`;
+    default:
+      return `Setting '${setting}'${where} ${e.message ?? 'is invalid'}.`;
+  }
+}
+
+let validator: ((v: unknown) => boolean) & { errors?: ErrorObject[] | null } | undefined;
+
+function getValidator() {
+  if (!validator) {
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+    addFormats(ajv);
+    validator = ajv.compile(loadSpec().connectionSpecification);
+  }
+  return validator;
+}
+
+function isValidDay(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
+
+/** Validates merged settings against spec.json and applies its defaults. */
+export function validateSettings(merged: RawConfig, origins = new Map<string, string>()): Settings {
+  const value = structuredClone(merged);
+  registerSecret(typeof value.api_token === 'string' ? value.api_token : undefined);
+  const validate = getValidator();
+  if (!validate(value)) {
+    const messages = [...new Set((validate.errors ?? []).map((e) => formatAjvError(e, origins)))];
+    throw new ConfigError(`Invalid configuration:\n  - ${messages.join('\n  - ')}`);
+  }
+  const settings = value as unknown as Settings;
+  for (const key of ['start_date', 'end_date'] as const) {
+    const v = settings[key];
+    if (v !== undefined && !isValidDay(v)) throw new ConfigError(`Setting '${key}'${origins.has(key) ? ` (from ${origins.get(key)})` : ''}: '${v}' is not a calendar date; use YYYY-MM-DD or RFC3339.`);
+  }
+  if (settings.start_date && settings.end_date && settings.start_date.slice(0, 10) > settings.end_date.slice(0, 10)) {
+    throw new ConfigError(`Setting 'start_date' (${settings.start_date.slice(0, 10)}) is after 'end_date' (${settings.end_date.slice(0, 10)}); swap them or remove end_date.`);
+  }
+  const known = new Set(Object.keys(loadSpec().connectionSpecification.properties));
+  for (const key of Object.keys(settings)) {
+    if (!known.has(key)) log.warn(`Ignoring unknown setting '${key}'${origins.has(key) ? ` (from ${origins.get(key)})` : ''}; known settings: ${[...known].join(', ')}.`);
+  }
+  return settings;
+}
+
+/** Reads and merges the sources in order (later wins), then validates. */
+export function loadConfig(sources: ConfigSource[]): Settings {
+  const merged: RawConfig = {};
+  const origins = new Map<string, string>();
+  for (const source of sources) {
+    const value = source.kind === 'file' ? readConfigFile(source.path) : source.kind === 'env' ? readEnv() : source.value;
+    for (const [k, v] of Object.entries(value)) {
+      merged[k] = v;
+      origins.set(k, describe(source));
+    }
+  }
+  return validateSettings(merged, origins);
+}

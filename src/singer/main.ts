@@ -1,0 +1,87 @@
+// The Singer face of the tap: --discover, --about, --version, and a sync with
+// --config/--state/--catalog (or legacy --properties).
+import fs from 'node:fs';
+import { aboutInfo, aboutMarkdown, aboutText } from '../about.js';
+import { defaultSelection, readCatalogFile, selectionFromSingerCatalog, singerCatalog } from '../catalog.js';
+import { loadConfig, type ConfigSource } from '../config/load.js';
+import { ConfigError } from '../errors.js';
+import { log } from '../log.js';
+import { packageJson } from '../paths.js';
+import { SingerWriter } from '../protocol/singer.js';
+import { parseState, StateStore } from '../state.js';
+import { makeClient, makeContext, runSync } from '../sync.js';
+import { installStopHandlers } from './stop.js';
+
+export interface SingerArgs {
+  config: string[];
+  state?: string;
+  catalog?: string;
+  properties?: string;
+  discover?: boolean;
+  about?: boolean;
+  format?: string;
+  version?: boolean;
+  /** --test: 'record' emits one record per stream, 'schema' only SCHEMA messages. */
+  test?: string;
+}
+
+export function configSources(paths: string[]): ConfigSource[] {
+  return paths.map((p) => (p === 'ENV' ? { kind: 'env' as const } : { kind: 'file' as const, path: p }));
+}
+
+export function readStateFile(file: string): StateStore {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`Cannot read state file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+  }
+  if (text.trim() === '') return new StateStore();
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`State file ${file} is not valid JSON (${(e as Error).message}). Restore it from your orchestrator's last good state, or delete it (and run 'meltano state clear' under Meltano) to start again from start_date.`);
+  }
+  return new StateStore(parseState(value, `state file ${file}`));
+}
+
+export async function singerMain(args: SingerArgs): Promise<number> {
+  if (args.version) {
+    process.stdout.write(`${packageJson.name} ${packageJson.version}\n`);
+    return 0;
+  }
+  if (args.about) {
+    const format = args.format ?? 'text';
+    if (format === 'json') process.stdout.write(JSON.stringify(aboutInfo(), null, 2) + '\n');
+    else if (format === 'markdown') process.stdout.write(aboutMarkdown());
+    else if (format === 'text') process.stdout.write(aboutText());
+    else throw new ConfigError(`--format ${format} is not supported; use text, json or markdown.`);
+    return 0;
+  }
+  if (args.discover) {
+    // Discovery needs no API call: the catalog comes from schemas/. A given config is still checked.
+    if (args.config.length) loadConfig(configSources(args.config));
+    process.stdout.write(JSON.stringify(singerCatalog(), null, 2) + '\n');
+    return 0;
+  }
+  if (!args.config.length) throw new ConfigError('No configuration: pass --config FILE (JSON with api_token and owner) or --config ENV (TAP_SCARF_API_TOKEN, TAP_SCARF_OWNER, …).');
+  const settings = loadConfig(configSources(args.config));
+  const catalogFile = args.catalog ?? args.properties;
+  const selections = catalogFile ? selectionFromSingerCatalog(readCatalogFile(catalogFile), catalogFile) : defaultSelection();
+  if (!catalogFile) log.info('No --catalog given: syncing every stream with every field.');
+  const state = args.state ? readStateFile(args.state) : new StateStore();
+
+  const writer = new SingerWriter();
+  const client = makeClient(settings);
+  const ctx = makeContext(settings, state, client);
+  const removeHandlers = installStopHandlers(ctx, () => writer.out.flush(), () => writer.stateLine(state));
+  try {
+    await runSync(ctx, selections, writer);
+  } finally {
+    removeHandlers();
+    await writer.out.end();
+    await client.close();
+  }
+  return 0;
+}

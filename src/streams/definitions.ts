@@ -1,0 +1,33 @@
+// Stream facts both protocols derive their catalogs from. Record shapes live in schemas/.
+import type { StreamName } from '../schemas.js';
+
+export interface StreamInfo {
+  name: StreamName;
+  keyProperties: string[];
+  validReplicationKeys: string[];
+  defaultReplicationKey: string;
+  /** The user may pick the cursor among validReplicationKeys (Airbyte: source_defined_cursor false). */
+  userChoosableCursor: boolean;
+  /** Bookmarks are kept per partition (company domain) rather than once per stream. */
+  partitionedBy?: string;
+}
+
+export const STREAMS: Record<StreamName, StreamInfo> = {
+  events: { name: 'events', keyProperties: ['id'], validReplicationKeys: ['time'], defaultReplicationKey: 'time', userChoosableCursor: false },
+  aggregates: { name: 'aggregates', keyProperties: ['row_key'], validReplicationKeys: ['date'], defaultReplicationKey: 'date', userChoosableCursor: false },
+  company_rollup: {
+    name: 'company_rollup',
+    keyProperties: ['company_domain'],
+    validReplicationKeys: ['last_seen', 'first_seen'],
+    defaultReplicationKey: 'last_seen',
+    userChoosableCursor: true,
+  },
+  company_events: {
+    name: 'company_events',
+    keyProperties: ['id'],
+    validReplicationKeys: ['time'],
+    defaultReplicationKey: 'time',
+    userChoosableCursor: false,
+    partitionedBy: 'company_domain',
+  },
+};

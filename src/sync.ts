@@ -1,0 +1,130 @@
+// Runs the selected streams one after another and routes their records and checkpoints to
+// a protocol writer. Streams are independent: one that fails does not stop the others,
+// unless the failure is the kind that would fail them all (bad token, unknown owner).
+import type { StreamSelection } from './catalog.js';
+import type { Settings } from './config/load.js';
+import { asTapError, TapError } from './errors.js';
+import { log } from './log.js';
+import { ScarfClient } from './scarf/client.js';
+import { emittedSchema, type StreamName } from './schemas.js';
+import type { StateStore } from './state.js';
+import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
+import { AbortedError } from './streams/fetch.js';
+import { READERS } from './streams/registry.js';
+import type { Rec, StreamStats, SyncContext } from './streams/types.js';
+import { packageJson } from './paths.js';
+
+export interface ProtocolWriter {
+  startStream(selection: StreamSelection): void | Promise<void>;
+  record(stream: StreamName, rec: Rec): void | Promise<void>;
+  /** Emit the stream's state; `final` marks the end of the stream (emit even if unchanged only when none was emitted yet). */
+  checkpoint(stream: StreamName, state: StateStore, final: boolean): Promise<void>;
+  endStream(selection: StreamSelection, stats: StreamStats, error?: TapError): void | Promise<void>;
+}
+
+export interface StreamOutcome {
+  stream: StreamName;
+  stats: StreamStats;
+  error?: TapError;
+}
+
+export class SyncFailedError extends TapError {
+  readonly outcomes: StreamOutcome[];
+  constructor(outcomes: StreamOutcome[]) {
+    const failed = outcomes.filter((o) => o.error);
+    const worst = failed.find((o) => o.error!.failureType === 'config_error') ?? failed.find((o) => o.error!.failureType === 'system_error') ?? failed[0]!;
+    super(
+      `${failed.length} of ${outcomes.length} stream(s) failed: ${failed.map((o) => `${o.stream}: ${o.error!.message}`).join(' | ')}`,
+      worst.error!.failureType,
+    );
+    this.outcomes = outcomes;
+  }
+}
+
+export function makeClient(settings: Settings): ScarfClient {
+  return new ScarfClient({
+    baseUrl: settings.base_url,
+    token: settings.api_token,
+    userAgent: settings.user_agent ?? `tap-scarf/${packageJson.version}`,
+    timeoutMs: settings.request_timeout_seconds * 1000,
+    maxRetries: settings.max_retries,
+    maxRetryWaitMs: settings.max_retry_wait_seconds * 1000,
+    maxConcurrent: settings.max_concurrent_requests,
+  });
+}
+
+export function makeContext(settings: Settings, state: StateStore, client: ScarfClient, signpost = new Date()): SyncContext {
+  const today = dayOf(signpost);
+  const startDay = settings.start_date ? dayOf(settings.start_date) : addDays(today, -31);
+  const endDay = minDay(settings.end_date ? dayOf(settings.end_date) : today, today);
+  return {
+    settings,
+    signpost,
+    signpostTs: canonicalTs(signpost),
+    startDay,
+    endDay,
+    client,
+    state,
+    companyActivity: undefined,
+    learnedMaxRange: new Map(),
+    warnedUnknownColumns: new Set(),
+    aborted: false,
+  };
+}
+
+function projector(selection: StreamSelection): ((rec: Rec) => Rec) | undefined {
+  const all = Object.keys(emittedSchema(selection.stream).properties);
+  if (selection.fields.length === all.length) return undefined;
+  const fields = selection.fields;
+  return (rec) => {
+    const out: Rec = {};
+    for (const f of fields) out[f] = rec[f];
+    return out;
+  };
+}
+
+function bookmarkText(state: StateStore, stream: StreamName): string {
+  const bm = state.bookmark(stream);
+  if (!bm) return 'no bookmark';
+  if (bm.partitions) return `${bm.partitions.length} partition bookmark(s)`;
+  return `${bm.replication_key}=${bm.replication_key_value}`;
+}
+
+export async function runSync(ctx: SyncContext, selections: StreamSelection[], writer: ProtocolWriter): Promise<StreamOutcome[]> {
+  const outcomes: StreamOutcome[] = [];
+  log.info(`Syncing ${selections.map((s) => s.stream).join(', ') || 'no streams'} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`);
+  for (const selection of selections) {
+    const stream = selection.stream;
+    const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
+    const project = projector(selection);
+    const sink = {
+      record: project ? (rec: Rec) => writer.record(stream, project(rec)) : (rec: Rec) => writer.record(stream, rec),
+      checkpoint: () => writer.checkpoint(stream, ctx.state, false),
+    };
+    const requestsBefore = ctx.client.requestCount;
+    const started = Date.now();
+    let error: TapError | undefined;
+    await writer.startStream(selection);
+    try {
+      await READERS[stream](ctx, selection, sink, stats);
+    } catch (err) {
+      if (err instanceof AbortedError) throw err;
+      error = asTapError(err);
+    }
+    stats.requests = ctx.client.requestCount - requestsBefore;
+    await writer.checkpoint(stream, ctx.state, true);
+    const secs = (Date.now() - started) / 1000;
+    log.metric({ type: 'counter', metric: 'record_count', value: stats.records, tags: { stream } });
+    const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ''}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}`;
+    if (error) log.error(`${summary}; FAILED: ${error.message}`);
+    else log.info(`${summary}; done.`);
+    await writer.endStream(selection, stats, error);
+    outcomes.push({ stream, stats, error });
+    if (error && error.failureType === 'config_error') {
+      // The same credentials/owner problem would fail every remaining stream: stop here.
+      break;
+    }
+  }
+  if (outcomes.some((o) => o.error)) throw new SyncFailedError(outcomes);
+  return outcomes;
+}
