@@ -1,0 +1,375 @@
+// The only place that does HTTP. Sends authenticated GETs to Scarf, retries what can pass
+// (429, 5xx, connection failures, timeouts, cut bodies — re-issuing the whole request),
+// turns Scarf's error answers into errors that tell the user what to fix, counts every
+// request (each one costs the user Scarf "Runs") and never lets the token reach a message.
+
+import type { Readable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { ApiError, ConfigError, DataError, IncompleteBodyError, RangeTooLongError, TapError, TransientError } from '../errors.js';
+import { log, redact, registerSecret } from '../log.js';
+import { describeError } from './body.js';
+import { buildUrl, Endpoint, Query } from './endpoints.js';
+import { RetryBudget } from './retry.js';
+
+export interface ScarfClientOptions {
+  /** `base_url` setting (checked by checkBaseUrl). */
+  baseUrl: string;
+  token: string;
+  userAgent: string;
+  /** Longest wait for response headers, and longest silence while a body streams. */
+  timeoutMs: number;
+  /** Retries per fetch() call (0 = none). */
+  maxRetries: number;
+  /** Total wait between the retries of one fetch() call (0 = no retries). */
+  maxRetryWaitMs: number;
+  /** Requests in flight at once. */
+  maxConcurrent: number;
+  /** `owner` setting, only to word error messages. */
+  owner?: string;
+}
+
+export interface FetchRequest {
+  endpoint: Endpoint;
+  /** From src/scarf/endpoints.ts (eventsPath(owner), …). */
+  path: string;
+  query?: Query;
+  /** Names the request in logs and errors, e.g. "events 2026-11-01..2026-11-01". */
+  label: string;
+  /** Accept header; default text/csv, or application/x-ndjson for aggregates. */
+  accept?: string;
+  /** Company domain of a company-events request, only to word a 404 message. */
+  domain?: string;
+}
+
+export interface ResponseInfo {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** 1 for the first request of this fetch() call, +1 per retry. */
+  attempt: number;
+}
+
+/**
+ * Reads one 2xx body to its end. Throw IncompleteBodyError (what readCsv/readNdjson throw
+ * for a cut body) to have the whole request re-issued and consume called again.
+ */
+export type Consume<T> = (body: Readable, info: ResponseInfo) => Promise<T>;
+
+const LOOPBACK_V4 = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+/** Only https, except loopback hosts (the simulator), where http is allowed. */
+export function checkBaseUrl(url: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(`The base_url setting ${JSON.stringify(url)} is not a valid URL; expected e.g. https://api.scarf.sh.`);
+  }
+  if (u.username || u.password) {
+    throw new ConfigError('The base_url setting must not contain a user name or password; the API token goes in the api_token setting.');
+  }
+  if (u.search || u.hash) {
+    throw new ConfigError(`The base_url setting ${JSON.stringify(url)} must not have a query string or fragment; expected e.g. https://api.scarf.sh.`);
+  }
+  if (u.protocol === 'https:') return;
+  if (u.protocol === 'http:') {
+    const h = u.hostname;
+    if (h === 'localhost' || h === '[::1]' || LOOPBACK_V4.test(h)) return;
+    throw new ConfigError(
+      `The base_url setting ${JSON.stringify(url)} uses plain http, which would send the API token unencrypted. ` +
+        'Use https (default https://api.scarf.sh); http is allowed only for a loopback address (127.0.0.1, localhost, [::1]) such as the bundled simulator.',
+    );
+  }
+  throw new ConfigError(`The base_url setting ${JSON.stringify(url)} must start with https:// (e.g. https://api.scarf.sh).`);
+}
+
+/** Network error codes worth another try. */
+const RETRYABLE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'EAI_AGAIN',
+  'EPROTO',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+/** undici codes that mean a programming error or a closed client, not a passing failure. */
+const FINAL_UNDICI_CODES = new Set([
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_INVALID_RETURN_VALUE',
+  'UND_ERR_NOT_SUPPORTED',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_CLOSED',
+  'UND_ERR_ABORTED',
+]);
+
+function errorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    const inner = (e as { errors?: unknown[] }).errors;
+    e = Array.isArray(inner) && inner.length > 0 ? inner[0] : (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function isRetryableNetworkError(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code !== undefined) {
+    if (RETRYABLE_CODES.has(code)) return true;
+    if (code.startsWith('UND_ERR_')) return !FINAL_UNDICI_CODES.has(code);
+  }
+  const msg = err instanceof Error ? err.message : '';
+  return /socket hang up|other side closed|terminated/i.test(msg);
+}
+
+function reasonOf(err: unknown): string {
+  const code = errorCode(err);
+  const msg = describeError(err);
+  return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
+}
+
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function clip(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n) + '…' : s;
+}
+
+async function readSmall(body: Readable, limit = 64 * 1024): Promise<string> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer | string>) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      parts.push(b);
+      n += b.length;
+      if (n >= limit) break;
+    }
+  } catch {
+    // an error answer we could only partly read: word the error with what we have
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string; retryAfter?: string };
+
+export class ScarfClient {
+  /** Every HTTP request sent, retries and failures included (each costs Scarf Runs). */
+  requestCount = 0;
+  requestsByEndpoint: Record<string, number> = {};
+
+  private readonly pool: Pool;
+  private readonly base: string;
+  private readonly headersBase: Record<string, string>;
+  private active = 0;
+  private readonly waiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(private readonly opts: ScarfClientOptions) {
+    checkBaseUrl(opts.baseUrl);
+    registerSecret(opts.token);
+    const u = new URL(opts.baseUrl);
+    this.base = u.origin + u.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(u.origin, {
+      connections: Math.max(1, opts.maxConcurrent),
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      connect: { timeout: opts.timeoutMs },
+    });
+    this.headersBase = { authorization: `Bearer ${opts.token}`, 'user-agent': opts.userAgent };
+  }
+
+  buildUrl(path: string, query?: Query): string {
+    return buildUrl(this.base, path, query);
+  }
+
+  /**
+   * GETs req and hands a 2xx body to consume. One retry budget covers the whole call,
+   * whatever failed (status, connection, timeout, cut body). Throws TransientError when
+   * retries run out, ApiError/RangeTooLongError/ConfigError for answers a retry cannot
+   * change, and DataError (or any other error) from consume as it is.
+   */
+  async fetch<T>(req: FetchRequest, consume: Consume<T>): Promise<T> {
+    const budget = new RetryBudget(this.opts.maxRetries, this.opts.maxRetryWaitMs);
+    const url = new URL(this.buildUrl(req.path, req.query));
+    const path = url.pathname + url.search;
+    const headers = {
+      ...this.headersBase,
+      accept: req.accept ?? (req.endpoint === 'aggregates' ? 'application/x-ndjson' : 'text/csv'),
+    };
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw new TapError(`${req.label}: the Scarf client was closed`, 'system_error');
+      await this.acquire();
+      let outcome: Outcome<T>;
+      try {
+        outcome = await this.attempt(req, path, headers, attempt, consume);
+      } finally {
+        this.release();
+      }
+      if (outcome.ok) return outcome.value;
+      const wait = budget.next(outcome.reason, outcome.retryAfter);
+      if (wait === undefined) {
+        throw new TransientError(
+          redact(
+            `${req.label}: giving up after ${attempt} attempt${attempt === 1 ? '' : 's'} ` +
+              `(max_retries ${this.opts.maxRetries}, ${Math.round(budget.totalWaitMs / 1000)} s waited of max_retry_wait_seconds ${Math.round(this.opts.maxRetryWaitMs / 1000)}); ` +
+              `last failure: ${outcome.reason}`,
+          ),
+        );
+      }
+      log.warn(`${req.label}: attempt ${attempt} failed (${outcome.reason}); retry ${budget.used} of ${this.opts.maxRetries} in ${(wait / 1000).toFixed(3)} s`);
+      await sleep(wait);
+    }
+  }
+
+  private async attempt<T>(req: FetchRequest, path: string, headers: Record<string, string>, attempt: number, consume: Consume<T>): Promise<Outcome<T>> {
+    const t0 = performance.now();
+    this.requestCount++;
+    this.requestsByEndpoint[req.endpoint] = (this.requestsByEndpoint[req.endpoint] ?? 0) + 1;
+    let status: number | null = null;
+    let succeeded = false;
+    let body: Readable | undefined;
+    try {
+      let res;
+      try {
+        res = await this.pool.request({
+          path,
+          method: 'GET',
+          headers,
+          headersTimeout: this.opts.timeoutMs,
+          bodyTimeout: this.opts.timeoutMs,
+        });
+      } catch (err) {
+        if (isRetryableNetworkError(err)) return { ok: false, reason: reasonOf(err) };
+        if (errorCode(err) === 'ENOTFOUND') {
+          throw new ConfigError(`${req.label}: the host of the base_url setting (${new URL(this.base).host}) does not resolve (ENOTFOUND); check base_url.`);
+        }
+        throw new TapError(redact(`${req.label}: the request to Scarf failed: ${reasonOf(err)}`), 'system_error');
+      }
+      status = res.statusCode;
+      body = res.body;
+      if (status >= 200 && status < 300) {
+        try {
+          const value = await consume(body, { status, headers: res.headers, attempt });
+          succeeded = true;
+          return { ok: true, value };
+        } catch (err) {
+          if (err instanceof IncompleteBodyError) return { ok: false, reason: `incomplete body: ${redact(err.message)}` };
+          if (err instanceof DataError || err instanceof TapError) throw err;
+          if (isRetryableNetworkError(err)) return { ok: false, reason: `body failed: ${reasonOf(err)}` };
+          throw err;
+        }
+      }
+      if (status === 429 || status >= 500) {
+        const retryAfter = firstHeader(res.headers['retry-after']);
+        try {
+          await res.body.dump();
+        } catch {
+          // the connection is dropped instead of reused
+        }
+        return { ok: false, reason: `HTTP ${status}`, retryAfter };
+      }
+      throw this.apiError(req, status, await readSmall(body));
+    } finally {
+      if (body && !body.readableEnded && !body.destroyed) {
+        // Destroying an unread body emits 'error' (RequestAbortedError); without a listener
+        // that crashes the process, e.g. when a later window is dropped because an earlier one failed.
+        body.on('error', () => undefined);
+        body.destroy();
+      }
+      log.metric({
+        type: 'timer',
+        metric: 'http_request_duration',
+        value: Math.round(performance.now() - t0) / 1000,
+        tags: { endpoint: req.endpoint, http_status_code: status, status: succeeded ? 'succeeded' : 'failed' },
+      });
+    }
+  }
+
+  private apiError(req: FetchRequest, status: number, text: string): ApiError {
+    let code: string | undefined;
+    let message: string | undefined;
+    try {
+      const j = JSON.parse(text) as unknown;
+      if (j && typeof j === 'object') {
+        const o = j as Record<string, unknown>;
+        if (typeof o.code === 'string') code = o.code;
+        if (typeof o.message === 'string') message = o.message;
+        else if (typeof o.error === 'string') message = o.error;
+      }
+    } catch {
+      // not JSON: quote the text itself
+    }
+    const said = message ?? text.trim();
+    const scarfSays = said ? ` Scarf said: ${JSON.stringify(clip(redact(said), 300))}.` : '';
+    const owner = this.opts.owner !== undefined ? `'${this.opts.owner}'` : '(the owner setting)';
+    const endpoint = req.endpoint;
+    const head = `${req.label}: `;
+    const fmt = (m: string) => redact(head + m + scarfSays);
+    if (status === 400 && code === 'range-too-long') {
+      return new RangeTooLongError(fmt('Scarf answered 400 range-too-long: the date range is longer than Scarf allows in one request.'), { status, code, endpoint });
+    }
+    if (status === 400 && code === 'invalid-package-query') {
+      return new ApiError(fmt('Scarf answered 400 invalid-package-query: check the package_query setting.'), { status, code, endpoint, failureType: 'config_error' });
+    }
+    const notEligible = code === 'not-a-pro-member' || (message !== undefined && /not eligible/i.test(message));
+    if (status === 403 && notEligible) {
+      return new ApiError(
+        fmt(
+          `Scarf refused the export (HTTP 403${code ? ' ' + code : ''}): the plan of owner ${owner} is not eligible for data export. ` +
+            'Exports need a paid Scarf plan: upgrade it at app.scarf.sh, or set owner to an account whose plan includes exports.',
+        ),
+        { status, code, endpoint },
+      );
+    }
+    if (status === 401 || status === 403) {
+      return new ApiError(
+        fmt(
+          `Scarf rejected the API token (HTTP ${status}). Check the api_token setting: it must be a current Scarf API token ` +
+            `(app.scarf.sh → account settings → API tokens) of a user who can access owner ${owner}.`,
+        ),
+        { status, code, endpoint },
+      );
+    }
+    if (status === 404) {
+      const what =
+        endpoint === 'company-events'
+          ? `owner ${owner} or company domain '${req.domain ?? '?'}' not found: check the owner setting (Scarf user or organization name) and the company_domains setting.`
+          : `owner ${owner} or package not found: check the owner setting (Scarf user or organization name)` +
+            (req.query?.query !== undefined ? ' and the package_query setting.' : '.');
+      return new ApiError(fmt(`Scarf answered 404${code ? ' ' + code : ''}: ${what}`), { status, code, endpoint });
+    }
+    return new ApiError(fmt(`Scarf answered HTTP ${status}${code ? ' ' + code : ''}.`), { status, code, endpoint });
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.active < Math.max(1, this.opts.maxConcurrent)) {
+      this.active++;
+      return;
+    }
+    // release() hands its slot straight to the first waiter
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  /** Destroys the connection pool (in-flight requests fail). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,159 @@
+// Streaming CSV body → rows (arrays of field text, header first), with the completeness
+// rules of docs/DESIGN.md: a row is handed over only once it is known to be complete, and a
+// body that ended early is an IncompleteBodyError (the caller re-requests the window).
+//
+// papaparse's core Parser is driven directly, one decoded chunk at a time, with
+// ignoreLastRow so the trailing, possibly incomplete row is kept back and re-parsed with
+// the next chunk. Its ParserHandle/stream layers are bypassed: they guess settings per
+// chunk, rename duplicate headers and cannot tell a cut row from a complete one.
+
+import Papa from 'papaparse';
+import { StringDecoder } from 'node:string_decoder';
+import { DataError, IncompleteBodyError } from '../errors.js';
+import { BodyPuller, BodySource, labelPrefix } from './body.js';
+
+export interface CsvHandlers {
+  /** Called once with the header row (not called for a completely empty body). */
+  onHeader(header: string[]): void;
+  /** Called per complete data row, in body order; rowNumber 1 = first data row. A returned Promise pauses reading until it settles. */
+  onRow(fields: string[], rowNumber: number): void | Promise<void>;
+}
+
+export interface CsvResult {
+  /** Data rows delivered (header excluded). */
+  rows: number;
+  /** Body bytes read. */
+  bytes: number;
+  /** The header ([] for an empty body). */
+  header: string[];
+}
+
+interface PapaResult {
+  data: string[][];
+  errors: { type: string; code: string; row: number }[];
+  meta: { cursor: number };
+}
+
+/** The body's line break, from its first line (the header never holds quoted line breaks). */
+function detectNewline(text: string, atEnd: boolean): string | undefined {
+  const lf = text.indexOf('\n');
+  if (lf >= 0) return lf > 0 && text.charCodeAt(lf - 1) === 13 ? '\r\n' : '\n';
+  const cr = text.indexOf('\r');
+  if (cr >= 0 && (cr < text.length - 1 || atEnd)) return '\r';
+  return atEnd ? '\n' : undefined;
+}
+
+export async function readCsv(body: BodySource, handlers: CsvHandlers, opts: { label?: string } = {}): Promise<CsvResult> {
+  const label = labelPrefix(opts.label);
+  const src = new BodyPuller(body, label);
+  const decoder = new StringDecoder('utf8');
+  const onRow = handlers.onRow;
+
+  let parser: Papa.Parser | undefined;
+  let newline: string | undefined;
+  let breakChar = '\n';
+  /** Decoded text not yet known to hold a complete row. */
+  let partial = '';
+  let header: string[] | undefined;
+  let ncols = 0;
+  let rows = 0;
+  let first = true;
+
+  // Hands over the complete rows of one parse; `badRow` is the index of the first row
+  // papaparse flagged as malformed (-1: none).
+  async function deliver(data: string[][], badRow: number): Promise<void> {
+    for (let i = 0; i < data.length; i++) {
+      const row = data[i];
+      if (i === badRow) {
+        throw new DataError(`${label}CSV data row ${rows + 1} has a malformed quoted field (a closing quote not followed by a comma or line end)`);
+      }
+      if (header === undefined) {
+        header = row;
+        ncols = row.length;
+        handlers.onHeader(row);
+        continue;
+      }
+      if (row.length !== ncols) {
+        // A blank line carries no row (with a one-column header it is an empty value).
+        if (row.length === 1 && row[0] === '') continue;
+        throw new DataError(`${label}CSV data row ${rows + 1} has ${row.length} fields but the header has ${ncols}`);
+      }
+      const r = onRow(row, ++rows);
+      if (r !== undefined) await r;
+    }
+  }
+
+  function firstBadRow(res: PapaResult, final: boolean): number {
+    let bad = -1;
+    for (const e of res.errors) {
+      // Errors about the held-back trailing row are re-judged once that row is complete.
+      if (e.code === 'MissingQuotes') continue;
+      if (!final && e.row >= res.data.length) continue;
+      if (bad < 0 || e.row < bad) bad = e.row;
+    }
+    return bad;
+  }
+
+  try {
+    for (;;) {
+      const chunk = await src.next();
+      if (chunk === undefined) break;
+      let text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+      if (first) {
+        if (text.length === 0) continue;
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        first = false;
+      }
+      if (parser === undefined) {
+        partial += text;
+        newline = detectNewline(partial, false);
+        if (newline === undefined) continue;
+        breakChar = newline === '\r' ? '\r' : '\n';
+        parser = new Papa.Parser({ delimiter: ',', newline: newline as '\n', quoteChar: '"' });
+        text = partial;
+        partial = '';
+      } else if (text.indexOf(breakChar) === -1) {
+        // No line break: no row can have ended here.
+        partial += text;
+        continue;
+      }
+      const input = partial.length === 0 ? text : partial + text;
+      const res = parser.parse(input, 0, true) as PapaResult;
+      partial = res.meta.cursor >= input.length ? '' : input.slice(res.meta.cursor);
+      if (res.data.length > 0) await deliver(res.data, firstBadRow(res, false));
+    }
+
+    partial += decoder.end();
+    if (first && partial.charCodeAt(0) === 0xfeff) partial = partial.slice(1);
+    if (parser === undefined) {
+      if (partial.length === 0) return { rows: 0, bytes: src.bytes, header: [] };
+      newline = detectNewline(partial, true)!;
+      parser = new Papa.Parser({ delimiter: ',', newline: newline as '\n', quoteChar: '"' });
+      const res = parser.parse(partial, 0, true) as PapaResult;
+      partial = res.meta.cursor >= partial.length ? '' : partial.slice(res.meta.cursor);
+      if (res.data.length > 0) await deliver(res.data, firstBadRow(res, false));
+    }
+    // A CR of a CRLF whose LF never came: the row itself is complete.
+    if (newline === '\r\n' && partial.charCodeAt(partial.length - 1) === 13) partial = partial.slice(0, -1);
+    if (partial.length > 0) {
+      // The body did not end with a line break: judge its last row.
+      const res = parser.parse(partial, 0, false) as PapaResult;
+      const badRow = firstBadRow(res, true);
+      // A malformed quote makes the rest of the body unreadable: a data problem, not a cut.
+      if (badRow < 0 && res.errors.some((e) => e.code === 'MissingQuotes')) {
+        throw new IncompleteBodyError(`${label}the CSV body ended inside a quoted field (after ${rows} complete rows): it was cut`);
+      }
+      const last = res.data[res.data.length - 1];
+      if (badRow < 0 && header !== undefined && last !== undefined && last.length < ncols && !(last.length === 1 && last[0] === '')) {
+        throw new IncompleteBodyError(
+          `${label}the CSV body ended without a line break in the middle of row ${rows + 1} (${last.length} of ${ncols} fields): it was cut`,
+        );
+      }
+      await deliver(res.data, badRow);
+    }
+    return { rows, bytes: src.bytes, header: header ?? [] };
+  } catch (err) {
+    src.release();
+    throw err;
+  }
+}

@@ -1,0 +1,85 @@
+// Retry waits: exponential backoff (base 1 s, factor 2, cap 60 s) with full jitter, and
+// Scarf's Retry-After (delta-seconds or HTTP-date) winning over the backoff.
+//
+// Testing knob: TAP_SCARF_RETRY_BASE_MS (default 1000) is the base delay in milliseconds.
+// Every wait — backoff, its 60-base cap, and Retry-After — is scaled by
+// TAP_SCARF_RETRY_BASE_MS / 1000, so tests can set it to e.g. 5 and still exercise
+// Retry-After handling without sleeping for seconds. Not meant for production use.
+
+const DEFAULT_BASE_MS = 1000;
+const FACTOR = 2;
+/** The backoff cap, in base units (60 × 1 s). */
+const CAP_BASES = 60;
+
+export function retryBaseMs(): number {
+  const raw = process.env.TAP_SCARF_RETRY_BASE_MS;
+  if (raw === undefined || raw === '') return DEFAULT_BASE_MS;
+  const v = Number(raw);
+  return Number.isFinite(v) && v >= 0 ? v : DEFAULT_BASE_MS;
+}
+
+/**
+ * Retry-After in milliseconds (already scaled by the testing knob), or undefined when the
+ * header is absent or unreadable.
+ */
+export function parseRetryAfterMs(header: string | undefined, now: number = Date.now(), baseMs: number = retryBaseMs()): number | undefined {
+  if (header === undefined) return undefined;
+  const h = header.trim();
+  if (h === '') return undefined;
+  const scale = baseMs / DEFAULT_BASE_MS;
+  if (/^\d+(\.\d+)?$/.test(h)) return Math.round(Number(h) * 1000 * scale);
+  // An HTTP-date names its day and month ("Wed, 21 Oct 2026 07:28:00 GMT"); Date.parse alone would take "-1" as a year.
+  if (!/[a-z]/i.test(h)) return undefined;
+  const at = Date.parse(h);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.round((at - now) * scale));
+}
+
+/**
+ * Wait before retry number `attempt` (1 = first retry): Retry-After when readable, else a
+ * uniformly random wait in [0, min(cap, base × 2^(attempt−1))].
+ */
+export function computeDelayMs(attempt: number, retryAfterHeader?: string, now: number = Date.now(), baseMs: number = retryBaseMs()): number {
+  const ra = parseRetryAfterMs(retryAfterHeader, now, baseMs);
+  if (ra !== undefined) return ra;
+  const exp = Math.min(CAP_BASES * baseMs, baseMs * Math.pow(FACTOR, Math.max(0, attempt - 1)));
+  return Math.floor(Math.random() * exp);
+}
+
+/** One request's retry allowance: a number of retries and a total wait, shared by every failure kind. */
+export class RetryBudget {
+  private retries = 0;
+  private waitedMs = 0;
+  /** The reason given to the last next() call (for the final error message). */
+  lastReason: string | undefined;
+
+  constructor(
+    readonly maxRetries: number,
+    readonly maxTotalWaitMs: number,
+    private readonly baseMs: number = retryBaseMs(),
+  ) {}
+
+  /** Retries granted so far. */
+  get used(): number {
+    return this.retries;
+  }
+
+  get totalWaitMs(): number {
+    return this.waitedMs;
+  }
+
+  /**
+   * The wait before the next retry, or undefined when the retries or the total wait are
+   * used up. Retry-After is honoured but capped by the wait budget left.
+   */
+  next(reasonForLog: string, retryAfterHeader?: string, now: number = Date.now()): number | undefined {
+    this.lastReason = reasonForLog;
+    if (this.retries >= this.maxRetries) return undefined;
+    const left = this.maxTotalWaitMs - this.waitedMs;
+    if (left <= 0) return undefined;
+    const wait = Math.min(left, computeDelayMs(this.retries + 1, retryAfterHeader, now, this.baseMs));
+    this.retries++;
+    this.waitedMs += wait;
+    return wait;
+  }
+}
