@@ -28,8 +28,8 @@ export function parseSingerArgs(argv: string[]): SingerArgs {
     .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) })
     .allowExcessArguments(false);
   program.parse(argv, { from: 'user' });
-  const o = program.opts<SingerArgs & { test?: string | boolean }>();
-  return { ...o, config: o.config ?? [], test: o.test === true ? 'record' : o.test } as SingerArgs;
+  const o = program.opts<Omit<SingerArgs, 'test'> & { test?: string | boolean }>();
+  return { ...o, config: o.config ?? [], test: o.test === true ? 'record' : o.test || undefined };
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -13,6 +13,7 @@ import { AbortedError } from './streams/fetch.js';
 import { READERS } from './streams/registry.js';
 import type { Rec, StreamStats, SyncContext } from './streams/types.js';
 import { packageJson } from './paths.js';
+import { progress } from './progress.js';
 
 export interface ProtocolWriter {
   startStream(selection: StreamSelection): void | Promise<void>;
@@ -50,6 +51,7 @@ export function makeClient(settings: Settings): ScarfClient {
     maxRetries: settings.max_retries,
     maxRetryWaitMs: settings.max_retry_wait_seconds * 1000,
     maxConcurrent: settings.max_concurrent_requests,
+    owner: settings.owner,
   });
 }
 
@@ -67,6 +69,8 @@ export function makeContext(settings: Settings, state: StateStore, client: Scarf
     state,
     companyActivity: undefined,
     learnedMaxRange: new Map(),
+    rangeProbed: new Set(),
+    rangeProbes: new Map(),
     warnedUnknownColumns: new Set(),
     aborted: false,
   };
@@ -105,12 +109,17 @@ export async function runSync(ctx: SyncContext, selections: StreamSelection[], w
     const started = Date.now();
     let error: TapError | undefined;
     await writer.startStream(selection);
+    const tracker = progress().track(stream, stats, () => ctx.client.requestCount - requestsBefore);
     try {
       await READERS[stream](ctx, selection, sink, stats);
     } catch (err) {
-      if (err instanceof AbortedError) throw err;
+      if (err instanceof AbortedError) {
+        tracker.done();
+        throw err;
+      }
       error = asTapError(err);
     }
+    tracker.done(error !== undefined);
     stats.requests = ctx.client.requestCount - requestsBefore;
     await writer.checkpoint(stream, ctx.state, true);
     const secs = (Date.now() - started) / 1000;

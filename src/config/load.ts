@@ -3,14 +3,12 @@
 // names the setting, what is wrong and where the value came from, and nothing here ever
 // prints the token.
 import fs from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
+import { newAjv } from '../ajv.js';
+import { checkBaseUrl } from '../scarf/client.js';
 import { ConfigError } from '../errors.js';
 import { log, registerSecret } from '../log.js';
 import { envVarName, loadSpec, type SettingSpec } from './spec.js';
-
-// ajv-formats ships CommonJS with a default export; under NodeNext it arrives wrapped.
-const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
 
 export type RawConfig = Record<string, unknown>;
 
@@ -144,8 +142,7 @@ let validator: ((v: unknown) => boolean) & { errors?: ErrorObject[] | null } | u
 
 function getValidator() {
   if (!validator) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-    addFormats(ajv);
+    const ajv = newAjv({ allErrors: true, useDefaults: true });
     validator = ajv.compile(loadSpec().connectionSpecification);
   }
   return validator;
@@ -176,6 +173,7 @@ export function validateSettings(merged: RawConfig, origins = new Map<string, st
   if (settings.start_date && settings.end_date && settings.start_date.slice(0, 10) > settings.end_date.slice(0, 10)) {
     throw new ConfigError(`Setting 'start_date' (${settings.start_date.slice(0, 10)}) is after 'end_date' (${settings.end_date.slice(0, 10)}); swap them or remove end_date.`);
   }
+  checkBaseUrl(settings.base_url);
   const known = new Set(Object.keys(loadSpec().connectionSpecification.properties));
   for (const key of Object.keys(settings)) {
     if (!known.has(key)) log.warn(`Ignoring unknown setting '${key}'${origins.has(key) ? ` (from ${origins.get(key)})` : ''}; known settings: ${[...known].join(', ')}.`);

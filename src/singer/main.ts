@@ -65,6 +65,15 @@ export async function singerMain(args: SingerArgs): Promise<number> {
     process.stdout.write(JSON.stringify(singerCatalog(), null, 2) + '\n');
     return 0;
   }
+  if (args.test !== undefined) {
+    const { parseTestMode, runTestMode } = await import('./test-mode.js');
+    const testFile = args.catalog ?? args.properties;
+    return runTestMode(
+      parseTestMode(args.test),
+      args.config.length ? loadConfig(configSources(args.config)) : undefined,
+      testFile ? selectionFromSingerCatalog(readCatalogFile(testFile), testFile) : defaultSelection(),
+    );
+  }
   if (!args.config.length) throw new ConfigError('No configuration: pass --config FILE (JSON with api_token and owner) or --config ENV (TAP_SCARF_API_TOKEN, TAP_SCARF_OWNER, …).');
   const settings = loadConfig(configSources(args.config));
   const catalogFile = args.catalog ?? args.properties;

@@ -2,6 +2,7 @@ import { log } from '../log.js';
 import { companyEventsPath } from '../scarf/endpoints.js';
 import { dayOf } from './days.js';
 import { fetchRecords } from './fetch.js';
+import { runInOrder } from './ordered.js';
 import { forEachRange, splitByDays } from './ranges.js';
 import { readRollup } from './company-rollup.js';
 import { coverageMark, resumeDay } from './resume.js';
@@ -24,9 +25,9 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
   const activity = ctx.companyActivity;
   const domains = explicit ? [...explicit] : [...(activity?.keys() ?? [])].sort();
   let skipped = 0;
+  const pending: { domain: string; start: string }[] = [];
   for (const domain of domains) {
-    const context = { company_domain: domain };
-    const previous = incremental ? ctx.state.partitionValue('company_events', context, 'time') : undefined;
+    const previous = incremental ? ctx.state.partitionValue('company_events', { company_domain: domain }, 'time') : undefined;
     const start = resumeDay(ctx, previous, ctx.settings.lookback_days);
     if (start > ctx.endDay) continue;
     if (activity) {
@@ -36,7 +37,11 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
         continue;
       }
     }
-    await forEachRange(ctx, 'company-events', { start, end: ctx.endDay }, splitByDays, async (w) => {
+    pending.push({ domain, start });
+  }
+  await runInOrder(pending, ctx.settings.max_concurrent_requests, ({ domain, start }, waitTurn) => {
+    const context = { company_domain: domain };
+    return forEachRange(ctx, 'company-events', { start, end: ctx.endDay }, splitByDays, async (w) => {
       stats.windows++;
       await fetchRecords(
         ctx,
@@ -52,12 +57,14 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
         new Set<string>(),
         stats,
         sink.record,
+        waitTurn,
       );
+      await waitTurn();
       const prev = incremental ? ctx.state.partitionValue('company_events', context, 'time') : undefined;
       ctx.state.setPartitionValue('company_events', context, 'time', coverageMark(ctx, w.end, prev));
       await sink.checkpoint();
     });
-  }
+  });
   stats.skippedPartitions = skipped;
   if (skipped) log.info(`company_events: skipped ${skipped} compan${skipped === 1 ? 'y' : 'ies'} without activity in their pending range (no request made).`);
 };

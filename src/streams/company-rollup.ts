@@ -49,5 +49,6 @@ export const readCompanyRollup: StreamReader = async (ctx, selection, sink, stat
     if (v !== null && (max === undefined || v > max)) max = v;
     return sink.record(rec);
   });
-  if (max !== undefined) ctx.state.setValue('company_rollup', key, max > ctx.signpostTs ? ctx.signpostTs : max);
+  // An unchanged bookmark stays as it was, even one past the signpost (we did not set it).
+  if (max !== undefined && max !== bookmark) ctx.state.setValue('company_rollup', key, max > ctx.signpostTs ? ctx.signpostTs : max);
 };

@@ -7,7 +7,7 @@ import { log } from '../log.js';
 import { readCsv } from '../scarf/csv-rows.js';
 import { readNdjson } from '../scarf/ndjson-rows.js';
 import { compileRowTyper } from '../scarf/typing.js';
-import type { Endpoint, Query } from '../scarf/client.js';
+import type { Endpoint, Query } from '../scarf/endpoints.js';
 import { loadSchema, type StreamName } from '../schemas.js';
 import type { Rec, StreamStats, SyncContext } from './types.js';
 
@@ -39,7 +39,18 @@ function wrapRowError(spec: FetchSpec, what: string, n: number, err: unknown): n
   throw new DataError(`Stream ${spec.stream}, window ${spec.label}, ${what} ${n}: ${msg}`);
 }
 
-export async function fetchRecords(ctx: SyncContext, spec: FetchSpec, seen: Set<string>, stats: StreamStats, onRecord: OnRecord): Promise<void> {
+/**
+ * `waitTurn` (from runInOrder) is awaited once the response has arrived and before its
+ * first row is read, so concurrent requests still write their records in order.
+ */
+export async function fetchRecords(
+  ctx: SyncContext,
+  spec: FetchSpec,
+  seen: Set<string>,
+  stats: StreamStats,
+  onRecord: OnRecord,
+  waitTurn?: () => Promise<void>,
+): Promise<void> {
   const schema = loadSchema(spec.stream);
   const keyOf = (rec: Rec, n: number, what: string): string => {
     const key = rec[spec.keyField];
@@ -59,19 +70,24 @@ export async function fetchRecords(ctx: SyncContext, spec: FetchSpec, seen: Set<
     return onRecord(rec);
   };
 
-  await ctx.client.fetch({ endpoint: spec.endpoint, path: spec.path, query: spec.query, label: spec.label }, async (body) => {
+  const domain = spec.constants?.company_domain as string | undefined;
+  await ctx.client.fetch({ endpoint: spec.endpoint, path: spec.path, query: spec.query, label: spec.label, domain }, async (body) => {
+    if (waitTurn) await waitTurn();
     if (spec.endpoint === 'aggregates') {
-      const typer = compileRowTyper({ stream: spec.stream, schema, header: [] });
+      const typer = compileRowTyper({
+        stream: spec.stream,
+        schema,
+        computed: spec.deriveKey ? { [spec.keyField]: spec.deriveKey } : undefined,
+        onUnknownKey: (key) => warnUnknown(ctx, spec.stream, [key]),
+      });
       await readNdjson(body, {
         onObject(obj, line) {
           let rec: Rec;
           try {
             rec = typer.typeObject(obj);
-            if (spec.deriveKey) rec[spec.keyField] = spec.deriveKey(rec);
           } catch (e) {
             wrapRowError(spec, 'line', line, e);
           }
-          if (typer.unknownColumns.length) warnUnknown(ctx, spec.stream, typer.unknownColumns);
           return accept(rec, line, 'line');
         },
       });

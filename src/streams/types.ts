@@ -39,6 +39,9 @@ export interface SyncContext {
   companyActivity: Map<string, string | null> | undefined;
   /** Longest range (days) Scarf accepted after a range-too-long this sync, per endpoint. */
   learnedMaxRange: Map<string, number>;
+  /** Endpoints whose first multi-day request has been answered, and the pending first ones. */
+  rangeProbed: Set<string>;
+  rangeProbes: Map<string, Promise<void>>;
   warnedUnknownColumns: Set<string>;
   /** Set on SIGTERM/SIGINT: streams stop at the next record. */
   aborted: boolean;

@@ -1,0 +1,47 @@
+import { expect } from 'chai';
+import { loadRepoJson } from './helpers/schemas.js';
+import { runTap } from './helpers/tap.js';
+
+describe('discovery and about (Singer)', () => {
+  it('--discover prints the catalog that catalog.json holds, with Singer metadata', async () => {
+    const run = await runTap(['--discover']);
+    expect(run.code, run.stderr).to.equal(0);
+    const catalog = JSON.parse(run.stdout);
+    expect(catalog).to.deep.equal(loadRepoJson('catalog.json'));
+    const byName = Object.fromEntries(catalog.streams.map((s: any) => [s.tap_stream_id, s]));
+    expect(Object.keys(byName)).to.deep.equal(['events', 'aggregates', 'company_rollup', 'company_events']);
+    const top = (s: string) => byName[s].metadata.find((m: any) => m.breadcrumb.length === 0).metadata;
+    expect(top('events')['table-key-properties']).to.deep.equal(['id']);
+    expect(top('company_rollup')['valid-replication-keys']).to.deep.equal(['last_seen', 'first_seen']);
+    expect(top('aggregates')['table-key-properties']).to.deep.equal(['row_key']);
+    const field = (s: string, f: string) => byName[s].metadata.find((m: any) => m.breadcrumb[1] === f).metadata.inclusion;
+    expect(field('events', 'id')).to.equal('automatic');
+    expect(field('events', 'time')).to.equal('automatic');
+    expect(field('events', 'user_agent')).to.equal('available');
+    expect(field('company_events', 'company_domain')).to.equal('automatic');
+  });
+
+  it('schemas follow what targets need: snake_case names, nullable non-key fields, no $ref or empty objects', () => {
+    for (const s of ['events', 'aggregates', 'company_rollup', 'company_events']) {
+      const schema = loadRepoJson(`schemas/${s}.json`);
+      for (const [name, p] of Object.entries<any>(schema.properties)) {
+        expect(name).to.match(/^[a-z][a-z0-9_]{0,62}$/);
+        expect(JSON.stringify(p)).not.to.include('$ref');
+        expect(p.type).not.to.equal('object');
+        if (!schema.required.includes(name)) expect(p.type, `${s}.${name}`).to.include('null');
+      }
+    }
+  });
+
+  it('--about prints text, json and markdown; --version the version', async () => {
+    const pkg = loadRepoJson('package.json');
+    const json = JSON.parse((await runTap(['--about', '--format', 'json'])).stdout);
+    expect(json.name).to.equal('tap-scarf');
+    expect(json.capabilities).to.include.members(['catalog', 'discover', 'state', 'about', 'test']);
+    expect(Object.keys(json.settings.properties)).to.deep.equal(Object.keys(loadRepoJson('spec.json').connectionSpecification.properties));
+    const md = (await runTap(['--about', '--format', 'markdown'])).stdout;
+    expect(md).to.include('| `api_token` |');
+    expect((await runTap(['--about'])).stdout).to.include('Capabilities:');
+    expect((await runTap(['--version'])).stdout.trim()).to.equal(`tap-scarf ${pkg.version}`);
+  });
+});

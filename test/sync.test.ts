@@ -1,0 +1,229 @@
+// End-to-end: the built CLI against the simulator, compared with the simulator's ground truth.
+import { expect } from 'chai';
+import { ScarfSimulator } from '../sim/index.js';
+import { byKey, lastState, records, runTap, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { recordValidators } from './helpers/schemas.js';
+
+const START = '2026-10-01';
+const END = '2026-10-06';
+const SIM_NOW = new Date('2026-10-07T12:00:00Z');
+const BREAKDOWNS = ['by-total', 'by-country', 'by-company'];
+
+function sortById<T extends Record<string, any>>(rows: T[], key = 'id'): T[] {
+  return [...rows].sort((a, b) => (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0));
+}
+
+function expectSameRecords(actual: Record<string, any>[], expected: Record<string, any>[], key: string, what: string): void {
+  const a = byKey(actual, key);
+  const e = byKey(expected, key);
+  const missing = [...e.keys()].filter((k) => !a.has(k));
+  const extra = [...a.keys()].filter((k) => !e.has(k));
+  expect(missing, `${what}: records missing from the tap's output`).to.deep.equal([]);
+  expect(extra, `${what}: records the ground truth does not have`).to.deep.equal([]);
+  expect(sortById(actual, key), `${what}: values`).to.deep.equal(sortById(expected, key));
+}
+
+describe('sync against the simulator (Singer)', function () {
+  this.timeout(120_000);
+  let sim: ScarfSimulator;
+  let dir: string;
+
+  const config = (extra: Record<string, unknown> = {}) =>
+    writeJson(dir, `config-${Math.random().toString(36).slice(2)}.json`, {
+      api_token: 'sim-token',
+      owner: 'acme-oss',
+      base_url: sim.url,
+      start_date: START,
+      end_date: END,
+      aggregates_breakdowns: BREAKDOWNS,
+      ...extra,
+    });
+
+  before(async () => {
+    sim = new ScarfSimulator({ seed: 7, dataStart: '2026-07-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 60, companies: 14 });
+    await sim.start();
+    dir = tmpDir();
+  });
+  after(async () => sim.stop());
+  beforeEach(() => {
+    sim.setNow(SIM_NOW);
+    sim.clearFaults();
+    sim.resetRequests();
+  });
+
+  function expectTruth(run: TapRun): void {
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.badLines, 'stdout holds only Singer messages').to.deep.equal([]);
+    expectSameRecords(records(run, 'events'), sim.truth.events({ start: START, end: END }), 'id', 'events');
+    expectSameRecords(
+      records(run, 'aggregates'),
+      sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS }),
+      'row_key',
+      'aggregates',
+    );
+    expectSameRecords(records(run, 'company_rollup'), sim.truth.companyRollup(), 'company_domain', 'company_rollup');
+    const companyTruth = sim.companyDomains().flatMap((d) => sim.truth.companyEvents(d, { start: START, end: END }));
+    expectSameRecords(records(run, 'company_events'), companyTruth, 'id', 'company_events');
+  }
+
+  for (const [timestampStyle, booleanStyle] of [
+    ['pg', 'tf'],
+    ['iso', 'truefalse'],
+  ] as const) {
+    it(`a full sync of every stream equals the ground truth (${timestampStyle} timestamps, ${booleanStyle} booleans)`, async () => {
+      sim.setOptions({ timestampStyle, booleanStyle });
+      try {
+        const run = await runTap(['--config', config()]);
+        expectTruth(run);
+        // Every record validates against its schema, formats included, and carries nothing else.
+        const validators = recordValidators();
+        for (const m of run.messages.filter((x) => x.type === 'RECORD')) {
+          const problem = validators[m.stream]!(m.record);
+          expect(problem, `${m.stream} record ${JSON.stringify(m.record).slice(0, 200)}`).to.equal(undefined);
+        }
+        // SCHEMA precedes the first RECORD of its stream.
+        const seenSchema = new Set<string>();
+        for (const m of run.messages) {
+          if (m.type === 'SCHEMA') seenSchema.add(m.stream);
+          if (m.type === 'RECORD') expect(seenSchema.has(m.stream), `SCHEMA before RECORD of ${m.stream}`).to.equal(true);
+        }
+      } finally {
+        sim.setOptions({ timestampStyle: 'pg', booleanStyle: 'tf' });
+      }
+    });
+  }
+
+  it('de-duplicates ids Scarf sends twice and keeps microseconds', async () => {
+    const run = await runTap(['--config', config()]);
+    const ev = records(run, 'events');
+    expect(new Set(ev.map((r) => r.id)).size).to.equal(ev.length);
+    expect(run.stderr).to.match(/events: \d+ records, [1-9]\d* duplicate rows dropped/);
+    expect(ev.every((r) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(r.time))).to.equal(true);
+  });
+
+  it('commits a STATE per completed events window, after its records, with the coverage bookmark', async () => {
+    const run = await runTap(['--config', config(), '--catalog', writeJson(dir, 'cat-events.json', catalogFor(['events']))]);
+    expect(run.code, run.stderr).to.equal(0);
+    const state = lastState(run)!;
+    expect(state.bookmarks.events).to.deep.equal({ replication_key: 'time', replication_key_value: '2026-10-07T00:00:00.000000Z' });
+    // Every STATE's events bookmark is a day boundary at or after every record before it.
+    let maxTime = '';
+    for (const m of run.messages) {
+      if (m.type === 'RECORD') maxTime = m.record.time > maxTime ? m.record.time : maxTime;
+      if (m.type === 'STATE' && m.value.bookmarks.events) expect(m.value.bookmarks.events.replication_key_value > maxTime).to.equal(true);
+    }
+    const eventRequests = sim.requests.filter((r) => r.endpoint === 'events');
+    expect(eventRequests.map((r) => r.query.start_date![0])).to.deep.equal(['2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06']);
+    expect(run.messages.filter((m) => m.type === 'STATE').length).to.be.at.least(6);
+  });
+
+  it('a second sync from the first one\'s state loses nothing and re-reads only the lookback', async () => {
+    const cat = writeJson(dir, 'cat-ev.json', catalogFor(['events', 'company_events', 'company_rollup']));
+    sim.setNow(new Date('2026-10-04T12:00:00Z'));
+    const first = await runTap(['--config', config({ end_date: '2026-10-04', lookback_days: 2 }), '--catalog', cat]);
+    expect(first.code, first.stderr).to.equal(0);
+    const state1 = lastState(first)!;
+    expect(state1.bookmarks.events.replication_key_value).to.equal('2026-10-05T00:00:00.000000Z');
+
+    sim.setNow(new Date('2026-10-07T12:00:00Z'));
+    sim.resetRequests();
+    const second = await runTap(['--config', config({ end_date: END, lookback_days: 2 }), '--catalog', cat, '--state', writeJson(dir, 'state1.json', state1)]);
+    expect(second.code, second.stderr).to.equal(0);
+    // Re-read only from bookmark day − lookback: 2026-10-03 onwards.
+    const ev2 = records(second, 'events');
+    expect(ev2.every((r) => r.time >= '2026-10-03T00:00:00.000000Z'), 'second sync re-emits only the lookback window').to.equal(true);
+    expect(sim.requests.filter((r) => r.endpoint === 'events').map((r) => r.query.start_date![0])).to.deep.equal(['2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06']);
+    // Together the two syncs hold every event of the range as Scarf knows it now (late arrivals included).
+    const union = new Map([...byKey(records(first, 'events'), 'id'), ...byKey(ev2, 'id')]);
+    expectSameRecords([...union.values()], sim.truth.events({ start: START, end: END }), 'id', 'events after two syncs');
+    const cUnion = new Map([...byKey(records(first, 'company_events'), 'id'), ...byKey(records(second, 'company_events'), 'id')]);
+    const companyTruth = sim.companyDomains().flatMap((d) => sim.truth.companyEvents(d, { start: START, end: END }));
+    expectSameRecords([...cUnion.values()], companyTruth, 'id', 'company_events after two syncs');
+    // company_rollup only re-emits companies seen since the bookmark (>=).
+    const rb = state1.bookmarks.company_rollup.replication_key_value;
+    expect(records(second, 'company_rollup').every((r) => r.last_seen === null || r.last_seen >= rb)).to.equal(true);
+  });
+
+  it('a far-future state emits no records, still emits STATE, and makes only the rollup request', async () => {
+    const future = '2099-01-01T00:00:00.000000Z';
+    const state = {
+      bookmarks: {
+        events: { replication_key: 'time', replication_key_value: future },
+        aggregates: { replication_key: 'date', replication_key_value: '2099-01-01' },
+        company_rollup: { replication_key: 'last_seen', replication_key_value: future },
+        company_events: { partitions: sim.companyDomains().map((d) => ({ context: { company_domain: d }, replication_key: 'time', replication_key_value: future })) },
+      },
+      kept_from_another_version: { x: 1 },
+    };
+    const run = await runTap(['--config', config(), '--state', writeJson(dir, 'future.json', state)]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.messages.filter((m) => m.type === 'RECORD')).to.have.length(0);
+    const final = lastState(run)!;
+    expect(final).to.deep.equal(state);
+    expect(sim.requests.map((r) => r.endpoint)).to.deep.equal(['company-rollup']);
+  });
+
+  it('company_events asks only for companies with activity in the synced range', async () => {
+    const run = await runTap(['--config', config(), '--catalog', writeJson(dir, 'cat-ce.json', catalogFor(['company_events']))]);
+    expect(run.code, run.stderr).to.equal(0);
+    const asked = sim.requests.filter((r) => r.endpoint === 'company-events').map((r) => r.domain).sort();
+    const active = new Set(sim.truth.activeDomains({ start: START, end: '2026-10-07' }));
+    expect(asked.length).to.be.greaterThan(0);
+    expect(asked.every((d) => active.has(d!)), `asked ${asked} but active ${[...active]}`).to.equal(true);
+    expect(asked.length).to.be.lessThan(sim.companyDomains().length);
+    expect(sim.requests.filter((r) => r.endpoint === 'company-rollup')).to.have.length(1);
+    const state = lastState(run)!;
+    expect(state.bookmarks.company_events.partitions.map((p: any) => p.context.company_domain).sort()).to.deep.equal(asked);
+  });
+
+  it('a sync killed with SIGKILL and restarted from its last STATE ends with the ground truth complete', async () => {
+    sim.setOptions({ latencyMs: 40 });
+    try {
+      const cfg = config();
+      const killAt = 20 + Math.floor(Math.random() * 400);
+      const killed = await runTap(['--config', cfg], { killAfterLines: { lines: killAt, signal: 'SIGKILL' } });
+      const state = lastState(killed);
+      const rerun = await runTap(['--config', cfg, ...(state ? ['--state', writeJson(dir, 'killed-state.json', state)] : [])]);
+      expect(rerun.code, rerun.stderr).to.equal(0);
+      for (const [stream, key] of [['events', 'id'], ['company_events', 'id'], ['company_rollup', 'company_domain'], ['aggregates', 'row_key']] as const) {
+        const union = new Map([...byKey(records(killed, stream), key), ...byKey(records(rerun, stream), key)]);
+        const truth =
+          stream === 'events'
+            ? sim.truth.events({ start: START, end: END })
+            : stream === 'company_events'
+              ? sim.companyDomains().flatMap((d) => sim.truth.companyEvents(d, { start: START, end: END }))
+              : stream === 'company_rollup'
+                ? sim.truth.companyRollup()
+                : sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS });
+        expectSameRecords([...union.values()], truth, key, `${stream} after kill at line ${killAt} + resume`);
+      }
+    } finally {
+      sim.setOptions({ latencyMs: 0 });
+    }
+  });
+
+  it('splits a window Scarf refuses as range-too-long and remembers the limit', async () => {
+    sim.setOptions({ maxRangeDays: 2 });
+    try {
+      const run = await runTap(['--config', config(), '--catalog', writeJson(dir, 'cat-ce2.json', catalogFor(['company_events']))]);
+      expect(run.code, run.stderr).to.equal(0);
+      const companyTruth = sim.companyDomains().flatMap((d) => sim.truth.companyEvents(d, { start: START, end: END }));
+      expectSameRecords(records(run, 'company_events'), companyTruth, 'id', 'company_events with a 2-day limit');
+      const refused = sim.requests.filter((r) => r.status === 400);
+      expect(refused.length, 'only the first over-long request is refused; the limit is remembered').to.be.at.most(2);
+    } finally {
+      sim.setOptions({ maxRangeDays: 31 });
+    }
+  });
+});
+
+export function catalogFor(streams: string[]): unknown {
+  return {
+    streams: ['events', 'aggregates', 'company_rollup', 'company_events'].map((s) => ({
+      tap_stream_id: s,
+      stream: s,
+      schema: {},
+      metadata: [{ breadcrumb: [], metadata: { selected: streams.includes(s) } }],
+    })),
+  };
+}

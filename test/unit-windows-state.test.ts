@@ -1,0 +1,136 @@
+import { expect } from 'chai';
+import { selectionFromSingerCatalog, singerCatalog } from '../src/catalog.js';
+import { ConfigError } from '../src/errors.js';
+import { parseState, StateStore } from '../src/state.js';
+import { addDays, dayWindows, periodEnd, periodStart, periodWindows } from '../src/streams/days.js';
+import { aggregateRowKey } from '../src/streams/aggregates.js';
+
+describe('UTC day windows', () => {
+  it('cut a range into windows of N days, the last one shorter', () => {
+    expect(dayWindows('2026-10-30', '2026-11-03', 2)).to.deep.equal([
+      { start: '2026-10-30', end: '2026-10-31' },
+      { start: '2026-11-01', end: '2026-11-02' },
+      { start: '2026-11-03', end: '2026-11-03' },
+    ]);
+    expect(dayWindows('2026-10-05', '2026-10-04', 1)).to.deep.equal([]);
+    expect(addDays('2024-02-28', 1)).to.equal('2024-02-29');
+  });
+
+  it('align aggregate windows to rollup periods so no period is split', () => {
+    expect(periodStart('2026-11-26', 'weekly')).to.equal('2026-11-23'); // a Thursday → its Monday
+    expect(periodEnd('2026-02-10', 'monthly')).to.equal('2026-02-28');
+    expect(periodWindows('2026-10-15', '2026-12-02', 31, 'monthly')).to.deep.equal([
+      { start: '2026-10-01', end: '2026-10-31' },
+      { start: '2026-11-01', end: '2026-11-30' },
+      { start: '2026-12-01', end: '2026-12-02' },
+    ]);
+    const weeks = periodWindows('2026-11-04', '2026-11-30', 14, 'weekly');
+    expect(weeks[0]).to.deep.equal({ start: '2026-11-02', end: '2026-11-15' });
+    expect(weeks.every((w) => periodStart(w.start, 'weekly') === w.start)).to.equal(true);
+  });
+});
+
+describe('state', () => {
+  it('keeps keys it does not understand and accepts the Meltano wrapper', () => {
+    const s = parseState({ bookmarks: { events: { replication_key: 'time', replication_key_value: '2026-10-01T00:00:00Z', extra: 1 } }, other: true }, 'test');
+    const store = new StateStore(s);
+    store.setValue('aggregates', 'date', '2026-10-02');
+    expect(store.snapshot()).to.deep.equal({
+      bookmarks: { events: { replication_key: 'time', replication_key_value: '2026-10-01T00:00:00Z', extra: 1 }, aggregates: { replication_key: 'date', replication_key_value: '2026-10-02' } },
+      other: true,
+    });
+    expect(parseState({ singer_state: { bookmarks: {} } }, 'x')).to.deep.equal({ bookmarks: {} });
+  });
+
+  it('partitions per company domain', () => {
+    const store = new StateStore();
+    store.setPartitionValue('company_events', { company_domain: 'a.com' }, 'time', '2026-10-02T00:00:00.000000Z');
+    store.setPartitionValue('company_events', { company_domain: 'a.com' }, 'time', '2026-10-03T00:00:00.000000Z');
+    expect(store.partitionValue('company_events', { company_domain: 'a.com' }, 'time')).to.equal('2026-10-03T00:00:00.000000Z');
+    expect(store.partitionValue('company_events', { company_domain: 'b.com' }, 'time')).to.equal(undefined);
+    expect(store.streamState('company_events').partitions).to.have.length(1);
+  });
+
+  it('ignores a bookmark written for another replication key', () => {
+    const store = new StateStore(parseState({ bookmarks: { company_rollup: { replication_key: 'first_seen', replication_key_value: '2026-10-01' } } }, 't'));
+    expect(store.value('company_rollup', 'last_seen')).to.equal(undefined);
+    expect(store.value('company_rollup', 'first_seen')).to.equal('2026-10-01');
+  });
+
+  it('rejects bad shapes and bad bookmark values with a reset hint', () => {
+    for (const bad of [[], 'x', { bookmarks: [] }, { bookmarks: { events: { replication_key_value: 'soon' } } }, { bookmarks: { company_events: { partitions: {} } } }]) {
+      expect(() => parseState(bad, 'test state')).to.throw(ConfigError, /state|bookmarks|partitions/i);
+    }
+    expect(() => parseState({ bookmarks: { events: { replication_key_value: 'soon' } } }, 'x')).to.throw(/delete its entry/);
+  });
+});
+
+describe('catalog selection', () => {
+  it('the discovered catalog selects everything (logged) when fed back', () => {
+    const sel = selectionFromSingerCatalog(singerCatalog(), 'discovered');
+    expect(sel.map((s) => s.stream)).to.deep.equal(['events', 'aggregates', 'company_rollup', 'company_events']);
+  });
+
+  it('honours stream and field selection; automatic fields stay', () => {
+    const cat = singerCatalog() as any;
+    for (const s of cat.streams) {
+      s.metadata[0].metadata.selected = s.stream === 'events' || s.stream === 'company_rollup';
+      for (const m of s.metadata.slice(1)) if (m.breadcrumb[1] === 'user_agent' || m.breadcrumb[1] === 'id') m.metadata.selected = false;
+    }
+    cat.streams[2].metadata[0].metadata['replication-key'] = 'first_seen';
+    const sel = selectionFromSingerCatalog(cat, 'c');
+    expect(sel.map((s) => s.stream)).to.deep.equal(['events', 'company_rollup']);
+    expect(sel[0]!.fields).to.include('id').and.not.include('user_agent');
+    expect(sel[1]!.replicationKey).to.equal('first_seen');
+  });
+
+  it('rejects a replication key the stream does not offer', () => {
+    const cat = singerCatalog() as any;
+    cat.streams[0].metadata[0].metadata['replication-key'] = 'origin_id';
+    expect(() => selectionFromSingerCatalog(cat, 'cat.json')).to.throw(ConfigError, /cat.json.*'events'.*replication-key.*time/);
+  });
+});
+
+describe('aggregates row_key', () => {
+  it('is stable, never null, and ignores names', () => {
+    const a = aggregateRowKey({ date: '2026-10-01', rollup: 'daily', breakdown: 'by-company', artifact: 'x', company_domain: 'a.com', company_name: 'A' });
+    const b = aggregateRowKey({ date: '2026-10-01', rollup: 'daily', breakdown: 'by-company', artifact: 'x', company_domain: 'a.com', company_name: 'A Inc.' });
+    expect(a).to.equal(b).and.to.equal('["2026-10-01","daily","by-company","x","a.com",null,null,null,null,null,null,null,null]');
+  });
+});
+
+describe('runInOrder', () => {
+  it('runs requests concurrently but lets each item write only after the previous one finished', async () => {
+    const { runInOrder } = await import('../src/streams/ordered.js');
+    const out: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    await runInOrder([0, 1, 2, 3, 4, 5, 6, 7], 3, async (i, waitTurn) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, (8 - i) * 3)); // later items "download" faster
+      await waitTurn();
+      out.push(i);
+      inFlight--;
+    });
+    expect(out).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(maxInFlight).to.equal(3);
+  });
+
+  it('stops at the first failure and never lets a later item write', async () => {
+    const { runInOrder } = await import('../src/streams/ordered.js');
+    const out: number[] = [];
+    let err: unknown;
+    try {
+      await runInOrder([0, 1, 2, 3], 2, async (i, waitTurn) => {
+        await waitTurn();
+        if (i === 1) throw new Error('window 1 failed');
+        out.push(i);
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).to.equal('window 1 failed');
+    expect(out).to.deep.equal([0]);
+  });
+});
