@@ -31,6 +31,11 @@ export function setLogSink(s: LogSink): void {
   sink = s;
 }
 
+/** The sink in use, so a wrapper (the progress line) can delegate to it. */
+export function getLogSink(): LogSink {
+  return sink;
+}
+
 function emit(level: Level, message: string): void {
   sink(level, redact(message));
 }

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { loadRepoJson } from './helpers/schemas.js';
-import { runTap } from './helpers/tap.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot, runTap } from './helpers/tap.js';
 
 describe('discovery and about (Singer)', () => {
   it('--discover prints the catalog that catalog.json holds, with Singer metadata', async () => {
@@ -43,5 +45,14 @@ describe('discovery and about (Singer)', () => {
     expect(md).to.include('| `api_token` |');
     expect((await runTap(['--about'])).stdout).to.include('Capabilities:');
     expect((await runTap(['--version'])).stdout.trim()).to.equal(`tap-scarf ${pkg.version}`);
+  });
+
+  it("the README's settings table is the one --about --format markdown prints", async () => {
+    const md = (await runTap(['--about', '--format', 'markdown'])).stdout;
+    const table = md.slice(md.indexOf('| setting |')).trim();
+    const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const start = readme.indexOf('| setting |');
+    const end = readme.indexOf('<!-- settings-table:end');
+    expect(readme.slice(start, end).trim(), 'regenerate the table in README.md from tap-scarf --about --format markdown').to.equal(table);
   });
 });

@@ -26,7 +26,9 @@ export const readAggregates: StreamReader = async (ctx, selection, sink, stats) 
   const previous = incremental ? ctx.state.value('aggregates', 'date') : undefined;
   const start = resumeDay(ctx, previous, s.aggregates_lookback_days);
   const split = (w: { start: string; end: string }, max: number) => periodWindows(w.start, w.end, max, rollup);
-  for (const window of periodWindows(start, ctx.endDay, s.aggregates_window_days, rollup)) {
+  const windows = periodWindows(start, ctx.endDay, s.aggregates_window_days, rollup);
+  stats.windowsPlanned = windows.length;
+  for (const window of windows) {
     await forEachRange(ctx, 'aggregates', window, split, async (w) => {
       stats.windows++;
       await fetchRecords(

@@ -39,6 +39,7 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
     }
     pending.push({ domain, start });
   }
+  stats.windowsPlanned = pending.length;
   await runInOrder(pending, ctx.settings.max_concurrent_requests, ({ domain, start }, waitTurn) => {
     const context = { company_domain: domain };
     return forEachRange(ctx, 'company-events', { start, end: ctx.endDay }, splitByDays, async (w) => {

@@ -38,6 +38,7 @@ export const readCompanyRollup: StreamReader = async (ctx, selection, sink, stat
   const incremental = selection.replicationMethod === 'INCREMENTAL';
   const bookmark = incremental ? ctx.state.value('company_rollup', key) : undefined;
   let max = bookmark;
+  stats.windowsPlanned = 1;
   stats.windows++;
   await readRollup(ctx, stats, (rec) => {
     const v = rec[key] as string | null;

@@ -11,6 +11,7 @@ export const readEvents: StreamReader = async (ctx, selection, sink, stats) => {
   const incremental = selection.replicationMethod === 'INCREMENTAL';
   const start = resumeDay(ctx, incremental ? ctx.state.value('events', 'time') : undefined, ctx.settings.lookback_days);
   const windows = dayWindows(start, ctx.endDay, ctx.settings.events_window_days);
+  stats.windowsPlanned = windows.length;
   await runInOrder(windows, ctx.settings.max_concurrent_requests, (window, waitTurn) =>
     forEachRange(ctx, 'events', window, splitByDays, async (w) => {
       stats.windows++;

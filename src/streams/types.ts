@@ -19,6 +19,8 @@ export interface StreamStats {
   duplicates: number;
   requests: number;
   windows: number;
+  /** Windows the stream plans to request, once known (the terminal progress line shows done/total). */
+  windowsPlanned?: number;
   /** Largest per-window de-duplication set, the only per-window memory a stream keeps. */
   maxKeySet: number;
   skippedPartitions?: number;

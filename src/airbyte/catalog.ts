@@ -1,0 +1,95 @@
+// The Airbyte catalog and the configured catalog → StreamSelection, derived from the same
+// schemas and stream facts as the Singer catalog (src/catalog.ts), so the two cannot drift.
+import { automaticFields, type StreamSelection } from '../catalog.js';
+import { ConfigError } from '../errors.js';
+import { log } from '../log.js';
+import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from '../schemas.js';
+import { STREAMS } from '../streams/definitions.js';
+
+export interface AirbyteStream {
+  name: string;
+  json_schema: StreamSchema;
+  supported_sync_modes: ('full_refresh' | 'incremental')[];
+  source_defined_cursor: boolean;
+  default_cursor_field: string[];
+  source_defined_primary_key: string[][];
+  is_resumable: boolean;
+}
+
+export function airbyteCatalog(): { streams: AirbyteStream[] } {
+  return {
+    streams: STREAM_NAMES.map((name) => {
+      const info = STREAMS[name];
+      return {
+        name,
+        json_schema: emittedSchema(name),
+        supported_sync_modes: ['full_refresh', 'incremental'],
+        // company_rollup lets the user pick last_seen or first_seen; the other cursors are
+        // what the API filters on, so they are not the user's to change.
+        source_defined_cursor: !info.userChoosableCursor,
+        default_cursor_field: [info.defaultReplicationKey],
+        source_defined_primary_key: info.keyProperties.map((k) => [k]),
+        // Every stream checkpoints after each window, so an interrupted read resumes.
+        is_resumable: true,
+      };
+    }),
+  };
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Reads a ConfiguredAirbyteCatalog: which streams, which sync mode, which cursor, which columns. */
+export function selectionFromConfiguredCatalog(value: unknown, source: string): StreamSelection[] {
+  if (!isObj(value) || !Array.isArray(value.streams)) {
+    throw new ConfigError(`Configured catalog ${source} must be a JSON object with a "streams" array (a ConfiguredAirbyteCatalog; run discover to see the streams).`);
+  }
+  const out: StreamSelection[] = [];
+  const seen = new Set<string>();
+  value.streams.forEach((cs: unknown, i: number) => {
+    if (!isObj(cs) || !isObj(cs.stream)) throw new ConfigError(`Configured catalog ${source}: streams[${i}] must be an object with a "stream" object.`);
+    const name = cs.stream.name;
+    if (typeof name !== 'string') throw new ConfigError(`Configured catalog ${source}: streams[${i}].stream has no name.`);
+    if (!(STREAM_NAMES as readonly string[]).includes(name)) {
+      log.warn(`Configured catalog ${source}: ignoring unknown stream '${name}' (known: ${STREAM_NAMES.join(', ')}).`);
+      return;
+    }
+    if (seen.has(name)) throw new ConfigError(`Configured catalog ${source}: stream '${name}' is listed twice.`);
+    seen.add(name);
+    const stream = name as StreamName;
+    const info = STREAMS[stream];
+
+    const mode = cs.sync_mode ?? 'full_refresh';
+    if (mode !== 'full_refresh' && mode !== 'incremental') {
+      throw new ConfigError(`Configured catalog ${source}: stream '${name}' sync_mode ${JSON.stringify(mode)} is not supported; use full_refresh or incremental.`);
+    }
+
+    let replicationKey = info.defaultReplicationKey;
+    const cursor = cs.cursor_field;
+    if (Array.isArray(cursor) && cursor.length > 0) {
+      const wanted = cursor.length === 1 && typeof cursor[0] === 'string' ? cursor[0] : undefined;
+      if (info.userChoosableCursor) {
+        if (wanted === undefined || !info.validReplicationKeys.includes(wanted)) {
+          throw new ConfigError(`Configured catalog ${source}: stream '${name}' cursor_field ${JSON.stringify(cursor)} is not supported; use one of ${info.validReplicationKeys.map((k) => `["${k}"]`).join(', ')}.`);
+        }
+        replicationKey = wanted;
+      } else if (wanted !== info.defaultReplicationKey && mode === 'incremental') {
+        // The protocol says a source-defined cursor wins over whatever the user asked for.
+        log.warn(`Configured catalog ${source}: stream '${name}' has a source-defined cursor ${JSON.stringify([info.defaultReplicationKey])}; ignoring cursor_field ${JSON.stringify(cursor)}.`);
+      }
+    }
+
+    // Column selection: the platform trims json_schema.properties to the chosen columns.
+    // Key, cursor and partition fields stay, or state and de-duplication would break.
+    const all = Object.keys(emittedSchema(stream).properties);
+    const props = isObj(cs.stream.json_schema) && isObj(cs.stream.json_schema.properties) ? cs.stream.json_schema.properties : undefined;
+    const auto = automaticFields(stream, replicationKey);
+    const fields = props ? all.filter((f) => auto.has(f) || f in props) : all;
+
+    out.push({ stream, fields, replicationKey, replicationMethod: mode === 'incremental' ? 'INCREMENTAL' : 'FULL_TABLE' });
+  });
+  if (out.length === 0) log.warn(`Configured catalog ${source} selects no known stream: nothing to read.`);
+  // company_rollup runs before company_events, which reuses its snapshot for the domain list.
+  return out.sort((a, b) => STREAM_NAMES.indexOf(a.stream) - STREAM_NAMES.indexOf(b.stream));
+}

@@ -1,0 +1,70 @@
+// `check`: one real request that proves the token, the owner and the plan.
+//
+// Which request: every Scarf API call costs the user Runs, and only the export endpoints
+// answer "plan not eligible" (403 not-a-pro-member) — a metadata call such as listing the
+// owner's packages would pass for a free plan and then every sync would fail. Among the
+// export endpoints:
+//   - company-rollup needs no dates, but its body is every identified company (can be MBs);
+//   - events for one day is one day of raw downloads (thousands of rows for a busy owner);
+//   - aggregates for one day, rollup=daily, breakdown=by-total is one NDJSON line per
+//     package: the smallest body an export endpoint can give, and it also validates the
+//     package_query setting (400 invalid-package-query) when one is set.
+// So check asks aggregates for yesterday (UTC) by-total — one request, one Run — and reads
+// at most a few KB of it. Retries are capped low so an unreachable host answers in seconds,
+// not after a sync's full retry budget.
+import type { Settings } from '../config/load.js';
+import { asTapError, TransientError } from '../errors.js';
+import { log } from '../log.js';
+import { aggregatesPath } from '../scarf/endpoints.js';
+import { addDays, dayOf } from '../streams/days.js';
+import { makeClient } from '../sync.js';
+
+export interface CheckResult {
+  ok: boolean;
+  message: string;
+}
+
+async function drainSome(body: AsyncIterable<Buffer | string>, limit = 16 * 1024): Promise<number> {
+  let n = 0;
+  for await (const chunk of body) {
+    n += chunk.length;
+    if (n >= limit) break; // enough to know the export answered; the client closes the rest
+  }
+  return n;
+}
+
+export async function checkConnection(settings: Settings, now = new Date()): Promise<CheckResult> {
+  const day = addDays(dayOf(now), -1);
+  const client = makeClient({
+    ...settings,
+    max_retries: Math.min(settings.max_retries, 2),
+    max_retry_wait_seconds: Math.min(settings.max_retry_wait_seconds, 15),
+    request_timeout_seconds: Math.min(settings.request_timeout_seconds, 30),
+  });
+  try {
+    await client.fetch(
+      {
+        endpoint: 'aggregates',
+        path: aggregatesPath(settings.owner),
+        query: { start_date: day, end_date: day, query: settings.package_query, rollup: 'daily', breakdown: ['by-total'] },
+        label: `check (aggregates ${day}, by-total)`,
+      },
+      (body) => drainSome(body as AsyncIterable<Buffer | string>),
+    );
+    log.info(`check: Scarf accepted the token and exported aggregates of owner '${settings.owner}' for ${day} (${client.requestCount} request).`);
+    return { ok: true, message: `Connected to Scarf as owner '${settings.owner}': the token is valid and the plan allows data export.` };
+  } catch (err) {
+    return { ok: false, message: failureMessage(settings, err) };
+  } finally {
+    await client.close();
+  }
+}
+
+function failureMessage(settings: Settings, err: unknown): string {
+  const e = asTapError(err);
+  if (err instanceof TransientError) {
+    return `Could not reach the Scarf API at ${settings.base_url}: ${e.message}. Check the base_url setting and that this machine can reach it (DNS, proxy, firewall); if Scarf is having an outage, try again later.`;
+  }
+  // The client already words 401/403/404/400 answers as what the user must change.
+  return e.message;
+}

@@ -1,0 +1,133 @@
+// The Airbyte face: `spec`, `check --config F`, `discover --config F`,
+// `read --config F --catalog F [--state F]`. stdout carries only AirbyteMessages (logs
+// included, as LOG messages); the streams, schemas, config rules and state are the Singer
+// side's, this module only translates.
+import { readCatalogFile } from '../catalog.js';
+import { loadConfig, type Settings } from '../config/load.js';
+import { loadSpec } from '../config/spec.js';
+import { asTapError, ConfigError, TapError } from '../errors.js';
+import { log, setLogSink } from '../log.js';
+import { AirbyteWriter, traceError } from '../protocol/airbyte.js';
+import { LineWriter } from '../protocol/output.js';
+import type { ScarfClient } from '../scarf/client.js';
+import { configSources } from '../singer/main.js';
+import { installStopHandlers } from '../singer/stop.js';
+import { StateStore } from '../state.js';
+import { makeClient, makeContext, runSync } from '../sync.js';
+import { airbyteCatalog, selectionFromConfiguredCatalog } from './catalog.js';
+import { checkConnection } from './check.js';
+import { readAirbyteStateFile } from './state.js';
+
+export interface AirbyteArgs {
+  command: 'spec' | 'check' | 'discover' | 'read';
+  config?: string;
+  catalog?: string;
+  state?: string;
+}
+
+const USAGE = 'usage: tap-scarf spec | check --config F | discover --config F | read --config F --catalog F [--state F]';
+const ALLOWED: Record<AirbyteArgs['command'], string[]> = {
+  spec: [],
+  check: ['config'],
+  discover: ['config'],
+  read: ['config', 'catalog', 'state'],
+};
+
+export function parseAirbyteArgs(argv: string[]): AirbyteArgs {
+  const command = argv[0] as AirbyteArgs['command'];
+  if (!(command in ALLOWED)) throw new ConfigError(`Unknown command '${argv[0]}'. ${USAGE}`);
+  const args: AirbyteArgs = { command };
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = /^--([a-z]+)(?:=(.*))?$/.exec(a);
+    if (!m || !ALLOWED[command].includes(m[1]!)) throw new ConfigError(`'${command}' does not take '${a}'. ${USAGE}`);
+    const value = m[2] ?? argv[++i];
+    if (value === undefined || value === '') throw new ConfigError(`--${m[1]} needs a file path. ${USAGE}`);
+    (args as unknown as Record<string, string>)[m[1]!] = value;
+  }
+  if (command !== 'spec' && !args.config) throw new ConfigError(`'${command}' needs --config FILE (a JSON object of settings; see 'spec'). ${USAGE}`);
+  if (command === 'read' && !args.catalog) throw new ConfigError(`'read' needs --catalog FILE (a ConfiguredAirbyteCatalog). ${USAGE}`);
+  return args;
+}
+
+function settingsFrom(args: AirbyteArgs): Settings {
+  // configSources also accepts ENV, which lets a container take TAP_SCARF_* variables.
+  return loadConfig(configSources([args.config!]));
+}
+
+export function specMessage(): Record<string, unknown> {
+  const spec = loadSpec();
+  return {
+    type: 'SPEC',
+    spec: {
+      documentationUrl: spec.documentationUrl,
+      connectionSpecification: spec.connectionSpecification,
+      supportsIncremental: true,
+    },
+  };
+}
+
+async function read(args: AirbyteArgs, writer: AirbyteWriter): Promise<void> {
+  const settings = settingsFrom(args);
+  const selections = selectionFromConfiguredCatalog(readCatalogFile(args.catalog!), args.catalog!);
+  const tapState = args.state ? readAirbyteStateFile(args.state) : { bookmarks: {} };
+  for (const s of selections) {
+    // full_refresh means "from start_date": whatever the platform passed for it does not apply.
+    if (s.replicationMethod === 'FULL_TABLE') delete tapState.bookmarks[s.stream];
+  }
+  const state = new StateStore(tapState);
+  let client: ScarfClient | undefined;
+  let removeHandlers = () => {};
+  try {
+    client = makeClient(settings);
+    const ctx = makeContext(settings, state, client);
+    removeHandlers = installStopHandlers(ctx, () => writer.out.flush(), () => writer.finalLines(state));
+    await runSync(ctx, selections, writer);
+  } finally {
+    removeHandlers();
+    await client?.close();
+  }
+}
+
+export async function airbyteMain(argv: string[]): Promise<number> {
+  const writer = new AirbyteWriter(new LineWriter());
+  // Before anything else can log: Airbyte reads only stdout, so stderr lines would be lost.
+  setLogSink(writer.logSink());
+  try {
+    const args = parseAirbyteArgs(argv);
+    switch (args.command) {
+      case 'spec':
+        await writer.out.write(JSON.stringify(specMessage()));
+        return 0;
+      case 'check': {
+        let result: { ok: boolean; message: string };
+        try {
+          result = await checkConnection(settingsFrom(args));
+        } catch (err) {
+          // A config the connector cannot use is an answer to "check", not a crash.
+          result = { ok: false, message: asTapError(err).message };
+        }
+        if (!result.ok) log.error(`check failed: ${result.message}`);
+        await writer.out.write(JSON.stringify({ type: 'CONNECTION_STATUS', connectionStatus: { status: result.ok ? 'SUCCEEDED' : 'FAILED', message: result.message } }));
+        return 0;
+      }
+      case 'discover':
+        // The catalog needs no API call; the config is still validated so a bad one fails here.
+        settingsFrom(args);
+        await writer.out.write(JSON.stringify({ type: 'CATALOG', catalog: airbyteCatalog() }));
+        return 0;
+      case 'read':
+        await read(args, writer);
+        return 0;
+    }
+  } catch (err) {
+    const e = asTapError(err);
+    log.error(e.message);
+    // A stack helps only for the unexpected; the tap's own errors already say what to fix.
+    const stack = err instanceof TapError ? undefined : (err as Error)?.stack;
+    await writer.out.write(traceError(e.message, e.failureType, { internal: e.name, ...(stack ? { stack } : {}) }));
+    return 1;
+  } finally {
+    await writer.out.end();
+  }
+}

@@ -1,0 +1,126 @@
+// Airbyte messages. Everything the platform reads comes through stdout, logs included, so
+// one LineWriter carries records, state, traces and logs in the order they happened.
+// The sync and the streams are the same as for Singer; this class only translates.
+import type { StreamSelection } from '../catalog.js';
+import type { FailureType, TapError } from '../errors.js';
+import { redact, type Level, type LogSink } from '../log.js';
+import type { StreamName } from '../schemas.js';
+import type { StateStore, StreamBookmark } from '../state.js';
+import type { ProtocolWriter } from '../sync.js';
+import type { Rec, StreamStats } from '../streams/types.js';
+import { LineWriter } from './output.js';
+
+export type StreamStatus = 'STARTED' | 'RUNNING' | 'COMPLETE' | 'INCOMPLETE';
+
+const LEVELS: Record<Level, string> = { DEBUG: 'DEBUG', INFO: 'INFO', WARNING: 'WARN', ERROR: 'ERROR' };
+
+export function logMessage(level: Level, message: string): string {
+  return JSON.stringify({ type: 'LOG', log: { level: LEVELS[level], message } });
+}
+
+export function traceError(message: string, failureType: FailureType, opts: { stream?: string; internal?: string; stack?: string } = {}): string {
+  return JSON.stringify({
+    type: 'TRACE',
+    trace: {
+      type: 'ERROR',
+      emitted_at: Date.now(),
+      error: {
+        message: redact(message),
+        failure_type: failureType,
+        ...(opts.internal !== undefined ? { internal_message: redact(opts.internal) } : {}),
+        ...(opts.stack !== undefined ? { stack_trace: redact(opts.stack) } : {}),
+        ...(opts.stream !== undefined ? { stream_descriptor: { name: opts.stream } } : {}),
+      },
+    },
+  });
+}
+
+export function streamStatus(stream: string, status: StreamStatus): string {
+  return JSON.stringify({ type: 'TRACE', trace: { type: 'STREAM_STATUS', emitted_at: Date.now(), stream_status: { stream_descriptor: { name: stream }, status } } });
+}
+
+/**
+ * recordCount is a double in the protocol, and the platform's own serialisers write it with
+ * a decimal point; JSON.stringify would print `5`, so the number is spliced in by hand.
+ */
+export function stateMessage(stream: string, streamState: StreamBookmark, recordCount: number): string {
+  const inner = JSON.stringify({ stream_descriptor: { name: stream }, stream_state: streamState });
+  return `{"type":"STATE","state":{"type":"STREAM","stream":${inner},"sourceStats":{"recordCount":${recordCount}.0}}}`;
+}
+
+export class AirbyteWriter implements ProtocolWriter {
+  readonly out: LineWriter;
+  private readonly prefixes = new Map<StreamName, string>();
+  private readonly running = new Set<StreamName>();
+  /** Records written since the stream's previous STATE (sourceStats.recordCount). */
+  private readonly sinceState = new Map<StreamName, number>();
+  private readonly lastState = new Map<StreamName, string>();
+  /** Streams started and not yet ended: INCOMPLETE if the process is stopped. */
+  private readonly open = new Set<StreamName>();
+
+  constructor(out = new LineWriter()) {
+    this.out = out;
+  }
+
+  /** The log sink that turns every log line into a LOG message on the same stdout. */
+  logSink(): LogSink {
+    return (level, message) => {
+      void this.out.write(logMessage(level, message));
+    };
+  }
+
+  startStream(selection: StreamSelection): void | Promise<void> {
+    const stream = selection.stream;
+    this.prefixes.set(stream, `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":`);
+    this.sinceState.set(stream, 0);
+    this.open.add(stream);
+    return this.out.write(streamStatus(stream, 'STARTED'));
+  }
+
+  record(stream: StreamName, rec: Rec): void | Promise<void> {
+    if (!this.running.has(stream)) {
+      this.running.add(stream);
+      void this.out.write(streamStatus(stream, 'RUNNING'));
+    }
+    this.sinceState.set(stream, (this.sinceState.get(stream) ?? 0) + 1);
+    return this.out.write(`${this.prefixes.get(stream)!}${JSON.stringify(rec)},"emitted_at":${Date.now()}}}`);
+  }
+
+  async checkpoint(stream: StreamName, state: StateStore, final: boolean): Promise<void> {
+    const streamState = state.streamState(stream);
+    const key = JSON.stringify(streamState);
+    const count = this.sinceState.get(stream) ?? 0;
+    // The platform needs one STATE per stream even when nothing changed (empty streams, a
+    // far-future bookmark), but a repeat of the same state with no records says nothing.
+    if (final && count === 0 && this.lastState.get(stream) === key) return;
+    this.lastState.set(stream, key);
+    this.sinceState.set(stream, 0);
+    await this.out.write(stateMessage(stream, streamState, count));
+    // A STATE only counts once it has left our buffer: the platform commits on it.
+    await this.out.flush();
+  }
+
+  endStream(selection: StreamSelection, _stats: StreamStats, error?: TapError): void | Promise<void> {
+    const stream = selection.stream;
+    this.open.delete(stream);
+    if (error) void this.out.write(traceError(`Stream ${stream} failed: ${error.message}`, error.failureType, { stream, internal: error.name }));
+    return this.out.write(streamStatus(stream, error ? 'INCOMPLETE' : 'COMPLETE'));
+  }
+
+  /**
+   * What is written on the way out of an interrupted read: the state of every stream that
+   * started (the store only holds bookmarks whose records were already written) and
+   * INCOMPLETE for the streams that were still running.
+   */
+  finalLines(state: StateStore): string {
+    const lines: string[] = [];
+    for (const stream of this.prefixes.keys()) {
+      lines.push(stateMessage(stream, state.streamState(stream), this.sinceState.get(stream) ?? 0));
+      this.sinceState.set(stream, 0);
+    }
+    for (const stream of this.open) lines.push(streamStatus(stream, 'INCOMPLETE'));
+    // Said here because nothing logged after this point leaves the buffer before exit.
+    lines.push(logMessage('WARNING', 'Stopped by a signal before the end of the read: the STATE messages above are the last safe position; the next sync resumes from them.'));
+    return lines.join('\n');
+  }
+}
