@@ -1,0 +1,109 @@
+// Control API for out-of-process users (bench, `npm run sim`): request log, faults, clock,
+// options and ground truth. Unauthenticated and not logged as API requests.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FaultSpec } from './faults.js';
+import { sendJson } from './http-util.js';
+import type { SimOptions } from './options.js';
+import type { ScarfSimulator } from './server.js';
+import type { TruthRecord } from './truth.js';
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text.trim() === '' ? null : JSON.parse(text);
+}
+
+function ndjson(res: ServerResponse, rows: readonly unknown[]): void {
+  res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+  for (const r of rows) res.write(JSON.stringify(r) + '\n');
+  res.end();
+}
+
+function range(url: URL): { start: string; end: string } {
+  const start = url.searchParams.get('start_date');
+  const end = url.searchParams.get('end_date');
+  if (!start || !end) throw new Error('start_date and end_date are required');
+  return { start, end };
+}
+
+function truth(sim: ScarfSimulator, what: string, url: URL): TruthRecord[] | string[] {
+  const p = url.searchParams;
+  switch (what) {
+    case 'events':
+      return sim.truth.events({ ...range(url), query: p.get('query') ?? undefined });
+    case 'company-events': {
+      const domain = p.get('domain');
+      if (!domain) throw new Error('domain is required');
+      return sim.truth.companyEvents(domain, range(url));
+    }
+    case 'aggregates':
+      return sim.truth.aggregates({
+        ...range(url),
+        rollup: p.getAll('rollup').join(',') || undefined,
+        breakdowns: p.getAll('breakdown'),
+        query: p.get('query') ?? undefined,
+      });
+    case 'company-rollup':
+      return sim.truth.companyRollup();
+    case 'active-domains':
+      return sim.truth.activeDomains(range(url));
+    default:
+      throw Object.assign(new Error(`unknown truth stream ${what}`), { status: 404 });
+  }
+}
+
+/** Options arrive as JSON: `now` is an ISO string or null. */
+function optionsFromJson(body: unknown): Partial<SimOptions> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('options must be a JSON object');
+  const o = { ...(body as Record<string, unknown>) };
+  if ('now' in o) o.now = o.now === null ? undefined : new Date(String(o.now));
+  for (const k of Object.keys(o)) if (o[k] === null) o[k] = undefined;
+  return o as Partial<SimOptions>;
+}
+
+export async function handleControl(sim: ScarfSimulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const route = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
+  try {
+    if (route === 'GET /_sim/requests') return sendJson(res, 200, sim.requests);
+    if (route === 'DELETE /_sim/requests') {
+      sim.resetRequests();
+      res.writeHead(204).end();
+      return;
+    }
+    if (route === 'GET /_sim/faults') return sendJson(res, 200, sim.activeFaults);
+    if (route === 'PUT /_sim/faults') {
+      sim.setFaults(((await readJson(req)) ?? []) as FaultSpec[]);
+      res.writeHead(204).end();
+      return;
+    }
+    if (route === 'DELETE /_sim/faults') {
+      sim.clearFaults();
+      res.writeHead(204).end();
+      return;
+    }
+    if (route === 'PUT /_sim/now') {
+      const body = (await readJson(req)) as { now?: string | null } | null;
+      const now = body?.now;
+      if (now !== undefined && now !== null && Number.isNaN(Date.parse(now))) throw new Error(`bad now: ${now}`);
+      sim.setNow(now ? new Date(now) : undefined);
+      return sendJson(res, 200, { now: new Date(sim.nowMs()).toISOString(), fixed: sim.options.now !== null });
+    }
+    if (route === 'GET /_sim/options') return sendJson(res, 200, sim.options);
+    if (route === 'PUT /_sim/options') {
+      sim.setOptions(optionsFromJson(await readJson(req)));
+      return sendJson(res, 200, sim.options);
+    }
+    if (route === 'GET /_sim/companies') return sendJson(res, 200, sim.companyDomains());
+    const m = /^GET \/_sim\/truth\/([a-z-]+)$/.exec(route);
+    if (m) {
+      const rows = truth(sim, m[1]!, url);
+      return ndjson(res, rows);
+    }
+    return sendJson(res, 404, { message: `unknown control route ${route}`, code: 'not-found' });
+  } catch (err) {
+    const status = (err as { status?: number }).status ?? 400;
+    return sendJson(res, status, { message: err instanceof Error ? err.message : String(err), code: 'bad-request' });
+  }
+}

@@ -1,0 +1,102 @@
+// Fault injection: which request gets which failure. Every spec counts the requests it
+// matches on its own, so specs combine predictably; the first spec (in list order) that
+// fires on a request wins.
+
+import { Rng } from './prng.js';
+
+export type Endpoint = 'events' | 'aggregates' | 'company-rollup' | 'company-events';
+
+export const FAULT_KINDS = [
+  '429', '500', '503', 'reset-before-headers', 'reset-mid-body', 'cut-after-line', 'cut-mid-row',
+  'unterminated-quote', 'latency', 'stall-mid-body', 'bad-json-line', 'malformed-row', 'bad-value',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultSpec {
+  kind: FaultKind;
+  endpoint?: Endpoint;
+  /** Fire on the nth matching request (1-based)… */
+  nth?: number;
+  /** …and on this many matching requests from then on (default 1; use a large number for "always"). */
+  times?: number;
+  /** Instead of nth/times: fire at random with this probability (seeded), unlimited times. */
+  probability?: number;
+  /** 429/503: Retry-After header, seconds or an HTTP-date; omitted → no header. */
+  retryAfter?: number | string;
+  /** 'latency': delay before headers (default 1000). 'stall-mid-body': pause halfway (default 30000). */
+  latencyMs?: number;
+  /** Body faults: data rows written before the fault strikes (default: half of the response's rows). */
+  afterRows?: number;
+  /** Body cuts/resets: declare the full body's Content-Length instead of chunked encoding. */
+  contentLength?: boolean;
+  /** cut-mid-row / unterminated-quote: end the response properly (chunked terminator) instead of closing the socket. */
+  endCleanly?: boolean;
+  /** 'bad-value': the column (CSV header name) or key (NDJSON) to spoil; default `time` (CSV) / `total` (NDJSON). */
+  column?: string;
+  /** 'bad-value': the text written instead (NDJSON: as a JSON string); default `not-a-value`. */
+  value?: string;
+}
+
+interface Armed {
+  spec: FaultSpec;
+  seen: number;
+  fired: number;
+  rng: Rng;
+}
+
+export function validateFaults(specs: unknown): FaultSpec[] {
+  if (!Array.isArray(specs)) throw new Error('faults must be a JSON array of FaultSpec');
+  return specs.map((s, i) => {
+    if (typeof s !== 'object' || s === null) throw new Error(`fault ${i}: not an object`);
+    const f = s as FaultSpec;
+    if (!FAULT_KINDS.includes(f.kind)) throw new Error(`fault ${i}: unknown kind ${String(f.kind)}`);
+    if (f.endpoint !== undefined && !['events', 'aggregates', 'company-rollup', 'company-events'].includes(f.endpoint)) {
+      throw new Error(`fault ${i}: unknown endpoint ${String(f.endpoint)}`);
+    }
+    if (f.probability !== undefined && !(f.probability >= 0 && f.probability <= 1)) throw new Error(`fault ${i}: probability must be within 0..1`);
+    if (f.nth !== undefined && !(Number.isInteger(f.nth) && f.nth >= 1)) throw new Error(`fault ${i}: nth must be an integer ≥ 1`);
+    if (f.column !== undefined && typeof f.column !== 'string') throw new Error(`fault ${i}: column must be a string`);
+    if (f.value !== undefined && typeof f.value !== 'string') throw new Error(`fault ${i}: value must be a string`);
+    return { ...f };
+  });
+}
+
+export class FaultBook {
+  private armed: Armed[] = [];
+
+  constructor(private readonly seed: number) {}
+
+  set(specs: FaultSpec[]): void {
+    this.armed = validateFaults(specs).map((spec, i) => ({ spec, seen: 0, fired: 0, rng: Rng.of(this.seed, 'fault', i, spec.kind) }));
+  }
+
+  clear(): void {
+    this.armed = [];
+  }
+
+  list(): FaultSpec[] {
+    return this.armed.map((a) => a.spec);
+  }
+
+  /** Called once per API request that would otherwise be answered 200; returns the fault to apply. */
+  take(endpoint: Endpoint): FaultSpec | undefined {
+    let chosen: FaultSpec | undefined;
+    for (const a of this.armed) {
+      if (a.spec.endpoint && a.spec.endpoint !== endpoint) continue;
+      a.seen++;
+      let fire: boolean;
+      if (a.spec.probability !== undefined) {
+        fire = a.rng.next() < a.spec.probability; // drawn even when another spec wins: keeps sequences stable
+      } else {
+        const nth = a.spec.nth ?? 1;
+        const times = a.spec.times ?? 1;
+        fire = a.seen >= nth && a.seen < nth + times;
+      }
+      if (fire && !chosen) {
+        a.fired++;
+        chosen = a.spec;
+      }
+    }
+    return chosen;
+  }
+}

@@ -1,0 +1,299 @@
+// The Scarf export API over real HTTP (node:http on 127.0.0.1), following
+// ../shared/scarf-api.md: auth, owner, plan, date checks, then a streamed body.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { aggregatesBody, companyEventsBody, eventsBody, rollupBody, type Body } from './bodies.js';
+import { handleControl } from './control.js';
+import { ROLLUPS, dayOfMs, dayText, parseDay, type Rollup } from './dates.js';
+import { FaultBook, type Endpoint, type FaultSpec } from './faults.js';
+import { EventGenerator } from './generator.js';
+import { sendJson, sleep } from './http-util.js';
+import { genConfig, resolveOptions, type ResolvedSimOptions, type SimOptions } from './options.js';
+import { createTruth, type GroundTruth } from './truth.js';
+import { BREAKDOWNS, type Breakdown, type View } from './views.js';
+import { renderBody, sendBuffer, streamBody, streamFaulty } from './writer.js';
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  endpoint: Endpoint | 'other';
+  owner?: string;
+  domain?: string;
+  query: Record<string, string[]>;
+  /** HTTP status sent; 0 when the connection was reset before any headers. */
+  status: number;
+  fault?: string;
+  /** Wall-clock time the request arrived (ms epoch). */
+  at: number;
+  /** The sim clock when the request arrived (ISO). */
+  simNow: string;
+  authorized: boolean;
+}
+
+interface Route {
+  endpoint: Endpoint;
+  owner: string;
+  domain?: string;
+}
+
+function matchRoute(path: string): Route | undefined {
+  const seg = path.split('/').slice(1);
+  const dec = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  if (seg.length === 4 && seg[0] === 'v2' && seg[1] === 'packages' && seg[2]) {
+    const ep = seg[3];
+    if (ep === 'events' || ep === 'aggregates' || ep === 'company-rollup') return { endpoint: ep, owner: dec(seg[2]) };
+  }
+  if (seg.length === 5 && seg[0] === 'v2' && seg[1] === 'companies' && seg[2] && seg[3] && seg[4] === 'events') {
+    return { endpoint: 'company-events', owner: dec(seg[2]), domain: dec(seg[3]) };
+  }
+  return undefined;
+}
+
+function queryRecord(url: URL): Record<string, string[]> {
+  const q: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) (q[k] ??= []).push(v);
+  return q;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+const MAX_CACHED_BODIES = 32;
+
+export class ScarfSimulator {
+  private raw: SimOptions;
+  private resolved: ResolvedSimOptions;
+  private readonly anchorMs: number;
+  private gen: EventGenerator;
+  private readonly faults: FaultBook;
+  private readonly log: RequestLogEntry[] = [];
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly cache = new Map<string, Buffer>();
+  private baseUrl = '';
+  readonly truth: GroundTruth;
+
+  constructor(opts: SimOptions = {}) {
+    this.raw = { ...opts };
+    this.anchorMs = opts.now ? opts.now.getTime() : Date.now();
+    this.resolved = resolveOptions(this.raw, this.anchorMs);
+    this.gen = new EventGenerator(genConfig(this.resolved, this.anchorMs));
+    this.faults = new FaultBook(this.resolved.seed);
+    this.truth = createTruth(() => this.view());
+  }
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  get options(): Readonly<ResolvedSimOptions> {
+    return this.resolved;
+  }
+
+  get requests(): RequestLogEntry[] {
+    return this.log;
+  }
+
+  resetRequests(): void {
+    this.log.length = 0;
+  }
+
+  setNow(d: Date | undefined | null): void {
+    this.setOptions({ now: d ?? undefined });
+  }
+
+  setOptions(partial: Partial<SimOptions>): void {
+    const next = { ...this.raw, ...partial };
+    // An explicit undefined means "back to the default" (e.g. setNow(undefined) → real clock).
+    for (const k of Object.keys(partial) as (keyof SimOptions)[]) if (partial[k] === undefined) delete next[k];
+    this.resolved = resolveOptions(next, this.anchorMs);
+    this.raw = next;
+    this.gen = new EventGenerator(genConfig(this.resolved, this.anchorMs));
+    this.cache.clear();
+  }
+
+  setFaults(faults: FaultSpec[]): void {
+    this.faults.set(faults);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  get activeFaults(): FaultSpec[] {
+    return this.faults.list();
+  }
+
+  companyDomains(): string[] {
+    return this.gen.companies.map((c) => c.domain);
+  }
+
+  nowMs(): number {
+    return this.resolved.now ? this.resolved.now.getTime() : Date.now();
+  }
+
+  /** A consistent snapshot of generator, options and clock for one request. */
+  view(): View {
+    return { gen: this.gen, opts: this.resolved, nowUs: this.nowMs() * 1000 };
+  }
+
+  async start(port = 0): Promise<string> {
+    if (this.server) return this.baseUrl;
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, { message: `simulator error: ${String(err)}`, code: 'internal-error' });
+        else res.destroy();
+      });
+    });
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    const addr = server.address();
+    this.baseUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}`;
+    return this.baseUrl;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim.invalid');
+    if (url.pathname.startsWith('/_sim/')) return handleControl(this, req, res, url);
+
+    const v = this.view();
+    const opts = v.opts;
+    const route = matchRoute(url.pathname);
+    const auth = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    const entry: RequestLogEntry = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      endpoint: route?.endpoint ?? 'other',
+      ...(route ? { owner: route.owner } : {}),
+      ...(route?.domain !== undefined ? { domain: route.domain } : {}),
+      query: queryRecord(url),
+      status: 0,
+      at: Date.now(),
+      simNow: new Date(v.nowUs / 1000).toISOString(),
+      authorized: !!auth && auth[1]!.trim() === opts.token,
+    };
+    this.log.push(entry);
+
+    let body: Body;
+    try {
+      body = this.prepare(req, route, entry, v);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      if (!(await sleep(opts.latencyMs, res))) return;
+      entry.status = err.status;
+      const headers: Record<string, string> = err.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {};
+      if (err.status === 405) headers.Allow = 'GET';
+      return sendJson(res, err.status, { message: err.message, code: err.code }, headers);
+    }
+
+    const fault = this.faults.take(route!.endpoint);
+    if (fault) entry.fault = fault.kind;
+    const delay = opts.latencyMs + (fault?.kind === 'latency' ? (fault.latencyMs ?? 1000) : 0);
+    if (!(await sleep(delay, res))) return;
+
+    switch (fault?.kind) {
+      case 'reset-before-headers':
+        req.socket.resetAndDestroy();
+        return;
+      case '429':
+      case '500':
+      case '503': {
+        entry.status = Number(fault.kind);
+        const headers: Record<string, string> = {};
+        if (fault.retryAfter !== undefined && fault.kind !== '500') headers['Retry-After'] = String(fault.retryAfter);
+        const code = { '429': 'rate-limited', '500': 'internal-error', '503': 'service-unavailable' }[fault.kind];
+        const message = { '429': 'Too many requests', '500': 'Internal server error', '503': 'Service temporarily unavailable' }[fault.kind];
+        return sendJson(res, entry.status, { message, code }, headers);
+      }
+    }
+
+    entry.status = 200;
+    if (fault && fault.kind !== 'latency') return streamFaulty(res, body, fault);
+    if (opts.cacheBodies) return sendBuffer(res, body, this.cachedBody(entry, v, body));
+    return streamBody(res, body);
+  }
+
+  private cachedBody(entry: RequestLogEntry, v: View, body: Body): Buffer {
+    const key = JSON.stringify([entry.endpoint, entry.owner?.toLowerCase(), entry.domain?.toLowerCase(), entry.query, v.nowUs]);
+    let data = this.cache.get(key);
+    if (!data) {
+      data = renderBody(body);
+      if (this.cache.size >= MAX_CACHED_BODIES) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(key, data);
+    }
+    return data;
+  }
+
+  /** Every check the API makes before answering 200, in the order a client would hit them. */
+  private prepare(req: IncomingMessage, route: Route | undefined, entry: RequestLogEntry, v: View): Body {
+    const opts = v.opts;
+    if (!route) throw new HttpError(404, 'not-found', `Not found: ${entry.path}`);
+    if (req.method !== 'GET') throw new HttpError(405, 'method-not-allowed', `Method ${req.method} not allowed`);
+    if (!entry.authorized) {
+      throw new HttpError(opts.badTokenStatus, opts.badTokenStatus === 401 ? 'unauthorized' : 'forbidden', 'Invalid or missing API token');
+    }
+    if (route.owner.toLowerCase() !== opts.owner.toLowerCase()) throw new HttpError(404, 'not-found', `Entity not found: ${route.owner}`);
+    if (opts.plan !== 'pro') {
+      throw new HttpError(403, 'not-a-pro-member', 'Your plan is not eligible for export. Upgrade to a paid plan to export data.');
+    }
+    if (route.endpoint === 'company-rollup') return rollupBody(v);
+
+    const q = entry.query;
+    const start = parseDay(q.start_date?.[0]);
+    const end = parseDay(q.end_date?.[0]);
+    if (start === undefined || end === undefined) {
+      throw new HttpError(400, 'bad-request', 'start_date and end_date are required, formatted YYYY-MM-DD');
+    }
+    if (start > end) throw new HttpError(400, 'bad-request', 'start_date must not be after end_date');
+    const days = end - start + 1;
+    if (days > opts.maxRangeDays) {
+      throw new HttpError(400, 'range-too-long', `Date range too long: ${days} days requested, at most ${opts.maxRangeDays} days allowed`);
+    }
+    if (route.endpoint === 'company-events') return companyEventsBody(v, route.domain!, start, end);
+
+    let query: string | undefined;
+    if (q.query) {
+      query = q.query[0]!;
+      if (query.trim() === '') throw new HttpError(400, 'invalid-package-query', 'The package query is empty');
+      if (!v.gen.isPackage(query)) throw new HttpError(404, 'not-found', `Package not found: ${query}`);
+    }
+    if (route.endpoint === 'events') return eventsBody(v, start, end, query);
+
+    const rollups = [...new Set(q.rollup ?? ['daily'])];
+    for (const r of rollups) if (!ROLLUPS.includes(r as Rollup)) throw new HttpError(400, 'bad-request', `Invalid rollup: ${r}`);
+    const breakdowns = [...new Set(q.breakdown ?? ['by-total'])];
+    for (const b of breakdowns) if (!BREAKDOWNS.includes(b as Breakdown)) throw new HttpError(400, 'bad-request', `Invalid breakdown: ${b}`);
+    return aggregatesBody(v, { start, end, rollups: rollups as Rollup[], breakdowns: breakdowns as Breakdown[], query });
+  }
+
+  /** UTC day of the sim clock, YYYY-MM-DD (for callers building date ranges). */
+  today(): string {
+    return dayText(dayOfMs(this.nowMs()));
+  }
+}

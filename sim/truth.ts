@@ -1,0 +1,127 @@
+// Ground truth: the records a correct tap emits for a request made at the sim clock, typed
+// the way docs/DESIGN.md says, from the very cells the server writes (so numbers are
+// Number(text), a timestamp keeps exactly the precision of its text form, and a column the
+// server did not send is null).
+
+import {
+  AGGREGATE_DIMENSIONS, AGGREGATE_EXTRA_KEY, AGGREGATE_RECORD_KEYS, COMPANY_EVENT_RECORD_KEYS, EVENT_RECORD_KEYS,
+  EVENT_SCHEMA, ROLLUP_RECORD_KEYS, ROLLUP_SCHEMA, eventColumns, rollupColumns, type ColumnKind,
+} from './columns.js';
+import { canonicalTimestamp, parseDay, ROLLUPS, type Rollup } from './dates.js';
+import { eventCells, type Cell } from './format.js';
+import type { SimEvent } from './generator.js';
+import { BREAKDOWNS, aggregateLines, rollupRows, visibleCompanyDayEvents, visibleDayEvents, type Breakdown, type View } from './views.js';
+
+export type TruthRecord = Record<string, unknown>;
+
+export interface GroundTruth {
+  events(q: { start: string; end: string; query?: string }): TruthRecord[];
+  companyEvents(domain: string, q: { start: string; end: string }): TruthRecord[];
+  aggregates(q: { start: string; end: string; rollup?: string; breakdowns?: string[]; query?: string }): TruthRecord[];
+  companyRollup(): TruthRecord[];
+  activeDomains(q: { start: string; end: string }): string[];
+}
+
+const EVENT_KINDS = new Map(EVENT_SCHEMA);
+const ROLLUP_KINDS = new Map(ROLLUP_SCHEMA);
+
+export function typeCell(cell: Cell, kind: ColumnKind): unknown {
+  if (cell === null || cell === '') return null;
+  switch (kind) {
+    case 'number':
+    case 'integer':
+      return Number(cell);
+    case 'boolean':
+      return /^(t|true)$/i.test(cell);
+    case 'timestamp':
+      return canonicalTimestamp(cell);
+    case 'date':
+      return cell.slice(0, 10);
+    default:
+      return cell;
+  }
+}
+
+/** Types a served row by header name, in the schema's key order; unknown columns → extra_fields. */
+export function typeRow(columns: readonly string[], cells: readonly Cell[], kinds: Map<string, ColumnKind>, keys: readonly string[]): TruthRecord {
+  const rec: TruthRecord = {};
+  for (const k of keys) rec[k] = null;
+  let extra: Record<string, string | null> | null = null;
+  columns.forEach((col, i) => {
+    const cell = cells[i] ?? null;
+    const kind = kinds.get(col);
+    if (kind) rec[col] = typeCell(cell, kind);
+    else (extra ??= {})[col] = cell === '' ? null : cell;
+  });
+  rec.extra_fields = extra ? JSON.stringify(extra) : null;
+  return rec;
+}
+
+function days(q: { start: string; end: string }): number[] {
+  const s = parseDay(q.start), e = parseDay(q.end);
+  if (s === undefined || e === undefined) throw new Error(`truth: bad date range ${q.start}..${q.end}`);
+  const out: number[] = [];
+  for (let d = s; d <= e; d++) out.push(d);
+  return out;
+}
+
+export function createTruth(view: () => View): GroundTruth {
+  const typeEvents = (v: View, events: Iterable<SimEvent>, keys: readonly string[], add: TruthRecord = {}): TruthRecord[] => {
+    const columns = eventColumns(v.opts.columnSet, v.opts.seed);
+    const out: TruthRecord[] = [];
+    for (const e of events) {
+      const rec = typeRow(columns, eventCells(e, columns, v.opts), EVENT_KINDS, keys);
+      Object.assign(rec, add); // keys already exist, so schema order is kept
+      out.push(rec);
+    }
+    return out;
+  };
+  return {
+    events(q) {
+      const v = view();
+      return days(q).flatMap((d) => typeEvents(v, visibleDayEvents(v, d, q.query), EVENT_RECORD_KEYS));
+    },
+    companyEvents(domain, q) {
+      const v = view();
+      const c = v.gen.companyByDomain(domain);
+      return days(q).flatMap((d) => typeEvents(v, visibleCompanyDayEvents(v, c, d), COMPANY_EVENT_RECORD_KEYS, { company_domain: domain }));
+    },
+    aggregates(q) {
+      const v = view();
+      const ds = days(q);
+      if (ds.length === 0) return [];
+      const rollups = (q.rollup ?? 'daily').split(',') as Rollup[];
+      const breakdowns = (q.breakdowns?.length ? q.breakdowns : ['by-total']) as Breakdown[];
+      for (const r of rollups) if (!ROLLUPS.includes(r)) throw new Error(`truth: unknown rollup ${r}`);
+      for (const b of breakdowns) if (!BREAKDOWNS.includes(b)) throw new Error(`truth: unknown breakdown ${b}`);
+      const out: TruthRecord[] = [];
+      for (const line of aggregateLines(v, { start: ds[0]!, end: ds[ds.length - 1]!, rollups, breakdowns, query: q.query })) {
+        out.push(aggregateRecord(line));
+      }
+      return out;
+    },
+    companyRollup() {
+      const v = view();
+      const columns = rollupColumns(v.opts.columnSet, v.opts.seed);
+      return rollupRows(v).map((r) => typeRow(columns, columns.map((c) => r.cells[c] ?? null), ROLLUP_KINDS, ROLLUP_RECORD_KEYS));
+    },
+    activeDomains(q) {
+      const v = view();
+      const ds = days(q);
+      return v.gen.companies.filter((c) => ds.some((d) => visibleCompanyDayEvents(v, c, d).length > 0)).map((c) => c.domain);
+    },
+  };
+}
+
+export function aggregateRecord(line: Record<string, string | number>): TruthRecord {
+  const get = (k: string) => (line[k] === undefined ? null : line[k]);
+  const rec: TruthRecord = {};
+  for (const k of AGGREGATE_RECORD_KEYS) rec[k] = get(k);
+  rec.row_key = JSON.stringify([line.date, line.rollup, line.breakdown, line.artifact, ...keyDims.map(get)]);
+  const extra = line[AGGREGATE_EXTRA_KEY];
+  rec.extra_fields = extra === undefined ? null : JSON.stringify({ [AGGREGATE_EXTRA_KEY]: extra });
+  return rec;
+}
+
+// row_key leaves names out on purpose (DESIGN.md): a revised company name must not make a new row.
+const keyDims = AGGREGATE_DIMENSIONS.filter((d) => d !== 'company_name' && d !== 'cloud_provider_name');

@@ -1,0 +1,256 @@
+// What a request sees at the sim clock: the visible (arrived) events of a day, aggregate
+// rows of a period, company rollup rows. The server writes these as text; the ground truth
+// types the very same values, so the two cannot drift apart.
+
+import { AGGREGATE_DIMENSIONS, AGGREGATE_EXTRA_KEY, type AggregateDimension } from './columns.js';
+import { dayText, periodsIn, type Rollup } from './dates.js';
+import { timestampText, type Cell } from './format.js';
+import type { Company, EventGenerator, SimEvent } from './generator.js';
+import type { ResolvedSimOptions } from './options.js';
+import { CLOUDS, PLACES } from './universe.js';
+
+export interface View {
+  gen: EventGenerator;
+  opts: ResolvedSimOptions;
+  nowUs: number;
+}
+
+export const BREAKDOWNS = [
+  'by-country', 'by-cloudprovider', 'by-company', 'by-variable', 'by-platform', 'by-version', 'by-total',
+  'by-total-do-not-track', 'by-client', 'by-domain', 'by-referer', 'by-educational-organization',
+  'by-govermental-organization',
+] as const;
+export type Breakdown = (typeof BREAKDOWNS)[number];
+
+export function dayRange(start: number, end: number): number[] {
+  const out: number[] = [];
+  for (let d = start; d <= end; d++) out.push(d);
+  return out;
+}
+
+/** Events of the day that have arrived by the sim clock, optionally only one package's. */
+export function* visibleDayEvents(v: View, day: number, query?: string): Generator<SimEvent> {
+  for (const e of v.gen.dayEvents(day)) {
+    if (e.arrivalUs > v.nowUs) continue;
+    if (query !== undefined && e.package !== query) continue;
+    yield e;
+  }
+}
+
+export function visibleCompanyDayEvents(v: View, company: Company | undefined, day: number): SimEvent[] {
+  if (!company) return [];
+  return v.gen.companyEvents(day, company.index).filter((e) => e.arrivalUs <= v.nowUs);
+}
+
+// ---- aggregates -------------------------------------------------------------------------
+
+type Dims = Partial<Record<AggregateDimension, string>>;
+
+function refererHost(referer: string | null): string | undefined {
+  if (!referer) return undefined;
+  try {
+    return new URL(referer).hostname || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function registrableDomain(host: string): string {
+  return host.split('.').slice(-2).join('.');
+}
+
+/** The dimension values an event contributes to under a breakdown (none, one, or several). */
+export function eventDims(e: SimEvent, b: Breakdown): Dims[] {
+  switch (b) {
+    case 'by-total':
+      return [{}];
+    case 'by-total-do-not-track':
+      return e.dnt === true ? [{}] : [];
+    case 'by-company':
+      return e.origin_domain ? [{ company_name: e.origin_company ?? '', company_domain: e.origin_domain }] : [];
+    case 'by-country':
+      return e.origin_country ? [{ country: e.origin_country }] : [];
+    case 'by-cloudprovider': {
+      const c = CLOUDS[e.cloud];
+      return c ? [{ cloud_provider_name: c.name, cloud_provider_domain: c.domain }] : [];
+    }
+    case 'by-platform':
+      return e.platform ? [{ platform: e.platform }] : [];
+    case 'by-version':
+      return e.version ? [{ version: e.version }] : [];
+    case 'by-client':
+      return [{ client: e.client }];
+    case 'by-variable':
+      if (!e.variables) return [];
+      return e.variables.split('&').map((pair) => {
+        const i = pair.indexOf('=');
+        return { variable: pair.slice(0, i), value: pair.slice(i + 1) };
+      });
+    case 'by-domain': {
+      const h = refererHost(e.referer);
+      return h ? [{ domain: registrableDomain(h) }] : [];
+    }
+    case 'by-referer': {
+      const h = refererHost(e.referer);
+      return h ? [{ domain: h }] : [];
+    }
+    case 'by-educational-organization':
+      return e.origin_domain?.endsWith('.edu') ? [{ domain: e.origin_domain }] : [];
+    case 'by-govermental-organization':
+      return e.origin_domain?.endsWith('.gov') ? [{ domain: e.origin_domain }] : [];
+  }
+}
+
+const HAS_UNIQUE = new Set<Breakdown>(['by-total', 'by-company']);
+
+export interface AggregateQuery {
+  start: number;
+  end: number;
+  rollups: Rollup[];
+  breakdowns: Breakdown[];
+  query?: string;
+}
+
+/** An aggregates line as served: key order date, artifact, breakdown, rollup, total, … */
+export type AggregateLine = Record<string, string | number>;
+
+interface Bucket {
+  artifact: string;
+  dims: Dims;
+  total: number;
+  origins: Set<string>;
+}
+
+/** Aggregate lines period by period; only one period's counts are held at a time. */
+export function* aggregateLines(v: View, q: AggregateQuery): Generator<AggregateLine> {
+  for (const rollup of q.rollups) {
+    for (const p of periodsIn(q.start, q.end, rollup)) {
+      const buckets = q.breakdowns.map(() => new Map<string, Bucket>());
+      for (let day = p.from; day <= p.to; day++) {
+        for (const e of visibleDayEvents(v, day, q.query)) {
+          q.breakdowns.forEach((b, bi) => {
+            for (const dims of eventDims(e, b)) {
+              const key = e.artifact + '\u0000' + JSON.stringify(dims);
+              let bucket = buckets[bi]!.get(key);
+              if (!bucket) buckets[bi]!.set(key, (bucket = { artifact: e.artifact, dims, total: 0, origins: new Set() }));
+              bucket.total++;
+              bucket.origins.add(e.origin_id);
+            }
+          });
+        }
+      }
+      const date = dayText(p.from);
+      for (let bi = 0; bi < q.breakdowns.length; bi++) {
+        const b = q.breakdowns[bi]!;
+        const rows = [...buckets[bi]!.values()].sort(
+          (x, y) => cmp(x.artifact, y.artifact) || y.total - x.total || cmp(JSON.stringify(x.dims), JSON.stringify(y.dims)),
+        );
+        for (const bucket of rows) {
+          const line: AggregateLine = { date, artifact: bucket.artifact, breakdown: b, rollup, total: bucket.total };
+          if (HAS_UNIQUE.has(b)) line.total_unique = bucket.origins.size;
+          for (const d of AGGREGATE_DIMENSIONS) if (bucket.dims[d] !== undefined) line[d] = bucket.dims[d]!;
+          if (v.opts.columnSet === 'extra') line[AGGREGATE_EXTRA_KEY] = v.gen.artifactKind(bucket.artifact);
+          yield line;
+        }
+      }
+    }
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// ---- company rollup ---------------------------------------------------------------------
+
+export interface RollupRow {
+  company: Company;
+  /** Served text of every column the server knows (current + extra), keyed by column name. */
+  cells: Record<string, Cell>;
+}
+
+const INACTIVE_AFTER_DAYS = 60;
+
+/** One row per company with at least one visible event, most active first. */
+export function rollupRows(v: View): RollupRow[] {
+  const nowDay = Math.floor(v.nowUs / 86_400_000_000);
+  const rows: { row: RollupRow; total: number }[] = [];
+  for (const c of v.gen.companies) {
+    let total = 0, downloads = 0, views = 0;
+    let firstUs = Infinity, lastUs = -Infinity;
+    const dlOrigins = new Set<string>(), viewOrigins = new Set<string>(), origins = new Set<string>();
+    const pkgTotals = new Map<string, number>(), pixTotals = new Map<string, number>();
+    const downloadDays: number[] = [];
+    const from = Math.max(v.gen.cfg.dataStart, c.fromDay);
+    const to = Math.min(nowDay, c.toDay, v.gen.cfg.dataEnd ?? Infinity);
+    for (let day = from; day <= to; day++) {
+      for (const e of visibleCompanyDayEvents(v, c, day)) {
+        total++;
+        origins.add(e.origin_id);
+        firstUs = Math.min(firstUs, e.timeUs);
+        lastUs = Math.max(lastUs, e.timeUs);
+        if (e.kind === 'pixel') {
+          views++;
+          viewOrigins.add(e.origin_id);
+          pixTotals.set(e.artifact, (pixTotals.get(e.artifact) ?? 0) + 1);
+        } else {
+          downloads++;
+          dlOrigins.add(e.origin_id);
+          pkgTotals.set(e.artifact, (pkgTotals.get(e.artifact) ?? 0) + 1);
+          if (downloadDays[downloadDays.length - 1] !== day) downloadDays.push(day);
+        }
+      }
+    }
+    if (total === 0) continue;
+    const firstDay = Math.floor(firstUs / 86_400_000_000);
+    const lastDay = Math.floor(lastUs / 86_400_000_000);
+    const inactive = nowDay - lastDay > INACTIVE_AFTER_DAYS;
+    const investigation = downloadDays[0];
+    const experimentation = downloadDays[2];
+    const ongoing = downloadDays[7];
+    const stage = inactive ? 'inactive'
+      : ongoing !== undefined ? 'ongoing usage'
+      : experimentation !== undefined ? 'experimentation'
+      : investigation !== undefined ? 'investigation'
+      : 'interest';
+    const seen = (us: number, day: number) =>
+      v.opts.rollupSeenStyle === 'timestamp' ? timestampText(us, v.opts.timestampStyle) : dayText(day);
+    const opt = (d: number | undefined): Cell => (d === undefined ? null : dayText(d));
+    const place = PLACES[c.place]!;
+    const cells: Record<string, Cell> = {
+      company_name: c.name,
+      company_domain: c.domain,
+      funnel_stage: stage,
+      total_events: String(total),
+      total_downloads: String(downloads),
+      total_unique_downloads: String(dlOrigins.size),
+      total_views: String(views),
+      total_unique_views: String(viewOrigins.size),
+      unique_sources: String(origins.size),
+      first_seen: seen(firstUs, firstDay),
+      last_seen: seen(lastUs, lastDay),
+      company_linkedin_url: c.linkedin,
+      company_industry: c.industry,
+      company_size: c.size,
+      company_country: place.country,
+      company_state: place.state,
+      interest_start_date: dayText(firstDay),
+      investigation_start_date: opt(investigation),
+      experimentation_start_date: opt(experimentation),
+      ongoing_usage_start_date: opt(ongoing),
+      inactive_start_date: inactive ? dayText(lastDay + INACTIVE_AFTER_DAYS + 1) : null,
+      scarf_url: `https://app.scarf.sh/${encodeURIComponent(v.opts.owner)}/companies/${c.domain}`,
+      package_totals: totalsText(pkgTotals),
+      tracking_pixel_totals: totalsText(pixTotals),
+      company_revenue_range: c.revenue,
+    };
+    rows.push({ row: { company: c, cells }, total });
+  }
+  rows.sort((a, b) => b.total - a.total || cmp(a.row.company.domain, b.row.company.domain));
+  return rows.map((r) => r.row);
+}
+
+function totalsText(m: Map<string, number>): Cell {
+  if (m.size === 0) return null;
+  return [...m.entries()].sort((a, b) => cmp(a[0], b[0])).map(([k, n]) => `${k}=${n}`).join('&');
+}

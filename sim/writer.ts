@@ -1,0 +1,191 @@
+// Streams a Body to the client — normally, from a cached Buffer, or with a body fault.
+
+import type { ServerResponse } from 'node:http';
+import type { Body, BodyRow } from './bodies.js';
+import type { FaultSpec } from './faults.js';
+import { csvField, csvLine } from './format.js';
+import { flushThen, sleep, write } from './http-util.js';
+
+const CHUNK = 64 * 1024;
+
+export function bodyHeaders(body: Body): Record<string, string> {
+  const h: Record<string, string> = { 'Content-Type': body.contentType };
+  if (body.contentDisposition) h['Content-Disposition'] = body.contentDisposition;
+  return h;
+}
+
+/** Normal path: header, then rows batched into ~64 KiB writes, honouring backpressure. */
+export async function streamBody(res: ServerResponse, body: Body): Promise<void> {
+  res.writeHead(200, bodyHeaders(body));
+  let buf = body.header;
+  for (const row of body.rows()) {
+    buf += row.line;
+    if (buf.length >= CHUNK) {
+      if (!(await write(res, buf))) return;
+      buf = '';
+    }
+  }
+  if (buf && !(await write(res, buf))) return;
+  res.end();
+}
+
+export function renderBody(body: Body): Buffer {
+  const parts: Buffer[] = [];
+  let buf = body.header;
+  for (const row of body.rows()) {
+    buf += row.line;
+    if (buf.length >= CHUNK) {
+      parts.push(Buffer.from(buf));
+      buf = '';
+    }
+  }
+  parts.push(Buffer.from(buf));
+  return Buffer.concat(parts);
+}
+
+export async function sendBuffer(res: ServerResponse, body: Body, data: Buffer): Promise<void> {
+  res.writeHead(200, bodyHeaders(body));
+  for (let i = 0; i < data.length; i += CHUNK) {
+    if (!(await write(res, data.subarray(i, i + CHUNK)))) return;
+  }
+  res.end();
+}
+
+function measure(body: Body): { rows: number; bytes: number } {
+  let rows = 0;
+  let bytes = Buffer.byteLength(body.header);
+  for (const r of body.rows()) {
+    rows++;
+    bytes += Buffer.byteLength(r.line);
+  }
+  return { rows, bytes };
+}
+
+/** A CSV row cut inside an unquoted field (or, failing that, halfway through its text). */
+function partialRow(body: Body, row: BodyRow | undefined): string {
+  const cells = row?.cells ?? (body.format === 'csv' ? body.headerCells : undefined);
+  if (body.format === 'csv' && cells) {
+    const j = cells.findIndex((c) => c !== null && c.length >= 2 && csvField(c) === c);
+    if (j >= 0) {
+      const c = cells[j]!;
+      const head = cells.slice(0, j).map(csvField).join(',');
+      return (j > 0 ? head + ',' : '') + c.slice(0, Math.ceil(c.length / 2));
+    }
+  }
+  const line = row?.line ?? (body.header || '{"date":"1970-01-01","artifact":"x"}\n');
+  return line.slice(0, Math.max(1, Math.floor((line.length - 1) / 2)));
+}
+
+const needsQuotes = (c: string | null): boolean => c !== null && c !== '' && csvField(c) !== c;
+
+/** A row whose quoted field is opened, filled, and never closed. */
+function unterminatedRow(body: Body, row: BodyRow | undefined): string {
+  if (body.format === 'ndjson') {
+    const line = row?.line ?? '{"date":"1970-01-01","artifact":"x"}\n';
+    const i = line.indexOf('":"');
+    return i >= 0 ? line.slice(0, i + 3) + line.slice(i + 3, line.indexOf('"', i + 3)) : '{"date":"1970-01';
+  }
+  const cells = row?.cells ?? body.headerCells;
+  let j = cells.findIndex(needsQuotes);
+  if (j < 0) j = cells.findIndex((c) => c !== null && c !== '');
+  if (j < 0) return '"';
+  const head = cells.slice(0, j).map(csvField).join(',');
+  return (j > 0 ? head + ',' : '') + '"' + cells[j]!.replace(/"/g, '""');
+}
+
+/** The row with a wrong number of fields (CSV) or a line that is not JSON (NDJSON). */
+function malformedLine(body: Body, row: BodyRow | undefined): string {
+  if (body.format === 'ndjson') {
+    const line = row?.line ?? '{"date":"1970-01-01","artifact":"x","breakdown":"by-total","rollup":"daily","total":1}\n';
+    return line.slice(0, Math.floor(line.length / 2)) + '\n';
+  }
+  const cells = row?.cells ?? body.headerCells.map(() => 'x');
+  return csvLine(cells.slice(0, Math.max(1, cells.length - 2)));
+}
+
+/** The row with one value spoiled ('bad-value'): a complete row whose `column` cannot be typed. */
+function badValueLine(body: Body, row: BodyRow | undefined, fault: FaultSpec): string {
+  const value = fault.value ?? 'not-a-value';
+  if (body.format === 'ndjson') {
+    const obj = JSON.parse(row?.line ?? '{"date":"1970-01-01","artifact":"x","breakdown":"by-total","rollup":"daily","total":1}') as Record<string, unknown>;
+    obj[fault.column ?? 'total'] = value;
+    return JSON.stringify(obj) + '\n';
+  }
+  const cells = [...(row?.cells ?? body.headerCells.map(() => 'x'))];
+  const j = body.headerCells.indexOf(fault.column ?? 'time');
+  if (j >= 0) cells[j] = value;
+  return csvLine(cells);
+}
+
+/** Streams the body with one fault; `after` rows go out intact before it strikes. */
+export async function streamFaulty(res: ServerResponse, body: Body, fault: FaultSpec): Promise<void> {
+  const cut = ['reset-mid-body', 'cut-after-line', 'cut-mid-row', 'unterminated-quote'].includes(fault.kind);
+  const needMeasure = fault.afterRows === undefined || (cut && fault.contentLength);
+  const stats = needMeasure ? measure(body) : { rows: 0, bytes: 0 };
+  const after = fault.afterRows ?? Math.floor(stats.rows / 2);
+  const headers = bodyHeaders(body);
+  if (cut && fault.contentLength && !fault.endCleanly) headers['Content-Length'] = String(stats.bytes);
+  res.writeHead(200, headers);
+  res.flushHeaders();
+
+  const destroy = () => res.socket?.destroy();
+  let buf = body.header;
+  let i = 0;
+  let struck = false;
+  const strike = async (row: BodyRow | undefined): Promise<'stop' | 'continue' | 'skip-row' | 'defer'> => {
+    struck = true;
+    switch (fault.kind) {
+      case 'reset-mid-body':
+        flushThen(res, buf, () => res.socket?.resetAndDestroy());
+        return 'stop';
+      case 'cut-after-line':
+        flushThen(res, buf, destroy);
+        return 'stop';
+      case 'cut-mid-row':
+      case 'unterminated-quote': {
+        // Strike on a row that really has a quoted field, so the output stays a prefix of the real body.
+        if (fault.kind === 'unterminated-quote' && row && body.format === 'csv' && !row.cells?.some(needsQuotes)) {
+          struck = false;
+          return 'defer';
+        }
+        const tail = fault.kind === 'cut-mid-row' ? partialRow(body, row) : unterminatedRow(body, row);
+        if (fault.endCleanly) res.end(buf + tail);
+        else flushThen(res, buf + tail, destroy);
+        return 'stop';
+      }
+      case 'stall-mid-body':
+        if (!(await write(res, buf))) return 'stop';
+        buf = '';
+        return (await sleep(fault.latencyMs ?? 30_000, res)) ? 'continue' : 'stop';
+      case 'malformed-row':
+      case 'bad-json-line':
+        buf += malformedLine(body, row);
+        return 'skip-row';
+      case 'bad-value':
+        buf += badValueLine(body, row, fault);
+        return 'skip-row';
+      default:
+        return 'continue';
+    }
+  };
+
+  for (const row of body.rows()) {
+    if (i >= after && !struck) {
+      const next = await strike(row);
+      if (next === 'stop') return;
+      if (next === 'skip-row') {
+        i++;
+        continue;
+      }
+    }
+    buf += row.line;
+    i++;
+    if (buf.length >= CHUNK) {
+      if (!(await write(res, buf))) return;
+      buf = '';
+    }
+  }
+  if (!struck && (await strike(undefined)) === 'stop') return;
+  if (buf && !(await write(res, buf))) return;
+  res.end();
+}
