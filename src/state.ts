@@ -3,6 +3,7 @@
 //                  "company_events": {"partitions": [{"context": {"company_domain": d}, …}]}}}
 // Keys we do not understand (written by another version) are carried through untouched.
 import { ConfigError } from './errors.js';
+import { toDate, toTimestamp } from './scarf/typing.js';
 import type { StreamName } from './schemas.js';
 
 export interface Partition {
@@ -32,11 +33,21 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 const RESET_HINT = 'To start that stream over from start_date, delete its entry under "bookmarks" (or the whole state file / Meltano state with `meltano state clear`).';
 
-function checkValue(where: string, value: unknown): void {
-  if (value === undefined || value === null) return;
-  if (typeof value !== 'string' || !TS_RE.test(value) || Number.isNaN(Date.parse(value.slice(0, 10)))) {
-    throw new ConfigError(`State ${where}: replication_key_value ${JSON.stringify(value)} is not a valid date or RFC3339 timestamp. ${RESET_HINT}`);
+/**
+ * A bookmark value, checked and made canonical: a date stays `YYYY-MM-DD`, a timestamp becomes
+ * `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC), because bookmarks are compared as strings and their day
+ * is read from their first ten characters. Impossible dates and times (Feb 30, 25:00) are refused.
+ */
+function checkValue(where: string, value: unknown): unknown {
+  if (value === undefined || value === null) return value;
+  if (typeof value === 'string' && TS_RE.test(value)) {
+    try {
+      return value.length === 10 ? toDate(value) : toTimestamp(value);
+    } catch {
+      // worded below
+    }
   }
+  throw new ConfigError(`State ${where}: replication_key_value ${JSON.stringify(value)} is not a valid date or RFC3339 timestamp. ${RESET_HINT}`);
 }
 
 /** Validates a parsed state value; `source` names where it came from for the error. */
@@ -45,20 +56,21 @@ export function parseState(value: unknown, source: string): TapState {
   if (!isPlainObject(value)) throw new ConfigError(`State from ${source} must be a JSON object like {"bookmarks": {...}}, not ${Array.isArray(value) ? 'an array' : typeof value}. ${RESET_HINT}`);
   // Meltano and some runners wrap the Singer state; accept the wrapper transparently.
   const inner = isPlainObject(value.singer_state) && !('bookmarks' in value) ? value.singer_state : value;
-  const bookmarks = inner.bookmarks ?? {};
-  if (!isPlainObject(bookmarks)) throw new ConfigError(`State from ${source}: "bookmarks" must be an object. ${RESET_HINT}`);
+  const given = inner.bookmarks ?? {};
+  if (!isPlainObject(given)) throw new ConfigError(`State from ${source}: "bookmarks" must be an object. ${RESET_HINT}`);
+  const bookmarks = structuredClone(given);
   for (const [stream, bm] of Object.entries(bookmarks)) {
     if (!isPlainObject(bm)) throw new ConfigError(`State from ${source}: bookmark of stream '${stream}' must be an object. ${RESET_HINT}`);
-    checkValue(`from ${source}, stream '${stream}'`, bm.replication_key_value);
+    if (bm.replication_key_value != null) bm.replication_key_value = checkValue(`from ${source}, stream '${stream}'`, bm.replication_key_value);
     if (bm.partitions !== undefined) {
       if (!Array.isArray(bm.partitions)) throw new ConfigError(`State from ${source}: '${stream}'.partitions must be an array. ${RESET_HINT}`);
       bm.partitions.forEach((p, i) => {
         if (!isPlainObject(p) || !isPlainObject(p.context)) throw new ConfigError(`State from ${source}: '${stream}'.partitions[${i}] must be an object with a "context". ${RESET_HINT}`);
-        checkValue(`from ${source}, stream '${stream}' partition ${JSON.stringify(p.context)}`, p.replication_key_value);
+        if (p.replication_key_value != null) p.replication_key_value = checkValue(`from ${source}, stream '${stream}' partition ${JSON.stringify(p.context)}`, p.replication_key_value);
       });
     }
   }
-  return { ...inner, bookmarks: structuredClone(bookmarks) as Record<string, StreamBookmark> };
+  return { ...inner, bookmarks: bookmarks as Record<string, StreamBookmark> };
 }
 
 function sameContext(a: Record<string, string>, b: Record<string, string>): boolean {

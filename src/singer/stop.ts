@@ -1,16 +1,33 @@
 // SIGTERM/SIGINT: JS runs one thing at a time, so the handler never interrupts a line
 // half-written. Whatever is buffered goes out, then the last safe state (the store only
 // ever holds bookmarks of windows whose records are already in that buffer), then exit ≠ 0.
+//
+// stdout to a pipe is asynchronous in Node: with a slow target, earlier lines may still sit
+// in the stream's buffer when the signal comes, and exiting at once would cut them (and the
+// STATE after them) mid-line. So the exit waits until the STATE line has been handed to the
+// OS, and nothing else is written after it while the sync winds down.
 import { log } from '../log.js';
 import type { SyncContext } from '../streams/types.js';
 
+/** How long a stopped tap waits for a target that does not read its stdout. */
+const DRAIN_GRACE_MS = 10_000;
+
 export function installStopHandlers(ctx: SyncContext, flush: () => void | Promise<void>, finalState: () => string): () => void {
+  let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    if (stopping) process.exit(code); // a second signal: stop waiting for the pipe
+    stopping = true;
+    process.exitCode = code;
     ctx.aborted = true;
+    // Logged first: with Airbyte the log is a stdout message, and nothing may follow the final state.
+    log.error(`Stopped by ${signal}: writing the last safe state; the next run resumes from it.`);
     void flush();
-    process.stdout.write(finalState() + '\n');
-    log.error(`Stopped by ${signal}: wrote the last safe state; the next run resumes from it.`);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    const out = process.stdout;
+    const exit = () => process.exit(code);
+    out.write(finalState() + '\n', exit);
+    out.write = (() => true) as typeof out.write;
+    setTimeout(exit, DRAIN_GRACE_MS);
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);

@@ -1,0 +1,76 @@
+// Shared by the reliability, soak, bad-input and security tests: a distinctive token that
+// every run's whole output is searched for, catalogs, and record comparisons.
+import { expect } from 'chai';
+import type { ScarfSimulator } from '../../sim/index.js';
+import { byKey, runTap, type RunOptions, type TapRun } from './tap.js';
+
+/** Distinctive enough that finding it anywhere in output can only mean a leak. */
+export const TOKEN = 'tok-SECRET-7f3a9c1e5b-do-not-print';
+
+export const STREAM_KEYS = { events: 'id', aggregates: 'row_key', company_rollup: 'company_domain', company_events: 'id' } as const;
+export type Stream = keyof typeof STREAM_KEYS;
+
+/** Every output of every run made through runChecked, for a final sweep. */
+export const allOutputs: { what: string; text: string }[] = [];
+
+/** Asserts the token is nowhere in text (nor a large piece of it). */
+export function expectNoToken(text: string, what: string): void {
+  expect(text.includes(TOKEN), `${what} contains the API token`).to.equal(false);
+  // A token cut or re-encoded on its way out would still leak its distinctive middle.
+  expect(text.includes('SECRET-7f3a9c1e5b'), `${what} contains part of the API token`).to.equal(false);
+}
+
+/**
+ * runTap, then: the token is in neither stdout nor stderr, and (when a simulator is given)
+ * in no request's path or query — it must travel only in the Authorization header.
+ */
+export async function runChecked(args: string[], opts: RunOptions = {}, sim?: ScarfSimulator): Promise<TapRun> {
+  const run = await runTap(args, opts);
+  const what = `tap-scarf ${args.join(' ')}`;
+  allOutputs.push({ what: `${what} (stdout)`, text: run.stdout }, { what: `${what} (stderr)`, text: run.stderr });
+  expectNoToken(run.stdout, `${what}: stdout`);
+  expectNoToken(run.stderr, `${what}: stderr`);
+  if (sim) for (const r of sim.requests) expectNoToken(JSON.stringify({ path: r.path, query: r.query }), `request URL ${r.path}`);
+  return run;
+}
+
+/** A Singer catalog selecting `streams`; `methods` overrides a stream's replication-method. */
+export function catalogFor(streams: string[], methods: Record<string, string> = {}): unknown {
+  return {
+    streams: (Object.keys(STREAM_KEYS) as Stream[]).map((s) => ({
+      tap_stream_id: s,
+      stream: s,
+      schema: {},
+      metadata: [{ breadcrumb: [], metadata: { selected: streams.includes(s), ...(methods[s] ? { 'replication-method': methods[s] } : {}) } }],
+    })),
+  };
+}
+
+function sortBy<T extends Record<string, any>>(rows: T[], key: string): T[] {
+  return [...rows].sort((a, b) => (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0));
+}
+
+/** Same keys, and every record deep-equal (values and types) to the ground truth's. */
+export function expectSameRecords(actual: Record<string, any>[], expected: Record<string, any>[], key: string, what: string): void {
+  const a = byKey(actual, key);
+  const e = byKey(expected, key);
+  const missing = [...e.keys()].filter((k) => !a.has(k));
+  const extra = [...a.keys()].filter((k) => !e.has(k));
+  expect(missing, `${what}: records missing from the tap's output`).to.deep.equal([]);
+  expect(extra, `${what}: records the ground truth does not have`).to.deep.equal([]);
+  expect(sortBy([...a.values()], key), `${what}: values`).to.deep.equal(sortBy([...e.values()], key));
+}
+
+/** RECORD messages of a stream, in output order. */
+export function streamRecords(run: TapRun, stream: string): Record<string, any>[] {
+  return run.messages.filter((m) => m.type === 'RECORD' && m.stream === stream).map((m) => m.record);
+}
+
+/** No key was emitted twice in this run (the per-window key set survived the retries). */
+export function expectNoRepeats(run: TapRun, stream: Stream): void {
+  const recs = streamRecords(run, stream);
+  const keys = recs.map((r) => r[STREAM_KEYS[stream]]);
+  const seen = new Set<string>();
+  const repeated = keys.filter((k) => (seen.has(k) ? true : (seen.add(k), false)));
+  expect(repeated, `${stream}: keys emitted more than once`).to.deep.equal([]);
+}
