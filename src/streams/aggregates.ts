@@ -3,12 +3,15 @@ import { dayOf, minDay, periodWindows, type Rollup } from './days.js';
 import { fetchRecords } from './fetch.js';
 import { forEachRange } from './ranges.js';
 import { resumeDay } from './resume.js';
+import type { AggregatesRecord } from '../generated/records.js';
 import type { Rec, StreamReader } from './types.js';
 
 const DIMENSIONS = ['company_domain', 'cloud_provider_domain', 'country', 'platform', 'version', 'client', 'variable', 'value', 'domain'] as const;
 
+type KeySource = Pick<AggregatesRecord, 'date' | 'rollup' | 'breakdown' | 'artifact'> & Partial<Pick<AggregatesRecord, (typeof DIMENSIONS)[number] | 'company_name'>>;
+
 /** Names are left out on purpose: a revised company name must not create a second row. */
-export function aggregateRowKey(rec: Rec): string {
+export function aggregateRowKey(rec: KeySource): string {
   const parts: unknown[] = [rec.date, rec.rollup, rec.breakdown, rec.artifact];
   for (const d of DIMENSIONS) parts.push(rec[d] ?? null);
   return JSON.stringify(parts);
@@ -40,7 +43,8 @@ export const readAggregates: StreamReader = async (ctx, selection, sink, stats) 
           query: { start_date: w.start, end_date: w.end, query: s.package_query, rollup, breakdown: s.aggregates_breakdowns },
           label: `aggregates ${w.start}..${w.end}`,
           keyField: 'row_key',
-          deriveKey: aggregateRowKey,
+          // The typer has just built the record from schemas/aggregates.json: it has this shape.
+          deriveKey: (rec: Rec) => aggregateRowKey(rec as unknown as KeySource),
         },
         new Set<string>(),
         stats,

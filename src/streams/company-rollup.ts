@@ -1,4 +1,5 @@
 import { companyRollupPath } from '../scarf/endpoints.js';
+import type { CompanyRollupRecord } from '../generated/records.js';
 import { fetchRecords, type OnRecord } from './fetch.js';
 import type { Rec, StreamReader, StreamStats, SyncContext } from './types.js';
 
@@ -21,7 +22,9 @@ export async function readRollup(ctx: SyncContext, stats: StreamStats, onRecord:
     new Set<string>(),
     stats,
     (rec: Rec) => {
-      activity.set(rec.company_domain as string, (rec.last_seen as string | null) ?? null);
+      // Typed by the schema-compiled typer from schemas/company_rollup.json.
+      const row = rec as unknown as CompanyRollupRecord;
+      activity.set(row.company_domain, row.last_seen ?? null);
       return onRecord(rec);
     },
   );
