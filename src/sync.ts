@@ -14,6 +14,7 @@ import { READERS } from './streams/registry.js';
 import type { Rec, StreamStats, SyncContext } from './streams/types.js';
 import { packageJson } from './paths.js';
 import { progress } from './progress.js';
+import v8 from 'node:v8';
 
 export interface ProtocolWriter {
   startStream(selection: StreamSelection): void | Promise<void>;
@@ -94,7 +95,24 @@ function bookmarkText(state: StateStore, stream: StreamName): string {
   return `${bm.replication_key}=${bm.replication_key_value}`;
 }
 
+/**
+ * A window's key set is the only memory that outlives its rows, and V8 by default lets the
+ * old generation grow to ~4× what is live before collecting, so the key sets of finished
+ * windows pile up: measured (bench, 1M events in 100k-event windows), peak RSS 166–180 MB
+ * by default, 142–155 MB with a growing factor of 1.5, at no measurable CPU cost (little is
+ * live, so each collection is short). A --heap-growing-percent given to node wins.
+ */
+function boundHeapGrowth(): void {
+  if (process.execArgv.some((a) => /heap[-_]growing[-_]percent/.test(a))) return;
+  try {
+    v8.setFlagsFromString('--heap-growing-percent=50');
+  } catch {
+    // a runtime that refuses flags after start-up: the default growth only costs memory
+  }
+}
+
 export async function runSync(ctx: SyncContext, selections: StreamSelection[], writer: ProtocolWriter): Promise<StreamOutcome[]> {
+  boundHeapGrowth();
   const outcomes: StreamOutcome[] = [];
   log.info(`Syncing ${selections.map((s) => s.stream).join(', ') || 'no streams'} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`);
   for (const selection of selections) {
