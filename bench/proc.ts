@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shebangNodeFlags } from '../src/node-flags.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const tapBin = path.join(repoRoot, 'bin', 'tap-scarf.js');
@@ -59,7 +60,8 @@ export function runNode(script: string, args: string[], opts: RunOptions = {}): 
     const out = opts.stdout ?? '/dev/null';
     const devnull = out === '/dev/null' ? fs.openSync('/dev/null', 'w') : undefined;
     const t0 = performance.now();
-    const child: ChildProcess = spawn(process.execPath, [...(opts.nodeFlags ?? []), script, ...args], {
+    // A bin runs with the flags of its #! line, as it does from a shell.
+    const child: ChildProcess = spawn(process.execPath, [...shebangNodeFlags(script), ...(opts.nodeFlags ?? []), script, ...args], {
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', devnull ?? 'pipe', 'pipe'],
     });

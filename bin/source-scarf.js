@@ -1,5 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // The Airbyte name of the same connector: `source-scarf spec|check|discover|read`.
+// Node flags: see bin/tap-scarf.js.
 import { main } from '../dist/src/cli.js';
 
 process.exitCode = await main(process.argv.slice(2));

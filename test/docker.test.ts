@@ -11,6 +11,7 @@ import yaml from 'js-yaml';
 import { protocolProblems } from './helpers/protocol.js';
 import { loadRepoJson } from './helpers/schemas.js';
 import { repoRoot, tmpDir } from './helpers/tap.js';
+import { shebangNodeFlags } from '../src/node-flags.js';
 
 const execFileP = promisify(execFile);
 
@@ -65,7 +66,11 @@ describe('Docker image (Dockerfile, metadata.yaml, entrypoint)', function () {
   it('ENTRYPOINT (exec form) and AIRBYTE_ENTRYPOINT name the same command', () => {
     expect(entrypoint[0]).to.equal('node');
     expect(env.AIRBYTE_ENTRYPOINT).to.equal(entrypoint.join(' '));
-    expect(entrypoint[1]!.startsWith(workdir + '/'), 'the entrypoint lives in the WORKDIR').to.equal(true);
+    const script = entrypoint.at(-1)!;
+    expect(script.startsWith(workdir + '/'), 'the entrypoint lives in the WORKDIR').to.equal(true);
+    // Same node flags as the bin's #! line, so the image runs the tap as a shell does.
+    expect(entrypoint.slice(1, -1)).to.deep.equal(shebangNodeFlags(path.join(repoRoot, 'bin', 'source-scarf.js')));
+    expect(shebangNodeFlags(path.join(repoRoot, 'bin', 'source-scarf.js'))).to.deep.equal(shebangNodeFlags(path.join(repoRoot, 'bin', 'tap-scarf.js')));
   });
 
   it('labels the image with io.airbyte.name and the package version', () => {

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shebangNodeFlags } from '../../src/node-flags.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const tapBin = path.join(repoRoot, 'bin', 'tap-scarf.js');
@@ -39,7 +40,7 @@ export function writeJson(dir: string, name: string, value: unknown): string {
 
 export function runTap(args: string[], opts: RunOptions = {}): Promise<TapRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tapBin, ...args], {
+    const child = spawn(process.execPath, [...shebangNodeFlags(tapBin), tapBin, ...args], {
       env: { ...process.env, TAP_SCARF_RETRY_BASE_MS: '5', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
