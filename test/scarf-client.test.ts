@@ -279,7 +279,8 @@ describe('scarf/client ScarfClient', function () {
     );
     const err = await rejects(csvRows(client));
     expect(err).to.be.instanceOf(TransientError);
-    expect(client.requestCount).to.equal(3); // waits 50 + 10, then the budget is spent
+    // Waits 50 ms; the next Retry-After (50 ms) exceeds the 10 ms left: no early, billed retry.
+    expect(client.requestCount).to.equal(2);
   });
 
   const errorCases: { name: string; status: number; body: string; cls: typeof ApiError; re: RegExp; failure: string }[] = [

@@ -59,12 +59,19 @@ describe('scarf/retry', () => {
     expect(b.lastReason).to.equal('d');
   });
 
-  it('RetryBudget caps Retry-After by the wait left, then stops', () => {
+  it('RetryBudget stops at once when Retry-After asks for longer than the wait left', () => {
     const b = new RetryBudget(10, 2500, 1000);
     expect(b.next('HTTP 429', '2')).to.equal(2000);
-    expect(b.next('HTTP 429', '2')).to.equal(500);
+    // 2 s more would exceed the 0.5 s left: retrying early would only be refused (and billed).
     expect(b.next('HTTP 429', '2')).to.equal(undefined);
-    expect(b.totalWaitMs).to.equal(2500);
+    expect(b.totalWaitMs).to.equal(2000);
+    expect(b.used).to.equal(1);
+  });
+
+  it('RetryBudget shortens a backoff wait (no Retry-After) to the wait left', () => {
+    const b = new RetryBudget(10, 1, 1000);
+    const w = b.next('HTTP 500');
+    expect(w).to.be.at.most(1);
   });
 
   it('RetryBudget with no retries or no wait budget retries nothing', () => {

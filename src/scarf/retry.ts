@@ -70,14 +70,17 @@ export class RetryBudget {
 
   /**
    * The wait before the next retry, or undefined when the retries or the total wait are
-   * used up. Retry-After is honoured but capped by the wait budget left.
+   * used up. A Retry-After longer than the wait left ends the retries at once: asking
+   * before Scarf said to would most likely be refused again, and every request is billed.
    */
   next(reasonForLog: string, retryAfterHeader?: string, now: number = Date.now()): number | undefined {
     this.lastReason = reasonForLog;
     if (this.retries >= this.maxRetries) return undefined;
     const left = this.maxTotalWaitMs - this.waitedMs;
     if (left <= 0) return undefined;
-    const wait = Math.min(left, computeDelayMs(this.retries + 1, retryAfterHeader, now, this.baseMs));
+    const delay = computeDelayMs(this.retries + 1, retryAfterHeader, now, this.baseMs);
+    if (delay > left && parseRetryAfterMs(retryAfterHeader, now, this.baseMs) !== undefined) return undefined;
+    const wait = Math.min(left, delay);
     this.retries++;
     this.waitedMs += wait;
     return wait;
