@@ -3,8 +3,9 @@
 // emitted half-typed; the other streams still finish and commit their state; exit 1 with a
 // summary of what failed.
 import { expect } from 'chai';
-import { ScarfSimulator, type FaultSpec } from '../sim/index.js';
-import { lastState, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import type { FaultSpec } from '../sim/index.js';
+import { lastState, writeJson, type TapRun } from './helpers/tap.js';
 import { catalogFor, expectSameRecords, runChecked, streamRecords, TOKEN, type Stream } from './helpers/reliability.js';
 
 const START = '2026-10-01';
@@ -14,45 +15,27 @@ const BREAKDOWNS = ['by-total', 'by-country'];
 
 describe('reliability: malformed data stops the stream, never a dropped or half-typed record', function () {
   this.timeout(60_000);
-  let sim: ScarfSimulator;
-  let dir: string;
-
-  const config = (extra: Record<string, unknown> = {}) =>
-    writeJson(dir, `config-${Math.random().toString(36).slice(2)}.json`, {
-      api_token: TOKEN,
-      owner: 'acme-oss',
-      base_url: sim.url,
-      start_date: START,
-      end_date: END,
-      events_window_days: 1,
-      aggregates_window_days: 1,
-      aggregates_breakdowns: BREAKDOWNS,
-      // One request at a time: the failing window is always the second one.
-      max_concurrent_requests: 1,
-      ...extra,
-    });
-
-  before(async () => {
-    sim = new ScarfSimulator({ seed: 5, token: TOKEN, dataStart: '2026-09-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 30, companies: 6 });
-    await sim.start();
-    dir = tmpDir('tap-scarf-data-');
-  });
-  after(async () => sim.stop());
-  beforeEach(() => {
-    sim.clearFaults();
-    sim.resetRequests();
-  });
+  const suite = useSimulator({ seed: 5, token: TOKEN, dataStart: '2026-09-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 30, companies: 6 }, {
+    start_date: START,
+    end_date: END,
+    events_window_days: 1,
+    aggregates_window_days: 1,
+    aggregates_breakdowns: BREAKDOWNS,
+    // One request at a time: the failing window is always the second one.
+    max_concurrent_requests: 1,
+  }, 'tap-scarf-data-');
+  const config = suite.config;
 
   const truthOf = (stream: Stream, domains?: string[]) => {
     switch (stream) {
       case 'events':
-        return sim.truth.events({ start: START, end: END });
+        return suite.sim.truth.events({ start: START, end: END });
       case 'aggregates':
-        return sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS });
+        return suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS });
       case 'company_rollup':
-        return sim.truth.companyRollup();
+        return suite.sim.truth.companyRollup();
       case 'company_events':
-        return (domains ?? sim.companyDomains()).flatMap((d) => sim.truth.companyEvents(d, { start: START, end: END }));
+        return (domains ?? suite.sim.companyDomains()).flatMap((d) => suite.sim.truth.companyEvents(d, { start: START, end: END }));
     }
   };
   const KEYS: Record<Stream, string> = { events: 'id', aggregates: 'row_key', company_rollup: 'company_domain', company_events: 'id' };
@@ -68,7 +51,7 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
   function expectFinished(run: TapRun, streams: Stream[]): void {
     const state = lastState(run)!;
     for (const s of streams) {
-      const domains = s === 'company_events' ? [...new Set(sim.requests.filter((r) => r.endpoint === 'company-events').map((r) => r.domain!))] : undefined;
+      const domains = s === 'company_events' ? [...new Set(suite.sim.requests.filter((r) => r.endpoint === 'company-events').map((r) => r.domain!))] : undefined;
       expectSameRecords(streamRecords(run, s), truthOf(s, domains), KEYS[s], `${s} (not affected by the other stream's failure)`);
       expect(state.bookmarks[s], `${s} committed its state`).to.not.equal(undefined);
       if (s === 'aggregates') expect(state.bookmarks.aggregates.replication_key_value).to.equal(END);
@@ -134,13 +117,13 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
 
   for (const c of cases) {
     it(`${c.name} → the stream stops with stream, window, row and column named; the others finish; exit 1`, async () => {
-      sim.setFaults([c.fault]);
-      const run = await runChecked(['--config', config(), '--catalog', writeJson(dir, 'cat.json', catalogFor(c.streams))], {}, sim);
+      suite.sim.setFaults([c.fault]);
+      const run = await runChecked(['--config', config(), '--catalog', writeJson(suite.dir, 'cat.json', catalogFor(c.streams))], {}, suite.sim);
       expect(run.code, run.stderr).to.equal(1);
       expect(run.badLines).to.deep.equal([]);
       expect(run.stderr).to.match(c.message);
       // Data errors are not retried: exactly one request hit the bad response.
-      expect(sim.requests.filter((r) => r.fault).length).to.equal(1);
+      expect(suite.sim.requests.filter((r) => r.fault).length).to.equal(1);
       expect(run.stderr).to.not.match(/attempt \d+ failed/);
       expectOnlyTrueRecords(run, c.failing);
       expectFinished(run, c.streams.filter((s) => s !== c.failing));

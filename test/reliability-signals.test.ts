@@ -2,8 +2,8 @@
 // last safe STATE as its last line, and exits 143/130; resuming from that STATE loses nothing.
 import { spawn } from 'node:child_process';
 import { expect } from 'chai';
-import { ScarfSimulator } from '../sim/index.js';
-import { lastState, parseLines, tapBin, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { lastState, parseLines, tapBin, writeJson, type TapRun } from './helpers/tap.js';
 import { allOutputs, expectNoToken, expectSameRecords, runChecked, streamRecords, TOKEN, type Stream } from './helpers/reliability.js';
 
 const START = '2026-10-01';
@@ -14,42 +14,24 @@ const KEYS: Record<Stream, string> = { events: 'id', aggregates: 'row_key', comp
 
 describe('reliability: SIGTERM and SIGINT during a sync', function () {
   this.timeout(60_000);
-  let sim: ScarfSimulator;
-  let dir: string;
-
-  const config = (extra: Record<string, unknown> = {}) =>
-    writeJson(dir, `config-${Math.random().toString(36).slice(2)}.json`, {
-      api_token: TOKEN,
-      owner: 'acme-oss',
-      base_url: sim.url,
-      start_date: START,
-      end_date: END,
-      events_window_days: 1,
-      aggregates_window_days: 2,
-      aggregates_breakdowns: BREAKDOWNS,
-      max_concurrent_requests: 2,
-      ...extra,
-    });
-
-  before(async () => {
-    sim = new ScarfSimulator({ seed: 23, token: TOKEN, dataStart: '2026-09-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 40, companies: 6 });
-    await sim.start();
-    dir = tmpDir('tap-scarf-signals-');
-  });
-  after(async () => sim.stop());
-  beforeEach(() => {
-    sim.clearFaults();
-    sim.resetRequests();
-  });
+  const suite = useSimulator({ seed: 23, token: TOKEN, dataStart: '2026-09-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 40, companies: 6 }, {
+    start_date: START,
+    end_date: END,
+    events_window_days: 1,
+    aggregates_window_days: 2,
+    aggregates_breakdowns: BREAKDOWNS,
+    max_concurrent_requests: 2,
+  }, 'tap-scarf-signals-');
+  const config = suite.config;
 
   const truthOf = (stream: Stream) =>
     stream === 'events'
-      ? sim.truth.events({ start: START, end: END })
+      ? suite.sim.truth.events({ start: START, end: END })
       : stream === 'aggregates'
-        ? sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS })
+        ? suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS })
         : stream === 'company_rollup'
-          ? sim.truth.companyRollup()
-          : sim.companyDomains().flatMap((d) => sim.truth.companyEvents(d, { start: START, end: END }));
+          ? suite.sim.truth.companyRollup()
+          : suite.sim.companyDomains().flatMap((d) => suite.sim.truth.companyEvents(d, { start: START, end: END }));
 
   /** Output of a stopped run: complete lines only, the last one a STATE. */
   function expectCleanStop(run: TapRun, code: number): Record<string, any> {
@@ -67,7 +49,7 @@ describe('reliability: SIGTERM and SIGINT during a sync', function () {
     const mark = state.bookmarks?.events?.replication_key_value as string | undefined;
     if (mark) {
       const emitted = new Set(streamRecords(run, 'events').map((r) => r.id));
-      const uncovered = sim.truth.events({ start: START, end: END }).filter((r) => (r.time as string) < mark && !emitted.has(r.id));
+      const uncovered = suite.sim.truth.events({ start: START, end: END }).filter((r) => (r.time as string) < mark && !emitted.has(r.id));
       expect(uncovered.map((r) => r.id), `events before ${mark} not emitted`).to.deep.equal([]);
     }
     // The final STATE never goes back behind a STATE printed before it.
@@ -78,7 +60,7 @@ describe('reliability: SIGTERM and SIGINT during a sync', function () {
 
   /** Resuming from the stop's STATE: the two runs together hold the whole ground truth. */
   async function expectResumeLosesNothing(stopped: TapRun, state: Record<string, any>, cfg: string): Promise<void> {
-    const rerun = await runChecked(['--config', cfg, '--state', writeJson(dir, `stop-state-${Math.random()}.json`, state)], {}, sim);
+    const rerun = await runChecked(['--config', cfg, '--state', writeJson(suite.dir, `stop-state-${Math.random()}.json`, state)], {}, suite.sim);
     expect(rerun.code, rerun.stderr).to.equal(0);
     for (const stream of Object.keys(KEYS) as Stream[]) {
       const union = new Map([...streamRecords(stopped, stream), ...streamRecords(rerun, stream)].map((r) => [r[KEYS[stream]], r]));
@@ -88,25 +70,25 @@ describe('reliability: SIGTERM and SIGINT during a sync', function () {
 
   for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     it(`${signal} mid-sync: last line a complete STATE equal to the safe state, exit ${code}, resume loses nothing`, async () => {
-      sim.setOptions({ latencyMs: 120 });
+      suite.sim.setOptions({ latencyMs: 120 });
       try {
         const cfg = config();
-        const run = await runChecked(['--config', cfg], { killAfterLines: { lines: 40, signal } }, sim);
+        const run = await runChecked(['--config', cfg], { killAfterLines: { lines: 40, signal } }, suite.sim);
         const state = expectCleanStop(run, code);
         // Mid-way for real: the sync had not reached its end.
         expect(streamRecords(run, 'company_events').length, 'stopped before the last stream finished').to.be.lessThan(truthOf('company_events').length);
         expectSafe(run, state);
-        sim.setOptions({ latencyMs: 0 });
+        suite.sim.setOptions({ latencyMs: 0 });
         await expectResumeLosesNothing(run, state, cfg);
       } finally {
-        sim.setOptions({ latencyMs: 0 });
+        suite.sim.setOptions({ latencyMs: 0 });
       }
     });
   }
 
   it('SIGTERM while stdout is backed up (a slow target): nothing half-written, the STATE still comes last', async () => {
     // stdout is not read until after the signal: the pipe and Node's buffer are full when it arrives.
-    sim.setOptions({ eventsPerDay: 400 });
+    suite.sim.setOptions({ eventsPerDay: 400 });
     try {
       const cfg = config({ max_concurrent_requests: 1 });
       const child = spawn(process.execPath, [tapBin, '--config', cfg], { env: { ...process.env, TAP_SCARF_RETRY_BASE_MS: '5' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -116,9 +98,9 @@ describe('reliability: SIGTERM and SIGINT during a sync', function () {
       const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
       // Wait until it is blocked on the pipe: it has asked for a few windows and stopped asking.
       const t0 = Date.now();
-      while (sim.requests.filter((r) => r.endpoint === 'events').length < 1 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+      while (suite.sim.requests.filter((r) => r.endpoint === 'events').length < 1 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 1500));
-      const requestsAtSignal = sim.requests.length;
+      const requestsAtSignal = suite.sim.requests.length;
       child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 300));
       let stdout = '';
@@ -133,7 +115,7 @@ describe('reliability: SIGTERM and SIGINT during a sync', function () {
       expect(lastState(run)).to.deep.equal(state);
       expectSafe(run, state);
     } finally {
-      sim.setOptions({ eventsPerDay: 40 });
+      suite.sim.setOptions({ eventsPerDay: 40 });
     }
   });
 });

@@ -3,8 +3,9 @@
 // exactly one more than without the fault; no key is emitted twice (the window's key set
 // survives its retries); each retry is logged with its reason and without the token.
 import { expect } from 'chai';
-import { ScarfSimulator, type FaultSpec } from '../sim/index.js';
-import { lastState, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import type { FaultSpec } from '../sim/index.js';
+import { lastState, writeJson, type TapRun } from './helpers/tap.js';
 import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
 
 const START = '2026-10-01';
@@ -15,48 +16,30 @@ const BREAKDOWNS = ['by-total', 'by-country'];
 
 describe('reliability: every fault kind is retried, nothing lost, nothing twice (Singer, end to end)', function () {
   this.timeout(60_000);
-  let sim: ScarfSimulator;
-  let dir: string;
+  const suite = useSimulator({ seed: 11, token: TOKEN, dataStart: '2026-09-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 40, companies: 6, duplicateRate: 0.1 }, {
+    start_date: START,
+    end_date: END,
+    events_window_days: 1,
+    aggregates_window_days: 1,
+    aggregates_breakdowns: BREAKDOWNS,
+  }, 'tap-scarf-reliability-');
+  const config = suite.config;
 
-  const config = (extra: Record<string, unknown> = {}) =>
-    writeJson(dir, `config-${Math.random().toString(36).slice(2)}.json`, {
-      api_token: TOKEN,
-      owner: 'acme-oss',
-      base_url: sim.url,
-      start_date: START,
-      end_date: END,
-      events_window_days: 1,
-      aggregates_window_days: 1,
-      aggregates_breakdowns: BREAKDOWNS,
-      ...extra,
-    });
-  const eventsOnly = () => writeJson(dir, 'cat-events.json', catalogFor(['events']));
-  const aggregatesOnly = () => writeJson(dir, 'cat-agg.json', catalogFor(['aggregates']));
+  const eventsOnly = () => writeJson(suite.dir, 'cat-events.json', catalogFor(['events']));
+  const aggregatesOnly = () => writeJson(suite.dir, 'cat-agg.json', catalogFor(['aggregates']));
 
-  before(async () => {
-    sim = new ScarfSimulator({ seed: 11, token: TOKEN, dataStart: '2026-09-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 40, companies: 6, duplicateRate: 0.1 });
-    await sim.start();
-    dir = tmpDir('tap-scarf-reliability-');
-  });
-  after(async () => sim.stop());
-  beforeEach(() => {
-    sim.setNow(SIM_NOW);
-    sim.clearFaults();
-    sim.resetRequests();
-  });
-
-  const endpointRequests = (endpoint: string) => sim.requests.filter((r) => r.endpoint === endpoint);
+  const endpointRequests = (endpoint: string) => suite.sim.requests.filter((r) => r.endpoint === endpoint);
 
   function expectEventsTruth(run: TapRun): void {
     expect(run.code, run.stderr).to.equal(0);
     expect(run.badLines).to.deep.equal([]);
-    expectSameRecords(streamRecords(run, 'events'), sim.truth.events({ start: START, end: END }), 'id', 'events');
+    expectSameRecords(streamRecords(run, 'events'), suite.sim.truth.events({ start: START, end: END }), 'id', 'events');
     expectNoRepeats(run, 'events');
   }
 
   /** Every STATE comes after every record its bookmark covers (checked against the ground truth). */
   function expectStateAfterItsRecords(run: TapRun): void {
-    const truth = sim.truth.events({ start: START, end: END });
+    const truth = suite.sim.truth.events({ start: START, end: END });
     const emitted = new Set<string>();
     let states = 0;
     for (const m of run.messages) {
@@ -101,8 +84,8 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
 
   for (const c of cases) {
     it(`events: ${c.name} → retried; truth, ${DAYS}+1 requests, no record twice`, async () => {
-      sim.setFaults([{ ...c.fault(), endpoint: 'events', nth: 2 }]);
-      const run = await runChecked(['--config', config(c.extra), '--catalog', eventsOnly()], {}, sim);
+      suite.sim.setFaults([{ ...c.fault(), endpoint: 'events', nth: 2 }]);
+      const run = await runChecked(['--config', config(c.extra), '--catalog', eventsOnly()], {}, suite.sim);
       expectEventsTruth(run);
       const reqs = endpointRequests('events');
       expect(reqs.length, 'requests: one per day window plus the one retry').to.equal(DAYS + 1);
@@ -121,14 +104,14 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
 
   it('events: a body cut after some rows emits each row once — the retry emits only the rows the failed attempt had not', async () => {
     // 5 rows go out before the cut; they are complete records and stay emitted; the retry skips them.
-    sim.setFaults([{ kind: 'cut-mid-row', endpoint: 'events', nth: 1, afterRows: 5 }]);
-    const run = await runChecked(['--config', config({ max_concurrent_requests: 1 }), '--catalog', eventsOnly()], {}, sim);
+    suite.sim.setFaults([{ kind: 'cut-mid-row', endpoint: 'events', nth: 1, afterRows: 5 }]);
+    const run = await runChecked(['--config', config({ max_concurrent_requests: 1 }), '--catalog', eventsOnly()], {}, suite.sim);
     expectEventsTruth(run);
     // Output order: the first window's records, then its STATE; the first five are the ones the cut attempt delivered.
     const firstState = run.messages.findIndex((m) => m.type === 'STATE');
     const firstWindow = run.messages.slice(0, firstState).filter((m) => m.type === 'RECORD').map((m) => m.record);
     expect(firstWindow.every((r) => r.time.startsWith('2026-10-01'))).to.equal(true);
-    expect(new Set(firstWindow.map((r) => r.id)).size).to.equal(sim.truth.events({ start: START, end: START }).length);
+    expect(new Set(firstWindow.map((r) => r.id)).size).to.equal(suite.sim.truth.events({ start: START, end: START }).length);
     expect(run.stderr).to.match(/events: \d+ records, [1-9]\d* duplicate rows dropped/);
   });
 
@@ -137,10 +120,10 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
     { name: 'cut after a complete line', fault: { kind: 'cut-after-line' } as FaultSpec },
   ]) {
     it(`aggregates (NDJSON): ${c.name} → retried; truth, N+1 requests, no row twice`, async () => {
-      sim.setFaults([{ ...c.fault, endpoint: 'aggregates', nth: 2 }]);
-      const run = await runChecked(['--config', config(), '--catalog', aggregatesOnly()], {}, sim);
+      suite.sim.setFaults([{ ...c.fault, endpoint: 'aggregates', nth: 2 }]);
+      const run = await runChecked(['--config', config(), '--catalog', aggregatesOnly()], {}, suite.sim);
       expect(run.code, run.stderr).to.equal(0);
-      expectSameRecords(streamRecords(run, 'aggregates'), sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS }), 'row_key', 'aggregates');
+      expectSameRecords(streamRecords(run, 'aggregates'), suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS }), 'row_key', 'aggregates');
       expectNoRepeats(run, 'aggregates');
       expect(endpointRequests('aggregates')).to.have.length(DAYS + 1);
       expect(run.stderr).to.match(/WARNING aggregates 2026-10-0\d\.\.2026-10-0\d: attempt 1 failed \(.+\); retry 1 of 8/);
@@ -148,17 +131,17 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
   }
 
   it('company_rollup and company_events: a cut body is retried too', async () => {
-    sim.setFaults([
+    suite.sim.setFaults([
       { kind: 'cut-after-line', endpoint: 'company-rollup', nth: 1 },
       { kind: 'reset-mid-body', endpoint: 'company-events', nth: 1 },
     ]);
-    const run = await runChecked(['--config', config(), '--catalog', writeJson(dir, 'cat-co.json', catalogFor(['company_rollup', 'company_events']))], {}, sim);
+    const run = await runChecked(['--config', config(), '--catalog', writeJson(suite.dir, 'cat-co.json', catalogFor(['company_rollup', 'company_events']))], {}, suite.sim);
     expect(run.code, run.stderr).to.equal(0);
-    expectSameRecords(streamRecords(run, 'company_rollup'), sim.truth.companyRollup(), 'company_domain', 'company_rollup');
+    expectSameRecords(streamRecords(run, 'company_rollup'), suite.sim.truth.companyRollup(), 'company_domain', 'company_rollup');
     const asked = [...new Set(endpointRequests('company-events').map((r) => r.domain!))];
-    const companyTruth = asked.flatMap((d) => sim.truth.companyEvents(d, { start: START, end: END }));
+    const companyTruth = asked.flatMap((d) => suite.sim.truth.companyEvents(d, { start: START, end: END }));
     expectSameRecords(streamRecords(run, 'company_events'), companyTruth, 'id', 'company_events');
-    expect(sim.truth.activeDomains({ start: START, end: END }).every((d) => asked.includes(d))).to.equal(true);
+    expect(suite.sim.truth.activeDomains({ start: START, end: END }).every((d) => asked.includes(d))).to.equal(true);
     expectNoRepeats(run, 'company_rollup');
     expectNoRepeats(run, 'company_events');
     expect(endpointRequests('company-rollup')).to.have.length(2);
@@ -167,15 +150,15 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
 
   describe('bounded retries', () => {
     it('max_retries bounds the attempts: the window fails, the other streams finish, exit 1 with a summary', async () => {
-      sim.setFaults([{ kind: '500', endpoint: 'events', nth: 1, times: 1000 }]);
-      const run = await runChecked(['--config', config({ max_retries: 2, max_concurrent_requests: 1 }), '--catalog', writeJson(dir, 'cat-ea.json', catalogFor(['events', 'aggregates']))], {}, sim);
+      suite.sim.setFaults([{ kind: '500', endpoint: 'events', nth: 1, times: 1000 }]);
+      const run = await runChecked(['--config', config({ max_retries: 2, max_concurrent_requests: 1 }), '--catalog', writeJson(suite.dir, 'cat-ea.json', catalogFor(['events', 'aggregates']))], {}, suite.sim);
       expect(run.code).to.equal(1);
       // One window: 1 + 2 retries; the stream stops there.
       expect(endpointRequests('events')).to.have.length(3);
       expect(run.stderr).to.match(/events 2026-10-01\.\.2026-10-01: giving up after 3 attempts \(max_retries 2, .*\); last failure: HTTP 500/);
       expect(run.stderr).to.match(/ERROR 1 of 2 stream\(s\) failed: events: events 2026-10-01\.\.2026-10-01: giving up after 3 attempts/);
       // aggregates still ran to the end and committed its state.
-      expectSameRecords(streamRecords(run, 'aggregates'), sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS }), 'row_key', 'aggregates');
+      expectSameRecords(streamRecords(run, 'aggregates'), suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS }), 'row_key', 'aggregates');
       expect(lastState(run)!.bookmarks.aggregates.replication_key_value).to.equal(END);
       expect(lastState(run)!.bookmarks.events).to.equal(undefined);
       expect(run.badLines).to.deep.equal([]);
@@ -184,9 +167,9 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
     it('max_retry_wait_seconds bounds the total wait, Retry-After included', async () => {
       // Retry-After 400 s scales to 2 s, more than the 1 s budget: asking again before Scarf
       // allows would only be refused (and billed), so the tap gives up at once.
-      sim.setFaults([{ kind: '429', endpoint: 'events', nth: 1, times: 1000, retryAfter: 400 }]);
+      suite.sim.setFaults([{ kind: '429', endpoint: 'events', nth: 1, times: 1000, retryAfter: 400 }]);
       const t0 = Date.now();
-      const run = await runChecked(['--config', config({ max_retry_wait_seconds: 1, max_concurrent_requests: 1 }), '--catalog', eventsOnly()], {}, sim);
+      const run = await runChecked(['--config', config({ max_retry_wait_seconds: 1, max_concurrent_requests: 1 }), '--catalog', eventsOnly()], {}, suite.sim);
       expect(run.code).to.equal(1);
       expect(endpointRequests('events')).to.have.length(1);
       expect(run.stderr).not.to.match(/retry 1 of 8/);
@@ -195,8 +178,8 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
     });
 
     it('max_retry_wait_seconds 0 means no retry at all', async () => {
-      sim.setFaults([{ kind: '503', endpoint: 'events', nth: 1 }]);
-      const run = await runChecked(['--config', config({ max_retry_wait_seconds: 0 }), '--catalog', eventsOnly()], {}, sim);
+      suite.sim.setFaults([{ kind: '503', endpoint: 'events', nth: 1 }]);
+      const run = await runChecked(['--config', config({ max_retry_wait_seconds: 0 }), '--catalog', eventsOnly()], {}, suite.sim);
       expect(run.code).to.equal(1);
       expect(endpointRequests('events').filter((r) => r.query.start_date![0] === START)).to.have.length(1);
       expect(run.stderr).to.match(/giving up after 1 attempt /);

@@ -1,7 +1,7 @@
 // End-to-end: the built CLI against the simulator, compared with the simulator's ground truth.
 import { expect } from 'chai';
-import { ScarfSimulator } from '../sim/index.js';
-import { byKey, lastState, records, runTap, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { byKey, lastState, records, runTap, writeJson, type TapRun } from './helpers/tap.js';
 import { recordValidators } from './helpers/schemas.js';
 import { catalogFor, expectSameRecords } from './helpers/reliability.js';
 
@@ -12,31 +12,12 @@ const BREAKDOWNS = ['by-total', 'by-country', 'by-company'];
 
 describe('sync against the simulator (Singer)', function () {
   this.timeout(120_000);
-  let sim: ScarfSimulator;
-  let dir: string;
-
-  const config = (extra: Record<string, unknown> = {}) =>
-    writeJson(dir, `config-${Math.random().toString(36).slice(2)}.json`, {
-      api_token: 'sim-token',
-      owner: 'acme-oss',
-      base_url: sim.url,
-      start_date: START,
-      end_date: END,
-      aggregates_breakdowns: BREAKDOWNS,
-      ...extra,
-    });
-
-  before(async () => {
-    sim = new ScarfSimulator({ seed: 7, dataStart: '2026-07-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 60, companies: 14 });
-    await sim.start();
-    dir = tmpDir();
-  });
-  after(async () => sim.stop());
-  beforeEach(() => {
-    sim.setNow(SIM_NOW);
-    sim.clearFaults();
-    sim.resetRequests();
-  });
+  const suite = useSimulator({ seed: 7, dataStart: '2026-07-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 60, companies: 14 }, {
+    start_date: START,
+    end_date: END,
+    aggregates_breakdowns: BREAKDOWNS,
+  }, 'tap-scarf-test-');
+  const config = suite.config;
 
   function expectTruth(run: TapRun): void {
     expect(run.code, run.stderr).to.equal(0);
@@ -46,15 +27,15 @@ describe('sync against the simulator (Singer)', function () {
       const rows = records(run, stream!);
       expect(new Set(rows.map((r) => r[key!])).size, `${stream} emitted a key twice`).to.equal(rows.length);
     }
-    expectSameRecords(records(run, 'events'), sim.truth.events({ start: START, end: END }), 'id', 'events');
+    expectSameRecords(records(run, 'events'), suite.sim.truth.events({ start: START, end: END }), 'id', 'events');
     expectSameRecords(
       records(run, 'aggregates'),
-      sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS }),
+      suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS }),
       'row_key',
       'aggregates',
     );
-    expectSameRecords(records(run, 'company_rollup'), sim.truth.companyRollup(), 'company_domain', 'company_rollup');
-    const companyTruth = sim.companyDomains().flatMap((d) => sim.truth.companyEvents(d, { start: START, end: END }));
+    expectSameRecords(records(run, 'company_rollup'), suite.sim.truth.companyRollup(), 'company_domain', 'company_rollup');
+    const companyTruth = suite.sim.companyDomains().flatMap((d) => suite.sim.truth.companyEvents(d, { start: START, end: END }));
     expectSameRecords(records(run, 'company_events'), companyTruth, 'id', 'company_events');
   }
 
@@ -63,7 +44,7 @@ describe('sync against the simulator (Singer)', function () {
     ['iso', 'truefalse'],
   ] as const) {
     it(`a full sync of every stream equals the ground truth (${timestampStyle} timestamps, ${booleanStyle} booleans)`, async () => {
-      sim.setOptions({ timestampStyle, booleanStyle });
+      suite.sim.setOptions({ timestampStyle, booleanStyle });
       try {
         const run = await runTap(['--config', config()]);
         expectTruth(run);
@@ -80,7 +61,7 @@ describe('sync against the simulator (Singer)', function () {
           if (m.type === 'RECORD') expect(seenSchema.has(m.stream), `SCHEMA before RECORD of ${m.stream}`).to.equal(true);
         }
       } finally {
-        sim.setOptions({ timestampStyle: 'pg', booleanStyle: 'tf' });
+        suite.sim.setOptions({ timestampStyle: 'pg', booleanStyle: 'tf' });
       }
     });
   }
@@ -94,7 +75,7 @@ describe('sync against the simulator (Singer)', function () {
   });
 
   it('commits a STATE per completed events window, after its records, with the coverage bookmark', async () => {
-    const run = await runTap(['--config', config(), '--catalog', writeJson(dir, 'cat-events.json', catalogFor(['events']))]);
+    const run = await runTap(['--config', config(), '--catalog', writeJson(suite.dir, 'cat-events.json', catalogFor(['events']))]);
     expect(run.code, run.stderr).to.equal(0);
     const state = lastState(run)!;
     expect(state.bookmarks.events).to.deep.equal({ replication_key: 'time', replication_key_value: '2026-10-07T00:00:00.000000Z' });
@@ -104,32 +85,32 @@ describe('sync against the simulator (Singer)', function () {
       if (m.type === 'RECORD') maxTime = m.record.time > maxTime ? m.record.time : maxTime;
       if (m.type === 'STATE' && m.value.bookmarks.events) expect(m.value.bookmarks.events.replication_key_value > maxTime).to.equal(true);
     }
-    const eventRequests = sim.requests.filter((r) => r.endpoint === 'events');
+    const eventRequests = suite.sim.requests.filter((r) => r.endpoint === 'events');
     expect(eventRequests.map((r) => r.query.start_date![0])).to.deep.equal(['2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06']);
     expect(run.messages.filter((m) => m.type === 'STATE').length).to.be.at.least(6);
   });
 
   it('a second sync from the first one\'s state loses nothing and re-reads only the lookback', async () => {
-    const cat = writeJson(dir, 'cat-ev.json', catalogFor(['events', 'company_events', 'company_rollup']));
-    sim.setNow(new Date('2026-10-04T12:00:00Z'));
+    const cat = writeJson(suite.dir, 'cat-ev.json', catalogFor(['events', 'company_events', 'company_rollup']));
+    suite.sim.setNow(new Date('2026-10-04T12:00:00Z'));
     const first = await runTap(['--config', config({ end_date: '2026-10-04', lookback_days: 2 }), '--catalog', cat]);
     expect(first.code, first.stderr).to.equal(0);
     const state1 = lastState(first)!;
     expect(state1.bookmarks.events.replication_key_value).to.equal('2026-10-05T00:00:00.000000Z');
 
-    sim.setNow(new Date('2026-10-07T12:00:00Z'));
-    sim.resetRequests();
-    const second = await runTap(['--config', config({ end_date: END, lookback_days: 2 }), '--catalog', cat, '--state', writeJson(dir, 'state1.json', state1)]);
+    suite.sim.setNow(new Date('2026-10-07T12:00:00Z'));
+    suite.sim.resetRequests();
+    const second = await runTap(['--config', config({ end_date: END, lookback_days: 2 }), '--catalog', cat, '--state', writeJson(suite.dir, 'state1.json', state1)]);
     expect(second.code, second.stderr).to.equal(0);
     // Re-read only from bookmark day − lookback: 2026-10-03 onwards.
     const ev2 = records(second, 'events');
     expect(ev2.every((r) => r.time >= '2026-10-03T00:00:00.000000Z'), 'second sync re-emits only the lookback window').to.equal(true);
-    expect(sim.requests.filter((r) => r.endpoint === 'events').map((r) => r.query.start_date![0])).to.deep.equal(['2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06']);
+    expect(suite.sim.requests.filter((r) => r.endpoint === 'events').map((r) => r.query.start_date![0])).to.deep.equal(['2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06']);
     // Together the two syncs hold every event of the range as Scarf knows it now (late arrivals included).
     const union = new Map([...byKey(records(first, 'events'), 'id'), ...byKey(ev2, 'id')]);
-    expectSameRecords([...union.values()], sim.truth.events({ start: START, end: END }), 'id', 'events after two syncs');
+    expectSameRecords([...union.values()], suite.sim.truth.events({ start: START, end: END }), 'id', 'events after two syncs');
     const cUnion = new Map([...byKey(records(first, 'company_events'), 'id'), ...byKey(records(second, 'company_events'), 'id')]);
-    const companyTruth = sim.companyDomains().flatMap((d) => sim.truth.companyEvents(d, { start: START, end: END }));
+    const companyTruth = suite.sim.companyDomains().flatMap((d) => suite.sim.truth.companyEvents(d, { start: START, end: END }));
     expectSameRecords([...cUnion.values()], companyTruth, 'id', 'company_events after two syncs');
     // company_rollup only re-emits companies seen since the bookmark (>=).
     const rb = state1.bookmarks.company_rollup.replication_key_value;
@@ -143,68 +124,68 @@ describe('sync against the simulator (Singer)', function () {
         events: { replication_key: 'time', replication_key_value: future },
         aggregates: { replication_key: 'date', replication_key_value: '2099-01-01' },
         company_rollup: { replication_key: 'last_seen', replication_key_value: future },
-        company_events: { partitions: sim.companyDomains().map((d) => ({ context: { company_domain: d }, replication_key: 'time', replication_key_value: future })) },
+        company_events: { partitions: suite.sim.companyDomains().map((d) => ({ context: { company_domain: d }, replication_key: 'time', replication_key_value: future })) },
       },
       kept_from_another_version: { x: 1 },
     };
-    const run = await runTap(['--config', config(), '--state', writeJson(dir, 'future.json', state)]);
+    const run = await runTap(['--config', config(), '--state', writeJson(suite.dir, 'future.json', state)]);
     expect(run.code, run.stderr).to.equal(0);
     expect(run.messages.filter((m) => m.type === 'RECORD')).to.have.length(0);
     const final = lastState(run)!;
     expect(final).to.deep.equal(state);
-    expect(sim.requests.map((r) => r.endpoint)).to.deep.equal(['company-rollup']);
+    expect(suite.sim.requests.map((r) => r.endpoint)).to.deep.equal(['company-rollup']);
   });
 
   it('company_events asks only for companies with activity in the synced range', async () => {
-    const run = await runTap(['--config', config(), '--catalog', writeJson(dir, 'cat-ce.json', catalogFor(['company_events']))]);
+    const run = await runTap(['--config', config(), '--catalog', writeJson(suite.dir, 'cat-ce.json', catalogFor(['company_events']))]);
     expect(run.code, run.stderr).to.equal(0);
-    const asked = sim.requests.filter((r) => r.endpoint === 'company-events').map((r) => r.domain).sort();
-    const active = new Set(sim.truth.activeDomains({ start: START, end: '2026-10-07' }));
+    const asked = suite.sim.requests.filter((r) => r.endpoint === 'company-events').map((r) => r.domain).sort();
+    const active = new Set(suite.sim.truth.activeDomains({ start: START, end: '2026-10-07' }));
     expect(asked.length).to.be.greaterThan(0);
     expect(asked.every((d) => active.has(d!)), `asked ${asked} but active ${[...active]}`).to.equal(true);
-    expect(asked.length).to.be.lessThan(sim.companyDomains().length);
-    expect(sim.requests.filter((r) => r.endpoint === 'company-rollup')).to.have.length(1);
+    expect(asked.length).to.be.lessThan(suite.sim.companyDomains().length);
+    expect(suite.sim.requests.filter((r) => r.endpoint === 'company-rollup')).to.have.length(1);
     const state = lastState(run)!;
     expect(state.bookmarks.company_events.partitions.map((p: any) => p.context.company_domain).sort()).to.deep.equal(asked);
   });
 
   it('a sync killed with SIGKILL and restarted from its last STATE ends with the ground truth complete', async () => {
-    sim.setOptions({ latencyMs: 40 });
+    suite.sim.setOptions({ latencyMs: 40 });
     try {
       const cfg = config();
       const killAt = 20 + Math.floor(Math.random() * 400);
       const killed = await runTap(['--config', cfg], { killAfterLines: { lines: killAt, signal: 'SIGKILL' } });
       const state = lastState(killed);
-      const rerun = await runTap(['--config', cfg, ...(state ? ['--state', writeJson(dir, 'killed-state.json', state)] : [])]);
+      const rerun = await runTap(['--config', cfg, ...(state ? ['--state', writeJson(suite.dir, 'killed-state.json', state)] : [])]);
       expect(rerun.code, rerun.stderr).to.equal(0);
       for (const [stream, key] of [['events', 'id'], ['company_events', 'id'], ['company_rollup', 'company_domain'], ['aggregates', 'row_key']] as const) {
         const union = new Map([...byKey(records(killed, stream), key), ...byKey(records(rerun, stream), key)]);
         const truth =
           stream === 'events'
-            ? sim.truth.events({ start: START, end: END })
+            ? suite.sim.truth.events({ start: START, end: END })
             : stream === 'company_events'
-              ? sim.companyDomains().flatMap((d) => sim.truth.companyEvents(d, { start: START, end: END }))
+              ? suite.sim.companyDomains().flatMap((d) => suite.sim.truth.companyEvents(d, { start: START, end: END }))
               : stream === 'company_rollup'
-                ? sim.truth.companyRollup()
-                : sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS });
+                ? suite.sim.truth.companyRollup()
+                : suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS });
         expectSameRecords([...union.values()], truth, key, `${stream} after kill at line ${killAt} + resume`);
       }
     } finally {
-      sim.setOptions({ latencyMs: 0 });
+      suite.sim.setOptions({ latencyMs: 0 });
     }
   });
 
   it('splits a window Scarf refuses as range-too-long and remembers the limit', async () => {
-    sim.setOptions({ maxRangeDays: 2 });
+    suite.sim.setOptions({ maxRangeDays: 2 });
     try {
-      const run = await runTap(['--config', config(), '--catalog', writeJson(dir, 'cat-ce2.json', catalogFor(['company_events']))]);
+      const run = await runTap(['--config', config(), '--catalog', writeJson(suite.dir, 'cat-ce2.json', catalogFor(['company_events']))]);
       expect(run.code, run.stderr).to.equal(0);
-      const companyTruth = sim.companyDomains().flatMap((d) => sim.truth.companyEvents(d, { start: START, end: END }));
+      const companyTruth = suite.sim.companyDomains().flatMap((d) => suite.sim.truth.companyEvents(d, { start: START, end: END }));
       expectSameRecords(records(run, 'company_events'), companyTruth, 'id', 'company_events with a 2-day limit');
-      const refused = sim.requests.filter((r) => r.status === 400);
+      const refused = suite.sim.requests.filter((r) => r.status === 400);
       expect(refused.length, 'only the first over-long request is refused; the limit is remembered').to.be.at.most(2);
     } finally {
-      sim.setOptions({ maxRangeDays: 31 });
+      suite.sim.setOptions({ maxRangeDays: 31 });
     }
   });
 });
