@@ -87,9 +87,10 @@ async function pass(body: Buffer, level: number, out: NodeJS.WritableStream): Pr
     await writer.startStream(defaultSelection().find((s) => s.stream === 'events')!);
     onRecord = (rec) => writer!.record('events', rec);
   }
-  await fetchRecords(fakeContext(body), spec, new Set<string>(), stats, onRecord);
+  const seen = new Set<string>();
+  await fetchRecords(fakeContext(body), spec, seen, stats, onRecord);
   if (writer) await writer.out.flush();
-  return stats.records + stats.duplicates;
+  return seen.size + stats.duplicates;
 }
 
 /** `out` should be what the tap writes to: process.stdout redirected to /dev/null. */

@@ -119,8 +119,17 @@ export async function runSync(ctx: SyncContext, selections: StreamSelection[], w
     const stream = selection.stream;
     const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
     const project = projector(selection);
+    // Records are counted where they are written, so a stream's own filtering needs no bookkeeping.
     const sink = {
-      record: project ? (rec: Rec) => writer.record(stream, project(rec)) : (rec: Rec) => writer.record(stream, rec),
+      record: project
+        ? (rec: Rec) => {
+            stats.records++;
+            return writer.record(stream, project(rec));
+          }
+        : (rec: Rec) => {
+            stats.records++;
+            return writer.record(stream, rec);
+          },
       checkpoint: () => writer.checkpoint(stream, ctx.state, false),
     };
     const requestsBefore = ctx.client.requestCount;

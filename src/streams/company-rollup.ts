@@ -45,11 +45,7 @@ export const readCompanyRollup: StreamReader = async (ctx, selection, sink, stat
   stats.windows++;
   await readRollup(ctx, stats, (rec) => {
     const v = rec[key] as string | null;
-    if (bookmark && v !== null && v < bookmark) {
-      // fetchRecords counted it; it is filtered, not emitted.
-      stats.records--;
-      return;
-    }
+    if (bookmark && v !== null && v < bookmark) return;
     if (v !== null && (max === undefined || v > max)) max = v;
     return sink.record(rec);
   });

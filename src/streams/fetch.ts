@@ -114,7 +114,6 @@ export async function fetchRecords(
       return;
     }
     if (size >= stats.maxKeySet) stats.maxKeySet = size + 1;
-    stats.records++;
     return onRecord(rec);
   };
 

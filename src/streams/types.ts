@@ -15,6 +15,7 @@ export interface StreamSink {
 }
 
 export interface StreamStats {
+  /** Records written (counted by the sync's sink, after any filtering by the stream). */
   records: number;
   duplicates: number;
   requests: number;
