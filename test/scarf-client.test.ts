@@ -8,6 +8,7 @@ import { checkBaseUrl, ScarfClient, ScarfClientOptions } from '../src/scarf/clie
 import { readCsv } from '../src/scarf/csv-rows.js';
 import { readNdjson } from '../src/scarf/ndjson-rows.js';
 import { aggregatesPath, buildUrl, companyEventsPath, companyRollupPath, eventsPath } from '../src/scarf/endpoints.js';
+import { rejects } from './helpers/assert.js';
 
 const TOKEN = 'tok-SECRET-abc123xyz';
 
@@ -67,15 +68,6 @@ function csvRows(client: ScarfClient, label = 'events 2026-11-01..2026-11-01', a
     await readCsv(body, { onHeader() {}, onRow: (f) => void rows.push(f) }, { label });
     return rows;
   });
-}
-
-async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const CSV = 'id,type\ne1,a\ne2,b\n';

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataError, IncompleteBodyError } from '../src/errors.js';
 import { readCsv } from '../src/scarf/csv-rows.js';
 import type { BodyChunk } from '../src/scarf/body.js';
+import { rejects } from './helpers/assert.js';
 
 async function* chunksOf(parts: BodyChunk[], failWith?: Error): AsyncGenerator<BodyChunk> {
   for (const p of parts) {
@@ -35,15 +36,6 @@ async function collect(body: AsyncIterable<BodyChunk> | NodeJS.ReadableStream) {
     },
   });
   return { header, rows, numbers, res };
-}
-
-async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const TRICKY =

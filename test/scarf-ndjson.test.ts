@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataError, IncompleteBodyError } from '../src/errors.js';
 import { readNdjson } from '../src/scarf/ndjson-rows.js';
 import type { BodyChunk } from '../src/scarf/body.js';
+import { rejects } from './helpers/assert.js';
 
 async function* chunksOf(parts: BodyChunk[], failWith?: Error): AsyncGenerator<BodyChunk> {
   for (const p of parts) {
@@ -23,15 +24,6 @@ async function collect(parts: BodyChunk[] | AsyncIterable<BodyChunk>) {
     },
   });
   return { objs, lines, res };
-}
-
-async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('scarf/ndjson-rows readNdjson', () => {
