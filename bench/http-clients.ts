@@ -18,7 +18,13 @@ export interface ClientResult {
   rssMB: number;
 }
 
-const CLIENTS = ['undici-pool-iterate', 'undici-pool-data', 'undici-fetch-iterate', 'node-http-iterate', 'node-http-data'] as const;
+const CLIENTS = [
+  'undici-pool-iterate',
+  'undici-pool-data',
+  'undici-fetch-iterate',
+  'node-http-iterate',
+  'node-http-data',
+] as const;
 
 async function once(client: string, url: URL, headers: Record<string, string>): Promise<{ bytes: number; chunks: number }> {
   let bytes = 0;
@@ -41,7 +47,9 @@ async function once(client: string, url: URL, headers: Record<string, string>): 
   } else {
     const g = globalThis as unknown as { benchAgent?: http.Agent };
     g.benchAgent ??= new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(url, { headers, agent: g.benchAgent }, resolve).on('error', reject));
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
+      http.get(url, { headers, agent: g.benchAgent }, resolve).on('error', reject),
+    );
     if (client.endsWith('iterate')) for await (const c of res) count(c as Buffer);
     else await new Promise<void>((resolve, reject) => res.on('data', count).on('end', resolve).on('error', reject));
   }
@@ -60,7 +68,12 @@ async function child(client: string, url: URL, token: string, repeats: number): 
     chunks += r.chunks;
   }
   const secs = (performance.now() - t0) / 1000;
-  const res: ClientResult = { client, mbPerSec: bytes / 1e6 / secs, meanChunkKB: bytes / chunks / 1024, rssMB: process.memoryUsage().rss / 1e6 };
+  const res: ClientResult = {
+    client,
+    mbPerSec: bytes / 1e6 / secs,
+    meanChunkKB: bytes / chunks / 1024,
+    rssMB: process.memoryUsage().rss / 1e6,
+  };
   process.stdout.write(JSON.stringify(res) + '\n');
   process.exit(0);
 }
@@ -68,7 +81,11 @@ async function child(client: string, url: URL, token: string, repeats: number): 
 export function compareClients(baseUrl: string, token: string, owner: string, day: string, repeats = 5): ClientResult[] {
   const out: ClientResult[] = [];
   for (const client of CLIENTS) {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', client, baseUrl, token, owner, day, String(repeats)], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--child', client, baseUrl, token, owner, day, String(repeats)],
+      { encoding: 'utf8' },
+    );
     const line = r.stdout.trim().split('\n').pop();
     if (r.status !== 0 || !line) throw new Error(`http-clients ${client} failed: ${r.stderr.slice(-500)}`);
     out.push(JSON.parse(line) as ClientResult);
@@ -89,7 +106,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       process.exit(2);
     }
     for (const r of compareClients(baseUrl, token, owner, day, Number(repeats ?? 5))) {
-      console.log(`${r.client.padEnd(22)} ${r.mbPerSec.toFixed(0).padStart(5)} MB/s  chunks ${r.meanChunkKB.toFixed(1).padStart(6)} KB  RSS ${r.rssMB.toFixed(0)} MB`);
+      console.log(
+        `${r.client.padEnd(22)} ${r.mbPerSec.toFixed(0).padStart(5)} MB/s  chunks ${r.meanChunkKB.toFixed(1).padStart(6)} KB  RSS ${r.rssMB.toFixed(0)} MB`,
+      );
     }
   }
 }

@@ -21,7 +21,11 @@ const parsers: Record<string, Parse> = {
   'papaparse step mode (stream)': (body) =>
     new Promise((resolve, reject) => {
       let n = 0;
-      Papa.parse(Readable.from(chunks(body)) as unknown as File, { step: () => void n++, complete: () => resolve(n - 1), error: reject });
+      Papa.parse(Readable.from(chunks(body)) as unknown as File, {
+        step: () => void n++,
+        complete: () => resolve(n - 1),
+        error: reject,
+      });
     }),
 };
 

@@ -61,10 +61,14 @@ export function runNode(script: string, args: string[], opts: RunOptions = {}): 
     const devnull = out === '/dev/null' ? fs.openSync('/dev/null', 'w') : undefined;
     const t0 = performance.now();
     // A bin runs with the flags of its #! line, as it does from a shell.
-    const child: ChildProcess = spawn(process.execPath, [...shebangNodeFlags(script), ...(opts.nodeFlags ?? []), script, ...args], {
-      env: { ...process.env, ...opts.env },
-      stdio: ['ignore', devnull ?? 'pipe', 'pipe'],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [...shebangNodeFlags(script), ...(opts.nodeFlags ?? []), script, ...args],
+      {
+        env: { ...process.env, ...opts.env },
+        stdio: ['ignore', devnull ?? 'pipe', 'pipe'],
+      },
+    );
     if (devnull !== undefined) fs.closeSync(devnull);
     let stderr = '';
     let stdoutBytes = 0;
@@ -104,7 +108,9 @@ export function runNode(script: string, args: string[], opts: RunOptions = {}): 
     const poller = setInterval(poll, 20);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${path.basename(script)} ${args.join(' ')} did not finish in ${opts.timeoutMs} ms\n${stderr.slice(-2000)}`));
+      reject(
+        new Error(`${path.basename(script)} ${args.join(' ')} did not finish in ${opts.timeoutMs} ms\n${stderr.slice(-2000)}`),
+      );
     }, opts.timeoutMs ?? 600_000);
     child.on('error', reject);
     // 'exit' comes before the stdio streams close: take the last reading as late as possible.
@@ -138,7 +144,8 @@ export interface StreamSummary {
 
 export function parseSummaries(stderr: string): StreamSummary[] {
   const out: StreamSummary[] = [];
-  const re = /(\w+): (\d+) records, (\d+) duplicate rows dropped, (\d+) API requests \(Scarf Runs\), (\d+) windows.*?largest key set (\d+)/g;
+  const re =
+    /(\w+): (\d+) records, (\d+) duplicate rows dropped, (\d+) API requests \(Scarf Runs\), (\d+) windows.*?largest key set (\d+)/g;
   for (const m of stderr.matchAll(re)) {
     out.push({ stream: m[1]!, records: +m[2]!, duplicates: +m[3]!, requests: +m[4]!, windows: +m[5]!, largestKeySet: +m[6]! });
   }
@@ -202,14 +209,21 @@ export class SimProcess {
   }
 
   /** GET a control or API path; returns the body text. */
-  async get(pathAndQuery: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; bytes: number }> {
+  async get(
+    pathAndQuery: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; text: string; bytes: number }> {
     const res = await fetch(this.url + pathAndQuery, { headers });
     const buf = Buffer.from(await res.arrayBuffer());
     return { status: res.status, text: buf.length < 50_000_000 ? buf.toString('utf8') : '', bytes: buf.length };
   }
 
   async put(pathName: string, body: unknown): Promise<void> {
-    const res = await fetch(this.url + pathName, { method: 'PUT', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(this.url + pathName, {
+      method: 'PUT',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
     if (res.status >= 300) throw new Error(`PUT ${pathName}: ${res.status} ${await res.text()}`);
     await res.arrayBuffer();
   }

@@ -42,15 +42,35 @@ function stageOf(fn: string, url: string): string {
     return 'write';
   }
   if (url.includes('string_decoder')) return 'download (HTTP, body, UTF-8 decode)';
-  if (url.includes('undici') || url.includes('streams/readable') || url.includes('node:net') || url.includes('body.js') || fn === 'onStreamRead') return 'download (HTTP, body, UTF-8 decode)';
-  if (url.includes('modules/') || url.includes('loader') || url.includes('bootstrap/') || fn === 'compileSourceTextModule' || fn === 'internalModuleStat' || fn === 'readFileUtf8') return 'start-up (module loading)';
+  if (
+    url.includes('undici') ||
+    url.includes('streams/readable') ||
+    url.includes('node:net') ||
+    url.includes('body.js') ||
+    fn === 'onStreamRead'
+  )
+    return 'download (HTTP, body, UTF-8 decode)';
+  if (
+    url.includes('modules/') ||
+    url.includes('loader') ||
+    url.includes('bootstrap/') ||
+    fn === 'compileSourceTextModule' ||
+    fn === 'internalModuleStat' ||
+    fn === 'readFileUtf8'
+  )
+    return 'start-up (module loading)';
   return 'other';
 }
 
 export function summarizeProfile(
   file: string,
   top = 15,
-): { totalMs: number; stages: StageShare[]; functions: { fn: string; ms: number; percent: number }[]; other: { fn: string; ms: number; percent: number }[] } {
+): {
+  totalMs: number;
+  stages: StageShare[];
+  functions: { fn: string; ms: number; percent: number }[];
+  other: { fn: string; ms: number; percent: number }[];
+} {
   const p = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
   const selfUs = new Map<number, number>();
   for (let i = 0; i < p.samples.length; i++) selfUs.set(p.samples[i]!, (selfUs.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));

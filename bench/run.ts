@@ -26,7 +26,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { compareClients, type ClientResult } from './http-clients.js';
-import { catalogSelecting, floorJs, parseSummaries, repoRoot, runNode, SimProcess, tapBin, tmpDir, writeJson, type RunResult, type StreamSummary } from './proc.js';
+import {
+  catalogSelecting,
+  floorJs,
+  parseSummaries,
+  repoRoot,
+  runNode,
+  SimProcess,
+  tapBin,
+  tmpDir,
+  writeJson,
+  type RunResult,
+  type StreamSummary,
+} from './proc.js';
 import { summarizeProfile } from './profile.js';
 
 const TOKEN = 'sim-token';
@@ -37,9 +49,17 @@ const ALL = ['throughput', 'memory', 'backpressure', 'stages', 'clients', 'profi
 const env = (name: string, dflt: string) => process.env[`BENCH_${name}`] ?? dflt;
 const program = new Command('bench')
   .option('--events-per-day <n>', 'simulated events per day (throughput, memory)', env('EVENTS_PER_DAY', '100000'))
-  .option('--days <n>', 'days in the throughput run (1 window each; at most 30: the simulator caches 32 bodies)', env('DAYS', '10'))
+  .option(
+    '--days <n>',
+    'days in the throughput run (1 window each; at most 30: the simulator caches 32 bodies)',
+    env('DAYS', '10'),
+  )
   .option('--repeats <n>', 'runs of the tap and of the floor in the throughput scenario (best kept)', env('REPEATS', '2'))
-  .option('--with-5m', 'also measure peak RSS over 5M events (bodies not cached: the simulator generates them, several minutes)', env('WITH_5M', '') === '1')
+  .option(
+    '--with-5m',
+    'also measure peak RSS over 5M events (bodies not cached: the simulator generates them, several minutes)',
+    env('WITH_5M', '') === '1',
+  )
   .option('--latency-ms <n>', 'simulated latency per request (latency scenario)', env('LATENCY_MS', '1000'))
   .option('--latency-days <n>', 'days of the events backfill (latency scenario)', env('LATENCY_DAYS', '90'))
   .option('--companies <n>', 'active companies (latency and requests scenarios)', env('COMPANIES', '50'))
@@ -131,7 +151,17 @@ const result: Record<string, unknown> = {
     totalMemMB: Math.round(os.totalmem() / 1e6),
     loadAvgAtStart: os.loadavg().map(r2),
   },
-  options: { eventsPerDay: EPD, days: DAYS, repeats: REPEATS, with5m: o.with5m, latencyMs: LATENCY_MS, latencyDays: LATENCY_DAYS, companies: COMPANIES, concurrency: CONCURRENCY, only: [...only] },
+  options: {
+    eventsPerDay: EPD,
+    days: DAYS,
+    repeats: REPEATS,
+    with5m: o.with5m,
+    latencyMs: LATENCY_MS,
+    latencyDays: LATENCY_DAYS,
+    companies: COMPANIES,
+    concurrency: CONCURRENCY,
+    only: [...only],
+  },
 };
 const started = performance.now();
 const now = new Date();
@@ -147,9 +177,19 @@ async function throughputGroup(): Promise<void> {
   const first = addDays(today, -(DAYS + 2));
   const last = addDays(first, DAYS - 1);
   const dataStart = addDays(today, -(Math.max(DAYS, fiveM ? days5m : 0) + 5));
-  const sim = await SimProcess.start(['--now', nowIso, '--data-start', dataStart, '--events-per-day', String(EPD), '--cache-bodies']);
+  const sim = await SimProcess.start([
+    '--now',
+    nowIso,
+    '--data-start',
+    dataStart,
+    '--events-per-day',
+    String(EPD),
+    '--cache-bodies',
+  ]);
   try {
-    log(`simulator ${sim.url}: rendering ${DAYS} day bodies of ~${EPD} events (cached, so the runs measure the tap, not the generator)…`);
+    log(
+      `simulator ${sim.url}: rendering ${DAYS} day bodies of ~${EPD} events (cached, so the runs measure the tap, not the generator)…`,
+    );
     let bodyBytes = 0;
     const t0 = performance.now();
     const bodyFile = path.join(work, 'day.csv');
@@ -214,8 +254,22 @@ async function throughputGroup(): Promise<void> {
       result.throughput = {
         days: DAYS,
         bodyMB: r1(bodyBytes / 1e6),
-        tap: { records: s.records, duplicates: s.duplicates, wallSec: r2(bestTap!.wallSec), cpuSec: r2(bestTap!.cpuSec), recordsPerSec: Math.round(tapRate), peakRssMB: r1(bestTap!.peakRssMB) },
-        floor: bestFloor ? { wallSec: r2(bestFloor.wallSec), cpuSec: r2(bestFloor.cpuSec), rowsPerSec: Math.round(floorRate!), peakRssMB: r1(bestFloor.peakRssMB) } : undefined,
+        tap: {
+          records: s.records,
+          duplicates: s.duplicates,
+          wallSec: r2(bestTap!.wallSec),
+          cpuSec: r2(bestTap!.cpuSec),
+          recordsPerSec: Math.round(tapRate),
+          peakRssMB: r1(bestTap!.peakRssMB),
+        },
+        floor: bestFloor
+          ? {
+              wallSec: r2(bestFloor.wallSec),
+              cpuSec: r2(bestFloor.cpuSec),
+              rowsPerSec: Math.round(floorRate!),
+              peakRssMB: r1(bestFloor.peakRssMB),
+            }
+          : undefined,
         ratioToFloor: floorRate ? r2(tapRate / floorRate) : undefined,
         target: { recordsPerSec: 150_000, met: tapRate >= 150_000 },
       };
@@ -226,9 +280,31 @@ async function throughputGroup(): Promise<void> {
         const one = await runNode(tapBin, ['--config', cfgOne, '--catalog', eventsCatalog]);
         check(one, 'tap 1 day');
         const s1 = summary(one, 'events');
-        mem.push({ events: s1.records, days: 1, peakRssMB: r1(one.peakRssMB), largestKeySet: s1.largestKeySet, wallSec: r2(one.wallSec) });
-        rows.push({ scenario: 'memory', size: '1 d', records: s1.records, requests: s1.requests, wallSec: r2(one.wallSec), cpuSec: r2(one.cpuSec), recordsPerSec: Math.round(s1.records / one.wallSec), peakRssMB: r1(one.peakRssMB), largestKeySet: s1.largestKeySet });
-        mem.push({ events: s.records, days: DAYS, peakRssMB: r1(bestTap!.peakRssMB), largestKeySet: s.largestKeySet, wallSec: r2(bestTap!.wallSec) });
+        mem.push({
+          events: s1.records,
+          days: 1,
+          peakRssMB: r1(one.peakRssMB),
+          largestKeySet: s1.largestKeySet,
+          wallSec: r2(one.wallSec),
+        });
+        rows.push({
+          scenario: 'memory',
+          size: '1 d',
+          records: s1.records,
+          requests: s1.requests,
+          wallSec: r2(one.wallSec),
+          cpuSec: r2(one.cpuSec),
+          recordsPerSec: Math.round(s1.records / one.wallSec),
+          peakRssMB: r1(one.peakRssMB),
+          largestKeySet: s1.largestKeySet,
+        });
+        mem.push({
+          events: s.records,
+          days: DAYS,
+          peakRssMB: r1(bestTap!.peakRssMB),
+          largestKeySet: s.largestKeySet,
+          wallSec: r2(bestTap!.wallSec),
+        });
         if (fiveM) {
           const f5 = addDays(today, -(days5m + 2));
           const cfg5 = tapConfig('cfg-5m.json', sim.url, { start_date: f5, end_date: addDays(f5, days5m - 1) });
@@ -236,7 +312,13 @@ async function throughputGroup(): Promise<void> {
           const big = await runNode(tapBin, ['--config', cfg5, '--catalog', eventsCatalog], { timeoutMs: 1_800_000 });
           check(big, 'tap 5M');
           const s5 = summary(big, 'events');
-          mem.push({ events: s5.records, days: days5m, peakRssMB: r1(big.peakRssMB), largestKeySet: s5.largestKeySet, wallSec: r2(big.wallSec) });
+          mem.push({
+            events: s5.records,
+            days: days5m,
+            peakRssMB: r1(big.peakRssMB),
+            largestKeySet: s5.largestKeySet,
+            wallSec: r2(big.wallSec),
+          });
           rows.push({
             scenario: 'memory (generated bodies)',
             size: `${days5m} d`,
@@ -252,7 +334,11 @@ async function throughputGroup(): Promise<void> {
         }
         const peaks = mem.map((m) => m.peakRssMB);
         const spread = Math.max(...peaks) / Math.min(...peaks);
-        result.memory = { runs: mem, maxOverMin: r2(spread), target: { peakRssMB: 150, flatWithin: 1.2, met: Math.max(...peaks) < 150 && spread <= 1.2 } };
+        result.memory = {
+          runs: mem,
+          maxOverMin: r2(spread),
+          target: { peakRssMB: 150, flatWithin: 1.2, met: Math.max(...peaks) < 150 && spread <= 1.2 },
+        };
       }
     }
 
@@ -272,7 +358,11 @@ async function throughputGroup(): Promise<void> {
         outputMB: r1(slow.stdoutBytes / 1e6),
         readerMBPerSec: Number(o.slowMbPerSec),
         fast: { wallSec: r2(fast.wallSec), peakRssMB: r1(fast.peakRssMB) },
-        slow: { wallSec: r2(slow.wallSec), peakRssMB: r1(slow.peakRssMB), effectiveMBPerSec: r1(slow.stdoutBytes / 1e6 / slow.wallSec) },
+        slow: {
+          wallSec: r2(slow.wallSec),
+          peakRssMB: r1(slow.peakRssMB),
+          effectiveMBPerSec: r1(slow.stdoutBytes / 1e6 / slow.wallSec),
+        },
         slowedDown: slow.wallSec >= expectedSec * 0.9,
         memoryBounded: slow.peakRssMB <= fast.peakRssMB * 1.2,
       };
@@ -304,7 +394,12 @@ async function throughputGroup(): Promise<void> {
     if (want('clients')) {
       log('HTTP clients, download only…');
       const clients: ClientResult[] = compareClients(sim.url, TOKEN, OWNER, first, 2);
-      result.httpClients = clients.map((c) => ({ ...c, mbPerSec: Math.round(c.mbPerSec), meanChunkKB: r1(c.meanChunkKB), rssMB: Math.round(c.rssMB) }));
+      result.httpClients = clients.map((c) => ({
+        ...c,
+        mbPerSec: Math.round(c.mbPerSec),
+        meanChunkKB: r1(c.meanChunkKB),
+        rssMB: Math.round(c.rssMB),
+      }));
     }
 
     if (want('profile')) {
@@ -312,7 +407,9 @@ async function throughputGroup(): Promise<void> {
       const dir = path.join(work, 'prof');
       const profDays = Math.min(3, DAYS);
       const cfgProf = tapConfig('cfg-profile.json', sim.url, { start_date: first, end_date: addDays(first, profDays - 1) });
-      const p = await runNode(tapBin, ['--config', cfgProf, '--catalog', eventsCatalog], { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', dir] });
+      const p = await runNode(tapBin, ['--config', cfgProf, '--catalog', eventsCatalog], {
+        nodeFlags: ['--cpu-prof', '--cpu-prof-dir', dir],
+      });
       check(p, 'tap --cpu-prof');
       const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
       result.profile = summarizeProfile(path.join(dir, file), 12);
@@ -329,13 +426,18 @@ async function latencyGroup(): Promise<void> {
   const dataStart = addDays(today, -(LATENCY_DAYS + 5));
   const start = addDays(today, -(LATENCY_DAYS - 1));
   const sim = await SimProcess.start([
-    '--now', nowIso,
-    '--data-start', dataStart,
-    '--companies', String(COMPANIES),
-    '--latency-ms', String(want('latency') ? LATENCY_MS : 0),
+    '--now',
+    nowIso,
+    '--data-start',
+    dataStart,
+    '--companies',
+    String(COMPANIES),
+    '--latency-ms',
+    String(want('latency') ? LATENCY_MS : 0),
     // One request per company for the whole backfill (Scarf's real limit is unknown; with a
     // shorter one the tap splits and the request count grows, the ratio to ideal does not).
-    '--max-range-days', String(LATENCY_DAYS + 2),
+    '--max-range-days',
+    String(LATENCY_DAYS + 2),
   ]);
   try {
     if (want('latency')) {
@@ -350,7 +452,15 @@ async function latencyGroup(): Promise<void> {
         check(run, `tap ${stream} (latency)`);
         const s = summary(run, stream);
         const ideal = (s.requests * LATENCY_MS) / 1000 / CONCURRENCY;
-        lat.push({ stream, requests: s.requests, records: s.records, wallSec: r2(run.wallSec), idealSec: r2(ideal), wallVsIdeal: r2(run.wallSec / ideal), peakRssMB: r1(run.peakRssMB) });
+        lat.push({
+          stream,
+          requests: s.requests,
+          records: s.records,
+          wallSec: r2(run.wallSec),
+          idealSec: r2(ideal),
+          wallVsIdeal: r2(run.wallSec / ideal),
+          peakRssMB: r1(run.peakRssMB),
+        });
         rows.push({
           scenario: `latency ${LATENCY_MS} ms: ${stream}`,
           size: stream === 'events' ? `${LATENCY_DAYS} d` : `${COMPANIES} cos, ${LATENCY_DAYS} d`,
@@ -362,10 +472,18 @@ async function latencyGroup(): Promise<void> {
           peakRssMB: r1(run.peakRssMB),
           idealSec: r2(ideal),
           wallVsIdeal: r2(run.wallSec / ideal),
-          note: stream === 'company_events' ? 'includes the company-rollup read and the first multi-day request, which go alone' : undefined,
+          note:
+            stream === 'company_events'
+              ? 'includes the company-rollup read and the first multi-day request, which go alone'
+              : undefined,
         });
       }
-      result.latency = { latencyMs: LATENCY_MS, concurrency: CONCURRENCY, runs: lat, target: { wallVsIdeal: 1.25, met: lat.every((x) => (x.wallVsIdeal as number) <= 1.25) } };
+      result.latency = {
+        latencyMs: LATENCY_MS,
+        concurrency: CONCURRENCY,
+        runs: lat,
+        target: { wallVsIdeal: 1.25, met: lat.every((x) => (x.wallVsIdeal as number) <= 1.25) },
+      };
     }
 
     if (want('requests')) {
@@ -381,7 +499,13 @@ async function latencyGroup(): Promise<void> {
           events: { replication_key: 'time', replication_key_value: yesterdaySignpost },
           aggregates: { replication_key: 'date', replication_key_value: yesterday },
           company_rollup: { replication_key: 'last_seen', replication_key_value: `${yesterday}T00:00:00.000000Z` },
-          company_events: { partitions: domains.map((d) => ({ context: { company_domain: d }, replication_key: 'time', replication_key_value: yesterdaySignpost })) },
+          company_events: {
+            partitions: domains.map((d) => ({
+              context: { company_domain: d },
+              replication_key: 'time',
+              replication_key_value: yesterdaySignpost,
+            })),
+          },
         },
       };
       const cfg = tapConfig('cfg-requests.json', sim.url, { start_date: startDate, ...settings });
@@ -393,7 +517,10 @@ async function latencyGroup(): Promise<void> {
       // The minimum the settings imply, computed here from the settings, not by the tap's code.
       const eventsResume = addDays(yesterday, -settings.lookback_days);
       const aggResume = addDays(yesterday, -settings.aggregates_lookback_days);
-      const rollup = (await sim.get('/_sim/truth/company-rollup')).text.trim().split('\n').map((l) => JSON.parse(l) as { company_domain: string; last_seen: string | null });
+      const rollup = (await sim.get('/_sim/truth/company-rollup')).text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { company_domain: string; last_seen: string | null });
       const active = rollup.filter((r) => r.last_seen !== null && r.last_seen.slice(0, 10) >= eventsResume).length;
       const expected: Record<string, number> = {
         events: Math.ceil(daySpan(eventsResume, today) / settings.events_window_days),
@@ -401,7 +528,13 @@ async function latencyGroup(): Promise<void> {
         company_rollup: 1,
         company_events: active,
       };
-      const perStream = parseSummaries(run.stderr).map((s) => ({ stream: s.stream, requests: s.requests, minimum: expected[s.stream], records: s.records, ok: s.requests === expected[s.stream] }));
+      const perStream = parseSummaries(run.stderr).map((s) => ({
+        stream: s.stream,
+        requests: s.requests,
+        minimum: expected[s.stream],
+        records: s.records,
+        ok: s.requests === expected[s.stream],
+      }));
       result.requests = {
         state: `bookmarks at yesterday's signpost (${yesterdaySignpost}), lookback_days 1, events_window_days 1, aggregates_lookback_days 7, aggregates_window_days 31`,
         companies: domains.length,
@@ -433,7 +566,22 @@ async function latencyGroup(): Promise<void> {
 // ---------------------------------------------------------------------------------------
 
 function table(): string {
-  const head = ['scenario', 'size', 'records', 'requests', 'wall s', 'CPU s', 'records/s', 'MB/s', '× floor', 'peak RSS MB', 'key set', 'ideal s', 'wall/ideal', 'note'];
+  const head = [
+    'scenario',
+    'size',
+    'records',
+    'requests',
+    'wall s',
+    'CPU s',
+    'records/s',
+    'MB/s',
+    '× floor',
+    'peak RSS MB',
+    'key set',
+    'ideal s',
+    'wall/ideal',
+    'note',
+  ];
   const cells = rows.map((r) => [
     r.scenario,
     r.size,
@@ -471,12 +619,16 @@ fs.writeFileSync(path.join(o.out, 'latest.json'), json);
 if (o.commitCopy) fs.writeFileSync(path.join(repoRoot, 'bench', 'results', 'latest-committed.json'), json);
 
 const m = result.machine as { cpuModel: string; cores: number; node: string; loadAvgAtStart: number[]; loadAvgAtEnd: number[] };
-console.log(`\ntap-scarf bench — ${m.cpuModel}, ${m.cores} cores, Node ${m.node}, load average ${m.loadAvgAtStart[0]} → ${m.loadAvgAtEnd[0]}, ${result.totalSec} s\n`);
+console.log(
+  `\ntap-scarf bench — ${m.cpuModel}, ${m.cores} cores, Node ${m.node}, load average ${m.loadAvgAtStart[0]} → ${m.loadAvgAtEnd[0]}, ${result.totalSec} s\n`,
+);
 console.log(table());
-const stages = result.stages as { rows: number; stages: { stage: string; rowsPerSec: number; addedUsPerRow: number }[] } | undefined;
+const stages = result.stages as
+  { rows: number; stages: { stage: string; rowsPerSec: number; addedUsPerRow: number }[] } | undefined;
 if (stages) {
   console.log(`\nStages, one ${stages.rows}-row body in memory (cumulative rows/s; µs each stage adds per row):`);
-  for (const s of stages.stages) console.log(`  ${s.stage.padEnd(48)} ${String(s.rowsPerSec).padStart(8)} rows/s  +${s.addedUsPerRow.toFixed(2)} µs`);
+  for (const s of stages.stages)
+    console.log(`  ${s.stage.padEnd(48)} ${String(s.rowsPerSec).padStart(8)} rows/s  +${s.addedUsPerRow.toFixed(2)} µs`);
 }
 const prof = result.profile as ReturnType<typeof summarizeProfile> | undefined;
 if (prof) {

@@ -46,7 +46,8 @@ async function* chunks(buf: Buffer): AsyncGenerator<Buffer> {
 
 function fakeContext(body: Buffer): SyncContext {
   const client = {
-    fetch: <T>(_req: unknown, consume: (b: AsyncIterable<Buffer>, info: unknown) => Promise<T>) => consume(chunks(body), { status: 200, headers: {}, attempt: 1 }),
+    fetch: <T>(_req: unknown, consume: (b: AsyncIterable<Buffer>, info: unknown) => Promise<T>) =>
+      consume(chunks(body), { status: 200, headers: {}, attempt: 1 }),
   } as unknown as ScarfClient;
   return { aborted: false, warnedUnknownColumns: new Set<string>(), client } as unknown as SyncContext;
 }
@@ -94,7 +95,11 @@ async function pass(body: Buffer, level: number, out: NodeJS.WritableStream): Pr
 }
 
 /** `out` should be what the tap writes to: process.stdout redirected to /dev/null. */
-export async function measureStages(body: Buffer, passes = 3, out: NodeJS.WritableStream = process.stdout): Promise<{ rows: number; bytes: number; stages: StageResult[] }> {
+export async function measureStages(
+  body: Buffer,
+  passes = 3,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<{ rows: number; bytes: number; stages: StageResult[] }> {
   let rows = 0;
   const best: number[] = STAGES.map(() => Infinity);
   // Interleaved passes, best of each: other load on the machine only ever adds time.
@@ -122,11 +127,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.stderr.write('usage: stages.js <events.csv> [passes] > /dev/null\n');
     process.exit(2);
   }
-  if (process.stdout.isTTY) process.stderr.write('(stdout is a terminal: redirect it to /dev/null to measure the write stage as the bench does)\n');
+  if (process.stdout.isTTY)
+    process.stderr.write('(stdout is a terminal: redirect it to /dev/null to measure the write stage as the bench does)\n');
   const r = await measureStages(fs.readFileSync(file), Number(process.argv[3] ?? 5));
   if (process.argv.includes('--json')) process.stderr.write(JSON.stringify(r) + '\n');
   else {
     process.stderr.write(`${r.rows} rows, ${(r.bytes / 1e6).toFixed(1)} MB\n`);
-    for (const s of r.stages) process.stderr.write(`${s.stage.padEnd(48)} ${String(s.rowsPerSec).padStart(8)} rows/s cumulative  ${s.addedUsPerRow >= 0 ? '+' : ''}${s.addedUsPerRow.toFixed(2)} µs/row\n`);
+    for (const s of r.stages)
+      process.stderr.write(
+        `${s.stage.padEnd(48)} ${String(s.rowsPerSec).padStart(8)} rows/s cumulative  ${s.addedUsPerRow >= 0 ? '+' : ''}${s.addedUsPerRow.toFixed(2)} µs/row\n`,
+      );
   }
 }

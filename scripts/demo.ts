@@ -15,7 +15,9 @@ interface RunResult {
 
 function runTap(args: string[], outFile: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(packageRoot, 'bin', 'tap-scarf.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(packageRoot, 'bin', 'tap-scarf.js'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out = fs.createWriteStream(outFile);
     const counts = new Map<string, number>();
     let state: any;
@@ -48,11 +50,18 @@ function summary(title: string, run: RunResult, sim: ScarfSimulator): void {
   for (const r of sim.requests) requests.set(r.endpoint, (requests.get(r.endpoint) ?? 0) + 1);
   console.log(`\n${title} (exit ${run.code})`);
   console.log('  stream          records  requests  bookmark');
-  const endpointOf: Record<string, string> = { events: 'events', aggregates: 'aggregates', company_rollup: 'company-rollup', company_events: 'company-events' };
+  const endpointOf: Record<string, string> = {
+    events: 'events',
+    aggregates: 'aggregates',
+    company_rollup: 'company-rollup',
+    company_events: 'company-events',
+  };
   for (const stream of ['events', 'aggregates', 'company_rollup', 'company_events']) {
     const bm = run.state?.bookmarks?.[stream];
     const mark = bm?.partitions ? `${bm.partitions.length} company partitions` : (bm?.replication_key_value ?? '-');
-    console.log(`  ${stream.padEnd(15)} ${String(run.counts.get(stream) ?? 0).padStart(7)}  ${String(requests.get(endpointOf[stream]!) ?? 0).padStart(8)}  ${mark}`);
+    console.log(
+      `  ${stream.padEnd(15)} ${String(run.counts.get(stream) ?? 0).padStart(7)}  ${String(requests.get(endpointOf[stream]!) ?? 0).padStart(8)}  ${mark}`,
+    );
   }
   console.log(`  total API requests (Scarf Runs): ${sim.requests.length}`);
 }
@@ -64,7 +73,14 @@ async function main(): Promise<void> {
   const url = await sim.start();
   console.log(`Scarf API simulator on ${url} (owner acme-oss); files in ${path.relative(process.cwd(), dir) || '.'}/`);
   const config = path.join(dir, 'config.json');
-  fs.writeFileSync(config, JSON.stringify({ api_token: 'sim-token', owner: 'acme-oss', base_url: url, aggregates_breakdowns: ['by-total', 'by-country'] }, null, 2));
+  fs.writeFileSync(
+    config,
+    JSON.stringify(
+      { api_token: 'sim-token', owner: 'acme-oss', base_url: url, aggregates_breakdowns: ['by-total', 'by-country'] },
+      null,
+      2,
+    ),
+  );
   try {
     const full = await runTap(['--config', config], path.join(dir, 'full-sync.jsonl'));
     summary('Full sync (default start_date: 31 days ago)', full, sim);

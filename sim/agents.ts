@@ -53,11 +53,24 @@ export function userAgent(r: Rng, kind: ArtifactKind): { ua: string; client: Cli
   let ua: string;
   let client: Client;
   switch (kind) {
-    case 'npm': ua = npmUa(r); client = 'npm'; break;
-    case 'pypi': ua = pipUa(r); client = 'pip'; break;
-    case 'docker': ua = dockerUa(r); client = 'docker'; break;
-    case 'file': [ua, client] = fileUa(r); break;
-    default: ua = browserUa(r); client = 'browser';
+    case 'npm':
+      ua = npmUa(r);
+      client = 'npm';
+      break;
+    case 'pypi':
+      ua = pipUa(r);
+      client = 'pip';
+      break;
+    case 'docker':
+      ua = dockerUa(r);
+      client = 'docker';
+      break;
+    case 'file':
+      [ua, client] = fileUa(r);
+      break;
+    default:
+      ua = browserUa(r);
+      client = 'browser';
   }
   if (special < 0.005) {
     // Multi-kilobyte agents exist (bots appending whole config blobs); keep a comma and quotes in.

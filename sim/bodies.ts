@@ -5,7 +5,14 @@ import { eventColumns, rollupColumns } from './columns.js';
 import { dayText } from './dates.js';
 import { csvLine, eventCells, type Cell } from './format.js';
 import type { SimEvent } from './generator.js';
-import { aggregateLines, rollupRows, visibleCompanyDayEvents, visibleDayEvents, type AggregateQuery, type View } from './views.js';
+import {
+  aggregateLines,
+  rollupRows,
+  visibleCompanyDayEvents,
+  visibleDayEvents,
+  type AggregateQuery,
+  type View,
+} from './views.js';
 
 export interface BodyRow {
   /** Complete text of the row, terminated by "\n". */

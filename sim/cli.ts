@@ -92,7 +92,10 @@ const url = await sim.start(o.port);
 process.stdout.write(`Scarf simulator listening on ${url} (owner ${sim.options.owner}, token ${sim.options.token})\n`);
 
 const shutdown = () => {
-  sim.stop().then(() => process.exit(0), () => process.exit(1));
+  sim.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 };
 process.once('SIGINT', shutdown);
 process.once('SIGTERM', shutdown);

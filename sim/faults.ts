@@ -7,8 +7,19 @@ import { Rng } from './prng.js';
 export type Endpoint = 'events' | 'aggregates' | 'company-rollup' | 'company-events';
 
 export const FAULT_KINDS = [
-  '429', '500', '503', 'reset-before-headers', 'reset-mid-body', 'cut-after-line', 'cut-mid-row',
-  'unterminated-quote', 'latency', 'stall-mid-body', 'bad-json-line', 'malformed-row', 'bad-value',
+  '429',
+  '500',
+  '503',
+  'reset-before-headers',
+  'reset-mid-body',
+  'cut-after-line',
+  'cut-mid-row',
+  'unterminated-quote',
+  'latency',
+  'stall-mid-body',
+  'bad-json-line',
+  'malformed-row',
+  'bad-value',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -53,8 +64,10 @@ export function validateFaults(specs: unknown): FaultSpec[] {
     if (f.endpoint !== undefined && !['events', 'aggregates', 'company-rollup', 'company-events'].includes(f.endpoint)) {
       throw new Error(`fault ${i}: unknown endpoint ${String(f.endpoint)}`);
     }
-    if (f.probability !== undefined && !(f.probability >= 0 && f.probability <= 1)) throw new Error(`fault ${i}: probability must be within 0..1`);
-    if (f.nth !== undefined && !(Number.isInteger(f.nth) && f.nth >= 1)) throw new Error(`fault ${i}: nth must be an integer ≥ 1`);
+    if (f.probability !== undefined && !(f.probability >= 0 && f.probability <= 1))
+      throw new Error(`fault ${i}: probability must be within 0..1`);
+    if (f.nth !== undefined && !(Number.isInteger(f.nth) && f.nth >= 1))
+      throw new Error(`fault ${i}: nth must be an integer ≥ 1`);
     if (f.column !== undefined && typeof f.column !== 'string') throw new Error(`fault ${i}: column must be a string`);
     if (f.value !== undefined && typeof f.value !== 'string') throw new Error(`fault ${i}: value must be a string`);
     return { ...f };
@@ -67,7 +80,12 @@ export class FaultBook {
   constructor(private readonly seed: number) {}
 
   set(specs: FaultSpec[]): void {
-    this.armed = validateFaults(specs).map((spec, i) => ({ spec, seen: 0, fired: 0, rng: Rng.of(this.seed, 'fault', i, spec.kind) }));
+    this.armed = validateFaults(specs).map((spec, i) => ({
+      spec,
+      seen: 0,
+      fired: 0,
+      rng: Rng.of(this.seed, 'fault', i, spec.kind),
+    }));
   }
 
   clear(): void {

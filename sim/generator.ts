@@ -6,7 +6,19 @@
 import { userAgent, type Client } from './agents.js';
 import { DAY_US } from './dates.js';
 import { Rng, hash32, hex } from './prng.js';
-import { CLOUDS, PACKAGES, PIXELS, PLACES, PLATFORMS, REFERERS, VARIABLE_SETS, companyTemplate, type Artifact, type ArtifactKind, type CompanyTemplate } from './universe.js';
+import {
+  CLOUDS,
+  PACKAGES,
+  PIXELS,
+  PLACES,
+  PLATFORMS,
+  REFERERS,
+  VARIABLE_SETS,
+  companyTemplate,
+  type Artifact,
+  type ArtifactKind,
+  type CompanyTemplate,
+} from './universe.js';
 
 /** One event, as the text columns Scarf serves (null = empty cell, '' = quoted empty string) plus hidden facts. */
 export interface SimEvent {
@@ -77,7 +89,13 @@ export class EventGenerator {
     for (let i = 0; i < cfg.companies; i++) {
       const t = companyTemplate(i);
       const at = (b: { base: 'S' | 'A'; offset: number }) => (b.base === 'S' ? cfg.dataStart : cfg.anchor) + b.offset;
-      const c: Company = { ...t, index: i, fromDay: at(t.profile.from), toDay: t.profile.to === 'open' ? Infinity : at(t.profile.to), originPool: 2 + (i % 5) };
+      const c: Company = {
+        ...t,
+        index: i,
+        fromDay: at(t.profile.from),
+        toDay: t.profile.to === 'open' ? Infinity : at(t.profile.to),
+        originPool: 2 + (i % 5),
+      };
       this.companies.push(c);
       this.byDomain.set(c.domain.toLowerCase(), c);
     }
@@ -193,21 +211,30 @@ export class EventGenerator {
     const art: Artifact = isPackage ? r.pick(PACKAGES) : r.pick(PIXELS);
     const typeRoll = r.next();
     const type =
-      art.kind === 'pixel' ? 'pixel-fetch'
-      : art.kind === 'file' ? 'binary-download'
-      : art.kind === 'docker' ? (typeRoll < 0.7 ? 'manifest-fetch' : 'binary-download')
-      : typeRoll < 0.4 ? 'manifest-fetch' : 'binary-download';
+      art.kind === 'pixel'
+        ? 'pixel-fetch'
+        : art.kind === 'file'
+          ? 'binary-download'
+          : art.kind === 'docker'
+            ? typeRoll < 0.7
+              ? 'manifest-fetch'
+              : 'binary-download'
+            : typeRoll < 0.4
+              ? 'manifest-fetch'
+              : 'binary-download';
     const version = art.versions.length ? r.pick(art.versions) : null;
 
     let usOfDay = r.int(86_400) * 1_000_000 + r.int(1_000_000);
     const precision = r.next();
-    if (precision < 0.01) usOfDay -= usOfDay % 1_000_000; // whole seconds: Postgres prints no fraction
+    if (precision < 0.01)
+      usOfDay -= usOfDay % 1_000_000; // whole seconds: Postgres prints no fraction
     else if (precision < 0.03) usOfDay -= usOfDay % 1_000; // whole milliseconds: trailing zeros trimmed
     const timeUs = day * DAY_US + usOfDay;
 
     const refRoll = r.next();
     const refPick = r.pick(REFERERS);
-    const referer = art.kind === 'pixel' ? (refRoll < 0.1 ? null : refPick) : refRoll < 0.85 ? null : refRoll < 0.9 ? '' : refPick;
+    const referer =
+      art.kind === 'pixel' ? (refRoll < 0.1 ? null : refPick) : refRoll < 0.85 ? null : refRoll < 0.9 ? '' : refPick;
     const { ua, client } = userAgent(r, art.kind);
     const platPick = r.pick(PLATFORMS);
     const platform = art.kind === 'pixel' ? null : art.kind === 'npm' && r.chance(0.5) ? '' : platPick;
@@ -224,14 +251,28 @@ export class EventGenerator {
     const connRoll = r.next();
     const conn = company
       ? 'business'
-      : connRoll < 0.55 ? 'isp' : connRoll < 0.75 ? 'hosting' : connRoll < 0.85 ? 'business' : connRoll < 0.95 ? 'cellular' : null;
+      : connRoll < 0.55
+        ? 'isp'
+        : connRoll < 0.75
+          ? 'hosting'
+          : connRoll < 0.85
+            ? 'business'
+            : connRoll < 0.95
+              ? 'cellular'
+              : null;
     const cloudPick = r.int(CLOUDS.length);
     const dntRoll = r.next();
     const dnt = dntRoll < 0.03 ? null : client === 'browser' ? dntRoll < 0.28 : dntRoll < 0.06;
     const confRoll = r.next();
     const confidence = company
-      ? confRoll < 0.1 ? '1' : confRoll < 0.2 ? (0.5 + confRoll).toFixed(4) : (0.5 + 0.5 * r.next()).toFixed(2)
-      : confRoll < 0.8 ? null : (confRoll - 0.8).toFixed(3);
+      ? confRoll < 0.1
+        ? '1'
+        : confRoll < 0.2
+          ? (0.5 + confRoll).toFixed(4)
+          : (0.5 + 0.5 * r.next()).toFixed(2)
+      : confRoll < 0.8
+        ? null
+        : (confRoll - 0.8).toFixed(3);
     const endpoint_id = r.pick(art.endpoints);
     const mtcRoll = r.next();
     const mtc = mtcRoll < 0.01 ? null : !company && conn === 'business' && mtcRoll < 0.5;

@@ -80,7 +80,8 @@ export function resolveOptions(o: SimOptions, anchorMs: number): ResolvedSimOpti
   const anchorDay = dataEnd !== null ? parseDay(dataEnd)! : dayOfMs(anchorMs);
   const dataStart = o.dataStart === undefined ? dayText(anchorDay - 90) : checkDay('dataStart', o.dataStart);
   const companies = o.companies ?? 12;
-  if (!Number.isInteger(companies) || companies < 0 || companies > 250) throw new Error('SimOptions.companies must be an integer within 0..250');
+  if (!Number.isInteger(companies) || companies < 0 || companies > 250)
+    throw new Error('SimOptions.companies must be an integer within 0..250');
   const eventsPerDay = o.eventsPerDay ?? 40;
   if (!(eventsPerDay >= 0 && eventsPerDay < 10_000_000)) throw new Error('SimOptions.eventsPerDay must be within 0..10,000,000');
   const maxRangeDays = o.maxRangeDays ?? 31;

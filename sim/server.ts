@@ -63,7 +63,11 @@ function queryRecord(url: URL): Record<string, string[]> {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -228,7 +232,9 @@ export class ScarfSimulator {
         const headers: Record<string, string> = {};
         if (fault.retryAfter !== undefined && fault.kind !== '500') headers['Retry-After'] = String(fault.retryAfter);
         const code = { '429': 'rate-limited', '500': 'internal-error', '503': 'service-unavailable' }[fault.kind];
-        const message = { '429': 'Too many requests', '500': 'Internal server error', '503': 'Service temporarily unavailable' }[fault.kind];
+        const message = { '429': 'Too many requests', '500': 'Internal server error', '503': 'Service temporarily unavailable' }[
+          fault.kind
+        ];
         return sendJson(res, entry.status, { message, code }, headers);
       }
     }
@@ -256,11 +262,20 @@ export class ScarfSimulator {
     if (!route) throw new HttpError(404, 'not-found', `Not found: ${entry.path}`);
     if (req.method !== 'GET') throw new HttpError(405, 'method-not-allowed', `Method ${req.method} not allowed`);
     if (!entry.authorized) {
-      throw new HttpError(opts.badTokenStatus, opts.badTokenStatus === 401 ? 'unauthorized' : 'forbidden', 'Invalid or missing API token');
+      throw new HttpError(
+        opts.badTokenStatus,
+        opts.badTokenStatus === 401 ? 'unauthorized' : 'forbidden',
+        'Invalid or missing API token',
+      );
     }
-    if (route.owner.toLowerCase() !== opts.owner.toLowerCase()) throw new HttpError(404, 'not-found', `Entity not found: ${route.owner}`);
+    if (route.owner.toLowerCase() !== opts.owner.toLowerCase())
+      throw new HttpError(404, 'not-found', `Entity not found: ${route.owner}`);
     if (opts.plan !== 'pro') {
-      throw new HttpError(403, 'not-a-pro-member', 'Your plan is not eligible for export. Upgrade to a paid plan to export data.');
+      throw new HttpError(
+        403,
+        'not-a-pro-member',
+        'Your plan is not eligible for export. Upgrade to a paid plan to export data.',
+      );
     }
     if (route.endpoint === 'company-rollup') return rollupBody(v);
 
@@ -273,7 +288,11 @@ export class ScarfSimulator {
     if (start > end) throw new HttpError(400, 'bad-request', 'start_date must not be after end_date');
     const days = end - start + 1;
     if (days > opts.maxRangeDays) {
-      throw new HttpError(400, 'range-too-long', `Date range too long: ${days} days requested, at most ${opts.maxRangeDays} days allowed`);
+      throw new HttpError(
+        400,
+        'range-too-long',
+        `Date range too long: ${days} days requested, at most ${opts.maxRangeDays} days allowed`,
+      );
     }
     if (route.endpoint === 'company-events') return companyEventsBody(v, route.domain!, start, end);
 
@@ -288,7 +307,8 @@ export class ScarfSimulator {
     const rollups = [...new Set(q.rollup ?? ['daily'])];
     for (const r of rollups) if (!ROLLUPS.includes(r as Rollup)) throw new HttpError(400, 'bad-request', `Invalid rollup: ${r}`);
     const breakdowns = [...new Set(q.breakdown ?? ['by-total'])];
-    for (const b of breakdowns) if (!BREAKDOWNS.includes(b as Breakdown)) throw new HttpError(400, 'bad-request', `Invalid breakdown: ${b}`);
+    for (const b of breakdowns)
+      if (!BREAKDOWNS.includes(b as Breakdown)) throw new HttpError(400, 'bad-request', `Invalid breakdown: ${b}`);
     return aggregatesBody(v, { start, end, rollups: rollups as Rollup[], breakdowns: breakdowns as Breakdown[], query });
   }
 

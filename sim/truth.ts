@@ -4,13 +4,30 @@
 // server did not send is null).
 
 import {
-  AGGREGATE_DIMENSIONS, AGGREGATE_EXTRA_KEY, AGGREGATE_RECORD_KEYS, COMPANY_EVENT_RECORD_KEYS, EVENT_RECORD_KEYS,
-  EVENT_SCHEMA, ROLLUP_RECORD_KEYS, ROLLUP_SCHEMA, eventColumns, rollupColumns, type ColumnKind,
+  AGGREGATE_DIMENSIONS,
+  AGGREGATE_EXTRA_KEY,
+  AGGREGATE_RECORD_KEYS,
+  COMPANY_EVENT_RECORD_KEYS,
+  EVENT_RECORD_KEYS,
+  EVENT_SCHEMA,
+  ROLLUP_RECORD_KEYS,
+  ROLLUP_SCHEMA,
+  eventColumns,
+  rollupColumns,
+  type ColumnKind,
 } from './columns.js';
 import { canonicalTimestamp, parseDay, ROLLUPS, type Rollup } from './dates.js';
 import { eventCells, type Cell } from './format.js';
 import type { SimEvent } from './generator.js';
-import { BREAKDOWNS, aggregateLines, rollupRows, visibleCompanyDayEvents, visibleDayEvents, type Breakdown, type View } from './views.js';
+import {
+  BREAKDOWNS,
+  aggregateLines,
+  rollupRows,
+  visibleCompanyDayEvents,
+  visibleDayEvents,
+  type Breakdown,
+  type View,
+} from './views.js';
 
 export type TruthRecord = Record<string, unknown>;
 
@@ -43,7 +60,12 @@ export function typeCell(cell: Cell, kind: ColumnKind): unknown {
 }
 
 /** Types a served row by header name, in the schema's key order; unknown columns → extra_fields. */
-export function typeRow(columns: readonly string[], cells: readonly Cell[], kinds: Map<string, ColumnKind>, keys: readonly string[]): TruthRecord {
+export function typeRow(
+  columns: readonly string[],
+  cells: readonly Cell[],
+  kinds: Map<string, ColumnKind>,
+  keys: readonly string[],
+): TruthRecord {
   const rec: TruthRecord = {};
   for (const k of keys) rec[k] = null;
   let extra: Record<string, string | null> | null = null;
@@ -58,7 +80,8 @@ export function typeRow(columns: readonly string[], cells: readonly Cell[], kind
 }
 
 function days(q: { start: string; end: string }): number[] {
-  const s = parseDay(q.start), e = parseDay(q.end);
+  const s = parseDay(q.start),
+    e = parseDay(q.end);
   if (s === undefined || e === undefined) throw new Error(`truth: bad date range ${q.start}..${q.end}`);
   const out: number[] = [];
   for (let d = s; d <= e; d++) out.push(d);
@@ -84,7 +107,9 @@ export function createTruth(view: () => View): GroundTruth {
     companyEvents(domain, q) {
       const v = view();
       const c = v.gen.companyByDomain(domain);
-      return days(q).flatMap((d) => typeEvents(v, visibleCompanyDayEvents(v, c, d), COMPANY_EVENT_RECORD_KEYS, { company_domain: domain }));
+      return days(q).flatMap((d) =>
+        typeEvents(v, visibleCompanyDayEvents(v, c, d), COMPANY_EVENT_RECORD_KEYS, { company_domain: domain }),
+      );
     },
     aggregates(q) {
       const v = view();
@@ -103,7 +128,14 @@ export function createTruth(view: () => View): GroundTruth {
     companyRollup() {
       const v = view();
       const columns = rollupColumns(v.opts.columnSet, v.opts.seed);
-      return rollupRows(v).map((r) => typeRow(columns, columns.map((c) => r.cells[c] ?? null), ROLLUP_KINDS, ROLLUP_RECORD_KEYS));
+      return rollupRows(v).map((r) =>
+        typeRow(
+          columns,
+          columns.map((c) => r.cells[c] ?? null),
+          ROLLUP_KINDS,
+          ROLLUP_RECORD_KEYS,
+        ),
+      );
     },
     activeDomains(q) {
       const v = view();

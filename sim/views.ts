@@ -16,8 +16,18 @@ export interface View {
 }
 
 export const BREAKDOWNS = [
-  'by-country', 'by-cloudprovider', 'by-company', 'by-variable', 'by-platform', 'by-version', 'by-total',
-  'by-total-do-not-track', 'by-client', 'by-domain', 'by-referer', 'by-educational-organization',
+  'by-country',
+  'by-cloudprovider',
+  'by-company',
+  'by-variable',
+  'by-platform',
+  'by-version',
+  'by-total',
+  'by-total-do-not-track',
+  'by-client',
+  'by-domain',
+  'by-referer',
+  'by-educational-organization',
   'by-govermental-organization',
 ] as const;
 export type Breakdown = (typeof BREAKDOWNS)[number];
@@ -176,10 +186,16 @@ export function rollupRows(v: View): RollupRow[] {
   const nowDay = Math.floor(v.nowUs / 86_400_000_000);
   const rows: { row: RollupRow; total: number }[] = [];
   for (const c of v.gen.companies) {
-    let total = 0, downloads = 0, views = 0;
-    let firstUs = Infinity, lastUs = -Infinity;
-    const dlOrigins = new Set<string>(), viewOrigins = new Set<string>(), origins = new Set<string>();
-    const pkgTotals = new Map<string, number>(), pixTotals = new Map<string, number>();
+    let total = 0,
+      downloads = 0,
+      views = 0;
+    let firstUs = Infinity,
+      lastUs = -Infinity;
+    const dlOrigins = new Set<string>(),
+      viewOrigins = new Set<string>(),
+      origins = new Set<string>();
+    const pkgTotals = new Map<string, number>(),
+      pixTotals = new Map<string, number>();
     const downloadDays: number[] = [];
     const from = Math.max(v.gen.cfg.dataStart, c.fromDay);
     const to = Math.min(nowDay, c.toDay, v.gen.cfg.dataEnd ?? Infinity);
@@ -208,11 +224,15 @@ export function rollupRows(v: View): RollupRow[] {
     const investigation = downloadDays[0];
     const experimentation = downloadDays[2];
     const ongoing = downloadDays[7];
-    const stage = inactive ? 'inactive'
-      : ongoing !== undefined ? 'ongoing usage'
-      : experimentation !== undefined ? 'experimentation'
-      : investigation !== undefined ? 'investigation'
-      : 'interest';
+    const stage = inactive
+      ? 'inactive'
+      : ongoing !== undefined
+        ? 'ongoing usage'
+        : experimentation !== undefined
+          ? 'experimentation'
+          : investigation !== undefined
+            ? 'investigation'
+            : 'interest';
     const seen = (us: number, day: number) =>
       v.opts.rollupSeenStyle === 'timestamp' ? timestampText(us, v.opts.timestampStyle) : dayText(day);
     const opt = (d: number | undefined): Cell => (d === undefined ? null : dayText(d));
@@ -252,5 +272,8 @@ export function rollupRows(v: View): RollupRow[] {
 
 function totalsText(m: Map<string, number>): Cell {
   if (m.size === 0) return null;
-  return [...m.entries()].sort((a, b) => cmp(a[0], b[0])).map(([k, n]) => `${k}=${n}`).join('&');
+  return [...m.entries()]
+    .sort((a, b) => cmp(a[0], b[0]))
+    .map(([k, n]) => `${k}=${n}`)
+    .join('&');
 }

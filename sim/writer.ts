@@ -107,7 +107,9 @@ function malformedLine(body: Body, row: BodyRow | undefined): string {
 function badValueLine(body: Body, row: BodyRow | undefined, fault: FaultSpec): string {
   const value = fault.value ?? 'not-a-value';
   if (body.format === 'ndjson') {
-    const obj = JSON.parse(row?.line ?? '{"date":"1970-01-01","artifact":"x","breakdown":"by-total","rollup":"daily","total":1}') as Record<string, unknown>;
+    const obj = JSON.parse(
+      row?.line ?? '{"date":"1970-01-01","artifact":"x","breakdown":"by-total","rollup":"daily","total":1}',
+    ) as Record<string, unknown>;
     obj[fault.column ?? 'total'] = value;
     return JSON.stringify(obj) + '\n';
   }

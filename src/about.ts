@@ -46,7 +46,9 @@ export function aboutText(): string {
     `Capabilities: ${CAPABILITIES.join(', ')}`,
     `Streams: ${STREAM_NAMES.join(', ')}`,
     'Settings:',
-    ...Object.entries(spec.properties).map(([n, p]) => `  ${n}${spec.required.includes(n) ? ' (required)' : ''}: ${p.description ?? ''}`),
+    ...Object.entries(spec.properties).map(
+      ([n, p]) => `  ${n}${spec.required.includes(n) ? ' (required)' : ''}: ${p.description ?? ''}`,
+    ),
     '',
   ].join('\n');
 }

@@ -5,7 +5,8 @@ import { Ajv, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 
 type AddFormats = (ajv: Ajv) => Ajv;
-const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats)) as AddFormats;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ??
+  (addFormatsModule as unknown as AddFormats)) as AddFormats;
 
 export function newAjv(opts: Options = {}): Ajv {
   const ajv = new Ajv({ strict: false, ...opts });

@@ -36,7 +36,11 @@ export interface SingerCatalog {
 }
 
 export function automaticFields(stream: StreamName, replicationKey: string): Set<string> {
-  return new Set([...STREAMS[stream].keyProperties, replicationKey, ...(STREAMS[stream].partitionedBy ? [STREAMS[stream].partitionedBy!] : [])]);
+  return new Set([
+    ...STREAMS[stream].keyProperties,
+    replicationKey,
+    ...(STREAMS[stream].partitionedBy ? [STREAMS[stream].partitionedBy!] : []),
+  ]);
 }
 
 export function singerCatalog(): SingerCatalog {
@@ -44,7 +48,11 @@ export function singerCatalog(): SingerCatalog {
     streams: STREAM_NAMES.map((name) => {
       const info = STREAMS[name];
       const schema = emittedSchema(name);
-      const auto = new Set([...info.keyProperties, ...info.validReplicationKeys, ...(info.partitionedBy ? [info.partitionedBy] : [])]);
+      const auto = new Set([
+        ...info.keyProperties,
+        ...info.validReplicationKeys,
+        ...(info.partitionedBy ? [info.partitionedBy] : []),
+      ]);
       const metadata: MetadataEntry[] = [
         {
           breadcrumb: [],
@@ -91,7 +99,10 @@ function isObj(v: unknown): v is Record<string, unknown> {
 
 /** Reads the selection out of a Singer catalog (--catalog, or legacy --properties). */
 export function selectionFromSingerCatalog(value: unknown, source: string): StreamSelection[] {
-  if (!isObj(value) || !Array.isArray(value.streams)) throw new ConfigError(`Catalog ${source} must be a JSON object with a "streams" array (run tap-scarf --discover to get one).`);
+  if (!isObj(value) || !Array.isArray(value.streams))
+    throw new ConfigError(
+      `Catalog ${source} must be a JSON object with a "streams" array (run tap-scarf --discover to get one).`,
+    );
   const entries: { stream: StreamName; meta: Map<string, Record<string, unknown>>; raw: Record<string, unknown> }[] = [];
   value.streams.forEach((s: unknown, i: number) => {
     if (!isObj(s)) throw new ConfigError(`Catalog ${source}: streams[${i}] is not an object.`);
@@ -102,9 +113,11 @@ export function selectionFromSingerCatalog(value: unknown, source: string): Stre
       return;
     }
     const meta = new Map<string, Record<string, unknown>>();
-    if (s.metadata !== undefined && !Array.isArray(s.metadata)) throw new ConfigError(`Catalog ${source}: stream '${id}' metadata must be an array.`);
+    if (s.metadata !== undefined && !Array.isArray(s.metadata))
+      throw new ConfigError(`Catalog ${source}: stream '${id}' metadata must be an array.`);
     for (const m of (s.metadata as unknown[] | undefined) ?? []) {
-      if (!isObj(m) || !Array.isArray(m.breadcrumb) || !isObj(m.metadata)) throw new ConfigError(`Catalog ${source}: stream '${id}' has a metadata entry without breadcrumb/metadata.`);
+      if (!isObj(m) || !Array.isArray(m.breadcrumb) || !isObj(m.metadata))
+        throw new ConfigError(`Catalog ${source}: stream '${id}' has a metadata entry without breadcrumb/metadata.`);
       meta.set(JSON.stringify(m.breadcrumb), m.metadata);
     }
     entries.push({ stream: id as StreamName, meta, raw: s });
@@ -118,7 +131,9 @@ export function selectionFromSingerCatalog(value: unknown, source: string): Stre
   };
   const anySelectionKey = entries.some((e) => streamSelected(e) !== undefined);
   if (!anySelectionKey && entries.length > 0) {
-    log.info(`Catalog ${source} has no "selected" metadata: syncing every stream it lists (${entries.map((e) => e.stream).join(', ')}). Mark streams with "selected": true/false to choose.`);
+    log.info(
+      `Catalog ${source} has no "selected" metadata: syncing every stream it lists (${entries.map((e) => e.stream).join(', ')}). Mark streams with "selected": true/false to choose.`,
+    );
   }
 
   const out: StreamSelection[] = [];
@@ -128,11 +143,15 @@ export function selectionFromSingerCatalog(value: unknown, source: string): Stre
     const top = e.meta.get('[]') ?? {};
     const rk = (top['replication-key'] ?? e.raw.replication_key ?? info.defaultReplicationKey) as unknown;
     if (typeof rk !== 'string' || !info.validReplicationKeys.includes(rk)) {
-      throw new ConfigError(`Catalog ${source}: stream '${e.stream}' replication-key ${JSON.stringify(rk)} is not valid; use one of ${info.validReplicationKeys.join(', ')}.`);
+      throw new ConfigError(
+        `Catalog ${source}: stream '${e.stream}' replication-key ${JSON.stringify(rk)} is not valid; use one of ${info.validReplicationKeys.join(', ')}.`,
+      );
     }
     const method = (top['replication-method'] ?? e.raw.replication_method ?? 'INCREMENTAL') as unknown;
     if (method !== 'INCREMENTAL' && method !== 'FULL_TABLE') {
-      throw new ConfigError(`Catalog ${source}: stream '${e.stream}' replication-method ${JSON.stringify(method)} is not supported; use INCREMENTAL or FULL_TABLE.`);
+      throw new ConfigError(
+        `Catalog ${source}: stream '${e.stream}' replication-method ${JSON.stringify(method)} is not supported; use INCREMENTAL or FULL_TABLE.`,
+      );
     }
     const auto = automaticFields(e.stream, rk);
     const fields = Object.keys(emittedSchema(e.stream).properties).filter((f) => {
@@ -157,6 +176,8 @@ export function readCatalogFile(file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`Catalog file ${file} is not valid JSON (${(e as Error).message}). Regenerate it with tap-scarf --discover.`);
+    throw new ConfigError(
+      `Catalog file ${file} is not valid JSON (${(e as Error).message}). Regenerate it with tap-scarf --discover.`,
+    );
   }
 }

@@ -50,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = asTapError(err);
     log.error(e.message);
-    if (e.failureType === 'system_error' && !(err as Error)?.name?.endsWith('Error')) log.debug(String((err as Error)?.stack ?? ''));
+    if (e.failureType === 'system_error' && !(err as Error)?.name?.endsWith('Error'))
+      log.debug(String((err as Error)?.stack ?? ''));
     return 1;
   }
 }

@@ -25,7 +25,10 @@ export class ApiError extends TapError {
   readonly code: string | undefined;
   readonly endpoint: string;
   constructor(message: string, opts: { status: number; code?: string; endpoint: string; failureType?: FailureType }) {
-    super(message, opts.failureType ?? (opts.status === 401 || opts.status === 403 || opts.status === 404 ? 'config_error' : 'system_error'));
+    super(
+      message,
+      opts.failureType ?? (opts.status === 401 || opts.status === 403 || opts.status === 404 ? 'config_error' : 'system_error'),
+    );
     this.status = opts.status;
     this.code = opts.code;
     this.endpoint = opts.endpoint;

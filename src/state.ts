@@ -31,7 +31,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-const RESET_HINT = 'To start that stream over from start_date, delete its entry under "bookmarks" (or the whole state file / Meltano state with `meltano state clear`).';
+const RESET_HINT =
+  'To start that stream over from start_date, delete its entry under "bookmarks" (or the whole state file / Meltano state with `meltano state clear`).';
 
 /**
  * A bookmark value, checked and made canonical: a date stays `YYYY-MM-DD`, a timestamp becomes
@@ -47,26 +48,41 @@ function checkValue(where: string, value: unknown): unknown {
       // worded below
     }
   }
-  throw new ConfigError(`State ${where}: replication_key_value ${JSON.stringify(value)} is not a valid date or RFC3339 timestamp. ${RESET_HINT}`);
+  throw new ConfigError(
+    `State ${where}: replication_key_value ${JSON.stringify(value)} is not a valid date or RFC3339 timestamp. ${RESET_HINT}`,
+  );
 }
 
 /** Validates a parsed state value; `source` names where it came from for the error. */
 export function parseState(value: unknown, source: string): TapState {
   if (value === undefined || value === null) return { bookmarks: {} };
-  if (!isPlainObject(value)) throw new ConfigError(`State from ${source} must be a JSON object like {"bookmarks": {...}}, not ${Array.isArray(value) ? 'an array' : typeof value}. ${RESET_HINT}`);
+  if (!isPlainObject(value))
+    throw new ConfigError(
+      `State from ${source} must be a JSON object like {"bookmarks": {...}}, not ${Array.isArray(value) ? 'an array' : typeof value}. ${RESET_HINT}`,
+    );
   // Meltano and some runners wrap the Singer state; accept the wrapper transparently.
   const inner = isPlainObject(value.singer_state) && !('bookmarks' in value) ? value.singer_state : value;
   const given = inner.bookmarks ?? {};
   if (!isPlainObject(given)) throw new ConfigError(`State from ${source}: "bookmarks" must be an object. ${RESET_HINT}`);
   const bookmarks = structuredClone(given);
   for (const [stream, bm] of Object.entries(bookmarks)) {
-    if (!isPlainObject(bm)) throw new ConfigError(`State from ${source}: bookmark of stream '${stream}' must be an object. ${RESET_HINT}`);
-    if (bm.replication_key_value != null) bm.replication_key_value = checkValue(`from ${source}, stream '${stream}'`, bm.replication_key_value);
+    if (!isPlainObject(bm))
+      throw new ConfigError(`State from ${source}: bookmark of stream '${stream}' must be an object. ${RESET_HINT}`);
+    if (bm.replication_key_value != null)
+      bm.replication_key_value = checkValue(`from ${source}, stream '${stream}'`, bm.replication_key_value);
     if (bm.partitions !== undefined) {
-      if (!Array.isArray(bm.partitions)) throw new ConfigError(`State from ${source}: '${stream}'.partitions must be an array. ${RESET_HINT}`);
+      if (!Array.isArray(bm.partitions))
+        throw new ConfigError(`State from ${source}: '${stream}'.partitions must be an array. ${RESET_HINT}`);
       bm.partitions.forEach((p, i) => {
-        if (!isPlainObject(p) || !isPlainObject(p.context)) throw new ConfigError(`State from ${source}: '${stream}'.partitions[${i}] must be an object with a "context". ${RESET_HINT}`);
-        if (p.replication_key_value != null) p.replication_key_value = checkValue(`from ${source}, stream '${stream}' partition ${JSON.stringify(p.context)}`, p.replication_key_value);
+        if (!isPlainObject(p) || !isPlainObject(p.context))
+          throw new ConfigError(
+            `State from ${source}: '${stream}'.partitions[${i}] must be an object with a "context". ${RESET_HINT}`,
+          );
+        if (p.replication_key_value != null)
+          p.replication_key_value = checkValue(
+            `from ${source}, stream '${stream}' partition ${JSON.stringify(p.context)}`,
+            p.replication_key_value,
+          );
       });
     }
   }

@@ -34,7 +34,10 @@ export class SyncFailedError extends TapError {
   readonly outcomes: StreamOutcome[];
   constructor(outcomes: StreamOutcome[]) {
     const failed = outcomes.filter((o) => o.error);
-    const worst = failed.find((o) => o.error!.failureType === 'config_error') ?? failed.find((o) => o.error!.failureType === 'system_error') ?? failed[0]!;
+    const worst =
+      failed.find((o) => o.error!.failureType === 'config_error') ??
+      failed.find((o) => o.error!.failureType === 'system_error') ??
+      failed[0]!;
     super(
       `${failed.length} of ${outcomes.length} stream(s) failed: ${failed.map((o) => `${o.stream}: ${o.error!.message}`).join(' | ')}`,
       worst.error!.failureType,
@@ -114,7 +117,9 @@ function boundHeapGrowth(): void {
 export async function runSync(ctx: SyncContext, selections: StreamSelection[], writer: ProtocolWriter): Promise<StreamOutcome[]> {
   boundHeapGrowth();
   const outcomes: StreamOutcome[] = [];
-  log.info(`Syncing ${selections.map((s) => s.stream).join(', ') || 'no streams'} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`);
+  log.info(
+    `Syncing ${selections.map((s) => s.stream).join(', ') || 'no streams'} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`,
+  );
   for (const selection of selections) {
     const stream = selection.stream;
     const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };

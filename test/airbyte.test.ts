@@ -80,14 +80,18 @@ describe('Airbyte source (spec, check, discover, read)', function () {
     aggregates_breakdowns: ['by-total', 'by-country'],
     ...extra,
   });
-  const configFile = (extra: Record<string, unknown> = {}) => writeJson(dir, `config-${Math.random().toString(36).slice(2)}.json`, baseConfig(extra));
+  const configFile = (extra: Record<string, unknown> = {}) =>
+    writeJson(dir, `config-${Math.random().toString(36).slice(2)}.json`, baseConfig(extra));
 
   /** A ConfiguredAirbyteCatalog as the platform writes it. */
-  function configured(streams: { name: Stream; mode?: 'incremental' | 'full_refresh'; cursor?: string[]; fields?: string[] }[]): Msg {
+  function configured(
+    streams: { name: Stream; mode?: 'incremental' | 'full_refresh'; cursor?: string[]; fields?: string[] }[],
+  ): Msg {
     const value = {
       streams: streams.map((s) => {
         const stream = structuredClone(catalog.streams.find((x) => x.name === s.name)!);
-        if (s.fields) stream.json_schema.properties = Object.fromEntries(s.fields.map((f) => [f, stream.json_schema.properties[f]]));
+        if (s.fields)
+          stream.json_schema.properties = Object.fromEntries(s.fields.map((f) => [f, stream.json_schema.properties[f]]));
         const mode = s.mode ?? 'incremental';
         return {
           stream,
@@ -123,7 +127,16 @@ describe('Airbyte source (spec, check, discover, read)', function () {
   const allIncremental = () => configured(STREAMS.map((name) => ({ name })));
 
   before(async () => {
-    sim = new ScarfSimulator({ seed: 11, token: TOKEN, dataStart: day(-40), dataEnd: day(-1), now: new Date(), eventsPerDay: 25, companies: 5, lateRate: 0 });
+    sim = new ScarfSimulator({
+      seed: 11,
+      token: TOKEN,
+      dataStart: day(-40),
+      dataEnd: day(-1),
+      now: new Date(),
+      eventsPerDay: 25,
+      companies: 5,
+      lateRate: 0,
+    });
     await sim.start();
     dir = tmpDir('tap-scarf-airbyte-');
     const run = await airbyte(['discover', '--config', configFile()]);
@@ -137,7 +150,10 @@ describe('Airbyte source (spec, check, discover, read)', function () {
 
   it('finds the Airbyte protocol definition (or says the validation is skipped)', function () {
     if (!protocolValidators()) this.skip();
-    expect(protocolProblems('{"type":"RECORD","record":{"stream":"x","data":{}}}\n'), 'a RECORD without emitted_at is rejected').to.have.length(1);
+    expect(
+      protocolProblems('{"type":"RECORD","record":{"stream":"x","data":{}}}\n'),
+      'a RECORD without emitted_at is rejected',
+    ).to.have.length(1);
   });
 
   describe('spec', () => {
@@ -151,7 +167,9 @@ describe('Airbyte source (spec, check, discover, read)', function () {
       const spec = specs[0]!.spec;
       const file = loadRepoJson('spec.json');
       expect(spec.connectionSpecification).to.deep.equal(file.connectionSpecification);
-      expect(spec.documentationUrl).to.equal(file.documentationUrl).and.match(/^https:\/\//);
+      expect(spec.documentationUrl)
+        .to.equal(file.documentationUrl)
+        .and.match(/^https:\/\//);
       expect(spec.supportsIncremental).to.equal(true);
       const props = spec.connectionSpecification.properties;
       expect(props.api_token.airbyte_secret).to.equal(true);
@@ -168,7 +186,11 @@ describe('Airbyte source (spec, check, discover, read)', function () {
 
   describe('check', () => {
     async function check(config: Record<string, unknown>): Promise<{ run: TapRun; status: Msg }> {
-      const run = await airbyte(['check', '--config', writeJson(dir, `check-${Math.random().toString(36).slice(2)}.json`, config)]);
+      const run = await airbyte([
+        'check',
+        '--config',
+        writeJson(dir, `check-${Math.random().toString(36).slice(2)}.json`, config),
+      ]);
       expect(run.code, `check exits 0 whatever the answer\n${run.stdout}`).to.equal(0);
       const statuses = ofType(run, 'CONNECTION_STATUS');
       expect(statuses).to.have.length(1);
@@ -200,7 +222,9 @@ describe('Airbyte source (spec, check, discover, read)', function () {
       try {
         const { status } = await check(baseConfig());
         expect(status.status).to.equal('FAILED');
-        expect(status.message).to.match(/plan/).and.match(/not eligible/);
+        expect(status.message)
+          .to.match(/plan/)
+          .and.match(/not eligible/);
       } finally {
         sim.setOptions({ plan: 'pro' });
       }
@@ -225,7 +249,8 @@ describe('Airbyte source (spec, check, discover, read)', function () {
         const file = loadRepoJson(`schemas/${s.name}.json`);
         expect(Object.keys(s.json_schema.properties)).to.deep.equal(Object.keys(file.properties));
         expect(() => ajv.compile(s.json_schema)).not.to.throw();
-        for (const [k] of s.source_defined_primary_key) expect(s.json_schema.required, `${s.name} key ${k} is never null`).to.include(k);
+        for (const [k] of s.source_defined_primary_key)
+          expect(s.json_schema.required, `${s.name} key ${k} is never null`).to.include(k);
       }
       const byName = Object.fromEntries(catalog.streams.map((s) => [s.name, s]));
       expect(byName.events.source_defined_cursor).to.equal(true);
@@ -279,9 +304,15 @@ describe('Airbyte source (spec, check, discover, read)', function () {
         const kinds = mine.map((m) => (m.type === 'TRACE' ? m.trace.stream_status.status : m.type));
         expect(kinds[0], stream).to.equal('STARTED');
         // RUNNING comes with the first record (an empty first window may checkpoint before it).
-        expect(kinds.filter((k) => k === 'RUNNING'), stream).to.have.length(1);
+        expect(
+          kinds.filter((k) => k === 'RUNNING'),
+          stream,
+        ).to.have.length(1);
         expect(kinds[kinds.indexOf('RECORD') - 1], stream).to.be.oneOf(['RUNNING']);
-        expect(kinds.slice(1, kinds.indexOf('RUNNING')).every((k) => k === 'STATE'), stream).to.equal(true);
+        expect(
+          kinds.slice(1, kinds.indexOf('RUNNING')).every((k) => k === 'STATE'),
+          stream,
+        ).to.equal(true);
         expect(kinds.at(-1), stream).to.equal('COMPLETE');
         expect(kinds.at(-2), `${stream}: the last STATE comes after the last record`).to.equal('STATE');
         // sourceStats.recordCount counts the records since the previous STATE of the stream.
@@ -301,7 +332,9 @@ describe('Airbyte source (spec, check, discover, read)', function () {
     it('the Singer and Airbyte modes emit the same records, record by record, and the same bookmarks', async () => {
       const singer = await runTap(['--config', config]);
       expect(singer.code, singer.stderr).to.equal(0);
-      const fromSinger = sortedRecords(singer.messages.filter((m) => m.type === 'RECORD').map((m) => ({ stream: m.stream, record: m.record })));
+      const fromSinger = sortedRecords(
+        singer.messages.filter((m) => m.type === 'RECORD').map((m) => ({ stream: m.stream, record: m.record })),
+      );
       const fromAirbyte = sortedRecords(ofType(first, 'RECORD').map((m) => ({ stream: m.record.stream, record: m.record.data })));
       expect(fromAirbyte.length).to.be.greaterThan(0);
       expect(fromAirbyte).to.deep.equal(fromSinger);
@@ -309,7 +342,10 @@ describe('Airbyte source (spec, check, discover, read)', function () {
       const singerState = singer.messages.filter((m) => m.type === 'STATE').at(-1)!.value;
       const airbyteState = platformState(first);
       expect(airbyteState.map((s) => s.stream.stream_descriptor.name)).to.deep.equal([...STREAMS]);
-      for (const s of airbyteState) expect(s.stream.stream_state, s.stream.stream_descriptor.name).to.deep.equal(singerState.bookmarks[s.stream.stream_descriptor.name]);
+      for (const s of airbyteState)
+        expect(s.stream.stream_state, s.stream.stream_descriptor.name).to.deep.equal(
+          singerState.bookmarks[s.stream.stream_descriptor.name],
+        );
     });
 
     it('two full-refresh reads give the same records, and ignore state', async () => {
@@ -318,20 +354,24 @@ describe('Airbyte source (spec, check, discover, read)', function () {
       const b = await read(config, cat, platformState(first));
       expect(a.code).to.equal(0);
       expect(b.code).to.equal(0);
-      const rows = (r: TapRun) => sortedRecords(ofType(r, 'RECORD').map((m) => ({ stream: m.record.stream, record: m.record.data })));
+      const rows = (r: TapRun) =>
+        sortedRecords(ofType(r, 'RECORD').map((m) => ({ stream: m.record.stream, record: m.record.data })));
       expect(rows(a).length).to.be.greaterThan(0);
       expect(rows(b)).to.deep.equal(rows(a));
-      expect(rows(a)).to.deep.equal(sortedRecords(ofType(first, 'RECORD').map((m) => ({ stream: m.record.stream, record: m.record.data }))));
+      expect(rows(a)).to.deep.equal(
+        sortedRecords(ofType(first, 'RECORD').map((m) => ({ stream: m.record.stream, record: m.record.data }))),
+      );
     });
 
-    it('two sequential incremental reads: the second, from the first\'s state, gives fewer records and loses none', async () => {
+    it("two sequential incremental reads: the second, from the first's state, gives fewer records and loses none", async () => {
       const second = await read(config, allIncremental(), platformState(first));
       expect(second.code, second.stdout.slice(-2000)).to.equal(0);
       expect(recordsOf(second).length).to.be.lessThan(recordsOf(first).length);
       for (const stream of STREAMS) {
         expect(statesOf(second, stream).length, `STATE for ${stream}`).to.be.greaterThan(0);
         const a = keyed(first, stream);
-        for (const [k, r] of keyed(second, stream)) expect(a.get(k), `${stream} ${k} is a record the first read had too`).to.deep.equal(r);
+        for (const [k, r] of keyed(second, stream))
+          expect(a.get(k), `${stream} ${k} is a record the first read had too`).to.deep.equal(r);
       }
       // Time passes (a later end_date): the incremental read from the state plus the first
       // read hold every record a fresh read of the whole range returns.
@@ -351,14 +391,36 @@ describe('Airbyte source (spec, check, discover, read)', function () {
     it('a far-future state yields no records and still at least one STATE per stream', async () => {
       const future = '2099-01-01T00:00:00.000000Z';
       const state = [
-        { type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: { replication_key: 'time', replication_key_value: future } } },
-        { type: 'STREAM', stream: { stream_descriptor: { name: 'aggregates' }, stream_state: { replication_key: 'date', replication_key_value: '2099-01-01' } } },
-        { type: 'STREAM', stream: { stream_descriptor: { name: 'company_rollup' }, stream_state: { replication_key: 'last_seen', replication_key_value: future } } },
+        {
+          type: 'STREAM',
+          stream: {
+            stream_descriptor: { name: 'events' },
+            stream_state: { replication_key: 'time', replication_key_value: future },
+          },
+        },
+        {
+          type: 'STREAM',
+          stream: {
+            stream_descriptor: { name: 'aggregates' },
+            stream_state: { replication_key: 'date', replication_key_value: '2099-01-01' },
+          },
+        },
+        {
+          type: 'STREAM',
+          stream: {
+            stream_descriptor: { name: 'company_rollup' },
+            stream_state: { replication_key: 'last_seen', replication_key_value: future },
+          },
+        },
         {
           type: 'STREAM',
           stream: {
             stream_descriptor: { name: 'company_events' },
-            stream_state: { partitions: sim.companyDomains().map((d) => ({ context: { company_domain: d }, replication_key: 'time', replication_key_value: future })) },
+            stream_state: {
+              partitions: sim
+                .companyDomains()
+                .map((d) => ({ context: { company_domain: d }, replication_key: 'time', replication_key_value: future })),
+            },
           },
         },
       ];
@@ -380,20 +442,29 @@ describe('Airbyte source (spec, check, discover, read)', function () {
       const full = await read(cfg, configured(multiWindow.map((name) => ({ name }))));
       expect(full.code).to.equal(0);
       for (const stream of multiWindow) {
-        const mine = full.messages.filter((m) => (m.type === 'RECORD' && m.record.stream === stream) || (m.type === 'STATE' && m.state.stream.stream_descriptor.name === stream));
+        const mine = full.messages.filter(
+          (m) =>
+            (m.type === 'RECORD' && m.record.stream === stream) ||
+            (m.type === 'STATE' && m.state.stream.stream_descriptor.name === stream),
+        );
         const stateAt = mine.map((m, i) => (m.type === 'STATE' ? i : -1)).filter((i) => i >= 0);
         const intermediate = stateAt.slice(0, -1);
         expect(intermediate.length, `${stream} has intermediate states`).to.be.greaterThan(0);
         // The first and the middle one: each resume is a whole process, and both kinds of
         // position (right after the start, mid-way) are covered.
         for (const i of [...new Set([intermediate[0]!, intermediate[Math.floor(intermediate.length / 2)]!])]) {
-          const after = mine.slice(i + 1).filter((m) => m.type === 'RECORD').map((m) => m.record.data);
+          const after = mine
+            .slice(i + 1)
+            .filter((m) => m.type === 'RECORD')
+            .map((m) => m.record.data);
           const resumed = await read(cfg, configured([{ name: stream }]), [mine[i]!.state]);
           expect(resumed.code).to.equal(0);
           const got = keyed(resumed, stream);
           const lost = after.filter((r) => !got.has(KEY[stream](r))).map(KEY[stream]);
           expect(lost, `${stream}: records after STATE #${i} missing when resuming from it`).to.deep.equal([]);
-          expect(recordsOf(resumed).length, `${stream}: resuming re-reads less than everything`).to.be.lessThan(recordsOf(full, stream).length + 1);
+          expect(recordsOf(resumed).length, `${stream}: resuming re-reads less than everything`).to.be.lessThan(
+            recordsOf(full, stream).length + 1,
+          );
         }
       }
     });
@@ -416,11 +487,18 @@ describe('Airbyte source (spec, check, discover, read)', function () {
     it('SIGTERM mid-read: the last safe STATE, INCOMPLETE, valid output, non-zero exit', async () => {
       sim.setOptions({ latencyMs: 50 });
       try {
-        const run = await read(configFile({ max_concurrent_requests: 1 }), configured([{ name: 'events' }, { name: 'company_events' }]), undefined, {
-          killAfterLines: { lines: 6, signal: 'SIGTERM' },
-        });
+        const run = await read(
+          configFile({ max_concurrent_requests: 1 }),
+          configured([{ name: 'events' }, { name: 'company_events' }]),
+          undefined,
+          {
+            killAfterLines: { lines: 6, signal: 'SIGTERM' },
+          },
+        );
         expect(run.code).to.equal(143);
-        const statuses = ofType(run, 'TRACE').filter((t) => t.trace.type === 'STREAM_STATUS').map((t) => t.trace.stream_status.status);
+        const statuses = ofType(run, 'TRACE')
+          .filter((t) => t.trace.type === 'STREAM_STATUS')
+          .map((t) => t.trace.stream_status.status);
         expect(statuses.at(-1)).to.equal('INCOMPLETE');
         expect(statesOf(run, 'events').length).to.be.greaterThan(0);
         expect(ofType(run, 'LOG').at(-1)!.log.message).to.match(/Stopped by a signal/);
@@ -438,30 +516,43 @@ describe('Airbyte source (spec, check, discover, read)', function () {
       expect(errors.at(-1)!.trace.error.message).to.match(/api_token/);
       expect(recordsOf(run)).to.deep.equal([]);
       // Stops at the first stream: the same token would fail every other one.
-      const statuses = ofType(run, 'TRACE').filter((t) => t.trace.type === 'STREAM_STATUS').map((t) => t.trace.stream_status.status);
+      const statuses = ofType(run, 'TRACE')
+        .filter((t) => t.trace.type === 'STREAM_STATUS')
+        .map((t) => t.trace.stream_status.status);
       expect(statuses).to.deep.equal(['STARTED', 'INCOMPLETE']);
     });
 
     it('an invalid config or catalog is a config_error; exhausted retries a transient_error; bad data a system_error', async () => {
-      const badConfig = await read(writeJson(dir, 'bad-read.json', { ...baseConfig(), events_window_days: 'two' }), allIncremental());
+      const badConfig = await read(
+        writeJson(dir, 'bad-read.json', { ...baseConfig(), events_window_days: 'two' }),
+        allIncremental(),
+      );
       expect(badConfig.code).to.equal(1);
       expect(ofType(badConfig, 'TRACE').at(-1)!.trace.error.failure_type).to.equal('config_error');
 
       const badCatalog = await read(config, configured([{ name: 'company_rollup', cursor: ['total_events'] }]));
       expect(badCatalog.code).to.equal(1);
-      const err = ofType(badCatalog, 'TRACE').filter((t) => t.trace.type === 'ERROR').at(-1)!.trace.error;
+      const err = ofType(badCatalog, 'TRACE')
+        .filter((t) => t.trace.type === 'ERROR')
+        .at(-1)!.trace.error;
       expect(err.failure_type).to.equal('config_error');
       expect(err.message).to.match(/cursor_field.*first_seen/);
 
       sim.setFaults([{ kind: '503', endpoint: 'events', times: 1000 }]);
       const transient = await read(configFile({ max_retries: 1 }), configured([{ name: 'events' }]));
       expect(transient.code).to.equal(1);
-      expect(ofType(transient, 'TRACE').filter((t) => t.trace.type === 'ERROR').at(-1)!.trace.error.failure_type).to.equal('transient_error');
+      expect(
+        ofType(transient, 'TRACE')
+          .filter((t) => t.trace.type === 'ERROR')
+          .at(-1)!.trace.error.failure_type,
+      ).to.equal('transient_error');
 
       sim.setFaults([{ kind: 'malformed-row', endpoint: 'events', times: 1000 }]);
       const system = await read(configFile({ max_retries: 1 }), configured([{ name: 'events' }]));
       expect(system.code).to.equal(1);
-      const last = ofType(system, 'TRACE').filter((t) => t.trace.type === 'ERROR').at(-1)!.trace.error;
+      const last = ofType(system, 'TRACE')
+        .filter((t) => t.trace.type === 'ERROR')
+        .at(-1)!.trace.error;
       expect(last.failure_type).to.equal('system_error');
     });
   });
@@ -470,7 +561,7 @@ describe('Airbyte source (spec, check, discover, read)', function () {
 describe('Airbyte state and catalog translation (unit)', () => {
   const bm = { replication_key: 'time', replication_key_value: '2026-10-02T00:00:00.000000Z' };
 
-  it('accepts the platform\'s array, wrapped messages, a single message, Singer state and a legacy blob', () => {
+  it("accepts the platform's array, wrapped messages, a single message, Singer state and a legacy blob", () => {
     const streamMsg = { type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: bm } };
     const expected = { bookmarks: { events: bm } };
     expect(airbyteStateToTapState([streamMsg], 't')).to.deep.equal(expected);
@@ -479,7 +570,9 @@ describe('Airbyte state and catalog translation (unit)', () => {
     expect(airbyteStateToTapState({ bookmarks: { events: bm } }, 't')).to.deep.equal(expected);
     expect(airbyteStateToTapState({ events: bm }, 't')).to.deep.equal(expected);
     expect(airbyteStateToTapState([{ type: 'LEGACY', data: { bookmarks: { events: bm } } }], 't')).to.deep.equal(expected);
-    expect(airbyteStateToTapState({ type: 'GLOBAL', global: { stream_states: [streamMsg.stream] } }, 't')).to.deep.equal(expected);
+    expect(airbyteStateToTapState({ type: 'GLOBAL', global: { stream_states: [streamMsg.stream] } }, 't')).to.deep.equal(
+      expected,
+    );
     expect(airbyteStateToTapState([], 't')).to.deep.equal({ bookmarks: {} });
     // Keys another version wrote are kept; a stream with no state is just absent.
     const unknown = airbyteStateToTapState(
@@ -493,7 +586,9 @@ describe('Airbyte state and catalog translation (unit)', () => {
   });
 
   it('rejects state it cannot trust, with a config error that says how to recover', () => {
-    const bad = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: { replication_key_value: 'yesterday' } } }];
+    const bad = [
+      { type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: { replication_key_value: 'yesterday' } } },
+    ];
     expect(() => airbyteStateToTapState(bad, 't')).to.throw(/not a valid date/);
     expect(() => airbyteStateToTapState([{ type: 'STREAM', stream: {} }], 't')).to.throw(/stream_descriptor/);
     expect(() => airbyteStateToTapState('x', 't')).to.throw(/JSON array/);
@@ -510,9 +605,17 @@ describe('Airbyte state and catalog translation (unit)', () => {
       sel = selectionFromConfiguredCatalog(
         {
           streams: [
-            { stream: { ...ce, json_schema: { type: 'object', properties: { type: {} } } }, sync_mode: 'full_refresh', destination_sync_mode: 'overwrite' },
+            {
+              stream: { ...ce, json_schema: { type: 'object', properties: { type: {} } } },
+              sync_mode: 'full_refresh',
+              destination_sync_mode: 'overwrite',
+            },
             { stream: cat.streams[2], sync_mode: 'incremental', cursor_field: ['first_seen'], destination_sync_mode: 'append' },
-            { stream: { name: 'not_a_stream', json_schema: {}, supported_sync_modes: ['full_refresh'] }, sync_mode: 'full_refresh', destination_sync_mode: 'append' },
+            {
+              stream: { name: 'not_a_stream', json_schema: {}, supported_sync_modes: ['full_refresh'] },
+              sync_mode: 'full_refresh',
+              destination_sync_mode: 'append',
+            },
           ],
         },
         't',

@@ -11,24 +11,67 @@ describe('bad configuration and API refusals (Singer)', function () {
   let sim: ScarfSimulator;
   let dir: string;
   before(async () => {
-    sim = new ScarfSimulator({ token: TOKEN, dataStart: '2026-09-01', dataEnd: '2026-10-31', now: new Date('2026-11-01T00:00:00Z') });
+    sim = new ScarfSimulator({
+      token: TOKEN,
+      dataStart: '2026-09-01',
+      dataEnd: '2026-10-31',
+      now: new Date('2026-11-01T00:00:00Z'),
+    });
     await sim.start();
     dir = tmpDir();
   });
   after(async () => sim.stop());
 
-  const base = () => ({ api_token: TOKEN, owner: 'acme-oss', base_url: sim.url, start_date: '2026-10-01', end_date: '2026-10-01' });
+  const base = () => ({
+    api_token: TOKEN,
+    owner: 'acme-oss',
+    base_url: sim.url,
+    start_date: '2026-10-01',
+    end_date: '2026-10-01',
+  });
 
   const cases: { name: string; config: () => Record<string, unknown>; message: RegExp }[] = [
-    { name: 'missing token', config: () => ({ ...base(), api_token: undefined }), message: /Missing required setting 'api_token'.*TAP_SCARF_API_TOKEN/ },
+    {
+      name: 'missing token',
+      config: () => ({ ...base(), api_token: undefined }),
+      message: /Missing required setting 'api_token'.*TAP_SCARF_API_TOKEN/,
+    },
     { name: 'missing owner', config: () => ({ ...base(), owner: undefined }), message: /Missing required setting 'owner'/ },
-    { name: 'bad start_date', config: () => ({ ...base(), start_date: 'last tuesday' }), message: /'start_date'.*not a date.*YYYY-MM-DD/ },
-    { name: 'impossible date', config: () => ({ ...base(), start_date: '2026-02-30' }), message: /'start_date'.*not a calendar date/ },
-    { name: 'start after end', config: () => ({ ...base(), start_date: '2026-10-05', end_date: '2026-10-01' }), message: /'start_date' \(2026-10-05\) is after 'end_date'/ },
-    { name: 'wrong type', config: () => ({ ...base(), events_window_days: 'two' }), message: /Setting 'events_window_days'.*must be integer/ },
-    { name: 'out of range', config: () => ({ ...base(), max_concurrent_requests: 0 }), message: /'max_concurrent_requests'.*between 1 and 32/ },
-    { name: 'bad enum', config: () => ({ ...base(), aggregates_rollup: 'hourly' }), message: /'aggregates_rollup'.*one of: daily, weekly, monthly, yearly/ },
-    { name: 'plain http to a remote host', config: () => ({ ...base(), base_url: 'http://api.scarf.sh' }), message: /base_url.*https/ },
+    {
+      name: 'bad start_date',
+      config: () => ({ ...base(), start_date: 'last tuesday' }),
+      message: /'start_date'.*not a date.*YYYY-MM-DD/,
+    },
+    {
+      name: 'impossible date',
+      config: () => ({ ...base(), start_date: '2026-02-30' }),
+      message: /'start_date'.*not a calendar date/,
+    },
+    {
+      name: 'start after end',
+      config: () => ({ ...base(), start_date: '2026-10-05', end_date: '2026-10-01' }),
+      message: /'start_date' \(2026-10-05\) is after 'end_date'/,
+    },
+    {
+      name: 'wrong type',
+      config: () => ({ ...base(), events_window_days: 'two' }),
+      message: /Setting 'events_window_days'.*must be integer/,
+    },
+    {
+      name: 'out of range',
+      config: () => ({ ...base(), max_concurrent_requests: 0 }),
+      message: /'max_concurrent_requests'.*between 1 and 32/,
+    },
+    {
+      name: 'bad enum',
+      config: () => ({ ...base(), aggregates_rollup: 'hourly' }),
+      message: /'aggregates_rollup'.*one of: daily, weekly, monthly, yearly/,
+    },
+    {
+      name: 'plain http to a remote host',
+      config: () => ({ ...base(), base_url: 'http://api.scarf.sh' }),
+      message: /base_url.*https/,
+    },
   ];
   for (const c of cases) {
     it(`${c.name} → clear error, exit 1, nothing on stdout`, async () => {
@@ -45,21 +88,48 @@ describe('bad configuration and API refusals (Singer)', function () {
     const run = await runTap(['--config', file]);
     expect(run.code).to.equal(1);
     expect(run.stdout).to.equal('');
-    expect(run.stderr).to.include(file).and.to.match(/not valid JSON/);
+    expect(run.stderr)
+      .to.include(file)
+      .and.to.match(/not valid JSON/);
   });
 
   it('later --config files win over earlier ones, and ENV reads TAP_SCARF_* with types', async () => {
     const first = writeJson(dir, 'a.json', { ...base(), owner: 'nobody' });
-    const run = await runTap(['--config', first, '--config', 'ENV', '--catalog', writeJson(dir, 'cat.json', { streams: [{ tap_stream_id: 'events', metadata: [{ breadcrumb: [], metadata: { selected: true } }] }] })], {
-      env: { TAP_SCARF_OWNER: 'acme-oss', TAP_SCARF_EVENTS_WINDOW_DAYS: '1' },
-    });
+    const run = await runTap(
+      [
+        '--config',
+        first,
+        '--config',
+        'ENV',
+        '--catalog',
+        writeJson(dir, 'cat.json', {
+          streams: [{ tap_stream_id: 'events', metadata: [{ breadcrumb: [], metadata: { selected: true } }] }],
+        }),
+      ],
+      {
+        env: { TAP_SCARF_OWNER: 'acme-oss', TAP_SCARF_EVENTS_WINDOW_DAYS: '1' },
+      },
+    );
     expect(run.code, run.stderr).to.equal(0);
   });
 
   const apiCases: { name: string; cfg: () => Record<string, unknown>; simOpts?: object; message: RegExp }[] = [
-    { name: '401 bad token', cfg: () => ({ ...base(), api_token: 'wrong-token-value' }), message: /rejected the API token.*api_token/ },
-    { name: '403 bad token variant', cfg: () => ({ ...base(), api_token: 'wrong-token-value' }), simOpts: { badTokenStatus: 403 }, message: /api_token/ },
-    { name: '404 unknown owner', cfg: () => ({ ...base(), owner: 'no-such-owner' }), message: /owner.*no-such-owner|no-such-owner.*owner/ },
+    {
+      name: '401 bad token',
+      cfg: () => ({ ...base(), api_token: 'wrong-token-value' }),
+      message: /rejected the API token.*api_token/,
+    },
+    {
+      name: '403 bad token variant',
+      cfg: () => ({ ...base(), api_token: 'wrong-token-value' }),
+      simOpts: { badTokenStatus: 403 },
+      message: /api_token/,
+    },
+    {
+      name: '404 unknown owner',
+      cfg: () => ({ ...base(), owner: 'no-such-owner' }),
+      message: /owner.*no-such-owner|no-such-owner.*owner/,
+    },
     { name: '403 plan not eligible', cfg: () => base(), simOpts: { plan: 'free' }, message: /plan|eligible/i },
   ];
   for (const c of apiCases) {
@@ -84,9 +154,17 @@ describe('bad configuration and API refusals (Singer)', function () {
     sim.resetRequests();
     for (const [content, message] of [
       ['{not json', /not valid JSON.*start again from start_date/],
-      [JSON.stringify({ bookmarks: { events: { replication_key: 'time', replication_key_value: 'yesterday' } } }), /stream 'events'.*not a valid date.*delete its entry/],
+      [
+        JSON.stringify({ bookmarks: { events: { replication_key: 'time', replication_key_value: 'yesterday' } } }),
+        /stream 'events'.*not a valid date.*delete its entry/,
+      ],
     ] as const) {
-      const run = await runTap(['--config', writeJson(dir, 's-c.json', base()), '--state', writeJson(dir, 'bad-state.json', content)]);
+      const run = await runTap([
+        '--config',
+        writeJson(dir, 's-c.json', base()),
+        '--state',
+        writeJson(dir, 'bad-state.json', content),
+      ]);
       expect(run.code).to.equal(1);
       expect(run.stdout).to.equal('');
       expect(run.stderr).to.match(message);

@@ -40,7 +40,9 @@ describe('discovery and about (Singer)', () => {
     const json = JSON.parse((await runTap(['--about', '--format', 'json'])).stdout);
     expect(json.name).to.equal('tap-scarf');
     expect(json.capabilities).to.include.members(['catalog', 'discover', 'state', 'about', 'test']);
-    expect(Object.keys(json.settings.properties)).to.deep.equal(Object.keys(loadRepoJson('spec.json').connectionSpecification.properties));
+    expect(Object.keys(json.settings.properties)).to.deep.equal(
+      Object.keys(loadRepoJson('spec.json').connectionSpecification.properties),
+    );
     const md = (await runTap(['--about', '--format', 'markdown'])).stdout;
     expect(md).to.include('| `api_token` |');
     expect((await runTap(['--about'])).stdout).to.include('Capabilities:');
@@ -53,6 +55,9 @@ describe('discovery and about (Singer)', () => {
     const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
     const start = readme.indexOf('| setting |');
     const end = readme.indexOf('<!-- settings-table:end');
-    expect(readme.slice(start, end).trim(), 'regenerate the table in README.md from tap-scarf --about --format markdown').to.equal(table);
+    expect(
+      readme.slice(start, end).trim(),
+      'regenerate the table in README.md from tap-scarf --about --format markdown',
+    ).to.equal(table);
   });
 });

@@ -58,7 +58,10 @@ describe('Docker image (Dockerfile, metadata.yaml, entrypoint)', function () {
   const lastStage = Math.max(...dockerfile.map((i) => i.stage));
   const runtime = dockerfile.filter((i) => i.stage === lastStage);
   const env = Object.assign({}, ...runtime.filter((i) => i.op === 'ENV').map((i) => pairs(i.args))) as Record<string, string>;
-  const labels = Object.assign({}, ...runtime.filter((i) => i.op === 'LABEL').map((i) => pairs(i.args))) as Record<string, string>;
+  const labels = Object.assign({}, ...runtime.filter((i) => i.op === 'LABEL').map((i) => pairs(i.args))) as Record<
+    string,
+    string
+  >;
   const entrypoint = JSON.parse(runtime.find((i) => i.op === 'ENTRYPOINT')!.args) as string[];
   const workdir = runtime.filter((i) => i.op === 'WORKDIR').at(-1)!.args;
   const metadata = yaml.load(fs.readFileSync(path.join(repoRoot, 'metadata.yaml'), 'utf8')) as Record<string, any>;
@@ -70,7 +73,9 @@ describe('Docker image (Dockerfile, metadata.yaml, entrypoint)', function () {
     expect(script.startsWith(workdir + '/'), 'the entrypoint lives in the WORKDIR').to.equal(true);
     // Same node flags as the bin's #! line, so the image runs the tap as a shell does.
     expect(entrypoint.slice(1, -1)).to.deep.equal(shebangNodeFlags(path.join(repoRoot, 'bin', 'source-scarf.js')));
-    expect(shebangNodeFlags(path.join(repoRoot, 'bin', 'source-scarf.js'))).to.deep.equal(shebangNodeFlags(path.join(repoRoot, 'bin', 'tap-scarf.js')));
+    expect(shebangNodeFlags(path.join(repoRoot, 'bin', 'source-scarf.js'))).to.deep.equal(
+      shebangNodeFlags(path.join(repoRoot, 'bin', 'tap-scarf.js')),
+    );
   });
 
   it('labels the image with io.airbyte.name and the package version', () => {
@@ -89,10 +94,18 @@ describe('Docker image (Dockerfile, metadata.yaml, entrypoint)', function () {
     const pinned = /node[:@\s-]+v?(\d+)(?:\.\d+)*(?:-|\s|$)/i.exec(ci.replace(/node \$\(node --version\)/g, ''));
     if (pinned) expect(Number(pinned[1]), '.ci/run pins a Node major').to.equal(engineMajor);
     expect(ci).to.match(/npm ci\b/);
-    const runs = (stage: number) => dockerfile.filter((i) => i.stage === stage && i.op === 'RUN').map((i) => i.args).join(' && ');
-    expect(runs(0)).to.match(/npm ci\b/).and.match(/npm run build/);
+    const runs = (stage: number) =>
+      dockerfile
+        .filter((i) => i.stage === stage && i.op === 'RUN')
+        .map((i) => i.args)
+        .join(' && ');
+    expect(runs(0))
+      .to.match(/npm ci\b/)
+      .and.match(/npm run build/);
     expect(runs(lastStage)).to.match(/npm ci --omit=dev/);
-    expect(runtime.find((i) => i.op === 'USER')?.args, 'runs as a non-root user').to.be.a('string').and.not.match(/^(root|0)$/);
+    expect(runtime.find((i) => i.op === 'USER')?.args, 'runs as a non-root user')
+      .to.be.a('string')
+      .and.not.match(/^(root|0)$/);
   });
 
   it('metadata.yaml describes the connector with the package version', () => {
@@ -119,7 +132,10 @@ describe('Docker image (Dockerfile, metadata.yaml, entrypoint)', function () {
       for (const src of parts) {
         const from = path.join(repoRoot, src.replace(/^\/build\//, ''));
         expect(fs.existsSync(from), `COPY source ${src} exists after the build`).to.equal(true);
-        const to = dest.endsWith('/') || dest === './' || parts.length > 1 ? path.join(app, dest, path.basename(from)) : path.join(app, dest);
+        const to =
+          dest.endsWith('/') || dest === './' || parts.length > 1
+            ? path.join(app, dest, path.basename(from))
+            : path.join(app, dest);
         fs.cpSync(from, to, { recursive: true });
       }
     }
@@ -159,7 +175,10 @@ describe('Docker image (Dockerfile, metadata.yaml, entrypoint)', function () {
   });
 
   it('.dockerignore keeps local installs and builds out of the build context', () => {
-    const ignored = fs.readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = fs
+      .readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignored).to.include.members(['node_modules', 'dist']);
   });
 });

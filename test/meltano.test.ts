@@ -21,7 +21,12 @@ const loadYaml = (rel: string) => yaml.load(fs.readFileSync(path.join(repoRoot, 
 function expectedKind(name: string, p: Record<string, any>): string {
   if (name === 'start_date' || name === 'end_date') return 'date_iso8601';
   if (p.enum) return 'options';
-  return ({ string: 'string', integer: 'integer', number: 'decimal', boolean: 'boolean', array: 'array', object: 'object' } as Record<string, string>)[p.type]!;
+  return (
+    { string: 'string', integer: 'integer', number: 'decimal', boolean: 'boolean', array: 'array', object: 'object' } as Record<
+      string,
+      string
+    >
+  )[p.type]!;
 }
 
 describe('Meltano plugin definition', () => {
@@ -45,9 +50,15 @@ describe('Meltano plugin definition', () => {
       expect(s.kind, s.name).to.equal(expectedKind(s.name, p));
       expect(s.value, `${s.name} default`).to.deep.equal(p.default);
       expect(s.label, s.name).to.equal(p.title);
-      expect(s.description, s.name).to.be.a('string').and.satisfy((d: string) => d.startsWith(p.description));
+      expect(s.description, s.name)
+        .to.be.a('string')
+        .and.satisfy((d: string) => d.startsWith(p.description));
       expect(s.sensitive === true, `${s.name} sensitive`).to.equal(p.airbyte_secret === true);
-      if (p.enum) expect(s.options.map((o: any) => o.value), s.name).to.deep.equal(p.enum);
+      if (p.enum)
+        expect(
+          s.options.map((o: any) => o.value),
+          s.name,
+        ).to.deep.equal(p.enum);
     }
     expect(def.settings.find((s: any) => s.name === 'api_token').sensitive).to.equal(true);
   });
@@ -55,7 +66,8 @@ describe('Meltano plugin definition', () => {
   it('the example meltano.yml carries the same definition and a working pipeline', () => {
     const project = loadYaml('examples/meltano/meltano.yml');
     const tap = project.plugins.extractors.find((e: any) => e.name === 'tap-scarf');
-    for (const k of ['namespace', 'executable', 'capabilities', 'settings', 'settings_group_validation']) expect(tap[k], k).to.deep.equal(def[k]);
+    for (const k of ['namespace', 'executable', 'capabilities', 'settings', 'settings_group_validation'])
+      expect(tap[k], k).to.deep.equal(def[k]);
     const names = new Set(def.settings.map((s: any) => s.name));
     for (const k of Object.keys(tap.config)) expect(names.has(k), `config key ${k} is a setting`).to.equal(true);
     expect(tap.config.api_token, 'no secret in the example file').to.equal(undefined);
@@ -83,7 +95,16 @@ describe('run the way Meltano runs it (env config, catalog selection, partial st
   }
 
   before(async () => {
-    sim = new ScarfSimulator({ seed: 5, token: TOKEN, dataStart: day(-40), dataEnd: day(-1), now: new Date(), eventsPerDay: 20, companies: 4, lateRate: 0 });
+    sim = new ScarfSimulator({
+      seed: 5,
+      token: TOKEN,
+      dataStart: day(-40),
+      dataEnd: day(-1),
+      now: new Date(),
+      eventsPerDay: 20,
+      companies: 4,
+      lateRate: 0,
+    });
     await sim.start();
     dir = tmpDir('tap-scarf-meltano-');
     env = {
@@ -108,13 +129,18 @@ describe('run the way Meltano runs it (env config, catalog selection, partial st
       },
       unknown_top_level: 'keep me',
     });
-    const run = await runTap(['--config', 'ENV', '--catalog', meltanoCatalog(['events', 'company_rollup']), '--state', state], { env });
+    const run = await runTap(['--config', 'ENV', '--catalog', meltanoCatalog(['events', 'company_rollup']), '--state', state], {
+      env,
+    });
     expect(run.code, run.stderr).to.equal(0);
     const streams = new Set(run.messages.filter((m) => m.type === 'RECORD').map((m) => m.stream));
     expect(streams).to.deep.equal(new Set(['events', 'company_rollup']));
 
     // events resumes at bookmark day − lookback_days (1), not at start_date.
-    const eventDays = sim.requests.filter((r) => r.endpoint === 'events').map((r) => r.query.start_date![0]!).sort();
+    const eventDays = sim.requests
+      .filter((r) => r.endpoint === 'events')
+      .map((r) => r.query.start_date![0]!)
+      .sort();
     expect(eventDays[0], 'first events window').to.equal(day(-9));
     expect(eventDays).to.deep.equal([day(-9), day(-8), day(-7)]);
     // company_rollup had no bookmark: it is read (its one request); aggregates is not selected.
@@ -130,7 +156,9 @@ describe('run the way Meltano runs it (env config, catalog selection, partial st
   });
 
   it('reads array settings from TAP_SCARF_* variables (aggregates breakdowns)', async () => {
-    const run = await runTap(['--config', 'ENV', '--catalog', meltanoCatalog(['aggregates'])], { env: { ...env, TAP_SCARF_START_DATE: END } });
+    const run = await runTap(['--config', 'ENV', '--catalog', meltanoCatalog(['aggregates'])], {
+      env: { ...env, TAP_SCARF_START_DATE: END },
+    });
     expect(run.code, run.stderr).to.equal(0);
     const agg = sim.requests.filter((r) => r.endpoint === 'aggregates');
     expect(agg.length).to.be.greaterThan(0);
@@ -140,7 +168,9 @@ describe('run the way Meltano runs it (env config, catalog selection, partial st
   });
 
   it('--test emits SCHEMA and one RECORD per selected stream, no STATE, exit 0', async () => {
-    const run: TapRun = await runTap(['--config', 'ENV', '--catalog', meltanoCatalog(['events', 'company_rollup']), '--test'], { env });
+    const run: TapRun = await runTap(['--config', 'ENV', '--catalog', meltanoCatalog(['events', 'company_rollup']), '--test'], {
+      env,
+    });
     expect(run.code, run.stderr).to.equal(0);
     const kinds = run.messages.map((m) => `${m.type} ${m.stream}`);
     expect(kinds).to.deep.equal(['SCHEMA events', 'RECORD events', 'SCHEMA company_rollup', 'RECORD company_rollup']);
@@ -151,7 +181,12 @@ describe('run the way Meltano runs it (env config, catalog selection, partial st
   it('--test=schema emits only SCHEMA messages and makes no API call', async () => {
     const run = await runTap(['--config', 'ENV', '--test=schema'], { env });
     expect(run.code, run.stderr).to.equal(0);
-    expect(run.messages.map((m) => `${m.type} ${m.stream}`)).to.deep.equal(['SCHEMA events', 'SCHEMA aggregates', 'SCHEMA company_rollup', 'SCHEMA company_events']);
+    expect(run.messages.map((m) => `${m.type} ${m.stream}`)).to.deep.equal([
+      'SCHEMA events',
+      'SCHEMA aggregates',
+      'SCHEMA company_rollup',
+      'SCHEMA company_events',
+    ]);
     expect(sim.requests).to.deep.equal([]);
     const bad = await runTap(['--config', 'ENV', '--test=everything'], { env });
     expect(bad.code).to.equal(1);
@@ -161,12 +196,25 @@ describe('run the way Meltano runs it (env config, catalog selection, partial st
 
 describe('progress line (terminal only)', () => {
   it('formats windows done/total, records, records/s, requests and elapsed time', () => {
-    const line = formatProgress({ stream: 'events', windows: 12, windowsTotal: 31, records: 48210, requests: 13, elapsedMs: 31_500 });
+    const line = formatProgress({
+      stream: 'events',
+      windows: 12,
+      windowsTotal: 31,
+      records: 48210,
+      requests: 13,
+      elapsedMs: 31_500,
+    });
     expect(line).to.equal('events          windows 12/31  records 48,210  1,530 rec/s  requests 13  0:31');
     // A split window can push done past the plan; the total never reads less than done.
-    expect(formatProgress({ stream: 'aggregates', windows: 5, windowsTotal: 4, records: 0, requests: 6, elapsedMs: 200 })).to.include('windows 5/5').and.include('– rec/s');
-    expect(formatProgress({ stream: 'company_rollup', windows: 1, records: 3, requests: 1, elapsedMs: 3_723_000, done: true })).to.match(/windows 1 .*1:02:03  done$/);
-    expect(formatProgress({ stream: 'events', windows: 1, records: 1, requests: 1, elapsedMs: 1000, failed: true })).to.match(/FAILED$/);
+    expect(formatProgress({ stream: 'aggregates', windows: 5, windowsTotal: 4, records: 0, requests: 6, elapsedMs: 200 }))
+      .to.include('windows 5/5')
+      .and.include('– rec/s');
+    expect(
+      formatProgress({ stream: 'company_rollup', windows: 1, records: 3, requests: 1, elapsedMs: 3_723_000, done: true }),
+    ).to.match(/windows 1 .*1:02:03  done$/);
+    expect(formatProgress({ stream: 'events', windows: 1, records: 1, requests: 1, elapsedMs: 1000, failed: true })).to.match(
+      /FAILED$/,
+    );
     expect(formatProgress({ stream: 'events', windows: 1, records: 1, requests: 1, elapsedMs: 1000 }, 20)).to.have.length(20);
   });
 
@@ -177,7 +225,10 @@ describe('progress line (terminal only)', () => {
 
   it('on a terminal, rewrites one line in place and clears it before a log line', async () => {
     let written = '';
-    const out = Object.assign(new Writable({ write: (c, _e, cb) => ((written += c.toString()), cb()) }), { isTTY: true, columns: 200 }) as unknown as NodeJS.WriteStream;
+    const out = Object.assign(new Writable({ write: (c, _e, cb) => ((written += c.toString()), cb()) }), {
+      isTTY: true,
+      columns: 200,
+    }) as unknown as NodeJS.WriteStream;
     const logged: string[] = [];
     const previous = getLogSink();
     const mine = (level: string, message: string) => {

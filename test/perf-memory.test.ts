@@ -7,7 +7,16 @@
 // pre-rendered bodies); peak RSS is the kernel's high-water mark (Linux /proc).
 import { expect } from 'chai';
 import fs from 'node:fs';
-import { catalogSelecting, parseSummaries, runNode, SimProcess, tapBin, tmpDir, writeJson, type RunResult } from '../bench/proc.js';
+import {
+  catalogSelecting,
+  parseSummaries,
+  runNode,
+  SimProcess,
+  tapBin,
+  tmpDir,
+  writeJson,
+  type RunResult,
+} from '../bench/proc.js';
 
 const EVENTS_PER_DAY = 40_000;
 const LONG_DAYS = 10;
@@ -26,7 +35,13 @@ describe('perf: memory stays flat', function () {
   let catalog: string;
 
   const config = (name: string, days: number) =>
-    writeJson(work, name, { api_token: TOKEN, owner: OWNER, base_url: sim!.url, start_date: first, end_date: addDays(first, days - 1) });
+    writeJson(work, name, {
+      api_token: TOKEN,
+      owner: OWNER,
+      base_url: sim!.url,
+      start_date: first,
+      end_date: addDays(first, days - 1),
+    });
 
   const records = (run: RunResult) => parseSummaries(run.stderr).find((s) => s.stream === 'events');
 
@@ -37,10 +52,20 @@ describe('perf: memory stays flat', function () {
     const now = new Date().toISOString();
     const today = now.slice(0, 10);
     first = addDays(today, -(LONG_DAYS + 2));
-    sim = await SimProcess.start(['--now', now, '--data-start', addDays(first, -2), '--events-per-day', String(EVENTS_PER_DAY), '--cache-bodies']);
+    sim = await SimProcess.start([
+      '--now',
+      now,
+      '--data-start',
+      addDays(first, -2),
+      '--events-per-day',
+      String(EVENTS_PER_DAY),
+      '--cache-bodies',
+    ]);
     // Render every body once up front, so the tap's runs are not paced by the generator.
     for (let d = first; d < addDays(first, LONG_DAYS); d = addDays(d, 1)) {
-      const got = await sim.get(`/v2/packages/${OWNER}/events?start_date=${d}&end_date=${d}`, { authorization: `Bearer ${TOKEN}` });
+      const got = await sim.get(`/v2/packages/${OWNER}/events?start_date=${d}&end_date=${d}`, {
+        authorization: `Bearer ${TOKEN}`,
+      });
       expect(got.status).to.equal(200);
     }
   });
@@ -62,7 +87,9 @@ describe('perf: memory stays flat', function () {
     expect(sN.largestKeySet).to.be.lessThan(s1.largestKeySet * 1.3);
     const ratio = long.peakRssMB / one.peakRssMB;
     // Reported for whoever reads the test log.
-    console.log(`      peak RSS: 1 day (${s1.records} records) ${one.peakRssMB.toFixed(0)} MB; ${LONG_DAYS} days (${sN.records}) ${long.peakRssMB.toFixed(0)} MB; ratio ${ratio.toFixed(2)}`);
+    console.log(
+      `      peak RSS: 1 day (${s1.records} records) ${one.peakRssMB.toFixed(0)} MB; ${LONG_DAYS} days (${sN.records}) ${long.peakRssMB.toFixed(0)} MB; ratio ${ratio.toFixed(2)}`,
+    );
     expect(ratio, `peak RSS grew from ${one.peakRssMB.toFixed(0)} MB to ${long.peakRssMB.toFixed(0)} MB`).to.be.lessThan(1.5);
   });
 
@@ -79,10 +106,16 @@ describe('perf: memory stays flat', function () {
       `      ${(slow.stdoutBytes / 1e6).toFixed(0)} MB of output: to /dev/null ${ref.wallSec.toFixed(1)} s, ${ref.peakRssMB.toFixed(0)} MB; ` +
         `through a pipe read at ${rate / 1e6} MB/s ${slow.wallSec.toFixed(1)} s, ${slow.peakRssMB.toFixed(0)} MB`,
     );
-    expect(paced).to.be.greaterThan(ref.wallSec * 1.5, 'the slow reader must be clearly slower than the tap for this test to mean anything');
+    expect(paced).to.be.greaterThan(
+      ref.wallSec * 1.5,
+      'the slow reader must be clearly slower than the tap for this test to mean anything',
+    );
     // The tap waited for the reader (it could not have finished before the reader did)…
     expect(slow.wallSec).to.be.greaterThan(paced * 0.9);
     // …and did not buffer the output it could not write yet (ignoring 'drain' measured ~+90 MB here).
-    expect(slow.peakRssMB, `peak RSS ${ref.peakRssMB.toFixed(0)} MB to /dev/null, ${slow.peakRssMB.toFixed(0)} MB with a slow reader`).to.be.lessThan(ref.peakRssMB * 1.25);
+    expect(
+      slow.peakRssMB,
+      `peak RSS ${ref.peakRssMB.toFixed(0)} MB to /dev/null, ${slow.peakRssMB.toFixed(0)} MB with a slow reader`,
+    ).to.be.lessThan(ref.peakRssMB * 1.25);
   });
 });

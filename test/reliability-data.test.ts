@@ -15,15 +15,19 @@ const BREAKDOWNS = ['by-total', 'by-country'];
 
 describe('reliability: malformed data stops the stream, never a dropped or half-typed record', function () {
   this.timeout(60_000);
-  const suite = useSimulator({ seed: 5, token: TOKEN, dataStart: '2026-09-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 30, companies: 6 }, {
-    start_date: START,
-    end_date: END,
-    events_window_days: 1,
-    aggregates_window_days: 1,
-    aggregates_breakdowns: BREAKDOWNS,
-    // One request at a time: the failing window is always the second one.
-    max_concurrent_requests: 1,
-  }, 'tap-scarf-data-');
+  const suite = useSimulator(
+    { seed: 5, token: TOKEN, dataStart: '2026-09-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 30, companies: 6 },
+    {
+      start_date: START,
+      end_date: END,
+      events_window_days: 1,
+      aggregates_window_days: 1,
+      aggregates_breakdowns: BREAKDOWNS,
+      // One request at a time: the failing window is always the second one.
+      max_concurrent_requests: 1,
+    },
+    'tap-scarf-data-',
+  );
   const config = suite.config;
 
   const truthOf = (stream: Stream, domains?: string[]) => {
@@ -35,10 +39,17 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
       case 'company_rollup':
         return suite.sim.truth.companyRollup();
       case 'company_events':
-        return (domains ?? suite.sim.companyDomains()).flatMap((d) => suite.sim.truth.companyEvents(d, { start: START, end: END }));
+        return (domains ?? suite.sim.companyDomains()).flatMap((d) =>
+          suite.sim.truth.companyEvents(d, { start: START, end: END }),
+        );
     }
   };
-  const KEYS: Record<Stream, string> = { events: 'id', aggregates: 'row_key', company_rollup: 'company_domain', company_events: 'id' };
+  const KEYS: Record<Stream, string> = {
+    events: 'id',
+    aggregates: 'row_key',
+    company_rollup: 'company_domain',
+    company_events: 'id',
+  };
 
   /** Every record the failed stream did emit is exactly the truth's record: none half-typed. */
   function expectOnlyTrueRecords(run: TapRun, stream: Stream): void {
@@ -51,7 +62,10 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
   function expectFinished(run: TapRun, streams: Stream[]): void {
     const state = lastState(run)!;
     for (const s of streams) {
-      const domains = s === 'company_events' ? [...new Set(suite.sim.requests.filter((r) => r.endpoint === 'company-events').map((r) => r.domain!))] : undefined;
+      const domains =
+        s === 'company_events'
+          ? [...new Set(suite.sim.requests.filter((r) => r.endpoint === 'company-events').map((r) => r.domain!))]
+          : undefined;
       expectSameRecords(streamRecords(run, s), truthOf(s, domains), KEYS[s], `${s} (not affected by the other stream's failure)`);
       expect(state.bookmarks[s], `${s} committed its state`).to.not.equal(undefined);
       if (s === 'aggregates') expect(state.bookmarks.aggregates.replication_key_value).to.equal(END);
@@ -65,7 +79,8 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
       streams: ['events', 'aggregates', 'company_rollup', 'company_events'],
       failing: 'events',
       fault: { kind: 'malformed-row', endpoint: 'events', nth: 2, afterRows: 7 },
-      message: /ERROR 1 of 4 stream\(s\) failed: events: Stream events, window events 2026-10-02\.\.2026-10-02: CSV data row 8 has 22 fields but the header has 24/,
+      message:
+        /ERROR 1 of 4 stream\(s\) failed: events: Stream events, window events 2026-10-02\.\.2026-10-02: CSV data row 8 has 22 fields but the header has 24/,
       bookmark: { replication_key: 'time', replication_key_value: '2026-10-02T00:00:00.000000Z' },
     },
     {
@@ -73,7 +88,8 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
       streams: ['events', 'aggregates'],
       failing: 'events',
       fault: { kind: 'bad-value', endpoint: 'events', nth: 2, afterRows: 4, column: 'time', value: '2026-10-02 25:61:00+00' },
-      message: /failed: events: Stream events, window events 2026-10-02\.\.2026-10-02, row 5: column "time": invalid timestamp "2026-10-02 25:61:00\+00"/,
+      message:
+        /failed: events: Stream events, window events 2026-10-02\.\.2026-10-02, row 5: column "time": invalid timestamp "2026-10-02 25:61:00\+00"/,
       bookmark: { replication_key: 'time', replication_key_value: '2026-10-02T00:00:00.000000Z' },
     },
     {
@@ -81,28 +97,32 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
       streams: ['events', 'aggregates'],
       failing: 'events',
       fault: { kind: 'bad-value', endpoint: 'events', nth: 1, afterRows: 0, column: 'dnt', value: 'maybe' },
-      message: /failed: events: Stream events, window events 2026-10-01\.\.2026-10-01, row 1: column "dnt": invalid boolean "maybe"/,
+      message:
+        /failed: events: Stream events, window events 2026-10-01\.\.2026-10-01, row 1: column "dnt": invalid boolean "maybe"/,
     },
     {
       name: 'company_events: an unparseable number',
       streams: ['aggregates', 'company_events'],
       failing: 'company_events',
       fault: { kind: 'bad-value', endpoint: 'company-events', nth: 2, afterRows: 1, column: 'origin_latitude', value: '52,5N' },
-      message: /failed: company_events: Stream company_events, window company_events \S+ 2026-10-01\.\.2026-10-03, row 2: column "origin_latitude": invalid number "52,5N"/,
+      message:
+        /failed: company_events: Stream company_events, window company_events \S+ 2026-10-01\.\.2026-10-03, row 2: column "origin_latitude": invalid number "52,5N"/,
     },
     {
       name: 'company_rollup: an unparseable integer (company_events still reads the rollup and finishes)',
       streams: ['company_rollup', 'company_events'],
       failing: 'company_rollup',
       fault: { kind: 'bad-value', endpoint: 'company-rollup', nth: 1, afterRows: 2, column: 'total_events', value: '12x' },
-      message: /failed: company_rollup: Stream company_rollup, window company-rollup snapshot, row 3: column "total_events": invalid integer "12x"/,
+      message:
+        /failed: company_rollup: Stream company_rollup, window company-rollup snapshot, row 3: column "total_events": invalid integer "12x"/,
     },
     {
       name: 'aggregates: a line that is not JSON',
       streams: ['events', 'aggregates'],
       failing: 'aggregates',
       fault: { kind: 'bad-json-line', endpoint: 'aggregates', nth: 2, afterRows: 3 },
-      message: /failed: aggregates: Stream aggregates, window aggregates 2026-10-02\.\.2026-10-02: NDJSON line 4 is not valid JSON/,
+      message:
+        /failed: aggregates: Stream aggregates, window aggregates 2026-10-02\.\.2026-10-02: NDJSON line 4 is not valid JSON/,
       bookmark: { replication_key: 'date', replication_key_value: '2026-10-01' },
     },
     {
@@ -110,7 +130,8 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
       streams: ['events', 'aggregates'],
       failing: 'aggregates',
       fault: { kind: 'bad-value', endpoint: 'aggregates', nth: 3, afterRows: 2, column: 'total', value: 'lots' },
-      message: /failed: aggregates: Stream aggregates, window aggregates 2026-10-03\.\.2026-10-03, line 3: field "total": invalid integer "lots"/,
+      message:
+        /failed: aggregates: Stream aggregates, window aggregates 2026-10-03\.\.2026-10-03, line 3: field "total": invalid integer "lots"/,
       bookmark: { replication_key: 'date', replication_key_value: '2026-10-02' },
     },
   ];
@@ -118,7 +139,11 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
   for (const c of cases) {
     it(`${c.name} → the stream stops with stream, window, row and column named; the others finish; exit 1`, async () => {
       suite.sim.setFaults([c.fault]);
-      const run = await runChecked(['--config', config(), '--catalog', writeJson(suite.dir, 'cat.json', catalogFor(c.streams))], {}, suite.sim);
+      const run = await runChecked(
+        ['--config', config(), '--catalog', writeJson(suite.dir, 'cat.json', catalogFor(c.streams))],
+        {},
+        suite.sim,
+      );
       expect(run.code, run.stderr).to.equal(1);
       expect(run.badLines).to.deep.equal([]);
       expect(run.stderr).to.match(c.message);
@@ -126,9 +151,15 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
       expect(suite.sim.requests.filter((r) => r.fault).length).to.equal(1);
       expect(run.stderr).to.not.match(/attempt \d+ failed/);
       expectOnlyTrueRecords(run, c.failing);
-      expectFinished(run, c.streams.filter((s) => s !== c.failing));
+      expectFinished(
+        run,
+        c.streams.filter((s) => s !== c.failing),
+      );
       const state = lastState(run)!;
-      if (c.bookmark !== undefined) expect(state.bookmarks[c.failing], 'the failed stream keeps the bookmark of its last complete window').to.deep.equal(c.bookmark);
+      if (c.bookmark !== undefined)
+        expect(state.bookmarks[c.failing], 'the failed stream keeps the bookmark of its last complete window').to.deep.equal(
+          c.bookmark,
+        );
       // The failure is the last word on stderr.
       const lines = run.stderr.trim().split('\n');
       expect(lines[lines.length - 1]).to.match(/^ERROR \d of \d stream\(s\) failed: /);

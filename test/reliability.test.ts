@@ -16,13 +16,26 @@ const BREAKDOWNS = ['by-total', 'by-country'];
 
 describe('reliability: every fault kind is retried, nothing lost, nothing twice (Singer, end to end)', function () {
   this.timeout(60_000);
-  const suite = useSimulator({ seed: 11, token: TOKEN, dataStart: '2026-09-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 40, companies: 6, duplicateRate: 0.1 }, {
-    start_date: START,
-    end_date: END,
-    events_window_days: 1,
-    aggregates_window_days: 1,
-    aggregates_breakdowns: BREAKDOWNS,
-  }, 'tap-scarf-reliability-');
+  const suite = useSimulator(
+    {
+      seed: 11,
+      token: TOKEN,
+      dataStart: '2026-09-01',
+      dataEnd: '2026-10-31',
+      now: SIM_NOW,
+      eventsPerDay: 40,
+      companies: 6,
+      duplicateRate: 0.1,
+    },
+    {
+      start_date: START,
+      end_date: END,
+      events_window_days: 1,
+      aggregates_window_days: 1,
+      aggregates_breakdowns: BREAKDOWNS,
+    },
+    'tap-scarf-reliability-',
+  );
   const config = suite.config;
 
   const eventsOnly = () => writeJson(suite.dir, 'cat-events.json', catalogFor(['events']));
@@ -56,18 +69,58 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
 
   // `wait`: the logged wait before the retry, in seconds (TAP_SCARF_RETRY_BASE_MS=5 scales every
   // wait, Retry-After included, by 5/1000: Retry-After 40 s → 0.200 s).
-  const cases: { name: string; fault: () => FaultSpec; reason: RegExp; wait?: [number, number]; extra?: Record<string, unknown> }[] = [
-    { name: '429 with Retry-After in seconds', fault: () => ({ kind: '429', retryAfter: 40 }), reason: /HTTP 429/, wait: [0.2, 0.2] },
+  const cases: {
+    name: string;
+    fault: () => FaultSpec;
+    reason: RegExp;
+    wait?: [number, number];
+    extra?: Record<string, unknown>;
+  }[] = [
+    {
+      name: '429 with Retry-After in seconds',
+      fault: () => ({ kind: '429', retryAfter: 40 }),
+      reason: /HTTP 429/,
+      wait: [0.2, 0.2],
+    },
     { name: '500', fault: () => ({ kind: '500' }), reason: /HTTP 500/ },
     // An HTTP-date 60 s ahead (second precision) → about 0.3 s.
-    { name: '503 with an HTTP-date Retry-After', fault: () => ({ kind: '503', retryAfter: new Date(Date.now() + 60_000).toUTCString() }), reason: /HTTP 503/, wait: [0.25, 0.3] },
-    { name: 'connection reset before the headers', fault: () => ({ kind: 'reset-before-headers' }), reason: /ECONNRESET|socket|closed/i },
-    { name: 'connection reset mid-body', fault: () => ({ kind: 'reset-mid-body' }), reason: /incomplete body.*failed before its end/ },
-    { name: 'body cut after a complete line (chunked, no terminator)', fault: () => ({ kind: 'cut-after-line' }), reason: /incomplete body.*failed before its end/ },
-    { name: 'body cut after a complete line (short of its Content-Length)', fault: () => ({ kind: 'cut-after-line', contentLength: true }), reason: /incomplete body/ },
+    {
+      name: '503 with an HTTP-date Retry-After',
+      fault: () => ({ kind: '503', retryAfter: new Date(Date.now() + 60_000).toUTCString() }),
+      reason: /HTTP 503/,
+      wait: [0.25, 0.3],
+    },
+    {
+      name: 'connection reset before the headers',
+      fault: () => ({ kind: 'reset-before-headers' }),
+      reason: /ECONNRESET|socket|closed/i,
+    },
+    {
+      name: 'connection reset mid-body',
+      fault: () => ({ kind: 'reset-mid-body' }),
+      reason: /incomplete body.*failed before its end/,
+    },
+    {
+      name: 'body cut after a complete line (chunked, no terminator)',
+      fault: () => ({ kind: 'cut-after-line' }),
+      reason: /incomplete body.*failed before its end/,
+    },
+    {
+      name: 'body cut after a complete line (short of its Content-Length)',
+      fault: () => ({ kind: 'cut-after-line', contentLength: true }),
+      reason: /incomplete body/,
+    },
     { name: 'body cut mid-row (socket closed)', fault: () => ({ kind: 'cut-mid-row' }), reason: /incomplete body/ },
-    { name: 'body cut mid-row, response ended cleanly', fault: () => ({ kind: 'cut-mid-row', endCleanly: true }), reason: /incomplete body.*middle of row \d+ \(\d+ of 24 fields\)/ },
-    { name: 'unterminated quote, response ended cleanly', fault: () => ({ kind: 'unterminated-quote', endCleanly: true }), reason: /incomplete body.*inside a quoted field/ },
+    {
+      name: 'body cut mid-row, response ended cleanly',
+      fault: () => ({ kind: 'cut-mid-row', endCleanly: true }),
+      reason: /incomplete body.*middle of row \d+ \(\d+ of 24 fields\)/,
+    },
+    {
+      name: 'unterminated quote, response ended cleanly',
+      fault: () => ({ kind: 'unterminated-quote', endCleanly: true }),
+      reason: /incomplete body.*inside a quoted field/,
+    },
     {
       name: 'no headers within request_timeout_seconds (latency 2.5 s, timeout 1 s)',
       fault: () => ({ kind: 'latency', latencyMs: 2500 }),
@@ -109,7 +162,10 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
     expectEventsTruth(run);
     // Output order: the first window's records, then its STATE; the first five are the ones the cut attempt delivered.
     const firstState = run.messages.findIndex((m) => m.type === 'STATE');
-    const firstWindow = run.messages.slice(0, firstState).filter((m) => m.type === 'RECORD').map((m) => m.record);
+    const firstWindow = run.messages
+      .slice(0, firstState)
+      .filter((m) => m.type === 'RECORD')
+      .map((m) => m.record);
     expect(firstWindow.every((r) => r.time.startsWith('2026-10-01'))).to.equal(true);
     expect(new Set(firstWindow.map((r) => r.id)).size).to.equal(suite.sim.truth.events({ start: START, end: START }).length);
     expect(run.stderr).to.match(/events: \d+ records, [1-9]\d* duplicate rows dropped/);
@@ -123,7 +179,12 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
       suite.sim.setFaults([{ ...c.fault, endpoint: 'aggregates', nth: 2 }]);
       const run = await runChecked(['--config', config(), '--catalog', aggregatesOnly()], {}, suite.sim);
       expect(run.code, run.stderr).to.equal(0);
-      expectSameRecords(streamRecords(run, 'aggregates'), suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS }), 'row_key', 'aggregates');
+      expectSameRecords(
+        streamRecords(run, 'aggregates'),
+        suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS }),
+        'row_key',
+        'aggregates',
+      );
       expectNoRepeats(run, 'aggregates');
       expect(endpointRequests('aggregates')).to.have.length(DAYS + 1);
       expect(run.stderr).to.match(/WARNING aggregates 2026-10-0\d\.\.2026-10-0\d: attempt 1 failed \(.+\); retry 1 of 8/);
@@ -135,7 +196,11 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
       { kind: 'cut-after-line', endpoint: 'company-rollup', nth: 1 },
       { kind: 'reset-mid-body', endpoint: 'company-events', nth: 1 },
     ]);
-    const run = await runChecked(['--config', config(), '--catalog', writeJson(suite.dir, 'cat-co.json', catalogFor(['company_rollup', 'company_events']))], {}, suite.sim);
+    const run = await runChecked(
+      ['--config', config(), '--catalog', writeJson(suite.dir, 'cat-co.json', catalogFor(['company_rollup', 'company_events']))],
+      {},
+      suite.sim,
+    );
     expect(run.code, run.stderr).to.equal(0);
     expectSameRecords(streamRecords(run, 'company_rollup'), suite.sim.truth.companyRollup(), 'company_domain', 'company_rollup');
     const asked = [...new Set(endpointRequests('company-events').map((r) => r.domain!))];
@@ -151,14 +216,32 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
   describe('bounded retries', () => {
     it('max_retries bounds the attempts: the window fails, the other streams finish, exit 1 with a summary', async () => {
       suite.sim.setFaults([{ kind: '500', endpoint: 'events', nth: 1, times: 1000 }]);
-      const run = await runChecked(['--config', config({ max_retries: 2, max_concurrent_requests: 1 }), '--catalog', writeJson(suite.dir, 'cat-ea.json', catalogFor(['events', 'aggregates']))], {}, suite.sim);
+      const run = await runChecked(
+        [
+          '--config',
+          config({ max_retries: 2, max_concurrent_requests: 1 }),
+          '--catalog',
+          writeJson(suite.dir, 'cat-ea.json', catalogFor(['events', 'aggregates'])),
+        ],
+        {},
+        suite.sim,
+      );
       expect(run.code).to.equal(1);
       // One window: 1 + 2 retries; the stream stops there.
       expect(endpointRequests('events')).to.have.length(3);
-      expect(run.stderr).to.match(/events 2026-10-01\.\.2026-10-01: giving up after 3 attempts \(max_retries 2, .*\); last failure: HTTP 500/);
-      expect(run.stderr).to.match(/ERROR 1 of 2 stream\(s\) failed: events: events 2026-10-01\.\.2026-10-01: giving up after 3 attempts/);
+      expect(run.stderr).to.match(
+        /events 2026-10-01\.\.2026-10-01: giving up after 3 attempts \(max_retries 2, .*\); last failure: HTTP 500/,
+      );
+      expect(run.stderr).to.match(
+        /ERROR 1 of 2 stream\(s\) failed: events: events 2026-10-01\.\.2026-10-01: giving up after 3 attempts/,
+      );
       // aggregates still ran to the end and committed its state.
-      expectSameRecords(streamRecords(run, 'aggregates'), suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS }), 'row_key', 'aggregates');
+      expectSameRecords(
+        streamRecords(run, 'aggregates'),
+        suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: BREAKDOWNS }),
+        'row_key',
+        'aggregates',
+      );
       expect(lastState(run)!.bookmarks.aggregates.replication_key_value).to.equal(END);
       expect(lastState(run)!.bookmarks.events).to.equal(undefined);
       expect(run.badLines).to.deep.equal([]);
@@ -169,11 +252,17 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
       // allows would only be refused (and billed), so the tap gives up at once.
       suite.sim.setFaults([{ kind: '429', endpoint: 'events', nth: 1, times: 1000, retryAfter: 400 }]);
       const t0 = Date.now();
-      const run = await runChecked(['--config', config({ max_retry_wait_seconds: 1, max_concurrent_requests: 1 }), '--catalog', eventsOnly()], {}, suite.sim);
+      const run = await runChecked(
+        ['--config', config({ max_retry_wait_seconds: 1, max_concurrent_requests: 1 }), '--catalog', eventsOnly()],
+        {},
+        suite.sim,
+      );
       expect(run.code).to.equal(1);
       expect(endpointRequests('events')).to.have.length(1);
       expect(run.stderr).not.to.match(/retry 1 of 8/);
-      expect(run.stderr).to.match(/giving up after 1 attempt \(max_retries 8, 0 s waited of max_retry_wait_seconds 1\); last failure: HTTP 429 with Retry-After 400, longer than the wait left \(raise max_retry_wait_seconds/);
+      expect(run.stderr).to.match(
+        /giving up after 1 attempt \(max_retries 8, 0 s waited of max_retry_wait_seconds 1\); last failure: HTTP 429 with Retry-After 400, longer than the wait left \(raise max_retry_wait_seconds/,
+      );
       expect(Date.now() - t0).to.be.below(15_000);
     });
 

@@ -62,12 +62,15 @@ async function setup(handler: Handler, opts: Partial<ScarfClientOptions> = {}) {
 }
 
 function csvRows(client: ScarfClient, label = 'events 2026-11-01..2026-11-01', attempts: number[] = []) {
-  return client.fetch({ endpoint: 'events', path: eventsPath('acme'), query: { start_date: '2026-11-01', end_date: '2026-11-01' }, label }, async (body, info) => {
-    attempts.push(info.attempt);
-    const rows: string[][] = [];
-    await readCsv(body, { onHeader() {}, onRow: (f) => void rows.push(f) }, { label });
-    return rows;
-  });
+  return client.fetch(
+    { endpoint: 'events', path: eventsPath('acme'), query: { start_date: '2026-11-01', end_date: '2026-11-01' }, label },
+    async (body, info) => {
+      attempts.push(info.attempt);
+      const rows: string[][] = [];
+      await readCsv(body, { onHeader() {}, onRow: (f) => void rows.push(f) }, { label });
+      return rows;
+    },
+  );
 }
 
 const CSV = 'id,type\ne1,a\ne2,b\n';
@@ -130,7 +133,13 @@ describe('scarf/client ScarfClient', function () {
       {
         endpoint: 'aggregates',
         path: aggregatesPath('acme'),
-        query: { start_date: '2026-11-01', end_date: '2026-11-07', query: undefined, rollup: ['daily'], breakdown: ['by-company', 'by-country'] },
+        query: {
+          start_date: '2026-11-01',
+          end_date: '2026-11-07',
+          query: undefined,
+          rollup: ['daily'],
+          breakdown: ['by-company', 'by-country'],
+        },
         label: 'aggregates',
       },
       async (body) => {
@@ -140,7 +149,9 @@ describe('scarf/client ScarfClient', function () {
       },
     );
     expect(objs).to.have.length(2);
-    expect(s.requests[0].url).to.equal('/v2/packages/acme/aggregates?start_date=2026-11-01&end_date=2026-11-07&rollup=daily&breakdown=by-company&breakdown=by-country');
+    expect(s.requests[0].url).to.equal(
+      '/v2/packages/acme/aggregates?start_date=2026-11-01&end_date=2026-11-07&rollup=daily&breakdown=by-company&breakdown=by-country',
+    );
     expect(s.requests[0].headers.accept).to.equal('application/x-ndjson');
   });
 
@@ -157,7 +168,9 @@ describe('scarf/client ScarfClient', function () {
     expect(client.requestCount).to.equal(2);
     const warns = logs.filter((l) => l.level === 'WARNING');
     expect(warns).to.have.length(1);
-    expect(warns[0].message).to.match(/^events 2026-11-01\.\.2026-11-01: attempt 1 failed \(HTTP 429\); retry 1 of 3 in 0\.010 s$/);
+    expect(warns[0].message).to.match(
+      /^events 2026-11-01\.\.2026-11-01: attempt 1 failed \(HTTP 429\); retry 1 of 3 in 0\.010 s$/,
+    );
     const metrics = logs.filter((l) => l.message.startsWith('METRIC: ')).map((l) => JSON.parse(l.message.slice(8)).tags);
     expect(metrics).to.deep.equal([
       { endpoint: 'events', http_status_code: 429, status: 'failed' },
@@ -201,7 +214,9 @@ describe('scarf/client ScarfClient', function () {
     ]);
     expect(attempts).to.deep.equal([1, 2]);
     expect(client.requestCount).to.equal(2);
-    expect(logs.find((l) => l.level === 'WARNING')!.message).to.match(/^events w: attempt 1 failed \(incomplete body: .*\); retry 1 of 3/);
+    expect(logs.find((l) => l.level === 'WARNING')!.message).to.match(
+      /^events w: attempt 1 failed \(incomplete body: .*\); retry 1 of 3/,
+    );
   });
 
   it('a close-delimited body cut mid-row is retried', async () => {
@@ -253,7 +268,15 @@ describe('scarf/client ScarfClient', function () {
   it('connection refused is retried, then TransientError', async () => {
     const s = await serve(() => {});
     await s.close();
-    const client = new ScarfClient({ baseUrl: s.url, token: TOKEN, userAgent: 'ua', timeoutMs: 1000, maxRetries: 1, maxRetryWaitMs: 1000, maxConcurrent: 1 });
+    const client = new ScarfClient({
+      baseUrl: s.url,
+      token: TOKEN,
+      userAgent: 'ua',
+      timeoutMs: 1000,
+      maxRetries: 1,
+      maxRetryWaitMs: 1000,
+      maxConcurrent: 1,
+    });
     clients.push(client);
     const err = await rejects(csvRows(client, 'events x'));
     expect(err).to.be.instanceOf(TransientError);
@@ -276,15 +299,78 @@ describe('scarf/client ScarfClient', function () {
   });
 
   const errorCases: { name: string; status: number; body: string; cls: typeof ApiError; re: RegExp; failure: string }[] = [
-    { name: '401', status: 401, body: '{"message":"Unauthorized"}', cls: ApiError, re: /Scarf rejected the API token \(HTTP 401\)\. Check the api_token setting/, failure: 'config_error' },
-    { name: '403 bad token', status: 403, body: '{"message":"Forbidden"}', cls: ApiError, re: /Scarf rejected the API token \(HTTP 403\)\. Check the api_token setting/, failure: 'config_error' },
-    { name: '403 not-a-pro-member', status: 403, body: '{"message":"not a pro member","code":"not-a-pro-member"}', cls: ApiError, re: /owner 'acme' is not eligible for data export/, failure: 'config_error' },
-    { name: '403 not eligible wording', status: 403, body: '{"message":"Your plan is not eligible for export"}', cls: ApiError, re: /not eligible for data export/, failure: 'config_error' },
-    { name: '404', status: 404, body: '{"message":"Not found","code":"not-found"}', cls: ApiError, re: /owner 'acme' or package not found: check the owner setting \(Scarf user or organization name\)/, failure: 'config_error' },
-    { name: '400 range-too-long', status: 400, body: '{"message":"Range too long","code":"range-too-long"}', cls: RangeTooLongError, re: /400 range-too-long/, failure: 'system_error' },
-    { name: '400 invalid-package-query', status: 400, body: '{"message":"bad query","code":"invalid-package-query"}', cls: ApiError, re: /package_query setting/, failure: 'config_error' },
-    { name: '418 non-JSON', status: 418, body: '<html>teapot</html>', cls: ApiError, re: /HTTP 418\. Scarf said: "<html>teapot<\/html>"/, failure: 'system_error' },
-    { name: '422 with code', status: 422, body: '{"message":"Bad dates","code":"weird"}', cls: ApiError, re: /HTTP 422 weird\. Scarf said: "Bad dates"/, failure: 'system_error' },
+    {
+      name: '401',
+      status: 401,
+      body: '{"message":"Unauthorized"}',
+      cls: ApiError,
+      re: /Scarf rejected the API token \(HTTP 401\)\. Check the api_token setting/,
+      failure: 'config_error',
+    },
+    {
+      name: '403 bad token',
+      status: 403,
+      body: '{"message":"Forbidden"}',
+      cls: ApiError,
+      re: /Scarf rejected the API token \(HTTP 403\)\. Check the api_token setting/,
+      failure: 'config_error',
+    },
+    {
+      name: '403 not-a-pro-member',
+      status: 403,
+      body: '{"message":"not a pro member","code":"not-a-pro-member"}',
+      cls: ApiError,
+      re: /owner 'acme' is not eligible for data export/,
+      failure: 'config_error',
+    },
+    {
+      name: '403 not eligible wording',
+      status: 403,
+      body: '{"message":"Your plan is not eligible for export"}',
+      cls: ApiError,
+      re: /not eligible for data export/,
+      failure: 'config_error',
+    },
+    {
+      name: '404',
+      status: 404,
+      body: '{"message":"Not found","code":"not-found"}',
+      cls: ApiError,
+      re: /owner 'acme' or package not found: check the owner setting \(Scarf user or organization name\)/,
+      failure: 'config_error',
+    },
+    {
+      name: '400 range-too-long',
+      status: 400,
+      body: '{"message":"Range too long","code":"range-too-long"}',
+      cls: RangeTooLongError,
+      re: /400 range-too-long/,
+      failure: 'system_error',
+    },
+    {
+      name: '400 invalid-package-query',
+      status: 400,
+      body: '{"message":"bad query","code":"invalid-package-query"}',
+      cls: ApiError,
+      re: /package_query setting/,
+      failure: 'config_error',
+    },
+    {
+      name: '418 non-JSON',
+      status: 418,
+      body: '<html>teapot</html>',
+      cls: ApiError,
+      re: /HTTP 418\. Scarf said: "<html>teapot<\/html>"/,
+      failure: 'system_error',
+    },
+    {
+      name: '422 with code',
+      status: 422,
+      body: '{"message":"Bad dates","code":"weird"}',
+      cls: ApiError,
+      re: /HTTP 422 weird\. Scarf said: "Bad dates"/,
+      failure: 'system_error',
+    },
   ];
   for (const c of errorCases) {
     it(`${c.name} → ${c.cls.name} with a message saying what to fix, no retry`, async () => {
@@ -311,7 +397,15 @@ describe('scarf/client ScarfClient', function () {
       res.end('{"code":"not-found","message":"no"}');
     });
     const err = await rejects(
-      client.fetch({ endpoint: 'company-events', path: companyEventsPath('acme', 'foo.com'), label: 'company_events foo.com', domain: 'foo.com' }, async () => 0),
+      client.fetch(
+        {
+          endpoint: 'company-events',
+          path: companyEventsPath('acme', 'foo.com'),
+          label: 'company_events foo.com',
+          domain: 'foo.com',
+        },
+        async () => 0,
+      ),
     );
     expect(err.message).to.match(/company domain 'foo.com' not found: check the owner setting .* company_domains setting/);
     expect(s.requests[0].url).to.equal('/v2/companies/acme/foo.com/events');
@@ -366,7 +460,15 @@ describe('scarf/client ScarfClient', function () {
 
   it('keeps a base_url path prefix', async () => {
     const { s } = await setup((_req, res) => res.end(CSV));
-    const client = new ScarfClient({ baseUrl: s.url + '/scarf/', token: TOKEN, userAgent: 'ua', timeoutMs: 1000, maxRetries: 0, maxRetryWaitMs: 0, maxConcurrent: 1 });
+    const client = new ScarfClient({
+      baseUrl: s.url + '/scarf/',
+      token: TOKEN,
+      userAgent: 'ua',
+      timeoutMs: 1000,
+      maxRetries: 0,
+      maxRetryWaitMs: 0,
+      maxConcurrent: 1,
+    });
     clients.push(client);
     await client.fetch({ endpoint: 'company-rollup', path: companyRollupPath('acme'), label: 'company_rollup' }, async (b) => {
       await readCsv(b, { onHeader() {}, onRow() {} });
@@ -380,21 +482,54 @@ describe('scarf/endpoints and checkBaseUrl', () => {
   it('encodes path segments and query values', () => {
     expect(eventsPath('my org/x')).to.equal('/v2/packages/my%20org%2Fx/events');
     expect(companyEventsPath('acme', 'a.b/c?d')).to.equal('/v2/companies/acme/a.b%2Fc%3Fd/events');
-    expect(buildUrl('https://api.scarf.sh/', eventsPath('acme'), { start_date: '2026-11-01', query: 'a&b=c', x: undefined, breakdown: ['a', 'b'] })).to.equal(
-      'https://api.scarf.sh/v2/packages/acme/events?start_date=2026-11-01&query=a%26b%3Dc&breakdown=a&breakdown=b',
-    );
+    expect(
+      buildUrl('https://api.scarf.sh/', eventsPath('acme'), {
+        start_date: '2026-11-01',
+        query: 'a&b=c',
+        x: undefined,
+        breakdown: ['a', 'b'],
+      }),
+    ).to.equal('https://api.scarf.sh/v2/packages/acme/events?start_date=2026-11-01&query=a%26b%3Dc&breakdown=a&breakdown=b');
     expect(buildUrl('https://api.scarf.sh', '/p', {})).to.equal('https://api.scarf.sh/p');
   });
 
   it('allows https anywhere and http only on loopback', () => {
-    for (const ok of ['https://api.scarf.sh', 'https://example.com:8443/prefix', 'http://127.0.0.1:8080', 'http://127.5.6.7', 'http://localhost:3000', 'http://[::1]:9999/']) {
+    for (const ok of [
+      'https://api.scarf.sh',
+      'https://example.com:8443/prefix',
+      'http://127.0.0.1:8080',
+      'http://127.5.6.7',
+      'http://localhost:3000',
+      'http://[::1]:9999/',
+    ]) {
       expect(() => checkBaseUrl(ok), ok).to.not.throw();
     }
-    for (const bad of ['http://api.scarf.sh', 'http://10.0.0.1', 'http://127.0.0.1.evil.com', 'ftp://api.scarf.sh', 'not a url', 'https://u:p@api.scarf.sh', 'https://api.scarf.sh/?x=1']) {
+    for (const bad of [
+      'http://api.scarf.sh',
+      'http://10.0.0.1',
+      'http://127.0.0.1.evil.com',
+      'ftp://api.scarf.sh',
+      'not a url',
+      'https://u:p@api.scarf.sh',
+      'https://api.scarf.sh/?x=1',
+    ]) {
       expect(() => checkBaseUrl(bad), bad).to.throw(ConfigError, /base_url/);
     }
-    expect(() => checkBaseUrl('http://api.scarf.sh')).to.throw(/unencrypted.*loopback address \(127\.0\.0\.1, localhost, \[::1\]\)/);
-    expect(() => new ScarfClient({ baseUrl: 'http://api.scarf.sh', token: TOKEN, userAgent: 'ua', timeoutMs: 1, maxRetries: 0, maxRetryWaitMs: 0, maxConcurrent: 1 })).to.throw(ConfigError);
+    expect(() => checkBaseUrl('http://api.scarf.sh')).to.throw(
+      /unencrypted.*loopback address \(127\.0\.0\.1, localhost, \[::1\]\)/,
+    );
+    expect(
+      () =>
+        new ScarfClient({
+          baseUrl: 'http://api.scarf.sh',
+          token: TOKEN,
+          userAgent: 'ua',
+          timeoutMs: 1,
+          maxRetries: 0,
+          maxRetryWaitMs: 0,
+          maxConcurrent: 1,
+        }),
+    ).to.throw(ConfigError);
   });
 });
 

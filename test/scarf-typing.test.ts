@@ -49,9 +49,9 @@ describe('scarf/typing toTimestamp', () => {
 
   it('agrees with Date on random instants and offsets (whole seconds)', () => {
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     for (let i = 0; i < 2000; i++) {
-      const ms = Math.floor(rnd() * 4e12) * 1000 / 1000; // 1970..2096
+      const ms = (Math.floor(rnd() * 4e12) * 1000) / 1000; // 1970..2096
       const sec = Math.floor(ms / 1000) * 1000;
       const offMin = Math.floor(rnd() * 28 * 60) - 14 * 60;
       const local = new Date(sec + offMin * 60000).toISOString(); // wall clock at that offset
@@ -96,7 +96,9 @@ describe('scarf/typing toTimestamp', () => {
   }
 
   it('says what was expected', () => {
-    expect(() => toTimestamp('nope')).to.throw(/invalid timestamp "nope": expected a timestamp such as 2026-11-02 13:04:05\.123456\+00/);
+    expect(() => toTimestamp('nope')).to.throw(
+      /invalid timestamp "nope": expected a timestamp such as 2026-11-02 13:04:05\.123456\+00/,
+    );
   });
 });
 
@@ -106,13 +108,15 @@ describe('scarf/typing toDate, toBoolean, toNumber, toInteger', () => {
     expect(toDate('2024-02-29')).to.equal('2024-02-29');
     expect(toDate('2026-11-02 23:30:00-02')).to.equal('2026-11-03');
     expect(toDate('2026-11-02T13:04:05Z')).to.equal('2026-11-02');
-    for (const b of ['2026-02-29', '2026-11-2', '20261102', 'x', '2026-11-02 99']) expect(() => toDate(b), b).to.throw(/expected a date/);
+    for (const b of ['2026-02-29', '2026-11-2', '20261102', 'x', '2026-11-02 99'])
+      expect(() => toDate(b), b).to.throw(/expected a date/);
   });
 
   it('booleans: t/true/f/false in any case, nothing else', () => {
     for (const t of ['t', 'true', 'T', 'TRUE', 'True']) expect(toBoolean(t), t).to.equal(true);
     for (const f of ['f', 'false', 'F', 'FALSE', 'False']) expect(toBoolean(f), f).to.equal(false);
-    for (const b of ['', '1', '0', 'yes', 'no', 'tru', ' t', 'truee']) expect(() => toBoolean(b), b).to.throw(/expected a boolean/);
+    for (const b of ['', '1', '0', 'yes', 'no', 'tru', ' t', 'truee'])
+      expect(() => toBoolean(b), b).to.throw(/expected a boolean/);
   });
 
   it('numbers are strict', () => {
@@ -129,7 +133,23 @@ describe('scarf/typing toDate, toBoolean, toNumber, toInteger', () => {
       ['1e-3', 0.001],
     ];
     for (const [s, v] of ok) expect(toNumber(s), s).to.equal(v);
-    for (const b of ['', '12abc', 'Infinity', '-Infinity', 'NaN', '1e999', ' 1', '1 ', '0x10', '1e', '-', '.', 'e5', '1,5', '--1']) {
+    for (const b of [
+      '',
+      '12abc',
+      'Infinity',
+      '-Infinity',
+      'NaN',
+      '1e999',
+      ' 1',
+      '1 ',
+      '0x10',
+      '1e',
+      '-',
+      '.',
+      'e5',
+      '1,5',
+      '--1',
+    ]) {
       expect(() => toNumber(b), b).to.throw(/expected a finite decimal number/);
     }
   });
@@ -139,7 +159,8 @@ describe('scarf/typing toDate, toBoolean, toNumber, toInteger', () => {
     expect(toInteger('-7')).to.equal(-7);
     expect(toInteger('1e3')).to.equal(1000);
     expect(toInteger('3.0')).to.equal(3);
-    for (const b of ['1.5', '', 'abc', '1e-1', 'Infinity', '12abc']) expect(() => toInteger(b), b).to.throw(/expected an integer/);
+    for (const b of ['1.5', '', 'abc', '1e-1', 'Infinity', '12abc'])
+      expect(() => toInteger(b), b).to.throw(/expected an integer/);
   });
 });
 
@@ -177,13 +198,23 @@ describe('scarf/typing compileRowTyper', () => {
 
   it('sets constants (company_events) in schema order, and keeps a clashing column in extra_fields', () => {
     const ce = schema('company_events');
-    const t = compileRowTyper({ stream: 'company_events', schema: ce, header: ['id', 'company_domain'], constants: { company_domain: 'acme.com' } });
+    const t = compileRowTyper({
+      stream: 'company_events',
+      schema: ce,
+      header: ['id', 'company_domain'],
+      constants: { company_domain: 'acme.com' },
+    });
     expect(t.unknownColumns).to.deep.equal(['company_domain']);
     const rec = t.typeRow(['e1', 'other.com']);
     expect(Object.keys(rec)).to.deep.equal(Object.keys(ce.properties!));
     expect(rec.company_domain).to.equal('acme.com');
     expect(rec.extra_fields).to.equal('{"company_domain":"other.com"}');
-    const t2 = compileRowTyper({ stream: 'company_events', schema: ce, header: ['id'], constants: { company_domain: 'acme.com' } });
+    const t2 = compileRowTyper({
+      stream: 'company_events',
+      schema: ce,
+      header: ['id'],
+      constants: { company_domain: 'acme.com' },
+    });
     expect(t2.missingColumns).to.not.include('company_domain');
     expect(t2.typeRow(['e2'])).to.include({ id: 'e2', company_domain: 'acme.com', extra_fields: null });
   });
@@ -197,7 +228,11 @@ describe('scarf/typing compileRowTyper', () => {
 
   it('rolls up: integers, dates and date-time first_seen', () => {
     const cr = schema('company_rollup');
-    const t = compileRowTyper({ stream: 'company_rollup', schema: cr, header: ['company_domain', 'total_events', 'last_seen', 'interest_start_date'] });
+    const t = compileRowTyper({
+      stream: 'company_rollup',
+      schema: cr,
+      header: ['company_domain', 'total_events', 'last_seen', 'interest_start_date'],
+    });
     expect(t.typeRow(['acme.com', '12', '2026-11-02', '2026-10-01'])).to.include({
       company_domain: 'acme.com',
       total_events: 12,
@@ -208,8 +243,14 @@ describe('scarf/typing compileRowTyper', () => {
 
   it('throws DataError naming column, value and expectation', () => {
     const t = compileRowTyper({ stream: 'events', schema: events, header: ['id', 'time', 'dnt', 'confidence'] });
-    expect(() => t.typeRow(['a', 'soon', 't', '1'])).to.throw(DataError, /column "time": invalid timestamp "soon": expected a timestamp/);
-    expect(() => t.typeRow(['a', '', 'maybe', '1'])).to.throw(DataError, /column "dnt": invalid boolean "maybe": expected a boolean/);
+    expect(() => t.typeRow(['a', 'soon', 't', '1'])).to.throw(
+      DataError,
+      /column "time": invalid timestamp "soon": expected a timestamp/,
+    );
+    expect(() => t.typeRow(['a', '', 'maybe', '1'])).to.throw(
+      DataError,
+      /column "dnt": invalid boolean "maybe": expected a boolean/,
+    );
     expect(() => t.typeRow(['a', '', '', '12abc'])).to.throw(DataError, /column "confidence": invalid number "12abc"/);
     const long = 'x'.repeat(200);
     try {
@@ -227,11 +268,17 @@ describe('scarf/typing compileRowTyper', () => {
   });
 
   it('rejects duplicate header columns', () => {
-    expect(() => compileRowTyper({ stream: 'events', schema: events, header: ['id', 'time', 'time'] })).to.throw(DataError, /"time" twice/);
+    expect(() => compileRowTyper({ stream: 'events', schema: events, header: ['id', 'time', 'time'] })).to.throw(
+      DataError,
+      /"time" twice/,
+    );
   });
 
   it('requires non-nullable properties: missing column and empty value', () => {
-    expect(() => compileRowTyper({ stream: 'events', schema: events, header: ['time', 'type'] })).to.throw(DataError, /no column "id"/);
+    expect(() => compileRowTyper({ stream: 'events', schema: events, header: ['time', 'type'] })).to.throw(
+      DataError,
+      /no column "id"/,
+    );
     const t = compileRowTyper({ stream: 'events', schema: events, header: ['id', 'type'] });
     expect(() => t.typeRow(['', 'x'])).to.throw(DataError, /column "id" is empty/);
     const lax = compileRowTyper({ stream: 'events', schema: events, header: ['type'], requireNonNull: false });
@@ -242,21 +289,54 @@ describe('scarf/typing compileRowTyper', () => {
     const agg = schema('aggregates');
     const rowKey = (r: Record<string, unknown>) =>
       JSON.stringify(
-        ['date', 'rollup', 'breakdown', 'artifact', 'company_domain', 'cloud_provider_domain', 'country', 'platform', 'version', 'client', 'variable', 'value', 'domain'].map(
-          (k) => r[k] ?? null,
-        ),
+        [
+          'date',
+          'rollup',
+          'breakdown',
+          'artifact',
+          'company_domain',
+          'cloud_provider_domain',
+          'country',
+          'platform',
+          'version',
+          'client',
+          'variable',
+          'value',
+          'domain',
+        ].map((k) => r[k] ?? null),
       );
 
     it('types JSON values, computes row_key first, keeps unknown keys', () => {
       const unknown: string[] = [];
-      const t = compileRowTyper({ stream: 'aggregates', schema: agg, computed: { row_key: rowKey }, onUnknownKey: (k) => unknown.push(k) });
-      const rec = t.typeObject({ total: 5, date: '2026-11-02', artifact: 'widget', rollup: 'daily', breakdown: 'by-country', country: 'US', shiny: { a: 1 }, total_unique: '3' });
+      const t = compileRowTyper({
+        stream: 'aggregates',
+        schema: agg,
+        computed: { row_key: rowKey },
+        onUnknownKey: (k) => unknown.push(k),
+      });
+      const rec = t.typeObject({
+        total: 5,
+        date: '2026-11-02',
+        artifact: 'widget',
+        rollup: 'daily',
+        breakdown: 'by-country',
+        country: 'US',
+        shiny: { a: 1 },
+        total_unique: '3',
+      });
       expect(Object.keys(rec)).to.deep.equal(Object.keys(agg.properties!));
       expect(Object.keys(rec)[0]).to.equal('row_key');
       expect(rec).to.include({ total: 5, total_unique: 3, date: '2026-11-02', country: 'US', company_name: null });
       expect(rec.row_key).to.equal('["2026-11-02","daily","by-country","widget",null,null,"US",null,null,null,null,null,null]');
       expect(rec.extra_fields).to.equal('{"shiny":{"a":1}}');
-      const rec2 = t.typeObject({ total: 1, date: '2026-11-03', artifact: 'w', rollup: 'daily', breakdown: 'by-total', shiny: 2 });
+      const rec2 = t.typeObject({
+        total: 1,
+        date: '2026-11-03',
+        artifact: 'w',
+        rollup: 'daily',
+        breakdown: 'by-total',
+        shiny: 2,
+      });
       expect(rec2.extra_fields).to.equal('{"shiny":2}');
       expect(rec2.country).to.equal(null);
       expect(unknown).to.deep.equal(['shiny']);
@@ -264,7 +344,9 @@ describe('scarf/typing compileRowTyper', () => {
 
     it('keeps a "__proto__" key as data', () => {
       const t = compileRowTyper({ stream: 'aggregates', schema: agg, computed: { row_key: rowKey } });
-      const rec = t.typeObject(JSON.parse('{"date":"2026-11-02","artifact":"w","rollup":"daily","breakdown":"by-total","total":1,"__proto__":{"x":1}}'));
+      const rec = t.typeObject(
+        JSON.parse('{"date":"2026-11-02","artifact":"w","rollup":"daily","breakdown":"by-total","total":1,"__proto__":{"x":1}}'),
+      );
       expect(rec.extra_fields).to.equal('{"__proto__":{"x":1}}');
     });
 

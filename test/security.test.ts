@@ -30,13 +30,27 @@ describe('security: the token never leaves through any output', function () {
     });
 
   before(async () => {
-    sim = new ScarfSimulator({ seed: 3, token: TOKEN, dataStart: '2026-09-01', dataEnd: '2026-10-31', now: new Date('2026-10-07T12:00:00Z'), eventsPerDay: 20, companies: 4 });
+    sim = new ScarfSimulator({
+      seed: 3,
+      token: TOKEN,
+      dataStart: '2026-09-01',
+      dataEnd: '2026-10-31',
+      now: new Date('2026-10-07T12:00:00Z'),
+      eventsPerDay: 20,
+      companies: 4,
+    });
     await sim.start();
     // A server that echoes the Authorization header in its error messages, as a careless API might.
     echo = createServer((req, res) => {
       echoAuth.push(req.headers.authorization);
       const status = req.url?.includes('/events') ? 401 : 403;
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `token rejected: ${req.headers.authorization}`, code: 'unauthorized', debug: { url: req.url, headers: req.headers } }));
+      res.writeHead(status, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          message: `token rejected: ${req.headers.authorization}`,
+          code: 'unauthorized',
+          debug: { url: req.url, headers: req.headers },
+        }),
+      );
     });
     await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
     const addr = echo.address();
@@ -54,7 +68,15 @@ describe('security: the token never leaves through any output', function () {
 
   it('--about (text, json, markdown), --version, --help and --discover with the token configured', async () => {
     const env = { TAP_SCARF_API_TOKEN: TOKEN, TAP_SCARF_OWNER: 'acme-oss', TAP_SCARF_BASE_URL: sim.url };
-    for (const args of [['--about'], ['--about', '--format', 'json'], ['--about', '--format', 'markdown'], ['--version'], ['--help'], ['--discover', '--config', 'ENV'], ['--discover', '--config', config()]]) {
+    for (const args of [
+      ['--about'],
+      ['--about', '--format', 'json'],
+      ['--about', '--format', 'markdown'],
+      ['--version'],
+      ['--help'],
+      ['--discover', '--config', 'ENV'],
+      ['--discover', '--config', config()],
+    ]) {
       const run = await runChecked(args, { env });
       expect(run.code, `${args.join(' ')}: ${run.stderr}`).to.equal(0);
     }
@@ -70,7 +92,10 @@ describe('security: the token never leaves through any output', function () {
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stderr).to.match(/attempt 1 failed/);
     expect(sim.requests.length).to.be.greaterThan(3);
-    expect(sim.requests.every((r) => r.authorized), 'every request carried the token (in its header)').to.equal(true);
+    expect(
+      sim.requests.every((r) => r.authorized),
+      'every request carried the token (in its header)',
+    ).to.equal(true);
   });
 
   it('failures with debug on (exhausted retries, bad data, connection refused) print no token', async () => {
@@ -78,18 +103,33 @@ describe('security: the token never leaves through any output', function () {
       { kind: '503', endpoint: 'events', nth: 1, times: 100 },
       { kind: 'bad-value', endpoint: 'aggregates', nth: 1, column: 'total', value: TOKEN },
     ]);
-    let run = await runChecked(['--config', config({ max_retries: 1 }), '--catalog', writeJson(dir, 'c1.json', catalogFor(['events', 'aggregates']))], { env: DEBUG }, sim);
+    let run = await runChecked(
+      ['--config', config({ max_retries: 1 }), '--catalog', writeJson(dir, 'c1.json', catalogFor(['events', 'aggregates']))],
+      { env: DEBUG },
+      sim,
+    );
     expect(run.code).to.equal(1);
     expect(run.stderr).to.match(/giving up after 2 attempts/);
     // The bad value *is* the token: the error quoting it must mask it.
     expect(run.stderr).to.match(/field "total": invalid integer "\*\*\*"/);
-    run = await runChecked(['--config', config({ base_url: 'http://127.0.0.1:1', max_retries: 1 }), '--catalog', writeJson(dir, 'c2.json', catalogFor(['events']))], { env: DEBUG });
+    run = await runChecked(
+      [
+        '--config',
+        config({ base_url: 'http://127.0.0.1:1', max_retries: 1 }),
+        '--catalog',
+        writeJson(dir, 'c2.json', catalogFor(['events'])),
+      ],
+      { env: DEBUG },
+    );
     expect(run.code).to.equal(1);
     expect(run.stderr).to.match(/ECONNREFUSED/);
   });
 
   it('a server echoing the token in its error body: Singer errors show *** instead', async () => {
-    const run = await runChecked(['--config', config({ base_url: echoUrl }), '--catalog', writeJson(dir, 'c3.json', catalogFor(['events']))], { env: DEBUG });
+    const run = await runChecked(
+      ['--config', config({ base_url: echoUrl }), '--catalog', writeJson(dir, 'c3.json', catalogFor(['events']))],
+      { env: DEBUG },
+    );
     expect(run.code).to.equal(1);
     expect(run.stderr).to.match(/Scarf said: "token rejected: Bearer \*\*\*"/);
     expect(echoAuth.at(-1)).to.equal(`Bearer ${TOKEN}`);
@@ -132,7 +172,14 @@ describe('security: the token never leaves through any output', function () {
   });
 
   it('a config error with the token set in the environment prints no token', async () => {
-    const run = await runChecked(['--config', 'ENV'], { env: { TAP_SCARF_API_TOKEN: TOKEN, TAP_SCARF_OWNER: 'acme-oss', TAP_SCARF_BASE_URL: 'http://api.scarf.sh', TAP_SCARF_DEBUG: '1' } });
+    const run = await runChecked(['--config', 'ENV'], {
+      env: {
+        TAP_SCARF_API_TOKEN: TOKEN,
+        TAP_SCARF_OWNER: 'acme-oss',
+        TAP_SCARF_BASE_URL: 'http://api.scarf.sh',
+        TAP_SCARF_DEBUG: '1',
+      },
+    });
     expect(run.code).to.equal(1);
     expect(run.stderr).to.match(/plain http/);
   });

@@ -21,9 +21,16 @@ describe('simulator: served data vs ground truth', () => {
     url = await sim.start();
   });
   after(() => sim.stop());
-  afterEach(() => sim.setOptions({ timestampStyle: 'pg', booleanStyle: 'tf', columnSet: 'current', rollupSeenStyle: 'date', now: NOW }));
+  afterEach(() =>
+    sim.setOptions({ timestampStyle: 'pg', booleanStyle: 'tf', columnSet: 'current', rollupSeenStyle: 'date', now: NOW }),
+  );
 
-  async function events(q: Record<string, string> = { start_date: S, end_date: E }, path = EV, stream = 'events', extra: Record<string, unknown> = {}) {
+  async function events(
+    q: Record<string, string> = { start_date: S, end_date: E },
+    path = EV,
+    stream = 'events',
+    extra: Record<string, unknown> = {},
+  ) {
     const r = await get(apiUrl(url, path, q));
     expect(r.status).to.equal(200);
     expect(r.complete).to.equal(true);
@@ -194,7 +201,11 @@ describe('simulator: served data vs ground truth', () => {
     const typed = rows.map((row) => typeCsvRow('company_rollup', header, row));
     expect(typed).to.deep.equal(sim.truth.companyRollup());
     const by = new Map(typed.map((t) => [t.company_domain, t]));
-    expect(by.get('initech.com')).to.include({ funnel_stage: 'inactive', last_seen: '2026-01-04T00:00:00.000000Z', inactive_start_date: '2026-03-06' });
+    expect(by.get('initech.com')).to.include({
+      funnel_stage: 'inactive',
+      last_seen: '2026-01-04T00:00:00.000000Z',
+      inactive_start_date: '2026-03-06',
+    });
     expect(by.get('umbrella-corp.com')!.funnel_stage).to.equal('inactive');
     expect(by.get('globex.com')!.package_totals).to.match(/^(@?[\w/-]+=\d+)(&@?[\w/-]+=\d+)*$/);
     expect(by.get('stark-industries.com')!.company_linkedin_url).to.equal(null);
@@ -223,10 +234,27 @@ describe('simulator: served data vs ground truth', () => {
   });
 
   it('serves aggregates NDJSON equal to the truth, with counts that add up to the events', async () => {
-    const breakdowns = ['by-total', 'by-company', 'by-country', 'by-cloudprovider', 'by-platform', 'by-version', 'by-client', 'by-variable', 'by-domain', 'by-referer', 'by-educational-organization', 'by-govermental-organization', 'by-total-do-not-track'];
+    const breakdowns = [
+      'by-total',
+      'by-company',
+      'by-country',
+      'by-cloudprovider',
+      'by-platform',
+      'by-version',
+      'by-client',
+      'by-variable',
+      'by-domain',
+      'by-referer',
+      'by-educational-organization',
+      'by-govermental-organization',
+      'by-total-do-not-track',
+    ];
     const r = await get(apiUrl(url, AGG, { start_date: S, end_date: E, breakdown: breakdowns }));
     expect(r.headers['content-type']).to.equal('application/x-ndjson');
-    const lines = r.body.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const l of lines) {
       expect(l).to.include.keys('date', 'artifact', 'breakdown', 'rollup', 'total');
       expect(Number.isInteger(l.total)).to.equal(true);
@@ -260,21 +288,34 @@ describe('simulator: served data vs ground truth', () => {
     expect([...new Set(weekly.map((w) => w.date))]).to.deep.equal(['2026-02-23', '2026-03-02', '2026-03-09']);
     for (const w of weekly) {
       const end = w.date === '2026-03-09' ? '2026-03-11' : addDays(w.date as string, 6);
-      const sum = daily.filter((d) => d.artifact === w.artifact && (d.date as string) >= (w.date as string) && (d.date as string) <= end).reduce((a, d) => a + (d.total as number), 0);
+      const sum = daily
+        .filter((d) => d.artifact === w.artifact && (d.date as string) >= (w.date as string) && (d.date as string) <= end)
+        .reduce((a, d) => a + (d.total as number), 0);
       expect(w.total, `${w.date} ${w.artifact}`).to.equal(sum);
       expect(w.total_unique as number).to.be.at.most(w.total as number);
     }
     const monthly = sim.truth.aggregates({ ...q, rollup: 'monthly' });
     expect([...new Set(monthly.map((m) => m.date))]).to.deep.equal(['2026-03-01']);
     const r = await get(apiUrl(url, AGG, { start_date: '2026-01-01', end_date: '2026-01-20', rollup: ['yearly', 'weekly'] }));
-    const lines = r.body.trim().split('\n').map((l) => JSON.parse(l));
-    expect([...new Set(lines.map((l) => `${l.rollup} ${l.date}`))]).to.deep.equal(['yearly 2026-01-01', 'weekly 2026-01-05', 'weekly 2026-01-12', 'weekly 2026-01-19']);
+    const lines = r.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect([...new Set(lines.map((l) => `${l.rollup} ${l.date}`))]).to.deep.equal([
+      'yearly 2026-01-01',
+      'weekly 2026-01-05',
+      'weekly 2026-01-12',
+      'weekly 2026-01-19',
+    ]);
   });
 
   it('adds an unknown aggregates key in the extra column set', async () => {
     sim.setOptions({ columnSet: 'extra' });
     const r = await get(apiUrl(url, AGG, { start_date: E, end_date: E }));
-    const typed = r.body.trim().split('\n').map((l) => typeAggregate(JSON.parse(l)));
+    const typed = r.body
+      .trim()
+      .split('\n')
+      .map((l) => typeAggregate(JSON.parse(l)));
     expect(typed).to.deep.equal(sim.truth.aggregates({ start: E, end: E }));
     expect(typed[0]!.extra_fields).to.match(/^\{"artifact_type":"(npm|pypi|docker|file|pixel)"\}$/);
   });

@@ -43,7 +43,12 @@ describe('simulator: faults', () => {
     expect(r.headers).to.not.have.property('retry-after');
     r = await once({ kind: '500', retryAfter: 5 });
     expect([r.status, r.headers['retry-after'], JSON.parse(r.body).code]).to.deep.equal([500, undefined, 'internal-error']);
-    expect(sim.requests.map((e) => [e.status, e.fault])).to.deep.equal([[429, '429'], [503, '503'], [429, '429'], [500, '500']]);
+    expect(sim.requests.map((e) => [e.status, e.fault])).to.deep.equal([
+      [429, '429'],
+      [503, '503'],
+      [429, '429'],
+      [500, '500'],
+    ]);
   });
 
   it('reset-before-headers: the connection dies before any status line', async () => {

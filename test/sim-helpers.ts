@@ -65,11 +65,15 @@ export function get(url: string, opts: { token?: string | null; headers?: Record
 export function send(url: string, method: string, body?: unknown): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(url, { method, agent: false, headers: data ? { 'content-type': 'application/json' } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = http.request(
+      url,
+      { method, agent: false, headers: data ? { 'content-type': 'application/json' } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -93,7 +97,9 @@ const schemaCache = new Map<string, Record<string, Prop>>();
 export function schemaProps(stream: string): Record<string, Prop> {
   let p = schemaCache.get(stream);
   if (!p) {
-    const schema = JSON.parse(readFileSync(join(process.cwd(), 'schemas', `${stream}.json`), 'utf8')) as { properties: Record<string, Prop> };
+    const schema = JSON.parse(readFileSync(join(process.cwd(), 'schemas', `${stream}.json`), 'utf8')) as {
+      properties: Record<string, Prop>;
+    };
     p = schema.properties;
     schemaCache.set(stream, p);
   }
@@ -130,7 +136,12 @@ function typeValue(text: string, prop: Prop): unknown {
 }
 
 /** A CSV row → the tap's record: schema key order, absent columns null, unknown ones in extra_fields. */
-export function typeCsvRow(stream: string, header: string[], row: string[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function typeCsvRow(
+  stream: string,
+  header: string[],
+  row: string[],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const props = schemaProps(stream);
   const rec: Record<string, unknown> = {};
   for (const k of Object.keys(props)) rec[k] = null;
@@ -145,7 +156,17 @@ export function typeCsvRow(stream: string, header: string[], row: string[], extr
   return rec;
 }
 
-const AGG_KEY_DIMS = ['company_domain', 'cloud_provider_domain', 'country', 'platform', 'version', 'client', 'variable', 'value', 'domain'];
+const AGG_KEY_DIMS = [
+  'company_domain',
+  'cloud_provider_domain',
+  'country',
+  'platform',
+  'version',
+  'client',
+  'variable',
+  'value',
+  'domain',
+];
 
 /** An aggregates NDJSON object → the tap's record (with row_key per DESIGN.md). */
 export function typeAggregate(line: Record<string, unknown>): Record<string, unknown> {

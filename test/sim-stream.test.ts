@@ -5,7 +5,11 @@ import http from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
-  AGGREGATE_RECORD_KEYS, COMPANY_EVENT_RECORD_KEYS, EVENT_RECORD_KEYS, ROLLUP_RECORD_KEYS, ScarfSimulator,
+  AGGREGATE_RECORD_KEYS,
+  COMPANY_EVENT_RECORD_KEYS,
+  EVENT_RECORD_KEYS,
+  ROLLUP_RECORD_KEYS,
+  ScarfSimulator,
 } from '../sim/index.js';
 import { NOW, TOKEN, apiUrl, get, schemaProps } from './sim-helpers.js';
 
@@ -25,29 +29,33 @@ describe('simulator: scale and caching', () => {
     let nextCheck = 8e6;
     let paused = false;
     await new Promise<void>((resolve, reject) => {
-      http.get(apiUrl(url, '/v2/packages/acme-oss/events', { start_date: '2026-03-01', end_date: '2026-03-10' }), { headers: { authorization: `Bearer ${TOKEN}` }, agent: false }, (res) => {
-        res.on('data', (c: Buffer) => {
-          bytes += c.length;
-          for (let i = c.indexOf(10); i >= 0; i = c.indexOf(10, i + 1)) rows++;
-          if (bytes >= nextCheck) {
-            nextCheck += 8e6;
-            gc();
-            peak = Math.max(peak, process.memoryUsage().heapUsed - base);
-            if (!paused) {
-              // A slow reader: the server must wait (backpressure), not buffer the rest.
-              paused = true;
-              res.pause();
-              setTimeout(() => {
-                gc();
-                peak = Math.max(peak, process.memoryUsage().heapUsed - base);
-                res.resume();
-              }, 300);
+      http.get(
+        apiUrl(url, '/v2/packages/acme-oss/events', { start_date: '2026-03-01', end_date: '2026-03-10' }),
+        { headers: { authorization: `Bearer ${TOKEN}` }, agent: false },
+        (res) => {
+          res.on('data', (c: Buffer) => {
+            bytes += c.length;
+            for (let i = c.indexOf(10); i >= 0; i = c.indexOf(10, i + 1)) rows++;
+            if (bytes >= nextCheck) {
+              nextCheck += 8e6;
+              gc();
+              peak = Math.max(peak, process.memoryUsage().heapUsed - base);
+              if (!paused) {
+                // A slow reader: the server must wait (backpressure), not buffer the rest.
+                paused = true;
+                res.pause();
+                setTimeout(() => {
+                  gc();
+                  peak = Math.max(peak, process.memoryUsage().heapUsed - base);
+                  res.resume();
+                }, 300);
+              }
             }
-          }
-        });
-        res.on('end', resolve);
-        res.on('error', reject);
-      });
+          });
+          res.on('end', resolve);
+          res.on('error', reject);
+        },
+      );
     });
     await sim.stop();
     expect(rows).to.be.greaterThan(200_000);
@@ -61,7 +69,12 @@ describe('simulator: scale and caching', () => {
     const plain = new ScarfSimulator({ now: NOW });
     const cached = new ScarfSimulator({ now: NOW, cacheBodies: true });
     const [u1, u2] = [await plain.start(), await cached.start()];
-    for (const path of ['/v2/packages/acme-oss/events', '/v2/packages/acme-oss/aggregates', '/v2/packages/acme-oss/company-rollup', '/v2/companies/acme-oss/globex.com/events']) {
+    for (const path of [
+      '/v2/packages/acme-oss/events',
+      '/v2/packages/acme-oss/aggregates',
+      '/v2/packages/acme-oss/company-rollup',
+      '/v2/companies/acme-oss/globex.com/events',
+    ]) {
       const a = await get(apiUrl(u2, path, q));
       const b = await get(apiUrl(u2, path, q));
       const c = await get(apiUrl(u1, path, q));
@@ -96,8 +109,10 @@ describe('simulator: scale and caching', () => {
           const types = ([] as string[]).concat(props[k]!.type);
           const t = v === null ? 'null' : Number.isInteger(v) && types.includes('integer') ? 'integer' : typeof v;
           if (!types.includes(t)) problems.push(`${stream}.${k} = ${JSON.stringify(v)}`);
-          if (v !== null && props[k]!.format === 'date-time' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(String(v))) problems.push(`${stream}.${k} = ${v}`);
-          if (v !== null && props[k]!.format === 'date' && !/^\d{4}-\d{2}-\d{2}$/.test(String(v))) problems.push(`${stream}.${k} = ${v}`);
+          if (v !== null && props[k]!.format === 'date-time' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(String(v)))
+            problems.push(`${stream}.${k} = ${v}`);
+          if (v !== null && props[k]!.format === 'date' && !/^\d{4}-\d{2}-\d{2}$/.test(String(v)))
+            problems.push(`${stream}.${k} = ${v}`);
         }
       }
       expect(problems).to.deep.equal([]);

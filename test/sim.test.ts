@@ -61,7 +61,12 @@ describe('simulator: HTTP surface', () => {
 
   it('answers 403 not-a-pro-member on a free plan', async () => {
     sim.setOptions({ plan: 'free' });
-    for (const path of [EV, '/v2/packages/acme-oss/aggregates', '/v2/packages/acme-oss/company-rollup', '/v2/companies/acme-oss/globex.com/events']) {
+    for (const path of [
+      EV,
+      '/v2/packages/acme-oss/aggregates',
+      '/v2/packages/acme-oss/company-rollup',
+      '/v2/companies/acme-oss/globex.com/events',
+    ]) {
       const r = await get(apiUrl(url, path, range));
       expect(r.status, path).to.equal(403);
       const body = JSON.parse(r.body);
@@ -74,15 +79,29 @@ describe('simulator: HTTP surface', () => {
     expect((await get(apiUrl(url, EV, { start_date: '2026-02-01', end_date: '2026-03-03' }))).status).to.equal(200); // 31 days
     const r = await get(apiUrl(url, EV, { start_date: '2026-02-01', end_date: '2026-03-04' })); // 32 days
     expect(r.status).to.equal(400);
-    expect(JSON.parse(r.body)).to.deep.equal({ code: 'range-too-long', message: 'Date range too long: 32 days requested, at most 31 days allowed' });
+    expect(JSON.parse(r.body)).to.deep.equal({
+      code: 'range-too-long',
+      message: 'Date range too long: 32 days requested, at most 31 days allowed',
+    });
     sim.setOptions({ maxRangeDays: 7 });
-    expect((await get(apiUrl(url, '/v2/companies/acme-oss/globex.com/events', { start_date: '2026-03-01', end_date: '2026-03-08' }))).status).to.equal(400);
-    expect((await get(apiUrl(url, '/v2/packages/acme-oss/aggregates', { start_date: '2026-03-01', end_date: '2026-03-07' }))).status).to.equal(200);
+    expect(
+      (await get(apiUrl(url, '/v2/companies/acme-oss/globex.com/events', { start_date: '2026-03-01', end_date: '2026-03-08' })))
+        .status,
+    ).to.equal(400);
+    expect(
+      (await get(apiUrl(url, '/v2/packages/acme-oss/aggregates', { start_date: '2026-03-01', end_date: '2026-03-07' }))).status,
+    ).to.equal(200);
     sim.setOptions({ maxRangeDays: 31 });
   });
 
   it('rejects missing, malformed and reversed dates with 400 bad-request', async () => {
-    for (const q of [{}, { start_date: '2026-03-01' }, { start_date: '2026-3-1', end_date: '2026-03-02' }, { start_date: '2026-02-30', end_date: '2026-03-02' }, { start_date: '2026-03-05', end_date: '2026-03-02' }] as Record<string, string>[]) {
+    for (const q of [
+      {},
+      { start_date: '2026-03-01' },
+      { start_date: '2026-3-1', end_date: '2026-03-02' },
+      { start_date: '2026-02-30', end_date: '2026-03-02' },
+      { start_date: '2026-03-05', end_date: '2026-03-02' },
+    ] as Record<string, string>[]) {
       const r = await get(apiUrl(url, EV, q));
       expect(r.status, JSON.stringify(q)).to.equal(400);
       expect(JSON.parse(r.body).code).to.equal('bad-request');
@@ -95,7 +114,9 @@ describe('simulator: HTTP surface', () => {
     expect([unknown.status, JSON.parse(unknown.body).code]).to.deep.equal([404, 'not-found']);
     const agg = '/v2/packages/acme-oss/aggregates';
     expect((await get(apiUrl(url, agg, { ...range, rollup: 'hourly' }))).status).to.equal(400);
-    expect((await get(apiUrl(url, agg, { ...range, breakdown: ['by-total', 'by-governmental-organization'] }))).status).to.equal(400);
+    expect((await get(apiUrl(url, agg, { ...range, breakdown: ['by-total', 'by-governmental-organization'] }))).status).to.equal(
+      400,
+    );
     expect((await get(apiUrl(url, agg, { ...range, breakdown: 'by-govermental-organization' }))).status).to.equal(200);
   });
 
@@ -119,8 +140,16 @@ describe('simulator: HTTP surface', () => {
       ['company-rollup', 200, true],
       ['other', 404, true],
     ]);
-    expect(log[0]!.query).to.deep.equal({ ...{ start_date: ['2026-03-10'], end_date: ['2026-03-14'] }, breakdown: ['by-company', 'by-country'] });
-    expect(log[1]).to.include({ owner: 'acme-oss', domain: 'globex.com', method: 'GET', path: '/v2/companies/acme-oss/globex.com/events' });
+    expect(log[0]!.query).to.deep.equal({
+      ...{ start_date: ['2026-03-10'], end_date: ['2026-03-14'] },
+      breakdown: ['by-company', 'by-country'],
+    });
+    expect(log[1]).to.include({
+      owner: 'acme-oss',
+      domain: 'globex.com',
+      method: 'GET',
+      path: '/v2/companies/acme-oss/globex.com/events',
+    });
     expect(log[0]!.simNow).to.equal(NOW.toISOString());
     expect(log[0]!.at).to.be.a('number');
   });
@@ -150,15 +179,43 @@ describe('simulator: HTTP surface', () => {
     await send(`${url}/_sim/now`, 'PUT', { now: NOW.toISOString() });
 
     const truth = await send(apiUrl(url, '/_sim/truth/events', range), 'GET');
-    const rows = truth.text.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = truth.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows).to.deep.equal(sim.truth.events({ start: range.start_date, end: range.end_date }));
-    const agg = await send(apiUrl(url, '/_sim/truth/aggregates', { start_date: '2026-03-09', end_date: '2026-03-14', rollup: 'weekly', breakdown: ['by-company'] }), 'GET');
-    const aggTruth = sim.truth.aggregates({ start: '2026-03-09', end: '2026-03-14', rollup: 'weekly', breakdowns: ['by-company'] });
+    const agg = await send(
+      apiUrl(url, '/_sim/truth/aggregates', {
+        start_date: '2026-03-09',
+        end_date: '2026-03-14',
+        rollup: 'weekly',
+        breakdown: ['by-company'],
+      }),
+      'GET',
+    );
+    const aggTruth = sim.truth.aggregates({
+      start: '2026-03-09',
+      end: '2026-03-14',
+      rollup: 'weekly',
+      breakdowns: ['by-company'],
+    });
     expect(aggTruth.length).to.be.greaterThan(3);
-    expect(agg.text.trim().split('\n').map((l) => JSON.parse(l))).to.deep.equal(aggTruth);
+    expect(
+      agg.text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).to.deep.equal(aggTruth);
     const ce = await send(apiUrl(url, '/_sim/truth/company-events', { ...range, domain: 'globex.com' }), 'GET');
-    expect(ce.text.trim().split('\n').map((l) => JSON.parse(l))).to.deep.equal(sim.truth.companyEvents('globex.com', { start: range.start_date, end: range.end_date }));
-    expect((await send(`${url}/_sim/truth/company-rollup`, 'GET')).text.trim().split('\n')).to.have.length(sim.truth.companyRollup().length);
+    expect(
+      ce.text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).to.deep.equal(sim.truth.companyEvents('globex.com', { start: range.start_date, end: range.end_date }));
+    expect((await send(`${url}/_sim/truth/company-rollup`, 'GET')).text.trim().split('\n')).to.have.length(
+      sim.truth.companyRollup().length,
+    );
 
     const opts = await send(`${url}/_sim/options`, 'PUT', { timestampStyle: 'iso' });
     expect(JSON.parse(opts.text).timestampStyle).to.equal('iso');
@@ -184,7 +241,11 @@ describe('simulator: HTTP surface', () => {
 describe('simulator: CLI', () => {
   it('prints its URL, serves, and exits 0 on SIGTERM', async function () {
     this.timeout(10_000);
-    const child = spawn(process.execPath, ['dist/sim/cli.js', '--port', '0', '--now', NOW.toISOString(), '--owner', 'acme-oss', '--token', 'tok-1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['dist/sim/cli.js', '--port', '0', '--now', NOW.toISOString(), '--owner', 'acme-oss', '--token', 'tok-1'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (c: Buffer) => {
@@ -203,7 +264,9 @@ describe('simulator: CLI', () => {
   });
 
   it('rejects bad options with exit code 2', async () => {
-    const child = spawn(process.execPath, ['dist/sim/cli.js', '--port', '0', '--timestamp-style', 'weird'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/sim/cli.js', '--port', '0', '--timestamp-style', 'weird'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];

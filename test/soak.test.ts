@@ -12,7 +12,12 @@ const RUNS = 22;
 const START = '2026-10-05';
 const T0 = new Date('2026-10-10T06:00:00Z');
 const BREAKDOWNS = ['by-total', 'by-country'];
-const KEYS: Record<Stream, string> = { events: 'id', aggregates: 'row_key', company_rollup: 'company_domain', company_events: 'id' };
+const KEYS: Record<Stream, string> = {
+  events: 'id',
+  aggregates: 'row_key',
+  company_rollup: 'company_domain',
+  company_events: 'id',
+};
 /** Events arrive up to 40 h late (sim lateRate) and a run's bookmark may cover the rest of its day: 3 days of lookback cover both. */
 const LOOKBACK_DAYS = 3;
 
@@ -46,7 +51,16 @@ describe('soak: consecutive incremental syncs with random faults and SIGKILLs lo
   const seed = Number(process.env.SOAK_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
   before(async () => {
-    sim = new ScarfSimulator({ seed: seed % 1000, token: TOKEN, dataStart: '2026-08-01', now: T0, eventsPerDay: 12, companies: 5, lateRate: 0.25, duplicateRate: 0.05 });
+    sim = new ScarfSimulator({
+      seed: seed % 1000,
+      token: TOKEN,
+      dataStart: '2026-08-01',
+      now: T0,
+      eventsPerDay: 12,
+      companies: 5,
+      lateRate: 0.25,
+      duplicateRate: 0.05,
+    });
     await sim.start();
     dir = tmpDir('tap-scarf-soak-');
   });
@@ -79,8 +93,18 @@ describe('soak: consecutive incremental syncs with random faults and SIGKILLs lo
         aggregates_breakdowns: BREAKDOWNS,
         max_concurrent_requests: 1 + Math.floor(rnd() * 3),
       });
-      const args = ['--config', cfg, '--catalog', catalog, ...(state ? ['--state', writeJson(dir, `state-${i}.json`, state)] : [])];
-      const run = await runChecked(args, kill ? { killAfterLines: { lines: 1 + Math.floor(rnd() * 120), signal: 'SIGKILL' } } : {}, sim);
+      const args = [
+        '--config',
+        cfg,
+        '--catalog',
+        catalog,
+        ...(state ? ['--state', writeJson(dir, `state-${i}.json`, state)] : []),
+      ];
+      const run = await runChecked(
+        args,
+        kill ? { killAfterLines: { lines: 1 + Math.floor(rnd() * 120), signal: 'SIGKILL' } } : {},
+        sim,
+      );
       expect(run.badLines, `run ${i} ${where}: stdout holds only Singer messages`).to.deep.equal([]);
       if (run.signal === 'SIGKILL') kills++;
       else expect(run.code, `run ${i} ${where}: ${run.stderr.slice(-3000)}`).to.equal(0);
@@ -101,13 +125,18 @@ describe('soak: consecutive incremental syncs with random faults and SIGKILLs lo
 
     const end = sim.today();
     const faulted = sim.requests.filter((r) => r.fault).length;
-    console.log(`      soak ${where}: ${runs.length} syncs, ${kills} killed (${statesMissed} before any STATE), ${sim.requests.length} requests, ${faulted} faulted; days ${START}..${end}`);
+    console.log(
+      `      soak ${where}: ${runs.length} syncs, ${kills} killed (${statesMissed} before any STATE), ${sim.requests.length} requests, ${faulted} faulted; days ${START}..${end}`,
+    );
     expect(kills, `some syncs were killed ${where}`).to.be.greaterThan(2);
     expect(faulted / sim.requests.length, `fault rate ${where}`).to.be.within(0.05, 0.3);
 
     // Events never change: every copy ever emitted is exactly the truth's record.
     for (const stream of ['events', 'company_events'] as const) {
-      const truth = stream === 'events' ? sim.truth.events({ start: START, end }) : sim.companyDomains().flatMap((d) => sim.truth.companyEvents(d, { start: START, end }));
+      const truth =
+        stream === 'events'
+          ? sim.truth.events({ start: START, end })
+          : sim.companyDomains().flatMap((d) => sim.truth.companyEvents(d, { start: START, end }));
       const byId = new Map(truth.map((r) => [r.id as string, r]));
       const union = new Map<string, Record<string, any>>();
       for (const run of runs) {
@@ -120,7 +149,10 @@ describe('soak: consecutive incremental syncs with random faults and SIGKILLs lo
     }
     // Aggregates are revised and rollups change: the latest copy of each key is what a target keeps.
     for (const stream of ['aggregates', 'company_rollup'] as const) {
-      const truth = stream === 'aggregates' ? sim.truth.aggregates({ start: START, end, rollup: 'daily', breakdowns: BREAKDOWNS }) : sim.truth.companyRollup();
+      const truth =
+        stream === 'aggregates'
+          ? sim.truth.aggregates({ start: START, end, rollup: 'daily', breakdowns: BREAKDOWNS })
+          : sim.truth.companyRollup();
       const latest = new Map<string, Record<string, any>>();
       for (const run of runs) for (const rec of streamRecords(run, stream)) latest.set(rec[KEYS[stream]], rec);
       expectSameRecords([...latest.values()], truth, KEYS[stream], `${stream}, latest of ${runs.length} syncs ${where}`);

@@ -12,18 +12,27 @@ const BREAKDOWNS = ['by-total', 'by-country', 'by-company'];
 
 describe('sync against the simulator (Singer)', function () {
   this.timeout(120_000);
-  const suite = useSimulator({ seed: 7, dataStart: '2026-07-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 60, companies: 14 }, {
-    start_date: START,
-    end_date: END,
-    aggregates_breakdowns: BREAKDOWNS,
-  }, 'tap-scarf-test-');
+  const suite = useSimulator(
+    { seed: 7, dataStart: '2026-07-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 60, companies: 14 },
+    {
+      start_date: START,
+      end_date: END,
+      aggregates_breakdowns: BREAKDOWNS,
+    },
+    'tap-scarf-test-',
+  );
   const config = suite.config;
 
   function expectTruth(run: TapRun): void {
     expect(run.code, run.stderr).to.equal(0);
     expect(run.badLines, 'stdout holds only Singer messages').to.deep.equal([]);
     // A full sync emits each record once: Scarf's duplicate rows are dropped within a window.
-    for (const [stream, key] of [['events', 'id'], ['aggregates', 'row_key'], ['company_rollup', 'company_domain'], ['company_events', 'id']]) {
+    for (const [stream, key] of [
+      ['events', 'id'],
+      ['aggregates', 'row_key'],
+      ['company_rollup', 'company_domain'],
+      ['company_events', 'id'],
+    ]) {
       const rows = records(run, stream!);
       expect(new Set(rows.map((r) => r[key!])).size, `${stream} emitted a key twice`).to.equal(rows.length);
     }
@@ -75,22 +84,38 @@ describe('sync against the simulator (Singer)', function () {
   });
 
   it('commits a STATE per completed events window, after its records, with the coverage bookmark', async () => {
-    const run = await runTap(['--config', config(), '--catalog', writeJson(suite.dir, 'cat-events.json', catalogFor(['events']))]);
+    const run = await runTap([
+      '--config',
+      config(),
+      '--catalog',
+      writeJson(suite.dir, 'cat-events.json', catalogFor(['events'])),
+    ]);
     expect(run.code, run.stderr).to.equal(0);
     const state = lastState(run)!;
-    expect(state.bookmarks.events).to.deep.equal({ replication_key: 'time', replication_key_value: '2026-10-07T00:00:00.000000Z' });
+    expect(state.bookmarks.events).to.deep.equal({
+      replication_key: 'time',
+      replication_key_value: '2026-10-07T00:00:00.000000Z',
+    });
     // Every STATE's events bookmark is a day boundary at or after every record before it.
     let maxTime = '';
     for (const m of run.messages) {
       if (m.type === 'RECORD') maxTime = m.record.time > maxTime ? m.record.time : maxTime;
-      if (m.type === 'STATE' && m.value.bookmarks.events) expect(m.value.bookmarks.events.replication_key_value > maxTime).to.equal(true);
+      if (m.type === 'STATE' && m.value.bookmarks.events)
+        expect(m.value.bookmarks.events.replication_key_value > maxTime).to.equal(true);
     }
     const eventRequests = suite.sim.requests.filter((r) => r.endpoint === 'events');
-    expect(eventRequests.map((r) => r.query.start_date![0])).to.deep.equal(['2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06']);
+    expect(eventRequests.map((r) => r.query.start_date![0])).to.deep.equal([
+      '2026-10-01',
+      '2026-10-02',
+      '2026-10-03',
+      '2026-10-04',
+      '2026-10-05',
+      '2026-10-06',
+    ]);
     expect(run.messages.filter((m) => m.type === 'STATE').length).to.be.at.least(6);
   });
 
-  it('a second sync from the first one\'s state loses nothing and re-reads only the lookback', async () => {
+  it("a second sync from the first one's state loses nothing and re-reads only the lookback", async () => {
     const cat = writeJson(suite.dir, 'cat-ev.json', catalogFor(['events', 'company_events', 'company_rollup']));
     suite.sim.setNow(new Date('2026-10-04T12:00:00Z'));
     const first = await runTap(['--config', config({ end_date: '2026-10-04', lookback_days: 2 }), '--catalog', cat]);
@@ -100,12 +125,27 @@ describe('sync against the simulator (Singer)', function () {
 
     suite.sim.setNow(new Date('2026-10-07T12:00:00Z'));
     suite.sim.resetRequests();
-    const second = await runTap(['--config', config({ end_date: END, lookback_days: 2 }), '--catalog', cat, '--state', writeJson(suite.dir, 'state1.json', state1)]);
+    const second = await runTap([
+      '--config',
+      config({ end_date: END, lookback_days: 2 }),
+      '--catalog',
+      cat,
+      '--state',
+      writeJson(suite.dir, 'state1.json', state1),
+    ]);
     expect(second.code, second.stderr).to.equal(0);
     // Re-read only from bookmark day − lookback: 2026-10-03 onwards.
     const ev2 = records(second, 'events');
-    expect(ev2.every((r) => r.time >= '2026-10-03T00:00:00.000000Z'), 'second sync re-emits only the lookback window').to.equal(true);
-    expect(suite.sim.requests.filter((r) => r.endpoint === 'events').map((r) => r.query.start_date![0])).to.deep.equal(['2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06']);
+    expect(
+      ev2.every((r) => r.time >= '2026-10-03T00:00:00.000000Z'),
+      'second sync re-emits only the lookback window',
+    ).to.equal(true);
+    expect(suite.sim.requests.filter((r) => r.endpoint === 'events').map((r) => r.query.start_date![0])).to.deep.equal([
+      '2026-10-03',
+      '2026-10-04',
+      '2026-10-05',
+      '2026-10-06',
+    ]);
     // Together the two syncs hold every event of the range as Scarf knows it now (late arrivals included).
     const union = new Map([...byKey(records(first, 'events'), 'id'), ...byKey(ev2, 'id')]);
     expectSameRecords([...union.values()], suite.sim.truth.events({ start: START, end: END }), 'id', 'events after two syncs');
@@ -127,7 +167,11 @@ describe('sync against the simulator (Singer)', function () {
         events: { replication_key: 'time', replication_key_value: future },
         aggregates: { replication_key: 'date', replication_key_value: '2099-01-01' },
         company_rollup: { replication_key: 'last_seen', replication_key_value: future },
-        company_events: { partitions: suite.sim.companyDomains().map((d) => ({ context: { company_domain: d }, replication_key: 'time', replication_key_value: future })) },
+        company_events: {
+          partitions: suite.sim
+            .companyDomains()
+            .map((d) => ({ context: { company_domain: d }, replication_key: 'time', replication_key_value: future })),
+        },
       },
       kept_from_another_version: { x: 1 },
     };
@@ -140,12 +184,23 @@ describe('sync against the simulator (Singer)', function () {
   });
 
   it('company_events asks only for companies with activity in the synced range', async () => {
-    const run = await runTap(['--config', config(), '--catalog', writeJson(suite.dir, 'cat-ce.json', catalogFor(['company_events']))]);
+    const run = await runTap([
+      '--config',
+      config(),
+      '--catalog',
+      writeJson(suite.dir, 'cat-ce.json', catalogFor(['company_events'])),
+    ]);
     expect(run.code, run.stderr).to.equal(0);
-    const asked = suite.sim.requests.filter((r) => r.endpoint === 'company-events').map((r) => r.domain).sort();
+    const asked = suite.sim.requests
+      .filter((r) => r.endpoint === 'company-events')
+      .map((r) => r.domain)
+      .sort();
     const active = new Set(suite.sim.truth.activeDomains({ start: START, end: '2026-10-07' }));
     expect(asked.length).to.be.greaterThan(0);
-    expect(asked.every((d) => active.has(d!)), `asked ${asked} but active ${[...active]}`).to.equal(true);
+    expect(
+      asked.every((d) => active.has(d!)),
+      `asked ${asked} but active ${[...active]}`,
+    ).to.equal(true);
     expect(asked.length).to.be.lessThan(suite.sim.companyDomains().length);
     expect(suite.sim.requests.filter((r) => r.endpoint === 'company-rollup')).to.have.length(1);
     const state = lastState(run)!;
@@ -159,9 +214,18 @@ describe('sync against the simulator (Singer)', function () {
       const killAt = 20 + Math.floor(Math.random() * 400);
       const killed = await runTap(['--config', cfg], { killAfterLines: { lines: killAt, signal: 'SIGKILL' } });
       const state = lastState(killed);
-      const rerun = await runTap(['--config', cfg, ...(state ? ['--state', writeJson(suite.dir, 'killed-state.json', state)] : [])]);
+      const rerun = await runTap([
+        '--config',
+        cfg,
+        ...(state ? ['--state', writeJson(suite.dir, 'killed-state.json', state)] : []),
+      ]);
       expect(rerun.code, rerun.stderr).to.equal(0);
-      for (const [stream, key] of [['events', 'id'], ['company_events', 'id'], ['company_rollup', 'company_domain'], ['aggregates', 'row_key']] as const) {
+      for (const [stream, key] of [
+        ['events', 'id'],
+        ['company_events', 'id'],
+        ['company_rollup', 'company_domain'],
+        ['aggregates', 'row_key'],
+      ] as const) {
         const union = new Map([...byKey(records(killed, stream), key), ...byKey(records(rerun, stream), key)]);
         const truth =
           stream === 'events'
@@ -181,9 +245,16 @@ describe('sync against the simulator (Singer)', function () {
   it('splits a window Scarf refuses as range-too-long and remembers the limit', async () => {
     suite.sim.setOptions({ maxRangeDays: 2 });
     try {
-      const run = await runTap(['--config', config(), '--catalog', writeJson(suite.dir, 'cat-ce2.json', catalogFor(['company_events']))]);
+      const run = await runTap([
+        '--config',
+        config(),
+        '--catalog',
+        writeJson(suite.dir, 'cat-ce2.json', catalogFor(['company_events'])),
+      ]);
       expect(run.code, run.stderr).to.equal(0);
-      const companyTruth = suite.sim.companyDomains().flatMap((d) => suite.sim.truth.companyEvents(d, { start: START, end: END }));
+      const companyTruth = suite.sim
+        .companyDomains()
+        .flatMap((d) => suite.sim.truth.companyEvents(d, { start: START, end: END }));
       expectSameRecords(records(run, 'company_events'), companyTruth, 'id', 'company_events with a 2-day limit');
       const refused = suite.sim.requests.filter((r) => r.status === 400);
       expect(refused.length, 'only the first over-long request is refused; the limit is remembered').to.be.at.most(2);

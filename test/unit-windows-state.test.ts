@@ -32,12 +32,21 @@ describe('UTC day windows', () => {
 
 describe('state', () => {
   it('keeps keys it does not understand and accepts the Meltano wrapper', () => {
-    const s = parseState({ bookmarks: { events: { replication_key: 'time', replication_key_value: '2026-10-01T00:00:00Z', extra: 1 } }, other: true }, 'test');
+    const s = parseState(
+      {
+        bookmarks: { events: { replication_key: 'time', replication_key_value: '2026-10-01T00:00:00Z', extra: 1 } },
+        other: true,
+      },
+      'test',
+    );
     const store = new StateStore(s);
     store.setValue('aggregates', 'date', '2026-10-02');
     expect(store.snapshot()).to.deep.equal({
       // bookmark values come back canonical (they are compared as strings); everything else as given
-      bookmarks: { events: { replication_key: 'time', replication_key_value: '2026-10-01T00:00:00.000000Z', extra: 1 }, aggregates: { replication_key: 'date', replication_key_value: '2026-10-02' } },
+      bookmarks: {
+        events: { replication_key: 'time', replication_key_value: '2026-10-01T00:00:00.000000Z', extra: 1 },
+        aggregates: { replication_key: 'date', replication_key_value: '2026-10-02' },
+      },
       other: true,
     });
     expect(parseState({ singer_state: { bookmarks: {} } }, 'x')).to.deep.equal({ bookmarks: {} });
@@ -53,13 +62,21 @@ describe('state', () => {
   });
 
   it('ignores a bookmark written for another replication key', () => {
-    const store = new StateStore(parseState({ bookmarks: { company_rollup: { replication_key: 'first_seen', replication_key_value: '2026-10-01' } } }, 't'));
+    const store = new StateStore(
+      parseState({ bookmarks: { company_rollup: { replication_key: 'first_seen', replication_key_value: '2026-10-01' } } }, 't'),
+    );
     expect(store.value('company_rollup', 'last_seen')).to.equal(undefined);
     expect(store.value('company_rollup', 'first_seen')).to.equal('2026-10-01');
   });
 
   it('rejects bad shapes and bad bookmark values with a reset hint', () => {
-    for (const bad of [[], 'x', { bookmarks: [] }, { bookmarks: { events: { replication_key_value: 'soon' } } }, { bookmarks: { company_events: { partitions: {} } } }]) {
+    for (const bad of [
+      [],
+      'x',
+      { bookmarks: [] },
+      { bookmarks: { events: { replication_key_value: 'soon' } } },
+      { bookmarks: { company_events: { partitions: {} } } },
+    ]) {
       expect(() => parseState(bad, 'test state')).to.throw(ConfigError, /state|bookmarks|partitions/i);
     }
     expect(() => parseState({ bookmarks: { events: { replication_key_value: 'soon' } } }, 'x')).to.throw(/delete its entry/);
@@ -76,7 +93,8 @@ describe('catalog selection', () => {
     const cat = singerCatalog() as any;
     for (const s of cat.streams) {
       s.metadata[0].metadata.selected = s.stream === 'events' || s.stream === 'company_rollup';
-      for (const m of s.metadata.slice(1)) if (m.breadcrumb[1] === 'user_agent' || m.breadcrumb[1] === 'id') m.metadata.selected = false;
+      for (const m of s.metadata.slice(1))
+        if (m.breadcrumb[1] === 'user_agent' || m.breadcrumb[1] === 'id') m.metadata.selected = false;
     }
     cat.streams[2].metadata[0].metadata['replication-key'] = 'first_seen';
     const sel = selectionFromSingerCatalog(cat, 'c');
@@ -94,8 +112,22 @@ describe('catalog selection', () => {
 
 describe('aggregates row_key', () => {
   it('is stable, never null, and ignores names', () => {
-    const a = aggregateRowKey({ date: '2026-10-01', rollup: 'daily', breakdown: 'by-company', artifact: 'x', company_domain: 'a.com', company_name: 'A' });
-    const b = aggregateRowKey({ date: '2026-10-01', rollup: 'daily', breakdown: 'by-company', artifact: 'x', company_domain: 'a.com', company_name: 'A Inc.' });
+    const a = aggregateRowKey({
+      date: '2026-10-01',
+      rollup: 'daily',
+      breakdown: 'by-company',
+      artifact: 'x',
+      company_domain: 'a.com',
+      company_name: 'A',
+    });
+    const b = aggregateRowKey({
+      date: '2026-10-01',
+      rollup: 'daily',
+      breakdown: 'by-company',
+      artifact: 'x',
+      company_domain: 'a.com',
+      company_name: 'A Inc.',
+    });
     expect(a).to.equal(b).and.to.equal('["2026-10-01","daily","by-company","x","a.com",null,null,null,null,null,null,null,null]');
   });
 });

@@ -43,12 +43,15 @@ function isObj(v: unknown): v is Record<string, unknown> {
 /** Reads a ConfiguredAirbyteCatalog: which streams, which sync mode, which cursor, which columns. */
 export function selectionFromConfiguredCatalog(value: unknown, source: string): StreamSelection[] {
   if (!isObj(value) || !Array.isArray(value.streams)) {
-    throw new ConfigError(`Configured catalog ${source} must be a JSON object with a "streams" array (a ConfiguredAirbyteCatalog; run discover to see the streams).`);
+    throw new ConfigError(
+      `Configured catalog ${source} must be a JSON object with a "streams" array (a ConfiguredAirbyteCatalog; run discover to see the streams).`,
+    );
   }
   const out: StreamSelection[] = [];
   const seen = new Set<string>();
   value.streams.forEach((cs: unknown, i: number) => {
-    if (!isObj(cs) || !isObj(cs.stream)) throw new ConfigError(`Configured catalog ${source}: streams[${i}] must be an object with a "stream" object.`);
+    if (!isObj(cs) || !isObj(cs.stream))
+      throw new ConfigError(`Configured catalog ${source}: streams[${i}] must be an object with a "stream" object.`);
     const name = cs.stream.name;
     if (typeof name !== 'string') throw new ConfigError(`Configured catalog ${source}: streams[${i}].stream has no name.`);
     if (!(STREAM_NAMES as readonly string[]).includes(name)) {
@@ -62,7 +65,9 @@ export function selectionFromConfiguredCatalog(value: unknown, source: string): 
 
     const mode = cs.sync_mode ?? 'full_refresh';
     if (mode !== 'full_refresh' && mode !== 'incremental') {
-      throw new ConfigError(`Configured catalog ${source}: stream '${name}' sync_mode ${JSON.stringify(mode)} is not supported; use full_refresh or incremental.`);
+      throw new ConfigError(
+        `Configured catalog ${source}: stream '${name}' sync_mode ${JSON.stringify(mode)} is not supported; use full_refresh or incremental.`,
+      );
     }
 
     let replicationKey = info.defaultReplicationKey;
@@ -71,19 +76,24 @@ export function selectionFromConfiguredCatalog(value: unknown, source: string): 
       const wanted = cursor.length === 1 && typeof cursor[0] === 'string' ? cursor[0] : undefined;
       if (info.userChoosableCursor) {
         if (wanted === undefined || !info.validReplicationKeys.includes(wanted)) {
-          throw new ConfigError(`Configured catalog ${source}: stream '${name}' cursor_field ${JSON.stringify(cursor)} is not supported; use one of ${info.validReplicationKeys.map((k) => `["${k}"]`).join(', ')}.`);
+          throw new ConfigError(
+            `Configured catalog ${source}: stream '${name}' cursor_field ${JSON.stringify(cursor)} is not supported; use one of ${info.validReplicationKeys.map((k) => `["${k}"]`).join(', ')}.`,
+          );
         }
         replicationKey = wanted;
       } else if (wanted !== info.defaultReplicationKey && mode === 'incremental') {
         // The protocol says a source-defined cursor wins over whatever the user asked for.
-        log.warn(`Configured catalog ${source}: stream '${name}' has a source-defined cursor ${JSON.stringify([info.defaultReplicationKey])}; ignoring cursor_field ${JSON.stringify(cursor)}.`);
+        log.warn(
+          `Configured catalog ${source}: stream '${name}' has a source-defined cursor ${JSON.stringify([info.defaultReplicationKey])}; ignoring cursor_field ${JSON.stringify(cursor)}.`,
+        );
       }
     }
 
     // Column selection: the platform trims json_schema.properties to the chosen columns.
     // Key, cursor and partition fields stay, or state and de-duplication would break.
     const all = Object.keys(emittedSchema(stream).properties);
-    const props = isObj(cs.stream.json_schema) && isObj(cs.stream.json_schema.properties) ? cs.stream.json_schema.properties : undefined;
+    const props =
+      isObj(cs.stream.json_schema) && isObj(cs.stream.json_schema.properties) ? cs.stream.json_schema.properties : undefined;
     const auto = automaticFields(stream, replicationKey);
     const fields = props ? all.filter((f) => auto.has(f) || f in props) : all;
 

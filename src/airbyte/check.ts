@@ -51,8 +51,13 @@ export async function checkConnection(settings: Settings, now = new Date()): Pro
       },
       (body) => drainSome(body as AsyncIterable<Buffer | string>),
     );
-    log.info(`check: Scarf accepted the token and exported aggregates of owner '${settings.owner}' for ${day} (${client.requestCount} request).`);
-    return { ok: true, message: `Connected to Scarf as owner '${settings.owner}': the token is valid and the plan allows data export.` };
+    log.info(
+      `check: Scarf accepted the token and exported aggregates of owner '${settings.owner}' for ${day} (${client.requestCount} request).`,
+    );
+    return {
+      ok: true,
+      message: `Connected to Scarf as owner '${settings.owner}': the token is valid and the plan allows data export.`,
+    };
   } catch (err) {
     return { ok: false, message: failureMessage(settings, err) };
   } finally {

@@ -45,8 +45,10 @@ export function parseAirbyteArgs(argv: string[]): AirbyteArgs {
     if (value === undefined || value === '') throw new ConfigError(`--${m[1]} needs a file path. ${USAGE}`);
     (args as unknown as Record<string, string>)[m[1]!] = value;
   }
-  if (command !== 'spec' && !args.config) throw new ConfigError(`'${command}' needs --config FILE (a JSON object of settings; see 'spec'). ${USAGE}`);
-  if (command === 'read' && !args.catalog) throw new ConfigError(`'read' needs --catalog FILE (a ConfiguredAirbyteCatalog). ${USAGE}`);
+  if (command !== 'spec' && !args.config)
+    throw new ConfigError(`'${command}' needs --config FILE (a JSON object of settings; see 'spec'). ${USAGE}`);
+  if (command === 'read' && !args.catalog)
+    throw new ConfigError(`'read' needs --catalog FILE (a ConfiguredAirbyteCatalog). ${USAGE}`);
   return args;
 }
 
@@ -81,7 +83,11 @@ async function read(args: AirbyteArgs, writer: AirbyteWriter): Promise<void> {
   try {
     client = makeClient(settings);
     const ctx = makeContext(settings, state, client);
-    removeHandlers = installStopHandlers(ctx, () => writer.out.flush(), () => writer.finalLines(state));
+    removeHandlers = installStopHandlers(
+      ctx,
+      () => writer.out.flush(),
+      () => writer.finalLines(state),
+    );
     await runSync(ctx, selections, writer);
   } finally {
     removeHandlers();
@@ -108,7 +114,12 @@ export async function airbyteMain(argv: string[]): Promise<number> {
           result = { ok: false, message: asTapError(err).message };
         }
         if (!result.ok) log.error(`check failed: ${result.message}`);
-        await writer.out.write(JSON.stringify({ type: 'CONNECTION_STATUS', connectionStatus: { status: result.ok ? 'SUCCEEDED' : 'FAILED', message: result.message } }));
+        await writer.out.write(
+          JSON.stringify({
+            type: 'CONNECTION_STATUS',
+            connectionStatus: { status: result.ok ? 'SUCCEEDED' : 'FAILED', message: result.message },
+          }),
+        );
         return 0;
       }
       case 'discover':

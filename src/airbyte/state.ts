@@ -11,14 +11,22 @@ import fs from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { parseState, type StreamBookmark, type TapState } from '../state.js';
 
-const HINT = 'Pass the JSON array of STATE messages the platform stored, or reset the connection in Airbyte to start from start_date.';
+const HINT =
+  'Pass the JSON array of STATE messages the platform stored, or reset the connection in Airbyte to start from start_date.';
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function isStateMessage(v: Record<string, unknown>): boolean {
-  return v.type === 'STREAM' || v.type === 'GLOBAL' || v.type === 'LEGACY' || isObj(v.stream) || isObj(v.global) || (isObj(v.data) && Object.keys(v).every((k) => ['type', 'data', 'sourceStats', 'destinationStats'].includes(k)));
+  return (
+    v.type === 'STREAM' ||
+    v.type === 'GLOBAL' ||
+    v.type === 'LEGACY' ||
+    isObj(v.stream) ||
+    isObj(v.global) ||
+    (isObj(v.data) && Object.keys(v).every((k) => ['type', 'data', 'sourceStats', 'destinationStats'].includes(k)))
+  );
 }
 
 function addStreamState(into: TapState, entry: unknown, where: string): void {
@@ -52,7 +60,8 @@ function addMessage(into: TapState, raw: unknown, where: string): void {
   if (!isObj(msg)) throw new ConfigError(`State ${where} must be a state message object. ${HINT}`);
   if (msg.type === 'GLOBAL' || isObj(msg.global)) {
     const g = msg.global;
-    if (!isObj(g) || !Array.isArray(g.stream_states)) throw new ConfigError(`State ${where}: a GLOBAL state needs global.stream_states. ${HINT}`);
+    if (!isObj(g) || !Array.isArray(g.stream_states))
+      throw new ConfigError(`State ${where}: a GLOBAL state needs global.stream_states. ${HINT}`);
     g.stream_states.forEach((s, i) => addStreamState(into, s, `${where}.global.stream_states[${i}]`));
     return;
   }

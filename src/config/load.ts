@@ -40,16 +40,22 @@ function readConfigFile(file: string): RawConfig {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(`Cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Pass an existing JSON file with --config, or --config ENV to read TAP_SCARF_* variables.`);
+    throw new ConfigError(
+      `Cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Pass an existing JSON file with --config, or --config ENV to read TAP_SCARF_* variables.`,
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`Config file ${file} is not valid JSON (${(e as Error).message}). Fix the file; it must hold one JSON object of settings.`);
+    throw new ConfigError(
+      `Config file ${file} is not valid JSON (${(e as Error).message}). Fix the file; it must hold one JSON object of settings.`,
+    );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(`Config file ${file} must hold a JSON object of settings, not ${Array.isArray(value) ? 'an array' : typeof value}.`);
+    throw new ConfigError(
+      `Config file ${file} must hold a JSON object of settings, not ${Array.isArray(value) ? 'an array' : typeof value}.`,
+    );
   }
   return value as RawConfig;
 }
@@ -60,7 +66,10 @@ function castEnv(setting: string, spec: SettingSpec, raw: string): unknown {
     case 'integer':
     case 'number': {
       const n = Number(raw.trim());
-      if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${name}: '${raw}' is not a number; setting '${setting}' needs ${spec.type === 'integer' ? 'a whole number' : 'a number'}.`);
+      if (raw.trim() === '' || !Number.isFinite(n))
+        throw new ConfigError(
+          `${name}: '${raw}' is not a number; setting '${setting}' needs ${spec.type === 'integer' ? 'a whole number' : 'a number'}.`,
+        );
       return n;
     }
     case 'boolean': {
@@ -78,7 +87,12 @@ function castEnv(setting: string, spec: SettingSpec, raw: string): unknown {
           throw new ConfigError(`${name}: not a valid JSON array; use ["a","b"] or a comma-separated list.`);
         }
       }
-      return t === '' ? [] : t.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      return t === ''
+        ? []
+        : t
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '');
     }
     case 'object':
       try {
@@ -102,7 +116,11 @@ function readEnv(): RawConfig {
 }
 
 function describe(source: ConfigSource): string {
-  return source.kind === 'file' ? `config file ${source.path}` : source.kind === 'env' ? 'TAP_SCARF_* environment variables' : source.label;
+  return source.kind === 'file'
+    ? `config file ${source.path}`
+    : source.kind === 'env'
+      ? 'TAP_SCARF_* environment variables'
+      : source.label;
 }
 
 function formatAjvError(e: ErrorObject, origins: Map<string, string>): string {
@@ -119,7 +137,8 @@ function formatAjvError(e: ErrorObject, origins: Map<string, string>): string {
     case 'type':
       return `Setting '${setting}'${where} must be ${(e.params as { type: string }).type}${e.instancePath.split('/').length > 2 ? ` at ${e.instancePath}` : ''}.`;
     case 'pattern':
-      if (setting === 'start_date' || setting === 'end_date') return `Setting '${setting}'${where} is not a date: use YYYY-MM-DD or RFC3339 (e.g. 2026-10-01 or 2026-10-01T00:00:00Z).`;
+      if (setting === 'start_date' || setting === 'end_date')
+        return `Setting '${setting}'${where} is not a date: use YYYY-MM-DD or RFC3339 (e.g. 2026-10-01 or 2026-10-01T00:00:00Z).`;
       if (setting === 'base_url') return `Setting 'base_url'${where} must be an http(s) URL such as https://api.scarf.sh.`;
       return `Setting '${setting}'${where} has an invalid format.`;
     case 'enum':
@@ -138,7 +157,7 @@ function formatAjvError(e: ErrorObject, origins: Map<string, string>): string {
   }
 }
 
-let validator: ((v: unknown) => boolean) & { errors?: ErrorObject[] | null } | undefined;
+let validator: (((v: unknown) => boolean) & { errors?: ErrorObject[] | null }) | undefined;
 
 function getValidator() {
   if (!validator) {
@@ -168,15 +187,23 @@ export function validateSettings(merged: RawConfig, origins = new Map<string, st
   const settings = value as unknown as Settings;
   for (const key of ['start_date', 'end_date'] as const) {
     const v = settings[key];
-    if (v !== undefined && !isValidDay(v)) throw new ConfigError(`Setting '${key}'${origins.has(key) ? ` (from ${origins.get(key)})` : ''}: '${v}' is not a calendar date; use YYYY-MM-DD or RFC3339.`);
+    if (v !== undefined && !isValidDay(v))
+      throw new ConfigError(
+        `Setting '${key}'${origins.has(key) ? ` (from ${origins.get(key)})` : ''}: '${v}' is not a calendar date; use YYYY-MM-DD or RFC3339.`,
+      );
   }
   if (settings.start_date && settings.end_date && settings.start_date.slice(0, 10) > settings.end_date.slice(0, 10)) {
-    throw new ConfigError(`Setting 'start_date' (${settings.start_date.slice(0, 10)}) is after 'end_date' (${settings.end_date.slice(0, 10)}); swap them or remove end_date.`);
+    throw new ConfigError(
+      `Setting 'start_date' (${settings.start_date.slice(0, 10)}) is after 'end_date' (${settings.end_date.slice(0, 10)}); swap them or remove end_date.`,
+    );
   }
   checkBaseUrl(settings.base_url);
   const known = new Set(Object.keys(loadSpec().connectionSpecification.properties));
   for (const key of Object.keys(settings)) {
-    if (!known.has(key)) log.warn(`Ignoring unknown setting '${key}'${origins.has(key) ? ` (from ${origins.get(key)})` : ''}; known settings: ${[...known].join(', ')}.`);
+    if (!known.has(key))
+      log.warn(
+        `Ignoring unknown setting '${key}'${origins.has(key) ? ` (from ${origins.get(key)})` : ''}; known settings: ${[...known].join(', ')}.`,
+      );
   }
   return settings;
 }

@@ -18,7 +18,11 @@ export function logMessage(level: Level, message: string): string {
   return JSON.stringify({ type: 'LOG', log: { level: LEVELS[level], message } });
 }
 
-export function traceError(message: string, failureType: FailureType, opts: { stream?: string; internal?: string; stack?: string } = {}): string {
+export function traceError(
+  message: string,
+  failureType: FailureType,
+  opts: { stream?: string; internal?: string; stack?: string } = {},
+): string {
   return JSON.stringify({
     type: 'TRACE',
     trace: {
@@ -36,7 +40,10 @@ export function traceError(message: string, failureType: FailureType, opts: { st
 }
 
 export function streamStatus(stream: string, status: StreamStatus): string {
-  return JSON.stringify({ type: 'TRACE', trace: { type: 'STREAM_STATUS', emitted_at: Date.now(), stream_status: { stream_descriptor: { name: stream }, status } } });
+  return JSON.stringify({
+    type: 'TRACE',
+    trace: { type: 'STREAM_STATUS', emitted_at: Date.now(), stream_status: { stream_descriptor: { name: stream }, status } },
+  });
 }
 
 /**
@@ -103,7 +110,10 @@ export class AirbyteWriter implements ProtocolWriter {
   endStream(selection: StreamSelection, _stats: StreamStats, error?: TapError): void | Promise<void> {
     const stream = selection.stream;
     this.open.delete(stream);
-    if (error) void this.out.write(traceError(`Stream ${stream} failed: ${error.message}`, error.failureType, { stream, internal: error.name }));
+    if (error)
+      void this.out.write(
+        traceError(`Stream ${stream} failed: ${error.message}`, error.failureType, { stream, internal: error.name }),
+      );
     return this.out.write(streamStatus(stream, error ? 'INCOMPLETE' : 'COMPLETE'));
   }
 
@@ -120,7 +130,12 @@ export class AirbyteWriter implements ProtocolWriter {
     }
     for (const stream of this.open) lines.push(streamStatus(stream, 'INCOMPLETE'));
     // Said here because nothing logged after this point leaves the buffer before exit.
-    lines.push(logMessage('WARNING', 'Stopped by a signal before the end of the read: the STATE messages above are the last safe position; the next sync resumes from them.'));
+    lines.push(
+      logMessage(
+        'WARNING',
+        'Stopped by a signal before the end of the read: the STATE messages above are the last safe position; the next sync resumes from them.',
+      ),
+    );
     return lines.join('\n');
   }
 }

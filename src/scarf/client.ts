@@ -67,10 +67,14 @@ export function checkBaseUrl(url: string): void {
     throw new ConfigError(`The base_url setting ${JSON.stringify(url)} is not a valid URL; expected e.g. https://api.scarf.sh.`);
   }
   if (u.username || u.password) {
-    throw new ConfigError('The base_url setting must not contain a user name or password; the API token goes in the api_token setting.');
+    throw new ConfigError(
+      'The base_url setting must not contain a user name or password; the API token goes in the api_token setting.',
+    );
   }
   if (u.search || u.hash) {
-    throw new ConfigError(`The base_url setting ${JSON.stringify(url)} must not have a query string or fragment; expected e.g. https://api.scarf.sh.`);
+    throw new ConfigError(
+      `The base_url setting ${JSON.stringify(url)} must not have a query string or fragment; expected e.g. https://api.scarf.sh.`,
+    );
   }
   if (u.protocol === 'https:') return;
   if (u.protocol === 'http:') {
@@ -230,12 +234,20 @@ export class ScarfClient {
           ),
         );
       }
-      log.warn(`${req.label}: attempt ${attempt} failed (${outcome.reason}); retry ${budget.used} of ${this.opts.maxRetries} in ${(wait / 1000).toFixed(3)} s`);
+      log.warn(
+        `${req.label}: attempt ${attempt} failed (${outcome.reason}); retry ${budget.used} of ${this.opts.maxRetries} in ${(wait / 1000).toFixed(3)} s`,
+      );
       await sleep(wait);
     }
   }
 
-  private async attempt<T>(req: FetchRequest, path: string, headers: Record<string, string>, attempt: number, consume: Consume<T>): Promise<Outcome<T>> {
+  private async attempt<T>(
+    req: FetchRequest,
+    path: string,
+    headers: Record<string, string>,
+    attempt: number,
+    consume: Consume<T>,
+  ): Promise<Outcome<T>> {
     const t0 = performance.now();
     this.requestCount++;
     this.requestsByEndpoint[req.endpoint] = (this.requestsByEndpoint[req.endpoint] ?? 0) + 1;
@@ -255,7 +267,9 @@ export class ScarfClient {
       } catch (err) {
         if (isRetryableNetworkError(err)) return { ok: false, reason: reasonOf(err) };
         if (errorCode(err) === 'ENOTFOUND') {
-          throw new ConfigError(`${req.label}: the host of the base_url setting (${new URL(this.base).host}) does not resolve (ENOTFOUND); check base_url.`);
+          throw new ConfigError(
+            `${req.label}: the host of the base_url setting (${new URL(this.base).host}) does not resolve (ENOTFOUND); check base_url.`,
+          );
         }
         throw new TapError(redact(`${req.label}: the request to Scarf failed: ${reasonOf(err)}`), 'system_error');
       }
@@ -320,10 +334,18 @@ export class ScarfClient {
     const head = `${req.label}: `;
     const fmt = (m: string) => redact(head + m + scarfSays);
     if (status === 400 && code === 'range-too-long') {
-      return new RangeTooLongError(fmt('Scarf answered 400 range-too-long: the date range is longer than Scarf allows in one request.'), { status, code, endpoint });
+      return new RangeTooLongError(
+        fmt('Scarf answered 400 range-too-long: the date range is longer than Scarf allows in one request.'),
+        { status, code, endpoint },
+      );
     }
     if (status === 400 && code === 'invalid-package-query') {
-      return new ApiError(fmt('Scarf answered 400 invalid-package-query: check the package_query setting.'), { status, code, endpoint, failureType: 'config_error' });
+      return new ApiError(fmt('Scarf answered 400 invalid-package-query: check the package_query setting.'), {
+        status,
+        code,
+        endpoint,
+        failureType: 'config_error',
+      });
     }
     const notEligible = code === 'not-a-pro-member' || (message !== undefined && /not eligible/i.test(message));
     if (status === 403 && notEligible) {

@@ -65,7 +65,9 @@ export async function readCsv(body: BodySource, handlers: CsvHandlers, opts: { l
     for (let i = 0; i < data.length; i++) {
       const row = data[i];
       if (i === badRow) {
-        throw new DataError(`${label}CSV data row ${rows + 1} has a malformed quoted field (a closing quote not followed by a comma or line end)`);
+        throw new DataError(
+          `${label}CSV data row ${rows + 1} has a malformed quoted field (a closing quote not followed by a comma or line end)`,
+        );
       }
       if (header === undefined) {
         header = row;
@@ -141,10 +143,18 @@ export async function readCsv(body: BodySource, handlers: CsvHandlers, opts: { l
       const badRow = firstBadRow(res, true);
       // A malformed quote makes the rest of the body unreadable: a data problem, not a cut.
       if (badRow < 0 && res.errors.some((e) => e.code === 'MissingQuotes')) {
-        throw new IncompleteBodyError(`${label}the CSV body ended inside a quoted field (after ${rows} complete rows): it was cut`);
+        throw new IncompleteBodyError(
+          `${label}the CSV body ended inside a quoted field (after ${rows} complete rows): it was cut`,
+        );
       }
       const last = res.data[res.data.length - 1];
-      if (badRow < 0 && header !== undefined && last !== undefined && last.length < ncols && !(last.length === 1 && last[0] === '')) {
+      if (
+        badRow < 0 &&
+        header !== undefined &&
+        last !== undefined &&
+        last.length < ncols &&
+        !(last.length === 1 && last[0] === '')
+      ) {
         throw new IncompleteBodyError(
           `${label}the CSV body ended without a line break in the middle of row ${rows + 1} (${last.length} of ${ncols} fields): it was cut`,
         );

@@ -29,7 +29,11 @@ function isBlank(line: string): boolean {
   return true;
 }
 
-export async function readNdjson(body: BodySource, handlers: NdjsonHandlers, opts: { label?: string } = {}): Promise<NdjsonResult> {
+export async function readNdjson(
+  body: BodySource,
+  handlers: NdjsonHandlers,
+  opts: { label?: string } = {},
+): Promise<NdjsonResult> {
   const label = labelPrefix(opts.label);
   const src = new BodyPuller(body, label);
   const decoder = new StringDecoder('utf8');
@@ -45,7 +49,9 @@ export async function readNdjson(body: BodySource, handlers: NdjsonHandlers, opt
       v = JSON.parse(line);
     } catch (err) {
       if (!terminated) {
-        throw new IncompleteBodyError(`${label}the NDJSON body ended in the middle of line ${lineNo} (${excerpt(line)}): it was cut`);
+        throw new IncompleteBodyError(
+          `${label}the NDJSON body ended in the middle of line ${lineNo} (${excerpt(line)}): it was cut`,
+        );
       }
       throw new DataError(`${label}NDJSON line ${lineNo} is not valid JSON (${(err as Error).message}): ${excerpt(line)}`);
     }

@@ -22,7 +22,11 @@ export function retryBaseMs(): number {
  * Retry-After in milliseconds (already scaled by the testing knob), or undefined when the
  * header is absent or unreadable.
  */
-export function parseRetryAfterMs(header: string | undefined, now: number = Date.now(), baseMs: number = retryBaseMs()): number | undefined {
+export function parseRetryAfterMs(
+  header: string | undefined,
+  now: number = Date.now(),
+  baseMs: number = retryBaseMs(),
+): number | undefined {
   if (header === undefined) return undefined;
   const h = header.trim();
   if (h === '') return undefined;
@@ -39,7 +43,12 @@ export function parseRetryAfterMs(header: string | undefined, now: number = Date
  * Wait before retry number `attempt` (1 = first retry): Retry-After when readable, else a
  * uniformly random wait in [0, min(cap, base × 2^(attempt−1))].
  */
-export function computeDelayMs(attempt: number, retryAfterHeader?: string, now: number = Date.now(), baseMs: number = retryBaseMs()): number {
+export function computeDelayMs(
+  attempt: number,
+  retryAfterHeader?: string,
+  now: number = Date.now(),
+  baseMs: number = retryBaseMs(),
+): number {
   const ra = parseRetryAfterMs(retryAfterHeader, now, baseMs);
   if (ra !== undefined) return ra;
   const exp = Math.min(CAP_BASES * baseMs, baseMs * Math.pow(FACTOR, Math.max(0, attempt - 1)));

@@ -116,10 +116,15 @@ export function toTimestamp(text: string): string {
     text.charCodeAt(13) === 58 &&
     text.charCodeAt(16) === 58 &&
     parseDatePart(text) >= 0 &&
-    d2(text, 11) >= 0 && d2(text, 11) <= 23 &&
-    d2(text, 14) >= 0 && d2(text, 14) <= 59 &&
-    d2(text, 17) >= 0 && d2(text, 17) <= 59 &&
-    d2(text, 20) >= 0 && d2(text, 22) >= 0 && d2(text, 24) >= 0
+    d2(text, 11) >= 0 &&
+    d2(text, 11) <= 23 &&
+    d2(text, 14) >= 0 &&
+    d2(text, 14) <= 59 &&
+    d2(text, 17) >= 0 &&
+    d2(text, 17) <= 59 &&
+    d2(text, 20) >= 0 &&
+    d2(text, 22) >= 0 &&
+    d2(text, 24) >= 0
   ) {
     return text;
   }
@@ -196,9 +201,7 @@ export function toTimestamp(text: string): string {
   const minOfDay = total - day * 1440;
   const [ny, nm, nd] = civilFromDays(day);
   if (ny < 0 || ny > 9999) throw invalid('timestamp', text, 'the UTC year must be between 0000 and 9999');
-  return (
-    pad4(ny) + '-' + pad2(nm) + '-' + pad2(nd) + 'T' + pad2(Math.floor(minOfDay / 60)) + ':' + pad2(minOfDay % 60) + secFrac
-  );
+  return pad4(ny) + '-' + pad2(nm) + '-' + pad2(nd) + 'T' + pad2(Math.floor(minOfDay / 60)) + ':' + pad2(minOfDay % 60) + secFrac;
 }
 
 /** `YYYY-MM-DD` → itself (validated); any accepted timestamp → its UTC date. */
@@ -425,7 +428,8 @@ function makeFactory(keys: string[]): Factory {
   }
   return (v) => {
     const o: Record<string, unknown> = {};
-    for (let i = 0; i < keys.length; i++) Object.defineProperty(o, keys[i], { value: v[i], enumerable: true, writable: true, configurable: true });
+    for (let i = 0; i < keys.length; i++)
+      Object.defineProperty(o, keys[i], { value: v[i], enumerable: true, writable: true, configurable: true });
     return o;
   };
 }
@@ -484,7 +488,9 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
     for (let c = 0; c < header.length; c++) {
       const name = header[c];
       if (seen.has(name)) {
-        throw new DataError(`${opts.stream}: the response header names column ${quoteValue(name)} twice; cannot tell which value is meant`);
+        throw new DataError(
+          `${opts.stream}: the response header names column ${quoteValue(name)} twice; cannot tell which value is meant`,
+        );
       }
       seen.add(name);
       const p = fixed.has(name) ? undefined : propIndex.get(name);

@@ -41,7 +41,9 @@ export function readStateFile(file: string): StateStore {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`State file ${file} is not valid JSON (${(e as Error).message}). Restore it from your orchestrator's last good state, or delete it (and run 'meltano state clear' under Meltano) to start again from start_date.`);
+    throw new ConfigError(
+      `State file ${file} is not valid JSON (${(e as Error).message}). Restore it from your orchestrator's last good state, or delete it (and run 'meltano state clear' under Meltano) to start again from start_date.`,
+    );
   }
   return new StateStore(parseState(value, `state file ${file}`));
 }
@@ -74,7 +76,10 @@ export async function singerMain(args: SingerArgs): Promise<number> {
       testFile ? selectionFromSingerCatalog(readCatalogFile(testFile), testFile) : defaultSelection(),
     );
   }
-  if (!args.config.length) throw new ConfigError('No configuration: pass --config FILE (JSON with api_token and owner) or --config ENV (TAP_SCARF_API_TOKEN, TAP_SCARF_OWNER, …).');
+  if (!args.config.length)
+    throw new ConfigError(
+      'No configuration: pass --config FILE (JSON with api_token and owner) or --config ENV (TAP_SCARF_API_TOKEN, TAP_SCARF_OWNER, …).',
+    );
   const settings = loadConfig(configSources(args.config));
   const catalogFile = args.catalog ?? args.properties;
   const selections = catalogFile ? selectionFromSingerCatalog(readCatalogFile(catalogFile), catalogFile) : defaultSelection();
@@ -84,7 +89,11 @@ export async function singerMain(args: SingerArgs): Promise<number> {
   const writer = new SingerWriter();
   const client = makeClient(settings);
   const ctx = makeContext(settings, state, client);
-  const removeHandlers = installStopHandlers(ctx, () => writer.out.flush(), () => writer.stateLine(state));
+  const removeHandlers = installStopHandlers(
+    ctx,
+    () => writer.out.flush(),
+    () => writer.stateLine(state),
+  );
   try {
     await runSync(ctx, selections, writer);
   } finally {

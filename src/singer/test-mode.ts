@@ -21,7 +21,9 @@ export type TestMode = 'record' | 'schema';
 export function parseTestMode(value: string): TestMode {
   if (value === 'record' || value === 'all' || value === '') return 'record';
   if (value === 'schema') return 'schema';
-  throw new ConfigError(`--test=${value} is not supported; use --test (one record per stream) or --test=schema (SCHEMA messages only).`);
+  throw new ConfigError(
+    `--test=${value} is not supported; use --test (one record per stream) or --test=schema (SCHEMA messages only).`,
+  );
 }
 
 /** Thrown by the writer after a stream's first record: ends that stream, and only that stream. */
@@ -47,14 +49,21 @@ class TestWriter implements ProtocolWriter {
   endStream(_selection: StreamSelection, _stats: StreamStats, _error?: TapError): void {}
 }
 
-export async function runTestMode(mode: TestMode, settings: Settings | undefined, selections: StreamSelection[]): Promise<number> {
+export async function runTestMode(
+  mode: TestMode,
+  settings: Settings | undefined,
+  selections: StreamSelection[],
+): Promise<number> {
   if (mode === 'schema') {
     const writer = new SingerWriter();
     for (const s of selections) await writer.out.write(JSON.stringify(schemaMessage(s)));
     await writer.out.end();
     return 0;
   }
-  if (!settings) throw new ConfigError('--test needs a configuration: pass --config FILE or --config ENV (or use --test=schema, which makes no API call).');
+  if (!settings)
+    throw new ConfigError(
+      '--test needs a configuration: pass --config FILE or --config ENV (or use --test=schema, which makes no API call).',
+    );
   const writer = new TestWriter();
   // One request at a time: windows fetched ahead would cost Runs for records never shown.
   const serial = { ...settings, max_concurrent_requests: 1 };
@@ -68,12 +77,16 @@ export async function runTestMode(mode: TestMode, settings: Settings | undefined
       } catch (err) {
         if (!(err instanceof FirstRecordTaken)) throw err;
       }
-      log.info(`test: ${selection.stream}: ${writer.got.has(selection.stream) ? 'first record written' : 'no record in the configured date range'}.`);
+      log.info(
+        `test: ${selection.stream}: ${writer.got.has(selection.stream) ? 'first record written' : 'no record in the configured date range'}.`,
+      );
     }
   } finally {
     await writer.singer.out.end();
     await client.close();
   }
-  log.info(`test: ${writer.got.size} of ${selections.length} stream(s) returned a record (${client.requestCount} API request(s)); no state written.`);
+  log.info(
+    `test: ${writer.got.size} of ${selections.length} stream(s) returned a record (${client.requestCount} API request(s)); no state written.`,
+  );
   return 0;
 }

@@ -6,9 +6,20 @@ import { resumeDay } from './resume.js';
 import type { AggregatesRecord } from '../generated/records.js';
 import type { Rec, StreamReader } from './types.js';
 
-const DIMENSIONS = ['company_domain', 'cloud_provider_domain', 'country', 'platform', 'version', 'client', 'variable', 'value', 'domain'] as const;
+const DIMENSIONS = [
+  'company_domain',
+  'cloud_provider_domain',
+  'country',
+  'platform',
+  'version',
+  'client',
+  'variable',
+  'value',
+  'domain',
+] as const;
 
-type KeySource = Pick<AggregatesRecord, 'date' | 'rollup' | 'breakdown' | 'artifact'> & Partial<Pick<AggregatesRecord, (typeof DIMENSIONS)[number] | 'company_name'>>;
+type KeySource = Pick<AggregatesRecord, 'date' | 'rollup' | 'breakdown' | 'artifact'> &
+  Partial<Pick<AggregatesRecord, (typeof DIMENSIONS)[number] | 'company_name'>>;
 
 /** Names are left out on purpose: a revised company name must not create a second row. */
 export function aggregateRowKey(rec: KeySource): string {

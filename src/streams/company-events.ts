@@ -20,7 +20,9 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
     // company_rollup was not part of this sync: read it once just for the domains.
     const before = ctx.client.requestCount;
     await readRollup(ctx, { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 }, () => undefined);
-    log.info(`company_events: read company-rollup for the list of active companies (${ctx.client.requestCount - before} request).`);
+    log.info(
+      `company_events: read company-rollup for the list of active companies (${ctx.client.requestCount - before} request).`,
+    );
   }
   const activity = ctx.companyActivity;
   const domains = explicit ? [...explicit] : [...(activity?.keys() ?? [])].sort();
@@ -67,5 +69,8 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
     });
   });
   stats.skippedPartitions = skipped;
-  if (skipped) log.info(`company_events: skipped ${skipped} compan${skipped === 1 ? 'y' : 'ies'} without activity in their pending range (no request made).`);
+  if (skipped)
+    log.info(
+      `company_events: skipped ${skipped} compan${skipped === 1 ? 'y' : 'ies'} without activity in their pending range (no request made).`,
+    );
 };

@@ -50,5 +50,6 @@ export const readCompanyRollup: StreamReader = async (ctx, selection, sink, stat
     return sink.record(rec);
   });
   // An unchanged bookmark stays as it was, even one past the signpost (we did not set it).
-  if (max !== undefined && max !== bookmark) ctx.state.setValue('company_rollup', key, max > ctx.signpostTs ? ctx.signpostTs : max);
+  if (max !== undefined && max !== bookmark)
+    ctx.state.setValue('company_rollup', key, max > ctx.signpostTs ? ctx.signpostTs : max);
 };

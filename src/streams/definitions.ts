@@ -13,8 +13,20 @@ export interface StreamInfo {
 }
 
 export const STREAMS: Record<StreamName, StreamInfo> = {
-  events: { name: 'events', keyProperties: ['id'], validReplicationKeys: ['time'], defaultReplicationKey: 'time', userChoosableCursor: false },
-  aggregates: { name: 'aggregates', keyProperties: ['row_key'], validReplicationKeys: ['date'], defaultReplicationKey: 'date', userChoosableCursor: false },
+  events: {
+    name: 'events',
+    keyProperties: ['id'],
+    validReplicationKeys: ['time'],
+    defaultReplicationKey: 'time',
+    userChoosableCursor: false,
+  },
+  aggregates: {
+    name: 'aggregates',
+    keyProperties: ['row_key'],
+    validReplicationKeys: ['date'],
+    defaultReplicationKey: 'date',
+    userChoosableCursor: false,
+  },
   company_rollup: {
     name: 'company_rollup',
     keyProperties: ['company_domain'],

@@ -31,7 +31,9 @@ function warnUnknown(ctx: SyncContext, stream: StreamName, columns: string[]): v
   const fresh = columns.filter((c) => !ctx.warnedUnknownColumns.has(`${stream}.${c}`));
   if (fresh.length === 0) return;
   for (const c of fresh) ctx.warnedUnknownColumns.add(`${stream}.${c}`);
-  log.warn(`${stream}: Scarf sent column(s) this version does not know: ${fresh.join(', ')}. Their values are kept as JSON text in the extra_fields column; upgrade tap-scarf to get them as typed columns.`);
+  log.warn(
+    `${stream}: Scarf sent column(s) this version does not know: ${fresh.join(', ')}. Their values are kept as JSON text in the extra_fields column; upgrade tap-scarf to get them as typed columns.`,
+  );
 }
 
 function wrapRowError(spec: FetchSpec, what: string, n: number, err: unknown): never {
@@ -69,7 +71,13 @@ function hex4(s: string, i: number): number {
 /** The form a key is held in by the window's key set (see above). */
 export function storedKey(key: string): string {
   if (typeof key !== 'string') return key;
-  if (key.length === 36 && key.charCodeAt(8) === 45 && key.charCodeAt(13) === 45 && key.charCodeAt(18) === 45 && key.charCodeAt(23) === 45) {
+  if (
+    key.length === 36 &&
+    key.charCodeAt(8) === 45 &&
+    key.charCodeAt(13) === 45 &&
+    key.charCodeAt(18) === 45 &&
+    key.charCodeAt(23) === 45
+  ) {
     const a = hex4(key, 0);
     const b = hex4(key, 4);
     const c = hex4(key, 9);
@@ -101,7 +109,8 @@ export async function fetchRecords(
   const schema = loadSchema(spec.stream);
   const keyOf = (rec: Rec, n: number, what: string): string => {
     const key = rec[spec.keyField];
-    if (key === null || key === undefined || key === '') wrapRowError(spec, what, n, new Error(`the key column '${spec.keyField}' is empty`));
+    if (key === null || key === undefined || key === '')
+      wrapRowError(spec, what, n, new Error(`the key column '${spec.keyField}' is empty`));
     return key as string;
   };
   const accept = (rec: Rec, n: number, what: string): void | Promise<void> => {
@@ -118,48 +127,50 @@ export async function fetchRecords(
   };
 
   const domain = spec.constants?.company_domain as string | undefined;
-  await ctx.client.fetch({ endpoint: spec.endpoint, path: spec.path, query: spec.query, label: spec.label, domain }, async (body) => {
-    if (waitTurn) await waitTurn();
-    if (spec.endpoint === 'aggregates') {
-      const typer = compileRowTyper({
-        stream: spec.stream,
-        schema,
-        computed: spec.deriveKey ? { [spec.keyField]: spec.deriveKey } : undefined,
-        onUnknownKey: (key) => warnUnknown(ctx, spec.stream, [key]),
-      });
-      await readNdjson(body, {
-        onObject(obj, line) {
+  await ctx.client
+    .fetch({ endpoint: spec.endpoint, path: spec.path, query: spec.query, label: spec.label, domain }, async (body) => {
+      if (waitTurn) await waitTurn();
+      if (spec.endpoint === 'aggregates') {
+        const typer = compileRowTyper({
+          stream: spec.stream,
+          schema,
+          computed: spec.deriveKey ? { [spec.keyField]: spec.deriveKey } : undefined,
+          onUnknownKey: (key) => warnUnknown(ctx, spec.stream, [key]),
+        });
+        await readNdjson(body, {
+          onObject(obj, line) {
+            let rec: Rec;
+            try {
+              rec = typer.typeObject(obj);
+            } catch (e) {
+              wrapRowError(spec, 'line', line, e);
+            }
+            return accept(rec, line, 'line');
+          },
+        });
+        return;
+      }
+      let typeRow: ((fields: string[]) => Rec) | undefined;
+      await readCsv(body, {
+        onHeader(header) {
+          const typer = compileRowTyper({ stream: spec.stream, schema, header, constants: spec.constants });
+          if (typer.unknownColumns.length) warnUnknown(ctx, spec.stream, typer.unknownColumns);
+          typeRow = typer.typeRow;
+        },
+        onRow(fields, row) {
           let rec: Rec;
           try {
-            rec = typer.typeObject(obj);
+            rec = typeRow!(fields);
           } catch (e) {
-            wrapRowError(spec, 'line', line, e);
+            wrapRowError(spec, 'row', row, e);
           }
-          return accept(rec, line, 'line');
+          return accept(rec, row, 'row');
         },
       });
-      return;
-    }
-    let typeRow: ((fields: string[]) => Rec) | undefined;
-    await readCsv(body, {
-      onHeader(header) {
-        const typer = compileRowTyper({ stream: spec.stream, schema, header, constants: spec.constants });
-        if (typer.unknownColumns.length) warnUnknown(ctx, spec.stream, typer.unknownColumns);
-        typeRow = typer.typeRow;
-      },
-      onRow(fields, row) {
-        let rec: Rec;
-        try {
-          rec = typeRow!(fields);
-        } catch (e) {
-          wrapRowError(spec, 'row', row, e);
-        }
-        return accept(rec, row, 'row');
-      },
+    })
+    .catch((err: unknown) => {
+      throw inWindow(spec, err);
     });
-  }).catch((err: unknown) => {
-    throw inWindow(spec, err);
-  });
 }
 
 /** A DataError the readers raise (row width, bad JSON line) also names the stream and window. */

@@ -6,7 +6,11 @@
 
 export type Turn = () => Promise<void>;
 
-export async function runInOrder<W>(items: W[], concurrency: number, run: (item: W, waitTurn: Turn) => Promise<void>): Promise<void> {
+export async function runInOrder<W>(
+  items: W[],
+  concurrency: number,
+  run: (item: W, waitTurn: Turn) => Promise<void>,
+): Promise<void> {
   if (items.length === 0) return;
   const limit = Math.max(1, concurrency);
   // turns[i] resolves when item i may write output; failed[] lets waiting items give up.

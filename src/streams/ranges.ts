@@ -63,7 +63,9 @@ async function splitOnRefusal(
     const parts = split(window, half);
     if (parts.length < 2) throw err;
     ctx.learnedMaxRange.set(endpoint, Math.min(max ?? Infinity, half));
-    log.info(`${endpoint}: Scarf refused ${span} days (${window.start}..${window.end}) as range-too-long; retrying as ${parts.length} windows of at most ${half} days and keeping that limit for this sync.`);
+    log.info(
+      `${endpoint}: Scarf refused ${span} days (${window.start}..${window.end}) as range-too-long; retrying as ${parts.length} windows of at most ${half} days and keeping that limit for this sync.`,
+    );
     for (const part of parts) await splitOnRefusal(ctx, endpoint, part, split, fn);
   }
 }

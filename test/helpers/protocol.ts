@@ -9,7 +9,8 @@ import { newAjv } from '../../src/ajv.js';
 import yaml from 'js-yaml';
 import { repoRoot } from './tap.js';
 
-export const protocolYamlPath = process.env.AIRBYTE_PROTOCOL_YAML ?? path.resolve(repoRoot, '..', 'shared', 'airbyte_protocol.yaml');
+export const protocolYamlPath =
+  process.env.AIRBYTE_PROTOCOL_YAML ?? path.resolve(repoRoot, '..', 'shared', 'airbyte_protocol.yaml');
 
 export interface ProtocolValidators {
   message: (value: unknown) => string | undefined;
@@ -28,7 +29,9 @@ export function protocolValidators(): ProtocolValidators | undefined {
   if (cached !== undefined) return cached ?? undefined;
   if (!fs.existsSync(protocolYamlPath)) {
     if (!warned) {
-      console.log(`      (Airbyte protocol validation skipped: ${protocolYamlPath} not found; set AIRBYTE_PROTOCOL_YAML to its location)`);
+      console.log(
+        `      (Airbyte protocol validation skipped: ${protocolYamlPath} not found; set AIRBYTE_PROTOCOL_YAML to its location)`,
+      );
       warned = true;
     }
     cached = null;

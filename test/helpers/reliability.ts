@@ -7,7 +7,12 @@ import { byKey, runTap, type RunOptions, type TapRun } from './tap.js';
 /** Distinctive enough that finding it anywhere in output can only mean a leak. */
 export const TOKEN = 'tok-SECRET-7f3a9c1e5b-do-not-print';
 
-export const STREAM_KEYS = { events: 'id', aggregates: 'row_key', company_rollup: 'company_domain', company_events: 'id' } as const;
+export const STREAM_KEYS = {
+  events: 'id',
+  aggregates: 'row_key',
+  company_rollup: 'company_domain',
+  company_events: 'id',
+} as const;
 export type Stream = keyof typeof STREAM_KEYS;
 
 /** Every output of every run made through runChecked, for a final sweep. */
@@ -41,7 +46,12 @@ export function catalogFor(streams: string[], methods: Record<string, string> = 
       tap_stream_id: s,
       stream: s,
       schema: {},
-      metadata: [{ breadcrumb: [], metadata: { selected: streams.includes(s), ...(methods[s] ? { 'replication-method': methods[s] } : {}) } }],
+      metadata: [
+        {
+          breadcrumb: [],
+          metadata: { selected: streams.includes(s), ...(methods[s] ? { 'replication-method': methods[s] } : {}) },
+        },
+      ],
     })),
   };
 }
@@ -51,7 +61,12 @@ function sortBy<T extends Record<string, any>>(rows: T[], key: string): T[] {
 }
 
 /** Same keys, and every record deep-equal (values and types) to the ground truth's. */
-export function expectSameRecords(actual: Record<string, any>[], expected: Record<string, any>[], key: string, what: string): void {
+export function expectSameRecords(
+  actual: Record<string, any>[],
+  expected: Record<string, any>[],
+  key: string,
+  what: string,
+): void {
   const a = byKey(actual, key);
   const e = byKey(expected, key);
   const missing = [...e.keys()].filter((k) => !a.has(k));

@@ -16,7 +16,7 @@ export function useSimulator(simOptions: SimOptions, settings: Record<string, un
   let dir = '';
   const suite: SimSuite = {
     get sim() {
-      if (!sim) throw new Error('the simulator starts in the suite\'s before() hook');
+      if (!sim) throw new Error("the simulator starts in the suite's before() hook");
       return sim;
     },
     get dir() {
