@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { asTapError } from './errors.js';
 import { log } from './log.js';
 import { packageJson } from './paths.js';
+import { exitOnBrokenOutput } from './protocol/output.js';
 import { singerMain, type SingerArgs } from './singer/main.js';
 
 export const AIRBYTE_COMMANDS = new Set(['spec', 'check', 'discover', 'read']);
@@ -33,6 +34,7 @@ export function parseSingerArgs(argv: string[]): SingerArgs {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  exitOnBrokenOutput();
   try {
     if (argv[0] !== undefined && AIRBYTE_COMMANDS.has(argv[0])) {
       const { airbyteMain } = await import('./airbyte/main.js');
