@@ -53,7 +53,9 @@ export async function main(argv: string[]): Promise<number> {
     const e = asTapError(err);
     log.error(e.message);
     if (e.failureType === 'system_error' && !(err as Error)?.name?.endsWith('Error'))
-      log.debug(String((err as Error)?.stack ?? ''));
+      // Frame by frame: a log message is one line (log.ts escapes line breaks), and the
+      // message itself, which may quote response text, was logged above.
+      for (const frame of String((err as Error)?.stack ?? '').split('\n')) if (/^\s+at /.test(frame)) log.debug(frame.trim());
     return 1;
   }
 }
