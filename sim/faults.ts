@@ -20,6 +20,9 @@ export const FAULT_KINDS = [
   'bad-json-line',
   'malformed-row',
   'bad-value',
+  'token-echo-html',
+  'token-echo-value',
+  'log-forge-header',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -44,8 +47,14 @@ export interface FaultSpec {
   endCleanly?: boolean;
   /** 'bad-value': the column (CSV header name) or key (NDJSON) to spoil; default `time` (CSV) / `total` (NDJSON). */
   column?: string;
-  /** 'bad-value': the text written instead (NDJSON: as a JSON string); default `not-a-value`. */
+  /** 'bad-value': the text written instead (NDJSON: as a JSON string); default `not-a-value`. 'log-forge-header': the extra column's name. */
   value?: string;
+  /** 'token-echo-html': status of the error page (default 403). */
+  status?: number;
+  /** 'token-echo-html': how the page echoes the Authorization header (default `plain`). */
+  echo?: 'plain' | 'base64' | 'base64-token' | 'truncated';
+  /** 'token-echo-html' / 'token-echo-value': filler characters before the echoed token (html default 0, value default 70). */
+  offset?: number;
 }
 
 interface Armed {
@@ -70,6 +79,12 @@ export function validateFaults(specs: unknown): FaultSpec[] {
       throw new Error(`fault ${i}: nth must be an integer ≥ 1`);
     if (f.column !== undefined && typeof f.column !== 'string') throw new Error(`fault ${i}: column must be a string`);
     if (f.value !== undefined && typeof f.value !== 'string') throw new Error(`fault ${i}: value must be a string`);
+    if (f.status !== undefined && !(Number.isInteger(f.status) && f.status >= 400 && f.status <= 599))
+      throw new Error(`fault ${i}: status must be an integer within 400..599`);
+    if (f.echo !== undefined && !['plain', 'base64', 'base64-token', 'truncated'].includes(f.echo))
+      throw new Error(`fault ${i}: echo must be plain, base64, base64-token or truncated`);
+    if (f.offset !== undefined && !(Number.isInteger(f.offset) && f.offset >= 0))
+      throw new Error(`fault ${i}: offset must be an integer ≥ 0`);
     return { ...f };
   });
 }

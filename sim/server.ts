@@ -12,7 +12,7 @@ import { sendJson, sleep } from './http-util.js';
 import { genConfig, resolveOptions, type ResolvedSimOptions, type SimOptions } from './options.js';
 import { createTruth, type GroundTruth } from './truth.js';
 import { BREAKDOWNS, type Breakdown, type View } from './views.js';
-import { renderBody, sendBuffer, streamBody, streamFaulty } from './writer.js';
+import { renderBody, sendBuffer, streamBody, streamFaulty, tokenEchoPage } from './writer.js';
 
 export interface RequestLogEntry {
   method: string;
@@ -237,9 +237,19 @@ export class ScarfSimulator {
         ];
         return sendJson(res, entry.status, { message, code }, headers);
       }
+      case 'token-echo-html': {
+        entry.status = fault.status ?? 403;
+        const page = tokenEchoPage(req.headers.authorization ?? '', fault);
+        res.writeHead(entry.status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page) });
+        res.end(page);
+        return;
+      }
     }
 
     entry.status = 200;
+    if (fault?.kind === 'token-echo-value')
+      // The token this request was authorised with, inside an otherwise well-formed row.
+      return streamFaulty(res, body, { ...fault, value: 'x'.repeat(fault.offset ?? 70) + opts.token });
     if (fault && fault.kind !== 'latency') return streamFaulty(res, body, fault);
     if (opts.cacheBodies) return sendBuffer(res, body, this.cachedBody(entry, v, body));
     return streamBody(res, body);

@@ -119,8 +119,59 @@ function badValueLine(body: Body, row: BodyRow | undefined, fault: FaultSpec): s
   return csvLine(cells);
 }
 
+/** What 'log-forge-header' calls its extra column by default: a log line of its own and an ANSI colour. */
+export const FORGED_COLUMN = 'x\n[tap-scarf] INFO forged\x1b[31m';
+
+/**
+ * 'log-forge-header': the whole body with one more column (CSV header cell / NDJSON key) whose
+ * name carries a line break and an ANSI escape, as a hostile or broken server could send.
+ * CSV rows get an empty cell for it, NDJSON objects the value "x", so only the name is odd.
+ */
+async function streamForgedHeader(res: ServerResponse, body: Body, name: string): Promise<void> {
+  res.writeHead(200, bodyHeaders(body));
+  const key = JSON.stringify(name);
+  const extend =
+    body.format === 'csv'
+      ? (line: string) => line.slice(0, -1) + ',\n'
+      : (line: string) => line.slice(0, line.lastIndexOf('}')) + `,${key}:"x"}\n`;
+  let buf = body.format === 'csv' ? body.header.slice(0, -1) + ',' + csvField(name) + '\n' : '';
+  for (const row of body.rows()) {
+    buf += extend(row.line);
+    if (buf.length >= CHUNK) {
+      if (!(await write(res, buf))) return;
+      buf = '';
+    }
+  }
+  if (buf && !(await write(res, buf))) return;
+  res.end();
+}
+
+/**
+ * 'token-echo-html': the error page of a careless proxy or gateway, echoing the request's
+ * Authorization header (as it came, base64-encoded, only the token base64-encoded, or cut
+ * after 24 characters) after `offset` filler characters.
+ */
+export function tokenEchoPage(authorization: string, fault: FaultSpec): string {
+  const token = authorization.replace(/^Bearer\s+/i, '');
+  const echoed =
+    fault.echo === 'base64'
+      ? Buffer.from(authorization).toString('base64')
+      : fault.echo === 'base64-token'
+        ? Buffer.from(token).toString('base64')
+        : fault.echo === 'truncated'
+          ? authorization.slice(0, 24) + '...'
+          : authorization;
+  const status = fault.status ?? 403;
+  return (
+    `<!DOCTYPE html><html><head><title>${status} Request blocked</title></head><body>` +
+    `<p>${'.'.repeat(fault.offset ?? 0)}</p><pre>Authorization: ${echoed}</pre>` +
+    `<p>The request was blocked by the gateway.</p></body></html>\n`
+  );
+}
+
 /** Streams the body with one fault; `after` rows go out intact before it strikes. */
 export async function streamFaulty(res: ServerResponse, body: Body, fault: FaultSpec): Promise<void> {
+  if (fault.kind === 'log-forge-header') return streamForgedHeader(res, body, fault.value ?? FORGED_COLUMN);
   const cut = ['reset-mid-body', 'cut-after-line', 'cut-mid-row', 'unterminated-quote'].includes(fault.kind);
   const needMeasure = fault.afterRows === undefined || (cut && fault.contentLength);
   const stats = needMeasure ? measure(body) : { rows: 0, bytes: 0 };
@@ -164,6 +215,7 @@ export async function streamFaulty(res: ServerResponse, body: Body, fault: Fault
         buf += malformedLine(body, row);
         return 'skip-row';
       case 'bad-value':
+      case 'token-echo-value':
         buf += badValueLine(body, row, fault);
         return 'skip-row';
       default:

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { asTapError } from './errors.js';
 import { log } from './log.js';
 import { packageJson } from './paths.js';
+import { exitOnBrokenOutput } from './protocol/output.js';
 import { singerMain, type SingerArgs } from './singer/main.js';
 
 export const AIRBYTE_COMMANDS = new Set(['spec', 'check', 'discover', 'read']);
@@ -33,6 +34,7 @@ export function parseSingerArgs(argv: string[]): SingerArgs {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  exitOnBrokenOutput();
   try {
     if (argv[0] !== undefined && AIRBYTE_COMMANDS.has(argv[0])) {
       const { airbyteMain } = await import('./airbyte/main.js');
@@ -51,7 +53,9 @@ export async function main(argv: string[]): Promise<number> {
     const e = asTapError(err);
     log.error(e.message);
     if (e.failureType === 'system_error' && !(err as Error)?.name?.endsWith('Error'))
-      log.debug(String((err as Error)?.stack ?? ''));
+      // Frame by frame: a log message is one line (log.ts escapes line breaks), and the
+      // message itself, which may quote response text, was logged above.
+      for (const frame of String((err as Error)?.stack ?? '').split('\n')) if (/^\s+at /.test(frame)) log.debug(frame.trim());
     return 1;
   }
 }

@@ -4,11 +4,58 @@
 // the other reliability tests, through runChecked) has its whole stdout and stderr searched.
 import { createServer, type Server } from 'node:http';
 import { expect } from 'chai';
+import { airbyteCatalog as catalog } from '../src/airbyte/catalog.js';
 import { ScarfSimulator } from '../sim/index.js';
-import { tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { everyRunOutput, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
 import { allOutputs, catalogFor, expectNoToken, runChecked, TOKEN } from './helpers/reliability.js';
 
 const DEBUG = { TAP_SCARF_DEBUG: '1' };
+
+/**
+ * What must appear in no output: every 8-character piece of the token (a token cut by a clip,
+ * or echoed in part by a proxy, still gives away that much), and the base64 of the token and
+ * of its Authorization header value, as a gateway's error page may echo them.
+ */
+const TOKEN_PIECES = (() => {
+  const pieces = new Set<string>();
+  for (let i = 0; i + 8 <= TOKEN.length; i++) pieces.add(TOKEN.slice(i, i + 8));
+  for (const b64 of [Buffer.from(TOKEN).toString('base64'), Buffer.from(`Bearer ${TOKEN}`).toString('base64')])
+    for (let i = 0; i + 16 <= b64.length - 4; i += 4) pieces.add(b64.slice(i, i + 16));
+  return [...pieces];
+})();
+
+/** The first piece of the token found in text, with its surroundings, or undefined. */
+function tokenPiece(text: string): string | undefined {
+  for (const p of TOKEN_PIECES) {
+    const at = text.indexOf(p);
+    if (at >= 0) return `${JSON.stringify(p)} in …${JSON.stringify(text.slice(Math.max(0, at - 60), at + 60))}…`;
+  }
+  return undefined;
+}
+
+function expectNoTokenPiece(text: string, what: string): void {
+  expect(tokenPiece(text), `${what} holds a piece of the API token`).to.equal(undefined);
+}
+
+/** Every output collected in this process: runs through runTap/runChecked and the hand-spawned ones. */
+function sweepAll(): { outputs: number; found: string[] } {
+  const found: string[] = [];
+  let outputs = 0;
+  for (const o of [...allOutputs, ...everyRunOutput]) {
+    outputs++;
+    const piece = tokenPiece(o.text);
+    if (piece) found.push(`${o.what}: ${piece}`);
+  }
+  return { outputs, found };
+}
+
+// After every test file of this mocha run (a root hook), not only this one: whatever ran
+// before or after this file, no output of any run holds a piece of the token.
+after(function () {
+  this.timeout(60_000);
+  const { found } = sweepAll();
+  expect(found, 'outputs holding a piece of the API token').to.deep.equal([]);
+});
 
 describe('security: the token never leaves through any output', function () {
   this.timeout(60_000);
@@ -184,8 +231,71 @@ describe('security: the token never leaves through any output', function () {
     expect(run.stderr).to.match(/plain http/);
   });
 
-  it('sweep: no output collected from any run in this process holds the token', () => {
-    expect(allOutputs.length).to.be.greaterThan(10);
-    for (const o of allOutputs) expectNoToken(o.text, o.what);
+  describe('a gateway page or a value echoing the token, cut or encoded', () => {
+    const events = () => writeJson(dir, 'c-events.json', catalogFor(['events']));
+    /** A Singer sync of events against `faults`: exit 1, and no piece of the token in its output. */
+    async function singerFails(faults: Parameters<ScarfSimulator['setFaults']>[0], catalog = events()): Promise<TapRun> {
+      sim.setFaults(faults);
+      const run = await runChecked(['--config', config({ max_retries: 0 }), '--catalog', catalog], { env: DEBUG }, sim);
+      expect(run.code, run.stderr).to.equal(1);
+      expect(sim.requests.some((r) => r.fault === faults[0]!.kind)).to.equal(true);
+      expectNoTokenPiece(run.stdout + run.stderr, 'Singer output');
+      return run;
+    }
+
+    for (const echo of ['base64', 'base64-token', 'truncated'] as const) {
+      it(`token-echo-html (${echo}): the page is quoted with the token masked`, async () => {
+        const run = await singerFails([{ kind: 'token-echo-html', endpoint: 'events', echo }]);
+        expect(run.stderr).to.match(/Scarf said: "<!DOCTYPE html>.*Authorization: [^"]*\*\*\*/);
+      });
+    }
+
+    it('token-echo-html (plain) with the token across the 300-character clip of "Scarf said"', async () => {
+      // The page's text before the token is 108 characters + the filler: the token starts at 295.
+      const run = await singerFails([{ kind: 'token-echo-html', endpoint: 'events', offset: 295 - 108 }]);
+      expect(run.stderr).to.match(/Scarf said: "<!DOCTYPE html>/);
+    });
+
+    it('token-echo-value: a CSV timestamp and an NDJSON number holding the token across the 80-character quote', async () => {
+      let run = await singerFails([{ kind: 'token-echo-value', endpoint: 'events', column: 'time', offset: 70 }]);
+      expect(run.stderr).to.match(/invalid timestamp "x{70}\*\*\*"/);
+      run = await singerFails(
+        [{ kind: 'token-echo-value', endpoint: 'aggregates', column: 'total', offset: 72 }],
+        writeJson(dir, 'c-agg.json', catalogFor(['aggregates'])),
+      );
+      expect(run.stderr).to.match(/invalid integer "x{72}\*\*\*"/);
+    });
+
+    it('Airbyte check and read: CONNECTION_STATUS, LOG and TRACE messages hold no piece of the token', async () => {
+      sim.setFaults([{ kind: 'token-echo-html', echo: 'truncated', times: 100 }]);
+      const check = await runChecked(['check', '--config', config()], { env: DEBUG }, sim);
+      expect(check.stdout).to.match(/CONNECTION_STATUS.*FAILED/);
+      const configured = {
+        streams: catalog()
+          .streams.filter((s) => s.name === 'events' || s.name === 'aggregates')
+          .map((stream) => ({ stream, sync_mode: 'full_refresh', destination_sync_mode: 'overwrite' })),
+      };
+      const cat = writeJson(dir, 'configured-echo.json', configured);
+      sim.setFaults([
+        { kind: 'token-echo-value', endpoint: 'events', column: 'time', offset: 75 },
+        { kind: 'token-echo-value', endpoint: 'aggregates', offset: 76 },
+      ]);
+      const read = await runChecked(['read', '--config', config({ max_retries: 0 }), '--catalog', cat], { env: DEBUG }, sim);
+      expect(read.code).to.equal(1);
+      expect(read.messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'ERROR').length).to.be.greaterThan(0);
+      for (const r of [check, read]) {
+        expect(r.badLines).to.deep.equal([]);
+        expectNoTokenPiece(r.stdout + r.stderr, `Airbyte ${r === check ? 'check' : 'read'}`);
+      }
+    });
+  });
+
+  describe('sweep (after the tests above)', () => {
+    it('no output collected from any run in this process holds the token or any 8-character piece of it', () => {
+      const { outputs, found } = sweepAll();
+      expect(outputs).to.be.greaterThan(10);
+      for (const o of allOutputs) expectNoToken(o.text, o.what);
+      expect(found).to.deep.equal([]);
+    });
   });
 });

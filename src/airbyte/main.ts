@@ -6,7 +6,7 @@ import { readCatalogFile } from '../catalog.js';
 import { loadConfig, type Settings } from '../config/load.js';
 import { loadSpec } from '../config/spec.js';
 import { asTapError, ConfigError, TapError } from '../errors.js';
-import { log, setLogSink } from '../log.js';
+import { log, redact, setLogSink } from '../log.js';
 import { AirbyteWriter, traceError } from '../protocol/airbyte.js';
 import { LineWriter } from '../protocol/output.js';
 import type { ScarfClient } from '../scarf/client.js';
@@ -117,7 +117,7 @@ export async function airbyteMain(argv: string[]): Promise<number> {
         await writer.out.write(
           JSON.stringify({
             type: 'CONNECTION_STATUS',
-            connectionStatus: { status: result.ok ? 'SUCCEEDED' : 'FAILED', message: result.message },
+            connectionStatus: { status: result.ok ? 'SUCCEEDED' : 'FAILED', message: redact(result.message) },
           }),
         );
         return 0;

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+
 // stdout for protocol messages only. Lines are batched (one write per ~64 KB instead of
 // one per record) and a full pipe makes write() return a promise, so a slow target slows
 // the tap instead of growing its memory.
@@ -68,4 +70,43 @@ export class LineWriter {
     await this.flush();
     await new Promise<void>((resolve) => this.out.write('', () => resolve()));
   }
+}
+
+/** The last stderr line of a tap whose stdout failed, by the error's code. */
+export function brokenOutputMessage(err: NodeJS.ErrnoException): string {
+  const lost = 'nothing after the last STATE was committed';
+  if (err.code === 'EPIPE') return `output closed by the reader (EPIPE): the target stopped; ${lost}`;
+  if (err.code === 'ENOSPC') return `output could not be written (ENOSPC): the disk is full; ${lost}`;
+  return `output could not be written (${err.code ?? 'error'}): ${err.message}; ${lost}`;
+}
+
+/** Exit code of a tap whose stdout broke: 141 (128 + SIGPIPE, what a shell shows for `| head`) for a closed pipe, else 1. */
+export function brokenOutputCode(err: NodeJS.ErrnoException): number {
+  return err.code === 'EPIPE' ? 141 : 1;
+}
+
+let guarded = false;
+
+/**
+ * A reader that goes away (`| head`, a target that crashed) or a full disk makes every later
+ * write to stdout fail, and Node reports it as an 'error' event that, unhandled, ends the
+ * process with a stack trace. Nothing written from then on can reach anyone, so the tap stops
+ * at once: no further requests (each one costs the user a Scarf Run), one line on stderr
+ * saying why — written directly, since under Airbyte the log itself goes to the broken
+ * stdout — and a non-zero exit. The target holds what came before the last STATE it got;
+ * the next run resumes from that STATE.
+ */
+export function exitOnBrokenOutput(out: NodeJS.WriteStream = process.stdout): void {
+  if (guarded) return;
+  guarded = true;
+  out.on('error', (err: NodeJS.ErrnoException) => {
+    try {
+      fs.writeSync(2, `ERROR ${brokenOutputMessage(err)}\n`);
+    } catch {
+      // stderr is gone too: the exit code is all that is left
+    }
+    process.exit(brokenOutputCode(err));
+  });
+  // A closed stderr (a hung-up terminal) must not crash the tap either; its lines are lost.
+  process.stderr.on('error', () => undefined);
 }

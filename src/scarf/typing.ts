@@ -4,6 +4,7 @@
 // timestamps are parsed by char codes, never through JS Date or a regex.
 
 import { DataError } from '../errors.js';
+import { clip } from '../log.js';
 
 // ---------------------------------------------------------------------------------------
 // Scalar converters. They throw a plain Error saying what was expected; compileRowTyper
@@ -17,9 +18,12 @@ const BOOL_EXPECTED = 'expected a boolean: t, true, f or false';
 const NUM_EXPECTED = 'expected a finite decimal number such as -1.5 or 2.5e3';
 const INT_EXPECTED = 'expected an integer such as 42';
 
-/** Quotes a bad value for an error message, truncated to 80 characters. */
+/**
+ * Quotes a bad value for an error message, truncated to 80 characters — after redaction, so
+ * a value holding the token cannot leave its first characters at the cut.
+ */
 export function quoteValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? value.slice(0, 80) + '…' : value);
+  if (typeof value === 'string') return JSON.stringify(clip(value, 80));
   // a JSON value (NDJSON) is shown as JSON text, unquoted
   let s: string;
   try {
@@ -27,7 +31,7 @@ export function quoteValue(value: unknown): string {
   } catch {
     s = String(value);
   }
-  return s.length > 80 ? s.slice(0, 80) + '…' : s;
+  return clip(s, 80);
 }
 
 function invalid(kind: string, text: unknown, expected: string): Error {
@@ -509,7 +513,7 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
       const missingRequired = missingColumns.filter((k) => nonNullIdx.includes(propIndex.get(k)!));
       if (missingRequired.length > 0) {
         throw new DataError(
-          `${opts.stream}: the response has no column ${missingRequired.map((k) => quoteValue(k)).join(', ')}, which every record needs; columns sent: ${header.join(',').slice(0, 300)}`,
+          `${opts.stream}: the response has no column ${missingRequired.map((k) => quoteValue(k)).join(', ')}, which every record needs; columns sent: ${clip(header.join(','), 300)}`,
         );
       }
     }

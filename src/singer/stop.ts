@@ -1,4 +1,4 @@
-// SIGTERM/SIGINT: JS runs one thing at a time, so the handler never interrupts a line
+// SIGTERM/SIGINT/SIGHUP/SIGQUIT: JS runs one thing at a time, so the handler never interrupts a line
 // half-written. Whatever is buffered goes out, then the last safe state (the store only
 // ever holds bookmarks of windows whose records are already in that buffer), then exit ≠ 0.
 //
@@ -12,10 +12,18 @@ import type { SyncContext } from '../streams/types.js';
 /** How long a stopped tap waits for a target that does not read its stdout. */
 const DRAIN_GRACE_MS = 10_000;
 
+/**
+ * The signals that stop a sync cleanly, with the exit code of each (128 + its number, what a
+ * shell reports for a process the signal killed). SIGHUP (the terminal or session went away)
+ * and SIGQUIT (Ctrl-\) would otherwise kill the tap at once — SIGQUIT with a core dump —
+ * cutting a line in half and losing the last safe state.
+ */
+const STOP_SIGNALS: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGQUIT: 131, SIGTERM: 143 };
+
 export function installStopHandlers(ctx: SyncContext, flush: () => void | Promise<void>, finalState: () => string): () => void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
-    const code = signal === 'SIGINT' ? 130 : 143;
+    const code = STOP_SIGNALS[signal] ?? 143;
     if (stopping) process.exit(code); // a second signal: stop waiting for the pipe
     stopping = true;
     process.exitCode = code;
@@ -29,10 +37,8 @@ export function installStopHandlers(ctx: SyncContext, flush: () => void | Promis
     out.write = (() => true) as typeof out.write;
     setTimeout(exit, DRAIN_GRACE_MS);
   };
-  process.on('SIGTERM', handler);
-  process.on('SIGINT', handler);
+  for (const signal of Object.keys(STOP_SIGNALS)) process.on(signal, handler);
   return () => {
-    process.off('SIGTERM', handler);
-    process.off('SIGINT', handler);
+    for (const signal of Object.keys(STOP_SIGNALS)) process.off(signal, handler);
   };
 }

@@ -4,8 +4,8 @@ import { expect } from 'chai';
 import type { ScarfSimulator } from '../../sim/index.js';
 import { byKey, runTap, type RunOptions, type TapRun } from './tap.js';
 
-/** Distinctive enough that finding it anywhere in output can only mean a leak. */
-export const TOKEN = 'tok-SECRET-7f3a9c1e5b-do-not-print';
+/** Distinctive enough that finding it, or any 8-character piece of it, anywhere in output can only mean a leak. */
+export const TOKEN = 'tok-SECRET-7f3a9c1e5b-qz8wv2xk4j';
 
 export const STREAM_KEYS = {
   events: 'id',

@@ -38,6 +38,9 @@ export function writeJson(dir: string, name: string, value: unknown): string {
   return file;
 }
 
+/** stdout and stderr of every run made through runTap in this process, for the security sweep. */
+export const everyRunOutput: { what: string; text: string }[] = [];
+
 export function runTap(args: string[], opts: RunOptions = {}): Promise<TapRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...shebangNodeFlags(tapBin), tapBin, ...args], {
@@ -68,6 +71,10 @@ export function runTap(args: string[], opts: RunOptions = {}): Promise<TapRun> {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      everyRunOutput.push(
+        { what: `tap-scarf ${args.join(' ')} (stdout)`, text: stdout },
+        { what: `tap-scarf ${args.join(' ')} (stderr)`, text: stderr },
+      );
       resolve({ code, signal, stdout, stderr, ...parseLines(stdout) });
     });
   });
