@@ -2,6 +2,7 @@
 // record shapes; src/generated/ is build output and is not committed.
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { compile } from 'json-schema-to-typescript';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');

@@ -2,7 +2,8 @@
 // `npm run sim -- [options]`: the simulator as a standalone server for manual runs and the bench.
 
 import { Command, InvalidArgumentError } from 'commander';
-import { validateFaults, type FaultSpec } from './faults.js';
+
+import { type FaultSpec, validateFaults } from './faults.js';
 import type { SimOptions } from './options.js';
 import { ScarfSimulator } from './server.js';
 

@@ -2,8 +2,8 @@
 // feed the generator; text-shaping options (styles, column sets) only change how the same
 // events are written, so switching them between requests never changes the data.
 
-import { dayOfMs, dayText, parseDay } from './dates.js';
 import type { ColumnSet } from './columns.js';
+import { dayOfMs, dayText, parseDay } from './dates.js';
 import type { BooleanStyle, TimestampStyle } from './format.js';
 import type { GenConfig } from './generator.js';
 

@@ -211,7 +211,7 @@ describe('progress line (terminal only)', () => {
       .and.include('– rec/s');
     expect(
       formatProgress({ stream: 'company_rollup', windows: 1, records: 3, requests: 1, elapsedMs: 3_723_000, done: true }),
-    ).to.match(/windows 1 .*1:02:03  done$/);
+    ).to.match(/windows 1 .*1:02:03 {2}done$/);
     expect(formatProgress({ stream: 'events', windows: 1, records: 1, requests: 1, elapsedMs: 1000, failed: true })).to.match(
       /FAILED$/,
     );
