@@ -1,4 +1,4 @@
-// `npm run bench`: the performance scenarios of issue 5 against the simulator running as
+// `npm run bench`: the performance scenarios of README.md's Performance section against the simulator running as
 // its own process, the tap run as a user runs it (bin/tap-scarf.js, its own process, stdout
 // to /dev/null unless said otherwise). Prints a table and writes JSON to bench/results/.
 //

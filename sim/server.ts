@@ -1,5 +1,5 @@
 // The Scarf export API over real HTTP (node:http on 127.0.0.1), following
-// ../shared/scarf-api.md: auth, owner, plan, date checks, then a streamed body.
+// docs/scarf-api.md: auth, owner, plan, date checks, then a streamed body.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
