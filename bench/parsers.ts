@@ -5,7 +5,9 @@
 //   node dist/bench/parsers.js <events.csv> [passes]
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
+
 import Papa from 'papaparse';
+
 import { readCsv } from '../src/scarf/csv-rows.js';
 
 const CHUNK = 64 * 1024;

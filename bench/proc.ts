@@ -1,11 +1,12 @@
 // Child processes for the bench and the perf tests: the tap (and the floor pipeline) run as
 // a user runs them, as their own process, with their peak RSS taken from the kernel's
 // high-water mark (/proc/<pid>/status VmHWM, polled; Linux only).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { shebangNodeFlags } from '../src/node-flags.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,4 +1,4 @@
-// `npm run bench`: the performance scenarios of issue 5 against the simulator running as
+// `npm run bench`: the performance scenarios of README.md's Performance section against the simulator running as
 // its own process, the tap run as a user runs it (bin/tap-scarf.js, its own process, stdout
 // to /dev/null unless said otherwise). Prints a table and writes JSON to bench/results/.
 //
@@ -21,23 +21,25 @@
 //                 companies, wall time vs requests × latency ÷ max_concurrent_requests
 //   requests      a daily incremental sync from yesterday's state: requests per stream vs the
 //                 minimum its settings imply
-import { Command } from 'commander';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { compareClients, type ClientResult } from './http-clients.js';
+
+import { Command } from 'commander';
+
+import { type ClientResult, compareClients } from './http-clients.js';
 import {
   catalogSelecting,
   floorJs,
   parseSummaries,
   repoRoot,
   runNode,
+  type RunResult,
   SimProcess,
+  type StreamSummary,
   tapBin,
   tmpDir,
   writeJson,
-  type RunResult,
-  type StreamSummary,
 } from './proc.js';
 import { summarizeProfile } from './profile.js';
 

@@ -3,12 +3,18 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { ScarfSimulator } from '../sim/index.js';
 import { packageRoot } from '../src/paths.js';
 
+/** The last Singer STATE value: only the bookmark shapes the summary prints. */
+interface DemoState {
+  bookmarks?: Record<string, { partitions?: unknown[]; replication_key_value?: string } | undefined>;
+}
+
 interface RunResult {
   counts: Map<string, number>;
-  state: any;
+  state: DemoState | undefined;
   stderr: string;
   code: number | null;
 }
@@ -20,7 +26,7 @@ function runTap(args: string[], outFile: string): Promise<RunResult> {
     });
     const out = fs.createWriteStream(outFile);
     const counts = new Map<string, number>();
-    let state: any;
+    let state: DemoState | undefined;
     let rest = '';
     let stderr = '';
     child.stdout.setEncoding('utf8');
@@ -30,7 +36,7 @@ function runTap(args: string[], outFile: string): Promise<RunResult> {
       rest = lines.pop()!;
       for (const line of lines) {
         if (!line) continue;
-        const m = JSON.parse(line);
+        const m = JSON.parse(line) as { type: string; stream: string; value: DemoState };
         if (m.type === 'RECORD') counts.set(m.stream, (counts.get(m.stream) ?? 0) + 1);
         if (m.type === 'STATE') state = m.value;
       }

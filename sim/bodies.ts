@@ -3,15 +3,15 @@
 
 import { eventColumns, rollupColumns } from './columns.js';
 import { dayText } from './dates.js';
-import { csvLine, eventCells, type Cell } from './format.js';
+import { type Cell, csvLine, eventCells } from './format.js';
 import type { SimEvent } from './generator.js';
 import {
   aggregateLines,
+  type AggregateQuery,
   rollupRows,
+  type View,
   visibleCompanyDayEvents,
   visibleDayEvents,
-  type AggregateQuery,
-  type View,
 } from './views.js';
 
 export interface BodyRow {

@@ -2,8 +2,9 @@
 // `npm run sim -- [options]`: the simulator as a standalone server for manual runs and the bench.
 
 import { Command, InvalidArgumentError } from 'commander';
-import { validateFaults, type FaultSpec } from './faults.js';
-import type { SimOptions } from './options.js';
+
+import { type FaultSpec, validateFaults } from './faults.js';
+import { DEFAULT_TOKEN, type SimOptions } from './options.js';
 import { ScarfSimulator } from './server.js';
 
 const int = (name: string) => (v: string) => {
@@ -21,7 +22,7 @@ const program = new Command('scarf-sim')
   .description('Scarf export API simulator (see sim/README.md)')
   .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', int('port'), 8787)
   .option('--seed <n>', 'data seed', int('seed'), 1)
-  .option('--token <token>', 'accepted bearer token', 'sim-token')
+  .option('--token <token>', 'accepted bearer token', DEFAULT_TOKEN)
   .option('--owner <name>', 'the only known owner (case-insensitive)', 'acme-oss')
   .option('--plan <plan>', 'pro | free (free → 403 not-a-pro-member)', 'pro')
   .option('--bad-token-status <n>', '401 | 403 for a bad or missing token', int('bad-token-status'), 401)

@@ -2,6 +2,7 @@
 // options and ground truth. Unauthenticated and not logged as API requests.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import type { FaultSpec } from './faults.js';
 import { sendJson } from './http-util.js';
 import type { SimOptions } from './options.js';

@@ -3,21 +3,21 @@
 // (seed, D, company, slot). Nothing is remembered between days, so a response of any length
 // is generated one day at a time.
 
-import { userAgent, type Client } from './agents.js';
+import { type Client, userAgent } from './agents.js';
 import { DAY_US } from './dates.js';
-import { Rng, hash32, hex } from './prng.js';
+import { hash32, hex, Rng } from './prng.js';
 import {
+  type Artifact,
+  type ArtifactKind,
   CLOUDS,
+  type CompanyTemplate,
+  companyTemplate,
   PACKAGES,
   PIXELS,
   PLACES,
   PLATFORMS,
   REFERERS,
   VARIABLE_SETS,
-  companyTemplate,
-  type Artifact,
-  type ArtifactKind,
-  type CompanyTemplate,
 } from './universe.js';
 
 /** One event, as the text columns Scarf serves (null = empty cell, '' = quoted empty string) plus hidden facts. */

@@ -1,24 +1,24 @@
 // Public surface of the Scarf API simulator (see README.md).
 
-export { ScarfSimulator, type RequestLogEntry } from './server.js';
-export type { SimOptions, ResolvedSimOptions } from './options.js';
-export { FAULT_KINDS, type FaultSpec, type FaultKind, type Endpoint } from './faults.js';
-export type { GroundTruth, TruthRecord } from './truth.js';
-export { BREAKDOWNS, type Breakdown } from './views.js';
-export { ROLLUPS, type Rollup } from './dates.js';
 export {
+  AGGREGATE_EXTRA_KEY,
+  AGGREGATE_RECORD_KEYS,
+  type ColumnSet,
+  COMPANY_EVENT_RECORD_KEYS,
   EVENT_COLUMNS_CURRENT,
   EVENT_COLUMNS_LEGACY,
   EVENT_EXTRA_COLUMN,
+  EVENT_RECORD_KEYS,
+  eventColumns,
   ROLLUP_COLUMNS_CURRENT,
   ROLLUP_COLUMNS_LEGACY,
   ROLLUP_EXTRA_COLUMN,
-  AGGREGATE_EXTRA_KEY,
-  EVENT_RECORD_KEYS,
-  COMPANY_EVENT_RECORD_KEYS,
   ROLLUP_RECORD_KEYS,
-  AGGREGATE_RECORD_KEYS,
-  eventColumns,
   rollupColumns,
-  type ColumnSet,
 } from './columns.js';
+export { type Rollup, ROLLUPS } from './dates.js';
+export { type Endpoint, FAULT_KINDS, type FaultKind, type FaultSpec } from './faults.js';
+export type { ResolvedSimOptions, SimOptions } from './options.js';
+export { type RequestLogEntry, ScarfSimulator } from './server.js';
+export type { GroundTruth, TruthRecord } from './truth.js';
+export { type Breakdown, BREAKDOWNS } from './views.js';

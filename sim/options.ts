@@ -2,10 +2,13 @@
 // feed the generator; text-shaping options (styles, column sets) only change how the same
 // events are written, so switching them between requests never changes the data.
 
-import { dayOfMs, dayText, parseDay } from './dates.js';
 import type { ColumnSet } from './columns.js';
+import { dayOfMs, dayText, parseDay } from './dates.js';
 import type { BooleanStyle, TimestampStyle } from './format.js';
 import type { GenConfig } from './generator.js';
+
+/** The token the simulator accepts when it is given none. */
+export const DEFAULT_TOKEN = 'sim-token';
 
 export interface SimOptions {
   seed?: number;
@@ -88,7 +91,7 @@ export function resolveOptions(o: SimOptions, anchorMs: number): ResolvedSimOpti
   if (!(maxRangeDays >= 1)) throw new Error('SimOptions.maxRangeDays must be ≥ 1');
   return {
     seed: o.seed ?? 1,
-    token: o.token ?? 'sim-token',
+    token: o.token ?? DEFAULT_TOKEN,
     badTokenStatus: oneOf('badTokenStatus', o.badTokenStatus ?? 401, [401, 403] as const),
     owner: o.owner ?? 'acme-oss',
     plan: oneOf('plan', o.plan ?? 'pro', ['pro', 'free'] as const),

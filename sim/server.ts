@@ -1,17 +1,18 @@
 // The Scarf export API over real HTTP (node:http on 127.0.0.1), following
-// ../shared/scarf-api.md: auth, owner, plan, date checks, then a streamed body.
+// docs/scarf-api.md: auth, owner, plan, date checks, then a streamed body.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { aggregatesBody, companyEventsBody, eventsBody, rollupBody, type Body } from './bodies.js';
+
+import { aggregatesBody, type Body, companyEventsBody, eventsBody, rollupBody } from './bodies.js';
 import { handleControl } from './control.js';
-import { ROLLUPS, dayOfMs, dayText, parseDay, type Rollup } from './dates.js';
-import { FaultBook, type Endpoint, type FaultSpec } from './faults.js';
+import { dayOfMs, dayText, parseDay, type Rollup, ROLLUPS } from './dates.js';
+import { type Endpoint, FaultBook, type FaultSpec } from './faults.js';
 import { EventGenerator } from './generator.js';
 import { sendJson, sleep } from './http-util.js';
-import { genConfig, resolveOptions, type ResolvedSimOptions, type SimOptions } from './options.js';
+import { genConfig, type ResolvedSimOptions, resolveOptions, type SimOptions } from './options.js';
 import { createTruth, type GroundTruth } from './truth.js';
-import { BREAKDOWNS, type Breakdown, type View } from './views.js';
+import { type Breakdown, BREAKDOWNS, type View } from './views.js';
 import { renderBody, sendBuffer, streamBody, streamFaulty, tokenEchoPage } from './writer.js';
 
 export interface RequestLogEntry {

@@ -7,26 +7,26 @@ import {
   AGGREGATE_DIMENSIONS,
   AGGREGATE_EXTRA_KEY,
   AGGREGATE_RECORD_KEYS,
+  type ColumnKind,
   COMPANY_EVENT_RECORD_KEYS,
   EVENT_RECORD_KEYS,
   EVENT_SCHEMA,
+  eventColumns,
   ROLLUP_RECORD_KEYS,
   ROLLUP_SCHEMA,
-  eventColumns,
   rollupColumns,
-  type ColumnKind,
 } from './columns.js';
-import { canonicalTimestamp, parseDay, ROLLUPS, type Rollup } from './dates.js';
-import { eventCells, type Cell } from './format.js';
+import { canonicalTimestamp, parseDay, type Rollup, ROLLUPS } from './dates.js';
+import { type Cell, eventCells } from './format.js';
 import type { SimEvent } from './generator.js';
 import {
-  BREAKDOWNS,
   aggregateLines,
+  type Breakdown,
+  BREAKDOWNS,
   rollupRows,
+  type View,
   visibleCompanyDayEvents,
   visibleDayEvents,
-  type Breakdown,
-  type View,
 } from './views.js';
 
 export type TruthRecord = Record<string, unknown>;

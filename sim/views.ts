@@ -4,7 +4,7 @@
 
 import { AGGREGATE_DIMENSIONS, AGGREGATE_EXTRA_KEY, type AggregateDimension } from './columns.js';
 import { dayText, periodsIn, type Rollup } from './dates.js';
-import { timestampText, type Cell } from './format.js';
+import { type Cell, timestampText } from './format.js';
 import type { Company, EventGenerator, SimEvent } from './generator.js';
 import type { ResolvedSimOptions } from './options.js';
 import { CLOUDS, PLACES } from './universe.js';

@@ -4,6 +4,7 @@ import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from './schemas.js';
 import { STREAMS } from './streams/definitions.js';
+import { isObj } from './util/json.js';
 
 export type ReplicationMethod = 'INCREMENTAL' | 'FULL_TABLE';
 
@@ -91,10 +92,6 @@ export function defaultSelection(): StreamSelection[] {
     replicationKey: STREAMS[stream].defaultReplicationKey,
     replicationMethod: 'INCREMENTAL',
   }));
-}
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Reads the selection out of a Singer catalog (--catalog, or legacy --properties). */

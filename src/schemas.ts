@@ -1,4 +1,5 @@
 import path from 'node:path';
+
 import { readJsonFile, schemasDir } from './paths.js';
 
 export interface JsonSchemaProperty {

@@ -5,6 +5,7 @@
 import { ConfigError } from './errors.js';
 import { toDate, toTimestamp } from './scarf/typing.js';
 import type { StreamName } from './schemas.js';
+import { isObj as isPlainObject } from './util/json.js';
 
 export interface Partition {
   context: Record<string, string>;
@@ -26,10 +27,6 @@ export interface TapState {
 }
 
 const TS_RE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?))?$/;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 const RESET_HINT =
   'To start that stream over from start_date, delete its entry under "bookmarks" (or the whole state file / Meltano state with `meltano state clear`).';

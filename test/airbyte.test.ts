@@ -14,6 +14,7 @@ import { getLogSink, setLogSink } from '../src/log.js';
 import { protocolProblems, protocolValidators } from './helpers/protocol.js';
 import { loadRepoJson } from './helpers/schemas.js';
 import { parseLines, repoRoot, runTap, tmpDir, writeJson, type RunOptions, type TapRun } from './helpers/tap.js';
+import { TOKEN } from './helpers/token.js';
 
 const execFileP = promisify(execFile);
 
@@ -30,7 +31,6 @@ const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISO
 // Dates relative to today: the tap never reads past today, whatever clock CI has.
 const START = day(-10);
 const END = day(-8);
-const TOKEN = 'sim-token-abc123';
 
 type Msg = Record<string, any>;
 

@@ -1,4 +1,4 @@
-// Issue 4: the bad-input corpus. Bad configs, states, catalogs and API payloads, each with
+// The bad-input corpus. Bad configs, states, catalogs and API payloads, each with
 // the message the user must see (stderr), the exit code, and what stdout may hold: nothing
 // at all when the tap stops before syncing; no RECORD when the API's first answer is bad.
 // Cases run a few at a time (each is a process start) and are checked one `it` each.

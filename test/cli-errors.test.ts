@@ -3,8 +3,7 @@
 import { expect } from 'chai';
 import { ScarfSimulator } from '../sim/index.js';
 import { runTap, tmpDir, writeJson } from './helpers/tap.js';
-
-const TOKEN = 'sim-token-5ecret-value';
+import { TOKEN } from './helpers/token.js';
 
 describe('bad configuration and API refusals (Singer)', function () {
   this.timeout(60_000);

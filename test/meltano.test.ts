@@ -14,6 +14,7 @@ import { getLogSink, log, setLogSink } from '../src/log.js';
 import { formatProgress, Progress } from '../src/progress.js';
 import { loadRepoJson } from './helpers/schemas.js';
 import { repoRoot, runTap, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { TOKEN } from './helpers/token.js';
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 const loadYaml = (rel: string) => yaml.load(fs.readFileSync(path.join(repoRoot, rel), 'utf8')) as Record<string, any>;
@@ -78,7 +79,6 @@ describe('Meltano plugin definition', () => {
 
 describe('run the way Meltano runs it (env config, catalog selection, partial state)', function () {
   this.timeout(60_000);
-  const TOKEN = 'sim-token-meltano-1';
   const START = day(-10);
   const END = day(-7);
   let sim: ScarfSimulator;
@@ -211,7 +211,7 @@ describe('progress line (terminal only)', () => {
       .and.include('– rec/s');
     expect(
       formatProgress({ stream: 'company_rollup', windows: 1, records: 3, requests: 1, elapsedMs: 3_723_000, done: true }),
-    ).to.match(/windows 1 .*1:02:03  done$/);
+    ).to.match(/windows 1 .*1:02:03 {2}done$/);
     expect(formatProgress({ stream: 'events', windows: 1, records: 1, requests: 1, elapsedMs: 1000, failed: true })).to.match(
       /FAILED$/,
     );

@@ -17,10 +17,10 @@ import {
   writeJson,
   type RunResult,
 } from '../bench/proc.js';
+import { TOKEN } from './helpers/token.js';
 
 const EVENTS_PER_DAY = 40_000;
 const LONG_DAYS = 10;
-const TOKEN = 'sim-token';
 const OWNER = 'acme-oss';
 
 function addDays(day: string, n: number): string {
@@ -60,6 +60,8 @@ describe('perf: memory stays flat', function () {
       '--events-per-day',
       String(EVENTS_PER_DAY),
       '--cache-bodies',
+      '--token',
+      TOKEN,
     ]);
     // Render every body once up front, so the tap's runs are not paced by the generator.
     for (let d = first; d < addDays(first, LONG_DAYS); d = addDays(d, 1)) {

@@ -1,4 +1,4 @@
-// Issue 4: a complete response holding a row the tap cannot read or type stops that stream
+// Malformed data: a complete response holding a row the tap cannot read or type stops that stream
 // with an error naming stream, window, row/line and column; no record is dropped silently or
 // emitted half-typed; the other streams still finish and commit their state; exit 1 with a
 // summary of what failed.

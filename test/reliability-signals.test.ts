@@ -1,4 +1,4 @@
-// Issue 4: SIGTERM/SIGINT during a sync. The tap finishes the line it is writing, emits the
+// Interrupted syncs: SIGTERM/SIGINT during a sync. The tap finishes the line it is writing, emits the
 // last safe STATE as its last line, and exits 143/130; resuming from that STATE loses nothing.
 import { spawn } from 'node:child_process';
 import { expect } from 'chai';

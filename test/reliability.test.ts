@@ -1,4 +1,4 @@
-// Issue 4, end to end: the built CLI against the simulator's fault switches. For each fault
+// Reliability end to end: the built CLI against the simulator's fault switches. For each fault
 // kind the output, de-duplicated by key, equals the ground truth; the request count is
 // exactly one more than without the fault; no key is emitted twice (the window's key set
 // survives its retries); each retry is logged with its reason and without the token.

@@ -9,8 +9,7 @@ import { readCsv } from '../src/scarf/csv-rows.js';
 import { readNdjson } from '../src/scarf/ndjson-rows.js';
 import { aggregatesPath, buildUrl, companyEventsPath, companyRollupPath, eventsPath } from '../src/scarf/endpoints.js';
 import { rejects } from './helpers/assert.js';
-
-const TOKEN = 'tok-SECRET-abc123xyz';
+import { TOKEN } from './helpers/token.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void;
 

@@ -1,4 +1,4 @@
-// Issue 4: the API token never appears in any output — logs, errors, stack traces (debug on),
+// Secrets: the API token never appears in any output — logs, errors, stack traces (debug on),
 // --about, Airbyte LOG/TRACE/CONNECTION_STATUS messages, state — even when Scarf echoes it
 // back; it travels only in the Authorization header, never in a URL. Every run here (and in
 // the other reliability tests, through runChecked) has its whole stdout and stderr searched.

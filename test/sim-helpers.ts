@@ -6,8 +6,11 @@ import http from 'node:http';
 import { join } from 'node:path';
 import Papa from 'papaparse';
 
+import { DEFAULT_TOKEN } from '../sim/options.js';
+
 export const NOW = new Date('2026-03-15T12:00:00Z');
-export const TOKEN = 'sim-token';
+/** The simulator's own default: the sim tests start it without a token option. */
+export const TOKEN = DEFAULT_TOKEN;
 
 export interface Got {
   status: number;

@@ -1,4 +1,4 @@
-// Issue 4 soak: many consecutive incremental syncs against a simulator whose clock moves on
+// Soak: many consecutive incremental syncs against a simulator whose clock moves on
 // (new days, late events, revised aggregates), with random faults on ~15 % of requests and
 // random SIGKILLs, each sync resumed from the last STATE the previous one printed. At the
 // end the union of everything emitted equals the ground truth: nothing missing, nothing

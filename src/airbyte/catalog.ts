@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from '../schemas.js';
 import { STREAMS } from '../streams/definitions.js';
+import { isObj } from '../util/json.js';
 
 export interface AirbyteStream {
   name: string;
@@ -34,10 +35,6 @@ export function airbyteCatalog(): { streams: AirbyteStream[] } {
       };
     }),
   };
-}
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Reads a ConfiguredAirbyteCatalog: which streams, which sync mode, which cursor, which columns. */

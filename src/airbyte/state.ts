@@ -10,13 +10,10 @@
 import fs from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { parseState, type StreamBookmark, type TapState } from '../state.js';
+import { isObj } from '../util/json.js';
 
 const HINT =
   'Pass the JSON array of STATE messages the platform stored, or reset the connection in Airbyte to start from start_date.';
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function isStateMessage(v: Record<string, unknown>): boolean {
   return (

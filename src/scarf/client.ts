@@ -37,8 +37,6 @@ export interface FetchRequest {
   query?: Query;
   /** Names the request in logs and errors, e.g. "events 2026-11-01..2026-11-01". */
   label: string;
-  /** Accept header; default text/csv, or application/x-ndjson for aggregates. */
-  accept?: string;
   /** Company domain of a company-events request, only to word a 404 message. */
   domain?: string;
 }
@@ -209,7 +207,7 @@ export class ScarfClient {
     const path = url.pathname + url.search;
     const headers = {
       ...this.headersBase,
-      accept: req.accept ?? (req.endpoint === 'aggregates' ? 'application/x-ndjson' : 'text/csv'),
+      accept: req.endpoint === 'aggregates' ? 'application/x-ndjson' : 'text/csv',
     };
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw new TapError(`${req.label}: the Scarf client was closed`, 'system_error');
@@ -221,7 +219,7 @@ export class ScarfClient {
         this.release();
       }
       if (outcome.ok) return outcome.value;
-      const wait = budget.next(outcome.reason, outcome.retryAfter);
+      const wait = budget.next(outcome.retryAfter);
       if (wait === undefined) {
         throw new TransientError(
           redact(

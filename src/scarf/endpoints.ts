@@ -1,4 +1,4 @@
-// Paths and URLs of the four Scarf export endpoints (shared/scarf-api.md). Path segments
+// Paths and URLs of the four Scarf export endpoints (docs/scarf-api.md). Path segments
 // taken from config (owner, company domain) are percent-encoded here, once.
 
 export type Endpoint = 'events' | 'aggregates' | 'company-rollup' | 'company-events';

@@ -59,8 +59,6 @@ export function computeDelayMs(
 export class RetryBudget {
   private retries = 0;
   private waitedMs = 0;
-  /** The reason given to the last next() call (for the final error message). */
-  lastReason: string | undefined;
 
   constructor(
     readonly maxRetries: number,
@@ -82,8 +80,7 @@ export class RetryBudget {
    * used up. A Retry-After longer than the wait left ends the retries at once: asking
    * before Scarf said to would most likely be refused again, and every request is billed.
    */
-  next(reasonForLog: string, retryAfterHeader?: string, now: number = Date.now()): number | undefined {
-    this.lastReason = reasonForLog;
+  next(retryAfterHeader?: string, now: number = Date.now()): number | undefined {
     if (this.retries >= this.maxRetries) return undefined;
     const left = this.maxTotalWaitMs - this.waitedMs;
     if (left <= 0) return undefined;

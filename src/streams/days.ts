@@ -28,19 +28,9 @@ export function daySpan(a: Day, b: Day): number {
   return Math.round((toUtcMs(b) - toUtcMs(a)) / MS_PER_DAY) + 1;
 }
 
-/** Midnight UTC of a day as a canonical timestamp. */
-export function dayStartTs(day: Day): string {
-  return `${day}T00:00:00.000000Z`;
-}
-
 /** A JS Date as a canonical timestamp (JS time has milliseconds; the rest is zero). */
 export function canonicalTs(d: Date): string {
   return d.toISOString().replace(/Z$/, '000Z');
-}
-
-/** Subtracts whole days from a canonical timestamp and returns the day it falls on. */
-export function dayMinus(ts: string, days: number): Day {
-  return addDays(dayOf(ts), -days);
 }
 
 export function maxDay(a: Day, b: Day): Day {

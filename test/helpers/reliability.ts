@@ -3,9 +3,9 @@
 import { expect } from 'chai';
 import type { ScarfSimulator } from '../../sim/index.js';
 import { byKey, runTap, type RunOptions, type TapRun } from './tap.js';
+import { TOKEN, TOKEN_MIDDLE } from './token.js';
 
-/** Distinctive enough that finding it, or any 8-character piece of it, anywhere in output can only mean a leak. */
-export const TOKEN = 'tok-SECRET-7f3a9c1e5b-qz8wv2xk4j';
+export { TOKEN };
 
 export const STREAM_KEYS = {
   events: 'id',
@@ -22,7 +22,7 @@ export const allOutputs: { what: string; text: string }[] = [];
 export function expectNoToken(text: string, what: string): void {
   expect(text.includes(TOKEN), `${what} contains the API token`).to.equal(false);
   // A token cut or re-encoded on its way out would still leak its distinctive middle.
-  expect(text.includes('SECRET-7f3a9c1e5b'), `${what} contains part of the API token`).to.equal(false);
+  expect(text.includes(TOKEN_MIDDLE), `${what} contains part of the API token`).to.equal(false);
 }
 
 /**

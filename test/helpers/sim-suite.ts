@@ -3,6 +3,7 @@
 // clock, if the suite pinned one) before each test.
 import { ScarfSimulator, type SimOptions } from '../../sim/index.js';
 import { tmpDir, writeJson } from './tap.js';
+import { TOKEN } from './token.js';
 
 export interface SimSuite {
   readonly sim: ScarfSimulator;
@@ -24,7 +25,7 @@ export function useSimulator(simOptions: SimOptions, settings: Record<string, un
     },
     config(extra = {}) {
       return writeJson(dir, `config-${Math.random().toString(36).slice(2)}.json`, {
-        api_token: simOptions.token ?? 'sim-token',
+        api_token: simOptions.token ?? TOKEN,
         owner: 'acme-oss',
         base_url: suite.sim.url,
         ...settings,
@@ -33,7 +34,7 @@ export function useSimulator(simOptions: SimOptions, settings: Record<string, un
     },
   };
   before(async () => {
-    sim = new ScarfSimulator(simOptions);
+    sim = new ScarfSimulator({ token: TOKEN, ...simOptions });
     await sim.start();
     dir = tmpDir(prefix);
   });
