@@ -4,4 +4,4 @@
 import { load } from './launch.js';
 
 const { main } = await load('dist/src/cli.js');
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2), 'source-scarf');
