@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 // The Airbyte name of the same connector: `source-scarf spec|check|discover|read`.
 // Node flags: see bin/tap-scarf.js.
-import { main } from '../dist/src/cli.js';
+import { load } from './launch.js';
 
-process.exitCode = await main(process.argv.slice(2));
+const { main } = await load('dist/src/cli.js');
+process.exitCode = await main(process.argv.slice(2), 'source-scarf');

@@ -3,6 +3,7 @@
 // a million-event sync's peak RSS ~15 MB lower at the same speed (bench: 131 vs 144 MB,
 // 103k vs 99k records/s). The Dockerfile's ENTRYPOINT, the bench and the tests start node
 // with the flags of this line (src/node-flags.ts reads them), so all run the tap alike.
-import { main } from '../dist/src/cli.js';
+import { load } from './launch.js';
 
+const { main } = await load('dist/src/cli.js');
 process.exitCode = await main(process.argv.slice(2));

@@ -5,15 +5,31 @@ import { STREAM_NAMES } from './schemas.js';
 
 export const CAPABILITIES = ['catalog', 'discover', 'state', 'about', 'test', 'properties'];
 
+/**
+ * `--about --format json` in the shape Meltano SDK taps print (name, description, version,
+ * capabilities, settings as a JSON schema with `secret`/`writeOnly` on secrets), so tools
+ * reading SDK taps read this one. The SDK's sdk_version and supported_python_versions have
+ * no meaning for a Node program: supported_node_versions (package.json engines) takes the
+ * place of the latter, and env_var_prefix says where `--config ENV` reads settings.
+ */
 export function aboutInfo(): Record<string, unknown> {
   const spec = loadSpec().connectionSpecification;
+  const properties = Object.fromEntries(
+    Object.entries(spec.properties).map(([name, p]) => {
+      // airbyte_secret and order are Airbyte form hints; the SDK's words for a secret follow.
+      const { airbyte_secret, order: _order, ...rest } = p;
+      return [name, airbyte_secret ? { ...rest, secret: true, writeOnly: true } : rest];
+    }),
+  );
   return {
     name: packageJson.name,
     description: packageJson.description,
     version: packageJson.version,
+    supported_node_versions: packageJson.engines?.node,
     capabilities: CAPABILITIES,
+    env_var_prefix: 'TAP_SCARF_',
     streams: [...STREAM_NAMES],
-    settings: spec,
+    settings: { type: 'object', properties, required: spec.required },
   };
 }
 

@@ -1,6 +1,7 @@
 // Entry point for both protocols: `spec|check|discover|read` speak Airbyte, flags speak Singer.
 import { Command, Option } from 'commander';
 import { asTapError } from './errors.js';
+import { helpRequested, type ProgramName } from './help.js';
 import { log } from './log.js';
 import { packageJson } from './paths.js';
 import { exitOnBrokenOutput } from './protocol/output.js';
@@ -8,34 +9,56 @@ import { singerMain, type SingerArgs } from './singer/main.js';
 
 export const AIRBYTE_COMMANDS = new Set(['spec', 'check', 'discover', 'read']);
 
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+function singerProgram(): Command {
+  return (
+    new Command('tap-scarf')
+      .description(`${packageJson.description}.`)
+      // No default value: commander would print it as "(default: [])".
+      .option('--config <file>', 'config JSON file, or ENV for TAP_SCARF_* variables (repeatable, later wins)', collect)
+      .option('--state <file>', 'state JSON file from the last run')
+      .option('--catalog <file>', 'catalog JSON file (from --discover) selecting streams and fields')
+      .option('--properties <file>', 'legacy name of --catalog')
+      .option('--discover', 'print the catalog')
+      .option('--about', 'print name, version, capabilities and settings')
+      .addOption(new Option('--format <format>', 'format of --about').choices(['text', 'json', 'markdown']))
+      .option('--test [mode]', "emit one record per stream and stop ('schema': only SCHEMA messages)")
+      .option('--version', 'print the version')
+      .helpOption('-h, --help')
+      .configureHelp({ helpWidth: 100 })
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) })
+      .allowExcessArguments(false)
+  );
+}
+
+/** `tap-scarf --help`: the Singer flags, then where the Airbyte commands are described. */
+export function singerHelp(): string {
+  return (
+    singerProgram().helpInformation() +
+    '\nAirbyte commands: tap-scarf spec | check --config F | discover --config F | read --config F --catalog F [--state F]\n' +
+    "Run 'tap-scarf <command> --help' for one command's options; source-scarf is the same program.\n"
+  );
+}
+
 export function parseSingerArgs(argv: string[]): SingerArgs {
-  const program = new Command('tap-scarf')
-    .description(`${packageJson.description}. Airbyte: tap-scarf spec|check|discover|read.`)
-    .option('--config <file>', 'config JSON file, or ENV for TAP_SCARF_* variables (repeatable, later wins)', collect, [])
-    .option('--state <file>', 'state JSON file from the last run')
-    .option('--catalog <file>', 'catalog JSON file (from --discover) selecting streams and fields')
-    .option('--properties <file>', 'legacy name of --catalog')
-    .option('--discover', 'print the catalog')
-    .option('--about', 'print name, version, capabilities and settings')
-    .addOption(new Option('--format <format>', 'format of --about').choices(['text', 'json', 'markdown']))
-    .option('--test [mode]', "emit one record per stream and stop ('schema': only SCHEMA messages)")
-    .option('--version', 'print the version')
-    .helpOption('-h, --help')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) })
-    .allowExcessArguments(false);
+  const program = singerProgram();
   program.parse(argv, { from: 'user' });
   const o = program.opts<Omit<SingerArgs, 'test'> & { test?: string | boolean }>();
   return { ...o, config: o.config ?? [], test: o.test === true ? 'record' : o.test || undefined };
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], prog: ProgramName = 'tap-scarf'): Promise<number> {
   exitOnBrokenOutput();
   try {
+    const help = helpRequested(argv, prog, singerHelp);
+    if (help !== undefined) {
+      process.stdout.write(help);
+      return 0;
+    }
     if (argv[0] !== undefined && AIRBYTE_COMMANDS.has(argv[0])) {
       const { airbyteMain } = await import('./airbyte/main.js');
       return await airbyteMain(argv);

@@ -22,6 +22,6 @@ export function readJsonFile<T = unknown>(file: string): T {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 }
 
-export const packageJson = readJsonFile<{ name: string; version: string; description: string }>(
+export const packageJson = readJsonFile<{ name: string; version: string; description: string; engines?: { node?: string } }>(
   path.join(packageRoot, 'package.json'),
 );

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import yaml from 'js-yaml';
-import { protocolProblems } from './helpers/protocol.js';
+import { protocolProblems, protocolYamlPath } from './helpers/protocol.js';
 import { loadRepoJson } from './helpers/schemas.js';
 import { repoRoot, tmpDir } from './helpers/tap.js';
 import { shebangNodeFlags } from '../src/node-flags.js';
@@ -119,6 +119,78 @@ describe('Docker image (Dockerfile, metadata.yaml, entrypoint)', function () {
     expect(d.supportLevel).to.equal('community');
     expect(d.documentationUrl).to.equal(loadRepoJson('spec.json').documentationUrl);
     expect(d.tags).to.include('language:typescript');
+  });
+
+  it('metadata.yaml has what a community source carries: allowedHosts, icon, releaseDate, known fields only', () => {
+    const d = metadata.data;
+    // The data fields of Airbyte's ConnectorMetadataDefinitionV0, which forbids any other.
+    const known = new Set([
+      'name',
+      'icon',
+      'definitionId',
+      'connectorBuildOptions',
+      'connectorTestSuitesOptions',
+      'connectorType',
+      'dockerRepository',
+      'dockerImageTag',
+      'supportsDbt',
+      'supportsNormalization',
+      'license',
+      'documentationUrl',
+      'githubIssueLabel',
+      'maxSecondsBetweenMessages',
+      'releaseDate',
+      'protocolVersion',
+      'erdUrl',
+      'connectorSubtype',
+      'releaseStage',
+      'supportLevel',
+      'tags',
+      'registryOverrides',
+      'allowedHosts',
+      'releases',
+      'normalizationConfig',
+      'suggestedStreams',
+      'resourceRequirements',
+      'ab_internal',
+      'remoteRegistries',
+      'supportsRefreshes',
+      'generated',
+    ]);
+    expect(Object.keys(d).filter((k) => !known.has(k))).to.deep.equal([]);
+    expect(d.allowedHosts).to.deep.equal({
+      hosts: [new URL(loadRepoJson('spec.json').connectionSpecification.properties.base_url.default).host],
+    });
+    expect(fs.readFileSync(path.join(repoRoot, d.icon), 'utf8')).to.match(/^<svg /);
+    // releaseDate is the first release: the oldest row of docs/airbyte.md's changelog, whose
+    // newest row is the version the image is tagged with.
+    const changelog = fs.readFileSync(path.join(repoRoot, 'docs', 'airbyte.md'), 'utf8').split('## Changelog')[1]!;
+    const rows = [...changelog.matchAll(/^\| (\d+\.\d+\.\d+) \| (\d{4}-\d{2}-\d{2}) \|/gm)].map((m) => ({
+      version: m[1],
+      date: m[2],
+    }));
+    expect(rows.length).to.be.greaterThan(0);
+    expect(d.releaseDate).to.equal(rows.at(-1)!.date);
+    expect(rows[0]!.version).to.equal(d.dockerImageTag);
+    expect(d.protocolVersion).to.match(/^\d+\.\d+\.\d+$/);
+    // The protocol definition the tests validate messages against, when this machine has it.
+    if (fs.existsSync(protocolYamlPath))
+      expect(d.protocolVersion).to.equal(String((yaml.load(fs.readFileSync(protocolYamlPath, 'utf8')) as any).version));
+    expect(d.maxSecondsBetweenMessages, 'longer than a request may wait out its retries').to.be.greaterThan(
+      loadRepoJson('spec.json').connectionSpecification.properties.max_retry_wait_seconds.default,
+    );
+    // docs/airbyte.md has the sections of Airbyte's connector docs.
+    const doc = fs.readFileSync(path.join(repoRoot, 'docs', 'airbyte.md'), 'utf8');
+    const headings = [...doc.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+    expect(headings).to.deep.equal([
+      'Prerequisites',
+      'Setup guide',
+      'Supported sync modes',
+      'Supported streams',
+      'Data type map',
+      'Limitations & troubleshooting',
+      'Changelog',
+    ]);
   });
 
   it('the runtime stage holds everything the entrypoint needs: rebuilt locally, `spec` runs', async () => {

@@ -20,6 +20,7 @@ const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISO
 const loadYaml = (rel: string) => yaml.load(fs.readFileSync(path.join(repoRoot, rel), 'utf8')) as Record<string, any>;
 
 function expectedKind(name: string, p: Record<string, any>): string {
+  if (p.airbyte_secret) return 'password';
   if (name === 'start_date' || name === 'end_date') return 'date_iso8601';
   if (p.enum) return 'options';
   return (
@@ -61,7 +62,48 @@ describe('Meltano plugin definition', () => {
           s.name,
         ).to.deep.equal(p.enum);
     }
-    expect(def.settings.find((s: any) => s.name === 'api_token').sensitive).to.equal(true);
+    expect(def.settings.find((s: any) => s.name === 'api_token')).to.include({ kind: 'password', sensitive: true });
+  });
+
+  it('has a logo_url pointing at the icon shipped in the repository', () => {
+    expect(def.logo_url).to.equal('https://raw.githubusercontent.com/tap-scarf/tap-scarf/main/icon.svg');
+    expect(fs.readFileSync(path.join(repoRoot, 'icon.svg'), 'utf8')).to.match(
+      /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/,
+    );
+    expect(def.repo, 'logo_url is a file of the plugin repository').to.equal('https://github.com/tap-scarf/tap-scarf');
+  });
+
+  it('--about --format json has the keys Meltano SDK taps print, settings a JSON schema with secret/writeOnly', async () => {
+    const run = await runTap(['--about', '--format', 'json']);
+    expect(run.code, run.stderr).to.equal(0);
+    const about = JSON.parse(run.stdout);
+    const pkg = loadRepoJson('package.json');
+    expect(Object.keys(about)).to.deep.equal([
+      'name',
+      'description',
+      'version',
+      'supported_node_versions',
+      'capabilities',
+      'env_var_prefix',
+      'streams',
+      'settings',
+    ]);
+    expect(about).to.include({
+      name: 'tap-scarf',
+      description: pkg.description,
+      version: pkg.version,
+      supported_node_versions: pkg.engines.node,
+      env_var_prefix: 'TAP_SCARF_',
+    });
+    expect(about.capabilities).to.deep.equal(def.capabilities);
+    expect(about.settings.type).to.equal('object');
+    expect(about.settings.required).to.deep.equal(spec.required);
+    expect(Object.keys(about.settings.properties)).to.deep.equal(Object.keys(spec.properties));
+    for (const [name, p] of Object.entries<any>(about.settings.properties)) {
+      const { airbyte_secret, order: _order, ...rest } = spec.properties[name];
+      expect(p, name).to.deep.equal(airbyte_secret ? { ...rest, secret: true, writeOnly: true } : rest);
+    }
+    expect(about.settings.properties.api_token).to.include({ secret: true, writeOnly: true });
   });
 
   it('the example meltano.yml carries the same definition and a working pipeline', () => {
@@ -74,6 +116,71 @@ describe('Meltano plugin definition', () => {
     expect(tap.config.api_token, 'no secret in the example file').to.equal(undefined);
     expect(project.plugins.loaders.map((l: any) => l.name)).to.include.members(['target-jsonl', 'target-postgres']);
     expect(project.jobs[0].tasks).to.deep.equal(['tap-scarf target-postgres']);
+  });
+});
+
+/** `meltano select` patterns (`stream.field`, `*` wildcards, `!` to exclude) applied to a catalog. */
+function applySelect(catalog: ReturnType<typeof singerCatalog>, patterns: string[]): ReturnType<typeof singerCatalog> {
+  const re = (glob: string) => new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+  const rules = patterns.map((p) => {
+    const exclude = p.startsWith('!');
+    const [stream, field] = (exclude ? p.slice(1) : p).split('.');
+    return { exclude, stream: re(stream!), field: re(field ?? '*') };
+  });
+  const selected = (stream: string, field: string) => {
+    let on = false;
+    for (const r of rules) if (r.stream.test(stream) && r.field.test(field)) on = !r.exclude;
+    return on;
+  };
+  const out = structuredClone(catalog);
+  for (const s of out.streams) {
+    for (const m of s.metadata) {
+      const field = m.breadcrumb[1];
+      m.metadata.selected =
+        field === undefined
+          ? Object.keys(s.schema.properties).some((f) => selected(s.tap_stream_id, f))
+          : selected(s.tap_stream_id, field);
+    }
+  }
+  return out;
+}
+
+describe('examples/meltano runs as documented (the way Meltano runs tap-scarf)', function () {
+  this.timeout(60_000);
+  const TOKEN = 'sim-token';
+  let sim: ScarfSimulator;
+  after(async () => sim?.stop());
+
+  it("its config as TAP_SCARF_* variables and its select patterns as the catalog: every stream syncs, '!events.user_agent' is left out", async () => {
+    // The example's own comment: tap-scarf-sim's defaults (token sim-token, owner acme-oss).
+    sim = new ScarfSimulator({ seed: 8, token: TOKEN, dataStart: day(-20), dataEnd: day(-1), now: new Date(), eventsPerDay: 10 });
+    await sim.start();
+    const project = loadYaml('examples/meltano/meltano.yml');
+    const tap = project.plugins.extractors.find((e: any) => e.name === 'tap-scarf');
+    expect(tap.config.owner).to.equal('acme-oss');
+    const env: Record<string, string> = { TAP_SCARF_API_TOKEN: TOKEN, TAP_SCARF_BASE_URL: sim.url };
+    for (const [k, v] of Object.entries<unknown>(tap.config))
+      env[`TAP_SCARF_${k.toUpperCase()}`] = typeof v === 'string' ? v : JSON.stringify(v);
+    // Only the range is shortened, to keep the test small.
+    env.TAP_SCARF_START_DATE = day(-3);
+    env.TAP_SCARF_END_DATE = day(-2);
+    const dir = tmpDir('tap-scarf-meltano-example-');
+    const catalog = writeJson(dir, 'catalog.json', applySelect(singerCatalog(), tap.select));
+    // Meltano runs `executable` (runTap runs bin/tap-scarf.js, what the npm install links it to).
+    expect(Object.keys(loadRepoJson('package.json').bin)).to.include(tap.executable);
+    const run = await runTap(['--config', 'ENV', '--catalog', catalog], { env });
+    expect(run.code, run.stderr).to.equal(0);
+    const recs = run.messages.filter((m) => m.type === 'RECORD');
+    expect(new Set(recs.map((m) => m.stream))).to.deep.equal(
+      new Set(['events', 'aggregates', 'company_rollup', 'company_events']),
+    );
+    const events = recs.filter((m) => m.stream === 'events');
+    expect(events.length).to.be.greaterThan(0);
+    for (const e of events) expect(e.record, 'deselected column').to.not.have.property('user_agent');
+    expect(recs.find((m) => m.stream === 'company_events')!.record, 'selected there').to.have.property('user_agent');
+    const breakdowns = new Set(recs.filter((m) => m.stream === 'aggregates').map((m) => m.record.breakdown));
+    expect(breakdowns).to.deep.equal(new Set(tap.config.aggregates_breakdowns));
+    expect(run.messages.filter((m) => m.type === 'STATE').length).to.be.greaterThan(0);
   });
 });
 

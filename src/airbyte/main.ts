@@ -7,13 +7,13 @@ import { loadConfig, type Settings } from '../config/load.js';
 import { loadSpec } from '../config/spec.js';
 import { asTapError, ConfigError, TapError } from '../errors.js';
 import { log, redact, setLogSink } from '../log.js';
-import { AirbyteWriter, traceError } from '../protocol/airbyte.js';
+import { AirbyteWriter, syncFailure, traceError } from '../protocol/airbyte.js';
 import { LineWriter } from '../protocol/output.js';
 import type { ScarfClient } from '../scarf/client.js';
 import { configSources } from '../singer/main.js';
 import { installStopHandlers } from '../singer/stop.js';
 import { StateStore } from '../state.js';
-import { makeClient, makeContext, runSync } from '../sync.js';
+import { makeClient, makeContext, runSync, SyncFailedError } from '../sync.js';
 import { airbyteCatalog, selectionFromConfiguredCatalog } from './catalog.js';
 import { checkConnection } from './check.js';
 import { readAirbyteStateFile } from './state.js';
@@ -53,8 +53,9 @@ export function parseAirbyteArgs(argv: string[]): AirbyteArgs {
 }
 
 function settingsFrom(args: AirbyteArgs): Settings {
-  // configSources also accepts ENV, which lets a container take TAP_SCARF_* variables.
-  return loadConfig(configSources([args.config!]));
+  // configSources also accepts ENV, which lets a container take TAP_SCARF_* variables; only
+  // then do errors speak of them.
+  return loadConfig(configSources([args.config!]), { envHint: args.config === 'ENV' });
 }
 
 export function specMessage(): Record<string, unknown> {
@@ -133,10 +134,11 @@ export async function airbyteMain(argv: string[]): Promise<number> {
     }
   } catch (err) {
     const e = asTapError(err);
-    log.error(e.message);
+    const message = err instanceof SyncFailedError ? syncFailure(err.outcomes) : e.message;
+    log.error(message);
     // A stack helps only for the unexpected; the tap's own errors already say what to fix.
     const stack = err instanceof TapError ? undefined : (err as Error)?.stack;
-    await writer.out.write(traceError(e.message, e.failureType, { internal: e.name, ...(stack ? { stack } : {}) }));
+    await writer.out.write(traceError(message, e.failureType, { internal: e.name, ...(stack ? { stack } : {}) }));
     return 1;
   } finally {
     await writer.out.end();

@@ -35,13 +35,13 @@ export interface Settings {
 
 export type ConfigSource = { kind: 'file'; path: string } | { kind: 'env' } | { kind: 'object'; value: RawConfig; label: string };
 
-function readConfigFile(file: string): RawConfig {
+function readConfigFile(file: string, envHint: boolean): RawConfig {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError(
-      `Cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Pass an existing JSON file with --config, or --config ENV to read TAP_SCARF_* variables.`,
+      `Cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Pass an existing JSON file with --config${envHint ? ', or --config ENV to read TAP_SCARF_* variables' : ''}.`,
     );
   }
   let value: unknown;
@@ -123,11 +123,11 @@ function describe(source: ConfigSource): string {
       : source.label;
 }
 
-function formatAjvError(e: ErrorObject, origins: Map<string, string>): string {
+function formatAjvError(e: ErrorObject, origins: Map<string, string>, envHint: boolean): string {
   const props = loadSpec().connectionSpecification.properties;
   if (e.keyword === 'required') {
     const missing = (e.params as { missingProperty: string }).missingProperty;
-    return `Missing required setting '${missing}': set it in the config file or as ${envVarName(missing)}. ${props[missing]?.description ?? ''}`.trim();
+    return `Missing required setting '${missing}': set it in the config file${envHint ? ` or as ${envVarName(missing)}` : ''}. ${props[missing]?.description ?? ''}`.trim();
   }
   const setting = e.instancePath.split('/')[1] ?? '(config)';
   const from = origins.get(setting);
@@ -176,12 +176,12 @@ function isValidDay(text: string): boolean {
 }
 
 /** Validates merged settings against spec.json and applies its defaults. */
-export function validateSettings(merged: RawConfig, origins = new Map<string, string>()): Settings {
+export function validateSettings(merged: RawConfig, origins = new Map<string, string>(), envHint = true): Settings {
   const value = structuredClone(merged);
   registerSecret(typeof value.api_token === 'string' ? value.api_token : undefined);
   const validate = getValidator();
   if (!validate(value)) {
-    const messages = [...new Set((validate.errors ?? []).map((e) => formatAjvError(e, origins)))];
+    const messages = [...new Set((validate.errors ?? []).map((e) => formatAjvError(e, origins, envHint)))];
     throw new ConfigError(`Invalid configuration:\n  - ${messages.join('\n  - ')}`);
   }
   const settings = value as unknown as Settings;
@@ -208,16 +208,20 @@ export function validateSettings(merged: RawConfig, origins = new Map<string, st
   return settings;
 }
 
-/** Reads and merges the sources in order (later wins), then validates. */
-export function loadConfig(sources: ConfigSource[]): Settings {
+/**
+ * Reads and merges the sources in order (later wins), then validates. envHint: whether
+ * errors may suggest TAP_SCARF_* variables (not under Airbyte, whose platform writes the file).
+ */
+export function loadConfig(sources: ConfigSource[], { envHint = true }: { envHint?: boolean } = {}): Settings {
   const merged: RawConfig = {};
   const origins = new Map<string, string>();
   for (const source of sources) {
-    const value = source.kind === 'file' ? readConfigFile(source.path) : source.kind === 'env' ? readEnv() : source.value;
+    const value =
+      source.kind === 'file' ? readConfigFile(source.path, envHint) : source.kind === 'env' ? readEnv() : source.value;
     for (const [k, v] of Object.entries(value)) {
       merged[k] = v;
       origins.set(k, describe(source));
     }
   }
-  return validateSettings(merged, origins);
+  return validateSettings(merged, origins, envHint);
 }

@@ -55,6 +55,29 @@ export function stateMessage(stream: string, streamState: StreamBookmark, record
   return `{"type":"STATE","state":{"type":"STREAM","stream":${inner},"sourceStats":{"recordCount":${recordCount}.0}}}`;
 }
 
+/**
+ * "Stream X failed: …" naming the stream and the window once: the stream's errors already
+ * start with "Stream X, window X 2026-…" (data errors) or with the window label "X 2026-…"
+ * (retries, API refusals), and the label names the stream again.
+ */
+export function streamFailure(stream: string, message: string): string {
+  return `Stream ${stream} failed: ${failureDetail(stream, message)}`;
+}
+
+function failureDetail(stream: string, message: string): string {
+  const names = `(?:${stream}|${stream.replace(/_/g, '-')})`;
+  return message
+    .replace(new RegExp(`^Stream ${stream}, window ${names} `), 'window ')
+    .replace(new RegExp(`^Stream ${stream}, `), '')
+    .replace(new RegExp(`^${names} (?=\\S+: )`), 'window ');
+}
+
+/** The read's closing error: which streams failed and why, each said once. */
+export function syncFailure(outcomes: { stream: string; error?: TapError }[]): string {
+  const failed = outcomes.filter((o) => o.error);
+  return `${failed.length} of ${outcomes.length} stream(s) failed: ${failed.map((o) => `${o.stream}: ${failureDetail(o.stream, o.error!.message)}`).join(' | ')}`;
+}
+
 export class AirbyteWriter implements ProtocolWriter {
   readonly out: LineWriter;
   private readonly prefixes = new Map<StreamName, string>();
@@ -72,7 +95,8 @@ export class AirbyteWriter implements ProtocolWriter {
   /** The log sink that turns every log line into a LOG message on the same stdout. */
   logSink(): LogSink {
     return (level, message) => {
-      void this.out.write(logMessage(level, message));
+      // Singer METRIC lines are for Singer runners; on Airbyte they are detail, not news.
+      void this.out.write(logMessage(level === 'INFO' && message.startsWith('METRIC: ') ? 'DEBUG' : level, message));
     };
   }
 
@@ -111,9 +135,7 @@ export class AirbyteWriter implements ProtocolWriter {
     const stream = selection.stream;
     this.open.delete(stream);
     if (error)
-      void this.out.write(
-        traceError(`Stream ${stream} failed: ${error.message}`, error.failureType, { stream, internal: error.name }),
-      );
+      void this.out.write(traceError(streamFailure(stream, error.message), error.failureType, { stream, internal: error.name }));
     return this.out.write(streamStatus(stream, error ? 'INCOMPLETE' : 'COMPLETE'));
   }
 

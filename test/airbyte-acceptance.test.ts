@@ -1,0 +1,205 @@
+// Runs acceptance-test-config.yml (Airbyte's Connector Acceptance Test format) ourselves,
+// against the simulator: each case of the file becomes a test here, with the checks CAT makes
+// for it, and every stdout line is validated against the Airbyte protocol definition. A case
+// added to the file without a runner here fails the first test.
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import yaml from 'js-yaml';
+import { newAjv } from '../src/ajv.js';
+import { ScarfSimulator } from '../sim/index.js';
+import { protocolProblems, protocolValidators } from './helpers/protocol.js';
+import { loadRepoJson } from './helpers/schemas.js';
+import { repoRoot, runTap, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+
+type Msg = Record<string, any>;
+const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+const TOKEN = 'sim-token-cat-1';
+const RUNNERS = ['spec', 'connection', 'discovery', 'basic_read', 'incremental', 'full_refresh'];
+
+const cat = yaml.load(fs.readFileSync(path.join(repoRoot, 'acceptance-test-config.yml'), 'utf8')) as Msg;
+const cases = (name: string): Msg[] => cat.acceptance_tests[name]?.tests ?? [];
+
+describe('Airbyte acceptance tests (acceptance-test-config.yml, run against the simulator)', function () {
+  this.timeout(120_000);
+  let sim: ScarfSimulator;
+  let dir: string;
+  let secretConfig: string;
+
+  /** secrets/… is the user's real config: here, the simulator's. Other configs get its base_url. */
+  function config(rel: string): string {
+    if (rel.startsWith('secrets/')) return secretConfig;
+    return writeJson(dir, `config-${path.basename(rel)}`, { ...loadRepoJson(rel), base_url: sim.url });
+  }
+  async function airbyte(args: string[]): Promise<TapRun> {
+    const run = await runTap(args);
+    expect(protocolProblems(run.stdout), args.join(' ')).to.deep.equal([]);
+    expect(run.stdout + run.stderr, 'the token is never printed').to.not.include(TOKEN);
+    return run;
+  }
+  const ofType = (run: TapRun, type: string) => run.messages.filter((m) => m.type === type);
+  const records = (run: TapRun) => ofType(run, 'RECORD').map((m) => m.record);
+  const read = (t: Msg, state?: string) =>
+    airbyte([
+      'read',
+      '--config',
+      config(t.config_path),
+      '--catalog',
+      path.join(repoRoot, t.configured_catalog_path),
+      ...(state ? ['--state', state] : []),
+    ]);
+  /** The platform's saved state after a read: the last STATE of each stream. */
+  function savedState(run: TapRun): string {
+    const last = new Map<string, Msg>();
+    for (const m of ofType(run, 'STATE')) last.set(m.state.stream.stream_descriptor.name, m.state);
+    return writeJson(dir, `state-${Math.random().toString(36).slice(2)}.json`, [...last.values()]);
+  }
+  const recordSet = (run: TapRun) =>
+    records(run)
+      .map((r) => `${r.stream} ${JSON.stringify(r.data)}`)
+      .sort();
+
+  before(async () => {
+    sim = new ScarfSimulator({
+      seed: 21,
+      token: TOKEN,
+      dataStart: day(-30),
+      dataEnd: day(-1),
+      now: new Date(),
+      eventsPerDay: 15,
+      companies: 4,
+      lateRate: 0,
+    });
+    await sim.start();
+    dir = tmpDir('tap-scarf-cat-');
+    secretConfig = writeJson(dir, 'config.json', {
+      api_token: TOKEN,
+      owner: 'acme-oss',
+      base_url: sim.url,
+      start_date: day(-6),
+      end_date: day(-3),
+      aggregates_breakdowns: ['by-total', 'by-country'],
+    });
+  });
+  after(async () => sim?.stop());
+
+  it('the file is CAT format and every case has a runner here', () => {
+    expect(cat.connector_image).to.match(/^ghcr\.io\/tap-scarf\/source-scarf:/);
+    expect(Object.keys(cat.acceptance_tests).sort()).to.deep.equal([...RUNNERS].sort());
+    for (const name of RUNNERS) expect(cases(name).length, name).to.be.greaterThan(0);
+  });
+
+  for (const t of cases('spec'))
+    it(`spec: the SPEC message is ${t.spec_path}`, async () => {
+      const run = await airbyte(['spec']);
+      expect(run.code).to.equal(0);
+      const [spec, ...more] = ofType(run, 'SPEC');
+      expect(more).to.deep.equal([]);
+      const file = loadRepoJson(t.spec_path);
+      expect(spec!.spec.connectionSpecification).to.deep.equal(file.connectionSpecification);
+      expect(spec!.spec.documentationUrl).to.equal(file.documentationUrl);
+      newAjv().compile(spec!.spec.connectionSpecification);
+    });
+
+  for (const t of cases('connection'))
+    it(`connection: ${t.config_path} → ${t.status}`, async () => {
+      const run = await airbyte(['check', '--config', config(t.config_path)]);
+      if (t.status === 'exception') {
+        expect(run.code).to.not.equal(0);
+        expect(ofType(run, 'TRACE').filter((m) => m.trace.type === 'ERROR')).to.have.length(1);
+        return;
+      }
+      expect(run.code).to.equal(0);
+      const [status, ...more] = ofType(run, 'CONNECTION_STATUS');
+      expect(more).to.deep.equal([]);
+      expect(status!.connectionStatus.status, status!.connectionStatus.message).to.equal(
+        { succeed: 'SUCCEEDED', failed: 'FAILED' }[t.status as string],
+      );
+    });
+
+  for (const t of cases('discovery'))
+    it(`discovery: a CATALOG whose schemas compile, whose keys and cursors exist, equal to every configured catalog's streams`, async () => {
+      const run = await airbyte(['discover', '--config', config(t.config_path)]);
+      expect(run.code).to.equal(0);
+      const streams: Msg[] = ofType(run, 'CATALOG')[0]!.catalog.streams;
+      for (const s of streams) {
+        newAjv().compile(s.json_schema);
+        expect(s.supported_sync_modes.length, s.name).to.be.greaterThan(0);
+        for (const k of s.source_defined_primary_key) expect(s.json_schema.properties, `${s.name} key`).to.have.property(k[0]);
+        expect(s.json_schema.properties, `${s.name} cursor`).to.have.property(s.default_cursor_field[0]);
+      }
+      // The committed configured catalogs must not drift from what discover says.
+      for (const name of ['basic_read', 'incremental', 'full_refresh'])
+        for (const c of cases(name)) {
+          const configured = loadRepoJson(c.configured_catalog_path);
+          expect(protocolValidators()?.configuredCatalog(configured), c.configured_catalog_path).to.equal(undefined);
+          for (const cs of configured.streams)
+            expect(cs.stream, `${c.configured_catalog_path}: ${cs.stream.name}`).to.deep.equal(
+              streams.find((s) => s.name === cs.stream.name),
+            );
+        }
+    });
+
+  for (const t of cases('basic_read'))
+    it(`basic_read: records in every stream but ${JSON.stringify(t.empty_streams ?? [])}, each valid against its schema`, async () => {
+      const run = await read(t);
+      expect(run.code, run.stderr).to.equal(0);
+      const configured = loadRepoJson(t.configured_catalog_path).streams as Msg[];
+      const ajv = newAjv({ allErrors: true });
+      const empty = new Set((t.empty_streams ?? []).map((s: Msg) => s.name));
+      for (const cs of configured) {
+        const name = cs.stream.name;
+        const rows = records(run).filter((r) => r.stream === name);
+        if (!empty.has(name)) expect(rows.length, `records of ${name}`).to.be.greaterThan(0);
+        const validate = ajv.compile(cs.stream.json_schema);
+        for (const r of rows) {
+          expect(validate(r.data), `${name}: ${ajv.errorsText(validate.errors)}`).to.equal(true);
+          for (const k of cs.primary_key ?? []) expect(r.data[k[0]], `${name} key ${k[0]}`).to.not.equal(null);
+        }
+        expect(
+          ofType(run, 'STATE').some((m) => m.state.stream.stream_descriptor.name === name),
+          `STATE of ${name}`,
+        ).to.equal(true);
+      }
+      expect(new Set(records(run).map((r) => r.stream))).to.deep.equal(
+        new Set(configured.map((cs) => cs.stream.name).filter((n) => !empty.has(n))),
+      );
+    });
+
+  for (const t of cases('incremental'))
+    it(`incremental: a future state (${t.future_state?.future_state_path}) reads nothing; a read from the last state reads less, and only what the first read had`, async () => {
+      const configured = loadRepoJson(t.configured_catalog_path).streams as Msg[];
+      const future = loadRepoJson(t.future_state.future_state_path) as Msg[];
+      const missing = new Set((t.future_state.missing_streams ?? []).map((s: Msg) => s.name));
+      // CAT's own check: the future state covers every incremental stream not declared missing.
+      for (const cs of configured.filter((c) => c.sync_mode === 'incremental' && !missing.has(c.stream.name)))
+        expect(
+          future.some((s) => s.stream.stream_descriptor.name === cs.stream.name),
+          `future state of ${cs.stream.name}`,
+        ).to.equal(true);
+      const far = await read(t, path.join(repoRoot, t.future_state.future_state_path));
+      expect(far.code, far.stderr).to.equal(0);
+      expect(records(far)).to.deep.equal([]);
+      for (const cs of configured)
+        expect(ofType(far, 'STATE').some((m) => m.state.stream.stream_descriptor.name === cs.stream.name)).to.equal(true);
+
+      const first = await read(t);
+      expect(first.code, first.stderr).to.equal(0);
+      const second = await read(t, savedState(first));
+      expect(second.code, second.stderr).to.equal(0);
+      expect(records(second).length).to.be.lessThan(records(first).length);
+      // The second read re-reads the lookback, so it may repeat records but never invent one.
+      const firstSet = new Set(recordSet(first));
+      for (const r of recordSet(second)) expect(firstSet.has(r), r.slice(0, 200)).to.equal(true);
+    });
+
+  for (const t of cases('full_refresh'))
+    it('full_refresh: two reads give the same records', async () => {
+      const a = await read(t);
+      const b = await read(t);
+      expect(a.code, a.stderr).to.equal(0);
+      expect(b.code, b.stderr).to.equal(0);
+      expect(records(a).length).to.be.greaterThan(0);
+      expect(recordSet(b)).to.deep.equal(recordSet(a));
+    });
+});
