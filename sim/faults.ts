@@ -20,6 +20,13 @@ export const FAULT_KINDS = [
   'bad-json-line',
   'malformed-row',
   'bad-value',
+  'empty-200',
+  '204',
+  'json-on-csv',
+  'html-page',
+  'content-encoding',
+  'endless-row',
+  'empty-column-name',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -46,6 +53,12 @@ export interface FaultSpec {
   column?: string;
   /** 'bad-value': the text written instead (NDJSON: as a JSON string); default `not-a-value`. */
   value?: string;
+  /** 'json-on-csv': the `message` of the JSON error body; default `Export failed, please try again later`. */
+  message?: string;
+  /** 'content-encoding': the encoding the body is compressed with; default `gzip`. */
+  encoding?: 'gzip' | 'br' | 'deflate';
+  /** 'endless-row': bytes sent before the simulator gives up and closes the socket; default 64 MiB. */
+  maxBytes?: number;
 }
 
 interface Armed {
@@ -70,6 +83,11 @@ export function validateFaults(specs: unknown): FaultSpec[] {
       throw new Error(`fault ${i}: nth must be an integer ≥ 1`);
     if (f.column !== undefined && typeof f.column !== 'string') throw new Error(`fault ${i}: column must be a string`);
     if (f.value !== undefined && typeof f.value !== 'string') throw new Error(`fault ${i}: value must be a string`);
+    if (f.message !== undefined && typeof f.message !== 'string') throw new Error(`fault ${i}: message must be a string`);
+    if (f.encoding !== undefined && !['gzip', 'br', 'deflate'].includes(f.encoding))
+      throw new Error(`fault ${i}: encoding must be gzip, br or deflate`);
+    if (f.maxBytes !== undefined && !(Number.isInteger(f.maxBytes) && f.maxBytes >= 1))
+      throw new Error(`fault ${i}: maxBytes must be an integer ≥ 1`);
     return { ...f };
   });
 }

@@ -12,7 +12,7 @@ import { sendJson, sleep } from './http-util.js';
 import { genConfig, resolveOptions, type ResolvedSimOptions, type SimOptions } from './options.js';
 import { createTruth, type GroundTruth } from './truth.js';
 import { BREAKDOWNS, type Breakdown, type View } from './views.js';
-import { renderBody, sendBuffer, streamBody, streamFaulty } from './writer.js';
+import { ANSWER_FAULTS, renderBody, sendBuffer, sendWrongAnswer, streamBody, streamFaulty } from './writer.js';
 
 export interface RequestLogEntry {
   method: string;
@@ -237,6 +237,12 @@ export class ScarfSimulator {
         ];
         return sendJson(res, entry.status, { message, code }, headers);
       }
+    }
+
+    if (fault && ANSWER_FAULTS.includes(fault.kind)) {
+      entry.status = fault.kind === '204' ? 204 : 200;
+      await sendWrongAnswer(res, body, fault);
+      return;
     }
 
     entry.status = 200;
