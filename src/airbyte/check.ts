@@ -10,7 +10,8 @@
 //     package: the smallest body an export endpoint can give, and it also validates the
 //     package_query setting (400 invalid-package-query) when one is set.
 // So check asks aggregates for yesterday (UTC) by-total — one request, one Run — and reads
-// at most a few KB of it. Retries are capped low so an unreachable host answers in seconds,
+// at most a few KB of it. Any 2xx is not enough: what it reads must be aggregates rows (or
+// an empty NDJSON answer), so a proxy's sign-in page or an empty 200 cannot pass. Retries are capped low so an unreachable host answers in seconds,
 // not after a sync's full retry budget.
 import type { Settings } from '../config/load.js';
 import { asTapError, DataError, TransientError } from '../errors.js';

@@ -180,7 +180,7 @@ export async function openExport(body: BodySource, info: AnswerInfo, format: Exp
   const want = format === 'csv' ? 'a CSV export' : 'an NDJSON export';
   const type = mediaType(info);
   const typeText = headerText(info.headers['content-type']);
-  const said = typeText === undefined ? 'no Content-Type' : `Content-Type ${JSON.stringify(clipText(typeText, 100))}`;
+  const said = typeText === undefined ? 'no Content-Type' : `Content-Type ${JSON.stringify(clipText(redact(typeText), 100))}`;
   if (info.status !== 200) {
     throw new NotAnExportError(
       `${label}Scarf answered HTTP ${info.status}${info.status === 204 ? ' No Content' : ''} instead of 200 with ${want}: the answer holds no data, so it does not prove the window empty`,
@@ -189,7 +189,7 @@ export async function openExport(body: BodySource, info: AnswerInfo, format: Exp
   const encoding = headerText(info.headers['content-encoding'])?.trim().toLowerCase();
   if (encoding && encoding !== 'identity') {
     throw new DataError(
-      `${label}the answer came with Content-Encoding ${JSON.stringify(clipText(encoding, 50))}, which tap-scarf did not ask for and does not decode. ` +
+      `${label}the answer came with Content-Encoding ${JSON.stringify(clipText(redact(encoding), 50))}, which tap-scarf did not ask for and does not decode. ` +
         'A proxy or gateway between tap-scarf and Scarf (see base_url, HTTPS_PROXY) is probably compressing responses: make it pass them through unchanged',
     );
   }
