@@ -23,6 +23,13 @@ export const FAULT_KINDS = [
   'token-echo-html',
   'token-echo-value',
   'log-forge-header',
+  'empty-200',
+  '204',
+  'json-on-csv',
+  'html-page',
+  'content-encoding',
+  'endless-row',
+  'empty-column-name',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -55,6 +62,12 @@ export interface FaultSpec {
   echo?: 'plain' | 'base64' | 'base64-token' | 'truncated';
   /** 'token-echo-html' / 'token-echo-value': filler characters before the echoed token (html default 0, value default 70). */
   offset?: number;
+  /** 'json-on-csv': the `message` of the JSON error body; default `Export failed, please try again later`. */
+  message?: string;
+  /** 'content-encoding': the encoding the body is compressed with; default `gzip`. */
+  encoding?: 'gzip' | 'br' | 'deflate';
+  /** 'endless-row': bytes sent before the simulator gives up and closes the socket; default 64 MiB. */
+  maxBytes?: number;
 }
 
 interface Armed {
@@ -85,6 +98,11 @@ export function validateFaults(specs: unknown): FaultSpec[] {
       throw new Error(`fault ${i}: echo must be plain, base64, base64-token or truncated`);
     if (f.offset !== undefined && !(Number.isInteger(f.offset) && f.offset >= 0))
       throw new Error(`fault ${i}: offset must be an integer ≥ 0`);
+    if (f.message !== undefined && typeof f.message !== 'string') throw new Error(`fault ${i}: message must be a string`);
+    if (f.encoding !== undefined && !['gzip', 'br', 'deflate'].includes(f.encoding))
+      throw new Error(`fault ${i}: encoding must be gzip, br or deflate`);
+    if (f.maxBytes !== undefined && !(Number.isInteger(f.maxBytes) && f.maxBytes >= 1))
+      throw new Error(`fault ${i}: maxBytes must be an integer ≥ 1`);
     return { ...f };
   });
 }

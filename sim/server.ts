@@ -13,7 +13,7 @@ import { sendJson, sleep } from './http-util.js';
 import { genConfig, type ResolvedSimOptions, resolveOptions, type SimOptions } from './options.js';
 import { createTruth, type GroundTruth } from './truth.js';
 import { type Breakdown, BREAKDOWNS, type View } from './views.js';
-import { renderBody, sendBuffer, streamBody, streamFaulty, tokenEchoPage } from './writer.js';
+import { ANSWER_FAULTS, renderBody, sendBuffer, sendWrongAnswer, streamBody, streamFaulty, tokenEchoPage } from './writer.js';
 
 export interface RequestLogEntry {
   method: string;
@@ -245,6 +245,12 @@ export class ScarfSimulator {
         res.end(page);
         return;
       }
+    }
+
+    if (fault && ANSWER_FAULTS.includes(fault.kind)) {
+      entry.status = fault.kind === '204' ? 204 : 200;
+      await sendWrongAnswer(res, body, fault);
+      return;
     }
 
     entry.status = 200;

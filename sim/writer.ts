@@ -1,6 +1,7 @@
 // Streams a Body to the client — normally, from a cached Buffer, or with a body fault.
 
 import type { ServerResponse } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { Body, BodyRow } from './bodies.js';
 import type { FaultSpec } from './faults.js';
 import { csvField, csvLine } from './format.js';
@@ -169,6 +170,81 @@ export function tokenEchoPage(authorization: string, fault: FaultSpec): string {
   );
 }
 
+/** The proxy sign-in page an 'html-page' fault answers with. */
+export const LOGIN_PAGE =
+  '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign in - Corporate Web Gateway</title></head>\n' +
+  '<body><form method="post" action="/login"><p>Your session has expired. Please sign in to continue.</p>' +
+  '<input name="user"><input name="password" type="password"><button>Sign in</button></form></body></html>\n';
+
+/** Kinds that replace the whole answer (status, headers and body) rather than spoil a body. */
+export const ANSWER_FAULTS = ['empty-200', '204', 'json-on-csv', 'html-page', 'content-encoding', 'endless-row'];
+
+/**
+ * Answers with something that is not the export although the status says success: nothing
+ * at all, a 204, a JSON error, a proxy's HTML page, a body compressed unasked, or a row
+ * that never ends (sent until `maxBytes`, then the socket closes).
+ */
+export async function sendWrongAnswer(res: ServerResponse, body: Body, fault: FaultSpec): Promise<number> {
+  switch (fault.kind) {
+    case '204':
+      res.writeHead(204);
+      res.end();
+      return 204;
+    case 'empty-200':
+      res.writeHead(200, { 'Content-Length': '0' });
+      res.end();
+      return 200;
+    case 'json-on-csv': {
+      const text = JSON.stringify({ message: fault.message ?? 'Export failed, please try again later', code: 'export-failed' });
+      res.writeHead(200, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': String(Buffer.byteLength(text)),
+      });
+      res.end(text);
+      return 200;
+    }
+    case 'html-page':
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': String(Buffer.byteLength(LOGIN_PAGE)) });
+      res.end(LOGIN_PAGE);
+      return 200;
+    case 'content-encoding': {
+      const encoding = fault.encoding ?? 'gzip';
+      const raw = renderBody(body);
+      const data = encoding === 'gzip' ? gzipSync(raw) : encoding === 'br' ? brotliCompressSync(raw) : deflateSync(raw);
+      res.writeHead(200, { ...bodyHeaders(body), 'Content-Encoding': encoding, 'Content-Length': String(data.length) });
+      res.end(data);
+      return 200;
+    }
+    case 'endless-row': {
+      res.writeHead(200, bodyHeaders(body));
+      const start = body.format === 'csv' ? body.header + '"' : '{"date":"1970-01-01","artifact":"';
+      const filler = 'x'.repeat(CHUNK);
+      const cap = fault.maxBytes ?? 64 * 1024 * 1024;
+      let sent = Buffer.byteLength(start);
+      if (!(await write(res, start))) return 200;
+      while (sent < cap) {
+        const piece = cap - sent >= filler.length ? filler : filler.slice(0, cap - sent);
+        if (!(await write(res, piece))) return 200;
+        sent += piece.length;
+      }
+      flushThen(res, '', () => res.socket?.destroy());
+      return 200;
+    }
+    default:
+      throw new Error(`sendWrongAnswer: ${fault.kind} is not an answer fault`);
+  }
+}
+
+/** The header line with one column's name blanked ('empty-column-name'; default the third column). */
+function blankedHeader(body: Body, fault: FaultSpec): string {
+  if (body.format !== 'csv') return body.header;
+  const cells = [...body.headerCells];
+  let j = fault.column !== undefined ? cells.indexOf(fault.column) : 2;
+  if (j < 0 || j >= cells.length) j = Math.min(2, cells.length - 1);
+  cells[j] = '';
+  return cells.map((c) => (c === '' ? '' : csvField(c))).join(',') + '\n';
+}
+
 /** Streams the body with one fault; `after` rows go out intact before it strikes. */
 export async function streamFaulty(res: ServerResponse, body: Body, fault: FaultSpec): Promise<void> {
   if (fault.kind === 'log-forge-header') return streamForgedHeader(res, body, fault.value ?? FORGED_COLUMN);
@@ -182,7 +258,7 @@ export async function streamFaulty(res: ServerResponse, body: Body, fault: Fault
   res.flushHeaders();
 
   const destroy = () => res.socket?.destroy();
-  let buf = body.header;
+  let buf = fault.kind === 'empty-column-name' ? blankedHeader(body, fault) : body.header;
   let i = 0;
   let struck = false;
   const strike = async (row: BodyRow | undefined): Promise<'stop' | 'continue' | 'skip-row' | 'defer'> => {
@@ -218,6 +294,8 @@ export async function streamFaulty(res: ServerResponse, body: Body, fault: Fault
       case 'token-echo-value':
         buf += badValueLine(body, row, fault);
         return 'skip-row';
+      case 'empty-column-name':
+        return 'continue'; // the header was already written blanked
       default:
         return 'continue';
     }

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataError, IncompleteBodyError } from '../src/errors.js';
 import { readCsv } from '../src/scarf/csv-rows.js';
-import type { BodyChunk } from '../src/scarf/body.js';
+import { NotAnExportError, type BodyChunk } from '../src/scarf/body.js';
 import { rejects } from './helpers/assert.js';
 
 async function* chunksOf(parts: BodyChunk[], failWith?: Error): AsyncGenerator<BodyChunk> {
@@ -57,7 +57,12 @@ describe('scarf/csv-rows readCsv', () => {
     expect(r.header).to.deep.equal(['id', 'user_agent', 'n']);
     expect(r.rows).to.deep.equal(TRICKY_ROWS);
     expect(r.numbers).to.deep.equal([1, 2, 3, 4]);
-    expect(r.res).to.deep.equal({ rows: 4, bytes: Buffer.byteLength(TRICKY), header: ['id', 'user_agent', 'n'] });
+    expect(r.res).to.deep.equal({
+      rows: 4,
+      bytes: Buffer.byteLength(TRICKY),
+      header: ['id', 'user_agent', 'n'],
+      parsedChars: TRICKY.length,
+    });
   });
 
   it('gives the same rows whatever the chunking (byte by byte, every split point)', async () => {
@@ -102,15 +107,15 @@ describe('scarf/csv-rows readCsv', () => {
     expect(r.rows).to.deep.equal([['1', '2']]);
   });
 
-  it('ignores a blank last line; header-only and empty bodies give no rows', async () => {
+  it('ignores a blank last line; a header-only body gives no rows; an empty body has no header and is no export', async () => {
     expect((await collect(chunksOf(['a,b\n1,2\n\n']))).rows).to.deep.equal([['1', '2']]);
     expect((await collect(chunksOf(['a,b\r\n1,2\r\n\r\n']))).rows).to.deep.equal([['1', '2']]);
     const h = await collect(chunksOf(['a,b\n']));
     expect(h.header).to.deep.equal(['a', 'b']);
     expect(h.rows).to.deep.equal([]);
-    const e = await collect(chunksOf([]));
-    expect(e.header).to.equal(undefined);
-    expect(e.res).to.deep.equal({ rows: 0, bytes: 0, header: [] });
+    const e = await rejects(collect(chunksOf([])));
+    expect(e).to.be.instanceOf(NotAnExportError);
+    expect(e.message).to.match(/^the CSV body is empty \(0 bytes\): a CSV export always starts with its header row/);
   });
 
   it('pauses the body while onRow returns a pending Promise', async () => {

@@ -2,7 +2,8 @@
 // abort, timeout, premature close) becomes an IncompleteBodyError, while errors thrown by
 // the caller's handlers pass through untouched.
 
-import { IncompleteBodyError } from '../errors.js';
+import { StringDecoder } from 'node:string_decoder';
+import { DataError, IncompleteBodyError } from '../errors.js';
 import { redact } from '../log.js';
 
 export type BodyChunk = Buffer | Uint8Array | string;
@@ -38,6 +39,7 @@ export class BodyPuller {
       r = await this.it.next();
     } catch (err) {
       this.ended = true;
+      if (err instanceof IncompleteBodyError) throw err; // already worded by an inner puller (openExport)
       throw new IncompleteBodyError(`${this.label}the response body failed before its end (${describeError(err)})`);
     }
     if (r.done) {
@@ -62,6 +64,240 @@ export class BodyPuller {
   }
 }
 
+/** Longest row the reader holds in memory while waiting for its end, in characters. */
+export const DEFAULT_MAX_ROW_CHARS = 8 * 1024 * 1024;
+
+/** The row size limit: TAP_SCARF_MAX_ROW_BYTES when set to a positive integer, else 8 MiB. */
+export function maxRowChars(): number {
+  const raw = process.env.TAP_SCARF_MAX_ROW_BYTES;
+  const v = raw === undefined || raw === '' ? NaN : Number(raw);
+  return Number.isInteger(v) && v > 0 ? v : DEFAULT_MAX_ROW_CHARS;
+}
+
+function sizeText(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
+}
+
+/** A row that has not ended after `max` characters: the body is not an export a tap can hold row by row. */
+export function rowTooLong(label: string, what: string, max: number): DataError {
+  return new DataError(
+    `${label}${what} is longer than the row size limit of ${sizeText(max)} and has not ended: the body is not a readable export ` +
+      '(a Scarf row is a few KB). Reading stopped so memory stays bounded; if rows this long are real, raise the limit with the environment variable TAP_SCARF_MAX_ROW_BYTES',
+  );
+}
+
 export function labelPrefix(label: string | undefined): string {
   return label ? `${label}: ` : '';
+}
+
+// ---------------------------------------------------------------------------------------
+// Is this answer an export at all? A 2xx status proves nothing: a proxy's sign-in page, a
+// JSON error sent with 200, an empty body or a 204 all arrive as "success". Each is judged
+// from the status, the headers and the first bytes, before a row is read, so none of them
+// can pass for an empty window and move a bookmark (README.md: "What the tap does when a
+// response is wrong").
+
+export type ExportFormat = 'csv' | 'ndjson';
+
+export interface AnswerInfo {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** Content types a valid empty NDJSON answer may carry (an NDJSON body has no header row to prove itself). */
+const NDJSON_TYPES = /^application\/(x-ndjson|ndjson|x-jsonlines|jsonl|jsonlines|json|[\w.+-]+\+json)$/;
+const JSON_TYPES = /^application\/(json|[\w.+-]+\+json|problem\+json)$/;
+/** How much of a non-export answer is read to quote it. */
+const SNIFF_LIMIT = 64 * 1024;
+
+function headerText(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function mediaType(info: AnswerInfo): string | undefined {
+  const v = headerText(info.headers['content-type']);
+  return v === undefined ? undefined : v.split(';')[0]!.trim().toLowerCase();
+}
+
+function clipText(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n) + '…' : s;
+}
+
+/** Redacted first, clipped after: a clip must never leave a piece of the token behind. */
+export function quoteSaid(text: string, n = 300): string {
+  return JSON.stringify(clipText(redact(text.replace(/\s+/g, ' ').trim()), n));
+}
+
+/**
+ * A 2xx answer that is not an export, found before any row was read. The attempt failed:
+ * the client retries it like a cut body (the next answer may be the export), and when the
+ * retries run out the window fails with this message and its bookmark stays.
+ */
+export class NotAnExportError extends IncompleteBodyError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotAnExportError';
+  }
+}
+
+function firstNonSpace(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13 && c !== 0xfeff) return i;
+  }
+  return -1;
+}
+
+function htmlTitle(text: string): string | undefined {
+  const m = /<title[^>]*>([^<]*)<\/title>/i.exec(text);
+  return m && m[1]!.trim() ? m[1]!.trim() : undefined;
+}
+
+/** `message` (or `error`) and `code` of a JSON error body, if it is one. */
+function jsonError(text: string): { message?: string; code?: string } | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const message = typeof o.message === 'string' ? o.message : typeof o.error === 'string' ? o.error : undefined;
+  const code = typeof o.code === 'string' ? o.code : undefined;
+  return message !== undefined || code !== undefined ? { message, code } : undefined;
+}
+
+/**
+ * Checks that a 2xx answer is the export asked for and returns the body to read (the bytes
+ * looked at are handed on). Throws NotAnExportError (retried) for a 204 or other non-200
+ * success, an empty body (CSV always; NDJSON unless it declares an NDJSON/JSON content
+ * type), a JSON error body, or an NDJSON body whose first line is not JSON; and DataError
+ * (not retried: a retry gets the same) for an HTML page or a Content-Encoding the tap did
+ * not ask for.
+ */
+export async function openExport(body: BodySource, info: AnswerInfo, format: ExportFormat, label: string): Promise<BodySource> {
+  const want = format === 'csv' ? 'a CSV export' : 'an NDJSON export';
+  const type = mediaType(info);
+  const typeText = headerText(info.headers['content-type']);
+  const said = typeText === undefined ? 'no Content-Type' : `Content-Type ${JSON.stringify(clipText(redact(typeText), 100))}`;
+  if (info.status !== 200) {
+    throw new NotAnExportError(
+      `${label}Scarf answered HTTP ${info.status}${info.status === 204 ? ' No Content' : ''} instead of 200 with ${want}: the answer holds no data, so it does not prove the window empty`,
+    );
+  }
+  const encoding = headerText(info.headers['content-encoding'])?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') {
+    throw new DataError(
+      `${label}the answer came with Content-Encoding ${JSON.stringify(clipText(redact(encoding), 50))}, which tap-scarf did not ask for and does not decode. ` +
+        'A proxy or gateway between tap-scarf and Scarf (see base_url, HTTPS_PROXY) is probably compressing responses: make it pass them through unchanged',
+    );
+  }
+
+  const src = new BodyPuller(body, label);
+  const decoder = new StringDecoder('utf8');
+  const seen: BodyChunk[] = [];
+  let text = '';
+  let ended = false;
+  // Enough to judge: the first non-blank character (and, for a suspect answer, up to SNIFF_LIMIT).
+  const suspect = () => type === 'text/html' || (format === 'csv' && type !== undefined && JSON_TYPES.test(type));
+  for (;;) {
+    const start = firstNonSpace(text);
+    if (start >= 0) {
+      const c = text[start];
+      const judged =
+        !suspect() &&
+        c !== '<' &&
+        !(format === 'csv' && c === '{') &&
+        !(format === 'ndjson' && c === '{' && !text.includes('\n', start));
+      if (judged || text.length >= SNIFF_LIMIT) break;
+    }
+    const chunk = await src.next();
+    if (chunk === undefined) {
+      ended = true;
+      text += decoder.end();
+      break;
+    }
+    seen.push(chunk);
+    text += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+  }
+
+  const start = firstNonSpace(text);
+  try {
+    if (start < 0) {
+      // A day without downloads: NDJSON has no header, so an empty body that says it is NDJSON is an empty answer.
+      if (format === 'ndjson' && type !== undefined && NDJSON_TYPES.test(type)) return replay(seen, src, ended);
+      throw new NotAnExportError(
+        format === 'csv'
+          ? `${label}Scarf answered 200 with an empty body (${src.bytes} bytes, ${said}): a CSV export always starts with its header row, so this is a failed answer, not an empty window`
+          : `${label}Scarf answered 200 with an empty body and ${said}: an empty NDJSON answer must say it is NDJSON (application/x-ndjson), so this is a failed answer, not an empty window`,
+      );
+    }
+    const c = text[start];
+    if (type === 'text/html' || c === '<') {
+      const title = htmlTitle(text);
+      // Not retried: a sign-in page stays until someone signs in, and every retry may be billed.
+      throw new DataError(
+        `${label}the server answered an HTML page${title ? ` (title ${quoteSaid(title, 100)})` : ''} with ${said} instead of ${want}. ` +
+          "A proxy, captive portal or sign-in page is probably between tap-scarf and Scarf: check the base_url setting and this machine's proxy settings (HTTPS_PROXY)",
+      );
+    }
+    if (format === 'csv' && ((type !== undefined && JSON_TYPES.test(type)) || c === '{' || c === '[')) {
+      const err = jsonError(text.slice(start));
+      const quote = err?.message ?? err?.code ?? text.slice(start);
+      throw new NotAnExportError(
+        `${label}the server answered JSON (${said}) instead of ${want}${err?.code ? ` (code ${quoteSaid(err.code, 60)})` : ''}: Scarf said: ${quoteSaid(quote)}`,
+      );
+    }
+    if (format === 'ndjson') {
+      const nl = text.indexOf('\n', start);
+      const first = text.slice(start, nl < 0 ? undefined : nl);
+      const err = jsonError(first);
+      if (err && (nl < 0 ? ended : true) && !/"(date|artifact)"\s*:/.test(first)) {
+        throw new NotAnExportError(
+          `${label}the server answered a JSON error (${said}) instead of ${want}${err.code ? ` (code ${quoteSaid(err.code, 60)})` : ''}: Scarf said: ${quoteSaid(err.message ?? err.code ?? first)}`,
+        );
+      }
+      if (nl >= 0 || ended) {
+        let json = true;
+        try {
+          JSON.parse(first);
+        } catch {
+          json = false;
+        }
+        // (A first line that is JSON but no object is a data error the reader words.)
+        if (!json) {
+          throw new NotAnExportError(
+            `${label}the answer (${said}) is not NDJSON: its first line is not JSON: ${quoteSaid(first, 80)}`,
+          );
+        }
+      }
+    }
+    return replay(seen, src, ended);
+  } catch (err) {
+    src.release();
+    throw err;
+  }
+}
+
+/** The chunks already read, then the rest of the same body. */
+async function* replay(seen: BodyChunk[], src: BodyPuller, ended: boolean): AsyncGenerator<BodyChunk> {
+  let done = false;
+  try {
+    for (const c of seen) yield c;
+    if (ended) {
+      done = true;
+      return;
+    }
+    for (;;) {
+      const c = await src.next();
+      if (c === undefined) {
+        done = true;
+        return;
+      }
+      yield c;
+    }
+  } finally {
+    if (!done) src.release();
+  }
 }

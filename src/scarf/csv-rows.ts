@@ -10,10 +10,10 @@
 import Papa from 'papaparse';
 import { StringDecoder } from 'node:string_decoder';
 import { DataError, IncompleteBodyError } from '../errors.js';
-import { BodyPuller, BodySource, labelPrefix } from './body.js';
+import { BodyPuller, BodySource, labelPrefix, maxRowChars, NotAnExportError, rowTooLong } from './body.js';
 
 export interface CsvHandlers {
-  /** Called once with the header row (not called for a completely empty body). */
+  /** Called once with the header row (an empty body is a NotAnExportError: an export always has its header). */
   onHeader(header: string[]): void;
   /** Called per complete data row, in body order; rowNumber 1 = first data row. A returned Promise pauses reading until it settles. */
   onRow(fields: string[], rowNumber: number): void | Promise<void>;
@@ -24,8 +24,62 @@ export interface CsvResult {
   rows: number;
   /** Body bytes read. */
   bytes: number;
-  /** The header ([] for an empty body). */
+  /** The header. */
   header: string[];
+  /** Characters handed to the parser, re-parses of held-back rows included (≈ the body's length; a measure of the work done). */
+  parsedChars: number;
+}
+
+/**
+ * Follows RFC 4180 quoting over text fed in pieces, to tell whether a row has ended (a line
+ * break outside quotes) without re-reading what it has already seen. A quote opens a quoted
+ * field only at the start of a field; inside one, "" is a quote and " closes it — the same
+ * reading papaparse makes, so the two agree on where rows end.
+ */
+class RowEndScanner {
+  private inQuotes = false;
+  private fieldStart = true;
+  /** A quote inside a quoted field was the last character seen: the next one decides. */
+  private afterQuote = false;
+  private br = 10;
+
+  reset(breakChar: string): void {
+    this.inQuotes = false;
+    this.fieldStart = true;
+    this.afterQuote = false;
+    this.br = breakChar.charCodeAt(0);
+  }
+
+  /** True once a row has ended within `text` (the state is then stale until reset). */
+  feed(text: string): boolean {
+    const n = text.length;
+    let i = 0;
+    while (i < n) {
+      if (this.afterQuote) {
+        this.afterQuote = false;
+        if (text.charCodeAt(i) === 34) {
+          i++;
+          continue; // "" inside a quoted field
+        }
+        this.inQuotes = false;
+      }
+      if (this.inQuotes) {
+        const q = text.indexOf('"', i);
+        if (q < 0) return false;
+        this.afterQuote = true;
+        i = q + 1;
+        continue;
+      }
+      const c = text.charCodeAt(i++);
+      if (c === this.br) return true;
+      if (c === 44) this.fieldStart = true;
+      else if (c === 34 && this.fieldStart) {
+        this.inQuotes = true;
+        this.fieldStart = false;
+      } else this.fieldStart = false;
+    }
+    return false;
+  }
 }
 
 interface PapaResult {
@@ -43,7 +97,11 @@ function detectNewline(text: string, atEnd: boolean): string | undefined {
   return atEnd ? '\n' : undefined;
 }
 
-export async function readCsv(body: BodySource, handlers: CsvHandlers, opts: { label?: string } = {}): Promise<CsvResult> {
+export async function readCsv(
+  body: BodySource,
+  handlers: CsvHandlers,
+  opts: { label?: string; maxRowChars?: number } = {},
+): Promise<CsvResult> {
   const label = labelPrefix(opts.label);
   const src = new BodyPuller(body, label);
   const decoder = new StringDecoder('utf8');
@@ -58,6 +116,11 @@ export async function readCsv(body: BodySource, handlers: CsvHandlers, opts: { l
   let ncols = 0;
   let rows = 0;
   let first = true;
+  let parsedChars = 0;
+  const maxRow = opts.maxRowChars ?? maxRowChars();
+  const scan = new RowEndScanner();
+  /** The scanner saw the held-back row end already (only where it reads a malformed quote differently): parse at the next chunk. */
+  let heldEnded = false;
 
   // Hands over the complete rows of one parse; `badRow` is the index of the first row
   // papaparse flagged as malformed (-1: none).
@@ -109,28 +172,46 @@ export async function readCsv(body: BodySource, handlers: CsvHandlers, opts: { l
       if (parser === undefined) {
         partial += text;
         newline = detectNewline(partial, false);
-        if (newline === undefined) continue;
+        if (newline === undefined) {
+          if (partial.length > maxRow) throw rowTooLong(label, 'the header row', maxRow);
+          continue;
+        }
         breakChar = newline === '\r' ? '\r' : '\n';
         parser = new Papa.Parser({ delimiter: ',', newline: newline as '\n', quoteChar: '"' });
         text = partial;
         partial = '';
-      } else if (text.indexOf(breakChar) === -1) {
-        // No line break: no row can have ended here.
+      } else if (partial.length !== 0) {
+        // Only the new text is scanned for the end of the held-back row; the row is parsed
+        // again only once it has ended, so a long multi-line field costs linear time.
+        const ended = heldEnded || scan.feed(text);
         partial += text;
-        continue;
+        if (!ended) {
+          if (partial.length > maxRow) throw rowTooLong(label, `CSV data row ${rows + 1}`, maxRow);
+          continue;
+        }
       }
-      const input = partial.length === 0 ? text : partial + text;
+      const input = partial.length === 0 ? text : partial;
+      parsedChars += input.length;
       const res = parser.parse(input, 0, true) as PapaResult;
       partial = res.meta.cursor >= input.length ? '' : input.slice(res.meta.cursor);
+      if (partial.length !== 0) {
+        scan.reset(breakChar);
+        heldEnded = scan.feed(partial);
+      }
       if (res.data.length > 0) await deliver(res.data, firstBadRow(res, false));
     }
 
     partial += decoder.end();
     if (first && partial.charCodeAt(0) === 0xfeff) partial = partial.slice(1);
     if (parser === undefined) {
-      if (partial.length === 0) return { rows: 0, bytes: src.bytes, header: [] };
+      if (partial.length === 0) {
+        throw new NotAnExportError(
+          `${label}the CSV body is empty (${src.bytes} bytes): a CSV export always starts with its header row, so this is a failed answer, not an empty window`,
+        );
+      }
       newline = detectNewline(partial, true)!;
       parser = new Papa.Parser({ delimiter: ',', newline: newline as '\n', quoteChar: '"' });
+      parsedChars += partial.length;
       const res = parser.parse(partial, 0, true) as PapaResult;
       partial = res.meta.cursor >= partial.length ? '' : partial.slice(res.meta.cursor);
       if (res.data.length > 0) await deliver(res.data, firstBadRow(res, false));
@@ -139,6 +220,7 @@ export async function readCsv(body: BodySource, handlers: CsvHandlers, opts: { l
     if (newline === '\r\n' && partial.charCodeAt(partial.length - 1) === 13) partial = partial.slice(0, -1);
     if (partial.length > 0) {
       // The body did not end with a line break: judge its last row.
+      parsedChars += partial.length;
       const res = parser.parse(partial, 0, false) as PapaResult;
       const badRow = firstBadRow(res, true);
       // A malformed quote makes the rest of the body unreadable: a data problem, not a cut.
@@ -161,7 +243,7 @@ export async function readCsv(body: BodySource, handlers: CsvHandlers, opts: { l
       }
       await deliver(res.data, badRow);
     }
-    return { rows, bytes: src.bytes, header: header ?? [] };
+    return { rows, bytes: src.bytes, header: header!, parsedChars };
   } catch (err) {
     src.release();
     throw err;

@@ -4,7 +4,7 @@
 
 import { StringDecoder } from 'node:string_decoder';
 import { DataError, IncompleteBodyError } from '../errors.js';
-import { BodyPuller, BodySource, labelPrefix } from './body.js';
+import { BodyPuller, BodySource, labelPrefix, maxRowChars, rowTooLong } from './body.js';
 
 export interface NdjsonHandlers {
   /** Called per JSON object, in body order; lineNumber counts every physical line from 1. A returned Promise pauses reading until it settles. */
@@ -32,8 +32,9 @@ function isBlank(line: string): boolean {
 export async function readNdjson(
   body: BodySource,
   handlers: NdjsonHandlers,
-  opts: { label?: string } = {},
+  opts: { label?: string; maxRowChars?: number } = {},
 ): Promise<NdjsonResult> {
+  const maxLine = opts.maxRowChars ?? maxRowChars();
   const label = labelPrefix(opts.label);
   const src = new BodyPuller(body, label);
   const decoder = new StringDecoder('utf8');
@@ -73,6 +74,7 @@ export async function readNdjson(
       let nl = text.indexOf('\n');
       if (nl === -1) {
         partial += text;
+        if (partial.length > maxLine) throw rowTooLong(label, `NDJSON line ${lineNo + 1}`, maxLine);
         continue;
       }
       let start = 0;

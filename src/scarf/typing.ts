@@ -491,6 +491,11 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
     const seen = new Set<string>();
     for (let c = 0; c < header.length; c++) {
       const name = header[c];
+      if (name.trim() === '') {
+        throw new DataError(
+          `${opts.stream}: in the response header, column ${c + 1} has an empty name, so tap-scarf cannot tell what its values are; columns sent: ${header.join(',').slice(0, 300)}`,
+        );
+      }
       if (seen.has(name)) {
         throw new DataError(
           `${opts.stream}: the response header names column ${quoteValue(name)} twice; cannot tell which value is meant`,

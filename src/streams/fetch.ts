@@ -4,6 +4,7 @@
 // retried after a cut body emits only the rows its failed attempt had not emitted yet.
 import { DataError } from '../errors.js';
 import { log } from '../log.js';
+import { openExport } from '../scarf/body.js';
 import { readCsv } from '../scarf/csv-rows.js';
 import { readNdjson } from '../scarf/ndjson-rows.js';
 import { compileRowTyper } from '../scarf/typing.js';
@@ -128,7 +129,9 @@ export async function fetchRecords(
 
   const domain = spec.constants?.company_domain as string | undefined;
   await ctx.client
-    .fetch({ endpoint: spec.endpoint, path: spec.path, query: spec.query, label: spec.label, domain }, async (body) => {
+    .fetch({ endpoint: spec.endpoint, path: spec.path, query: spec.query, label: spec.label, domain }, async (answer, info) => {
+      // Judged before the turn is awaited: an answer that is no export is retried at once.
+      const body = await openExport(answer, info, spec.endpoint === 'aggregates' ? 'ndjson' : 'csv', '');
       if (waitTurn) await waitTurn();
       if (spec.endpoint === 'aggregates') {
         const typer = compileRowTyper({
