@@ -190,11 +190,6 @@ export class StateStore {
     (bm.breakdowns ??= {})[breakdown] = value;
   }
 
-  /** Drops a breakdown's bookmark: re-added later, it must start again from start_date. */
-  dropBreakdown(breakdown: string): void {
-    delete this.state.bookmarks.aggregates?.breakdowns?.[breakdown];
-  }
-
   recordedSettings(stream: StreamName): Record<string, unknown> | undefined {
     return this.state.bookmarks[stream]?.settings;
   }

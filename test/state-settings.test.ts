@@ -183,7 +183,7 @@ describe('state: future bookmarks, settings changes, old and unknown bookmarks (
   });
 
   describe('when the settings change', () => {
-    it('a breakdown added is read alone from start_date while the others continue from their bookmark; one removed loses its bookmark', async () => {
+    it('a breakdown added is read alone from start_date while the others continue from their bookmark; one removed keeps its bookmark for when it comes back', async () => {
       const first = await singer([
         '--config',
         config({ aggregates_breakdowns: ['by-total'] }),
@@ -249,7 +249,25 @@ describe('state: future bookmarks, settings changes, old and unknown bookmarks (
         [day(-7), day(-1), ['by-country']],
         [TODAY, TODAY, ['by-country']],
       ]);
-      expect(lastState(third)!.bookmarks.aggregates.breakdowns).to.deep.equal({ 'by-country': TODAY });
+      // by-total is no longer asked for, but keeps its bookmark...
+      const state3 = lastState(third)!;
+      expect(state3.bookmarks.aggregates.breakdowns).to.deep.equal({ 'by-total': TODAY, 'by-country': TODAY });
+
+      // ...so added back, it resumes from it (which covers the time it was away), not from start_date.
+      sim.resetRequests();
+      const fourth = await singer([
+        '--config',
+        config({ aggregates_breakdowns: ['by-country', 'by-total'] }),
+        '--catalog',
+        catalog(['aggregates']),
+        '--state',
+        stateFile(state3),
+      ]);
+      expect(fourth.code, fourth.stderr).to.equal(0);
+      expect(aggregateRequests()).to.deep.equal([
+        [day(-7), day(-1), ['by-country', 'by-total']],
+        [TODAY, TODAY, ['by-country', 'by-total']],
+      ]);
     });
 
     it('Airbyte: a breakdown added is backfilled the same way from the per-stream state', async () => {

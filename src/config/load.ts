@@ -231,7 +231,6 @@ export function validateSettings(merged: RawConfig, origins = new Map<string, st
     const v = settings[key];
     // A newline in a header value is refused by the HTTP client mid-sync (or, worse, splits
     // the header); `$(cat token.txt)` and copy-paste leave one more often than not.
-    // eslint-disable-next-line no-control-regex
     const at = v === undefined ? -1 : v.search(/[\u0000-\u001f\u007f]/);
     if (at >= 0) {
       const what =

@@ -59,9 +59,6 @@ export function reconcileSettings(ctx: SyncContext, selections: StreamSelection[
     if (replicationMethod === 'FULL_TABLE') {
       // Read from start_date whatever the state says: it then covers the current settings.
       state.recordSettings(stream, now);
-      if (stream === 'aggregates')
-        for (const b of Object.keys(state.bookmark('aggregates')?.breakdowns ?? {}))
-          if (!ctx.settings.aggregates_breakdowns.includes(b)) state.dropBreakdown(b);
       continue;
     }
     const recorded = state.recordedSettings(stream);
@@ -95,8 +92,8 @@ export function reconcileSettings(ctx: SyncContext, selections: StreamSelection[
 /**
  * aggregates keeps a bookmark per breakdown: a breakdown added since the last sync is read
  * from start_date while the others go on from theirs (requests for the old range name only
- * the new breakdown); a breakdown removed loses its bookmark, because re-added later it has
- * a gap to fill.
+ * the new breakdown). A breakdown removed keeps its bookmark: added back later, it resumes
+ * from it, which covers the time it was away.
  */
 function reconcileBreakdowns(ctx: SyncContext, legacy: boolean): void {
   const state = ctx.state;
@@ -109,12 +106,6 @@ function reconcileBreakdowns(ctx: SyncContext, legacy: boolean): void {
     return;
   }
   if (!state.hasProgress('aggregates')) return;
-  const removed = Object.keys(stored).filter((b) => !configured.includes(b));
-  for (const b of removed) state.dropBreakdown(b);
-  if (removed.length)
-    log.info(
-      `aggregates: breakdown(s) ${removed.join(', ')} no longer configured: their bookmarks are dropped (added back later, they are read from start_date).`,
-    );
   const added = configured.filter((b) => !(b in stored));
   if (added.length) {
     const kept = configured.filter((b) => b in stored);
