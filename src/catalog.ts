@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from './schemas.js';
+import { stripBom } from './state.js';
 import { STREAMS } from './streams/definitions.js';
 import { isObj } from './util/json.js';
 
@@ -136,6 +137,11 @@ export function selectionFromSingerCatalog(value: unknown, source: string): Stre
   const out: StreamSelection[] = [];
   for (const e of entries) {
     if (anySelectionKey && streamSelected(e) !== true) continue;
+    if (out.some((o) => o.stream === e.stream)) {
+      // Synced twice, the second run would re-emit every record and rewind nothing useful.
+      log.warn(`Catalog ${source}: stream '${e.stream}' is selected twice; syncing it once, as its first selected entry says.`);
+      continue;
+    }
     const info = STREAMS[e.stream];
     const top = e.meta.get('[]') ?? {};
     const rk = (top['replication-key'] ?? e.raw.replication_key ?? info.defaultReplicationKey) as unknown;
@@ -171,7 +177,7 @@ export function readCatalogFile(file: string): unknown {
     throw new ConfigError(`Cannot read catalog file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
   }
   try {
-    return JSON.parse(text);
+    return JSON.parse(stripBom(text));
   } catch (e) {
     throw new ConfigError(
       `Catalog file ${file} is not valid JSON (${(e as Error).message}). Regenerate it with tap-scarf --discover.`,

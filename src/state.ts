@@ -1,10 +1,15 @@
 // The one place that reads and writes bookmarks. Shape (Singer, as Meltano stores it):
 //   {"bookmarks": {"<stream>": {"replication_key": k, "replication_key_value": v}
 //                  "company_events": {"partitions": [{"context": {"company_domain": d}, …}]}}}
-// Keys we do not understand (written by another version) are carried through untouched.
+// Keys we do not understand (written by another version) are carried through untouched, and
+// so are the bookmarks of streams we do not know: they are not ours to judge.
+// Besides the bookmark, a stream's entry records the settings that decided which data it
+// covers ("settings"), and aggregates keeps one bookmark per breakdown ("breakdowns"); see
+// src/streams/settings.ts and README "When you change settings".
 import { ConfigError } from './errors.js';
+import { log } from './log.js';
 import { toDate, toTimestamp } from './scarf/typing.js';
-import type { StreamName } from './schemas.js';
+import { STREAM_NAMES, type StreamName } from './schemas.js';
 import { isObj as isPlainObject } from './util/json.js';
 
 export interface Partition {
@@ -18,6 +23,10 @@ export interface StreamBookmark {
   replication_key?: string;
   replication_key_value?: string;
   partitions?: Partition[];
+  /** The settings the bookmark was made with (only those that decide which rows it covers). */
+  settings?: Record<string, unknown>;
+  /** aggregates: the bookmark of each breakdown, so a new one can be backfilled alone. */
+  breakdowns?: Record<string, string>;
   [k: string]: unknown;
 }
 
@@ -27,6 +36,13 @@ export interface TapState {
 }
 
 const TS_RE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?))?$/;
+
+/** Editors on Windows save JSON with a byte-order mark, which JSON.parse refuses. */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+const KNOWN_STREAMS: ReadonlySet<string> = new Set(STREAM_NAMES);
 
 const RESET_HINT =
   'To start that stream over from start_date, delete its entry under "bookmarks" (or the whole state file / Meltano state with `meltano state clear`).';
@@ -51,18 +67,25 @@ function checkValue(where: string, value: unknown): unknown {
 }
 
 /** Validates a parsed state value; `source` names where it came from for the error. */
-export function parseState(value: unknown, source: string): TapState {
-  if (value === undefined || value === null) return { bookmarks: {} };
-  if (!isPlainObject(value))
+export function parseState(raw: unknown, source: string): TapState {
+  if (raw === undefined || raw === null) return { bookmarks: {} };
+  if (!isPlainObject(raw))
     throw new ConfigError(
-      `State from ${source} must be a JSON object like {"bookmarks": {...}}, not ${Array.isArray(value) ? 'an array' : typeof value}. ${RESET_HINT}`,
+      `State from ${source} must be a JSON object like {"bookmarks": {...}}, not ${Array.isArray(raw) ? 'an array' : typeof raw}. ${RESET_HINT}`,
     );
+  let value: Record<string, unknown> = raw;
+  // `tail -1 out.jsonl > state.json` saves the whole STATE message, not its value.
+  if (value.type === 'STATE' && isPlainObject(value.value) && !('bookmarks' in value)) {
+    log.info(`State from ${source} is a whole Singer STATE message: using its "value".`);
+    value = value.value;
+  }
   // Meltano and some runners wrap the Singer state; accept the wrapper transparently.
   const inner = isPlainObject(value.singer_state) && !('bookmarks' in value) ? value.singer_state : value;
   const given = inner.bookmarks ?? {};
   if (!isPlainObject(given)) throw new ConfigError(`State from ${source}: "bookmarks" must be an object. ${RESET_HINT}`);
   const bookmarks = structuredClone(given);
   for (const [stream, bm] of Object.entries(bookmarks)) {
+    if (!KNOWN_STREAMS.has(stream)) continue;
     if (!isPlainObject(bm))
       throw new ConfigError(`State from ${source}: bookmark of stream '${stream}' must be an object. ${RESET_HINT}`);
     if (bm.replication_key_value != null)
@@ -82,6 +105,14 @@ export function parseState(value: unknown, source: string): TapState {
           );
       });
     }
+    if (bm.settings !== undefined && !isPlainObject(bm.settings))
+      throw new ConfigError(`State from ${source}: '${stream}'.settings must be an object. ${RESET_HINT}`);
+    if (bm.breakdowns !== undefined) {
+      if (!isPlainObject(bm.breakdowns))
+        throw new ConfigError(`State from ${source}: '${stream}'.breakdowns must be an object. ${RESET_HINT}`);
+      for (const [b, v] of Object.entries(bm.breakdowns))
+        bm.breakdowns[b] = checkValue(`from ${source}, stream '${stream}' breakdown '${b}'`, v);
+    }
   }
   return { ...inner, bookmarks: bookmarks as Record<string, StreamBookmark> };
 }
@@ -93,6 +124,8 @@ function sameContext(a: Record<string, string>, b: Record<string, string>): bool
 
 export class StateStore {
   private readonly state: TapState;
+  /** Settings to record with a stream's bookmark once it has one (a stream that never moves writes nothing). */
+  private readonly pendingSettings = new Map<string, Record<string, unknown>>();
 
   constructor(initial: TapState = { bookmarks: {} }) {
     this.state = structuredClone(initial);
@@ -110,8 +143,18 @@ export class StateStore {
     return bm.replication_key_value;
   }
 
-  setValue(stream: StreamName, replicationKey: string, value: string): void {
+  private entry(stream: StreamName): StreamBookmark {
     const bm = (this.state.bookmarks[stream] ??= {});
+    const pending = this.pendingSettings.get(stream);
+    if (pending) {
+      bm.settings = pending;
+      this.pendingSettings.delete(stream);
+    }
+    return bm;
+  }
+
+  setValue(stream: StreamName, replicationKey: string, value: string): void {
+    const bm = this.entry(stream);
     bm.replication_key = replicationKey;
     bm.replication_key_value = value;
   }
@@ -124,7 +167,7 @@ export class StateStore {
   }
 
   setPartitionValue(stream: StreamName, context: Record<string, string>, replicationKey: string, value: string): void {
-    const bm = (this.state.bookmarks[stream] ??= {});
+    const bm = this.entry(stream);
     const parts = (bm.partitions ??= []);
     let p = parts.find((x) => sameContext(x.context, context));
     if (!p) {
@@ -133,6 +176,88 @@ export class StateStore {
     }
     p.replication_key = replicationKey;
     p.replication_key_value = value;
+  }
+
+  breakdownValue(breakdown: string): string | undefined {
+    return this.state.bookmarks.aggregates?.breakdowns?.[breakdown];
+  }
+
+  setBreakdownValue(breakdown: string, value: string): void {
+    const bm = this.entry('aggregates');
+    (bm.breakdowns ??= {})[breakdown] = value;
+  }
+
+  recordedSettings(stream: StreamName): Record<string, unknown> | undefined {
+    return this.state.bookmarks[stream]?.settings;
+  }
+
+  /** Recorded now if the stream has a bookmark entry, else with its first bookmark. */
+  recordSettings(stream: StreamName, settings: Record<string, unknown>): void {
+    const bm = this.state.bookmarks[stream];
+    if (bm) bm.settings = settings;
+    else this.pendingSettings.set(stream, settings);
+  }
+
+  /** Forgets how far a stream got (keys we do not know stay): it is read again from start_date. */
+  resetProgress(stream: StreamName): void {
+    const bm = this.state.bookmarks[stream];
+    if (!bm) return;
+    delete bm.replication_key_value;
+    delete bm.partitions;
+    delete bm.breakdowns;
+  }
+
+  /** True when the stream has a bookmark that moves where a sync starts. */
+  hasProgress(stream: StreamName): boolean {
+    const bm = this.state.bookmarks[stream];
+    return !!bm && (!!bm.replication_key_value || !!bm.partitions?.length || Object.keys(bm.breakdowns ?? {}).length > 0);
+  }
+
+  /**
+   * A bookmark is the position a sync reached, so it cannot be later than the sync that wrote
+   * it; one that is later than this sync's start (a hand edit, a wrong clock) would make the
+   * stream request nothing and write the same impossible value back, forever. Such a value is
+   * brought back to the signpost (the stream re-reads from there, minus its lookback).
+   * company_rollup's is dropped instead: its one request reads the whole snapshot anyway, and
+   * a signpost bookmark would emit nothing, hiding every row the bad value skipped.
+   * Returns one warning per value changed.
+   */
+  clampToSignpost(signpostTs: string): string[] {
+    const day = signpostTs.slice(0, 10);
+    const out: string[] = [];
+    const why = `later than this sync's start (${signpostTs}); no bookmark can be past the time it was written (was the state edited, or written on a machine with a wrong clock?)`;
+    const events = this.state.bookmarks.events;
+    if (events?.replication_key_value && events.replication_key_value > signpostTs) {
+      out.push(`State: stream 'events' bookmark ${events.replication_key_value} is ${why}: using ${signpostTs}.`);
+      events.replication_key_value = signpostTs;
+    }
+    const agg = this.state.bookmarks.aggregates;
+    if (agg?.replication_key_value && agg.replication_key_value.slice(0, 10) > day) {
+      out.push(`State: stream 'aggregates' bookmark ${agg.replication_key_value} is ${why}: using ${day}.`);
+      agg.replication_key_value = day;
+    }
+    for (const [b, v] of Object.entries(agg?.breakdowns ?? {})) {
+      if (v.slice(0, 10) > day) {
+        out.push(`State: stream 'aggregates' breakdown '${b}' bookmark ${v} is ${why}: using ${day}.`);
+        agg!.breakdowns![b] = day;
+      }
+    }
+    for (const p of this.state.bookmarks.company_events?.partitions ?? []) {
+      if (p.replication_key_value && p.replication_key_value > signpostTs) {
+        out.push(
+          `State: stream 'company_events' bookmark of ${JSON.stringify(p.context)} ${p.replication_key_value} is ${why}: using ${signpostTs}.`,
+        );
+        p.replication_key_value = signpostTs;
+      }
+    }
+    const rollup = this.state.bookmarks.company_rollup;
+    if (rollup?.replication_key_value && rollup.replication_key_value > signpostTs) {
+      out.push(
+        `State: stream 'company_rollup' bookmark ${rollup.replication_key_value} is ${why}: dropping it, so the whole company-rollup snapshot is emitted (still one request).`,
+      );
+      delete rollup.replication_key_value;
+    }
+    return out;
   }
 
   /** A copy of the whole state, safe to serialise while the sync goes on. */

@@ -10,7 +10,9 @@ import { emittedSchema, type StreamName } from './schemas.js';
 import type { StateStore } from './state.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
 import { AbortedError } from './streams/fetch.js';
+import { warnIfManyRequests } from './streams/estimate.js';
 import { READERS } from './streams/registry.js';
+import { reconcileSettings } from './streams/settings.js';
 import type { Rec, StreamStats, SyncContext } from './streams/types.js';
 import { packageJson } from './paths.js';
 import { progress } from './progress.js';
@@ -120,6 +122,11 @@ export async function runSync(ctx: SyncContext, selections: StreamSelection[], w
   log.info(
     `Syncing ${selections.map((s) => s.stream).join(', ') || 'no streams'} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`,
   );
+  // Before any request: a bookmark past the signpost would stall its stream, one made with
+  // other settings would skip rows, and a huge backfill should be pointed out before it costs.
+  for (const warning of ctx.state.clampToSignpost(ctx.signpostTs)) log.warn(warning);
+  reconcileSettings(ctx, selections);
+  warnIfManyRequests(ctx, selections);
   for (const selection of selections) {
     const stream = selection.stream;
     const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };

@@ -388,53 +388,7 @@ describe('Airbyte source (spec, check, discover, read)', function () {
       }
     });
 
-    it('a far-future state yields no records and still at least one STATE per stream', async () => {
-      const future = '2099-01-01T00:00:00.000000Z';
-      const state = [
-        {
-          type: 'STREAM',
-          stream: {
-            stream_descriptor: { name: 'events' },
-            stream_state: { replication_key: 'time', replication_key_value: future },
-          },
-        },
-        {
-          type: 'STREAM',
-          stream: {
-            stream_descriptor: { name: 'aggregates' },
-            stream_state: { replication_key: 'date', replication_key_value: '2099-01-01' },
-          },
-        },
-        {
-          type: 'STREAM',
-          stream: {
-            stream_descriptor: { name: 'company_rollup' },
-            stream_state: { replication_key: 'last_seen', replication_key_value: future },
-          },
-        },
-        {
-          type: 'STREAM',
-          stream: {
-            stream_descriptor: { name: 'company_events' },
-            stream_state: {
-              partitions: sim
-                .companyDomains()
-                .map((d) => ({ context: { company_domain: d }, replication_key: 'time', replication_key_value: future })),
-            },
-          },
-        },
-      ];
-      const run = await read(config, allIncremental(), state);
-      expect(run.code, run.stdout.slice(-2000)).to.equal(0);
-      expect(recordsOf(run)).to.deep.equal([]);
-      for (const stream of STREAMS) {
-        const states = statesOf(run, stream);
-        expect(states.length, `STATE for ${stream}`).to.be.greaterThan(0);
-        expect(states.at(-1)!.sourceStats.recordCount).to.equal(0);
-      }
-      // Only company_rollup (no date filter on the API) costs a request; nothing else is asked for.
-      expect(sim.requests.map((r) => r.endpoint)).to.deep.equal(['company-rollup']);
-    });
+    // A bookmark past the signpost: test/state-settings.test.ts.
 
     it('reading from any intermediate STATE loses no record after it', async () => {
       const cfg = configFile({ aggregates_window_days: 1 });

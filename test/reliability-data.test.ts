@@ -81,7 +81,11 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
       fault: { kind: 'malformed-row', endpoint: 'events', nth: 2, afterRows: 7 },
       message:
         /ERROR 1 of 4 stream\(s\) failed: events: Stream events, window events 2026-10-02\.\.2026-10-02: CSV data row 8 has 22 fields but the header has 24/,
-      bookmark: { replication_key: 'time', replication_key_value: '2026-10-02T00:00:00.000000Z' },
+      bookmark: {
+        replication_key: 'time',
+        replication_key_value: '2026-10-02T00:00:00.000000Z',
+        settings: { start_date: START, package_query: null },
+      },
     },
     {
       name: 'events: an unparseable timestamp',
@@ -90,7 +94,11 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
       fault: { kind: 'bad-value', endpoint: 'events', nth: 2, afterRows: 4, column: 'time', value: '2026-10-02 25:61:00+00' },
       message:
         /failed: events: Stream events, window events 2026-10-02\.\.2026-10-02, row 5: column "time": invalid timestamp "2026-10-02 25:61:00\+00"/,
-      bookmark: { replication_key: 'time', replication_key_value: '2026-10-02T00:00:00.000000Z' },
+      bookmark: {
+        replication_key: 'time',
+        replication_key_value: '2026-10-02T00:00:00.000000Z',
+        settings: { start_date: START, package_query: null },
+      },
     },
     {
       name: 'events: an unparseable boolean',
@@ -123,7 +131,12 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
       fault: { kind: 'bad-json-line', endpoint: 'aggregates', nth: 2, afterRows: 3 },
       message:
         /failed: aggregates: Stream aggregates, window aggregates 2026-10-02\.\.2026-10-02: NDJSON line 4 is not valid JSON/,
-      bookmark: { replication_key: 'date', replication_key_value: '2026-10-01' },
+      bookmark: {
+        replication_key: 'date',
+        replication_key_value: '2026-10-01',
+        breakdowns: { 'by-total': '2026-10-01', 'by-country': '2026-10-01' },
+        settings: { start_date: START, package_query: null, rollup: 'daily' },
+      },
     },
     {
       name: 'aggregates: a count that is not an integer',
@@ -132,7 +145,12 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
       fault: { kind: 'bad-value', endpoint: 'aggregates', nth: 3, afterRows: 2, column: 'total', value: 'lots' },
       message:
         /failed: aggregates: Stream aggregates, window aggregates 2026-10-03\.\.2026-10-03, line 3: field "total": invalid integer "lots"/,
-      bookmark: { replication_key: 'date', replication_key_value: '2026-10-02' },
+      bookmark: {
+        replication_key: 'date',
+        replication_key_value: '2026-10-02',
+        breakdowns: { 'by-total': '2026-10-02', 'by-country': '2026-10-02' },
+        settings: { start_date: START, package_query: null, rollup: 'daily' },
+      },
     },
   ];
 

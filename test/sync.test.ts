@@ -95,6 +95,7 @@ describe('sync against the simulator (Singer)', function () {
     expect(state.bookmarks.events).to.deep.equal({
       replication_key: 'time',
       replication_key_value: '2026-10-07T00:00:00.000000Z',
+      settings: { start_date: START, package_query: null },
     });
     // Every STATE's events bookmark is a day boundary at or after every record before it.
     let maxTime = '';
@@ -160,28 +161,7 @@ describe('sync against the simulator (Singer)', function () {
     expect(records(second, 'company_rollup').length).to.be.lessThan(suite.sim.truth.companyRollup().length);
   });
 
-  it('a far-future state emits no records, still emits STATE, and makes only the rollup request', async () => {
-    const future = '2099-01-01T00:00:00.000000Z';
-    const state = {
-      bookmarks: {
-        events: { replication_key: 'time', replication_key_value: future },
-        aggregates: { replication_key: 'date', replication_key_value: '2099-01-01' },
-        company_rollup: { replication_key: 'last_seen', replication_key_value: future },
-        company_events: {
-          partitions: suite.sim
-            .companyDomains()
-            .map((d) => ({ context: { company_domain: d }, replication_key: 'time', replication_key_value: future })),
-        },
-      },
-      kept_from_another_version: { x: 1 },
-    };
-    const run = await runTap(['--config', config(), '--state', writeJson(suite.dir, 'future.json', state)]);
-    expect(run.code, run.stderr).to.equal(0);
-    expect(run.messages.filter((m) => m.type === 'RECORD')).to.have.length(0);
-    const final = lastState(run)!;
-    expect(final).to.deep.equal(state);
-    expect(suite.sim.requests.map((r) => r.endpoint)).to.deep.equal(['company-rollup']);
-  });
+  // A bookmark past the signpost: test/state-settings.test.ts.
 
   it('company_events asks only for companies with activity in the synced range', async () => {
     const run = await runTap([

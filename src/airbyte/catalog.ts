@@ -55,7 +55,12 @@ export function selectionFromConfiguredCatalog(value: unknown, source: string): 
       log.warn(`Configured catalog ${source}: ignoring unknown stream '${name}' (known: ${STREAM_NAMES.join(', ')}).`);
       return;
     }
-    if (seen.has(name)) throw new ConfigError(`Configured catalog ${source}: stream '${name}' is listed twice.`);
+    if (seen.has(name)) {
+      log.warn(
+        `Configured catalog ${source}: stream '${name}' is listed twice (streams[${i}]); using its first entry and ignoring this one.`,
+      );
+      return;
+    }
     seen.add(name);
     const stream = name as StreamName;
     const info = STREAMS[stream];

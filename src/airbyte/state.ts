@@ -6,10 +6,14 @@
 //     from a read's stdout;
 //   - a single state message object;
 //   - legacy: a single object, either Singer-shaped ({"bookmarks": …}) or a data blob keyed
-//     by stream name ({"events": {…}, …}), or a LEGACY message holding one in "data".
+//     by stream name ({"events": {…}, …}), or a LEGACY message holding one in "data";
+//   - mistakes with one obvious meaning: a Singer STATE message ({"type":"STATE","value":…}),
+//     and the inner stream object of a STREAM message ({"stream_descriptor":…,"stream_state":…}),
+//     alone or in the array.
 import fs from 'node:fs';
 import { ConfigError } from '../errors.js';
-import { parseState, type StreamBookmark, type TapState } from '../state.js';
+import { log } from '../log.js';
+import { parseState, stripBom, type StreamBookmark, type TapState } from '../state.js';
 import { isObj } from '../util/json.js';
 
 const HINT =
@@ -55,6 +59,18 @@ function addMessage(into: TapState, raw: unknown, where: string): void {
   let msg = raw;
   if (isObj(msg) && msg.type === 'STATE' && isObj(msg.state)) msg = msg.state;
   if (!isObj(msg)) throw new ConfigError(`State ${where} must be a state message object. ${HINT}`);
+  if (msg.type === 'STATE' && isObj(msg.value)) {
+    // A Singer STATE message (parseState says so in the log).
+    addLegacy(into, { bookmarks: parseState(msg, where).bookmarks }, where);
+    return;
+  }
+  if (isObj(msg.stream_descriptor) && !('type' in msg)) {
+    log.info(
+      `State ${where} is a bare stream state ({"stream_descriptor", "stream_state"}) without its {"type":"STREAM","stream":…} wrapper: using it as that stream's state.`,
+    );
+    addStreamState(into, msg, where);
+    return;
+  }
   if (msg.type === 'GLOBAL' || isObj(msg.global)) {
     const g = msg.global;
     if (!isObj(g) || !Array.isArray(g.stream_states))
@@ -75,7 +91,12 @@ export function airbyteStateToTapState(value: unknown, source: string): TapState
   if (value === undefined || value === null) return state;
   if (Array.isArray(value)) {
     value.forEach((m, i) => addMessage(state, m, `${source}[${i}]`));
-  } else if (isObj(value) && (isStateMessage(value) || (value.type === 'STATE' && isObj(value.state)))) {
+  } else if (
+    isObj(value) &&
+    (isStateMessage(value) ||
+      (value.type === 'STATE' && (isObj(value.state) || isObj(value.value))) ||
+      (isObj(value.stream_descriptor) && !('type' in value)))
+  ) {
     addMessage(state, value, source);
   } else if (isObj(value)) {
     addLegacy(state, value, source);
@@ -93,6 +114,7 @@ export function readAirbyteStateFile(file: string): TapState {
   } catch (e) {
     throw new ConfigError(`Cannot read state file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
   }
+  text = stripBom(text);
   if (text.trim() === '') return { bookmarks: {} };
   let value: unknown;
   try {

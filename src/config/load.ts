@@ -8,6 +8,7 @@ import { newAjv } from '../ajv.js';
 import { checkBaseUrl } from '../scarf/client.js';
 import { ConfigError } from '../errors.js';
 import { log, registerSecret } from '../log.js';
+import { stripBom } from '../state.js';
 import { envVarName, loadSpec, type SettingSpec } from './spec.js';
 
 export type RawConfig = Record<string, unknown>;
@@ -46,7 +47,7 @@ function readConfigFile(file: string, envHint: boolean): RawConfig {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(stripBom(text));
   } catch (e) {
     throw new ConfigError(
       `Config file ${file} is not valid JSON (${(e as Error).message}). Fix the file; it must hold one JSON object of settings.`,
@@ -175,6 +176,35 @@ function isValidDay(text: string): boolean {
   return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
 }
 
+/**
+ * Domain names are case-insensitive, so 'Acme.com' and 'acme.com' are one company: asking
+ * for both would cost two Runs for the same rows. An empty list is read as "not set", the
+ * form an empty TAP_SCARF_COMPANY_DOMAINS takes; selecting no companies is done by not
+ * selecting the stream.
+ */
+function normaliseDomains(domains: string[], origins: Map<string, string>): string[] | undefined {
+  const where = origins.has('company_domains') ? ` (from ${origins.get('company_domains')})` : '';
+  if (domains.length === 0) {
+    log.warn(
+      `Setting 'company_domains'${where} is an empty list: treating it as not set, so company_events reads its domains from company_rollup. To sync no company events, leave company_events out of the catalog.`,
+    );
+    return undefined;
+  }
+  const out: string[] = [];
+  for (const d of domains) {
+    const lower = d.trim().toLowerCase();
+    if (out.includes(lower)) {
+      log.warn(
+        `Setting 'company_domains'${where}: '${d}' is the same domain as one listed before (case is ignored); requesting '${lower}' once.`,
+      );
+      continue;
+    }
+    if (lower !== d) log.info(`Setting 'company_domains'${where}: using '${d}' as '${lower}' (domains are case-insensitive).`);
+    out.push(lower);
+  }
+  return out;
+}
+
 /** Validates merged settings against spec.json and applies its defaults. */
 export function validateSettings(merged: RawConfig, origins = new Map<string, string>(), envHint = true): Settings {
   const value = structuredClone(merged);
@@ -197,6 +227,20 @@ export function validateSettings(merged: RawConfig, origins = new Map<string, st
       `Setting 'start_date' (${settings.start_date.slice(0, 10)}) is after 'end_date' (${settings.end_date.slice(0, 10)}); swap them or remove end_date.`,
     );
   }
+  for (const key of ['api_token', 'user_agent'] as const) {
+    const v = settings[key];
+    // A newline in a header value is refused by the HTTP client mid-sync (or, worse, splits
+    // the header); `$(cat token.txt)` and copy-paste leave one more often than not.
+    const at = v === undefined ? -1 : v.search(/[\u0000-\u001f\u007f]/);
+    if (at >= 0) {
+      const what =
+        v!.charCodeAt(at) === 10 ? 'a newline' : v!.charCodeAt(at) === 13 ? 'a carriage return' : 'a control character';
+      throw new ConfigError(
+        `Setting '${key}'${origins.has(key) ? ` (from ${origins.get(key)})` : ''} contains ${what} at character ${at + 1} of ${v!.length}; it is sent as an HTTP header, which cannot hold one. Remove it (a trailing newline from a file or \`$(cat …)\` is the usual cause). The value is not shown.`,
+      );
+    }
+  }
+  if (settings.company_domains !== undefined) settings.company_domains = normaliseDomains(settings.company_domains, origins);
   checkBaseUrl(settings.base_url);
   const known = new Set(Object.keys(loadSpec().connectionSpecification.properties));
   for (const key of Object.keys(settings)) {

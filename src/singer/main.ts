@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { packageJson } from '../paths.js';
 import { SingerWriter } from '../protocol/singer.js';
-import { parseState, StateStore } from '../state.js';
+import { parseState, StateStore, stripBom } from '../state.js';
 import { makeClient, makeContext, runSync } from '../sync.js';
 import { installStopHandlers } from './stop.js';
 
@@ -36,6 +36,7 @@ export function readStateFile(file: string): StateStore {
   } catch (e) {
     throw new ConfigError(`Cannot read state file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
   }
+  text = stripBom(text);
   if (text.trim() === '') return new StateStore();
   let value: unknown;
   try {

@@ -37,12 +37,19 @@ export const readAggregates: StreamReader = async (ctx, selection, sink, stats) 
   const s = ctx.settings;
   const rollup = s.aggregates_rollup as Rollup;
   const incremental = selection.replicationMethod === 'INCREMENTAL';
-  const previous = incremental ? ctx.state.value('aggregates', 'date') : undefined;
-  const start = resumeDay(ctx, previous, s.aggregates_lookback_days);
+  const breakdowns = s.aggregates_breakdowns;
+  // Each breakdown resumes from its own bookmark (src/streams/settings.ts); a window asks
+  // for the breakdowns whose pending range it reaches, so a newly added breakdown is
+  // backfilled alone and joins the others where their lookback begins.
+  const resume = new Map(
+    breakdowns.map((b) => [b, resumeDay(ctx, incremental ? ctx.state.breakdownValue(b) : undefined, s.aggregates_lookback_days)]),
+  );
+  const start = [...resume.values()].reduce(minDay);
   const split = (w: { start: string; end: string }, max: number) => periodWindows(w.start, w.end, max, rollup);
   const windows = periodWindows(start, ctx.endDay, s.aggregates_window_days, rollup);
   stats.windowsPlanned = windows.length;
   for (const window of windows) {
+    const asked = breakdowns.filter((b) => resume.get(b)! <= window.end);
     await forEachRange(ctx, 'aggregates', window, split, async (w) => {
       stats.windows++;
       await fetchRecords(
@@ -51,7 +58,7 @@ export const readAggregates: StreamReader = async (ctx, selection, sink, stats) 
           stream: 'aggregates',
           endpoint: 'aggregates',
           path: aggregatesPath(s.owner),
-          query: { start_date: w.start, end_date: w.end, query: s.package_query, rollup, breakdown: s.aggregates_breakdowns },
+          query: { start_date: w.start, end_date: w.end, query: s.package_query, rollup, breakdown: asked },
           label: `aggregates ${w.start}..${w.end}`,
           keyField: 'row_key',
           // The typer has just built the record from schemas/aggregates.json: it has this shape.
@@ -62,8 +69,13 @@ export const readAggregates: StreamReader = async (ctx, selection, sink, stats) 
         sink.record,
       );
       const mark = minDay(w.end, dayOf(ctx.signpost));
-      const prev = incremental ? ctx.state.value('aggregates', 'date') : undefined;
-      ctx.state.setValue('aggregates', 'date', prev && prev > mark ? prev : mark);
+      for (const b of asked) {
+        const prev = incremental ? ctx.state.breakdownValue(b) : undefined;
+        ctx.state.setBreakdownValue(b, prev && prev > mark ? prev : mark);
+      }
+      // The stream's own value: every configured breakdown is read up to it.
+      const values = breakdowns.map((b) => ctx.state.breakdownValue(b));
+      if (values.every((v): v is string => v !== undefined)) ctx.state.setValue('aggregates', 'date', values.reduce(minDay));
       await sink.checkpoint();
     });
   }
