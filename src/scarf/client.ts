@@ -228,7 +228,7 @@ export class ScarfClient {
             `${req.label}: giving up after ${attempt} attempt${attempt === 1 ? '' : 's'} ` +
               `(max_retries ${this.opts.maxRetries}, ${Math.round(budget.totalWaitMs / 1000)} s waited of max_retry_wait_seconds ${Math.round(this.opts.maxRetryWaitMs / 1000)}); ` +
               `last failure: ${outcome.reason}` +
-              (outcome.retryAfter !== undefined && budget.used < this.opts.maxRetries
+              (budget.refusedRetryAfter
                 ? ` with Retry-After ${outcome.retryAfter}, longer than the wait left (raise max_retry_wait_seconds to wait it out)`
                 : ''),
           ),
