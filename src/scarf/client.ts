@@ -135,10 +135,107 @@ function isRetryableNetworkError(err: unknown): boolean {
   return /socket hang up|other side closed|terminated/i.test(msg);
 }
 
+/** One line: OpenSSL's texts end in a newline and some name source files after a colon. */
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim().replace(/:+$/, '');
+}
+
 function reasonOf(err: unknown): string {
   const code = errorCode(err);
-  const msg = describeError(err);
+  const msg = oneLine(describeError(err));
   return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
+}
+
+/** OpenSSL's words for a peer that answered the handshake with something that is not TLS (plain HTTP). */
+const NOT_TLS = /wrong version number|packet length too long|http request|unknown protocol/i;
+/** Node's codes for a server certificate that failed verification. */
+const CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || LOOPBACK_V4.test(hostname);
+}
+
+/**
+ * A failure to reach the server at all (DNS, TCP, TLS), worded as one line that names
+ * base_url, instead of the raw socket or OpenSSL text. `final`: no retry can change it.
+ * Undefined for anything else.
+ */
+export function connectionProblem(err: unknown, baseUrl: string): { message: string; final: boolean } | undefined {
+  const code = errorCode(err);
+  const raw = err instanceof Error ? err.message : '';
+  const u = new URL(baseUrl);
+  const hostPort = `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+  const setting = `the base_url setting (${u.origin}${u.pathname === '/' ? '' : u.pathname})`;
+  if (code !== undefined && CERT_CODES.has(code)) {
+    return {
+      final: true,
+      message:
+        `the TLS certificate of ${hostPort} was not accepted (${code}: ${oneLine(redact(raw))}). Check ${setting}; ` +
+        'behind a proxy that inspects TLS, give Node its CA certificate with the NODE_EXTRA_CA_CERTS environment variable.',
+    };
+  }
+  const tlsError = code !== undefined && (code.startsWith('ERR_SSL_') || (code === 'EPROTO' && /SSL routines/i.test(raw)));
+  if (tlsError && NOT_TLS.test(raw)) {
+    return {
+      final: true,
+      message:
+        `TLS handshake with ${hostPort} failed: the server does not speak https. Check ${setting}: ` +
+        (isLoopback(u.hostname)
+          ? `use http://${u.host} for a plain-http server on this machine such as the bundled simulator.`
+          : "it must name an https server; Scarf's API is https://api.scarf.sh."),
+    };
+  }
+  if (tlsError || (code !== undefined && code.startsWith('ERR_TLS_'))) {
+    // OpenSSL's "…:error:0A00042E:SSL routines:func:reason:file.c:123:" → its reason words only.
+    const said = (err as { reason?: unknown }).reason;
+    const reason =
+      typeof said === 'string' ? said : (/error:[0-9A-F]+:[^:]*:[^:]*:([^:\n]+)/i.exec(raw)?.[1] ?? oneLine(redact(raw)));
+    return { final: true, message: `TLS handshake with ${hostPort} failed (${code}: ${reason}). Check ${setting}.` };
+  }
+  switch (code) {
+    case 'ENOTFOUND':
+      return { final: true, message: `the host ${u.hostname} of ${setting} does not resolve (ENOTFOUND); check base_url.` };
+    case 'EAI_AGAIN':
+      return {
+        final: false,
+        message: `looking up the host ${u.hostname} of ${setting} failed for now (EAI_AGAIN: DNS unavailable)`,
+      };
+    case 'ECONNREFUSED':
+      return {
+        final: false,
+        message: `${hostPort} refused the connection (ECONNREFUSED: nothing listens there); check ${setting}`,
+      };
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return {
+        final: false,
+        message: `no connection to ${hostPort} within request_timeout_seconds (UND_ERR_CONNECT_TIMEOUT); check ${setting} and the network`,
+      };
+    case 'EHOSTUNREACH':
+    case 'EHOSTDOWN':
+    case 'ENETUNREACH':
+    case 'ENETDOWN':
+      return { final: false, message: `${hostPort} is unreachable (${code}); check ${setting} and the network` };
+  }
+  return undefined;
 }
 
 function firstHeader(v: string | string[] | undefined): string | undefined {
@@ -265,12 +362,10 @@ export class ScarfClient {
           bodyTimeout: this.opts.timeoutMs,
         });
       } catch (err) {
+        const problem = connectionProblem(err, this.base);
+        if (problem?.final) throw new ConfigError(redact(`${req.label}: ${problem.message}`));
+        if (problem) return { ok: false, reason: redact(problem.message) };
         if (isRetryableNetworkError(err)) return { ok: false, reason: reasonOf(err) };
-        if (errorCode(err) === 'ENOTFOUND') {
-          throw new ConfigError(
-            `${req.label}: the host of the base_url setting (${new URL(this.base).host}) does not resolve (ENOTFOUND); check base_url.`,
-          );
-        }
         throw new TapError(redact(`${req.label}: the request to Scarf failed: ${reasonOf(err)}`), 'system_error');
       }
       status = res.statusCode;
