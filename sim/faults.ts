@@ -20,6 +20,8 @@ export const FAULT_KINDS = [
   'bad-json-line',
   'malformed-row',
   'bad-value',
+  'trickle',
+  'endless-rows',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -46,6 +48,14 @@ export interface FaultSpec {
   column?: string;
   /** 'bad-value': the text written instead (NDJSON: as a JSON string); default `not-a-value`. */
   value?: string;
+  /** 'trickle': pause between two writes, in ms (default 100). */
+  intervalMs?: number;
+  /** 'trickle': bytes per write (default 1). */
+  chunkBytes?: number;
+  /** 'trickle' / 'endless-rows': the simulator gives up after this many ms and closes the socket (default 30000). */
+  maxMs?: number;
+  /** 'endless-rows': …or after this many body bytes (default 256 MiB). */
+  maxBytes?: number;
 }
 
 interface Armed {
@@ -70,6 +80,11 @@ export function validateFaults(specs: unknown): FaultSpec[] {
       throw new Error(`fault ${i}: nth must be an integer ≥ 1`);
     if (f.column !== undefined && typeof f.column !== 'string') throw new Error(`fault ${i}: column must be a string`);
     if (f.value !== undefined && typeof f.value !== 'string') throw new Error(`fault ${i}: value must be a string`);
+    for (const k of ['intervalMs', 'chunkBytes', 'maxMs', 'maxBytes'] as const) {
+      const v = f[k];
+      if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0))
+        throw new Error(`fault ${i}: ${k} must be a number > 0`);
+    }
     return { ...f };
   });
 }
