@@ -20,6 +20,11 @@ export interface ScarfClientOptions {
   userAgent: string;
   /** Longest wait for response headers, and longest silence while a body streams. */
   timeoutMs: number;
+  /**
+   * Longest time one request may take, from sending it to the end of its body, not counting
+   * the time a 2xx body waits before consume starts reading it (0 or unset: no deadline).
+   */
+  deadlineMs?: number;
   /** Retries per fetch() call (0 = none). */
   maxRetries: number;
   /** Total wait between the retries of one fetch() call (0 = no retries). */
@@ -262,7 +267,61 @@ async function readSmall(body: Readable, limit = 64 * 1024): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string; retryAfter?: string };
+type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string; retryAfter?: string; hint?: string };
+
+/**
+ * The overall clock of one request: a trickled or endless body never trips the idle timeout,
+ * so this is what ends it. It stops while a 2xx body waits for consume to start reading (a
+ * window queued behind earlier windows' output must not use up its time unread).
+ */
+class RequestDeadline {
+  readonly controller = new AbortController();
+  expired = false;
+  private left: number;
+  private since = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ms: number) {
+    this.left = ms;
+  }
+
+  get enabled(): boolean {
+    return this.ms > 0;
+  }
+
+  run(): void {
+    if (!this.enabled || this.timer || this.expired) return;
+    this.since = performance.now();
+    this.timer = setTimeout(
+      () => {
+        this.expired = true;
+        this.controller.abort(new Error(`request deadline of ${this.ms} ms passed`));
+      },
+      Math.max(0, this.left),
+    );
+  }
+
+  pause(): void {
+    if (!this.timer) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.left -= performance.now() - this.since;
+  }
+
+  /** Runs the clock again once the body's first reader attaches (async iteration, pipe or 'data'). */
+  resumeOnRead(body: Readable): void {
+    const onListener = (event: string | symbol) => {
+      if (event !== 'readable' && event !== 'data') return;
+      body.off('newListener', onListener);
+      this.run();
+    };
+    body.on('newListener', onListener);
+  }
+
+  stop(): void {
+    this.pause();
+  }
+}
 
 export class ScarfClient {
   /** Every HTTP request sent, retries and failures included (each costs Scarf Runs). */
@@ -325,6 +384,7 @@ export class ScarfClient {
             `${req.label}: giving up after ${attempt} attempt${attempt === 1 ? '' : 's'} ` +
               `(max_retries ${this.opts.maxRetries}, ${Math.round(budget.totalWaitMs / 1000)} s waited of max_retry_wait_seconds ${Math.round(this.opts.maxRetryWaitMs / 1000)}); ` +
               `last failure: ${outcome.reason}` +
+              (outcome.hint ?? '') +
               (budget.refusedRetryAfter
                 ? ` with Retry-After ${outcome.retryAfter}, longer than the wait left (raise max_retry_wait_seconds to wait it out)`
                 : ''),
@@ -346,6 +406,13 @@ export class ScarfClient {
     consume: Consume<T>,
   ): Promise<Outcome<T>> {
     const t0 = performance.now();
+    const deadline = new RequestDeadline(this.opts.deadlineMs ?? 0);
+    const seconds = Math.round((this.opts.deadlineMs ?? 0) / 1000);
+    const late = (): Outcome<T> => ({
+      ok: false,
+      reason: `no complete answer within request_deadline_seconds (${seconds} s)`,
+      hint: '; raise request_deadline_seconds if one window of this export is just very large or the connection slow',
+    });
     this.requestCount++;
     this.requestsByEndpoint[req.endpoint] = (this.requestsByEndpoint[req.endpoint] ?? 0) + 1;
     let status: number | null = null;
@@ -354,14 +421,17 @@ export class ScarfClient {
     try {
       let res;
       try {
+        deadline.run();
         res = await this.pool.request({
           path,
           method: 'GET',
           headers,
           headersTimeout: this.opts.timeoutMs,
           bodyTimeout: this.opts.timeoutMs,
+          ...(deadline.enabled ? { signal: deadline.controller.signal } : {}),
         });
       } catch (err) {
+        if (deadline.expired) return late();
         const problem = connectionProblem(err, this.base);
         if (problem?.final) throw new ConfigError(redact(`${req.label}: ${problem.message}`));
         if (problem) return { ok: false, reason: redact(problem.message) };
@@ -371,11 +441,18 @@ export class ScarfClient {
       status = res.statusCode;
       body = res.body;
       if (status >= 200 && status < 300) {
+        deadline.pause();
+        deadline.resumeOnRead(body);
         try {
           const value = await consume(body, { status, headers: res.headers, attempt });
           succeeded = true;
           return { ok: true, value };
         } catch (err) {
+          if (
+            deadline.expired &&
+            (err instanceof IncompleteBodyError || isRetryableNetworkError(err) || errorCode(err) === 'UND_ERR_ABORTED')
+          )
+            return late();
           if (err instanceof IncompleteBodyError) return { ok: false, reason: `incomplete body: ${redact(err.message)}` };
           if (err instanceof DataError || err instanceof TapError) throw err;
           if (isRetryableNetworkError(err)) return { ok: false, reason: `body failed: ${reasonOf(err)}` };
@@ -393,6 +470,7 @@ export class ScarfClient {
       }
       throw this.apiError(req, status, await readSmall(body));
     } finally {
+      deadline.stop();
       if (body && !body.readableEnded && !body.destroyed) {
         // Destroying an unread body emits 'error' (RequestAbortedError); without a listener
         // that crashes the process, e.g. when a later window is dropped because an earlier one failed.
