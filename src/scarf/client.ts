@@ -251,20 +251,31 @@ function clip(s: string, n: number): string {
   return s.length > n ? s.slice(0, n) + '…' : s;
 }
 
-async function readSmall(body: Readable, limit = 64 * 1024): Promise<string> {
+/**
+ * The start of an error answer. Redaction can only mask a whole secret, so where the text
+ * was cut (at `limit`, or by a failed read) the last `secret.length` characters go too:
+ * they may be the first part of the token, which nothing downstream could recognise.
+ */
+async function readSmall(body: Readable, secret: string, limit = 64 * 1024): Promise<string> {
   const parts: Buffer[] = [];
   let n = 0;
+  let cut = false;
   try {
     for await (const chunk of body as AsyncIterable<Buffer | string>) {
       const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       parts.push(b);
       n += b.length;
-      if (n >= limit) break;
+      if (n >= limit) {
+        cut = true;
+        break;
+      }
     }
   } catch {
     // an error answer we could only partly read: word the error with what we have
+    cut = true;
   }
-  return Buffer.concat(parts).toString('utf8');
+  const text = Buffer.concat(parts).toString('utf8');
+  return cut ? text.slice(0, Math.max(0, text.length - secret.length)) : text;
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string; retryAfter?: string; hint?: string };
@@ -468,7 +479,7 @@ export class ScarfClient {
         }
         return { ok: false, reason: `HTTP ${status}`, retryAfter };
       }
-      throw this.apiError(req, status, await readSmall(body));
+      throw this.apiError(req, status, await readSmall(body, this.opts.token));
     } finally {
       deadline.stop();
       if (body && !body.readableEnded && !body.destroyed) {
