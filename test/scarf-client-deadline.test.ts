@@ -94,6 +94,21 @@ describe('scarf/client: per-request deadline', function () {
     ]);
   });
 
+  it('a consumer iterating the body itself (no body reader) also gets the deadline failure, not the raw abort', async () => {
+    const c = await setup(trickle, { deadlineMs: 1000, maxRetries: 0 });
+    const err = await rejects(
+      c.fetch({ endpoint: 'events', path: eventsPath('acme'), label: LABEL }, async (body) => {
+        let n = 0;
+        for await (const chunk of body as AsyncIterable<Buffer>) n += chunk.length;
+        return n;
+      }),
+    );
+    expect(err).to.be.instanceOf(TransientError);
+    expect(err.message).to.match(
+      /giving up after 1 attempt .*last failure: no complete answer within request_deadline_seconds \(1 s\); raise/,
+    );
+  });
+
   it('headers that never come within the deadline count too (the deadline is shorter than the headers timeout)', async () => {
     const c = await setup(() => undefined, { deadlineMs: 1000, maxRetries: 0 });
     const err = await rejects(fetchRows(c));

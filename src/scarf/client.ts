@@ -459,11 +459,8 @@ export class ScarfClient {
           succeeded = true;
           return { ok: true, value };
         } catch (err) {
-          if (
-            deadline.expired &&
-            (err instanceof IncompleteBodyError || isRetryableNetworkError(err) || errorCode(err) === 'UND_ERR_ABORTED')
-          )
-            return late();
+          // Whatever the reader made of the aborted body (a cut, a raw abort error), it was the deadline.
+          if (deadline.expired && !(err instanceof TapError)) return late();
           if (err instanceof IncompleteBodyError) return { ok: false, reason: `incomplete body: ${redact(err.message)}` };
           if (err instanceof DataError || err instanceof TapError) throw err;
           if (isRetryableNetworkError(err)) return { ok: false, reason: `body failed: ${reasonOf(err)}` };
