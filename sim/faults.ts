@@ -30,6 +30,8 @@ export const FAULT_KINDS = [
   'content-encoding',
   'endless-row',
   'empty-column-name',
+  'trickle',
+  'endless-rows',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -67,6 +69,13 @@ export interface FaultSpec {
   /** 'content-encoding': the encoding the body is compressed with; default `gzip`. */
   encoding?: 'gzip' | 'br' | 'deflate';
   /** 'endless-row': bytes sent before the simulator gives up and closes the socket; default 64 MiB. */
+  /** 'endless-row' (default 64 MiB) / 'endless-rows' (default 256 MiB): body bytes sent before the simulator gives up and closes the socket. */
+  /** 'trickle': pause between two writes, in ms (default 100). */
+  intervalMs?: number;
+  /** 'trickle': bytes per write (default 1). */
+  chunkBytes?: number;
+  /** 'trickle' / 'endless-rows': the simulator gives up after this many ms and closes the socket (default 30000). */
+  maxMs?: number;
   maxBytes?: number;
 }
 
@@ -103,6 +112,11 @@ export function validateFaults(specs: unknown): FaultSpec[] {
       throw new Error(`fault ${i}: encoding must be gzip, br or deflate`);
     if (f.maxBytes !== undefined && !(Number.isInteger(f.maxBytes) && f.maxBytes >= 1))
       throw new Error(`fault ${i}: maxBytes must be an integer ≥ 1`);
+    for (const k of ['intervalMs', 'chunkBytes', 'maxMs', 'maxBytes'] as const) {
+      const v = f[k];
+      if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0))
+        throw new Error(`fault ${i}: ${k} must be a number > 0`);
+    }
     return { ...f };
   });
 }

@@ -245,8 +245,82 @@ function blankedHeader(body: Body, fault: FaultSpec): string {
   return cells.map((c) => (c === '' ? '' : csvField(c))).join(',') + '\n';
 }
 
+/**
+ * 'trickle': the header and `afterRows` rows (default half) at full speed, then the rest of
+ * the body `chunkBytes` bytes every `intervalMs` — never silent long enough for an idle
+ * timeout. After `maxMs` the socket is closed, so a client that never gives up still ends.
+ */
+async function streamTrickle(res: ServerResponse, body: Body, fault: FaultSpec): Promise<void> {
+  const until = Date.now() + (fault.maxMs ?? 30_000);
+  const step = Math.max(1, Math.floor(fault.chunkBytes ?? 1));
+  const after = fault.afterRows ?? Math.floor(measure(body).rows / 2);
+  res.writeHead(200, bodyHeaders(body));
+  res.flushHeaders();
+  const rows = body.rows()[Symbol.iterator]();
+  let head = body.header;
+  for (let i = 0; i < after; i++) {
+    const r = rows.next();
+    if (r.done) break;
+    head += r.value.line;
+  }
+  if (!(await write(res, head))) return;
+  let pending = Buffer.alloc(0);
+  for (;;) {
+    while (pending.length < step) {
+      const r = rows.next();
+      if (r.done) break;
+      pending = Buffer.concat([pending, Buffer.from(r.value.line)]);
+    }
+    if (pending.length === 0) break;
+    if (Date.now() >= until) {
+      res.socket?.destroy();
+      return;
+    }
+    if (!(await write(res, pending.subarray(0, step)))) return;
+    pending = pending.subarray(step);
+    if (!(await sleep(fault.intervalMs ?? 100, res))) return;
+  }
+  res.end();
+}
+
+/**
+ * 'endless-rows': the header and the body's rows, then the same complete, valid rows again
+ * and again (as a server looping over its own pages would), at full speed with backpressure.
+ * After `maxBytes` body bytes or `maxMs` the socket is closed without an end of body.
+ */
+async function streamEndless(res: ServerResponse, body: Body, fault: FaultSpec): Promise<void> {
+  const until = Date.now() + (fault.maxMs ?? 30_000);
+  const maxBytes = fault.maxBytes ?? 256 * 1024 * 1024;
+  res.writeHead(200, bodyHeaders(body));
+  res.flushHeaders();
+  let buf = body.header;
+  let sent = 0;
+  const over = () => sent >= maxBytes || Date.now() >= until;
+  for (;;) {
+    let rows = 0;
+    for (const row of body.rows()) {
+      rows++;
+      buf += row.line;
+      if (buf.length >= CHUNK) {
+        if (!(await write(res, buf))) return;
+        sent += Buffer.byteLength(buf);
+        buf = '';
+        if (over()) return void res.socket?.destroy();
+      }
+    }
+    if (rows === 0) {
+      // Nothing to repeat: hold the response open until the time bound.
+      if (buf && !(await write(res, buf))) return;
+      if (await sleep(Math.max(0, until - Date.now()), res)) res.socket?.destroy();
+      return;
+    }
+  }
+}
+
 /** Streams the body with one fault; `after` rows go out intact before it strikes. */
 export async function streamFaulty(res: ServerResponse, body: Body, fault: FaultSpec): Promise<void> {
+  if (fault.kind === 'trickle') return streamTrickle(res, body, fault);
+  if (fault.kind === 'endless-rows') return streamEndless(res, body, fault);
   if (fault.kind === 'log-forge-header') return streamForgedHeader(res, body, fault.value ?? FORGED_COLUMN);
   const cut = ['reset-mid-body', 'cut-after-line', 'cut-mid-row', 'unterminated-quote'].includes(fault.kind);
   const needMeasure = fault.afterRows === undefined || (cut && fault.contentLength);

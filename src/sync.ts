@@ -54,6 +54,7 @@ export function makeClient(settings: Settings): ScarfClient {
     token: settings.api_token,
     userAgent: settings.user_agent ?? `tap-scarf/${packageJson.version}`,
     timeoutMs: settings.request_timeout_seconds * 1000,
+    deadlineMs: settings.request_deadline_seconds * 1000,
     maxRetries: settings.max_retries,
     maxRetryWaitMs: settings.max_retry_wait_seconds * 1000,
     maxConcurrent: settings.max_concurrent_requests,

@@ -32,6 +32,7 @@ export interface Settings {
   max_retries: number;
   max_retry_wait_seconds: number;
   user_agent?: string;
+  request_deadline_seconds: number;
 }
 
 export type ConfigSource = { kind: 'file'; path: string } | { kind: 'env' } | { kind: 'object'; value: RawConfig; label: string };

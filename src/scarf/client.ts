@@ -20,6 +20,11 @@ export interface ScarfClientOptions {
   userAgent: string;
   /** Longest wait for response headers, and longest silence while a body streams. */
   timeoutMs: number;
+  /**
+   * Longest time one request may take, from sending it to the end of its body, not counting
+   * the time a 2xx body waits before consume starts reading it (0 or unset: no deadline).
+   */
+  deadlineMs?: number;
   /** Retries per fetch() call (0 = none). */
   maxRetries: number;
   /** Total wait between the retries of one fetch() call (0 = no retries). */
@@ -133,10 +138,107 @@ function isRetryableNetworkError(err: unknown): boolean {
   return /socket hang up|other side closed|terminated/i.test(msg);
 }
 
+/** One line: OpenSSL's texts end in a newline and some name source files after a colon. */
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim().replace(/:+$/, '');
+}
+
 function reasonOf(err: unknown): string {
   const code = errorCode(err);
-  const msg = describeError(err);
+  const msg = oneLine(describeError(err));
   return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
+}
+
+/** OpenSSL's words for a peer that answered the handshake with something that is not TLS (plain HTTP). */
+const NOT_TLS = /wrong version number|packet length too long|http request|unknown protocol/i;
+/** Node's codes for a server certificate that failed verification. */
+const CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || LOOPBACK_V4.test(hostname);
+}
+
+/**
+ * A failure to reach the server at all (DNS, TCP, TLS), worded as one line that names
+ * base_url, instead of the raw socket or OpenSSL text. `final`: no retry can change it.
+ * Undefined for anything else.
+ */
+export function connectionProblem(err: unknown, baseUrl: string): { message: string; final: boolean } | undefined {
+  const code = errorCode(err);
+  const raw = err instanceof Error ? err.message : '';
+  const u = new URL(baseUrl);
+  const hostPort = `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+  const setting = `the base_url setting (${u.origin}${u.pathname === '/' ? '' : u.pathname})`;
+  if (code !== undefined && CERT_CODES.has(code)) {
+    return {
+      final: true,
+      message:
+        `the TLS certificate of ${hostPort} was not accepted (${code}: ${oneLine(redact(raw))}). Check ${setting}; ` +
+        'behind a proxy that inspects TLS, give Node its CA certificate with the NODE_EXTRA_CA_CERTS environment variable.',
+    };
+  }
+  const tlsError = code !== undefined && (code.startsWith('ERR_SSL_') || (code === 'EPROTO' && /SSL routines/i.test(raw)));
+  if (tlsError && NOT_TLS.test(raw)) {
+    return {
+      final: true,
+      message:
+        `TLS handshake with ${hostPort} failed: the server does not speak https. Check ${setting}: ` +
+        (isLoopback(u.hostname)
+          ? `use http://${u.host} for a plain-http server on this machine such as the bundled simulator.`
+          : "it must name an https server; Scarf's API is https://api.scarf.sh."),
+    };
+  }
+  if (tlsError || (code !== undefined && code.startsWith('ERR_TLS_'))) {
+    // OpenSSL's "…:error:0A00042E:SSL routines:func:reason:file.c:123:" → its reason words only.
+    const said = (err as { reason?: unknown }).reason;
+    const reason =
+      typeof said === 'string' ? said : (/error:[0-9A-F]+:[^:]*:[^:]*:([^:\n]+)/i.exec(raw)?.[1] ?? oneLine(redact(raw)));
+    return { final: true, message: `TLS handshake with ${hostPort} failed (${code}: ${reason}). Check ${setting}.` };
+  }
+  switch (code) {
+    case 'ENOTFOUND':
+      return { final: true, message: `the host ${u.hostname} of ${setting} does not resolve (ENOTFOUND); check base_url.` };
+    case 'EAI_AGAIN':
+      return {
+        final: false,
+        message: `looking up the host ${u.hostname} of ${setting} failed for now (EAI_AGAIN: DNS unavailable)`,
+      };
+    case 'ECONNREFUSED':
+      return {
+        final: false,
+        message: `${hostPort} refused the connection (ECONNREFUSED: nothing listens there); check ${setting}`,
+      };
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return {
+        final: false,
+        message: `no connection to ${hostPort} within request_timeout_seconds (UND_ERR_CONNECT_TIMEOUT); check ${setting} and the network`,
+      };
+    case 'EHOSTUNREACH':
+    case 'EHOSTDOWN':
+    case 'ENETUNREACH':
+    case 'ENETDOWN':
+      return { final: false, message: `${hostPort} is unreachable (${code}); check ${setting} and the network` };
+  }
+  return undefined;
 }
 
 function firstHeader(v: string | string[] | undefined): string | undefined {
@@ -147,23 +249,88 @@ function clip(s: string, n: number): string {
   return s.length > n ? s.slice(0, n) + '…' : s;
 }
 
-async function readSmall(body: Readable, limit = 64 * 1024): Promise<string> {
+/**
+ * The start of an error answer. Redaction can only mask a whole secret, so where the text
+ * was cut (at `limit`, or by a failed read) the last `secret.length` characters go too:
+ * they may be the first part of the token, which nothing downstream could recognise.
+ */
+async function readSmall(body: Readable, secret: string, limit = 64 * 1024): Promise<string> {
   const parts: Buffer[] = [];
   let n = 0;
+  let cut = false;
   try {
     for await (const chunk of body as AsyncIterable<Buffer | string>) {
       const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       parts.push(b);
       n += b.length;
-      if (n >= limit) break;
+      if (n >= limit) {
+        cut = true;
+        break;
+      }
     }
   } catch {
     // an error answer we could only partly read: word the error with what we have
+    cut = true;
   }
-  return Buffer.concat(parts).toString('utf8');
+  const text = Buffer.concat(parts).toString('utf8');
+  return cut ? text.slice(0, Math.max(0, text.length - secret.length)) : text;
 }
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string; retryAfter?: string };
+type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string; retryAfter?: string; hint?: string };
+
+/**
+ * The overall clock of one request: a trickled or endless body never trips the idle timeout,
+ * so this is what ends it. It stops while a 2xx body waits for consume to start reading (a
+ * window queued behind earlier windows' output must not use up its time unread).
+ */
+class RequestDeadline {
+  readonly controller = new AbortController();
+  expired = false;
+  private left: number;
+  private since = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ms: number) {
+    this.left = ms;
+  }
+
+  get enabled(): boolean {
+    return this.ms > 0;
+  }
+
+  run(): void {
+    if (!this.enabled || this.timer || this.expired) return;
+    this.since = performance.now();
+    this.timer = setTimeout(
+      () => {
+        this.expired = true;
+        this.controller.abort(new Error(`request deadline of ${this.ms} ms passed`));
+      },
+      Math.max(0, this.left),
+    );
+  }
+
+  pause(): void {
+    if (!this.timer) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.left -= performance.now() - this.since;
+  }
+
+  /** Runs the clock again once the body's first reader attaches (async iteration, pipe or 'data'). */
+  resumeOnRead(body: Readable): void {
+    const onListener = (event: string | symbol) => {
+      if (event !== 'readable' && event !== 'data') return;
+      body.off('newListener', onListener);
+      this.run();
+    };
+    body.on('newListener', onListener);
+  }
+
+  stop(): void {
+    this.pause();
+  }
+}
 
 export class ScarfClient {
   /** Every HTTP request sent, retries and failures included (each costs Scarf Runs). */
@@ -226,7 +393,8 @@ export class ScarfClient {
             `${req.label}: giving up after ${attempt} attempt${attempt === 1 ? '' : 's'} ` +
               `(max_retries ${this.opts.maxRetries}, ${Math.round(budget.totalWaitMs / 1000)} s waited of max_retry_wait_seconds ${Math.round(this.opts.maxRetryWaitMs / 1000)}); ` +
               `last failure: ${outcome.reason}` +
-              (outcome.retryAfter !== undefined && budget.used < this.opts.maxRetries
+              (outcome.hint ?? '') +
+              (budget.refusedRetryAfter
                 ? ` with Retry-After ${outcome.retryAfter}, longer than the wait left (raise max_retry_wait_seconds to wait it out)`
                 : ''),
           ),
@@ -247,6 +415,13 @@ export class ScarfClient {
     consume: Consume<T>,
   ): Promise<Outcome<T>> {
     const t0 = performance.now();
+    const deadline = new RequestDeadline(this.opts.deadlineMs ?? 0);
+    const seconds = Math.round((this.opts.deadlineMs ?? 0) / 1000);
+    const late = (): Outcome<T> => ({
+      ok: false,
+      reason: `no complete answer within request_deadline_seconds (${seconds} s)`,
+      hint: '; raise request_deadline_seconds if one window of this export is just very large or the connection slow',
+    });
     this.requestCount++;
     this.requestsByEndpoint[req.endpoint] = (this.requestsByEndpoint[req.endpoint] ?? 0) + 1;
     let status: number | null = null;
@@ -255,30 +430,35 @@ export class ScarfClient {
     try {
       let res;
       try {
+        deadline.run();
         res = await this.pool.request({
           path,
           method: 'GET',
           headers,
           headersTimeout: this.opts.timeoutMs,
           bodyTimeout: this.opts.timeoutMs,
+          ...(deadline.enabled ? { signal: deadline.controller.signal } : {}),
         });
       } catch (err) {
+        if (deadline.expired) return late();
+        const problem = connectionProblem(err, this.base);
+        if (problem?.final) throw new ConfigError(redact(`${req.label}: ${problem.message}`));
+        if (problem) return { ok: false, reason: redact(problem.message) };
         if (isRetryableNetworkError(err)) return { ok: false, reason: reasonOf(err) };
-        if (errorCode(err) === 'ENOTFOUND') {
-          throw new ConfigError(
-            `${req.label}: the host of the base_url setting (${new URL(this.base).host}) does not resolve (ENOTFOUND); check base_url.`,
-          );
-        }
         throw new TapError(redact(`${req.label}: the request to Scarf failed: ${reasonOf(err)}`), 'system_error');
       }
       status = res.statusCode;
       body = res.body;
       if (status >= 200 && status < 300) {
+        deadline.pause();
+        deadline.resumeOnRead(body);
         try {
           const value = await consume(body, { status, headers: res.headers, attempt });
           succeeded = true;
           return { ok: true, value };
         } catch (err) {
+          // Whatever the reader made of the aborted body (a cut, a raw abort error), it was the deadline.
+          if (deadline.expired && !(err instanceof TapError)) return late();
           if (err instanceof IncompleteBodyError) return { ok: false, reason: `incomplete body: ${redact(err.message)}` };
           if (err instanceof DataError || err instanceof TapError) throw err;
           if (isRetryableNetworkError(err)) return { ok: false, reason: `body failed: ${reasonOf(err)}` };
@@ -294,8 +474,9 @@ export class ScarfClient {
         }
         return { ok: false, reason: `HTTP ${status}`, retryAfter };
       }
-      throw this.apiError(req, status, await readSmall(body));
+      throw this.apiError(req, status, await readSmall(body, this.opts.token));
     } finally {
+      deadline.stop();
       if (body && !body.readableEnded && !body.destroyed) {
         // Destroying an unread body emits 'error' (RequestAbortedError); without a listener
         // that crashes the process, e.g. when a later window is dropped because an earlier one failed.

@@ -20,7 +20,9 @@ export function retryBaseMs(): number {
 
 /**
  * Retry-After in milliseconds (already scaled by the testing knob), or undefined when the
- * header is absent or unreadable.
+ * header is absent, unreadable, or an HTTP-date that is not in the future: a date already
+ * past (a skewed server clock, a cached answer) says nothing about when to ask again, and
+ * taking it as "no wait" would retry at once, so the backoff applies instead.
  */
 export function parseRetryAfterMs(
   header: string | undefined,
@@ -35,8 +37,8 @@ export function parseRetryAfterMs(
   // An HTTP-date names its day and month ("Wed, 21 Oct 2026 07:28:00 GMT"); Date.parse alone would take "-1" as a year.
   if (!/[a-z]/i.test(h)) return undefined;
   const at = Date.parse(h);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.round((at - now) * scale));
+  if (Number.isNaN(at) || at <= now) return undefined;
+  return Math.round((at - now) * scale);
 }
 
 /**
@@ -59,6 +61,8 @@ export function computeDelayMs(
 export class RetryBudget {
   private retries = 0;
   private waitedMs = 0;
+  /** The last next() ended the retries because its Retry-After was longer than the wait left. */
+  refusedRetryAfter = false;
 
   constructor(
     readonly maxRetries: number,
@@ -81,11 +85,15 @@ export class RetryBudget {
    * before Scarf said to would most likely be refused again, and every request is billed.
    */
   next(retryAfterHeader?: string, now: number = Date.now()): number | undefined {
+    this.refusedRetryAfter = false;
     if (this.retries >= this.maxRetries) return undefined;
     const left = this.maxTotalWaitMs - this.waitedMs;
     if (left <= 0) return undefined;
     const delay = computeDelayMs(this.retries + 1, retryAfterHeader, now, this.baseMs);
-    if (delay > left && parseRetryAfterMs(retryAfterHeader, now, this.baseMs) !== undefined) return undefined;
+    if (delay > left && parseRetryAfterMs(retryAfterHeader, now, this.baseMs) !== undefined) {
+      this.refusedRetryAfter = true;
+      return undefined;
+    }
     const wait = Math.min(left, delay);
     this.retries++;
     this.waitedMs += wait;
