@@ -110,8 +110,6 @@ export function validateFaults(specs: unknown): FaultSpec[] {
     if (f.message !== undefined && typeof f.message !== 'string') throw new Error(`fault ${i}: message must be a string`);
     if (f.encoding !== undefined && !['gzip', 'br', 'deflate'].includes(f.encoding))
       throw new Error(`fault ${i}: encoding must be gzip, br or deflate`);
-    if (f.maxBytes !== undefined && !(Number.isInteger(f.maxBytes) && f.maxBytes >= 1))
-      throw new Error(`fault ${i}: maxBytes must be an integer ≥ 1`);
     for (const k of ['intervalMs', 'chunkBytes', 'maxMs', 'maxBytes'] as const) {
       const v = f[k];
       if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0))

@@ -7,6 +7,7 @@ import type { FaultSpec } from '../sim/index.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { expectSameRecords, runChecked, TOKEN } from './helpers/reliability.js';
 import { writeJson } from './helpers/tap.js';
+import { eventsBookmark } from './helpers/bookmarks.js';
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
@@ -100,10 +101,10 @@ describe('Airbyte: only an export answer passes check or moves read state', func
     const records = run.messages.filter((m) => m.type === 'RECORD').map((m) => m.record.data);
     expectSameRecords(records, suite.sim.truth.events({ start: d1, end: d1 }), 'id', 'events window 1');
     const states = run.messages.filter((m) => m.type === 'STATE').map((m) => m.state.stream.stream_state);
-    expect(states.at(-1)).to.deep.equal({ replication_key: 'time', replication_key_value: `${d2}T00:00:00.000000Z` });
+    expect(states.at(-1)).to.deep.equal(eventsBookmark(`${d2}T00:00:00.000000Z`, d1));
     const trace = run.messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'ERROR');
     expect(trace.map((t) => t.trace.error.message).join('\n')).to.match(
-      new RegExp(`events ${d2}\\.\\.${d2}: giving up after 3 attempts .*Scarf answered 200 with an empty body`),
+      new RegExp(`window ${d2}\\.\\.${d2}: giving up after 3 attempts .*Scarf answered 200 with an empty body`),
     );
     expect(suite.sim.requests.filter((r) => r.fault).length).to.equal(3);
   });

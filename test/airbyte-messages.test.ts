@@ -7,9 +7,9 @@ import { streamFailure } from '../src/protocol/airbyte.js';
 import { airbyteCatalog } from '../src/airbyte/catalog.js';
 import { protocolProblems } from './helpers/protocol.js';
 import { runTap, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { TOKEN } from './helpers/token.js';
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-const TOKEN = 'sim-token-messages-1';
 
 describe('Airbyte messages speak Airbyte', function () {
   this.timeout(60_000);
@@ -90,12 +90,12 @@ describe('Airbyte messages speak Airbyte', function () {
   });
 
   it('a failed stream says "Stream X failed:" and names the window once', async () => {
-    sim.setFaults([{ kind: 'bad-json-line', endpoint: 'aggregates', nth: 1, afterRows: 0 }]);
+    sim.setFaults([{ kind: 'bad-json-line', endpoint: 'aggregates', nth: 1, afterRows: 1 }]);
     const run = await airbyte(['read', '--config', config({ start_date: day(-3) }), '--catalog', catalog(['aggregates'])]);
     expect(run.code).to.equal(1);
     const [err, summary, ...more] = traceErrors(run);
     expect(more).to.deep.equal([]);
-    const detail = `window ${day(-3)}..${day(-3)}: NDJSON line 1 is not valid JSON`;
+    const detail = `window ${day(-3)}..${day(-3)}: NDJSON line 2 is not valid JSON`;
     expect(err.stream_descriptor).to.deep.equal({ name: 'aggregates' });
     expect(err.message.startsWith(`Stream aggregates failed: ${detail}`), err.message).to.equal(true);
     expect(err.message.split('aggregates').length - 1, err.message).to.equal(1);

@@ -7,13 +7,14 @@ import { useSimulator } from './helpers/sim-suite.js';
 import type { FaultSpec } from '../sim/index.js';
 import { lastState, writeJson, type TapRun } from './helpers/tap.js';
 import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import { aggregatesBookmark, eventsBookmark } from './helpers/bookmarks.js';
 
 const START = '2026-10-01';
 const END = '2026-10-03';
 const SIM_NOW = new Date('2026-10-07T12:00:00Z');
 const BREAKDOWNS = ['by-total', 'by-country'];
-const EVENTS_DAY2 = { replication_key: 'time', replication_key_value: '2026-10-02T00:00:00.000000Z' };
-const AGG_DAY1 = { replication_key: 'date', replication_key_value: '2026-10-01' };
+const EVENTS_DAY2 = eventsBookmark('2026-10-02T00:00:00.000000Z', START);
+const AGG_DAY1 = aggregatesBookmark('2026-10-01', START, BREAKDOWNS);
 
 function lastLine(run: TapRun): string {
   const lines = run.stderr.trim().split('\n');

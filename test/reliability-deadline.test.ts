@@ -8,6 +8,7 @@ import type { FaultSpec } from '../sim/index.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, writeJson, type TapRun } from './helpers/tap.js';
 import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import { aggregatesBookmark, eventsBookmark } from './helpers/bookmarks.js';
 
 const START = '2026-10-01';
 const END = '2026-10-03';
@@ -87,7 +88,7 @@ describe('reliability: request_deadline_seconds ends trickled and endless bodies
   }
 
   it('events: every request trickles → max_retries+1 attempts, exit 1, the message names request_deadline_seconds, the bookmark stays', async () => {
-    const state = { bookmarks: { events: { replication_key: 'time', replication_key_value: '2026-09-30T00:00:00.000000Z' } } };
+    const state = { bookmarks: { events: eventsBookmark('2026-09-30T00:00:00.000000Z', START) } };
     suite.sim.setFaults([
       { kind: 'trickle', endpoint: 'events', times: 1000, afterRows: 3, intervalMs: 50, chunkBytes: 1, ...SIM_BOUND },
     ]);
@@ -122,7 +123,7 @@ describe('reliability: request_deadline_seconds ends trickled and endless bodies
   });
 
   it('aggregates (NDJSON): every request endless → exit 1, the message names request_deadline_seconds, each row once, the bookmark stays', async () => {
-    const state = { bookmarks: { aggregates: { replication_key: 'date', replication_key_value: '2026-10-02' } } };
+    const state = { bookmarks: { aggregates: aggregatesBookmark('2026-10-02', START, BREAKDOWNS) } };
     suite.sim.setFaults([{ kind: 'endless-rows', endpoint: 'aggregates', times: 1000, ...SIM_BOUND }]);
     const run = await runChecked(
       [

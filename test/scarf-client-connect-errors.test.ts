@@ -11,10 +11,11 @@ import { connectionProblem } from '../src/scarf/client.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { repoRoot, writeJson, type TapRun } from './helpers/tap.js';
 import { catalogFor, runChecked, TOKEN } from './helpers/reliability.js';
+import { eventsBookmark } from './helpers/bookmarks.js';
 
 const DAY = '2026-10-01';
 const LABEL = `events ${DAY}..${DAY}`;
-const STATE = { bookmarks: { events: { replication_key: 'time', replication_key_value: '2026-09-30T00:00:00.000000Z' } } };
+const STATE = { bookmarks: { events: eventsBookmark('2026-09-30T00:00:00.000000Z', DAY) } };
 const CERT = path.join(repoRoot, 'test', 'fixtures', 'tls-self-signed-127.0.0.1.crt');
 const KEY = path.join(repoRoot, 'test', 'fixtures', 'tls-self-signed-127.0.0.1.key');
 

@@ -10,8 +10,8 @@ import { ScarfClient, type ScarfClientOptions } from '../src/scarf/client.js';
 import { readCsv } from '../src/scarf/csv-rows.js';
 import { eventsPath } from '../src/scarf/endpoints.js';
 import { rejects } from './helpers/assert.js';
+import { TOKEN } from './helpers/token.js';
 
-const TOKEN = 'tok-SECRET-deadline-42';
 const LABEL = 'events 2026-11-01..2026-11-01';
 const CSV = 'id,type\ne1,a\ne2,b\n';
 

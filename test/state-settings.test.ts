@@ -8,8 +8,8 @@ import { expect } from 'chai';
 import { ScarfSimulator } from '../sim/index.js';
 import { catalogFor, expectSameRecords, streamRecords } from './helpers/reliability.js';
 import { lastState, runTap, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { TOKEN } from './helpers/token.js';
 
-const TOKEN = 'sim-token-state-settings';
 // The tap's signpost is the real clock, so the simulator's data ends yesterday, real time.
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 const START = day(-20);
