@@ -18,6 +18,14 @@ const rate = (v: string) => {
   return n;
 };
 
+const skew = (v: string): number | Record<string, number> => {
+  try {
+    return JSON.parse(v) as number | Record<string, number>;
+  } catch {
+    throw new InvalidArgumentError('must be an integer or a JSON object of day → integer');
+  }
+};
+
 const program = new Command('scarf-sim')
   .description('Scarf export API simulator (see sim/README.md)')
   .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', int('port'), 8787)
@@ -40,7 +48,12 @@ const program = new Command('scarf-sim')
   .option('--late-rate <r>', 'share of events arriving 6–40 h late', rate, 0.05)
   .option('--latency-ms <n>', 'delay before every response', int('latency-ms'), 0)
   .option('--cache-bodies', 'render each body once and replay it (for throughput benchmarks; use with --now)', false)
-  .option('--faults <json>', 'JSON array of FaultSpec to arm at start');
+  .option('--faults <json>', 'JSON array of FaultSpec to arm at start')
+  .option(
+    '--aggregates-count-skew <n|json>',
+    'add n to every by-total/by-company aggregates total (or JSON {"YYYY-MM-DD": n, …})',
+    skew,
+  );
 
 program.parse();
 const o = program.opts();
@@ -78,6 +91,7 @@ const opts: SimOptions = {
   lateRate: o.lateRate,
   latencyMs: o.latencyMs,
   cacheBodies: o.cacheBodies,
+  aggregatesCountSkew: o.aggregatesCountSkew,
 };
 for (const k of Object.keys(opts) as (keyof SimOptions)[]) if (opts[k] === undefined) delete opts[k];
 
