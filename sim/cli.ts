@@ -18,11 +18,12 @@ const rate = (v: string) => {
   return n;
 };
 
-const skew = (v: string): number | Record<string, number> => {
+// Not JSON → passed on as text, so the option check names the problem and exits 2 like the others.
+const skew = (v: string): unknown => {
   try {
-    return JSON.parse(v) as number | Record<string, number>;
+    return JSON.parse(v);
   } catch {
-    throw new InvalidArgumentError('must be an integer or a JSON object of day → integer');
+    return v;
   }
 };
 

@@ -4,6 +4,9 @@
 // distinct ids in that company's events export — with duplicates counted once and late
 // events counted only once they have arrived. Then the options that make the two disagree.
 
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+
 import { expect } from 'chai';
 
 import { ScarfSimulator, type SimOptions } from '../sim/index.js';
@@ -293,6 +296,40 @@ describe('simulator: aggregates that disagree with the exports (aggregatesCountS
     expect(sumTotals(skewed.lines, q.start_date, q.end_date)).to.deep.equal(want);
     const changed = Object.keys(want).filter((d) => want[d] !== base.ev.counts[d]);
     expect(changed).to.deep.equal([d1, d2]);
+  });
+
+  it('is settable from the command line, and a bad value exits 2', async function () {
+    this.timeout(10_000);
+    const run = (skew: string) =>
+      spawn(process.execPath, ['dist/sim/cli.js', '--port', '0', '--now', NOW.toISOString(), '--aggregates-count-skew', skew], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    const child = run(`{"${E}":-1}`);
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0]!);
+      });
+      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+    });
+    const base = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1]!;
+    const lines = await aggregateLines(base, { start_date: E, end_date: E });
+    const truth = new ScarfSimulator({ now: NOW }).truth.aggregates({ start: E, end: E });
+    expect(lines.map((l) => l.total)).to.deep.equal(truth.map((t) => Math.max(0, (t.total as number) - 1)));
+    child.kill('SIGTERM');
+    expect(await once(child, 'exit')).to.deep.equal([0, null]);
+
+    for (const bad of ['1.5', '{"2026-03-01":x}']) {
+      const c = run(bad);
+      let err = '';
+      c.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      const [code] = (await once(c, 'exit')) as [number | null];
+      expect(code, bad).to.equal(2);
+      expect(err).to.contain(
+        'SimOptions.aggregatesCountSkew must be an integer or an object mapping YYYY-MM-DD days to integers',
+      );
+    }
   });
 
   it('rejects a skew that is not an integer or a map of days to integers', () => {
