@@ -224,7 +224,11 @@ async function streamDroppedDay(res: ServerResponse, body: Body, fault: FaultSpe
   else {
     const at = fault.afterRows ?? Math.floor(measure(body).rows / 2);
     let i = 0;
-    for (const row of body.rows()) if (i++ === at) day = row.day;
+    for (const row of body.rows()) {
+      if (i++ < at) continue;
+      day = row.day;
+      break;
+    }
   }
   res.writeHead(200, bodyHeaders(body));
   let buf = body.header;
