@@ -2,7 +2,7 @@
 // (plus that day's far-apart duplicates, which are sent after the next day's rows).
 
 import { eventColumns, rollupColumns } from './columns.js';
-import { dayText } from './dates.js';
+import { dayText, parseDay } from './dates.js';
 import { type Cell, csvLine, eventCells } from './format.js';
 import type { SimEvent } from './generator.js';
 import {
@@ -19,6 +19,8 @@ export interface BodyRow {
   line: string;
   /** Unescaped cells (CSV bodies only), so faults can cut or break a row precisely. */
   cells?: Cell[];
+  /** The day the row belongs to (an event's UTC day of `time`, an aggregate's period start); none for the rollup. */
+  day?: number;
 }
 
 export interface Body {
@@ -51,7 +53,7 @@ function* eventRows(v: View, days: Iterable<number>, dayEvents: (day: number) =>
     const far: BodyRow[] = [];
     for (const e of dayEvents(day)) {
       const cells = eventCells(e, columns, style);
-      const row = { line: csvLine(cells), cells };
+      const row = { line: csvLine(cells), cells, day: e.day };
       yield row;
       if (e.dupRoll < rate) {
         if (e.dupFar) far.push(row);
@@ -111,7 +113,7 @@ export function aggregatesBody(v: View, q: AggregateQuery): Body {
     header: '',
     headerCells: [],
     *rows() {
-      for (const line of aggregateLines(v, q)) yield { line: JSON.stringify(line) + '\n' };
+      for (const line of aggregateLines(v, q)) yield { line: JSON.stringify(line) + '\n', day: parseDay(line.date as string) };
     },
   };
 }

@@ -18,6 +18,15 @@ const rate = (v: string) => {
   return n;
 };
 
+// Not JSON → passed on as text, so the option check names the problem and exits 2 like the others.
+const skew = (v: string): unknown => {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+};
+
 const program = new Command('scarf-sim')
   .description('Scarf export API simulator (see sim/README.md)')
   .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', int('port'), 8787)
@@ -40,7 +49,12 @@ const program = new Command('scarf-sim')
   .option('--late-rate <r>', 'share of events arriving 6–40 h late', rate, 0.05)
   .option('--latency-ms <n>', 'delay before every response', int('latency-ms'), 0)
   .option('--cache-bodies', 'render each body once and replay it (for throughput benchmarks; use with --now)', false)
-  .option('--faults <json>', 'JSON array of FaultSpec to arm at start');
+  .option('--faults <json>', 'JSON array of FaultSpec to arm at start')
+  .option(
+    '--aggregates-count-skew <n|json>',
+    'add n to every by-total/by-company aggregates total (or JSON {"YYYY-MM-DD": n, …})',
+    skew,
+  );
 
 program.parse();
 const o = program.opts();
@@ -78,6 +92,7 @@ const opts: SimOptions = {
   lateRate: o.lateRate,
   latencyMs: o.latencyMs,
   cacheBodies: o.cacheBodies,
+  aggregatesCountSkew: o.aggregatesCountSkew,
 };
 for (const k of Object.keys(opts) as (keyof SimOptions)[]) if (opts[k] === undefined) delete opts[k];
 

@@ -7,7 +7,7 @@ import type { FaultSpec } from './faults.js';
 import { sendJson } from './http-util.js';
 import type { SimOptions } from './options.js';
 import type { ScarfSimulator } from './server.js';
-import type { TruthRecord } from './truth.js';
+import type { DailyCounts, TruthRecord } from './truth.js';
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -50,9 +50,28 @@ function truth(sim: ScarfSimulator, what: string, url: URL): TruthRecord[] | str
       return sim.truth.companyRollup();
     case 'active-domains':
       return sim.truth.activeDomains(range(url));
+    case 'daily-counts':
+      return perDay(sim.truth.dailyCounts({ ...range(url), query: p.get('query') ?? undefined }));
+    case 'company-daily-counts': {
+      const domain = p.get('domain');
+      if (!domain) throw new Error('domain is required');
+      return perDay(sim.truth.companyDailyCounts(domain, { ...range(url), query: p.get('query') ?? undefined }));
+    }
+    case 'aggregates-daily-totals':
+      return perDay(
+        sim.truth.aggregatesDailyTotals({
+          ...range(url),
+          query: p.get('query') ?? undefined,
+          domain: p.get('domain') ?? undefined,
+        }),
+      );
     default:
       throw Object.assign(new Error(`unknown truth stream ${what}`), { status: 404 });
   }
+}
+
+function perDay(counts: DailyCounts): TruthRecord[] {
+  return Object.entries(counts).map(([date, count]) => ({ date, count }));
 }
 
 /** Options arrive as JSON: `now` is an ISO string or null. */

@@ -2,6 +2,7 @@
 // matches on its own, so specs combine predictably; the first spec (in list order) that
 // fires on a request wins.
 
+import { parseDay } from './dates.js';
 import { Rng } from './prng.js';
 
 export type Endpoint = 'events' | 'aggregates' | 'company-rollup' | 'company-events';
@@ -15,6 +16,7 @@ export const FAULT_KINDS = [
   'cut-after-line',
   'cut-mid-row',
   'unterminated-quote',
+  'drop-day',
   'latency',
   'stall-mid-body',
   'bad-json-line',
@@ -50,10 +52,16 @@ export interface FaultSpec {
   latencyMs?: number;
   /** Body faults: data rows written before the fault strikes (default: half of the response's rows). */
   afterRows?: number;
-  /** Body cuts/resets: declare the full body's Content-Length instead of chunked encoding. */
-  contentLength?: boolean;
-  /** cut-mid-row / unterminated-quote: end the response properly (chunked terminator) instead of closing the socket. */
+  /**
+   * Body cuts/resets: declare a Content-Length instead of chunked encoding. `true` / 'full': the
+   * full body's length, then fewer bytes. 'short' (cut-after-line, cut-mid-row, unterminated-quote):
+   * exactly the length of the short body, so the HTTP message is complete and only the content is short.
+   */
+  contentLength?: boolean | 'full' | 'short';
+  /** cut-after-line / cut-mid-row / unterminated-quote: end the response properly (chunked terminator) instead of closing the socket. */
   endCleanly?: boolean;
+  /** 'drop-day': the UTC day (YYYY-MM-DD) whose rows are left out; default the day of the halfway row. */
+  date?: string;
   /** 'bad-value': the column (CSV header name) or key (NDJSON) to spoil; default `time` (CSV) / `total` (NDJSON). */
   column?: string;
   /** 'bad-value': the text written instead (NDJSON: as a JSON string); default `not-a-value`. 'log-forge-header': the extra column's name. */
@@ -115,8 +123,32 @@ export function validateFaults(specs: unknown): FaultSpec[] {
       if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0))
         throw new Error(`fault ${i}: ${k} must be a number > 0`);
     }
+    checkCleanEnd(f, i);
+    checkDropDay(f, i);
     return { ...f };
   });
+}
+
+const CLEAN_CUT_KINDS: readonly FaultKind[] = ['cut-after-line', 'cut-mid-row', 'unterminated-quote'];
+
+/** A response can end cleanly only if what it declares matches what it sends. */
+function checkCleanEnd(f: FaultSpec, i: number): void {
+  if (f.contentLength !== undefined && ![true, false, 'full', 'short'].includes(f.contentLength))
+    throw new Error(`fault ${i}: contentLength must be true, false, 'full' or 'short'`);
+  if (f.endCleanly !== undefined && typeof f.endCleanly !== 'boolean')
+    throw new Error(`fault ${i}: endCleanly must be a boolean`);
+  if (f.contentLength === 'short' && !CLEAN_CUT_KINDS.includes(f.kind))
+    throw new Error(`fault ${i}: contentLength 'short' applies to ${CLEAN_CUT_KINDS.join(', ')} only`);
+  if (f.endCleanly && (f.contentLength === true || f.contentLength === 'full'))
+    throw new Error(`fault ${i}: a response announcing the full Content-Length cannot end cleanly; use contentLength: 'short'`);
+}
+
+/** 'drop-day' needs rows that belong to a day; the company rollup has none. */
+function checkDropDay(f: FaultSpec, i: number): void {
+  if (f.date !== undefined && !(typeof f.date === 'string' && parseDay(f.date) !== undefined))
+    throw new Error(`fault ${i}: date must be a day, YYYY-MM-DD`);
+  if (f.kind === 'drop-day' && !['events', 'company-events', 'aggregates'].includes(f.endpoint ?? ''))
+    throw new Error(`fault ${i}: drop-day needs endpoint events, company-events or aggregates`);
 }
 
 export class FaultBook {

@@ -18,7 +18,7 @@ export {
 } from './columns.js';
 export { type Rollup, ROLLUPS } from './dates.js';
 export { type Endpoint, FAULT_KINDS, type FaultKind, type FaultSpec } from './faults.js';
-export type { ResolvedSimOptions, SimOptions } from './options.js';
+export type { AggregatesCountSkew, ResolvedSimOptions, SimOptions } from './options.js';
 export { type RequestLogEntry, ScarfSimulator } from './server.js';
-export type { GroundTruth, TruthRecord } from './truth.js';
+export type { DailyCounts, GroundTruth, TruthRecord } from './truth.js';
 export { type Breakdown, BREAKDOWNS } from './views.js';

@@ -30,7 +30,14 @@ export interface SimOptions {
   lateRate?: number;
   latencyMs?: number;
   cacheBodies?: boolean;
+  /**
+   * Added to `total` of every by-total and by-company aggregates row (never below 0), so the
+   * aggregates disagree with the exports: a number for every row, or per row date (YYYY-MM-DD → n).
+   */
+  aggregatesCountSkew?: AggregatesCountSkew;
 }
+
+export type AggregatesCountSkew = number | Readonly<Record<string, number>>;
 
 /**
  * Resolved options. `now: null` = the real clock at each request. `dataEnd: null` = open-ended:
@@ -57,6 +64,7 @@ export interface ResolvedSimOptions {
   lateRate: number;
   latencyMs: number;
   cacheBodies: boolean;
+  aggregatesCountSkew: AggregatesCountSkew;
 }
 
 const oneOf = <T extends string | number>(name: string, v: T, allowed: readonly T[]): T => {
@@ -72,6 +80,23 @@ function checkRate(name: string, v: number): number {
 function checkDay(name: string, v: string): string {
   if (parseDay(v) === undefined) throw new Error(`SimOptions.${name} must be YYYY-MM-DD; got ${v}`);
   return v;
+}
+
+function checkSkew(v: AggregatesCountSkew): AggregatesCountSkew {
+  const bad = () =>
+    new Error('SimOptions.aggregatesCountSkew must be an integer or an object mapping YYYY-MM-DD days to integers');
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw bad();
+    return v;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad();
+  for (const [day, n] of Object.entries(v)) if (parseDay(day) === undefined || !Number.isInteger(n)) throw bad();
+  return { ...v };
+}
+
+/** The skew that applies to aggregates rows of `date`. */
+export function countSkew(skew: AggregatesCountSkew, date: string): number {
+  return typeof skew === 'number' ? skew : (skew[date] ?? 0);
 }
 
 /**
@@ -109,6 +134,7 @@ export function resolveOptions(o: SimOptions, anchorMs: number): ResolvedSimOpti
     lateRate: checkRate('lateRate', o.lateRate ?? 0.05),
     latencyMs: o.latencyMs ?? 0,
     cacheBodies: o.cacheBodies ?? false,
+    aggregatesCountSkew: checkSkew(o.aggregatesCountSkew ?? 0),
   };
 }
 

@@ -16,7 +16,7 @@ import {
   ROLLUP_SCHEMA,
   rollupColumns,
 } from './columns.js';
-import { canonicalTimestamp, parseDay, type Rollup, ROLLUPS } from './dates.js';
+import { canonicalTimestamp, dayText, parseDay, type Rollup, ROLLUPS } from './dates.js';
 import { type Cell, eventCells } from './format.js';
 import type { SimEvent } from './generator.js';
 import {
@@ -37,7 +37,20 @@ export interface GroundTruth {
   aggregates(q: { start: string; end: string; rollup?: string; breakdowns?: string[]; query?: string }): TruthRecord[];
   companyRollup(): TruthRecord[];
   activeDomains(q: { start: string; end: string }): string[];
+  /** Distinct event ids per UTC day that the events export holds for `query` (every day of the range, 0 included). */
+  dailyCounts(q: { start: string; end: string; query?: string }): DailyCounts;
+  /** The same for one company's events export (`query` keeps one package's events, as on aggregates). */
+  companyDailyCounts(domain: string, q: { start: string; end: string; query?: string }): DailyCounts;
+  /**
+   * What the daily aggregates say per day: the sum of `total` over the by-total rows (all
+   * artifacts), or over the by-company rows of `domain` when given. Follows the options that
+   * change counts (aggregatesCountSkew); faults are per response and not in it.
+   */
+  aggregatesDailyTotals(q: { start: string; end: string; query?: string; domain?: string }): DailyCounts;
 }
+
+/** Day (YYYY-MM-DD) → count, in day order. */
+export type DailyCounts = Record<string, number>;
 
 const EVENT_KINDS = new Map(EVENT_SCHEMA);
 const ROLLUP_KINDS = new Map(ROLLUP_SCHEMA);
@@ -141,6 +154,47 @@ export function createTruth(view: () => View): GroundTruth {
       const v = view();
       const ds = days(q);
       return v.gen.companies.filter((c) => ds.some((d) => visibleCompanyDayEvents(v, c, d).length > 0)).map((c) => c.domain);
+    },
+    dailyCounts(q) {
+      const v = view();
+      const out: DailyCounts = {};
+      for (const d of days(q)) {
+        let n = 0;
+        for (const _ of visibleDayEvents(v, d, q.query)) n++;
+        out[dayText(d)] = n;
+      }
+      return out;
+    },
+    companyDailyCounts(domain, q) {
+      const v = view();
+      const c = v.gen.companyByDomain(domain);
+      const out: DailyCounts = {};
+      for (const d of days(q)) {
+        const evs = visibleCompanyDayEvents(v, c, d);
+        out[dayText(d)] = q.query === undefined ? evs.length : evs.filter((e) => e.package === q.query).length;
+      }
+      return out;
+    },
+    aggregatesDailyTotals(q) {
+      const v = view();
+      const ds = days(q);
+      const out: DailyCounts = {};
+      for (const d of ds) out[dayText(d)] = 0;
+      if (ds.length === 0) return out;
+      const breakdown: Breakdown = q.domain === undefined ? 'by-total' : 'by-company';
+      const domain = q.domain?.toLowerCase();
+      const lines = aggregateLines(v, {
+        start: ds[0]!,
+        end: ds[ds.length - 1]!,
+        rollups: ['daily'],
+        breakdowns: [breakdown],
+        query: q.query,
+      });
+      for (const line of lines) {
+        if (domain !== undefined && String(line.company_domain).toLowerCase() !== domain) continue;
+        out[line.date as string]! += line.total as number;
+      }
+      return out;
     },
   };
 }

@@ -6,7 +6,7 @@ import { AGGREGATE_DIMENSIONS, AGGREGATE_EXTRA_KEY, type AggregateDimension } fr
 import { dayText, periodsIn, type Rollup } from './dates.js';
 import { type Cell, timestampText } from './format.js';
 import type { Company, EventGenerator, SimEvent } from './generator.js';
-import type { ResolvedSimOptions } from './options.js';
+import { countSkew, type ResolvedSimOptions } from './options.js';
 import { CLOUDS, PLACES } from './universe.js';
 
 export interface View {
@@ -112,6 +112,8 @@ export function eventDims(e: SimEvent, b: Breakdown): Dims[] {
 }
 
 const HAS_UNIQUE = new Set<Breakdown>(['by-total', 'by-company']);
+/** The breakdowns a reconciliation compares with the exports, and so the ones aggregatesCountSkew changes. */
+const SKEWED = new Set<Breakdown>(['by-total', 'by-company']);
 
 export interface AggregateQuery {
   start: number;
@@ -155,8 +157,10 @@ export function* aggregateLines(v: View, q: AggregateQuery): Generator<Aggregate
         const rows = [...buckets[bi]!.values()].sort(
           (x, y) => cmp(x.artifact, y.artifact) || y.total - x.total || cmp(JSON.stringify(x.dims), JSON.stringify(y.dims)),
         );
+        const skew = SKEWED.has(b) ? countSkew(v.opts.aggregatesCountSkew, date) : 0;
         for (const bucket of rows) {
-          const line: AggregateLine = { date, artifact: bucket.artifact, breakdown: b, rollup, total: bucket.total };
+          const total = Math.max(0, bucket.total + skew);
+          const line: AggregateLine = { date, artifact: bucket.artifact, breakdown: b, rollup, total };
           if (HAS_UNIQUE.has(b)) line.total_unique = bucket.origins.size;
           for (const d of AGGREGATE_DIMENSIONS) if (bucket.dims[d] !== undefined) line[d] = bucket.dims[d]!;
           if (v.opts.columnSet === 'extra') line[AGGREGATE_EXTRA_KEY] = v.gen.artifactKind(bucket.artifact);

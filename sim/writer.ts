@@ -3,6 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { Body, BodyRow } from './bodies.js';
+import { parseDay } from './dates.js';
 import type { FaultSpec } from './faults.js';
 import { csvField, csvLine } from './format.js';
 import { flushThen, sleep, write } from './http-util.js';
@@ -317,11 +318,87 @@ async function streamEndless(res: ServerResponse, body: Body, fault: FaultSpec):
   }
 }
 
+/**
+ * The text of a cut response, in chunks: the header, the rows before the cut and, for the
+ * mid-row kinds, the broken tail — the very bytes the unclean variants send before the socket dies.
+ */
+function* cutText(body: Body, fault: FaultSpec, after: number): Generator<string> {
+  let buf = body.header;
+  let i = 0;
+  for (const row of body.rows()) {
+    // unterminated-quote strikes on a row that really has a quoted field (as streamFaulty does)
+    const deferred = fault.kind === 'unterminated-quote' && body.format === 'csv' && !row.cells?.some(needsQuotes);
+    if (i >= after && !deferred) {
+      if (fault.kind === 'cut-mid-row') buf += partialRow(body, row);
+      else if (fault.kind === 'unterminated-quote') buf += unterminatedRow(body, row);
+      yield buf;
+      return;
+    }
+    buf += row.line;
+    i++;
+    if (buf.length >= CHUNK) {
+      yield buf;
+      buf = '';
+    }
+  }
+  if (fault.kind === 'cut-mid-row') buf += partialRow(body, undefined);
+  else if (fault.kind === 'unterminated-quote') buf += unterminatedRow(body, undefined);
+  yield buf;
+}
+
+/**
+ * A cut that ends cleanly: the chunked terminator right after the short body, or a declared
+ * Content-Length equal to the short body ('short'). The HTTP message is complete; only a
+ * count of the content can tell it is short.
+ */
+async function streamCleanCut(res: ServerResponse, body: Body, fault: FaultSpec): Promise<void> {
+  const after = fault.afterRows ?? Math.floor(measure(body).rows / 2);
+  const headers = bodyHeaders(body);
+  if (fault.contentLength === 'short') {
+    let bytes = 0;
+    for (const chunk of cutText(body, fault, after)) bytes += Buffer.byteLength(chunk);
+    headers['Content-Length'] = String(bytes);
+  }
+  res.writeHead(200, headers);
+  for (const chunk of cutText(body, fault, after)) if (chunk && !(await write(res, chunk))) return;
+  res.end();
+}
+
+/** 'drop-day': a complete, correctly framed body without any row of one day. */
+async function streamDroppedDay(res: ServerResponse, body: Body, fault: FaultSpec): Promise<void> {
+  let day: number | undefined;
+  if (fault.date !== undefined) day = parseDay(fault.date);
+  else {
+    const at = fault.afterRows ?? Math.floor(measure(body).rows / 2);
+    let i = 0;
+    for (const row of body.rows()) {
+      if (i++ < at) continue;
+      day = row.day;
+      break;
+    }
+  }
+  res.writeHead(200, bodyHeaders(body));
+  let buf = body.header;
+  for (const row of body.rows()) {
+    if (day !== undefined && row.day === day) continue;
+    buf += row.line;
+    if (buf.length >= CHUNK) {
+      if (!(await write(res, buf))) return;
+      buf = '';
+    }
+  }
+  if (buf && !(await write(res, buf))) return;
+  res.end();
+}
+
 /** Streams the body with one fault; `after` rows go out intact before it strikes. */
 export async function streamFaulty(res: ServerResponse, body: Body, fault: FaultSpec): Promise<void> {
   if (fault.kind === 'trickle') return streamTrickle(res, body, fault);
   if (fault.kind === 'endless-rows') return streamEndless(res, body, fault);
   if (fault.kind === 'log-forge-header') return streamForgedHeader(res, body, fault.value ?? FORGED_COLUMN);
+  if (fault.contentLength === 'short' || (fault.kind === 'cut-after-line' && fault.endCleanly))
+    return streamCleanCut(res, body, fault);
+  if (fault.kind === 'drop-day') return streamDroppedDay(res, body, fault);
   const cut = ['reset-mid-body', 'cut-after-line', 'cut-mid-row', 'unterminated-quote'].includes(fault.kind);
   const needMeasure = fault.afterRows === undefined || (cut && fault.contentLength);
   const stats = needMeasure ? measure(body) : { rows: 0, bytes: 0 };
