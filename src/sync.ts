@@ -12,6 +12,7 @@ import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
 import { AbortedError } from './streams/fetch.js';
 import { warnIfManyRequests } from './streams/estimate.js';
 import { READERS } from './streams/registry.js';
+import { requestConcurrency } from './streams/runner.js';
 import { reconcileSettings } from './streams/settings.js';
 import type { Rec, StreamStats, SyncContext } from './streams/types.js';
 import { packageJson } from './paths.js';
@@ -57,7 +58,7 @@ export function makeClient(settings: Settings): ScarfClient {
     deadlineMs: settings.request_deadline_seconds * 1000,
     maxRetries: settings.max_retries,
     maxRetryWaitMs: settings.max_retry_wait_seconds * 1000,
-    maxConcurrent: settings.max_concurrent_requests,
+    maxConcurrent: requestConcurrency(settings),
     owner: settings.owner,
   });
 }
@@ -75,9 +76,6 @@ export function makeContext(settings: Settings, state: StateStore, client: Scarf
     client,
     state,
     companyActivity: undefined,
-    learnedMaxRange: new Map(),
-    rangeProbed: new Set(),
-    rangeProbes: new Map(),
     warnedUnknownColumns: new Set(),
     aborted: false,
   };

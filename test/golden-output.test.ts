@@ -5,9 +5,10 @@
 // is in the past, so the real clock the tap runs under changes nothing else.
 //
 // A deliberate change of output: re-record with GOLDEN_UPDATE=1 and review the diff.
-import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
+
+import { expect } from 'chai';
 
 import { useSimulator } from './helpers/sim-suite.js';
 import { repoRoot, runTap, type TapRun, writeJson } from './helpers/tap.js';
