@@ -53,11 +53,15 @@ function everyCommit(sink: StreamSink): CheckpointPolicy {
   return { committed: () => sink.checkpoint() };
 }
 
+/** The request → records step (fetchRecords; a unit test gives its own). */
+export type FetchWindow = typeof fetchRecords;
+
 export async function runWindows<W extends Window>(
   ctx: SyncContext,
   stream: WindowedStream<W>,
   sink: StreamSink,
   stats: StreamStats,
+  fetch: FetchWindow = fetchRecords,
 ): Promise<void> {
   const decl = stream.declaration;
   const ranges = new RangeLimits();
@@ -76,7 +80,7 @@ export async function runWindows<W extends Window>(
     };
     // The key set lives for the part and survives its retries (src/streams/fetch.ts).
     const seen = new Set<string>();
-    await fetchRecords(ctx, spec, seen, stats, sink.record, waitTurn);
+    await fetch(ctx, spec, seen, stats, sink.record, waitTurn);
     await waitTurn();
     // Count reconciliation goes here: the part's records are written, its bookmark has not
     // moved; a re-fetch with the same `seen` emits only rows not yet emitted.
