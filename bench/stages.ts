@@ -74,7 +74,15 @@ async function pass(body: Buffer, level: number, out: NodeJS.WritableStream): Pr
     return res.rows;
   }
   const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
-  const spec = { stream: 'events' as const, endpoint: 'events' as const, path: '/', query: {}, label: 'bench', keyField: 'id' };
+  const spec = {
+    stream: 'events' as const,
+    endpoint: 'events' as const,
+    path: '/',
+    query: {},
+    label: 'bench',
+    keyField: 'id',
+    format: 'csv' as const,
+  };
   let onRecord: (rec: Rec) => void | Promise<void>;
   let writer: SingerWriter | undefined;
   if (level === 3) onRecord = () => undefined;

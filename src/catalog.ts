@@ -4,7 +4,7 @@ import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from './schemas.js';
 import { stripBom } from './state.js';
-import { STREAMS } from './streams/definitions.js';
+import { inStreamOrder, streamOrder, STREAMS } from './streams/definitions.js';
 import { isObj } from './util/json.js';
 
 export type ReplicationMethod = 'INCREMENTAL' | 'FULL_TABLE';
@@ -87,7 +87,7 @@ export function singerCatalog(): SingerCatalog {
 
 /** Every stream with every field: what a sync without a catalog does. */
 export function defaultSelection(): StreamSelection[] {
-  return STREAM_NAMES.map((stream) => ({
+  return streamOrder().map((stream) => ({
     stream,
     fields: Object.keys(emittedSchema(stream).properties),
     replicationKey: STREAMS[stream].defaultReplicationKey,
@@ -165,8 +165,8 @@ export function selectionFromSingerCatalog(value: unknown, source: string): Stre
     });
     out.push({ stream: e.stream, fields, replicationKey: rk, replicationMethod: method });
   }
-  // Streams run in a fixed order so company_rollup is read before company_events needs it.
-  return out.sort((a, b) => STREAM_NAMES.indexOf(a.stream) - STREAM_NAMES.indexOf(b.stream));
+  // A stream runs after those it depends on (company_events uses company_rollup's snapshot).
+  return inStreamOrder(out);
 }
 
 export function readCatalogFile(file: string): unknown {

@@ -12,6 +12,7 @@ import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
 import { AbortedError } from './streams/fetch.js';
 import { warnIfManyRequests } from './streams/estimate.js';
 import { READERS } from './streams/registry.js';
+import { requestConcurrency } from './streams/runner.js';
 import { reconcileSettings } from './streams/settings.js';
 import type { Rec, StreamStats, SyncContext } from './streams/types.js';
 import { packageJson } from './paths.js';
@@ -31,6 +32,14 @@ export interface StreamOutcome {
   stats: StreamStats;
   error?: TapError;
 }
+
+export interface SyncOptions {
+  /** Stop each stream once it has written this many records (--test): no final STATE, no summary. */
+  recordLimit?: number;
+}
+
+/** Ends a stream at its record limit: unwinds the reader like a stop, and is no failure. */
+class RecordLimitReached extends AbortedError {}
 
 export class SyncFailedError extends TapError {
   readonly outcomes: StreamOutcome[];
@@ -57,7 +66,7 @@ export function makeClient(settings: Settings): ScarfClient {
     deadlineMs: settings.request_deadline_seconds * 1000,
     maxRetries: settings.max_retries,
     maxRetryWaitMs: settings.max_retry_wait_seconds * 1000,
-    maxConcurrent: settings.max_concurrent_requests,
+    maxConcurrent: requestConcurrency(settings),
     owner: settings.owner,
   });
 }
@@ -75,9 +84,6 @@ export function makeContext(settings: Settings, state: StateStore, client: Scarf
     client,
     state,
     companyActivity: undefined,
-    learnedMaxRange: new Map(),
-    rangeProbed: new Set(),
-    rangeProbes: new Map(),
     warnedUnknownColumns: new Set(),
     aborted: false,
   };
@@ -117,7 +123,13 @@ function boundHeapGrowth(): void {
   }
 }
 
-export async function runSync(ctx: SyncContext, selections: StreamSelection[], writer: ProtocolWriter): Promise<StreamOutcome[]> {
+export async function runSync(
+  ctx: SyncContext,
+  selections: StreamSelection[],
+  writer: ProtocolWriter,
+  options: SyncOptions = {},
+): Promise<StreamOutcome[]> {
+  const limit = options.recordLimit ?? Infinity;
   boundHeapGrowth();
   const outcomes: StreamOutcome[] = [];
   log.info(
@@ -133,16 +145,24 @@ export async function runSync(ctx: SyncContext, selections: StreamSelection[], w
     const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
     const project = projector(selection);
     // Records are counted where they are written, so a stream's own filtering needs no bookkeeping.
+    const write = project
+      ? (rec: Rec) => {
+          stats.records++;
+          return writer.record(stream, project(rec));
+        }
+      : (rec: Rec) => {
+          stats.records++;
+          return writer.record(stream, rec);
+        };
     const sink = {
-      record: project
-        ? (rec: Rec) => {
-            stats.records++;
-            return writer.record(stream, project(rec));
-          }
-        : (rec: Rec) => {
-            stats.records++;
-            return writer.record(stream, rec);
-          },
+      // At the limit the reader is unwound from inside, so it makes no further request.
+      record:
+        limit === Infinity
+          ? write
+          : async (rec: Rec) => {
+              await write(rec);
+              if (stats.records >= limit) throw new RecordLimitReached();
+            },
       checkpoint: () => writer.checkpoint(stream, ctx.state, false),
     };
     const requestsBefore = ctx.client.requestCount;
@@ -153,6 +173,11 @@ export async function runSync(ctx: SyncContext, selections: StreamSelection[], w
     try {
       await READERS[stream](ctx, selection, sink, stats);
     } catch (err) {
+      if (err instanceof RecordLimitReached) {
+        tracker.done();
+        outcomes.push({ stream, stats });
+        continue;
+      }
       if (err instanceof AbortedError) {
         tracker.done();
         throw err;

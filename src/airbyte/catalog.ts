@@ -4,7 +4,7 @@ import { automaticFields, type StreamSelection } from '../catalog.js';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from '../schemas.js';
-import { STREAMS } from '../streams/definitions.js';
+import { inStreamOrder, STREAMS } from '../streams/definitions.js';
 import { isObj } from '../util/json.js';
 
 export interface AirbyteStream {
@@ -102,6 +102,6 @@ export function selectionFromConfiguredCatalog(value: unknown, source: string): 
     out.push({ stream, fields, replicationKey, replicationMethod: mode === 'incremental' ? 'INCREMENTAL' : 'FULL_TABLE' });
   });
   if (out.length === 0) log.warn(`Configured catalog ${source} selects no known stream: nothing to read.`);
-  // company_rollup runs before company_events, which reuses its snapshot for the domain list.
-  return out.sort((a, b) => STREAM_NAMES.indexOf(a.stream) - STREAM_NAMES.indexOf(b.stream));
+  // A stream runs after those it depends on (company_events uses company_rollup's snapshot).
+  return inStreamOrder(out);
 }

@@ -1,12 +1,17 @@
 import { log } from '../log.js';
 import { companyEventsPath } from '../scarf/endpoints.js';
-import { dayOf } from './days.js';
-import { fetchRecords } from './fetch.js';
-import { runInOrder } from './ordered.js';
-import { forEachRange, splitByDays } from './ranges.js';
 import { readRollup } from './company-rollup.js';
+import { dayOf, type Window } from './days.js';
+import { STREAMS } from './definitions.js';
+import { splitByDays } from './ranges.js';
 import { coverageMark, resumeDay } from './resume.js';
+import { runWindows } from './runner.js';
+import { StreamState } from './stream-state.js';
 import type { StreamReader } from './types.js';
+
+interface DomainRange extends Window {
+  domain: string;
+}
 
 /**
  * One request per active company over its whole pending range (split only when Scarf
@@ -14,10 +19,10 @@ import type { StreamReader } from './types.js';
  * new events, and asking anyway would cost the user a Run for nothing.
  */
 export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stats) => {
-  const incremental = selection.replicationMethod === 'INCREMENTAL';
+  const state = new StreamState(ctx.state, selection);
   const explicit = ctx.settings.company_domains;
   if (!explicit && !ctx.companyActivity) {
-    // company_rollup was not part of this sync: read it once just for the domains.
+    // Its dependency company_rollup was not part of this sync: read it once just for the domains.
     const before = ctx.client.requestCount;
     await readRollup(ctx, { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 }, () => undefined);
     log.info(
@@ -27,10 +32,9 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
   const activity = ctx.companyActivity;
   const domains = explicit ? [...explicit] : [...(activity?.keys() ?? [])].sort();
   let skipped = 0;
-  const pending: { domain: string; start: string }[] = [];
+  const pending: DomainRange[] = [];
   for (const domain of domains) {
-    const previous = incremental ? ctx.state.partitionValue('company_events', { company_domain: domain }, 'time') : undefined;
-    const start = resumeDay(ctx, previous, ctx.settings.lookback_days);
+    const start = resumeDay(ctx, state.bookmark(domain), ctx.settings.lookback_days);
     if (start > ctx.endDay) continue;
     if (activity) {
       const lastSeen = activity.get(domain);
@@ -39,35 +43,26 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
         continue;
       }
     }
-    pending.push({ domain, start });
+    pending.push({ domain, start, end: ctx.endDay });
   }
-  stats.windowsPlanned = pending.length;
-  await runInOrder(pending, ctx.settings.max_concurrent_requests, ({ domain, start }, waitTurn) => {
-    const context = { company_domain: domain };
-    return forEachRange(ctx, 'company-events', { start, end: ctx.endDay }, splitByDays, async (w) => {
-      stats.windows++;
-      await fetchRecords(
-        ctx,
-        {
-          stream: 'company_events',
-          endpoint: 'company-events',
-          path: companyEventsPath(ctx.settings.owner, domain),
-          query: { start_date: w.start, end_date: w.end },
-          label: `company_events ${domain} ${w.start}..${w.end}`,
-          keyField: 'id',
-          constants: { company_domain: domain },
-        },
-        new Set<string>(),
-        stats,
-        sink.record,
-        waitTurn,
-      );
-      await waitTurn();
-      const prev = incremental ? ctx.state.partitionValue('company_events', context, 'time') : undefined;
-      ctx.state.setPartitionValue('company_events', context, 'time', coverageMark(ctx, w.end, prev));
-      await sink.checkpoint();
-    });
-  });
+  await runWindows(
+    ctx,
+    {
+      declaration: STREAMS.company_events,
+      windows: pending,
+      split: splitByDays,
+      concurrent: true,
+      request: ({ domain }, w) => ({
+        path: companyEventsPath(ctx.settings.owner, domain),
+        query: { start_date: w.start, end_date: w.end },
+        label: `company_events ${domain} ${w.start}..${w.end}`,
+        constants: { [STREAMS.company_events.partitionedBy!]: domain },
+      }),
+      commit: ({ domain }, w) => state.commit(coverageMark(ctx, w.end, state.bookmark(domain)), domain),
+    },
+    sink,
+    stats,
+  );
   stats.skippedPartitions = skipped;
   if (skipped)
     log.info(

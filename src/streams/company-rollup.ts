@@ -1,6 +1,8 @@
-import { companyRollupPath } from '../scarf/endpoints.js';
 import type { CompanyRollupRecord } from '../generated/records.js';
+import { companyRollupPath } from '../scarf/endpoints.js';
+import { dedupKey, STREAMS } from './definitions.js';
 import { fetchRecords, type OnRecord } from './fetch.js';
+import { StreamState } from './stream-state.js';
 import type { Rec, StreamReader, StreamStats, SyncContext } from './types.js';
 
 /**
@@ -9,15 +11,17 @@ import type { Rec, StreamReader, StreamStats, SyncContext } from './types.js';
  */
 export async function readRollup(ctx: SyncContext, stats: StreamStats, onRecord: OnRecord): Promise<void> {
   const activity = new Map<string, string | null>();
+  const decl = STREAMS.company_rollup;
   await fetchRecords(
     ctx,
     {
-      stream: 'company_rollup',
-      endpoint: 'company-rollup',
+      stream: decl.name,
+      endpoint: decl.endpoint,
+      format: decl.format,
       path: companyRollupPath(ctx.settings.owner),
       query: {},
       label: 'company-rollup snapshot',
-      keyField: 'company_domain',
+      keyField: dedupKey(decl.name),
     },
     new Set<string>(),
     stats,
@@ -37,9 +41,9 @@ export async function readRollup(ctx: SyncContext, stats: StreamStats, onRecord:
  * (e.g. turning inactive) is only picked up by a FULL_TABLE sync. The README says so.
  */
 export const readCompanyRollup: StreamReader = async (ctx, selection, sink, stats) => {
-  const key = selection.replicationKey;
-  const incremental = selection.replicationMethod === 'INCREMENTAL';
-  const bookmark = incremental ? ctx.state.value('company_rollup', key) : undefined;
+  const state = new StreamState(ctx.state, selection);
+  const key = state.replicationKey;
+  const bookmark = state.bookmark();
   let max = bookmark;
   stats.windowsPlanned = 1;
   stats.windows++;
@@ -50,6 +54,5 @@ export const readCompanyRollup: StreamReader = async (ctx, selection, sink, stat
     return sink.record(rec);
   });
   // An unchanged bookmark stays as it was, even one past the signpost (we did not set it).
-  if (max !== undefined && max !== bookmark)
-    ctx.state.setValue('company_rollup', key, max > ctx.signpostTs ? ctx.signpostTs : max);
+  if (max !== undefined && max !== bookmark) state.commit(max > ctx.signpostTs ? ctx.signpostTs : max);
 };

@@ -1,45 +1,115 @@
-// Stream facts both protocols derive their catalogs from. Record shapes live in schemas/.
-import type { StreamName } from '../schemas.js';
+// Each stream declared once: what the catalogs (Singer src/catalog.ts, Airbyte
+// src/airbyte/catalog.ts), the stream order, the state handle (src/streams/stream-state.ts)
+// and the window runner (src/streams/runner.ts) derive from. Record shapes live in
+// schemas/<name>.json. docs/DESIGN.md "Adding a stream" lists what a new stream needs.
+import type { Endpoint } from '../scarf/endpoints.js';
+import { STREAM_NAMES, type StreamName } from '../schemas.js';
 
-export interface StreamInfo {
+/** How a stream cuts its range into requests (docs/DESIGN.md "Windows, bookmarks, state"). */
+export type WindowKind =
+  /** Windows of N UTC days, each with its own bookmark. */
+  | 'days'
+  /** Windows aligned to the rollup's periods (week, month, year), so no period is split. */
+  | 'periods'
+  /** One request per partition over its whole pending range. */
+  | 'partition-range'
+  /** One request for the whole snapshot; no date range. */
+  | 'snapshot';
+
+export interface StreamDeclaration {
   name: StreamName;
+  endpoint: Endpoint;
+  /** The export's body: a CSV with a header, or one JSON object per line. */
+  format: 'csv' | 'ndjson';
+  /** Primary key; its first field is the key records are de-duplicated by within a window. */
   keyProperties: string[];
   validReplicationKeys: string[];
   defaultReplicationKey: string;
   /** The user may pick the cursor among validReplicationKeys (Airbyte: source_defined_cursor false). */
   userChoosableCursor: boolean;
-  /** Bookmarks are kept per partition (company domain) rather than once per stream. */
+  /** Bookmarks are kept per value of this field (one partition each) rather than once per stream. */
   partitionedBy?: string;
+  /** Streams whose data this one uses: when both are selected, they are read first. */
+  dependsOn: StreamName[];
+  window: WindowKind;
 }
 
-export const STREAMS: Record<StreamName, StreamInfo> = {
+/** Kept for the modules that name the older type. */
+export type StreamInfo = StreamDeclaration;
+
+export const STREAMS: Record<StreamName, StreamDeclaration> = {
   events: {
     name: 'events',
+    endpoint: 'events',
+    format: 'csv',
     keyProperties: ['id'],
     validReplicationKeys: ['time'],
     defaultReplicationKey: 'time',
     userChoosableCursor: false,
+    dependsOn: [],
+    window: 'days',
   },
   aggregates: {
     name: 'aggregates',
+    endpoint: 'aggregates',
+    format: 'ndjson',
     keyProperties: ['row_key'],
     validReplicationKeys: ['date'],
     defaultReplicationKey: 'date',
     userChoosableCursor: false,
+    dependsOn: [],
+    window: 'periods',
   },
   company_rollup: {
     name: 'company_rollup',
+    endpoint: 'company-rollup',
+    format: 'csv',
     keyProperties: ['company_domain'],
     validReplicationKeys: ['last_seen', 'first_seen'],
     defaultReplicationKey: 'last_seen',
     userChoosableCursor: true,
+    dependsOn: [],
+    window: 'snapshot',
   },
   company_events: {
     name: 'company_events',
+    endpoint: 'company-events',
+    format: 'csv',
     keyProperties: ['id'],
     validReplicationKeys: ['time'],
     defaultReplicationKey: 'time',
     userChoosableCursor: false,
     partitionedBy: 'company_domain',
+    // Its list of companies (and which of them were active) comes from the rollup snapshot.
+    dependsOn: ['company_rollup'],
+    window: 'partition-range',
   },
 };
+
+/** The key a window's records are de-duplicated by. */
+export function dedupKey(stream: StreamName): string {
+  return STREAMS[stream].keyProperties[0]!;
+}
+
+/**
+ * The order streams run in: every stream after the streams it depends on, otherwise in
+ * declaration order (STREAM_NAMES), so output does not depend on the order of a catalog.
+ */
+export function streamOrder(names: readonly StreamName[] = STREAM_NAMES): StreamName[] {
+  const wanted = new Set(names);
+  const out: StreamName[] = [];
+  const visit = (name: StreamName, path: StreamName[]): void => {
+    if (out.includes(name)) return;
+    if (path.includes(name)) throw new Error(`stream dependency cycle: ${[...path, name].join(' → ')}`);
+    for (const dep of STREAMS[name].dependsOn) if (wanted.has(dep)) visit(dep, [...path, name]);
+    out.push(name);
+  };
+  for (const name of STREAM_NAMES) if (wanted.has(name)) visit(name, []);
+  return out;
+}
+
+/** Selections (or anything naming a stream) in streamOrder. */
+export function inStreamOrder<T extends { stream: StreamName }>(items: T[]): T[] {
+  const order = streamOrder(items.map((i) => i.stream));
+  return [...items].sort((a, b) => order.indexOf(a.stream) - order.indexOf(b.stream));
+}

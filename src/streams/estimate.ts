@@ -5,6 +5,7 @@ import type { StreamSelection } from '../catalog.js';
 import { log } from '../log.js';
 import { dayWindows, minDay, periodWindows, type Rollup } from './days.js';
 import { resumeDay } from './resume.js';
+import { StreamState } from './stream-state.js';
 import type { SyncContext } from './types.js';
 
 /** Above this many requests the sync says how many it is about to make. */
@@ -16,16 +17,16 @@ export function estimateRequests(ctx: SyncContext, selections: StreamSelection[]
   const out = new Map<string, number>();
   const names = selections.map((x) => x.stream);
   for (const sel of selections) {
-    const incremental = sel.replicationMethod === 'INCREMENTAL';
+    const state = new StreamState(ctx.state, sel);
     switch (sel.stream) {
       case 'events': {
-        const start = resumeDay(ctx, incremental ? ctx.state.value('events', 'time') : undefined, s.lookback_days);
+        const start = resumeDay(ctx, state.bookmark(), s.lookback_days);
         out.set('events', dayWindows(start, ctx.endDay, s.events_window_days).length);
         break;
       }
       case 'aggregates': {
         const start = s.aggregates_breakdowns
-          .map((b) => resumeDay(ctx, incremental ? ctx.state.breakdownValue(b) : undefined, s.aggregates_lookback_days))
+          .map((b) => resumeDay(ctx, state.breakdown(b), s.aggregates_lookback_days))
           .reduce(minDay);
         out.set('aggregates', periodWindows(start, ctx.endDay, s.aggregates_window_days, s.aggregates_rollup as Rollup).length);
         break;

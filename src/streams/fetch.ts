@@ -15,6 +15,8 @@ import type { Rec, StreamStats, SyncContext } from './types.js';
 export interface FetchSpec {
   stream: StreamName;
   endpoint: Endpoint;
+  /** The body's format (the stream's declaration says which). */
+  format: 'csv' | 'ndjson';
   path: string;
   query: Query;
   /** Human label for logs and errors: "events 2026-11-01..2026-11-01". */
@@ -131,9 +133,9 @@ export async function fetchRecords(
   await ctx.client
     .fetch({ endpoint: spec.endpoint, path: spec.path, query: spec.query, label: spec.label, domain }, async (answer, info) => {
       // Judged before the turn is awaited: an answer that is no export is retried at once.
-      const body = await openExport(answer, info, spec.endpoint === 'aggregates' ? 'ndjson' : 'csv', '');
+      const body = await openExport(answer, info, spec.format, '');
       if (waitTurn) await waitTurn();
-      if (spec.endpoint === 'aggregates') {
+      if (spec.format === 'ndjson') {
         const typer = compileRowTyper({
           stream: spec.stream,
           schema,

@@ -27,24 +27,28 @@ export interface StreamStats {
   skippedPartitions?: number;
 }
 
-/** Everything shared by the streams of one sync run. */
-export interface SyncContext {
-  settings: Settings;
+/** What a sync run is about, fixed before its first request. */
+export interface SyncScope {
+  readonly settings: Settings;
   /** The sync's start: no bookmark may go past it. */
-  signpost: Date;
-  signpostTs: string;
+  readonly signpost: Date;
+  readonly signpostTs: string;
   /** Inclusive UTC days the sync may request. */
-  startDay: Day;
-  endDay: Day;
-  client: ScarfClient;
-  state: StateStore;
-  /** domain → last_seen (canonical timestamp), read at most once per sync. */
+  readonly startDay: Day;
+  readonly endDay: Day;
+  readonly client: ScarfClient;
+  readonly state: StateStore;
+}
+
+/**
+ * Everything shared by the streams of one sync run: its scope and the few things one stream
+ * leaves for another. What only one module needs lives there (range limits: the window
+ * runner's RangeLimits, src/streams/ranges.ts).
+ */
+export interface SyncContext extends SyncScope {
+  /** domain → last_seen (canonical timestamp), read at most once per sync (company_rollup → company_events). */
   companyActivity: Map<string, string | null> | undefined;
-  /** Longest range (days) Scarf accepted after a range-too-long this sync, per endpoint. */
-  learnedMaxRange: Map<string, number>;
-  /** Endpoints whose first multi-day request has been answered, and the pending first ones. */
-  rangeProbed: Set<string>;
-  rangeProbes: Map<string, Promise<void>>;
+  /** `<stream>.<column>` already warned about as unknown, so each is said once per sync. */
   warnedUnknownColumns: Set<string>;
   /** Set on SIGTERM/SIGINT: streams stop at the next record. */
   aborted: boolean;

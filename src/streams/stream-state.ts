@@ -1,0 +1,62 @@
+// One stream's view of the state, made from its declaration and its selection, so a reader
+// never spells a bookmark key, a partition context or the FULL_TABLE rule itself (the
+// Meltano SDK's StreamStateManager plays this part). The shape on disk is StateStore's.
+import type { StreamSelection } from '../catalog.js';
+import type { StateStore } from '../state.js';
+import { type StreamDeclaration, STREAMS } from './definitions.js';
+
+export class StreamState {
+  readonly declaration: StreamDeclaration;
+  /** The replication key in use: the selection's choice among the declared ones. */
+  readonly replicationKey: string;
+  /** FULL_TABLE reads from start_date: then no stored bookmark is a starting point. */
+  readonly incremental: boolean;
+
+  constructor(
+    private readonly store: StateStore,
+    selection: Pick<StreamSelection, 'stream' | 'replicationKey' | 'replicationMethod'>,
+  ) {
+    this.declaration = STREAMS[selection.stream];
+    this.replicationKey = selection.replicationKey;
+    this.incremental = selection.replicationMethod === 'INCREMENTAL';
+  }
+
+  private context(partition: string): Record<string, string> {
+    const field = this.declaration.partitionedBy;
+    if (!field) throw new Error(`stream ${this.declaration.name} is not partitioned`);
+    return { [field]: partition };
+  }
+
+  /**
+   * Where the last sync got to (of one partition, for a partitioned stream), if it counts as
+   * a starting point: undefined for FULL_TABLE, without a bookmark, or for a bookmark of
+   * another replication key.
+   */
+  bookmark(partition?: string): string | undefined {
+    if (!this.incremental) return undefined;
+    const name = this.declaration.name;
+    if (partition === undefined) return this.store.value(name, this.replicationKey);
+    return this.store.partitionValue(name, this.context(partition), this.replicationKey);
+  }
+
+  /** Moves the bookmark (of one partition, for a partitioned stream). */
+  commit(value: string, partition?: string): void {
+    const name = this.declaration.name;
+    if (partition === undefined) this.store.setValue(name, this.replicationKey, value);
+    else this.store.setPartitionValue(name, this.context(partition), this.replicationKey, value);
+  }
+
+  /** aggregates: one breakdown's bookmark, if it counts as a starting point (as bookmark()). */
+  breakdown(breakdown: string): string | undefined {
+    return this.incremental ? this.store.breakdownValue(breakdown) : undefined;
+  }
+
+  /** aggregates: one breakdown's bookmark as stored, FULL_TABLE or not (what this sync wrote counts). */
+  storedBreakdown(breakdown: string): string | undefined {
+    return this.store.breakdownValue(breakdown);
+  }
+
+  commitBreakdown(breakdown: string, value: string): void {
+    this.store.setBreakdownValue(breakdown, value);
+  }
+}
