@@ -255,8 +255,10 @@ describe('Airbyte source (spec, check, discover, read)', function () {
       const byName = Object.fromEntries(catalog.streams.map((s) => [s.name, s]));
       expect(byName.events.source_defined_cursor).to.equal(true);
       expect(byName.events.default_cursor_field).to.deep.equal(['time']);
-      expect(byName.events.source_defined_primary_key).to.deep.equal([['id']]);
-      expect(byName.aggregates.source_defined_primary_key).to.deep.equal([['row_key']]);
+      expect(byName.events.source_defined_primary_key).to.deep.equal([['owner'], ['id']]);
+      expect(byName.aggregates.source_defined_primary_key).to.deep.equal([['owner'], ['row_key']]);
+      expect(byName.company_rollup.source_defined_primary_key).to.deep.equal([['owner'], ['company_domain']]);
+      expect(byName.company_events.source_defined_primary_key).to.deep.equal([['owner'], ['id']]);
       expect(byName.company_rollup.source_defined_cursor, 'the user picks last_seen or first_seen').to.equal(false);
       expect(byName.company_rollup.default_cursor_field).to.deep.equal(['last_seen']);
       expect(byName.company_events.default_cursor_field).to.deep.equal(['time']);

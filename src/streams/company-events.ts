@@ -24,12 +24,15 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
       `company_events: read company-rollup for the list of active companies (${ctx.client.requestCount - before} request).`,
     );
   }
+  ctx.state.adoptOwnerlessPartitions('company_events', ctx.settings.owner);
   const activity = ctx.companyActivity;
   const domains = explicit ? [...explicit] : [...(activity?.keys() ?? [])].sort();
   let skipped = 0;
   const pending: { domain: string; start: string }[] = [];
   for (const domain of domains) {
-    const previous = incremental ? ctx.state.partitionValue('company_events', { company_domain: domain }, 'time') : undefined;
+    const previous = incremental
+      ? ctx.state.partitionValue('company_events', { owner: ctx.settings.owner, company_domain: domain }, 'time')
+      : undefined;
     const start = resumeDay(ctx, previous, ctx.settings.lookback_days);
     if (start > ctx.endDay) continue;
     if (activity) {
@@ -43,7 +46,7 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
   }
   stats.windowsPlanned = pending.length;
   await runInOrder(pending, ctx.settings.max_concurrent_requests, ({ domain, start }, waitTurn) => {
-    const context = { company_domain: domain };
+    const context = { owner: ctx.settings.owner, company_domain: domain };
     return forEachRange(ctx, 'company-events', { start, end: ctx.endDay }, splitByDays, async (w) => {
       stats.windows++;
       await fetchRecords(

@@ -1,4 +1,6 @@
 // Stream facts both protocols derive their catalogs from. Record shapes live in schemas/.
+// Every key starts with the owner: one warehouse table may hold several Scarf owners, and
+// Scarf documents no id as unique beyond one owner's export (README "Streams").
 import type { StreamName } from '../schemas.js';
 
 export interface StreamInfo {
@@ -15,28 +17,28 @@ export interface StreamInfo {
 export const STREAMS: Record<StreamName, StreamInfo> = {
   events: {
     name: 'events',
-    keyProperties: ['id'],
+    keyProperties: ['owner', 'id'],
     validReplicationKeys: ['time'],
     defaultReplicationKey: 'time',
     userChoosableCursor: false,
   },
   aggregates: {
     name: 'aggregates',
-    keyProperties: ['row_key'],
+    keyProperties: ['owner', 'row_key'],
     validReplicationKeys: ['date'],
     defaultReplicationKey: 'date',
     userChoosableCursor: false,
   },
   company_rollup: {
     name: 'company_rollup',
-    keyProperties: ['company_domain'],
+    keyProperties: ['owner', 'company_domain'],
     validReplicationKeys: ['last_seen', 'first_seen'],
     defaultReplicationKey: 'last_seen',
     userChoosableCursor: true,
   },
   company_events: {
     name: 'company_events',
-    keyProperties: ['id'],
+    keyProperties: ['owner', 'id'],
     validReplicationKeys: ['time'],
     defaultReplicationKey: 'time',
     userChoosableCursor: false,
