@@ -435,7 +435,7 @@ describe('Airbyte source (spec, check, discover, read)', function () {
       );
       expect(run.code).to.equal(0);
       expect(new Set(ofType(run, 'RECORD').map((m) => m.record.stream))).to.deep.equal(new Set(['events', 'company_rollup']));
-      for (const r of recordsOf(run, 'events')) expect(Object.keys(r)).to.deep.equal(['id', 'type', 'time']);
+      for (const r of recordsOf(run, 'events')) expect(Object.keys(r)).to.deep.equal(['owner', 'id', 'type', 'time']);
       const rollupState = statesOf(run, 'company_rollup').at(-1)!.stream.stream_state;
       expect(rollupState.replication_key).to.equal('first_seen');
     });
@@ -583,7 +583,7 @@ describe('Airbyte state and catalog translation (unit)', () => {
     expect(sel[0]!.replicationKey).to.equal('first_seen');
     expect(sel[0]!.replicationMethod).to.equal('INCREMENTAL');
     expect(sel[1]!.replicationMethod).to.equal('FULL_TABLE');
-    expect(sel[1]!.fields).to.deep.equal(['id', 'type', 'time', 'company_domain']);
+    expect(sel[1]!.fields).to.deep.equal(['owner', 'id', 'type', 'time', 'company_domain']);
     expect(warnings.join('\n')).to.match(/ignoring unknown stream 'not_a_stream'/);
   });
 });

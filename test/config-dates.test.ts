@@ -1,12 +1,13 @@
 // start_date / end_date in the forms Meltano and people write them (a datetime without an
 // offset is UTC), and ranges that can hold no data refused before any request.
 import { expect } from 'chai';
+
 import { airbyteCatalog } from '../src/airbyte/catalog.js';
 import { checkDateRange, settingDay, validateSettings } from '../src/config/load.js';
 import { ConfigError } from '../src/errors.js';
+import { catalogFor, expectSameRecords } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, records, runTap, writeJson } from './helpers/tap.js';
-import { catalogFor, expectSameRecords } from './helpers/reliability.js';
 
 const SIM_NOW = new Date('2026-10-07T12:00:00Z');
 
@@ -156,7 +157,7 @@ describe('config dates: end to end', function () {
     ]);
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stderr).to.include(
-      "WARN events: the state's bookmark (2026-10-04T00:00:00.000000Z) is past the last day to read (2026-10-03, end_date), so there is nothing to read and no request is made.",
+      "WARNING events: the state's bookmark (2026-10-04T00:00:00.000000Z) is past the last day to read (2026-10-03, end_date), so there is nothing to read and no request is made.",
     );
     expect(suite.sim.requests).to.deep.equal([]);
     expect(records(run, 'events')).to.deep.equal([]);

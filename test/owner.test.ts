@@ -1,14 +1,15 @@
 // The owner in every record, every key and every company_events state partition, so several
 // Scarf owners can share one warehouse table (and one owner spelled in any case is one owner).
 import { expect } from 'chai';
+
 import { ScarfSimulator } from '../sim/index.js';
-import { singerCatalog } from '../src/catalog.js';
 import { airbyteCatalog } from '../src/airbyte/catalog.js';
+import { singerCatalog } from '../src/catalog.js';
 import { validateSettings } from '../src/config/load.js';
 import { StateStore } from '../src/state.js';
-import { useSimulator } from './helpers/sim-suite.js';
-import { lastState, records, runTap, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
 import { catalogFor, expectSameRecords } from './helpers/reliability.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { lastState, records, runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
 
 const START = '2026-10-01';
