@@ -34,8 +34,9 @@ export const EVENT_SCHEMA: readonly [string, ColumnKind][] = [
   ['mtc_quota_exceeded', 'boolean'],
 ];
 
-export const EVENT_RECORD_KEYS = [...EVENT_SCHEMA.map(([k]) => k), 'extra_fields'];
-export const COMPANY_EVENT_RECORD_KEYS = [...EVENT_SCHEMA.map(([k]) => k), 'company_domain', 'extra_fields'];
+// `owner` is no column Scarf sends: the tap writes the (lower-case) owner it asked for into every record.
+export const EVENT_RECORD_KEYS = ['owner', ...EVENT_SCHEMA.map(([k]) => k), 'extra_fields'];
+export const COMPANY_EVENT_RECORD_KEYS = ['owner', ...EVENT_SCHEMA.map(([k]) => k), 'company_domain', 'extra_fields'];
 
 /** Current server order [seen, 2025] — the same as the schema order. */
 export const EVENT_COLUMNS_CURRENT: readonly string[] = EVENT_SCHEMA.map(([k]) => k);
@@ -94,7 +95,7 @@ export const ROLLUP_SCHEMA: readonly [string, ColumnKind][] = [
   ['tracking_pixel_totals', 'string'],
 ];
 
-export const ROLLUP_RECORD_KEYS = [...ROLLUP_SCHEMA.map(([k]) => k), 'extra_fields'];
+export const ROLLUP_RECORD_KEYS = ['owner', ...ROLLUP_SCHEMA.map(([k]) => k), 'extra_fields'];
 export const ROLLUP_COLUMNS_CURRENT: readonly string[] = ROLLUP_SCHEMA.map(([k]) => k);
 const ROLLUP_NOT_LEGACY = new Set([
   'total_downloads',
@@ -124,6 +125,7 @@ export const AGGREGATE_DIMENSIONS = [
 export type AggregateDimension = (typeof AGGREGATE_DIMENSIONS)[number];
 
 export const AGGREGATE_RECORD_KEYS = [
+  'owner',
   'row_key',
   'date',
   'rollup',

@@ -101,13 +101,18 @@ function days(q: { start: string; end: string }): number[] {
   return out;
 }
 
+/** The owner column a correct tap writes: the owner it asked for, lower-case (Scarf matches any case). */
+export function recordOwner(v: View): string {
+  return v.opts.owner.toLowerCase();
+}
+
 export function createTruth(view: () => View): GroundTruth {
   const typeEvents = (v: View, events: Iterable<SimEvent>, keys: readonly string[], add: TruthRecord = {}): TruthRecord[] => {
     const columns = eventColumns(v.opts.columnSet, v.opts.seed);
     const out: TruthRecord[] = [];
     for (const e of events) {
       const rec = typeRow(columns, eventCells(e, columns, v.opts), EVENT_KINDS, keys);
-      Object.assign(rec, add); // keys already exist, so schema order is kept
+      Object.assign(rec, { owner: recordOwner(v), ...add }); // keys already exist, so schema order is kept
       out.push(rec);
     }
     return out;
@@ -134,21 +139,22 @@ export function createTruth(view: () => View): GroundTruth {
       for (const b of breakdowns) if (!BREAKDOWNS.includes(b)) throw new Error(`truth: unknown breakdown ${b}`);
       const out: TruthRecord[] = [];
       for (const line of aggregateLines(v, { start: ds[0]!, end: ds[ds.length - 1]!, rollups, breakdowns, query: q.query })) {
-        out.push(aggregateRecord(line));
+        out.push(aggregateRecord(line, recordOwner(v)));
       }
       return out;
     },
     companyRollup() {
       const v = view();
       const columns = rollupColumns(v.opts.columnSet, v.opts.seed);
-      return rollupRows(v).map((r) =>
-        typeRow(
+      return rollupRows(v).map((r) => ({
+        ...typeRow(
           columns,
           columns.map((c) => r.cells[c] ?? null),
           ROLLUP_KINDS,
           ROLLUP_RECORD_KEYS,
         ),
-      );
+        owner: recordOwner(v),
+      }));
     },
     activeDomains(q) {
       const v = view();
@@ -199,11 +205,12 @@ export function createTruth(view: () => View): GroundTruth {
   };
 }
 
-export function aggregateRecord(line: Record<string, string | number>): TruthRecord {
+export function aggregateRecord(line: Record<string, string | number>, owner: string): TruthRecord {
   const get = (k: string) => (line[k] === undefined ? null : line[k]);
   const rec: TruthRecord = {};
   for (const k of AGGREGATE_RECORD_KEYS) rec[k] = get(k);
-  rec.row_key = JSON.stringify([line.date, line.rollup, line.breakdown, line.artifact, ...keyDims.map(get)]);
+  rec.owner = owner;
+  rec.row_key = JSON.stringify([owner, line.date, line.rollup, line.breakdown, line.artifact, ...keyDims.map(get)]);
   const extra = line[AGGREGATE_EXTRA_KEY];
   rec.extra_fields = extra === undefined ? null : JSON.stringify({ [AGGREGATE_EXTRA_KEY]: extra });
   return rec;

@@ -178,6 +178,25 @@ export class StateStore {
     p.replication_key_value = value;
   }
 
+  /**
+   * Partitions written before the owner was part of their context ({company_domain} alone)
+   * are taken as the current owner's, the one assumption that lets such a state resume
+   * instead of re-reading every company. A partition of the same context written since wins.
+   */
+  adoptOwnerlessPartitions(stream: StreamName, owner: string): void {
+    const parts = this.state.bookmarks[stream]?.partitions;
+    const legacy = parts?.filter((p) => !('owner' in p.context)) ?? [];
+    if (!parts || legacy.length === 0) return;
+    log.info(
+      `State of '${stream}' has ${legacy.length} partition(s) without an owner in their context (an earlier tap-scarf wrote them): taking them as partitions of owner '${owner}'.`,
+    );
+    for (const p of legacy) {
+      const context = { owner, ...p.context };
+      if (parts.some((x) => x !== p && sameContext(x.context, context))) parts.splice(parts.indexOf(p), 1);
+      else p.context = context;
+    }
+  }
+
   breakdownValue(breakdown: string): string | undefined {
     return this.state.bookmarks.aggregates?.breakdowns?.[breakdown];
   }

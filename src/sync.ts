@@ -11,6 +11,7 @@ import type { StateStore } from './state.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
 import { AbortedError } from './streams/fetch.js';
 import { warnIfManyRequests } from './streams/estimate.js';
+import { warnIfBookmarkPastEnd } from './streams/past-end.js';
 import { READERS } from './streams/registry.js';
 import { requestConcurrency } from './streams/runner.js';
 import { reconcileSettings } from './streams/settings.js';
@@ -140,6 +141,7 @@ export async function runSync(
   for (const warning of ctx.state.clampToSignpost(ctx.signpostTs)) log.warn(warning);
   reconcileSettings(ctx, selections);
   warnIfManyRequests(ctx, selections);
+  warnIfBookmarkPastEnd(ctx, selections);
   for (const selection of selections) {
     const stream = selection.stream;
     const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };

@@ -255,8 +255,10 @@ describe('Airbyte source (spec, check, discover, read)', function () {
       const byName = Object.fromEntries(catalog.streams.map((s) => [s.name, s]));
       expect(byName.events.source_defined_cursor).to.equal(true);
       expect(byName.events.default_cursor_field).to.deep.equal(['time']);
-      expect(byName.events.source_defined_primary_key).to.deep.equal([['id']]);
-      expect(byName.aggregates.source_defined_primary_key).to.deep.equal([['row_key']]);
+      expect(byName.events.source_defined_primary_key).to.deep.equal([['owner'], ['id']]);
+      expect(byName.aggregates.source_defined_primary_key).to.deep.equal([['owner'], ['row_key']]);
+      expect(byName.company_rollup.source_defined_primary_key).to.deep.equal([['owner'], ['company_domain']]);
+      expect(byName.company_events.source_defined_primary_key).to.deep.equal([['owner'], ['id']]);
       expect(byName.company_rollup.source_defined_cursor, 'the user picks last_seen or first_seen').to.equal(false);
       expect(byName.company_rollup.default_cursor_field).to.deep.equal(['last_seen']);
       expect(byName.company_events.default_cursor_field).to.deep.equal(['time']);
@@ -433,7 +435,7 @@ describe('Airbyte source (spec, check, discover, read)', function () {
       );
       expect(run.code).to.equal(0);
       expect(new Set(ofType(run, 'RECORD').map((m) => m.record.stream))).to.deep.equal(new Set(['events', 'company_rollup']));
-      for (const r of recordsOf(run, 'events')) expect(Object.keys(r)).to.deep.equal(['id', 'type', 'time']);
+      for (const r of recordsOf(run, 'events')) expect(Object.keys(r)).to.deep.equal(['owner', 'id', 'type', 'time']);
       const rollupState = statesOf(run, 'company_rollup').at(-1)!.stream.stream_state;
       expect(rollupState.replication_key).to.equal('first_seen');
     });
@@ -581,7 +583,7 @@ describe('Airbyte state and catalog translation (unit)', () => {
     expect(sel[0]!.replicationKey).to.equal('first_seen');
     expect(sel[0]!.replicationMethod).to.equal('INCREMENTAL');
     expect(sel[1]!.replicationMethod).to.equal('FULL_TABLE');
-    expect(sel[1]!.fields).to.deep.equal(['id', 'type', 'time', 'company_domain']);
+    expect(sel[1]!.fields).to.deep.equal(['owner', 'id', 'type', 'time', 'company_domain']);
     expect(warnings.join('\n')).to.match(/ignoring unknown stream 'not_a_stream'/);
   });
 });

@@ -13,14 +13,17 @@ describe('discovery and about (Singer)', () => {
     const byName = Object.fromEntries(catalog.streams.map((s: any) => [s.tap_stream_id, s]));
     expect(Object.keys(byName)).to.deep.equal(['events', 'aggregates', 'company_rollup', 'company_events']);
     const top = (s: string) => byName[s].metadata.find((m: any) => m.breadcrumb.length === 0).metadata;
-    expect(top('events')['table-key-properties']).to.deep.equal(['id']);
+    expect(top('events')['table-key-properties']).to.deep.equal(['owner', 'id']);
+    expect(top('company_events')['table-key-properties']).to.deep.equal(['owner', 'id']);
+    expect(top('company_rollup')['table-key-properties']).to.deep.equal(['owner', 'company_domain']);
     expect(top('company_rollup')['valid-replication-keys']).to.deep.equal(['last_seen', 'first_seen']);
-    expect(top('aggregates')['table-key-properties']).to.deep.equal(['row_key']);
+    expect(top('aggregates')['table-key-properties']).to.deep.equal(['owner', 'row_key']);
     const field = (s: string, f: string) => byName[s].metadata.find((m: any) => m.breadcrumb[1] === f).metadata.inclusion;
     expect(field('events', 'id')).to.equal('automatic');
     expect(field('events', 'time')).to.equal('automatic');
     expect(field('events', 'user_agent')).to.equal('available');
     expect(field('company_events', 'company_domain')).to.equal('automatic');
+    for (const s of Object.keys(byName)) expect(field(s, 'owner'), `${s}.owner`).to.equal('automatic');
   });
 
   it('schemas follow what targets need: snake_case names, nullable non-key fields, no $ref or empty objects', () => {

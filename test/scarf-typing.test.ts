@@ -3,8 +3,12 @@ import { readFileSync } from 'node:fs';
 import { DataError } from '../src/errors.js';
 import { compileRowTyper, JsonSchemaObject, toBoolean, toDate, toInteger, toNumber, toTimestamp } from '../src/scarf/typing.js';
 
+/** A stream's schema without `owner`: the tap sets it as a constant, and these tests type what Scarf sends. */
 function schema(name: string): JsonSchemaObject {
-  return JSON.parse(readFileSync(new URL(`../../schemas/${name}.json`, import.meta.url), 'utf8')) as JsonSchemaObject;
+  const s = JSON.parse(readFileSync(new URL(`../../schemas/${name}.json`, import.meta.url), 'utf8')) as JsonSchemaObject;
+  delete s.properties!.owner;
+  s.required = s.required!.filter((k) => k !== 'owner');
+  return s;
 }
 
 describe('scarf/typing toTimestamp', () => {

@@ -179,7 +179,7 @@ describe('simulator: served data vs ground truth', () => {
       const { typed } = await events({ start_date: S, end_date: E }, path, 'company_events', { company_domain: d });
       const truth = sim.truth.companyEvents(d, { start: S, end: E });
       expect(dedupe(typed)).to.have.deep.members(truth);
-      expect(Object.keys(truth[0]!)).to.deep.equal([...EVENT_COLUMNS_CURRENT, 'company_domain', 'extra_fields']);
+      expect(Object.keys(truth[0]!)).to.deep.equal(['owner', ...EVENT_COLUMNS_CURRENT, 'company_domain', 'extra_fields']);
       for (const r of truth) {
         const { company_domain, ...rest } = r;
         expect(company_domain).to.equal(d);

@@ -138,6 +138,9 @@ function typeValue(text: string, prop: Prop): unknown {
   return text;
 }
 
+/** The simulator's default owner, which a correct tap writes (lower-case) into every record. */
+export const SIM_OWNER = 'acme-oss';
+
 /** A CSV row → the tap's record: schema key order, absent columns null, unknown ones in extra_fields. */
 export function typeCsvRow(
   stream: string,
@@ -151,9 +154,10 @@ export function typeCsvRow(
   const unknown: Record<string, string | null> = {};
   header.forEach((h, i) => {
     const text = row[i] ?? '';
-    if (h in props && h !== 'extra_fields') rec[h] = typeValue(text, props[h]!);
+    if (h in props && h !== 'extra_fields' && h !== 'owner') rec[h] = typeValue(text, props[h]!);
     else unknown[h] = text === '' ? null : text;
   });
+  rec.owner = SIM_OWNER;
   Object.assign(rec, extra);
   rec.extra_fields = Object.keys(unknown).length ? JSON.stringify(unknown) : null;
   return rec;
@@ -178,11 +182,12 @@ export function typeAggregate(line: Record<string, unknown>): Record<string, unk
   const unknown: Record<string, unknown> = {};
   for (const k of Object.keys(props)) rec[k] = null;
   for (const [k, v] of Object.entries(line)) {
-    if (k in props) rec[k] = v;
+    if (k in props && k !== 'owner') rec[k] = v;
     else unknown[k] = v;
   }
   const val = (k: string) => (line[k] === undefined ? null : line[k]);
-  rec.row_key = JSON.stringify([line.date, line.rollup, line.breakdown, line.artifact, ...AGG_KEY_DIMS.map(val)]);
+  rec.owner = SIM_OWNER;
+  rec.row_key = JSON.stringify([SIM_OWNER, line.date, line.rollup, line.breakdown, line.artifact, ...AGG_KEY_DIMS.map(val)]);
   rec.extra_fields = Object.keys(unknown).length ? JSON.stringify(unknown) : null;
   return rec;
 }

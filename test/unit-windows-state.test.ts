@@ -113,6 +113,7 @@ describe('catalog selection', () => {
 describe('aggregates row_key', () => {
   it('is stable, never null, and ignores names', () => {
     const a = aggregateRowKey({
+      owner: 'acme-oss',
       date: '2026-10-01',
       rollup: 'daily',
       breakdown: 'by-company',
@@ -121,6 +122,7 @@ describe('aggregates row_key', () => {
       company_name: 'A',
     });
     const b = aggregateRowKey({
+      owner: 'acme-oss',
       date: '2026-10-01',
       rollup: 'daily',
       breakdown: 'by-company',
@@ -128,7 +130,15 @@ describe('aggregates row_key', () => {
       company_domain: 'a.com',
       company_name: 'A Inc.',
     });
-    expect(a).to.equal(b).and.to.equal('["2026-10-01","daily","by-company","x","a.com",null,null,null,null,null,null,null,null]');
+    expect(a)
+      .to.equal(b)
+      .and.to.equal('["acme-oss","2026-10-01","daily","by-company","x","a.com",null,null,null,null,null,null,null,null]');
+  });
+
+  it('starts with the owner, so two owners never share a row_key', () => {
+    const row = { date: '2026-10-01', rollup: 'daily', breakdown: 'by-total', artifact: 'x' };
+    expect(aggregateRowKey({ ...row, owner: 'acme-oss' })).to.not.equal(aggregateRowKey({ ...row, owner: 'acme-labs' }));
+    expect(JSON.parse(aggregateRowKey({ ...row, owner: 'acme-labs' }))[0]).to.equal('acme-labs');
   });
 });
 

@@ -8,6 +8,7 @@ import { newAjv } from '../ajv.js';
 import { checkBaseUrl } from '../scarf/client.js';
 import { ConfigError } from '../errors.js';
 import { log, registerSecret } from '../log.js';
+import { toTimestamp } from '../scarf/typing.js';
 import { stripBom } from '../state.js';
 import { envVarName, loadSpec, type SettingSpec } from './spec.js';
 
@@ -140,7 +141,7 @@ function formatAjvError(e: ErrorObject, origins: Map<string, string>, envHint: b
       return `Setting '${setting}'${where} must be ${(e.params as { type: string }).type}${e.instancePath.split('/').length > 2 ? ` at ${e.instancePath}` : ''}.`;
     case 'pattern':
       if (setting === 'start_date' || setting === 'end_date')
-        return `Setting '${setting}'${where} is not a date: use YYYY-MM-DD or RFC3339 (e.g. 2026-10-01 or 2026-10-01T00:00:00Z).`;
+        return `Setting '${setting}'${where} is not a date: use YYYY-MM-DD or RFC3339 (e.g. 2026-10-01 or 2026-10-01T00:00:00Z; a datetime without an offset, 2026-10-01T00:00:00, is UTC).`;
       if (setting === 'base_url') return `Setting 'base_url'${where} must be an http(s) URL such as https://api.scarf.sh.`;
       return `Setting '${setting}'${where} has an invalid format.`;
     case 'enum':
@@ -169,12 +170,48 @@ function getValidator() {
   return validator;
 }
 
-function isValidDay(text: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const t = new Date(Date.UTC(y, mo - 1, d));
-  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+/**
+ * The UTC day a start_date/end_date names, or undefined when it is no real date or time. A
+ * datetime without an offset (what Meltano makes of an unquoted YAML datetime) is UTC; the
+ * time of day and any offset are ignored, because Scarf exports whole UTC days: the date as
+ * written is the day (README "Configuration").
+ */
+export function settingDay(text: string): string | undefined {
+  try {
+    toTimestamp(text);
+  } catch {
+    return undefined;
+  }
+  return text.slice(0, 10);
+}
+
+/**
+ * A range that can hold no data is refused before any request: start_date after end_date,
+ * or after today (UTC), would otherwise end in exit 0 having read nothing.
+ */
+export function checkDateRange(
+  settings: Pick<Settings, 'start_date' | 'end_date'>,
+  origins: Map<string, string>,
+  today: string,
+): void {
+  const from = (key: string) => (origins.has(key) ? ` (from ${origins.get(key)})` : '');
+  const start = settings.start_date?.slice(0, 10);
+  const end = settings.end_date?.slice(0, 10);
+  if (start && end && start > end)
+    throw new ConfigError(`Setting 'start_date' (${start}) is after 'end_date' (${end}); swap them or remove end_date.`);
+  if (start && start > today)
+    throw new ConfigError(
+      `Setting 'start_date'${from('start_date')} (${start}) is after today (${today}, UTC): there is no data to export yet. Set start_date to today or an earlier day, or remove it (default: 31 days before today).`,
+    );
+}
+
+/** Scarf accepts an owner in any case; one spelling keeps records, keys and state partitions equal. */
+function normaliseOwner(owner: string, origins: Map<string, string>): string {
+  const lower = owner.trim().toLowerCase();
+  if (lower === '')
+    throw new ConfigError(`Setting 'owner'${origins.has('owner') ? ` (from ${origins.get('owner')})` : ''} must not be empty.`);
+  if (lower !== owner) log.info(`Setting 'owner': using '${owner}' as '${lower}' (Scarf owners are case-insensitive).`);
+  return lower;
 }
 
 /**
@@ -218,16 +255,13 @@ export function validateSettings(merged: RawConfig, origins = new Map<string, st
   const settings = value as unknown as Settings;
   for (const key of ['start_date', 'end_date'] as const) {
     const v = settings[key];
-    if (v !== undefined && !isValidDay(v))
+    if (v !== undefined && settingDay(v) === undefined)
       throw new ConfigError(
-        `Setting '${key}'${origins.has(key) ? ` (from ${origins.get(key)})` : ''}: '${v}' is not a calendar date; use YYYY-MM-DD or RFC3339.`,
+        `Setting '${key}'${origins.has(key) ? ` (from ${origins.get(key)})` : ''}: '${v}' is not a calendar date${v.length > 10 ? ' and time' : ''}; use YYYY-MM-DD or RFC3339.`,
       );
   }
-  if (settings.start_date && settings.end_date && settings.start_date.slice(0, 10) > settings.end_date.slice(0, 10)) {
-    throw new ConfigError(
-      `Setting 'start_date' (${settings.start_date.slice(0, 10)}) is after 'end_date' (${settings.end_date.slice(0, 10)}); swap them or remove end_date.`,
-    );
-  }
+  checkDateRange(settings, origins, new Date().toISOString().slice(0, 10));
+  settings.owner = normaliseOwner(settings.owner, origins);
   for (const key of ['api_token', 'user_agent'] as const) {
     const v = settings[key];
     // A newline in a header value is refused by the HTTP client mid-sync (or, worse, splits

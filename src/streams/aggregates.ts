@@ -19,12 +19,15 @@ const DIMENSIONS = [
   'domain',
 ] as const;
 
-type KeySource = Pick<AggregatesRecord, 'date' | 'rollup' | 'breakdown' | 'artifact'> &
+type KeySource = Pick<AggregatesRecord, 'owner' | 'date' | 'rollup' | 'breakdown' | 'artifact'> &
   Partial<Pick<AggregatesRecord, (typeof DIMENSIONS)[number] | 'company_name'>>;
 
-/** Names are left out on purpose: a revised company name must not create a second row. */
+/**
+ * Names are left out on purpose: a revised company name must not create a second row. The
+ * owner leads, so row_key alone is unique in a table holding several owners.
+ */
 export function aggregateRowKey(rec: KeySource): string {
-  const parts: unknown[] = [rec.date, rec.rollup, rec.breakdown, rec.artifact];
+  const parts: unknown[] = [rec.owner, rec.date, rec.rollup, rec.breakdown, rec.artifact];
   for (const d of DIMENSIONS) parts.push(rec[d] ?? null);
   return JSON.stringify(parts);
 }

@@ -19,7 +19,7 @@ interface DomainRange extends Window {
  * new events, and asking anyway would cost the user a Run for nothing.
  */
 export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stats) => {
-  const state = new StreamState(ctx.state, selection);
+  const state = new StreamState(ctx.state, selection, ctx.settings.owner);
   const explicit = ctx.settings.company_domains;
   if (!explicit && !ctx.companyActivity) {
     // Its dependency company_rollup was not part of this sync: read it once just for the domains.
@@ -29,6 +29,7 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
       `company_events: read company-rollup for the list of active companies (${ctx.client.requestCount - before} request).`,
     );
   }
+  ctx.state.adoptOwnerlessPartitions('company_events', ctx.settings.owner);
   const activity = ctx.companyActivity;
   const domains = explicit ? [...explicit] : [...(activity?.keys() ?? [])].sort();
   let skipped = 0;

@@ -2,6 +2,8 @@
 // src/airbyte/catalog.ts), the stream order, the state handle (src/streams/stream-state.ts)
 // and the window runner (src/streams/runner.ts) derive from. Record shapes live in
 // schemas/<name>.json. docs/DESIGN.md "Adding a stream" lists what a new stream needs.
+// Every key starts with the owner: one warehouse table may hold several Scarf owners, and
+// Scarf documents no id as unique beyond one owner's export (README "Streams").
 import type { Endpoint } from '../scarf/endpoints.js';
 import { STREAM_NAMES, type StreamName } from '../schemas.js';
 
@@ -21,7 +23,7 @@ export interface StreamDeclaration {
   endpoint: Endpoint;
   /** The export's body: a CSV with a header, or one JSON object per line. */
   format: 'csv' | 'ndjson';
-  /** Primary key; its first field is the key records are de-duplicated by within a window. */
+  /** Primary key, owner first; its last field is the key records are de-duplicated by within a window (one request is one owner's). */
   keyProperties: string[];
   validReplicationKeys: string[];
   defaultReplicationKey: string;
@@ -42,7 +44,7 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
     name: 'events',
     endpoint: 'events',
     format: 'csv',
-    keyProperties: ['id'],
+    keyProperties: ['owner', 'id'],
     validReplicationKeys: ['time'],
     defaultReplicationKey: 'time',
     userChoosableCursor: false,
@@ -53,7 +55,7 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
     name: 'aggregates',
     endpoint: 'aggregates',
     format: 'ndjson',
-    keyProperties: ['row_key'],
+    keyProperties: ['owner', 'row_key'],
     validReplicationKeys: ['date'],
     defaultReplicationKey: 'date',
     userChoosableCursor: false,
@@ -64,7 +66,7 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
     name: 'company_rollup',
     endpoint: 'company-rollup',
     format: 'csv',
-    keyProperties: ['company_domain'],
+    keyProperties: ['owner', 'company_domain'],
     validReplicationKeys: ['last_seen', 'first_seen'],
     defaultReplicationKey: 'last_seen',
     userChoosableCursor: true,
@@ -75,7 +77,7 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
     name: 'company_events',
     endpoint: 'company-events',
     format: 'csv',
-    keyProperties: ['id'],
+    keyProperties: ['owner', 'id'],
     validReplicationKeys: ['time'],
     defaultReplicationKey: 'time',
     userChoosableCursor: false,
@@ -88,7 +90,7 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
 
 /** The key a window's records are de-duplicated by. */
 export function dedupKey(stream: StreamName): string {
-  return STREAMS[stream].keyProperties[0]!;
+  return STREAMS[stream].keyProperties.at(-1)!;
 }
 
 /**

@@ -17,7 +17,7 @@ export function estimateRequests(ctx: SyncContext, selections: StreamSelection[]
   const out = new Map<string, number>();
   const names = selections.map((x) => x.stream);
   for (const sel of selections) {
-    const state = new StreamState(ctx.state, sel);
+    const state = new StreamState(ctx.state, sel, ctx.settings.owner);
     switch (sel.stream) {
       case 'events': {
         const start = resumeDay(ctx, state.bookmark(), s.lookback_days);

@@ -130,6 +130,8 @@ export async function fetchRecords(
   };
 
   const domain = spec.constants?.company_domain as string | undefined;
+  // Every record says whose it is, so several owners can share one table.
+  const constants: Rec = { owner: ctx.settings.owner, ...spec.constants };
   await ctx.client
     .fetch({ endpoint: spec.endpoint, path: spec.path, query: spec.query, label: spec.label, domain }, async (answer, info) => {
       // Judged before the turn is awaited: an answer that is no export is retried at once.
@@ -139,6 +141,7 @@ export async function fetchRecords(
         const typer = compileRowTyper({
           stream: spec.stream,
           schema,
+          constants,
           computed: spec.deriveKey ? { [spec.keyField]: spec.deriveKey } : undefined,
           onUnknownKey: (key) => warnUnknown(ctx, spec.stream, [key]),
         });
@@ -158,7 +161,7 @@ export async function fetchRecords(
       let typeRow: ((fields: string[]) => Rec) | undefined;
       await readCsv(body, {
         onHeader(header) {
-          const typer = compileRowTyper({ stream: spec.stream, schema, header, constants: spec.constants });
+          const typer = compileRowTyper({ stream: spec.stream, schema, header, constants });
           if (typer.unknownColumns.length) warnUnknown(ctx, spec.stream, typer.unknownColumns);
           typeRow = typer.typeRow;
         },

@@ -15,6 +15,8 @@ export class StreamState {
   constructor(
     private readonly store: StateStore,
     selection: Pick<StreamSelection, 'stream' | 'replicationKey' | 'replicationMethod'>,
+    /** Partitions are one owner's: their context is {owner, <partitionedBy>}. */
+    private readonly owner?: string,
   ) {
     this.declaration = STREAMS[selection.stream];
     this.replicationKey = selection.replicationKey;
@@ -24,7 +26,7 @@ export class StreamState {
   private context(partition: string): Record<string, string> {
     const field = this.declaration.partitionedBy;
     if (!field) throw new Error(`stream ${this.declaration.name} is not partitioned`);
-    return { [field]: partition };
+    return this.owner === undefined ? { [field]: partition } : { owner: this.owner, [field]: partition };
   }
 
   /**
