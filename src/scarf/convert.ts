@@ -63,7 +63,7 @@ function parseDatePart(s: string): number {
   const m = d2(s, 5);
   const d = d2(s, 8);
   if (y < 0 || m < 1 || m > 12 || d < 1) return -1;
-  const max = m === 2 && isLeap(y) ? 29 : MONTH_DAYS[m];
+  const max = m === 2 && isLeap(y) ? 29 : MONTH_DAYS[m]!; // 1 ≤ m ≤ 12
   if (d > max) return -1;
   return y * 10000 + m * 100 + d;
 }

@@ -147,7 +147,7 @@ function makeFactory(keys: string[]): Factory {
   return (v) => {
     const o: Record<string, unknown> = {};
     for (let i = 0; i < keys.length; i++)
-      Object.defineProperty(o, keys[i], { value: v[i], enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(o, keys[i]!, { value: v[i], enumerable: true, writable: true, configurable: true });
     return o;
   };
 }
@@ -166,7 +166,7 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
   const kinds: Kind[] = [];
   keys.forEach((k, i) => {
     propIndex.set(k, i);
-    kinds.push(kindOf(props[k]).kind);
+    kinds.push(kindOf(props[k]!).kind);
   });
   const extraIdx = propIndex.get(EXTRA) ?? -1;
   const constants = opts.constants ?? {};
@@ -186,7 +186,7 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
   const nonNullIdx: number[] = [];
   if (requireNonNull) {
     keys.forEach((k, i) => {
-      if (!kindOf(props[k]).nullable && !computed[k] && !(k in constants && constants[k] !== null)) nonNullIdx.push(i);
+      if (!kindOf(props[k]!).nullable && !computed[k] && !(k in constants && constants[k] !== null)) nonNullIdx.push(i);
     });
   }
 
@@ -204,7 +204,7 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
   if (header) {
     const seen = new Set<string>();
     for (let c = 0; c < header.length; c++) {
-      const name = header[c];
+      const name = header[c]!;
       if (name.trim() === '') {
         throw new DataError(
           `${opts.stream}: in the response header, column ${c + 1} has an empty name, so tap-scarf cannot tell what its values are; columns sent: ${header.join(',').slice(0, 300)}`,
@@ -224,7 +224,7 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
         colKind.push(Kind.String);
       } else {
         colTarget[c] = p;
-        colKind.push(kinds[p]);
+        colKind.push(kinds[p]!);
       }
     }
     for (const k of keys) if (!fixed.has(k) && !seen.has(k)) missingColumns.push(k);
@@ -244,15 +244,16 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
 
   function checkNonNull(v: unknown[], what: string): void {
     for (let j = 0; j < nonNullIdx.length; j++) {
-      if (v[nonNullIdx[j]] === null) {
-        throw new DataError(`${what} ${quoteValue(keys[nonNullIdx[j]])} is empty, but every ${opts.stream} record needs it`);
+      const i = nonNullIdx[j]!;
+      if (v[i] === null) {
+        throw new DataError(`${what} ${quoteValue(keys[i])} is empty, but every ${opts.stream} record needs it`);
       }
     }
   }
 
   function finish(v: unknown[]): Record<string, unknown> {
     const rec = factory(v);
-    for (let j = 0; j < computedFns.length; j++) rec[computedNames[j]] = computedFns[j](rec);
+    for (let j = 0; j < computedFns.length; j++) rec[computedNames[j]!] = computedFns[j]!(rec);
     return rec;
   }
 
@@ -265,12 +266,12 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
     let c = 0;
     try {
       for (; c < ncols; c++) {
-        const t = colTarget[c];
+        const t = colTarget[c]!;
         if (t < 0) continue;
-        const raw = fields[c];
+        const raw = fields[c]!;
         if (raw === '') v[t] = null;
         else {
-          const k = colKind[c];
+          const k = colKind[c]!;
           v[t] = k === Kind.String ? raw : convertText(k, raw);
         }
       }
@@ -280,8 +281,8 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
     if (keepExtra) {
       let s = '';
       for (let j = 0; j < nunknown; j++) {
-        const raw = fields[unknownIdx[j]];
-        s += unknownPrefix[j] + (raw === '' ? 'null' : JSON.stringify(raw));
+        const raw = fields[unknownIdx[j]!];
+        s += unknownPrefix[j]! + (raw === '' ? 'null' : JSON.stringify(raw));
       }
       v[extraIdx] = s + '}';
     }
@@ -309,7 +310,7 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
           (extra ??= Object.create(null) as Record<string, unknown>)[key] = obj[key] === undefined ? null : obj[key];
           continue;
         }
-        v[p] = convertJson(kinds[p], obj[key]);
+        v[p] = convertJson(kinds[p]!, obj[key]);
       }
     } catch (err) {
       throw new DataError(`field ${quoteValue(key)}: ${(err as Error).message}`);
