@@ -3,11 +3,11 @@
 // The sync and the streams are the same as for Singer; this class only translates.
 import type { StreamSelection } from '../catalog.js';
 import type { FailureType, TapError } from '../errors.js';
-import { redact, type Level, type LogSink } from '../log.js';
+import { type Level, type LogSink, redact } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import type { StateStore, StreamBookmark } from '../state.js';
-import type { ProtocolWriter } from '../sync.js';
 import type { Rec, StreamStats } from '../streams/types.js';
+import type { ProtocolWriter } from '../sync.js';
 import {
   type AirbyteErrorTraceMessage,
   type AirbyteLogLevel,
