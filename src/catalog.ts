@@ -3,9 +3,8 @@ import fs from 'node:fs';
 import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from './schemas.js';
-import { stripBom } from './state.js';
 import { inStreamOrder, streamOrder, STREAMS } from './streams/definitions.js';
-import { isObj } from './util/json.js';
+import { isObj, stripBom } from './util/json.js';
 
 export type ReplicationMethod = 'INCREMENTAL' | 'FULL_TABLE';
 

@@ -1,5 +1,20 @@
-// Every failure the tap reports is one of these, so both protocol writers can map it to
-// a user-facing message, an exit code and (for Airbyte) a failure_type without guessing.
+// Every error and signal the tap throws is declared here, in two families:
+//
+//   Error
+//   ├── TapError                 a failure the user is told about: a message saying what to fix,
+//   │   │                        an exit code, and (for Airbyte) a failure_type
+//   │   ├── ConfigError          bad config, catalog or state, or a setting Scarf refused
+//   │   ├── ApiError             an answer of the Scarf API a retry cannot change (see scarf/answers.ts)
+//   │   │   └── RangeTooLongError  the one refusal the tap answers itself, by splitting the window
+//   │   ├── TransientError       retries ran out on a failure that could have been passing
+//   │   ├── DataError            a complete body holding a row the tap cannot type
+//   │   └── SyncFailedError      the end of a sync in which one or more streams failed
+//   └── Signal                   control flow inside the tap, never shown to the user as it is
+//       ├── IncompleteBodyError  the body ended early: the client re-issues the request
+//       │   └── NotAnExportError a 2xx answer that is not an export: retried the same way
+//       └── AbortedError         the process was asked to stop: the sync unwinds
+//
+// Which HTTP answer becomes which of these is decided in one table, src/scarf/answers.ts.
 
 export type FailureType = 'config_error' | 'transient_error' | 'system_error';
 
@@ -19,16 +34,16 @@ export class ConfigError extends TapError {
   }
 }
 
-/** A non-retryable answer from the Scarf API (401/403/404/400 …), parsed from its JSON error body. */
+/**
+ * A non-retryable answer from the Scarf API (401/403/404/400 …), parsed from its JSON error
+ * body. Its failure type comes from the answer's row in src/scarf/answers.ts.
+ */
 export class ApiError extends TapError {
   readonly status: number;
   readonly code: string | undefined;
   readonly endpoint: string;
-  constructor(message: string, opts: { status: number; code?: string; endpoint: string; failureType?: FailureType }) {
-    super(
-      message,
-      opts.failureType ?? (opts.status === 401 || opts.status === 403 || opts.status === 404 ? 'config_error' : 'system_error'),
-    );
+  constructor(message: string, opts: { status: number; code?: string; endpoint: string; failureType: FailureType }) {
+    super(message, opts.failureType);
     this.status = opts.status;
     this.code = opts.code;
     this.endpoint = opts.endpoint;
@@ -45,22 +60,66 @@ export class TransientError extends TapError {
   }
 }
 
+/** A complete body holding a row we cannot type: stop the stream, never drop or half-type a row. */
+export class DataError extends TapError {
+  constructor(message: string) {
+    super(message, 'system_error');
+  }
+}
+
+/** What SyncFailedError needs of a stream's outcome. */
+export interface FailedStreamOutcome {
+  stream: string;
+  error?: TapError;
+}
+
+/**
+ * Thrown by the sync once every selected stream had its turn and at least one failed. Its
+ * failure type is the worst of theirs: a config error (the user must act) over a system
+ * error over a transient one.
+ */
+export class SyncFailedError<O extends FailedStreamOutcome = FailedStreamOutcome> extends TapError {
+  readonly outcomes: O[];
+  constructor(outcomes: O[]) {
+    const failed = outcomes.filter((o) => o.error);
+    const worst =
+      failed.find((o) => o.error!.failureType === 'config_error') ??
+      failed.find((o) => o.error!.failureType === 'system_error') ??
+      failed[0]!;
+    super(
+      `${failed.length} of ${outcomes.length} stream(s) failed: ${failed.map((o) => `${o.stream}: ${o.error!.message}`).join(' | ')}`,
+      worst.error!.failureType,
+    );
+    this.outcomes = outcomes;
+  }
+}
+
+/** Control flow, not a failure: whoever catches one acts on it; one that escapes is reported as a system error. */
+export class Signal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
 /**
  * A response body that ended before it was complete (connection reset, cut mid-row,
  * unterminated quote, chunked body without its terminator). Retrying the whole request
  * is the only safe answer.
  */
-export class IncompleteBodyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'IncompleteBodyError';
-  }
-}
+export class IncompleteBodyError extends Signal {}
 
-/** A complete body holding a row we cannot type: stop the stream, never drop or half-type a row. */
-export class DataError extends TapError {
-  constructor(message: string) {
-    super(message, 'system_error');
+/**
+ * A 2xx answer that is not an export, found before any row was read. The attempt failed:
+ * the client retries it like a cut body (the next answer may be the export), and when the
+ * retries run out the window fails with this message and its bookmark stays.
+ */
+export class NotAnExportError extends IncompleteBodyError {}
+
+/** Thrown inside a stream when the process was asked to stop; never shown as a failure. */
+export class AbortedError extends Signal {
+  constructor() {
+    super('sync interrupted');
   }
 }
 

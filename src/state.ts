@@ -8,9 +8,9 @@
 // src/streams/settings.ts and README "When you change settings".
 import { ConfigError } from './errors.js';
 import { log } from './log.js';
-import { toDate, toTimestamp } from './scarf/typing.js';
+import { toDate, toTimestamp } from './scarf/convert.js';
 import { STREAM_NAMES, type StreamName } from './schemas.js';
-import { isObj as isPlainObject } from './util/json.js';
+import { isObj as isPlainObject, stripBom } from './util/json.js';
 
 export interface Partition {
   context: Record<string, string>;
@@ -37,10 +37,8 @@ export interface TapState {
 
 const TS_RE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?))?$/;
 
-/** Editors on Windows save JSON with a byte-order mark, which JSON.parse refuses. */
-export function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-}
+// Lives with the other JSON-input helpers (config reads it too); re-exported for callers that met it here.
+export { stripBom };
 
 const KNOWN_STREAMS: ReadonlySet<string> = new Set(STREAM_NAMES);
 

@@ -3,20 +3,19 @@
 // unless the failure is the kind that would fail them all (bad token, unknown owner).
 import type { StreamSelection } from './catalog.js';
 import type { Settings } from './config/load.js';
-import { asTapError, TapError } from './errors.js';
+import { AbortedError, asTapError, SyncFailedError, TapError } from './errors.js';
 import { log } from './log.js';
-import { ScarfClient } from './scarf/client.js';
+import type { ScarfClient } from './scarf/client.js';
+import { makeClient } from './scarf/from-settings.js';
 import { emittedSchema, type StreamName } from './schemas.js';
 import type { StateStore } from './state.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
-import { AbortedError } from './streams/fetch.js';
 import { warnIfManyRequests } from './streams/estimate.js';
 import { warnIfBookmarkPastEnd } from './streams/past-end.js';
 import { READERS } from './streams/registry.js';
 import { requestConcurrency } from './streams/runner.js';
 import { reconcileSettings } from './streams/settings.js';
 import type { Rec, StreamStats, SyncContext } from './streams/types.js';
-import { packageJson } from './paths.js';
 import { progress } from './progress.js';
 import v8 from 'node:v8';
 
@@ -42,35 +41,8 @@ export interface SyncOptions {
 /** Ends a stream at its record limit: unwinds the reader like a stop, and is no failure. */
 class RecordLimitReached extends AbortedError {}
 
-export class SyncFailedError extends TapError {
-  readonly outcomes: StreamOutcome[];
-  constructor(outcomes: StreamOutcome[]) {
-    const failed = outcomes.filter((o) => o.error);
-    const worst =
-      failed.find((o) => o.error!.failureType === 'config_error') ??
-      failed.find((o) => o.error!.failureType === 'system_error') ??
-      failed[0]!;
-    super(
-      `${failed.length} of ${outcomes.length} stream(s) failed: ${failed.map((o) => `${o.stream}: ${o.error!.message}`).join(' | ')}`,
-      worst.error!.failureType,
-    );
-    this.outcomes = outcomes;
-  }
-}
-
-export function makeClient(settings: Settings): ScarfClient {
-  return new ScarfClient({
-    baseUrl: settings.base_url,
-    token: settings.api_token,
-    userAgent: settings.user_agent ?? `tap-scarf/${packageJson.version}`,
-    timeoutMs: settings.request_timeout_seconds * 1000,
-    deadlineMs: settings.request_deadline_seconds * 1000,
-    maxRetries: settings.max_retries,
-    maxRetryWaitMs: settings.max_retry_wait_seconds * 1000,
-    maxConcurrent: requestConcurrency(settings),
-    owner: settings.owner,
-  });
-}
+// Defined with the other errors and with the client; re-exported for callers that met them here.
+export { makeClient, SyncFailedError };
 
 export function makeContext(settings: Settings, state: StateStore, client: ScarfClient, signpost = new Date()): SyncContext {
   const today = dayOf(signpost);

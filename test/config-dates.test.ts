@@ -29,7 +29,7 @@ describe('config dates: the forms accepted', () => {
     ['2026-11-30T22:00:00-05:00', '2026-11-30'], // the date as written: the time and offset are ignored
   ])
     it(`${text} → day ${day}`, () => {
-      expect(settingDay(text)).to.equal(day);
+      expect(settingDay(text!)).to.equal(day);
       const s = validateSettings({ api_token: 't', owner: 'o', start_date: text, end_date: text });
       expect(s.start_date!.slice(0, 10)).to.equal(day);
     });

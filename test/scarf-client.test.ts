@@ -109,7 +109,7 @@ describe('scarf/client ScarfClient', function () {
       ['e2', 'b'],
     ]);
     expect(s.requests).to.have.length(1);
-    const r = s.requests[0];
+    const r = s.requests[0]!;
     expect(r.url).to.equal('/v2/packages/acme/events?start_date=2026-11-01&end_date=2026-11-01');
     expect(r.headers.authorization).to.equal(`Bearer ${TOKEN}`);
     expect(r.headers['user-agent']).to.equal('tap-scarf/test');
@@ -148,10 +148,10 @@ describe('scarf/client ScarfClient', function () {
       },
     );
     expect(objs).to.have.length(2);
-    expect(s.requests[0].url).to.equal(
+    expect(s.requests[0]!.url).to.equal(
       '/v2/packages/acme/aggregates?start_date=2026-11-01&end_date=2026-11-07&rollup=daily&breakdown=by-company&breakdown=by-country',
     );
-    expect(s.requests[0].headers.accept).to.equal('application/x-ndjson');
+    expect(s.requests[0]!.headers.accept).to.equal('application/x-ndjson');
   });
 
   it('429 with Retry-After seconds, then success', async () => {
@@ -167,7 +167,7 @@ describe('scarf/client ScarfClient', function () {
     expect(client.requestCount).to.equal(2);
     const warns = logs.filter((l) => l.level === 'WARNING');
     expect(warns).to.have.length(1);
-    expect(warns[0].message).to.match(
+    expect(warns[0]!.message).to.match(
       /^events 2026-11-01\.\.2026-11-01: attempt 1 failed \(HTTP 429\); retry 1 of 3 in 0\.010 s$/,
     );
     const metrics = logs.filter((l) => l.message.startsWith('METRIC: ')).map((l) => JSON.parse(l.message.slice(8)).tags);
@@ -407,7 +407,7 @@ describe('scarf/client ScarfClient', function () {
       ),
     );
     expect(err.message).to.match(/company domain 'foo.com' not found: check the owner setting .* company_domains setting/);
-    expect(s.requests[0].url).to.equal('/v2/companies/acme/foo.com/events');
+    expect(s.requests[0]!.url).to.equal('/v2/companies/acme/foo.com/events');
   });
 
   it('a DataError from consume is not retried', async () => {
@@ -472,7 +472,7 @@ describe('scarf/client ScarfClient', function () {
     await client.fetch({ endpoint: 'company-rollup', path: companyRollupPath('acme'), label: 'company_rollup' }, async (b) => {
       await readCsv(b, { onHeader() {}, onRow() {} });
     });
-    expect(s.requests[0].url).to.equal('/scarf/v2/packages/acme/company-rollup');
+    expect(s.requests[0]!.url).to.equal('/scarf/v2/packages/acme/company-rollup');
     expect(client.buildUrl('/x', { a: 'b c' })).to.equal(s.url + '/scarf/x?a=b%20c');
   });
 });

@@ -136,7 +136,7 @@ describe('scarf/csv-rows readCsv', () => {
         const before = pulled;
         await sleep(n === 1 ? 30 : 2);
         expect(pulled, 'no chunk read while a row is pending').to.equal(before);
-        seen.push(f[0]);
+        seen.push(f[0]!);
         inFlight--;
       },
     });

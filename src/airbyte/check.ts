@@ -19,8 +19,8 @@ import { log, redact } from '../log.js';
 import { NotAnExportError, openExport, quoteSaid, type BodySource } from '../scarf/body.js';
 import type { ResponseInfo } from '../scarf/client.js';
 import { aggregatesPath } from '../scarf/endpoints.js';
+import { makeClient } from '../scarf/from-settings.js';
 import { addDays, dayOf } from '../streams/days.js';
-import { makeClient } from '../sync.js';
 
 export interface CheckResult {
   ok: boolean;

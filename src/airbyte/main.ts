@@ -5,15 +5,17 @@
 import { readCatalogFile } from '../catalog.js';
 import { loadConfig, type Settings } from '../config/load.js';
 import { loadSpec } from '../config/spec.js';
-import { asTapError, ConfigError, TapError } from '../errors.js';
+import { asTapError, ConfigError, SyncFailedError, TapError } from '../errors.js';
 import { log, redact, setLogSink } from '../log.js';
 import { AirbyteWriter, syncFailure, traceError } from '../protocol/airbyte.js';
+import { type AirbyteSpecMessage, serialize } from '../protocol/airbyte-types.js';
 import { LineWriter } from '../protocol/output.js';
 import type { ScarfClient } from '../scarf/client.js';
-import { configSources } from '../singer/main.js';
-import { installStopHandlers } from '../singer/stop.js';
+import { configSources } from '../run/config-sources.js';
+import { installStopHandlers } from '../run/stop.js';
+import { makeClient } from '../scarf/from-settings.js';
 import { StateStore } from '../state.js';
-import { makeClient, makeContext, runSync, SyncFailedError } from '../sync.js';
+import { makeContext, runSync } from '../sync.js';
 import { airbyteCatalog, selectionFromConfiguredCatalog } from './catalog.js';
 import { checkConnection } from './check.js';
 import { readAirbyteStateFile } from './state.js';
@@ -58,7 +60,7 @@ function settingsFrom(args: AirbyteArgs): Settings {
   return loadConfig(configSources([args.config!]), { envHint: args.config === 'ENV' });
 }
 
-export function specMessage(): Record<string, unknown> {
+export function specMessage(): AirbyteSpecMessage {
   const spec = loadSpec();
   return {
     type: 'SPEC',
@@ -104,7 +106,7 @@ export async function airbyteMain(argv: string[]): Promise<number> {
     const args = parseAirbyteArgs(argv);
     switch (args.command) {
       case 'spec':
-        await writer.out.write(JSON.stringify(specMessage()));
+        await writer.out.write(serialize(specMessage()));
         return 0;
       case 'check': {
         let result: { ok: boolean; message: string };
@@ -116,7 +118,7 @@ export async function airbyteMain(argv: string[]): Promise<number> {
         }
         if (!result.ok) log.error(`check failed: ${result.message}`);
         await writer.out.write(
-          JSON.stringify({
+          serialize({
             type: 'CONNECTION_STATUS',
             connectionStatus: { status: result.ok ? 'SUCCEEDED' : 'FAILED', message: redact(result.message) },
           }),
@@ -126,7 +128,7 @@ export async function airbyteMain(argv: string[]): Promise<number> {
       case 'discover':
         // The catalog needs no API call; the config is still validated so a bad one fails here.
         settingsFrom(args);
-        await writer.out.write(JSON.stringify({ type: 'CATALOG', catalog: airbyteCatalog() }));
+        await writer.out.write(serialize({ type: 'CATALOG', catalog: airbyteCatalog() }));
         return 0;
       case 'read':
         await read(args, writer);

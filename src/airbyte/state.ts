@@ -13,8 +13,8 @@
 import fs from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
-import { parseState, stripBom, type StreamBookmark, type TapState } from '../state.js';
-import { isObj } from '../util/json.js';
+import { parseState, type StreamBookmark, type TapState } from '../state.js';
+import { isObj, stripBom } from '../util/json.js';
 
 const HINT =
   'Pass the JSON array of STATE messages the platform stored, or reset the connection in Airbyte to start from start_date.';

@@ -5,36 +5,19 @@
 import fs from 'node:fs';
 import type { ErrorObject } from 'ajv';
 import { newAjv } from '../ajv.js';
-import { checkBaseUrl } from '../scarf/client.js';
+import { checkBaseUrl } from './base-url.js';
 import { ConfigError } from '../errors.js';
+import type { Settings } from '../generated/settings.js';
 import { log, registerSecret } from '../log.js';
-import { toTimestamp } from '../scarf/typing.js';
-import { stripBom } from '../state.js';
+import { toTimestamp } from '../scarf/convert.js';
+import { stripBom } from '../util/json.js';
 import { envVarName, loadSpec, type SettingSpec } from './spec.js';
 
 export type RawConfig = Record<string, unknown>;
 
-export interface Settings {
-  api_token: string;
-  owner: string;
-  start_date?: string;
-  end_date?: string;
-  base_url: string;
-  package_query?: string;
-  aggregates_breakdowns: string[];
-  aggregates_rollup: 'daily' | 'weekly' | 'monthly' | 'yearly';
-  aggregates_window_days: number;
-  aggregates_lookback_days: number;
-  events_window_days: number;
-  lookback_days: number;
-  company_domains?: string[];
-  request_timeout_seconds: number;
-  max_concurrent_requests: number;
-  max_retries: number;
-  max_retry_wait_seconds: number;
-  user_agent?: string;
-  request_deadline_seconds: number;
-}
+// Settings (the config after validation: every setting with a default is present) is typed
+// from spec.json at build time, so the spec stays the one definition of the settings.
+export type { Settings };
 
 export type ConfigSource = { kind: 'file'; path: string } | { kind: 'env' } | { kind: 'object'; value: RawConfig; label: string };
 

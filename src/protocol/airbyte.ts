@@ -3,19 +3,27 @@
 // The sync and the streams are the same as for Singer; this class only translates.
 import type { StreamSelection } from '../catalog.js';
 import type { FailureType, TapError } from '../errors.js';
-import { redact, type Level, type LogSink } from '../log.js';
+import { type Level, type LogSink, redact } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import type { StateStore, StreamBookmark } from '../state.js';
-import type { ProtocolWriter } from '../sync.js';
 import type { Rec, StreamStats } from '../streams/types.js';
+import type { ProtocolWriter } from '../sync.js';
+import {
+  type AirbyteErrorTraceMessage,
+  type AirbyteLogLevel,
+  type AirbyteRecordMessage,
+  type AirbyteStateMessage,
+  type AirbyteStreamStatus,
+  serialize,
+} from './airbyte-types.js';
 import { LineWriter } from './output.js';
 
-export type StreamStatus = 'STARTED' | 'RUNNING' | 'COMPLETE' | 'INCOMPLETE';
+export type StreamStatus = AirbyteStreamStatus;
 
-const LEVELS: Record<Level, string> = { DEBUG: 'DEBUG', INFO: 'INFO', WARNING: 'WARN', ERROR: 'ERROR' };
+const LEVELS: Record<Level, AirbyteLogLevel> = { DEBUG: 'DEBUG', INFO: 'INFO', WARNING: 'WARN', ERROR: 'ERROR' };
 
 export function logMessage(level: Level, message: string): string {
-  return JSON.stringify({ type: 'LOG', log: { level: LEVELS[level], message } });
+  return serialize({ type: 'LOG', log: { level: LEVELS[level], message } });
 }
 
 export function traceError(
@@ -23,24 +31,15 @@ export function traceError(
   failureType: FailureType,
   opts: { stream?: string; internal?: string; stack?: string } = {},
 ): string {
-  return JSON.stringify({
-    type: 'TRACE',
-    trace: {
-      type: 'ERROR',
-      emitted_at: Date.now(),
-      error: {
-        message: redact(message),
-        failure_type: failureType,
-        ...(opts.internal !== undefined ? { internal_message: redact(opts.internal) } : {}),
-        ...(opts.stack !== undefined ? { stack_trace: redact(opts.stack) } : {}),
-        ...(opts.stream !== undefined ? { stream_descriptor: { name: opts.stream } } : {}),
-      },
-    },
-  });
+  const error: AirbyteErrorTraceMessage = { message: redact(message), failure_type: failureType };
+  if (opts.internal !== undefined) error.internal_message = redact(opts.internal);
+  if (opts.stack !== undefined) error.stack_trace = redact(opts.stack);
+  if (opts.stream !== undefined) error.stream_descriptor = { name: opts.stream };
+  return serialize({ type: 'TRACE', trace: { type: 'ERROR', emitted_at: Date.now(), error } });
 }
 
 export function streamStatus(stream: string, status: StreamStatus): string {
-  return JSON.stringify({
+  return serialize({
     type: 'TRACE',
     trace: { type: 'STREAM_STATUS', emitted_at: Date.now(), stream_status: { stream_descriptor: { name: stream }, status } },
   });
@@ -48,11 +47,31 @@ export function streamStatus(stream: string, status: StreamStatus): string {
 
 /**
  * recordCount is a double in the protocol, and the platform's own serialisers write it with
- * a decimal point; JSON.stringify would print `5`, so the number is spliced in by hand.
+ * a decimal point; JSON.stringify would print `5`. It is the message's last member, so the
+ * `.0` goes just before the three closing braces.
  */
 export function stateMessage(stream: string, streamState: StreamBookmark, recordCount: number): string {
-  const inner = JSON.stringify({ stream_descriptor: { name: stream }, stream_state: streamState });
-  return `{"type":"STATE","state":{"type":"STREAM","stream":${inner},"sourceStats":{"recordCount":${recordCount}.0}}}`;
+  const message: AirbyteStateMessage = {
+    type: 'STATE',
+    state: {
+      type: 'STREAM',
+      stream: { stream_descriptor: { name: stream }, stream_state: streamState },
+      sourceStats: { recordCount },
+    },
+  };
+  const line = serialize(message);
+  return `${line.slice(0, -3)}.0}}}`;
+}
+
+/**
+ * A RECORD line is the hot path: the part before `data` is the same for every record of a
+ * stream, so it is made once from a typed message (data and emitted_at are the last two
+ * members) and each record only adds its data and emitted_at.
+ */
+function recordPrefix(stream: string): string {
+  const probe: AirbyteRecordMessage = { type: 'RECORD', record: { stream, data: {}, emitted_at: 0 } };
+  const line = serialize(probe);
+  return line.slice(0, line.length - '{},"emitted_at":0}}'.length);
 }
 
 /**
@@ -102,7 +121,7 @@ export class AirbyteWriter implements ProtocolWriter {
 
   startStream(selection: StreamSelection): void | Promise<void> {
     const stream = selection.stream;
-    this.prefixes.set(stream, `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":`);
+    this.prefixes.set(stream, recordPrefix(stream));
     this.sinceState.set(stream, 0);
     this.open.add(stream);
     return this.out.write(streamStatus(stream, 'STARTED'));

@@ -3,7 +3,7 @@
 // the caller's handlers pass through untouched.
 
 import { StringDecoder } from 'node:string_decoder';
-import { DataError, IncompleteBodyError } from '../errors.js';
+import { DataError, IncompleteBodyError, NotAnExportError } from '../errors.js';
 import { redact } from '../log.js';
 
 export type BodyChunk = Buffer | Uint8Array | string;
@@ -128,17 +128,8 @@ export function quoteSaid(text: string, n = 300): string {
   return JSON.stringify(clipText(redact(text.replace(/\s+/g, ' ').trim()), n));
 }
 
-/**
- * A 2xx answer that is not an export, found before any row was read. The attempt failed:
- * the client retries it like a cut body (the next answer may be the export), and when the
- * retries run out the window fails with this message and its bookmark stays.
- */
-export class NotAnExportError extends IncompleteBodyError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotAnExportError';
-  }
-}
+// Declared with the other errors; re-exported for callers that met it here.
+export { NotAnExportError };
 
 function firstNonSpace(text: string): number {
   for (let i = 0; i < text.length; i++) {

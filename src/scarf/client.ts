@@ -7,11 +7,16 @@ import type { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { ApiError, ConfigError, DataError, IncompleteBodyError, RangeTooLongError, TapError, TransientError } from '../errors.js';
+import { type ApiError, ConfigError, DataError, IncompleteBodyError, TapError, TransientError } from '../errors.js';
+import { checkBaseUrl, isLoopback } from '../config/base-url.js';
 import { log, redact, registerSecret } from '../log.js';
+import { type AnswerContext, answerError, answerRule } from './answers.js';
 import { describeError } from './body.js';
 import { buildUrl, Endpoint, Query } from './endpoints.js';
 import { RetryBudget } from './retry.js';
+
+// Validating base_url is config's job; re-exported for callers that met it here.
+export { checkBaseUrl };
 
 export interface ScarfClientOptions {
   /** `base_url` setting (checked by checkBaseUrl). */
@@ -58,38 +63,6 @@ export interface ResponseInfo {
  * for a cut body) to have the whole request re-issued and consume called again.
  */
 export type Consume<T> = (body: Readable, info: ResponseInfo) => Promise<T>;
-
-const LOOPBACK_V4 = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
-
-/** Only https, except loopback hosts (the simulator), where http is allowed. */
-export function checkBaseUrl(url: string): void {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new ConfigError(`The base_url setting ${JSON.stringify(url)} is not a valid URL; expected e.g. https://api.scarf.sh.`);
-  }
-  if (u.username || u.password) {
-    throw new ConfigError(
-      'The base_url setting must not contain a user name or password; the API token goes in the api_token setting.',
-    );
-  }
-  if (u.search || u.hash) {
-    throw new ConfigError(
-      `The base_url setting ${JSON.stringify(url)} must not have a query string or fragment; expected e.g. https://api.scarf.sh.`,
-    );
-  }
-  if (u.protocol === 'https:') return;
-  if (u.protocol === 'http:') {
-    const h = u.hostname;
-    if (h === 'localhost' || h === '[::1]' || LOOPBACK_V4.test(h)) return;
-    throw new ConfigError(
-      `The base_url setting ${JSON.stringify(url)} uses plain http, which would send the API token unencrypted. ` +
-        'Use https (default https://api.scarf.sh); http is allowed only for a loopback address (127.0.0.1, localhost, [::1]) such as the bundled simulator.',
-    );
-  }
-  throw new ConfigError(`The base_url setting ${JSON.stringify(url)} must start with https:// (e.g. https://api.scarf.sh).`);
-}
 
 /** Network error codes worth another try. */
 const RETRYABLE_CODES = new Set([
@@ -172,10 +145,6 @@ const CERT_CODES = new Set([
   'HOSTNAME_MISMATCH',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || LOOPBACK_V4.test(hostname);
-}
 
 /**
  * A failure to reach the server at all (DNS, TCP, TLS), worded as one line that names
@@ -465,14 +434,15 @@ export class ScarfClient {
           throw err;
         }
       }
-      if (status === 429 || status >= 500) {
+      const rule = answerRule({ status });
+      if (rule.action === 'retry') {
         const retryAfter = firstHeader(res.headers['retry-after']);
         try {
           await res.body.dump();
         } catch {
           // the connection is dropped instead of reused
         }
-        return { ok: false, reason: `HTTP ${status}`, retryAfter };
+        return { ok: false, reason: rule.hint({ status }, this.answerContext(req)), retryAfter };
       }
       throw this.apiError(req, status, await readSmall(body, this.opts.token));
     } finally {
@@ -508,52 +478,17 @@ export class ScarfClient {
     }
     const said = message ?? text.trim();
     const scarfSays = said ? ` Scarf said: ${JSON.stringify(clip(redact(said), 300))}.` : '';
-    const owner = this.opts.owner !== undefined ? `'${this.opts.owner}'` : '(the owner setting)';
-    const endpoint = req.endpoint;
     const head = `${req.label}: `;
-    const fmt = (m: string) => redact(head + m + scarfSays);
-    if (status === 400 && code === 'range-too-long') {
-      return new RangeTooLongError(
-        fmt('Scarf answered 400 range-too-long: the date range is longer than Scarf allows in one request.'),
-        { status, code, endpoint },
-      );
-    }
-    if (status === 400 && code === 'invalid-package-query') {
-      return new ApiError(fmt('Scarf answered 400 invalid-package-query: check the package_query setting.'), {
-        status,
-        code,
-        endpoint,
-        failureType: 'config_error',
-      });
-    }
-    const notEligible = code === 'not-a-pro-member' || (message !== undefined && /not eligible/i.test(message));
-    if (status === 403 && notEligible) {
-      return new ApiError(
-        fmt(
-          `Scarf refused the export (HTTP 403${code ? ' ' + code : ''}): the plan of owner ${owner} is not eligible for data export. ` +
-            'Exports need a paid Scarf plan: upgrade it at app.scarf.sh, or set owner to an account whose plan includes exports.',
-        ),
-        { status, code, endpoint },
-      );
-    }
-    if (status === 401 || status === 403) {
-      return new ApiError(
-        fmt(
-          `Scarf rejected the API token (HTTP ${status}). Check the api_token setting: it must be a current Scarf API token ` +
-            `(app.scarf.sh → account settings → API tokens) of a user who can access owner ${owner}.`,
-        ),
-        { status, code, endpoint },
-      );
-    }
-    if (status === 404) {
-      const what =
-        endpoint === 'company-events'
-          ? `owner ${owner} or company domain '${req.domain ?? '?'}' not found: check the owner setting (Scarf user or organization name) and the company_domains setting.`
-          : `owner ${owner} or package not found: check the owner setting (Scarf user or organization name)` +
-            (req.query?.query !== undefined ? ' and the package_query setting.' : '.');
-      return new ApiError(fmt(`Scarf answered 404${code ? ' ' + code : ''}: ${what}`), { status, code, endpoint });
-    }
-    return new ApiError(fmt(`Scarf answered HTTP ${status}${code ? ' ' + code : ''}.`), { status, code, endpoint });
+    return answerError({ status, code, message }, this.answerContext(req), (hint) => redact(head + hint + scarfSays));
+  }
+
+  private answerContext(req: FetchRequest): AnswerContext {
+    return {
+      endpoint: req.endpoint,
+      owner: this.opts.owner !== undefined ? `'${this.opts.owner}'` : '(the owner setting)',
+      domain: req.domain,
+      packageQuery: req.query?.query !== undefined,
+    };
   }
 
   private async acquire(): Promise<void> {

@@ -126,7 +126,7 @@ export async function readCsv(
   // papaparse flagged as malformed (-1: none).
   async function deliver(data: string[][], badRow: number): Promise<void> {
     for (let i = 0; i < data.length; i++) {
-      const row = data[i];
+      const row = data[i]!;
       if (i === badRow) {
         throw new DataError(
           `${label}CSV data row ${rows + 1} has a malformed quoted field (a closing quote not followed by a comma or line end)`,

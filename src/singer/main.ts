@@ -3,14 +3,17 @@
 import fs from 'node:fs';
 import { aboutInfo, aboutMarkdown, aboutText } from '../about.js';
 import { defaultSelection, readCatalogFile, selectionFromSingerCatalog, singerCatalog } from '../catalog.js';
-import { loadConfig, type ConfigSource } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { packageJson } from '../paths.js';
 import { SingerWriter } from '../protocol/singer.js';
-import { parseState, StateStore, stripBom } from '../state.js';
-import { makeClient, makeContext, runSync } from '../sync.js';
-import { installStopHandlers } from './stop.js';
+import { configSources } from '../run/config-sources.js';
+import { installStopHandlers } from '../run/stop.js';
+import { makeClient } from '../scarf/from-settings.js';
+import { parseState, StateStore } from '../state.js';
+import { makeContext, runSync } from '../sync.js';
+import { stripBom } from '../util/json.js';
 
 export interface SingerArgs {
   config: string[];
@@ -23,10 +26,6 @@ export interface SingerArgs {
   version?: boolean;
   /** --test: 'record' emits one record per stream, 'schema' only SCHEMA messages. */
   test?: string;
-}
-
-export function configSources(paths: string[]): ConfigSource[] {
-  return paths.map((p) => (p === 'ENV' ? { kind: 'env' as const } : { kind: 'file' as const, path: p }));
 }
 
 export function readStateFile(file: string): StateStore {

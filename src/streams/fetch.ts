@@ -2,12 +2,12 @@
 // retries), parse by header, type by schema, de-duplicate by key, hand to the sink.
 // The key set is created per window by the caller and survives retries, so a window
 // retried after a cut body emits only the rows its failed attempt had not emitted yet.
-import { DataError } from '../errors.js';
+import { AbortedError, DataError } from '../errors.js';
 import { log } from '../log.js';
 import { openExport } from '../scarf/body.js';
 import { readCsv } from '../scarf/csv-rows.js';
 import { readNdjson } from '../scarf/ndjson-rows.js';
-import { compileRowTyper } from '../scarf/typing.js';
+import { compileRowTyper } from '../scarf/row-typer.js';
 import type { Endpoint, Query } from '../scarf/endpoints.js';
 import { loadSchema, type StreamName } from '../schemas.js';
 import type { Rec, StreamStats, SyncContext } from './types.js';
@@ -187,10 +187,5 @@ function inWindow(spec: FetchSpec, err: unknown): unknown {
   return new DataError(`Stream ${spec.stream}, window ${spec.label}: ${err.message}`);
 }
 
-/** Thrown inside a stream when the process was asked to stop; never shown as a failure. */
-export class AbortedError extends Error {
-  constructor() {
-    super('sync interrupted');
-    this.name = 'AbortedError';
-  }
-}
+// Defined with the other errors; re-exported for callers that met it here.
+export { AbortedError };

@@ -11,6 +11,7 @@
 //   as a window of its own (src/streams/ranges.ts).
 // docs/DESIGN.md "The window runner" names the places where count reconciliation and
 // throttled checkpoints plug in.
+import { requestConcurrency } from '../config/concurrency.js';
 import type { Settings } from '../config/load.js';
 import type { Window } from './days.js';
 import { dedupKey, type StreamDeclaration } from './definitions.js';
@@ -24,9 +25,7 @@ import type { StreamSink, StreamStats, SyncContext } from './types.js';
  * it from here, so a window waiting for its turn never holds the connection an earlier
  * window needs (src/scarf/README.md, the no-deadlock rule).
  */
-export function requestConcurrency(settings: Pick<Settings, 'max_concurrent_requests'>): number {
-  return Math.max(1, settings.max_concurrent_requests);
-}
+export { requestConcurrency };
 
 /** What to request for one part of a window; the stream, endpoint, body format and key come from the declaration. */
 export type WindowRequest = Pick<FetchSpec, 'path' | 'query' | 'label' | 'constants' | 'deriveKey'>;

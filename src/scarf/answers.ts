@@ -1,0 +1,128 @@
+// The one table of Scarf's non-2xx answers: for each HTTP status (and Scarf error code), what
+// the client does (retry the request, have the caller split its window, or fail), the failure
+// type the user's orchestrator sees, and the words that tell the user what to fix. The first
+// row that matches wins. Retried answers are matched on their status alone: their body is
+// never read.
+import { ApiError, type FailureType, RangeTooLongError } from '../errors.js';
+import type { Endpoint } from './endpoints.js';
+
+export type AnswerAction =
+  /** The answer may pass: the client retries the request (TransientError when retries run out). */
+  | 'retry'
+  /** The window is too long for one request: RangeTooLongError, which the caller answers by splitting it. */
+  | 'split'
+  /** A retry cannot change the answer: ApiError. */
+  | 'fail';
+
+/** A non-2xx answer: its status, and the code and message of Scarf's JSON error body when it was read. */
+export interface Answer {
+  status: number;
+  code?: string;
+  message?: string;
+}
+
+/** What the words of a hint may name about the request. */
+export interface AnswerContext {
+  endpoint: Endpoint;
+  /** `'acme'`, or `(the owner setting)` when the client was not told the owner. */
+  owner: string;
+  /** Company domain of a company-events request. */
+  domain?: string;
+  /** Whether the request carried package_query. */
+  packageQuery: boolean;
+}
+
+export interface AnswerRule {
+  /** Which answers the row is for, in words (for readers of the table and for tests). */
+  when: string;
+  matches(answer: Answer): boolean;
+  action: AnswerAction;
+  /** The failure type once the tap gives up on it ('retry': when retries run out). */
+  failureType: FailureType;
+  /** The retry reason ('retry') or the user's message before Scarf's own words (otherwise). */
+  hint(answer: Answer, ctx: AnswerContext): string;
+}
+
+const withCode = (a: Answer) => (a.code ? ' ' + a.code : '');
+
+export const ANSWER_RULES: readonly AnswerRule[] = [
+  {
+    when: '429 Too Many Requests',
+    matches: (a) => a.status === 429,
+    action: 'retry',
+    failureType: 'transient_error',
+    hint: (a) => `HTTP ${a.status}`,
+  },
+  {
+    when: '5xx server error',
+    matches: (a) => a.status >= 500,
+    action: 'retry',
+    failureType: 'transient_error',
+    hint: (a) => `HTTP ${a.status}`,
+  },
+  {
+    when: '400 range-too-long',
+    matches: (a) => a.status === 400 && a.code === 'range-too-long',
+    action: 'split',
+    failureType: 'system_error',
+    hint: () => 'Scarf answered 400 range-too-long: the date range is longer than Scarf allows in one request.',
+  },
+  {
+    when: '400 invalid-package-query',
+    matches: (a) => a.status === 400 && a.code === 'invalid-package-query',
+    action: 'fail',
+    failureType: 'config_error',
+    hint: () => 'Scarf answered 400 invalid-package-query: check the package_query setting.',
+  },
+  {
+    when: '403 not-a-pro-member (or a message saying "not eligible")',
+    matches: (a) =>
+      a.status === 403 && (a.code === 'not-a-pro-member' || (a.message !== undefined && /not eligible/i.test(a.message))),
+    action: 'fail',
+    failureType: 'config_error',
+    hint: (a, c) =>
+      `Scarf refused the export (HTTP 403${withCode(a)}): the plan of owner ${c.owner} is not eligible for data export. ` +
+      'Exports need a paid Scarf plan: upgrade it at app.scarf.sh, or set owner to an account whose plan includes exports.',
+  },
+  {
+    when: '401 or 403: the token',
+    matches: (a) => a.status === 401 || a.status === 403,
+    action: 'fail',
+    failureType: 'config_error',
+    hint: (a, c) =>
+      `Scarf rejected the API token (HTTP ${a.status}). Check the api_token setting: it must be a current Scarf API token ` +
+      `(app.scarf.sh → account settings → API tokens) of a user who can access owner ${c.owner}.`,
+  },
+  {
+    when: '404: the owner, package or company domain',
+    matches: (a) => a.status === 404,
+    action: 'fail',
+    failureType: 'config_error',
+    hint: (a, c) =>
+      `Scarf answered 404${withCode(a)}: ` +
+      (c.endpoint === 'company-events'
+        ? `owner ${c.owner} or company domain '${c.domain ?? '?'}' not found: check the owner setting (Scarf user or organization name) and the company_domains setting.`
+        : `owner ${c.owner} or package not found: check the owner setting (Scarf user or organization name)` +
+          (c.packageQuery ? ' and the package_query setting.' : '.')),
+  },
+  {
+    when: 'any other answer',
+    matches: () => true,
+    action: 'fail',
+    failureType: 'system_error',
+    hint: (a) => `Scarf answered HTTP ${a.status}${withCode(a)}.`,
+  },
+];
+
+export function answerRule(answer: Answer): AnswerRule {
+  // The last row matches everything.
+  return ANSWER_RULES.find((r) => r.matches(answer))!;
+}
+
+/** The error for an answer whose row does not retry; `word` turns the row's hint into the full message. */
+export function answerError(answer: Answer, ctx: AnswerContext, word: (hint: string) => string): ApiError {
+  const rule = answerRule(answer);
+  const opts = { status: answer.status, code: answer.code, endpoint: ctx.endpoint, failureType: rule.failureType };
+  const message = word(rule.hint(answer, ctx));
+  return rule.action === 'split' ? new RangeTooLongError(message, opts) : new ApiError(message, opts);
+}

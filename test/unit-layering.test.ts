@@ -1,0 +1,121 @@
+// Imports in src/ point only down the layers below (a module may also import modules of its
+// own group). The layer list is the declaration of the architecture: a new module gets a row
+// here, and an import that points up, or across to a sibling group (Singer ↔ Airbyte), fails.
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { expect } from 'chai';
+
+import { repoRoot } from './helpers/tap.js';
+
+const srcRoot = path.join(repoRoot, 'src');
+
+/** Bottom first. Each group lists path prefixes relative to src/ (a trailing / is a folder). */
+const LAYERS: { layer: string; groups: Record<string, string[]> }[] = [
+  {
+    layer: 'base',
+    groups: {
+      base: ['errors.ts', 'log.ts', 'util/', 'paths.ts', 'node-flags.ts', 'ajv.ts', 'generated/', 'schemas.ts', 'progress.ts'],
+    },
+  },
+  { layer: 'config', groups: { config: ['config/'] } },
+  { layer: 'scarf client', groups: { scarf: ['scarf/'] } },
+  { layer: 'streams', groups: { streams: ['streams/', 'state.ts', 'catalog.ts'] } },
+  { layer: 'sync', groups: { sync: ['sync.ts'] } },
+  { layer: 'protocol output', groups: { output: ['protocol/output.ts'] } },
+  {
+    layer: 'protocol writers',
+    groups: { singer: ['protocol/singer.ts'], airbyte: ['protocol/airbyte.ts', 'protocol/airbyte-types.ts'] },
+  },
+  { layer: 'run (protocol-neutral CLI pieces)', groups: { run: ['run/', 'about.ts'] } },
+  { layer: 'protocol entry points', groups: { singer: ['singer/'], airbyte: ['airbyte/'] } },
+  { layer: 'CLI', groups: { cli: ['cli.ts', 'help.ts'] } },
+];
+
+interface Place {
+  layer: number;
+  group: string;
+}
+
+function placeOf(rel: string): Place | undefined {
+  let best: { place: Place; length: number } | undefined;
+  LAYERS.forEach(({ groups }, layer) => {
+    for (const [group, prefixes] of Object.entries(groups))
+      for (const p of prefixes)
+        if ((p.endsWith('/') ? rel.startsWith(p) : rel === p) && (!best || p.length > best.length))
+          best = { place: { layer, group }, length: p.length };
+  });
+  return best?.place;
+}
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g;
+
+/** The relative imports of a module, as paths relative to src/ with .ts. */
+function importsOf(rel: string, source: string): string[] {
+  const out: string[] = [];
+  for (const m of source.matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2];
+    if (spec === undefined || !spec.startsWith('.')) continue;
+    out.push(path.posix.join(path.posix.dirname(rel), spec).replace(/\.js$/, '.ts'));
+  }
+  return out;
+}
+
+/** Every import that breaks the rule, and every module with no declared layer. */
+function layerViolations(modules: Map<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [rel, source] of modules) {
+    const from = placeOf(rel);
+    if (!from) {
+      problems.push(`${rel} has no layer: add it to LAYERS in test/unit-layering.test.ts`);
+      continue;
+    }
+    for (const target of importsOf(rel, source)) {
+      const to = placeOf(target);
+      if (!to) continue; // reported as a module of its own
+      const fromName = `${rel} (${LAYERS[from.layer]!.layer})`;
+      const toName = `${target} (${LAYERS[to.layer]!.layer})`;
+      if (to.layer > from.layer) problems.push(`${fromName} imports ${toName}, a layer above it`);
+      else if (to.layer === from.layer && to.group !== from.group)
+        problems.push(`${fromName} imports ${toName}, a sibling group (${from.group} → ${to.group})`);
+    }
+  }
+  return problems;
+}
+
+function srcModules(): Map<string, string> {
+  const modules = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.ts'))
+        modules.set(path.relative(srcRoot, full).split(path.sep).join('/'), fs.readFileSync(full, 'utf8'));
+    }
+  };
+  walk(srcRoot);
+  return modules;
+}
+
+describe('layering of src/', () => {
+  it('every import in src/ points down the declared layers, never up or across to a sibling group', () => {
+    const modules = srcModules();
+    expect(modules.size).to.be.greaterThan(30);
+    expect(layerViolations(modules)).to.deep.equal([]);
+  });
+
+  it('the check finds an upward import, an import across sibling groups and a module with no layer', () => {
+    const modules = new Map([
+      ['config/load.ts', "import { checkBaseUrl } from '../scarf/client.js';\n"],
+      ['airbyte/main.ts', "import type { X } from '../singer/main.js';\nimport { y } from '../run/stop.js';\n"],
+      ['singer/main.ts', "  const { z } = await import('./test-mode.js');\nexport { w } from '../cli.js';\n"],
+      ['newthing.ts', "import { log } from './log.js';\n"],
+    ]);
+    expect(layerViolations(modules)).to.deep.equal([
+      'config/load.ts (config) imports scarf/client.ts (scarf client), a layer above it',
+      'airbyte/main.ts (protocol entry points) imports singer/main.ts (protocol entry points), a sibling group (airbyte → singer)',
+      'singer/main.ts (protocol entry points) imports cli.ts (CLI), a layer above it',
+      'newthing.ts has no layer: add it to LAYERS in test/unit-layering.test.ts',
+    ]);
+  });
+});
