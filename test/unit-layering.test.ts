@@ -15,7 +15,20 @@ const LAYERS: { layer: string; groups: Record<string, string[]> }[] = [
   {
     layer: 'base',
     groups: {
-      base: ['errors.ts', 'log.ts', 'util/', 'paths.ts', 'node-flags.ts', 'ajv.ts', 'generated/', 'schemas.ts', 'progress.ts'],
+      // scarf/convert.ts: text → typed scalar, knowing nothing of HTTP or Scarf's answers; config
+      // validates its date settings with the same converter the records go through.
+      base: [
+        'errors.ts',
+        'log.ts',
+        'util/',
+        'paths.ts',
+        'node-flags.ts',
+        'ajv.ts',
+        'generated/',
+        'schemas.ts',
+        'progress.ts',
+        'scarf/convert.ts',
+      ],
     },
   },
   { layer: 'config', groups: { config: ['config/'] } },
