@@ -2,6 +2,7 @@
 
 import type { ServerResponse } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+
 import type { Body, BodyRow } from './bodies.js';
 import { parseDay } from './dates.js';
 import type { FaultSpec } from './faults.js';

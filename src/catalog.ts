@@ -1,5 +1,6 @@
 // Schemas + stream facts → Singer catalog (discover) and the selection a catalog asks for.
 import fs from 'node:fs';
+
 import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from './schemas.js';

@@ -1,11 +1,12 @@
 // Entry point for both protocols: `spec|check|discover|read` speak Airbyte, flags speak Singer.
 import { Command, Option } from 'commander';
+
 import { asTapError } from './errors.js';
 import { helpRequested, type ProgramName } from './help.js';
 import { log } from './log.js';
 import { packageJson } from './paths.js';
 import { exitOnBrokenOutput } from './protocol/output.js';
-import { singerMain, type SingerArgs } from './singer/main.js';
+import { type SingerArgs, singerMain } from './singer/main.js';
 
 export const AIRBYTE_COMMANDS = new Set(['spec', 'check', 'discover', 'read']);
 

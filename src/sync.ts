@@ -1,10 +1,13 @@
 // Runs the selected streams one after another and routes their records and checkpoints to
 // a protocol writer. Streams are independent: one that fails does not stop the others,
 // unless the failure is the kind that would fail them all (bad token, unknown owner).
+import v8 from 'node:v8';
+
 import type { StreamSelection } from './catalog.js';
 import type { Settings } from './config/load.js';
 import { AbortedError, asTapError, SyncFailedError, TapError } from './errors.js';
 import { log } from './log.js';
+import { progress } from './progress.js';
 import type { ScarfClient } from './scarf/client.js';
 import { makeClient } from './scarf/from-settings.js';
 import { emittedSchema, type StreamName } from './schemas.js';
@@ -13,11 +16,8 @@ import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
 import { warnIfManyRequests } from './streams/estimate.js';
 import { warnIfBookmarkPastEnd } from './streams/past-end.js';
 import { READERS } from './streams/registry.js';
-import { requestConcurrency } from './streams/runner.js';
 import { reconcileSettings } from './streams/settings.js';
 import type { Rec, StreamStats, SyncContext } from './streams/types.js';
-import { progress } from './progress.js';
-import v8 from 'node:v8';
 
 export interface ProtocolWriter {
   startStream(selection: StreamSelection): void | Promise<void>;

@@ -4,13 +4,15 @@
 // added to the file without a runner here fails the first test.
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { expect } from 'chai';
 import yaml from 'js-yaml';
-import { newAjv } from '../src/ajv.js';
+
 import { ScarfSimulator } from '../sim/index.js';
+import { newAjv } from '../src/ajv.js';
 import { protocolProblems, protocolValidators } from './helpers/protocol.js';
 import { loadRepoJson } from './helpers/schemas.js';
-import { repoRoot, runTap, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { repoRoot, runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
 
 type Msg = Record<string, any>;

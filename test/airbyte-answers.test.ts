@@ -3,11 +3,12 @@
 // sign-in page, an empty 200, a 204 or a JSON error with 200 must not pass for "the token
 // is valid" (Airbyte would then schedule syncs that cannot work).
 import { expect } from 'chai';
+
 import type { FaultSpec } from '../sim/index.js';
-import { useSimulator } from './helpers/sim-suite.js';
-import { expectSameRecords, runChecked, TOKEN } from './helpers/reliability.js';
-import { writeJson } from './helpers/tap.js';
 import { eventsBookmark } from './helpers/bookmarks.js';
+import { expectSameRecords, runChecked, TOKEN } from './helpers/reliability.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { writeJson } from './helpers/tap.js';
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 

@@ -2,11 +2,12 @@
 // cannot act on), Singer METRIC lines demoted to DEBUG, and a failed stream's TRACE message
 // naming the stream and the window once.
 import { expect } from 'chai';
+
 import { ScarfSimulator } from '../sim/index.js';
-import { streamFailure } from '../src/protocol/airbyte.js';
 import { airbyteCatalog } from '../src/airbyte/catalog.js';
+import { streamFailure } from '../src/protocol/airbyte.js';
 import { protocolProblems } from './helpers/protocol.js';
-import { runTap, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);

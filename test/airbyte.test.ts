@@ -5,15 +5,17 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+
 import { expect } from 'chai';
-import { newAjv } from '../src/ajv.js';
+
 import { ScarfSimulator } from '../sim/index.js';
+import { airbyteCatalog, selectionFromConfiguredCatalog } from '../src/airbyte/catalog.js';
 import { airbyteStateToTapState } from '../src/airbyte/state.js';
-import { selectionFromConfiguredCatalog, airbyteCatalog } from '../src/airbyte/catalog.js';
+import { newAjv } from '../src/ajv.js';
 import { getLogSink, setLogSink } from '../src/log.js';
 import { protocolProblems, protocolValidators } from './helpers/protocol.js';
 import { loadRepoJson } from './helpers/schemas.js';
-import { parseLines, repoRoot, runTap, tmpDir, writeJson, type RunOptions, type TapRun } from './helpers/tap.js';
+import { parseLines, repoRoot, type RunOptions, runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
 
 const execFileP = promisify(execFile);

@@ -3,9 +3,11 @@
 // at all when the tap stops before syncing; no RECORD when the API's first answer is bad.
 // Cases run a few at a time (each is a process start) and are checked one `it` each.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
 import { expect } from 'chai';
-import { tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+
 import { catalogFor, runChecked, TOKEN } from './helpers/reliability.js';
+import { type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

@@ -1,6 +1,7 @@
 // What a user sees when something is wrong: one clear message, non-zero exit, empty stdout,
 // and never the token.
 import { expect } from 'chai';
+
 import { ScarfSimulator } from '../sim/index.js';
 import { runTap, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';

@@ -3,7 +3,9 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+
 import { expect } from 'chai';
+
 import { shebangNodeFlags } from '../src/node-flags.js';
 import { repoRoot } from './helpers/tap.js';
 

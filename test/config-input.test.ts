@@ -4,9 +4,10 @@
 // user agent with a newline, and a start_date decades back (warned about before the Runs
 // are spent).
 import { expect } from 'chai';
-import { useSimulator } from './helpers/sim-suite.js';
+
 import { catalogFor, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
-import { lastState, writeJson, type TapRun } from './helpers/tap.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const END = '2026-10-03';

@@ -1,7 +1,9 @@
-import { expect } from 'chai';
-import { loadRepoJson } from './helpers/schemas.js';
 import fs from 'node:fs';
 import path from 'node:path';
+
+import { expect } from 'chai';
+
+import { loadRepoJson } from './helpers/schemas.js';
 import { repoRoot, runTap } from './helpers/tap.js';
 
 describe('discovery and about (Singer)', () => {

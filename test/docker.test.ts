@@ -6,12 +6,14 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+
 import { expect } from 'chai';
 import yaml from 'js-yaml';
+
+import { shebangNodeFlags } from '../src/node-flags.js';
 import { protocolProblems, protocolYamlPath } from './helpers/protocol.js';
 import { loadRepoJson } from './helpers/schemas.js';
 import { repoRoot, tmpDir } from './helpers/tap.js';
-import { shebangNodeFlags } from '../src/node-flags.js';
 
 const execFileP = promisify(execFile);
 

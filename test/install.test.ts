@@ -6,7 +6,9 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+
 import { expect } from 'chai';
+
 import { loadRepoJson } from './helpers/schemas.js';
 import { repoRoot, tmpDir } from './helpers/tap.js';
 

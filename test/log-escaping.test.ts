@@ -2,12 +2,13 @@
 // values). A line break or ANSI escape in them must not start a forged log line or recolour
 // the terminal: every log message shows control characters as visible escapes (\n, \u001b).
 import { expect } from 'chai';
+
+import { FORGED_COLUMN } from '../sim/writer.js';
 import { airbyteCatalog } from '../src/airbyte/catalog.js';
 import { escapeControls } from '../src/log.js';
-import { FORGED_COLUMN } from '../sim/writer.js';
-import { useSimulator } from './helpers/sim-suite.js';
-import { writeJson, type TapRun } from './helpers/tap.js';
 import { catalogFor, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { type TapRun, writeJson } from './helpers/tap.js';
 
 const FORGED = '\n[tap-scarf] INFO forged\x1b[31m';
 /** How FORGED_COLUMN reads in a log line. */
@@ -20,6 +21,7 @@ function expectNothingForged(text: string, what: string): void {
     lines.filter((l) => l.startsWith('[tap-scarf] INFO forged')),
     `${what}: a forged log line`,
   ).to.deep.equal([]);
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   expect(/[\u0000-\u0009\u000b-\u001f\u007f]/.test(text), `${what}: a raw control character`).to.equal(false);
 }
 

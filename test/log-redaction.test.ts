@@ -1,6 +1,7 @@
 // redact() and clip() of src/log.ts: the token in every form a message can carry it, pieces
 // of it, and clipping that happens after redaction so no cut can leave its start behind.
 import { expect } from 'chai';
+
 import { clip, redact, registerSecret } from '../src/log.js';
 
 const SECRET = 'zK4-unit-Q9v7RtX2mW8pL5nB3';

@@ -5,15 +5,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+
 import { expect } from 'chai';
 import yaml from 'js-yaml';
+
 import { ScarfSimulator } from '../sim/index.js';
 import { CAPABILITIES } from '../src/about.js';
 import { singerCatalog } from '../src/catalog.js';
 import { getLogSink, log, setLogSink } from '../src/log.js';
 import { formatProgress, Progress } from '../src/progress.js';
 import { loadRepoJson } from './helpers/schemas.js';
-import { repoRoot, runTap, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { repoRoot, runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);

@@ -3,12 +3,14 @@
 // last stderr line, no stack trace, a non-zero exit and no further requests to Scarf.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+
 import { expect } from 'chai';
+
 import { airbyteCatalog } from '../src/airbyte/catalog.js';
 import { shebangNodeFlags } from '../src/node-flags.js';
+import { allOutputs, expectNoToken, TOKEN } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { tapBin, writeJson } from './helpers/tap.js';
-import { allOutputs, expectNoToken, TOKEN } from './helpers/reliability.js';
 
 const EPIPE_LINE = 'ERROR output closed by the reader (EPIPE): the target stopped; nothing after the last STATE was committed';
 const ENOSPC_LINE = 'ERROR output could not be written (ENOSPC): the disk is full; nothing after the last STATE was committed';

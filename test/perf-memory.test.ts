@@ -5,17 +5,19 @@
 //
 // The tap runs as its own process against the simulator (also its own process, serving
 // pre-rendered bodies); peak RSS is the kernel's high-water mark (Linux /proc).
-import { expect } from 'chai';
 import fs from 'node:fs';
+
+import { expect } from 'chai';
+
 import {
   catalogSelecting,
   parseSummaries,
   runNode,
+  type RunResult,
   SimProcess,
   tapBin,
   tmpDir,
   writeJson,
-  type RunResult,
 } from '../bench/proc.js';
 import { TOKEN } from './helpers/token.js';
 

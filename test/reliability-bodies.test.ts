@@ -3,11 +3,12 @@
 // unnamed column — must never pass for an empty window: the stream fails with a message
 // naming what came, its bookmark stays, and only complete windows' records are emitted.
 import { expect } from 'chai';
-import { useSimulator } from './helpers/sim-suite.js';
+
 import type { FaultSpec } from '../sim/index.js';
-import { lastState, writeJson, type TapRun } from './helpers/tap.js';
-import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
 import { aggregatesBookmark, eventsBookmark } from './helpers/bookmarks.js';
+import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const END = '2026-10-03';
@@ -200,6 +201,7 @@ describe('reliability: an answer that is not an export never passes for an empty
       expect(suite.sim.requests.filter((r) => r.fault).length).to.equal(1);
       expect(run.stderr).to.not.match(/attempt \d+ failed/);
       // Nothing binary reached stderr.
+      // eslint-disable-next-line no-control-regex -- finding control characters is the point
       expect(run.stderr).to.not.match(/[\u0000-\u0008\u000e-\u001f\ufffd]/);
     });
   }

@@ -3,10 +3,11 @@
 // emitted half-typed; the other streams still finish and commit their state; exit 1 with a
 // summary of what failed.
 import { expect } from 'chai';
-import { useSimulator } from './helpers/sim-suite.js';
+
 import type { FaultSpec } from '../sim/index.js';
-import { lastState, writeJson, type TapRun } from './helpers/tap.js';
-import { catalogFor, expectSameRecords, runChecked, streamRecords, TOKEN, type Stream } from './helpers/reliability.js';
+import { catalogFor, expectSameRecords, runChecked, type Stream, streamRecords, TOKEN } from './helpers/reliability.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const END = '2026-10-03';

@@ -4,11 +4,12 @@
 // usual policy without emitting any record twice; when the retries run out the stream fails
 // with a message naming the setting to raise, and its bookmark stays.
 import { expect } from 'chai';
+
 import type { FaultSpec } from '../sim/index.js';
-import { useSimulator } from './helpers/sim-suite.js';
-import { lastState, writeJson, type TapRun } from './helpers/tap.js';
-import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
 import { aggregatesBookmark, eventsBookmark } from './helpers/bookmarks.js';
+import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const END = '2026-10-03';

@@ -1,9 +1,10 @@
 // End to end: a 429/503 whose Retry-After is an HTTP-date already past is retried after the
 // computed backoff (exponential, full jitter), not at once.
 import { expect } from 'chai';
+
+import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { writeJson } from './helpers/tap.js';
-import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
 
 const START = '2026-10-01';
 const END = '2026-10-02';

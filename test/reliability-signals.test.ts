@@ -1,18 +1,20 @@
 // Interrupted syncs: SIGTERM/SIGINT during a sync. The tap finishes the line it is writing, emits the
 // last safe STATE as its last line, and exits 143/130; resuming from that STATE loses nothing.
 import { spawn } from 'node:child_process';
+
 import { expect } from 'chai';
-import { useSimulator } from './helpers/sim-suite.js';
-import { lastState, parseLines, tapBin, writeJson, type TapRun } from './helpers/tap.js';
+
 import {
   allOutputs,
   expectNoToken,
   expectSameRecords,
   runChecked,
+  type Stream,
   streamRecords,
   TOKEN,
-  type Stream,
 } from './helpers/reliability.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { lastState, parseLines, tapBin, type TapRun, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const END = '2026-10-06';

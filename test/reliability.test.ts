@@ -3,10 +3,11 @@
 // exactly one more than without the fault; no key is emitted twice (the window's key set
 // survives its retries); each retry is logged with its reason and without the token.
 import { expect } from 'chai';
-import { useSimulator } from './helpers/sim-suite.js';
+
 import type { FaultSpec } from '../sim/index.js';
-import { lastState, writeJson, type TapRun } from './helpers/tap.js';
 import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const END = '2026-10-03';

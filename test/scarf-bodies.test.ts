@@ -2,8 +2,9 @@
 // never end (the row size limit), and long multi-line fields arriving in small pieces
 // (read in linear time: the held-back row is not re-parsed per chunk).
 import { expect } from 'chai';
+
 import { DataError } from '../src/errors.js';
-import { NotAnExportError, openExport, type AnswerInfo, type BodyChunk, type BodySource } from '../src/scarf/body.js';
+import { type AnswerInfo, type BodyChunk, type BodySource, NotAnExportError, openExport } from '../src/scarf/body.js';
 import { readCsv } from '../src/scarf/csv-rows.js';
 import { readNdjson } from '../src/scarf/ndjson-rows.js';
 import { rejects } from './helpers/assert.js';

@@ -1,17 +1,19 @@
 // Failures to reach the server at all — https to a plain-http port, a certificate Node does
 // not trust, nothing listening, a host that does not resolve — end the run with one readable
 // line naming base_url, never raw OpenSSL text, and leave the bookmarks as they were.
-import { expect } from 'chai';
 import fs from 'node:fs';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
+
+import { expect } from 'chai';
+
 import { connectionProblem } from '../src/scarf/client.js';
-import { useSimulator } from './helpers/sim-suite.js';
-import { repoRoot, writeJson, type TapRun } from './helpers/tap.js';
-import { catalogFor, runChecked, TOKEN } from './helpers/reliability.js';
 import { eventsBookmark } from './helpers/bookmarks.js';
+import { catalogFor, runChecked, TOKEN } from './helpers/reliability.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { repoRoot, type TapRun, writeJson } from './helpers/tap.js';
 
 const DAY = '2026-10-01';
 const LABEL = `events ${DAY}..${DAY}`;

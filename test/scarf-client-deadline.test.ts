@@ -1,9 +1,11 @@
 // ScarfClient's per-request deadline (deadlineMs, from request_deadline_seconds): what its
 // clock counts and what it does not, against a real HTTP server on loopback.
-import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+import { expect } from 'chai';
+
 import { TransientError } from '../src/errors.js';
 import { Level, setLogSink } from '../src/log.js';
 import { ScarfClient, type ScarfClientOptions } from '../src/scarf/client.js';

@@ -1,8 +1,10 @@
 // An error answer is read only up to 64 KiB. Redaction masks whole tokens only, so a token
 // cut at that limit would slip through as a fragment: the cut end must go before any wording.
-import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+import { expect } from 'chai';
+
 import { ApiError } from '../src/errors.js';
 import { ScarfClient } from '../src/scarf/client.js';
 import { eventsPath } from '../src/scarf/endpoints.js';

@@ -1,13 +1,15 @@
-import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+import { expect } from 'chai';
+
 import { ApiError, ConfigError, DataError, RangeTooLongError, TransientError } from '../src/errors.js';
 import { Level, setLogSink } from '../src/log.js';
 import { checkBaseUrl, ScarfClient, ScarfClientOptions } from '../src/scarf/client.js';
 import { readCsv } from '../src/scarf/csv-rows.js';
-import { readNdjson } from '../src/scarf/ndjson-rows.js';
 import { aggregatesPath, buildUrl, companyEventsPath, companyRollupPath, eventsPath } from '../src/scarf/endpoints.js';
+import { readNdjson } from '../src/scarf/ndjson-rows.js';
 import { rejects } from './helpers/assert.js';
 import { TOKEN } from './helpers/token.js';
 

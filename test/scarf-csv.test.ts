@@ -1,9 +1,11 @@
-import { expect } from 'chai';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+import { expect } from 'chai';
+
 import { DataError, IncompleteBodyError } from '../src/errors.js';
+import { type BodyChunk, NotAnExportError } from '../src/scarf/body.js';
 import { readCsv } from '../src/scarf/csv-rows.js';
-import { NotAnExportError, type BodyChunk } from '../src/scarf/body.js';
 import { rejects } from './helpers/assert.js';
 
 async function* chunksOf(parts: BodyChunk[], failWith?: Error): AsyncGenerator<BodyChunk> {

@@ -1,9 +1,11 @@
-import { expect } from 'chai';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+import { expect } from 'chai';
+
 import { DataError, IncompleteBodyError } from '../src/errors.js';
-import { readNdjson } from '../src/scarf/ndjson-rows.js';
 import type { BodyChunk } from '../src/scarf/body.js';
+import { readNdjson } from '../src/scarf/ndjson-rows.js';
 import { rejects } from './helpers/assert.js';
 
 async function* chunksOf(parts: BodyChunk[], failWith?: Error): AsyncGenerator<BodyChunk> {

@@ -1,6 +1,7 @@
 // Retry-After as an HTTP-date that is already past: the tap waits its computed backoff
 // instead of retrying at once.
 import { expect } from 'chai';
+
 import { computeDelayMs, parseRetryAfterMs, RetryBudget } from '../src/scarf/retry.js';
 
 describe('scarf/retry: Retry-After HTTP-date in the past', () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+
 import { computeDelayMs, parseRetryAfterMs, retryBaseMs, RetryBudget } from '../src/scarf/retry.js';
 
 describe('scarf/retry', () => {

@@ -1,5 +1,7 @@
-import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
+
+import { expect } from 'chai';
+
 import { DataError } from '../src/errors.js';
 import { compileRowTyper, JsonSchemaObject, toBoolean, toDate, toInteger, toNumber, toTimestamp } from '../src/scarf/typing.js';
 

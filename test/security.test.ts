@@ -3,11 +3,13 @@
 // back; it travels only in the Authorization header, never in a URL. Every run here (and in
 // the other reliability tests, through runChecked) has its whole stdout and stderr searched.
 import { createServer, type Server } from 'node:http';
+
 import { expect } from 'chai';
-import { airbyteCatalog as catalog } from '../src/airbyte/catalog.js';
+
 import { ScarfSimulator } from '../sim/index.js';
-import { everyRunOutput, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { airbyteCatalog as catalog } from '../src/airbyte/catalog.js';
 import { allOutputs, catalogFor, expectNoToken, runChecked, TOKEN } from './helpers/reliability.js';
+import { everyRunOutput, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 
 const DEBUG = { TAP_SCARF_DEBUG: '1' };
 

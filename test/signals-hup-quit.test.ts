@@ -2,9 +2,10 @@
 // SIGTERM: the last line is a complete STATE covering only records already written, the exit
 // code is 128 + the signal's number (129, 131), and resuming from that STATE loses nothing.
 import { expect } from 'chai';
-import { useSimulator } from './helpers/sim-suite.js';
-import { writeJson, type TapRun } from './helpers/tap.js';
+
 import { expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { type TapRun, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const END = '2026-10-06';

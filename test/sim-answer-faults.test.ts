@@ -1,8 +1,10 @@
 // The simulator's answers that are not exports, byte for byte as sim/README.md describes them.
 import http from 'node:http';
-import { gunzipSync, brotliDecompressSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+
 import { expect } from 'chai';
-import { ScarfSimulator, type FaultSpec } from '../sim/index.js';
+
+import { type FaultSpec, ScarfSimulator } from '../sim/index.js';
 
 interface Raw {
   status: number;

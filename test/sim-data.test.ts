@@ -3,8 +3,9 @@
 // column sets, inactive companies).
 
 import { expect } from 'chai';
-import { ScarfSimulator, eventColumns, EVENT_COLUMNS_CURRENT } from '../sim/index.js';
-import { NOW, addDays, apiUrl, dedupe, get, parseCsv, typeAggregate, typeCsvRow } from './sim-helpers.js';
+
+import { EVENT_COLUMNS_CURRENT, eventColumns, ScarfSimulator } from '../sim/index.js';
+import { addDays, apiUrl, dedupe, get, NOW, parseCsv, typeAggregate, typeCsvRow } from './sim-helpers.js';
 
 const EV = '/v2/packages/acme-oss/events';
 const AGG = '/v2/packages/acme-oss/aggregates';

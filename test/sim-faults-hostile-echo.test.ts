@@ -3,9 +3,10 @@
 // and a column name made to forge a log line (log-forge-header).
 
 import { expect } from 'chai';
+
 import { ScarfSimulator } from '../sim/index.js';
 import { FORGED_COLUMN } from '../sim/writer.js';
-import { NOW, TOKEN, apiUrl, get, parseCsv } from './sim-helpers.js';
+import { apiUrl, get, NOW, parseCsv, TOKEN } from './sim-helpers.js';
 
 const EV = '/v2/packages/acme-oss/events';
 const AGG = '/v2/packages/acme-oss/aggregates';

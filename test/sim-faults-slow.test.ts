@@ -3,8 +3,9 @@
 // the simulator (maxMs / maxBytes) so a client that never gives up still ends.
 
 import { expect } from 'chai';
+
 import { ScarfSimulator } from '../sim/index.js';
-import { NOW, apiUrl, get } from './sim-helpers.js';
+import { apiUrl, get, NOW } from './sim-helpers.js';
 
 const EV = '/v2/packages/acme-oss/events';
 const AGG = '/v2/packages/acme-oss/aggregates';

@@ -1,8 +1,9 @@
 // Each fault does what it says, on the requests it says.
 
 import { expect } from 'chai';
-import { ScarfSimulator, type FaultSpec } from '../sim/index.js';
-import { NOW, apiUrl, get, parseCsv } from './sim-helpers.js';
+
+import { type FaultSpec, ScarfSimulator } from '../sim/index.js';
+import { apiUrl, get, NOW, parseCsv } from './sim-helpers.js';
 
 const EV = '/v2/packages/acme-oss/events';
 const AGG = '/v2/packages/acme-oss/aggregates';

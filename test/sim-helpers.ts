@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
+
 import Papa from 'papaparse';
 
 import { DEFAULT_TOKEN } from '../sim/options.js';

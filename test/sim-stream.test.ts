@@ -1,9 +1,11 @@
 // Streaming at scale, cached bodies, and agreement of the simulator's column lists with schemas/.
 
-import { expect } from 'chai';
 import http from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+
+import { expect } from 'chai';
+
 import {
   AGGREGATE_RECORD_KEYS,
   COMPANY_EVENT_RECORD_KEYS,
@@ -11,7 +13,7 @@ import {
   ROLLUP_RECORD_KEYS,
   ScarfSimulator,
 } from '../sim/index.js';
-import { NOW, TOKEN, apiUrl, get, schemaProps } from './sim-helpers.js';
+import { apiUrl, get, NOW, schemaProps, TOKEN } from './sim-helpers.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

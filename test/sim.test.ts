@@ -1,10 +1,12 @@
 // The simulator's HTTP surface: auth, owners, plans, date checks, request log, control API, CLI.
 
-import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+
+import { expect } from 'chai';
+
 import { ScarfSimulator } from '../sim/index.js';
-import { NOW, apiUrl, get, send } from './sim-helpers.js';
+import { apiUrl, get, NOW, send } from './sim-helpers.js';
 
 const EV = '/v2/packages/acme-oss/events';
 const range = { start_date: '2026-03-10', end_date: '2026-03-14' };

@@ -4,9 +4,10 @@
 // end the union of everything emitted equals the ground truth: nothing missing, nothing
 // typed differently. Reproduce a failure with SOAK_SEED=<seed printed in the failure>.
 import { expect } from 'chai';
-import { ScarfSimulator, type FaultSpec } from '../sim/index.js';
-import { lastState, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
-import { catalogFor, expectSameRecords, runChecked, streamRecords, TOKEN, type Stream } from './helpers/reliability.js';
+
+import { type FaultSpec, ScarfSimulator } from '../sim/index.js';
+import { catalogFor, expectSameRecords, runChecked, type Stream, streamRecords, TOKEN } from './helpers/reliability.js';
+import { lastState, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 
 const RUNS = 22;
 const START = '2026-10-05';

@@ -5,9 +5,10 @@
 // or an earlier start_date from start_date), state from the previous version keeps working,
 // and the bookmark of a stream this version does not know is kept as it is.
 import { expect } from 'chai';
+
 import { ScarfSimulator } from '../sim/index.js';
 import { catalogFor, expectSameRecords, streamRecords } from './helpers/reliability.js';
-import { lastState, runTap, tmpDir, writeJson, type TapRun } from './helpers/tap.js';
+import { lastState, runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
 
 // The tap's signpost is the real clock, so the simulator's data ends yesterday, real time.

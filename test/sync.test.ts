@@ -1,9 +1,10 @@
 // End-to-end: the built CLI against the simulator, compared with the simulator's ground truth.
 import { expect } from 'chai';
-import { useSimulator } from './helpers/sim-suite.js';
-import { byKey, lastState, records, runTap, writeJson, type TapRun } from './helpers/tap.js';
-import { recordValidators } from './helpers/schemas.js';
+
 import { catalogFor, expectSameRecords } from './helpers/reliability.js';
+import { recordValidators } from './helpers/schemas.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { byKey, lastState, records, runTap, type TapRun, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const END = '2026-10-06';

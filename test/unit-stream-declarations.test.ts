@@ -6,7 +6,7 @@ import { airbyteCatalog, selectionFromConfiguredCatalog } from '../src/airbyte/c
 import { defaultSelection, selectionFromSingerCatalog, singerCatalog } from '../src/catalog.js';
 import { STREAM_NAMES } from '../src/schemas.js';
 import { StateStore } from '../src/state.js';
-import { streamOrder,STREAMS } from '../src/streams/definitions.js';
+import { streamOrder, STREAMS } from '../src/streams/definitions.js';
 import { StreamState } from '../src/streams/stream-state.js';
 
 describe('stream declarations → catalogs', () => {

@@ -136,7 +136,12 @@ describe('window runner', () => {
     const tooLong = fakeFetch(h, (spec) => {
       const span = Number(spec.query.end_date!.toString().slice(8)) - Number(spec.query.start_date!.toString().slice(8)) + 1;
       return span > 2
-        ? new RangeTooLongError('range-too-long', { status: 400, code: 'range-too-long', endpoint: 'events', failureType: 'config_error' })
+        ? new RangeTooLongError('range-too-long', {
+            status: 400,
+            code: 'range-too-long',
+            endpoint: 'events',
+            failureType: 'config_error',
+          })
         : undefined;
     });
     const windows = [

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
+
 import { selectionFromSingerCatalog, singerCatalog } from '../src/catalog.js';
 import { ConfigError } from '../src/errors.js';
 import { parseState, StateStore } from '../src/state.js';
-import { addDays, dayWindows, periodEnd, periodStart, periodWindows } from '../src/streams/days.js';
 import { aggregateRowKey } from '../src/streams/aggregates.js';
+import { addDays, dayWindows, periodEnd, periodStart, periodWindows } from '../src/streams/days.js';
 
 describe('UTC day windows', () => {
   it('cut a range into windows of N days, the last one shorter', () => {

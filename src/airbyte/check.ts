@@ -16,7 +16,7 @@
 import type { Settings } from '../config/load.js';
 import { asTapError, DataError, TransientError } from '../errors.js';
 import { log, redact } from '../log.js';
-import { NotAnExportError, openExport, quoteSaid, type BodySource } from '../scarf/body.js';
+import { type BodySource, NotAnExportError, openExport, quoteSaid } from '../scarf/body.js';
 import type { ResponseInfo } from '../scarf/client.js';
 import { aggregatesPath } from '../scarf/endpoints.js';
 import { makeClient } from '../scarf/from-settings.js';

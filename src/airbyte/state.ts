@@ -11,6 +11,7 @@
 //     and the inner stream object of a STREAM message ({"stream_descriptor":…,"stream_state":…}),
 //     alone or in the array.
 import fs from 'node:fs';
+
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { parseState, type StreamBookmark, type TapState } from '../state.js';

@@ -3,14 +3,16 @@
 // names the setting, what is wrong and where the value came from, and nothing here ever
 // prints the token.
 import fs from 'node:fs';
+
 import type { ErrorObject } from 'ajv';
+
 import { newAjv } from '../ajv.js';
-import { checkBaseUrl } from './base-url.js';
 import { ConfigError } from '../errors.js';
 import type { Settings } from '../generated/settings.js';
 import { log, registerSecret } from '../log.js';
 import { toTimestamp } from '../scarf/convert.js';
 import { stripBom } from '../util/json.js';
+import { checkBaseUrl } from './base-url.js';
 import { envVarName, loadSpec, type SettingSpec } from './spec.js';
 
 export type RawConfig = Record<string, unknown>;
@@ -249,6 +251,7 @@ export function validateSettings(merged: RawConfig, origins = new Map<string, st
     const v = settings[key];
     // A newline in a header value is refused by the HTTP client mid-sync (or, worse, splits
     // the header); `$(cat token.txt)` and copy-paste leave one more often than not.
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
     const at = v === undefined ? -1 : v.search(/[\u0000-\u001f\u007f]/);
     if (at >= 0) {
       const what =

@@ -4,9 +4,9 @@ import type { StreamSelection } from '../catalog.js';
 import type { TapError } from '../errors.js';
 import { emittedSchema, type StreamName } from '../schemas.js';
 import type { StateStore } from '../state.js';
-import type { ProtocolWriter } from '../sync.js';
-import type { Rec, StreamStats } from '../streams/types.js';
 import { STREAMS } from '../streams/definitions.js';
+import type { Rec, StreamStats } from '../streams/types.js';
+import type { ProtocolWriter } from '../sync.js';
 import { LineWriter } from './output.js';
 
 export function schemaMessage(selection: StreamSelection): Record<string, unknown> {

@@ -3,6 +3,7 @@
 // the caller's handlers pass through untouched.
 
 import { StringDecoder } from 'node:string_decoder';
+
 import { DataError, IncompleteBodyError, NotAnExportError } from '../errors.js';
 import { redact } from '../log.js';
 

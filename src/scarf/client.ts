@@ -3,12 +3,14 @@
 // turns Scarf's error answers into errors that tell the user what to fix, counts every
 // request (each one costs the user Scarf "Runs") and never lets the token reach a message.
 
-import type { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { Pool } from 'undici';
-import { type ApiError, ConfigError, DataError, IncompleteBodyError, TapError, TransientError } from '../errors.js';
+
 import { checkBaseUrl, isLoopback } from '../config/base-url.js';
+import { type ApiError, ConfigError, DataError, IncompleteBodyError, TapError, TransientError } from '../errors.js';
 import { log, redact, registerSecret } from '../log.js';
 import { type AnswerContext, answerError, answerRule } from './answers.js';
 import { describeError } from './body.js';

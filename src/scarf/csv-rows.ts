@@ -7,8 +7,10 @@
 // the next chunk. Its ParserHandle/stream layers are bypassed: they guess settings per
 // chunk, rename duplicate headers and cannot tell a cut row from a complete one.
 
-import Papa from 'papaparse';
 import { StringDecoder } from 'node:string_decoder';
+
+import Papa from 'papaparse';
+
 import { DataError, IncompleteBodyError } from '../errors.js';
 import { BodyPuller, BodySource, labelPrefix, maxRowChars, NotAnExportError, rowTooLong } from './body.js';
 

@@ -3,6 +3,7 @@
 // over; a body that ended early is an IncompleteBodyError.
 
 import { StringDecoder } from 'node:string_decoder';
+
 import { DataError, IncompleteBodyError } from '../errors.js';
 import { BodyPuller, BodySource, labelPrefix, maxRowChars, rowTooLong } from './body.js';
 

@@ -1,6 +1,7 @@
 // The Singer face of the tap: --discover, --about, --version, and a sync with
 // --config/--state/--catalog (or legacy --properties).
 import fs from 'node:fs';
+
 import { aboutInfo, aboutMarkdown, aboutText } from '../about.js';
 import { defaultSelection, readCatalogFile, selectionFromSingerCatalog, singerCatalog } from '../catalog.js';
 import { loadConfig } from '../config/load.js';

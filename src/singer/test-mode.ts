@@ -7,14 +7,14 @@
 //   --test=schema           only the SCHEMA messages of the selected streams; no API call.
 import type { StreamSelection } from '../catalog.js';
 import type { Settings } from '../config/load.js';
-import { AbortedError, ConfigError, type TapError } from '../errors.js';
+import { ConfigError, type TapError } from '../errors.js';
 import { log } from '../log.js';
 import { schemaMessage, SingerWriter } from '../protocol/singer.js';
+import { makeClient } from '../scarf/from-settings.js';
 import type { StreamName } from '../schemas.js';
 import { StateStore } from '../state.js';
 import type { Rec, StreamStats } from '../streams/types.js';
-import { makeClient } from '../scarf/from-settings.js';
-import { makeContext, runSync, type ProtocolWriter } from '../sync.js';
+import { makeContext, type ProtocolWriter, runSync } from '../sync.js';
 
 export type TestMode = 'record' | 'schema';
 

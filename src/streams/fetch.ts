@@ -6,9 +6,9 @@ import { AbortedError, DataError } from '../errors.js';
 import { log } from '../log.js';
 import { openExport } from '../scarf/body.js';
 import { readCsv } from '../scarf/csv-rows.js';
+import type { Endpoint, Query } from '../scarf/endpoints.js';
 import { readNdjson } from '../scarf/ndjson-rows.js';
 import { compileRowTyper } from '../scarf/row-typer.js';
-import type { Endpoint, Query } from '../scarf/endpoints.js';
 import { loadSchema, type StreamName } from '../schemas.js';
 import type { Rec, StreamStats, SyncContext } from './types.js';
 

@@ -1,4 +1,4 @@
-import { addDays, dayOf, maxDay, type Day } from './days.js';
+import { addDays, type Day, dayOf, maxDay } from './days.js';
 import type { SyncContext } from './types.js';
 
 /**

@@ -12,7 +12,6 @@
 // docs/DESIGN.md "The window runner" names the places where count reconciliation and
 // throttled checkpoints plug in.
 import { requestConcurrency } from '../config/concurrency.js';
-import type { Settings } from '../config/load.js';
 import type { Window } from './days.js';
 import { dedupKey, type StreamDeclaration } from './definitions.js';
 import { fetchRecords, type FetchSpec } from './fetch.js';

@@ -1,8 +1,9 @@
 // Shared by the reliability, soak, bad-input and security tests: a distinctive token that
 // every run's whole output is searched for, catalogs, and record comparisons.
 import { expect } from 'chai';
+
 import type { ScarfSimulator } from '../../sim/index.js';
-import { byKey, runTap, type RunOptions, type TapRun } from './tap.js';
+import { byKey, type RunOptions, runTap, type TapRun } from './tap.js';
 import { TOKEN, TOKEN_MIDDLE } from './token.js';
 
 export { TOKEN };

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { newAjv } from '../../src/ajv.js';
 import { repoRoot } from './tap.js';
 
