@@ -68,14 +68,15 @@ states=$(grep -c '"type":"STATE"' sync.out || true)
 [ "$states" -gt 0 ] || fail "the sync wrote no STATE"
 echo "install-test: OK (tap-scarf $version from $tarball: $records records, $states STATE lines against $url)"
 
-# From a git URL: npm clones the repository, installs its devDependencies and runs `prepare`
-# (the build), so a clone without dist/ becomes working commands. A file:// URL of this
-# checkout stands in for the hosted repository (no network here); it installs committed HEAD.
+# From a git URL, into a folder (npm 11's global install of a git dependency does not give
+# `prepare` its devDependencies; README "Install"): npm clones the repository, installs its
+# devDependencies and runs `prepare` (the build). A file:// URL of this checkout stands in for
+# the hosted repository (no network here); it installs committed HEAD.
 if git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
-  npm install -g "git+file://$repo" --prefix "$work/prefix-git" --prefer-offline --no-audit --no-fund --loglevel=error
-  got=$("$work/prefix-git/bin/tap-scarf" --version) || fail "tap-scarf from a git URL: --version exited non-zero"
+  npm install --prefix "$work/prefix-git" "git+file://$repo" --prefer-offline --no-audit --no-fund --loglevel=error
+  got=$("$work/prefix-git/node_modules/.bin/tap-scarf" --version) || fail "tap-scarf from a git URL: --version exited non-zero"
   [ "$got" = "tap-scarf $version" ] || fail "tap-scarf from a git URL printed '$got'"
-  "$work/prefix-git/bin/tap-scarf" --config config.json >sync-git.out 2>sync-git.err ||
+  "$work/prefix-git/node_modules/.bin/tap-scarf" --config config.json >sync-git.out 2>sync-git.err ||
     fail "tap-scarf from a git URL: the sync failed: $(tail -n 5 sync-git.err)"
   grep -q '"type":"RECORD"' sync-git.out || fail "tap-scarf from a git URL wrote no RECORD"
   echo "install-test: OK (tap-scarf $version from git+file://$repo)"
