@@ -25,6 +25,8 @@ export interface ProtocolWriter {
   /** Emit the stream's state; `final` marks the end of the stream (emit even if unchanged only when none was emitted yet). */
   checkpoint(stream: StreamName, state: StateStore, final: boolean): Promise<void>;
   endStream(selection: StreamSelection, stats: StreamStats, error?: TapError): void | Promise<void>;
+  /** Bytes of protocol output so far (the checkpoint throttle weighs a STATE against them). */
+  outputBytes(): number;
 }
 
 export interface StreamOutcome {
@@ -138,6 +140,7 @@ export async function runSync(
               if (stats.records >= limit) throw new RecordLimitReached();
             },
       checkpoint: () => writer.checkpoint(stream, ctx.state, false),
+      outputBytes: () => writer.outputBytes(),
     };
     const requestsBefore = ctx.client.requestCount;
     const started = Date.now();

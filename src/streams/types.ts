@@ -12,6 +12,8 @@ export interface StreamSink {
   record(rec: Rec): void | Promise<void>;
   /** The stream's bookmark moved and every record it covers went to record(): emit STATE. */
   checkpoint(): Promise<void>;
+  /** Bytes of protocol output so far (records, states, and logs when they share stdout): the checkpoint throttle's measure. */
+  outputBytes(): number;
 }
 
 export interface StreamStats {
