@@ -59,6 +59,7 @@ export function makeContext(settings: Settings, state: StateStore, client: Scarf
     client,
     state,
     companyActivity: undefined,
+    rollupFailure: undefined,
     warnedUnknownColumns: new Set(),
     aborted: false,
   };

@@ -226,7 +226,7 @@ describe('checkpoint throttle', () => {
       let done = 0;
       const { t, sink } = fakeSink(() => 130 * done);
       const policy = throttledCheckpoints(sink, opts(t, 0));
-      for (; done < companies; ) {
+      for (; done < companies;) {
         done++;
         t.output += 1500;
         await policy.committed();
