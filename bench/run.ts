@@ -590,7 +590,7 @@ async function scaleGroup(): Promise<void> {
       cpuSec: r.cpuSec,
       recordsPerSec: Math.round(r.records / r.wallSec),
       peakRssMB: r.peakRssMB,
-      note: `${r.states} STATEs, ${r1(r.stateBytes / 1e6)} MB STATE vs ${r1(r.recordBytes / 1e6)} MB RECORD; a SIGKILL redoes ≤ ${r.maxRecordsBetweenStates} records / ${r.maxSecondsBetweenStates} s`,
+      note: `${r.states} STATEs, ${Math.round(r.stateBytes / 1000)} KB STATE vs ${Math.round(r.recordBytes / 1000)} KB RECORD; a SIGKILL redoes ≤ ${r.maxRecordsBetweenStates} records / ${r.maxSecondsBetweenStates} s`,
     });
   }
   const small = runs[0]!;

@@ -62,7 +62,11 @@ describe('metrics (Singer METRIC lines, as the Meltano SDK emits them)', functio
     expect(durations.every((m) => m.type === 'timer' && m.value >= 0)).to.equal(true);
     const http = metrics(run, 'http_request_duration');
     expect(http.length).to.equal(suite.sim.requests.length);
-    const streamOf: Record<string, string> = { events: 'events', 'company-rollup': 'company_rollup', 'company-events': 'company_events' };
+    const streamOf: Record<string, string> = {
+      events: 'events',
+      'company-rollup': 'company_rollup',
+      'company-events': 'company_events',
+    };
     for (const m of http) {
       expect(m.tags.stream, JSON.stringify(m)).to.equal(streamOf[m.tags.endpoint]);
       expect(m.tags.status).to.equal('succeeded');
@@ -79,7 +83,12 @@ describe('metrics (Singer METRIC lines, as the Meltano SDK emits them)', functio
 
   it('a failing stream: sync_duration says failed, and so does the request that failed', async () => {
     suite.sim.setFaults([{ kind: '500', endpoint: 'events', nth: 2, times: 100 }]);
-    const run = await runTap(['--config', suite.config({ max_retries: 1, max_concurrent_requests: 1 }), '--catalog', catalog(['events'])]);
+    const run = await runTap([
+      '--config',
+      suite.config({ max_retries: 1, max_concurrent_requests: 1 }),
+      '--catalog',
+      catalog(['events']),
+    ]);
     expect(run.code).to.equal(1);
     expect(metrics(run, 'sync_duration').map((m) => m.tags)).to.deep.equal([{ stream: 'events', status: 'failed' }]);
     expect(metrics(run, 'http_request_duration').map((m) => [m.tags.http_status_code, m.tags.status])).to.deep.equal([
