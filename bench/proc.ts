@@ -23,8 +23,21 @@ export interface RunResult {
   /** CPU seconds (user + system) of the child, from /proc/<pid>/stat; NaN without /proc. */
   cpuSec: number;
   stderr: string;
-  /** Bytes the child wrote to stdout (only counted when stdout is 'count' or 'slow'). */
+  /** Bytes the child wrote to stdout (only counted when stdout is 'count', 'protocol' or 'slow'). */
   stdoutBytes: number;
+  /** stdout 'protocol': the STATE lines and what came between them. */
+  protocol?: ProtocolCounts;
+}
+
+export interface ProtocolCounts {
+  states: number;
+  stateBytes: number;
+  recordBytes: number;
+  records: number;
+  /** Most RECORD lines between two STATEs (or before the first): what a SIGKILL at the worst moment redoes. */
+  maxRecordsBetweenStates: number;
+  /** Longest time without a STATE, from the start to the last one: the same in seconds. */
+  maxSecondsBetweenStates: number;
 }
 
 export interface RunOptions {
@@ -32,7 +45,7 @@ export interface RunOptions {
    * Where stdout goes: '/dev/null' (default), 'count' (read as fast as possible, counted), or
    * { slowBytesPerSec } — read through a pipe at most that fast (a slow target).
    */
-  stdout?: '/dev/null' | 'count' | { slowBytesPerSec: number };
+  stdout?: '/dev/null' | 'count' | 'protocol' | { slowBytesPerSec: number };
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
   /** Extra node flags for the child (e.g. --cpu-prof). */
@@ -80,8 +93,11 @@ export function runNode(script: string, args: string[], opts: RunOptions = {}): 
       if (stderr.length > 4_000_000) stderr = stderr.slice(-1_000_000);
     });
     let slowTimer: NodeJS.Timeout | undefined;
+    let protocol: ProtocolCounts | undefined;
     if (out === 'count') {
       child.stdout!.on('data', (c: Buffer) => (stdoutBytes += c.length));
+    } else if (out === 'protocol') {
+      protocol = countProtocol(child.stdout!, t0, (n) => (stdoutBytes += n));
     } else if (typeof out === 'object') {
       // A slow target: read, then stay paused as long as the budget is overdrawn.
       const rate = out.slowBytesPerSec;
@@ -128,6 +144,7 @@ export function runNode(script: string, args: string[], opts: RunOptions = {}): 
         cpuSec: cpuTicks / CLK_TCK,
         stderr,
         stdoutBytes,
+        ...(protocol ? { protocol } : {}),
       });
     });
   });
@@ -175,6 +192,43 @@ export function writeJson(dir: string, name: string, value: unknown): string {
 }
 
 /** The simulator as its own process (so its CPU is not the tap's). */
+/** Counts STATE and RECORD lines as they arrive, without parsing the records. */
+function countProtocol(stdout: NodeJS.ReadableStream, t0: number, onBytes: (n: number) => void): ProtocolCounts {
+  const c: ProtocolCounts = {
+    states: 0,
+    stateBytes: 0,
+    recordBytes: 0,
+    records: 0,
+    maxRecordsBetweenStates: 0,
+    maxSecondsBetweenStates: 0,
+  };
+  let rest = '';
+  let since = 0;
+  let lastStateAt = t0;
+  stdout.setEncoding('utf8');
+  stdout.on('data', (d: string) => {
+    onBytes(Buffer.byteLength(d));
+    const lines = (rest + d).split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) {
+      if (line.startsWith('{"type":"RECORD"')) {
+        c.records++;
+        c.recordBytes += Buffer.byteLength(line) + 1;
+        since++;
+      } else if (line.startsWith('{"type":"STATE"')) {
+        const now = performance.now();
+        c.states++;
+        c.stateBytes += Buffer.byteLength(line) + 1;
+        c.maxRecordsBetweenStates = Math.max(c.maxRecordsBetweenStates, since);
+        c.maxSecondsBetweenStates = Math.max(c.maxSecondsBetweenStates, (now - lastStateAt) / 1000);
+        since = 0;
+        lastStateAt = now;
+      }
+    }
+  });
+  return c;
+}
+
 export class SimProcess {
   private constructor(
     readonly child: ChildProcess,

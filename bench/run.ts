@@ -21,6 +21,9 @@
 //                 companies, wall time vs requests × latency ÷ max_concurrent_requests
 //   requests      a daily incremental sync from yesterday's state: requests per stream vs the
 //                 minimum its settings imply
+//   scale         company_rollup + company_events over one week for 200, 1,000 and
+//                 --scale-companies (10,000) companies: wall time, peak RSS, requests, STATE
+//                 messages and bytes (linear in the companies), the most a SIGKILL redoes
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,11 +45,12 @@ import {
   writeJson,
 } from './proc.js';
 import { summarizeProfile } from './profile.js';
+import { type ScaleRun, scaleRun } from './scale.js';
 
 const TOKEN = 'sim-token';
 const OWNER = 'acme-oss';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-const ALL = ['throughput', 'memory', 'backpressure', 'stages', 'clients', 'profile', 'latency', 'requests'];
+const ALL = ['throughput', 'memory', 'backpressure', 'stages', 'clients', 'profile', 'latency', 'requests', 'scale'];
 
 const env = (name: string, dflt: string) => process.env[`BENCH_${name}`] ?? dflt;
 const program = new Command('bench')
@@ -66,6 +70,7 @@ const program = new Command('bench')
   .option('--latency-days <n>', 'days of the events backfill (latency scenario)', env('LATENCY_DAYS', '90'))
   .option('--companies <n>', 'active companies (latency and requests scenarios)', env('COMPANIES', '50'))
   .option('--concurrency <n>', 'max_concurrent_requests of the tap', env('CONCURRENCY', '4'))
+  .option('--scale-companies <n>', 'companies of the largest scale run', env('SCALE_COMPANIES', '10000'))
   .option('--slow-mb-per-sec <n>', 'read rate of the slow target (backpressure)', env('SLOW_MB_PER_SEC', '20'))
   .option('--only <list>', `comma-separated scenarios (${ALL.join(',')})`, env('ONLY', ALL.join(',')))
   .option('--out <dir>', 'where the JSON goes', env('OUT', path.join(repoRoot, 'bench', 'results')))
@@ -80,6 +85,7 @@ const o = program.opts<{
   latencyDays: string;
   companies: string;
   concurrency: string;
+  scaleCompanies: string;
   slowMbPerSec: string;
   only: string;
   out: string;
@@ -566,6 +572,41 @@ async function latencyGroup(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Scale: state output and cost as the number of companies grows (bench/scale.ts).
+
+async function scaleGroup(): Promise<void> {
+  const sizes = [...new Set([200, 1000, Number(o.scaleCompanies)])].sort((a, b) => a - b);
+  const runs: ScaleRun[] = [];
+  for (const companies of sizes) {
+    log(`scale: company_rollup + company_events, ${companies} companies, one week…`);
+    const r = await scaleRun({ companies, now, concurrency: CONCURRENCY, work });
+    runs.push(r);
+    rows.push({
+      scenario: 'scale: company_rollup + company_events, 1 week',
+      size: `${companies} cos`,
+      records: r.records,
+      requests: r.requests,
+      wallSec: r.wallSec,
+      cpuSec: r.cpuSec,
+      recordsPerSec: Math.round(r.records / r.wallSec),
+      peakRssMB: r.peakRssMB,
+      note: `${r.states} STATEs, ${Math.round(r.stateBytes / 1000)} KB STATE vs ${Math.round(r.recordBytes / 1000)} KB RECORD; a SIGKILL redoes ≤ ${r.maxRecordsBetweenStates} records / ${r.maxSecondsBetweenStates} s`,
+    });
+  }
+  const small = runs[0]!;
+  const large = runs[runs.length - 1]!;
+  const growth = large.stateBytes / small.stateBytes;
+  const scale = large.companies / small.companies;
+  result.scale = {
+    runs,
+    stateBytesGrowth: r2(growth),
+    companiesGrowth: r2(scale),
+    // Linear: the STATE bytes grow no faster than 2× the companies' growth.
+    target: { overLinear: 2, met: growth / scale <= 2 },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
 
 function table(): string {
   const head = [
@@ -606,6 +647,7 @@ function table(): string {
 try {
   if (['throughput', 'memory', 'backpressure', 'stages', 'clients', 'profile'].some(want)) await throughputGroup();
   if (want('latency') || want('requests')) await latencyGroup();
+  if (want('scale')) await scaleGroup();
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }

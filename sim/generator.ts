@@ -193,11 +193,17 @@ export class EventGenerator {
     const s = this.cfg.seed;
     // The tail encodes (day, stream, slot) bijectively (xor with seed masks), so ids never collide.
     const mask = hash32(s, 'idmask');
+    // The stream has 8 bits of the tail; a company stream past 255 puts its high bits above the
+    // slot (a company's slots stay below 2^16: a handful of events a day), so streams up to
+    // MAX_COMPANIES stay one-to-one and the ids of the first 255 streams are unchanged (an
+    // anonymous day past 2^16 events shares tail values with streams 256, 512, …; the hashed
+    // head of the id still tells them apart).
+    const wideSlot = slot + (stream >>> 8) * 0x10000;
     // Multiplying by an odd constant is a bijection modulo 2^k, so this only scrambles the look.
     const tail =
       hex((Math.imul(day, 0x2f6b) ^ mask) & 0xffff, 4) +
       hex((Math.imul(stream, 0x9d) ^ (mask >>> 16)) & 0xff, 2) +
-      hex((Math.imul(slot, 0x5bd1e995) ^ hash32(s, 'slotmask')) & 0xffffff, 6);
+      hex((Math.imul(wideSlot, 0x5bd1e995) ^ hash32(s, 'slotmask')) & 0xffffff, 6);
     const a = hash32(s, day, stream, slot, 0xa);
     const b = hash32(s, day, stream, slot, 0xb);
     return `${hex(a, 8)}-${hex(b, 4)}-4${hex(b >>> 16, 3)}-${'89ab'[a & 3]}${hex(a >>> 8, 3)}-${tail}`;

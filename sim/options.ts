@@ -7,6 +7,9 @@ import { dayOfMs, dayText, parseDay } from './dates.js';
 import type { BooleanStyle, TimestampStyle } from './format.js';
 import type { GenConfig } from './generator.js';
 
+/** Event ids stay unique up to this many companies (sim/generator.ts eventId): 255 × 2^8 + 255. */
+export const MAX_COMPANIES = 65_535;
+
 /** The token the simulator accepts when it is given none. */
 export const DEFAULT_TOKEN = 'sim-token';
 
@@ -108,8 +111,8 @@ export function resolveOptions(o: SimOptions, anchorMs: number): ResolvedSimOpti
   const anchorDay = dataEnd !== null ? parseDay(dataEnd)! : dayOfMs(anchorMs);
   const dataStart = o.dataStart === undefined ? dayText(anchorDay - 90) : checkDay('dataStart', o.dataStart);
   const companies = o.companies ?? 12;
-  if (!Number.isInteger(companies) || companies < 0 || companies > 250)
-    throw new Error('SimOptions.companies must be an integer within 0..250');
+  if (!Number.isInteger(companies) || companies < 0 || companies > MAX_COMPANIES)
+    throw new Error(`SimOptions.companies must be an integer within 0..${MAX_COMPANIES}`);
   const eventsPerDay = o.eventsPerDay ?? 40;
   if (!(eventsPerDay >= 0 && eventsPerDay < 10_000_000)) throw new Error('SimOptions.eventsPerDay must be within 0..10,000,000');
   const maxRangeDays = o.maxRangeDays ?? 31;

@@ -120,8 +120,23 @@ function sameContext(a: Record<string, string>, b: Record<string, string>): bool
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
+/** One text per context, equal exactly when sameContext says so (key order does not matter). */
+function contextKey(c: Record<string, string>): string {
+  return JSON.stringify(
+    Object.keys(c)
+      .sort()
+      .map((k) => [k, c[k]]),
+  );
+}
+
 export class StateStore {
   private readonly state: TapState;
+  /**
+   * Partition lookup by context, per partitions array: a scan per lookup made a sync of
+   * 10,000 companies spend seconds of CPU finding bookmarks (each commit scanned every
+   * partition before it). Built on first use; dropped when contexts are rewritten.
+   */
+  private readonly partitionIndex = new WeakMap<Partition[], Map<string, Partition>>();
   /** Settings to record with a stream's bookmark once it has one (a stream that never moves writes nothing). */
   private readonly pendingSettings = new Map<string, Record<string, unknown>>();
 
@@ -157,8 +172,20 @@ export class StateStore {
     bm.replication_key_value = value;
   }
 
+  private indexOf(parts: Partition[]): Map<string, Partition> {
+    let index = this.partitionIndex.get(parts);
+    if (!index) {
+      index = new Map();
+      // The first of two equal contexts wins, as a scan would find it.
+      for (const p of parts) if (!index.has(contextKey(p.context))) index.set(contextKey(p.context), p);
+      this.partitionIndex.set(parts, index);
+    }
+    return index;
+  }
+
   partitionValue(stream: StreamName, context: Record<string, string>, replicationKey: string): string | undefined {
-    const p = this.state.bookmarks[stream]?.partitions?.find((x) => sameContext(x.context, context));
+    const parts = this.state.bookmarks[stream]?.partitions;
+    const p = parts && this.indexOf(parts).get(contextKey(context));
     if (!p?.replication_key_value) return undefined;
     if (p.replication_key && p.replication_key !== replicationKey) return undefined;
     return p.replication_key_value;
@@ -167,10 +194,13 @@ export class StateStore {
   setPartitionValue(stream: StreamName, context: Record<string, string>, replicationKey: string, value: string): void {
     const bm = this.entry(stream);
     const parts = (bm.partitions ??= []);
-    let p = parts.find((x) => sameContext(x.context, context));
+    const index = this.indexOf(parts);
+    const key = contextKey(context);
+    let p = index.get(key);
     if (!p) {
       p = { context: { ...context } };
       parts.push(p);
+      index.set(key, p);
     }
     p.replication_key = replicationKey;
     p.replication_key_value = value;
@@ -193,6 +223,7 @@ export class StateStore {
       if (parts.some((x) => x !== p && sameContext(x.context, context))) parts.splice(parts.indexOf(p), 1);
       else p.context = context;
     }
+    this.partitionIndex.delete(parts);
   }
 
   breakdownValue(breakdown: string): string | undefined {

@@ -7,12 +7,14 @@ import type { StreamSelection } from './catalog.js';
 import type { Settings } from './config/load.js';
 import { AbortedError, asTapError, SyncFailedError, TapError } from './errors.js';
 import { log } from './log.js';
+import { RecordCounter, syncDuration } from './metrics.js';
 import { progress } from './progress.js';
 import type { ScarfClient } from './scarf/client.js';
 import { makeClient } from './scarf/from-settings.js';
 import { emittedSchema, type StreamName } from './schemas.js';
 import type { StateStore } from './state.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
+import { STREAMS } from './streams/definitions.js';
 import { warnIfManyRequests } from './streams/estimate.js';
 import { warnIfBookmarkPastEnd } from './streams/past-end.js';
 import { READERS } from './streams/registry.js';
@@ -25,6 +27,8 @@ export interface ProtocolWriter {
   /** Emit the stream's state; `final` marks the end of the stream (emit even if unchanged only when none was emitted yet). */
   checkpoint(stream: StreamName, state: StateStore, final: boolean): Promise<void>;
   endStream(selection: StreamSelection, stats: StreamStats, error?: TapError): void | Promise<void>;
+  /** Bytes of protocol output so far (the checkpoint throttle weighs a STATE against them). */
+  outputBytes(): number;
 }
 
 export interface StreamOutcome {
@@ -57,6 +61,7 @@ export function makeContext(settings: Settings, state: StateStore, client: Scarf
     client,
     state,
     companyActivity: undefined,
+    rollupFailure: undefined,
     warnedUnknownColumns: new Set(),
     aborted: false,
   };
@@ -71,6 +76,11 @@ function projector(selection: StreamSelection): ((rec: Rec) => Rec) | undefined 
     for (const f of fields) out[f] = rec[f];
     return out;
   };
+}
+
+/** A record's partition as its state partition names it (company_events: owner and company_domain). */
+function partitionContext(rec: Rec, field: string): Record<string, unknown> {
+  return { owner: rec.owner, [field]: rec[field] };
 }
 
 function bookmarkText(state: StateStore, stream: StreamName): string {
@@ -118,14 +128,18 @@ export async function runSync(
     const stream = selection.stream;
     const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
     const project = projector(selection);
+    const partitionedBy = STREAMS[stream].partitionedBy;
+    const counter = new RecordCounter<Rec>(stream, partitionedBy ? (rec) => partitionContext(rec, partitionedBy) : undefined);
     // Records are counted where they are written, so a stream's own filtering needs no bookkeeping.
     const write = project
       ? (rec: Rec) => {
           stats.records++;
+          counter.increment(rec);
           return writer.record(stream, project(rec));
         }
       : (rec: Rec) => {
           stats.records++;
+          counter.increment(rec);
           return writer.record(stream, rec);
         };
     const sink = {
@@ -138,6 +152,7 @@ export async function runSync(
               if (stats.records >= limit) throw new RecordLimitReached();
             },
       checkpoint: () => writer.checkpoint(stream, ctx.state, false),
+      outputBytes: () => writer.outputBytes(),
     };
     const requestsBefore = ctx.client.requestCount;
     const started = Date.now();
@@ -149,6 +164,8 @@ export async function runSync(
     } catch (err) {
       if (err instanceof RecordLimitReached) {
         tracker.done();
+        counter.done();
+        syncDuration(stream, (Date.now() - started) / 1000, false);
         outcomes.push({ stream, stats });
         continue;
       }
@@ -162,7 +179,8 @@ export async function runSync(
     stats.requests = ctx.client.requestCount - requestsBefore;
     await writer.checkpoint(stream, ctx.state, true);
     const secs = (Date.now() - started) / 1000;
-    log.metric({ type: 'counter', metric: 'record_count', value: stats.records, tags: { stream } });
+    counter.done();
+    syncDuration(stream, secs, error !== undefined);
     const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ''}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}`;
     if (error) log.error(`${summary}; FAILED: ${error.message}`);
     else log.info(`${summary}; done.`);

@@ -118,14 +118,6 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
         /failed: company_events: Stream company_events, window company_events \S+ 2026-10-01\.\.2026-10-03, row 2: column "origin_latitude": invalid number "52,5N"/,
     },
     {
-      name: 'company_rollup: an unparseable integer (company_events still reads the rollup and finishes)',
-      streams: ['company_rollup', 'company_events'],
-      failing: 'company_rollup',
-      fault: { kind: 'bad-value', endpoint: 'company-rollup', nth: 1, afterRows: 2, column: 'total_events', value: '12x' },
-      message:
-        /failed: company_rollup: Stream company_rollup, window company-rollup snapshot, row 3: column "total_events": invalid integer "12x"/,
-    },
-    {
       name: 'aggregates: a line that is not JSON',
       streams: ['events', 'aggregates'],
       failing: 'aggregates',
@@ -154,6 +146,46 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
       },
     },
   ];
+
+  // The rollup is company_events' list of companies: when the sync's one rollup request fails,
+  // company_events fails with that cause instead of paying for the same answer again.
+  it('company_rollup: an unparseable integer → company_events fails with that cause, no second rollup request; exit 1', async () => {
+    suite.sim.setFaults([
+      { kind: 'bad-value', endpoint: 'company-rollup', nth: 1, afterRows: 2, column: 'total_events', value: '12x' },
+    ]);
+    const run = await runChecked(
+      ['--config', config(), '--catalog', writeJson(suite.dir, 'cat.json', catalogFor(['company_rollup', 'company_events']))],
+      {},
+      suite.sim,
+    );
+    expect(run.code, run.stderr).to.equal(1);
+    expect(suite.sim.requests.map((r) => r.endpoint)).to.deep.equal(['company-rollup']);
+    expectOnlyTrueRecords(run, 'company_rollup');
+    expect(streamRecords(run, 'company_events')).to.deep.equal([]);
+    const cause =
+      'Stream company_rollup, window company-rollup snapshot, row 3: column "total_events": invalid integer "12x": expected an integer such as 42';
+    expect(run.stderr).to.contain(
+      `no bookmark; FAILED: company_events needs the list of companies from company-rollup, whose request failed earlier in this sync (no second request made): ${cause}. Fix that and run again, or set company_domains`,
+    );
+    const lines = run.stderr.trim().split('\n');
+    expect(lines[lines.length - 1]).to.match(/^ERROR 2 of 2 stream\(s\) failed: company_rollup: .*\| company_events: /);
+  });
+
+  it('company_events alone, its rollup request answered 500 until retries run out → one retried request, then it fails naming the cause', async () => {
+    suite.sim.setFaults([{ kind: '500', endpoint: 'company-rollup', nth: 1, times: 100 }]);
+    const run = await runChecked(
+      ['--config', config({ max_retries: 2 }), '--catalog', writeJson(suite.dir, 'cat.json', catalogFor(['company_events']))],
+      {},
+      suite.sim,
+    );
+    expect(run.code, run.stderr).to.equal(1);
+    // 1 + max_retries attempts of the one request, and no company-events request without a list.
+    expect(suite.sim.requests.map((r) => r.endpoint)).to.deep.equal(['company-rollup', 'company-rollup', 'company-rollup']);
+    expect(run.stderr).to.match(
+      /company_events needs the list of companies from company-rollup, whose request failed \(no second request made\): company-rollup snapshot: giving up after 3 attempts/,
+    );
+    expect(lastState(run)?.bookmarks?.company_events).to.equal(undefined);
+  });
 
   for (const c of cases) {
     it(`${c.name} → the stream stops with stream, window, row and column named; the others finish; exit 1`, async () => {

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 
 import type { FaultSpec } from '../sim/index.js';
 import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
-import { useSimulator } from './helpers/sim-suite.js';
+import { useSimulator, useStateAfterEveryWindow } from './helpers/sim-suite.js';
 import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
@@ -38,6 +38,10 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
     'tap-scarf-reliability-',
   );
   const config = suite.config;
+  // These tests follow each window's STATE (after its records, one per window): the 10 s
+  // interval is lifted, and the byte rule alone lets every window's STATE through here (a
+  // day of events outweighs a STATE of this size more than tenfold).
+  useStateAfterEveryWindow();
 
   const eventsOnly = () => writeJson(suite.dir, 'cat-events.json', catalogFor(['events']));
   const aggregatesOnly = () => writeJson(suite.dir, 'cat-agg.json', catalogFor(['aggregates']));

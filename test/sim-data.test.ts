@@ -329,3 +329,32 @@ describe('simulator: served data vs ground truth', () => {
     expect(c.map((r) => r.id)).to.not.deep.equal(a.map((r) => r.id));
   });
 });
+
+describe('simulator: thousands of companies (the scale a popular project sees)', () => {
+  it('serves 3,000 companies with one rollup row each and event ids that never collide', async () => {
+    const start = addDays(NOW.toISOString().slice(0, 10), -3);
+    const sim = new ScarfSimulator({ now: NOW, companies: 3000, dataStart: start, eventsPerDay: 20 });
+    const url = await sim.start();
+    try {
+      const rollup = await get(apiUrl(url, ROLLUP));
+      const { header, rows } = parseCsv(rollup.body);
+      const typed = rows.map((row) => typeCsvRow('company_rollup', header, row));
+      expect(typed).to.deep.equal(sim.truth.companyRollup());
+      // Companies past the 255 the id's stream byte holds are there and have events of their own.
+      expect(typed.map((t) => t.company_domain)).to.include.members(['company300.example', 'company2999.example']);
+      const r = await get(apiUrl(url, EV, { start_date: start, end_date: addDays(start, 2) }));
+      const ev = parseCsv(r.body);
+      const ids = ev.rows.map((row) => row[ev.header.indexOf('id')]!);
+      const truth = sim.truth.events({ start, end: addDays(start, 2) });
+      expect(truth.length).to.be.greaterThan(3000);
+      expect(new Set(truth.map((t) => t.id)).size, 'distinct ids in the truth').to.equal(truth.length);
+      expect(new Set(ids)).to.deep.equal(new Set(truth.map((t) => t.id)));
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('refuses more companies than its event ids can tell apart', () => {
+    expect(() => new ScarfSimulator({ companies: 65_536 })).to.throw(/companies must be an integer within 0\.\.65535/);
+  });
+});

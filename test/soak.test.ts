@@ -1,6 +1,7 @@
 // Soak: many consecutive incremental syncs against a simulator whose clock moves on
 // (new days, late events, revised aggregates), with random faults on ~15 % of requests and
-// random SIGKILLs, each sync resumed from the last STATE the previous one printed. At the
+// random SIGKILLs, each sync resumed from the last STATE the previous one printed (STATE
+// throttled as in production, or by its byte rule alone, so kills land between STATEs). At the
 // end the union of everything emitted equals the ground truth: nothing missing, nothing
 // typed differently. Reproduce a failure with SOAK_SEED=<seed printed in the failure>.
 import { expect } from 'chai';
@@ -79,6 +80,9 @@ describe('soak: consecutive incremental syncs with random faults and SIGKILLs lo
     const runs: TapRun[] = [];
     let kills = 0;
     let statesMissed = 0;
+    /** Of the runs that finished: STATE messages, and requests answered in full (about one committed part each). */
+    let states = 0;
+    let answered = 0;
 
     const syncOnce = async (i: number, kill: boolean): Promise<TapRun> => {
       const cfg = writeJson(dir, `config-${i}.json`, {
@@ -101,11 +105,21 @@ describe('soak: consecutive incremental syncs with random faults and SIGKILLs lo
         catalog,
         ...(state ? ['--state', writeJson(dir, `state-${i}.json`, state)] : []),
       ];
+      // Checkpoints are throttled (src/streams/runner.ts): a run here lasts well under the 10 s
+      // interval, so most runs lift it and leave the byte rule alone to throttle, the one that
+      // lets intermediate STATEs through; a kill then lands between them as well as before any.
+      const interval = [0, 0, 0, 30, undefined][Math.floor(rnd() * 5)];
+      const env = interval === undefined ? {} : { TAP_SCARF_STATE_INTERVAL_MS: String(interval) };
+      const before = sim.requests.length;
       const run = await runChecked(
         args,
-        kill ? { killAfterLines: { lines: 1 + Math.floor(rnd() * 120), signal: 'SIGKILL' } } : {},
+        { env, ...(kill ? { killAfterLines: { lines: 1 + Math.floor(rnd() * 120), signal: 'SIGKILL' } } : {}) },
         sim,
       );
+      if (run.signal !== 'SIGKILL') {
+        states += run.messages.filter((m) => m.type === 'STATE').length;
+        answered += sim.requests.slice(before).filter((r) => r.status === 200 && !r.fault).length;
+      }
       expect(run.badLines, `run ${i} ${where}: stdout holds only Singer messages`).to.deep.equal([]);
       if (run.signal === 'SIGKILL') kills++;
       else expect(run.code, `run ${i} ${where}: ${run.stderr.slice(-3000)}`).to.equal(0);
@@ -127,8 +141,9 @@ describe('soak: consecutive incremental syncs with random faults and SIGKILLs lo
     const end = sim.today();
     const faulted = sim.requests.filter((r) => r.fault).length;
     console.log(
-      `      soak ${where}: ${runs.length} syncs, ${kills} killed (${statesMissed} before any STATE), ${sim.requests.length} requests, ${faulted} faulted; days ${START}..${end}`,
+      `      soak ${where}: ${runs.length} syncs, ${kills} killed (${statesMissed} before any STATE), ${sim.requests.length} requests, ${faulted} faulted; days ${START}..${end}; finished runs: ${states} STATEs for ${answered} answered requests`,
     );
+    expect(states, `throttled: fewer STATEs than committed parts ${where}`).to.be.below(answered);
     expect(kills, `some syncs were killed ${where}`).to.be.greaterThan(2);
     expect(faulted / sim.requests.length, `fault rate ${where}`).to.be.within(0.05, 0.3);
 

@@ -84,13 +84,15 @@ describe('sync against the simulator (Singer)', function () {
     expect(ev.every((r) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(r.time))).to.equal(true);
   });
 
-  it('commits a STATE per completed events window, after its records, with the coverage bookmark', async () => {
-    const run = await runTap([
-      '--config',
-      config(),
-      '--catalog',
-      writeJson(suite.dir, 'cat-events.json', catalogFor(['events'])),
-    ]);
+  it('commits a STATE per completed events window, after its records, with the coverage bookmark (throttle interval lifted)', async () => {
+    // The byte rule alone: a day of events outweighs a STATE of one bookmark more than tenfold,
+    // so every window's STATE goes out (the default 10 s interval would hold them all back here).
+    const run = await runTap(
+      ['--config', config(), '--catalog', writeJson(suite.dir, 'cat-events.json', catalogFor(['events']))],
+      {
+        env: { TAP_SCARF_STATE_INTERVAL_MS: '0' },
+      },
+    );
     expect(run.code, run.stderr).to.equal(0);
     const state = lastState(run)!;
     expect(state.bookmarks.events).to.deep.equal({
@@ -115,6 +117,21 @@ describe('sync against the simulator (Singer)', function () {
       '2026-10-06',
     ]);
     expect(run.messages.filter((m) => m.type === 'STATE').length).to.be.at.least(6);
+  });
+
+  it('throttled by default: a sync shorter than 10 s writes one STATE per stream, after its last record, with every bookmark', async () => {
+    const run = await runTap(['--config', config()]);
+    expect(run.code, run.stderr).to.equal(0);
+    const kinds = run.messages.map((m) => (m.type === 'STATE' ? 'STATE' : m.type === 'RECORD' ? m.stream : 'SCHEMA'));
+    const states = kinds.map((k, i) => (k === 'STATE' ? i : -1)).filter((i) => i >= 0);
+    expect(states, 'one STATE per stream').to.have.length(4);
+    // Each STATE right before the next stream's SCHEMA (or at the end): after its stream's records.
+    for (const i of states) expect(kinds[i + 1] ?? 'SCHEMA').to.equal('SCHEMA');
+    const last = lastState(run)!;
+    expect(Object.keys(last.bookmarks).sort()).to.deep.equal(['aggregates', 'company_events', 'company_rollup', 'events']);
+    expect(last.bookmarks.company_events.partitions.length).to.equal(
+      new Set(suite.sim.requests.filter((r) => r.endpoint === 'company-events').map((r) => r.domain)).size,
+    );
   });
 
   it("a second sync from the first one's state loses nothing and re-reads only the lookback", async () => {

@@ -27,6 +27,7 @@ const LAYERS: { layer: string; groups: Record<string, string[]> }[] = [
         'generated/',
         'schemas.ts',
         'progress.ts',
+        'metrics.ts',
         'scarf/convert.ts',
       ],
     },

@@ -7,7 +7,15 @@ import { type Window } from '../src/streams/days.js';
 import { STREAMS } from '../src/streams/definitions.js';
 import { type FetchSpec } from '../src/streams/fetch.js';
 import { splitByDays } from '../src/streams/ranges.js';
-import { type FetchWindow, requestConcurrency, runWindows, type WindowedStream } from '../src/streams/runner.js';
+import {
+  everyCommit,
+  type FetchWindow,
+  requestConcurrency,
+  runWindows,
+  throttledCheckpoints,
+  throttleOptions,
+  type WindowedStream,
+} from '../src/streams/runner.js';
 import type { Rec, StreamStats, SyncContext } from '../src/streams/types.js';
 
 const newStats = (): StreamStats => ({ records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 });
@@ -78,9 +86,12 @@ async function run(ctx: SyncContext, stream: WindowedStream<Window>, h: Harness,
     {
       record: (rec) => void h.log.push(`rec ${rec.id as string}`),
       checkpoint: async () => void h.log.push(`state ${ctx.state.value('events', 'time')}`),
+      outputBytes: () => 0,
     },
     stats,
     fetch,
+    // These tests follow each part's bookmark; the throttle has its own tests below.
+    everyCommit,
   );
   return stats;
 }
@@ -168,5 +179,73 @@ describe('window runner', () => {
   it('takes its concurrency from the same place as the client (at least one)', () => {
     expect(requestConcurrency({ max_concurrent_requests: 4 })).to.equal(4);
     expect(requestConcurrency({ max_concurrent_requests: 0 })).to.equal(1);
+  });
+});
+
+describe('checkpoint throttle', () => {
+  /** A sink whose output and clock the test moves; a STATE of the whole state costs `stateSize()` bytes. */
+  function fakeSink(stateSize: () => number) {
+    const t = { now: 0, output: 0, states: 0, stateBytes: 0 };
+    const sink = {
+      record: () => undefined,
+      outputBytes: () => t.output,
+      checkpoint: async () => {
+        const n = stateSize();
+        t.output += n;
+        t.states++;
+        t.stateBytes += n;
+      },
+    };
+    return { t, sink };
+  }
+  const opts = (t: { now: number }, minIntervalMs = 10_000) => ({ minIntervalMs, ratio: 10, partBytes: 2048, now: () => t.now });
+
+  it('writes no STATE within the interval, then one once the work since the last outweighs ten of it', async () => {
+    const { t, sink } = fakeSink(() => 1000);
+    const policy = throttledCheckpoints(sink, opts(t));
+    t.output += 50_000;
+    t.now = 9_999;
+    await policy.committed();
+    expect(t.states, 'within 10 s').to.equal(0);
+    t.now = 10_000;
+    await policy.committed();
+    expect(t.states, 'the first STATE waits only for the interval').to.equal(1);
+    // 10 × 1000 bytes of work needed: 7,000 bytes of records + one part (2,048) is not enough …
+    t.now = 30_000;
+    t.output += 7000;
+    await policy.committed();
+    expect(t.states).to.equal(1);
+    // … a second part makes it 11,096.
+    await policy.committed();
+    expect(t.states).to.equal(2);
+  });
+
+  it('keeps all STATE bytes linear in the partitions: 200 vs 2,000 companies, each STATE holding every company', async () => {
+    // Every company: one request, 1.5 KB of records, 130 bytes of bookmark in every later STATE.
+    const total = async (companies: number) => {
+      let done = 0;
+      const { t, sink } = fakeSink(() => 130 * done);
+      const policy = throttledCheckpoints(sink, opts(t, 0));
+      for (; done < companies;) {
+        done++;
+        t.output += 1500;
+        await policy.committed();
+      }
+      return { ...t, work: t.output - t.stateBytes };
+    };
+    const small = await total(200);
+    const large = await total(2000);
+    // One STATE per commit would be 100× for 10× the companies.
+    expect(large.stateBytes / small.stateBytes).to.be.within(5, 20);
+    // Each STATE is weighed against the previous one, and the state grows in between: the
+    // total stays within a fifth of the work (records + 2 KB a request), not just a tenth.
+    expect(large.stateBytes, 'within a fifth of the work').to.be.at.most((large.work + 2000 * 2048) / 5);
+  });
+
+  it('TAP_SCARF_STATE_INTERVAL_MS replaces the 10 s interval (tests); anything else keeps it', () => {
+    expect(throttleOptions({}).minIntervalMs).to.equal(10_000);
+    expect(throttleOptions({ TAP_SCARF_STATE_INTERVAL_MS: '0' }).minIntervalMs).to.equal(0);
+    expect(throttleOptions({ TAP_SCARF_STATE_INTERVAL_MS: 'soon' }).minIntervalMs).to.equal(10_000);
+    expect(throttleOptions({ TAP_SCARF_STATE_INTERVAL_MS: '-1' }).minIntervalMs).to.equal(10_000);
   });
 });

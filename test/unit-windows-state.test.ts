@@ -62,6 +62,30 @@ describe('state', () => {
     expect(store.streamState('company_events').partitions).to.have.length(1);
   });
 
+  it('finds a partition whatever the key order of its context, the first of two equal ones, and after owners are adopted', () => {
+    const t = (d: number) => `2026-10-0${d}T00:00:00.000000Z`;
+    const store = new StateStore({
+      bookmarks: {
+        company_events: {
+          partitions: [
+            { context: { company_domain: 'a.com', owner: 'acme' }, replication_key: 'time', replication_key_value: t(1) },
+            { context: { owner: 'acme', company_domain: 'a.com' }, replication_key: 'time', replication_key_value: t(2) },
+            { context: { company_domain: 'b.com' }, replication_key: 'time', replication_key_value: t(3) },
+          ],
+        },
+      },
+    });
+    expect(store.partitionValue('company_events', { owner: 'acme', company_domain: 'a.com' }, 'time')).to.equal(t(1));
+    store.setPartitionValue('company_events', { owner: 'acme', company_domain: 'a.com' }, 'time', t(4));
+    expect(store.partitionValue('company_events', { company_domain: 'a.com', owner: 'acme' }, 'time')).to.equal(t(4));
+    expect(store.partitionValue('company_events', { owner: 'acme', company_domain: 'b.com' }, 'time')).to.equal(undefined);
+    store.adoptOwnerlessPartitions('company_events', 'acme');
+    expect(store.partitionValue('company_events', { owner: 'acme', company_domain: 'b.com' }, 'time')).to.equal(t(3));
+    store.setPartitionValue('company_events', { owner: 'acme', company_domain: 'c.com' }, 'time', t(5));
+    expect(store.partitionValue('company_events', { owner: 'acme', company_domain: 'c.com' }, 'time')).to.equal(t(5));
+    expect(store.streamState('company_events').partitions).to.have.length(4);
+  });
+
   it('ignores a bookmark written for another replication key', () => {
     const store = new StateStore(
       parseState({ bookmarks: { company_rollup: { replication_key: 'first_seen', replication_key_value: '2026-10-01' } } }, 't'),

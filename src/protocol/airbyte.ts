@@ -111,6 +111,10 @@ export class AirbyteWriter implements ProtocolWriter {
     this.out = out;
   }
 
+  outputBytes(): number {
+    return this.out.bytes;
+  }
+
   /** The log sink that turns every log line into a LOG message on the same stdout. */
   logSink(): LogSink {
     return (level, message) => {

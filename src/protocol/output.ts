@@ -14,6 +14,8 @@ export class LineWriter {
   private readonly spare: Buffer[] = [];
   private readonly out: NodeJS.WritableStream;
   private readonly limit: number;
+  /** Bytes written so far (UTF-8, line breaks included): what the checkpoint throttle weighs STATE against. */
+  bytes = 0;
 
   constructor(out: NodeJS.WritableStream = process.stdout, limit = 64 * 1024) {
     this.out = out;
@@ -28,6 +30,7 @@ export class LineWriter {
       const flushed = this.flush();
       if (most > this.buf.length) {
         // A line larger than the buffer (a big SCHEMA or CATALOG) goes out on its own.
+        this.bytes += Buffer.byteLength(line) + 1;
         const ok = this.out.write(line + '\n');
         return ok ? flushed : this.drained();
       }
@@ -43,6 +46,7 @@ export class LineWriter {
     const n = buf.write(line, this.used);
     buf[this.used + n] = 10;
     this.used += n + 1;
+    this.bytes += n + 1;
   }
 
   private drained(): Promise<void> {

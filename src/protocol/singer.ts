@@ -34,6 +34,10 @@ export class SingerWriter implements ProtocolWriter {
     this.out = out;
   }
 
+  outputBytes(): number {
+    return this.out.bytes;
+  }
+
   startStream(selection: StreamSelection): void | Promise<void> {
     // One time_extracted per stream: when its extraction began (RFC3339 UTC).
     this.suffix = `,"time_extracted":"${new Date().toISOString()}"}`;

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 
 import { checkBaseUrl, isLoopback } from '../config/base-url.js';
-import { type ApiError, ConfigError, DataError, IncompleteBodyError, TapError, TransientError } from '../errors.js';
+import { AbortedError, type ApiError, ConfigError, DataError, IncompleteBodyError, TapError, TransientError } from '../errors.js';
 import { log, redact, registerSecret } from '../log.js';
 import { type AnswerContext, answerError, answerRule } from './answers.js';
 import { describeError } from './body.js';
@@ -51,6 +51,8 @@ export interface FetchRequest {
   label: string;
   /** Company domain of a company-events request, only to word a 404 message. */
   domain?: string;
+  /** The stream the request is for: a tag of its http_request_duration metric. */
+  stream?: string;
 }
 
 export interface ResponseInfo {
@@ -428,6 +430,11 @@ export class ScarfClient {
           succeeded = true;
           return { ok: true, value };
         } catch (err) {
+          if (err instanceof AbortedError) {
+            // Stopped on purpose (--test's first record, a stop signal): the answer was good so far.
+            succeeded = true;
+            throw err;
+          }
           // Whatever the reader made of the aborted body (a cut, a raw abort error), it was the deadline.
           if (deadline.expired && !(err instanceof TapError)) return late();
           if (err instanceof IncompleteBodyError) return { ok: false, reason: `incomplete body: ${redact(err.message)}` };
@@ -459,7 +466,12 @@ export class ScarfClient {
         type: 'timer',
         metric: 'http_request_duration',
         value: Math.round(performance.now() - t0) / 1000,
-        tags: { endpoint: req.endpoint, http_status_code: status, status: succeeded ? 'succeeded' : 'failed' },
+        tags: {
+          ...(req.stream !== undefined ? { stream: req.stream } : {}),
+          endpoint: req.endpoint,
+          http_status_code: status,
+          status: succeeded ? 'succeeded' : 'failed',
+        },
       });
     }
   }

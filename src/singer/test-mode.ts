@@ -40,6 +40,10 @@ class TestWriter implements ProtocolWriter {
 
   async checkpoint(): Promise<void> {}
 
+  outputBytes(): number {
+    return this.singer.outputBytes();
+  }
+
   endStream(_selection: StreamSelection, _stats: StreamStats, _error?: TapError): void {}
 }
 

@@ -1,3 +1,4 @@
+import { TapError } from '../errors.js';
 import { log } from '../log.js';
 import { companyEventsPath } from '../scarf/endpoints.js';
 import { readRollup } from './company-rollup.js';
@@ -14,6 +15,18 @@ interface DomainRange extends Window {
 }
 
 /**
+ * company_events takes its list of companies from the rollup; without it there is nothing to
+ * request. Said with the cause, and with the Runs it did not spend on asking again.
+ */
+function rollupFailed(cause: TapError, when: string): TapError {
+  return new TapError(
+    `company_events needs the list of companies from company-rollup, whose request ${when} (no second request made): ${cause.message}. ` +
+      'Fix that and run again, or set company_domains to read listed companies without the rollup.',
+    cause.failureType,
+  );
+}
+
+/**
  * One request per active company over its whole pending range (split only when Scarf
  * answers range-too-long). A company whose last_seen is before its pending range has no
  * new events, and asking anyway would cost the user a Run for nothing.
@@ -21,10 +34,15 @@ interface DomainRange extends Window {
 export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stats) => {
   const state = new StreamState(ctx.state, selection, ctx.settings.owner);
   const explicit = ctx.settings.company_domains;
+  if (!explicit && ctx.rollupFailure) throw rollupFailed(ctx.rollupFailure, 'failed earlier in this sync');
   if (!explicit && !ctx.companyActivity) {
     // Its dependency company_rollup was not part of this sync: read it once just for the domains.
     const before = ctx.client.requestCount;
-    await readRollup(ctx, { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 }, () => undefined);
+    try {
+      await readRollup(ctx, { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 }, () => undefined);
+    } catch (err) {
+      throw ctx.rollupFailure ? rollupFailed(ctx.rollupFailure, 'failed') : err;
+    }
     log.info(
       `company_events: read company-rollup for the list of active companies (${ctx.client.requestCount - before} request).`,
     );

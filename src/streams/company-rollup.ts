@@ -1,3 +1,4 @@
+import { AbortedError, asTapError } from '../errors.js';
 import type { CompanyRollupRecord } from '../generated/records.js';
 import { companyRollupPath } from '../scarf/endpoints.js';
 import { dedupKey, STREAMS } from './definitions.js';
@@ -12,26 +13,33 @@ import type { Rec, StreamReader, StreamStats, SyncContext } from './types.js';
 export async function readRollup(ctx: SyncContext, stats: StreamStats, onRecord: OnRecord): Promise<void> {
   const activity = new Map<string, string | null>();
   const decl = STREAMS.company_rollup;
-  await fetchRecords(
-    ctx,
-    {
-      stream: decl.name,
-      endpoint: decl.endpoint,
-      format: decl.format,
-      path: companyRollupPath(ctx.settings.owner),
-      query: {},
-      label: 'company-rollup snapshot',
-      keyField: dedupKey(decl.name),
-    },
-    new Set<string>(),
-    stats,
-    (rec: Rec) => {
-      // Typed by the schema-compiled typer from schemas/company_rollup.json.
-      const row = rec as unknown as CompanyRollupRecord;
-      activity.set(row.company_domain, row.last_seen ?? null);
-      return onRecord(rec);
-    },
-  );
+  try {
+    await fetchRecords(
+      ctx,
+      {
+        stream: decl.name,
+        endpoint: decl.endpoint,
+        format: decl.format,
+        path: companyRollupPath(ctx.settings.owner),
+        query: {},
+        label: 'company-rollup snapshot',
+        keyField: dedupKey(decl.name),
+      },
+      new Set<string>(),
+      stats,
+      (rec: Rec) => {
+        // Typed by the schema-compiled typer from schemas/company_rollup.json.
+        const row = rec as unknown as CompanyRollupRecord;
+        activity.set(row.company_domain, row.last_seen ?? null);
+        return onRecord(rec);
+      },
+    );
+  } catch (err) {
+    // A failed answer is remembered, so company_events fails with it instead of paying for the
+    // same request again; a stop (signal, --test's record limit) is no answer about the rollup.
+    if (!(err instanceof AbortedError)) ctx.rollupFailure = asTapError(err);
+    throw err;
+  }
   ctx.companyActivity = activity;
 }
 

@@ -133,49 +133,52 @@ export async function fetchRecords(
   // Every record says whose it is, so several owners can share one table.
   const constants: Rec = { owner: ctx.settings.owner, ...spec.constants };
   await ctx.client
-    .fetch({ endpoint: spec.endpoint, path: spec.path, query: spec.query, label: spec.label, domain }, async (answer, info) => {
-      // Judged before the turn is awaited: an answer that is no export is retried at once.
-      const body = await openExport(answer, info, spec.format, '');
-      if (waitTurn) await waitTurn();
-      if (spec.format === 'ndjson') {
-        const typer = compileRowTyper({
-          stream: spec.stream,
-          schema,
-          constants,
-          computed: spec.deriveKey ? { [spec.keyField]: spec.deriveKey } : undefined,
-          onUnknownKey: (key) => warnUnknown(ctx, spec.stream, [key]),
-        });
-        await readNdjson(body, {
-          onObject(obj, line) {
+    .fetch(
+      { endpoint: spec.endpoint, path: spec.path, query: spec.query, label: spec.label, domain, stream: spec.stream },
+      async (answer, info) => {
+        // Judged before the turn is awaited: an answer that is no export is retried at once.
+        const body = await openExport(answer, info, spec.format, '');
+        if (waitTurn) await waitTurn();
+        if (spec.format === 'ndjson') {
+          const typer = compileRowTyper({
+            stream: spec.stream,
+            schema,
+            constants,
+            computed: spec.deriveKey ? { [spec.keyField]: spec.deriveKey } : undefined,
+            onUnknownKey: (key) => warnUnknown(ctx, spec.stream, [key]),
+          });
+          await readNdjson(body, {
+            onObject(obj, line) {
+              let rec: Rec;
+              try {
+                rec = typer.typeObject(obj);
+              } catch (e) {
+                wrapRowError(spec, 'line', line, e);
+              }
+              return accept(rec, line, 'line');
+            },
+          });
+          return;
+        }
+        let typeRow: ((fields: string[]) => Rec) | undefined;
+        await readCsv(body, {
+          onHeader(header) {
+            const typer = compileRowTyper({ stream: spec.stream, schema, header, constants });
+            if (typer.unknownColumns.length) warnUnknown(ctx, spec.stream, typer.unknownColumns);
+            typeRow = typer.typeRow;
+          },
+          onRow(fields, row) {
             let rec: Rec;
             try {
-              rec = typer.typeObject(obj);
+              rec = typeRow!(fields);
             } catch (e) {
-              wrapRowError(spec, 'line', line, e);
+              wrapRowError(spec, 'row', row, e);
             }
-            return accept(rec, line, 'line');
+            return accept(rec, row, 'row');
           },
         });
-        return;
-      }
-      let typeRow: ((fields: string[]) => Rec) | undefined;
-      await readCsv(body, {
-        onHeader(header) {
-          const typer = compileRowTyper({ stream: spec.stream, schema, header, constants });
-          if (typer.unknownColumns.length) warnUnknown(ctx, spec.stream, typer.unknownColumns);
-          typeRow = typer.typeRow;
-        },
-        onRow(fields, row) {
-          let rec: Rec;
-          try {
-            rec = typeRow!(fields);
-          } catch (e) {
-            wrapRowError(spec, 'row', row, e);
-          }
-          return accept(rec, row, 'row');
-        },
-      });
-    })
+      },
+    )
     .catch((err: unknown) => {
       throw inWindow(spec, err);
     });

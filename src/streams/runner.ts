@@ -9,6 +9,8 @@
 //   bookmark stays where the last complete window left it);
 // - a window too long for Scarf is cut into parts, each fetched, committed and checkpointed
 //   as a window of its own (src/streams/ranges.ts).
+// - STATE after a commit is throttled (CheckpointPolicy below), so the state output stays
+//   linear in the number of partitions.
 // docs/DESIGN.md "The window runner" names the places where count reconciliation and
 // throttled checkpoints plug in.
 import { requestConcurrency } from '../config/concurrency.js';
@@ -42,12 +44,73 @@ export interface WindowedStream<W extends Window> {
   commit(window: W, part: Window): void;
 }
 
-/** When a STATE goes out. Today after every committed part; a throttle would decide here. */
-interface CheckpointPolicy {
+/**
+ * When a STATE goes out. A Singer STATE carries the whole state, and company_events has one
+ * partition per company, so a STATE per committed part makes the state output grow with the
+ * square of the companies. The throttle keeps it linear: a STATE goes out after a commit only
+ * when both
+ * - at least `minIntervalMs` passed since the stream's previous STATE (or its start), and
+ * - the work since then — output bytes (records, and logs under Airbyte) plus `partBytes`
+ *   per committed part (a request with few rows is work a kill would redo too) — is at least
+ *   `ratio` × the size of the previous STATE,
+ * so all STATEs together are at most 1/ratio of the work, whatever the number of partitions.
+ * The stream's last STATE is runSync's, and on a signal the stop handlers write the state the
+ * store holds (every commit is in it), so throttling only decides how much a SIGKILL redoes.
+ * docs/DESIGN.md "Windows, bookmarks, state" has the figures behind the defaults.
+ */
+export interface CheckpointPolicy {
   committed(): Promise<void>;
 }
 
-function everyCommit(sink: StreamSink): CheckpointPolicy {
+export interface ThrottleOptions {
+  minIntervalMs: number;
+  ratio: number;
+  partBytes: number;
+  now: () => number;
+}
+
+/** The defaults; fixed, not settings (docs/DESIGN.md says why). */
+export const STATE_THROTTLE = { minIntervalMs: 10_000, ratio: 10, partBytes: 2048 } as const;
+
+/**
+ * Testing knob: TAP_SCARF_STATE_INTERVAL_MS replaces the 10 s interval (0: only the byte
+ * rule applies), so a test sees throttled checkpoints without running for minutes.
+ */
+export function throttleOptions(env: NodeJS.ProcessEnv = process.env): ThrottleOptions {
+  const raw = env.TAP_SCARF_STATE_INTERVAL_MS;
+  const v = raw === undefined || raw === '' ? NaN : Number(raw);
+  return {
+    ...STATE_THROTTLE,
+    minIntervalMs: Number.isFinite(v) && v >= 0 ? v : STATE_THROTTLE.minIntervalMs,
+    now: () => performance.now(),
+  };
+}
+
+export function throttledCheckpoints(sink: StreamSink, opts: ThrottleOptions = throttleOptions()): CheckpointPolicy {
+  let lastAt = opts.now();
+  let lastOutput = sink.outputBytes();
+  let parts = 0;
+  // Unknown until the stream's first STATE: the first one waits only for the interval.
+  let stateBytes = 0;
+  return {
+    async committed() {
+      parts++;
+      const now = opts.now();
+      if (now - lastAt < opts.minIntervalMs) return;
+      const work = sink.outputBytes() - lastOutput + parts * opts.partBytes;
+      if (work < opts.ratio * stateBytes) return;
+      const before = sink.outputBytes();
+      await sink.checkpoint();
+      lastOutput = sink.outputBytes();
+      stateBytes = lastOutput - before;
+      lastAt = opts.now();
+      parts = 0;
+    },
+  };
+}
+
+/** A STATE after every committed part (unit tests that follow each bookmark). */
+export function everyCommit(sink: StreamSink): CheckpointPolicy {
   return { committed: () => sink.checkpoint() };
 }
 
@@ -60,10 +123,11 @@ export async function runWindows<W extends Window>(
   sink: StreamSink,
   stats: StreamStats,
   fetch: FetchWindow = fetchRecords,
+  policy: (sink: StreamSink) => CheckpointPolicy = throttledCheckpoints,
 ): Promise<void> {
   const decl = stream.declaration;
   const ranges = new RangeLimits();
-  const checkpoints = everyCommit(sink);
+  const checkpoints = policy(sink);
   stats.windowsPlanned = stream.windows.length;
   const concurrency = stream.concurrent ? requestConcurrency(ctx.settings) : 1;
 

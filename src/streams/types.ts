@@ -1,5 +1,6 @@
 import type { StreamSelection } from '../catalog.js';
 import type { Settings } from '../config/load.js';
+import type { TapError } from '../errors.js';
 import type { ScarfClient } from '../scarf/client.js';
 import type { StateStore } from '../state.js';
 import type { Day } from './days.js';
@@ -12,6 +13,8 @@ export interface StreamSink {
   record(rec: Rec): void | Promise<void>;
   /** The stream's bookmark moved and every record it covers went to record(): emit STATE. */
   checkpoint(): Promise<void>;
+  /** Bytes of protocol output so far (records, states, and logs when they share stdout): the checkpoint throttle's measure. */
+  outputBytes(): number;
 }
 
 export interface StreamStats {
@@ -48,6 +51,8 @@ export interface SyncScope {
 export interface SyncContext extends SyncScope {
   /** domain → last_seen (canonical timestamp), read at most once per sync (company_rollup → company_events). */
   companyActivity: Map<string, string | null> | undefined;
+  /** Why the sync's one company-rollup request failed: the streams that need it fail with it instead of asking again. */
+  rollupFailure: TapError | undefined;
   /** `<stream>.<column>` already warned about as unknown, so each is said once per sync. */
   warnedUnknownColumns: Set<string>;
   /** Set on SIGTERM/SIGINT: streams stop at the next record. */

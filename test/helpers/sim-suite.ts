@@ -46,3 +46,20 @@ export function useSimulator(simOptions: SimOptions, settings: Record<string, un
   });
   return suite;
 }
+
+/**
+ * For a suite that follows each window's STATE: lifts the checkpoint throttle's 10 s interval
+ * (TAP_SCARF_STATE_INTERVAL_MS=0, read by every tap the suite spawns), leaving only its byte
+ * rule, which lets a STATE through once the work since the last one outweighs it tenfold.
+ */
+export function useStateAfterEveryWindow(): void {
+  let saved: string | undefined;
+  before(() => {
+    saved = process.env.TAP_SCARF_STATE_INTERVAL_MS;
+    process.env.TAP_SCARF_STATE_INTERVAL_MS = '0';
+  });
+  after(() => {
+    if (saved === undefined) delete process.env.TAP_SCARF_STATE_INTERVAL_MS;
+    else process.env.TAP_SCARF_STATE_INTERVAL_MS = saved;
+  });
+}

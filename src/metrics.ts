@@ -1,0 +1,68 @@
+// Singer METRIC lines the way the Meltano SDK emits them, so dashboards built on SDK taps work
+// here too: `record_count` (a counter: each line counts the records since the stream's
+// previous one, every 60 s during a long stream and once at its end), `sync_duration` (a
+// timer per stream, with its status) and `http_request_duration` (src/scarf/client.ts).
+import { log } from './log.js';
+
+/** How often a running stream reports its record count. */
+export const METRIC_INTERVAL_MS = 60_000;
+
+/**
+ * Testing knob: TAP_SCARF_METRIC_INTERVAL_MS replaces the 60 s, so a test sees the periodic
+ * record_count without waiting a minute.
+ */
+export function metricIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.TAP_SCARF_METRIC_INTERVAL_MS;
+  const v = raw === undefined || raw === '' ? NaN : Number(raw);
+  return Number.isFinite(v) && v >= 0 ? v : METRIC_INTERVAL_MS;
+}
+
+export type MetricContext = Record<string, unknown>;
+
+export class RecordCounter<R> {
+  private pending = 0;
+  private last: number;
+
+  /** `contextOf`: the partition a record belongs to, for a partitioned stream (the `context` tag). */
+  constructor(
+    private readonly stream: string,
+    private readonly contextOf?: (rec: R) => MetricContext,
+    private readonly intervalMs: number = metricIntervalMs(),
+    private readonly now: () => number = Date.now,
+  ) {
+    this.last = now();
+  }
+
+  /**
+   * One record written. A line that falls due here is tagged with this record's partition, as
+   * the SDK tags it with the partition being read (it counts the records since the last line,
+   * which may span partitions read concurrently).
+   */
+  increment(rec: R): void {
+    this.pending++;
+    if (this.now() - this.last < this.intervalMs) return;
+    this.emit(this.contextOf?.(rec));
+  }
+
+  /** The stream's last line: the records since the previous one (all of them if there was none). */
+  done(): void {
+    this.emit(undefined);
+  }
+
+  private emit(context: MetricContext | undefined): void {
+    const tags: Record<string, unknown> = { stream: this.stream };
+    if (context) tags.context = context;
+    log.metric({ type: 'counter', metric: 'record_count', value: this.pending, tags });
+    this.pending = 0;
+    this.last = this.now();
+  }
+}
+
+export function syncDuration(stream: string, seconds: number, failed: boolean): void {
+  log.metric({
+    type: 'timer',
+    metric: 'sync_duration',
+    value: Math.round(seconds * 1000) / 1000,
+    tags: { stream, status: failed ? 'failed' : 'succeeded' },
+  });
+}
