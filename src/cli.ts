@@ -25,17 +25,10 @@ function singerProgram(): Command {
       .option('--properties <file>', 'legacy name of --catalog')
       .option('--discover', 'print the catalog')
       .option('--about', 'print name, version, capabilities and settings')
-      .option(
-        '--plan',
-        'print the API requests (Scarf Runs) the next sync would make, per stream; reads at most the company-rollup snapshot',
-      )
-      .option('--plan-upper-bound', 'as --plan, making no request (company_events counted without the rollup)')
+      .option('--plan', 'print the requests (Scarf Runs) the next sync would make, per stream')
+      .option('--plan-upper-bound', 'as --plan, but make no request: an upper bound')
       .addOption(
-        new Option('--format <format>', 'format of --about (text, json, markdown) or --plan (text, json)').choices([
-          'text',
-          'json',
-          'markdown',
-        ]),
+        new Option('--format <format>', 'format of --about, or of --plan (text, json)').choices(['text', 'json', 'markdown']),
       )
       .option('--test [mode]', "emit one record per stream and stop ('schema': only SCHEMA messages)")
       .option('--version', 'print the version')

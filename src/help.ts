@@ -17,18 +17,6 @@ const COMMANDS: Record<AirbyteArgs['command'], { args: string; summary: string; 
     summary: 'print the streams and their schemas (a CATALOG message)',
     options: [['--config FILE', 'JSON object of settings (see spec), or ENV for TAP_SCARF_* variables']],
   },
-  plan: {
-    args: '--config FILE [--catalog FILE] [--state FILE] [--format json] [--upper-bound]',
-    summary:
-      'print the API requests (Scarf Runs) the next read would make, per stream, and how many reads a backfill takes under max_requests_per_sync (text or one JSON object; not an Airbyte protocol command)',
-    options: [
-      ['--config FILE', 'JSON object of settings (see spec), or ENV for TAP_SCARF_* variables'],
-      ['--catalog FILE', 'ConfiguredAirbyteCatalog of the read (default: every stream)'],
-      ['--state FILE', "the platform's saved state for the read"],
-      ['--format json', 'one JSON object {"streams": {...}, "total": n, ...} instead of text'],
-      ['--upper-bound', 'make no request: company_events counted without the company-rollup snapshot'],
-    ],
-  },
   read: {
     args: '--config FILE --catalog FILE [--state FILE]',
     summary: 'read records, state and logs of the configured streams (AirbyteMessages)',
@@ -36,6 +24,17 @@ const COMMANDS: Record<AirbyteArgs['command'], { args: string; summary: string; 
       ['--config FILE', 'JSON object of settings (see spec), or ENV for TAP_SCARF_* variables'],
       ['--catalog FILE', 'ConfiguredAirbyteCatalog: the streams, sync modes and columns to read'],
       ['--state FILE', "the last STATE messages of the previous read (the platform's saved state)"],
+    ],
+  },
+  plan: {
+    args: '--config FILE [--catalog FILE] [--state FILE] [options]',
+    summary: 'print the requests (Scarf Runs) the next read would make, per stream (text or JSON; no protocol message)',
+    options: [
+      ['--config FILE', 'JSON object of settings (see spec), or ENV for TAP_SCARF_* variables'],
+      ['--catalog FILE', 'ConfiguredAirbyteCatalog of the read (default: every stream)'],
+      ['--state FILE', "the platform's saved state for the read"],
+      ['--format json', 'one JSON object {"streams": {...}, "total": n, ...} instead of text'],
+      ['--upper-bound', 'make no request: company_events counted without the company-rollup snapshot'],
     ],
   },
 };

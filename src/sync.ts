@@ -114,7 +114,8 @@ export async function runSync(
   // other settings would skip rows, and a huge backfill should be pointed out before it costs.
   for (const warning of ctx.state.clampToSignpost(ctx.signpostTs)) log.warn(warning);
   reconcileSettings(ctx, selections);
-  logPlan(ctx, selections);
+  // --test stops at the first record: a plan of the whole sync would mislead.
+  if (options.recordLimit === undefined) logPlan(ctx, selections);
   warnIfBookmarkPastEnd(ctx, selections);
   let budgetSpent: RequestBudgetReached | undefined;
   for (const selection of selections) {

@@ -141,7 +141,7 @@ export function logPlan(ctx: SyncContext, selections: StreamSelection[]): SyncPl
   const { plan } = planSync(ctx, selections, true);
   const budget = ctx.settings.max_requests_per_sync;
   const total = `${plan.bound === 'unknown' ? 'at least ' : ''}${plan.total}`;
-  const line = `Plan: ${perStream(plan) || 'no streams'}: ${total} API requests (Scarf Runs) if Scarf refuses no range and no request is retried${
+  const line = `Plan: ${perStream(plan) || 'no streams'}: ${total} API request${plan.total === 1 && !plan.bound ? '' : 's'} (Scarf Runs) if Scarf refuses no range and no request is retried${
     budget !== undefined && plan.total > budget
       ? `; max_requests_per_sync ${budget} stops this sync after ${budget}, and the next sync continues`
       : ''
