@@ -143,6 +143,16 @@ describe('the Runs plan and the request budget', function () {
     expect(suite.sim.requests.length).to.equal(next.total);
     expect(next.total).to.be.lessThan(planned.total);
 
+    // Airbyte Cloud users cannot run a command: check logs what a first read would cost,
+    // with no request beyond its own.
+    suite.sim.resetRequests();
+    const check = await runTap(['check', '--config', cfg]);
+    expect(suite.sim.requests.map((r) => r.endpoint)).to.deep.equal(['aggregates']);
+    const fixed = planned.streams.events + planned.streams.aggregates + planned.streams.company_rollup;
+    expect(check.messages.map((m) => m.log?.message)).to.include(
+      `check: a first read of every stream (days ${START}..${MID}) would make at least ${fixed} API requests (Scarf Runs): events ${planned.streams.events}, aggregates ${planned.streams.aggregates}, company_rollup 1, company_events one per active company. The plan command counts a read from its catalog and state (README "Requests (Scarf Runs)").`,
+    );
+
     // Without flags: the text form, and its help.
     const text = await runTap(['plan', '--config', later, '--catalog', catFile, '--state', state]);
     expect(text.code, text.stderr).to.equal(0);

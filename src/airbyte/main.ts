@@ -155,13 +155,19 @@ export async function airbyteMain(argv: string[]): Promise<number> {
         return 0;
       case 'check': {
         let result: { ok: boolean; message: string };
+        let settings: Settings | undefined;
         try {
-          result = await checkConnection(settingsFrom(args));
+          settings = settingsFrom(args);
+          result = await checkConnection(settings);
         } catch (err) {
           // A config the connector cannot use is an answer to "check", not a crash.
           result = { ok: false, message: asTapError(err).message };
         }
         if (!result.ok) log.error(`check failed: ${result.message}`);
+        else if (settings) {
+          const { firstReadPlanLine } = await import('../run/plan.js');
+          log.info(await firstReadPlanLine(settings));
+        }
         await writer.out.write(
           serialize({
             type: 'CONNECTION_STATUS',

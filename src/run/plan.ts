@@ -2,12 +2,12 @@
 // Docker image): the requests the next sync would make from this config, catalog and state,
 // per stream and in total, without syncing. The counting is src/streams/plan.ts, the same
 // code that logs the plan at the start of every sync.
-import type { StreamSelection } from '../catalog.js';
+import { defaultSelection, type StreamSelection } from '../catalog.js';
 import type { Settings } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { makeClient } from '../scarf/from-settings.js';
-import type { StateStore } from '../state.js';
+import { StateStore } from '../state.js';
 import { readRollup } from '../streams/company-rollup.js';
 import { type BudgetForecast, perStream, planSync, type SyncPlan, syncsUnderBudget } from '../streams/plan.js';
 import { makeContext } from '../sync.js';
@@ -127,4 +127,24 @@ function planText(
   );
   log.debug(`plan: ${perStream(plan)}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * What `check` logs for Airbyte users, who may not be able to run `plan` (Airbyte Cloud):
+ * the requests a first read of every stream would make from these settings, making no
+ * request (company_events counted once the rollup is read, unless company_domains is set).
+ */
+export async function firstReadPlanLine(settings: Settings): Promise<string> {
+  const client = makeClient({ ...settings, max_requests_per_sync: undefined });
+  try {
+    const selections = defaultSelection();
+    const { plan, planCtx } = planSync(makeContext(settings, new StateStore(), client), selections, false);
+    const budget = settings.max_requests_per_sync;
+    const total = `${plan.bound === 'unknown' ? 'at least ' : plan.bound === 'upper' ? 'at most ' : ''}${plan.total}`;
+    return `check: a first read of every stream (days ${planCtx.startDay}..${planCtx.endDay}) would make ${total} API requests (Scarf Runs): ${perStream(plan)}${
+      budget !== undefined && plan.total > budget ? `; max_requests_per_sync ${budget} spreads it over several reads` : ''
+    }. The plan command counts a read from its catalog and state (README "Requests (Scarf Runs)").`;
+  } finally {
+    await client.close();
+  }
 }
