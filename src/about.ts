@@ -61,6 +61,8 @@ export function aboutText(): string {
     `${packageJson.name} ${packageJson.version}: ${packageJson.description}`,
     `Capabilities: ${CAPABILITIES.join(', ')}`,
     `Streams: ${STREAM_NAMES.join(', ')}`,
+    // Not an SDK capability, so not in CAPABILITIES; said here so it can be found.
+    'Plan: --plan (or the plan command) prints the API requests (Scarf Runs) the next sync would make; max_requests_per_sync caps a sync.',
     'Settings:',
     ...Object.entries(spec.properties).map(
       ([n, p]) => `  ${n}${spec.required.includes(n) ? ' (required)' : ''}: ${p.description ?? ''}`,

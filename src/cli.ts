@@ -8,7 +8,7 @@ import { packageJson } from './paths.js';
 import { exitOnBrokenOutput } from './protocol/output.js';
 import { type SingerArgs, singerMain } from './singer/main.js';
 
-export const AIRBYTE_COMMANDS = new Set(['spec', 'check', 'discover', 'read']);
+export const AIRBYTE_COMMANDS = new Set(['spec', 'check', 'discover', 'read', 'plan']);
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -25,7 +25,11 @@ function singerProgram(): Command {
       .option('--properties <file>', 'legacy name of --catalog')
       .option('--discover', 'print the catalog')
       .option('--about', 'print name, version, capabilities and settings')
-      .addOption(new Option('--format <format>', 'format of --about').choices(['text', 'json', 'markdown']))
+      .option('--plan', 'print the requests (Scarf Runs) the next sync would make, per stream')
+      .option('--plan-upper-bound', 'as --plan, but make no request: an upper bound')
+      .addOption(
+        new Option('--format <format>', 'format of --about, or of --plan (text, json)').choices(['text', 'json', 'markdown']),
+      )
       .option('--test [mode]', "emit one record per stream and stop ('schema': only SCHEMA messages)")
       .option('--version', 'print the version')
       .helpOption('-h, --help')
@@ -41,6 +45,7 @@ export function singerHelp(): string {
   return (
     singerProgram().helpInformation() +
     '\nAirbyte commands: tap-scarf spec | check --config F | discover --config F | read --config F --catalog F [--state F]\n' +
+    '                  | plan --config F [--catalog F] [--state F] [--format json] [--upper-bound]\n' +
     "Run 'tap-scarf <command> --help' for one command's options; source-scarf is the same program.\n"
   );
 }

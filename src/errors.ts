@@ -12,7 +12,8 @@
 //   └── Signal                   control flow inside the tap, never shown to the user as it is
 //       ├── IncompleteBodyError  the body ended early: the client re-issues the request
 //       │   └── NotAnExportError a 2xx answer that is not an export: retried the same way
-//       └── AbortedError         the process was asked to stop: the sync unwinds
+//       ├── AbortedError         the process was asked to stop: the sync unwinds
+//       └── RequestBudgetReached max_requests_per_sync is spent: the sync stops cleanly, exit 0
 //
 // Which HTTP answer becomes which of these is decided in one table, src/scarf/answers.ts.
 
@@ -128,4 +129,18 @@ export function asTapError(err: unknown): TapError {
   if (err instanceof TapError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new TapError(message, 'system_error');
+}
+
+/**
+ * The next request would pass max_requests_per_sync: it is not sent. The stream it was for
+ * stops with the bookmark of its last complete window, no later stream starts, and the sync
+ * ends with exit 0 and a warning (src/sync.ts); the next sync continues from the state.
+ */
+export class RequestBudgetReached extends Signal {
+  constructor(
+    readonly budget: number,
+    label: string,
+  ) {
+    super(`max_requests_per_sync (${budget}) is spent: ${label} was not requested`);
+  }
 }

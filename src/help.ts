@@ -26,6 +26,17 @@ const COMMANDS: Record<AirbyteArgs['command'], { args: string; summary: string; 
       ['--state FILE', "the last STATE messages of the previous read (the platform's saved state)"],
     ],
   },
+  plan: {
+    args: '--config FILE [--catalog FILE] [--state FILE] [options]',
+    summary: 'print the requests (Scarf Runs) the next read would make, per stream (text or JSON; no protocol message)',
+    options: [
+      ['--config FILE', 'JSON object of settings (see spec), or ENV for TAP_SCARF_* variables'],
+      ['--catalog FILE', 'ConfiguredAirbyteCatalog of the read (default: every stream)'],
+      ['--state FILE', "the platform's saved state for the read"],
+      ['--format json', 'one JSON object {"streams": {...}, "total": n, ...} instead of text'],
+      ['--upper-bound', 'make no request: company_events counted without the company-rollup snapshot'],
+    ],
+  },
 };
 
 export function isAirbyteCommand(word: string | undefined): word is AirbyteArgs['command'] {

@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 
 import type { StreamSelection } from './catalog.js';
 import type { Settings } from './config/load.js';
-import { AbortedError, asTapError, SyncFailedError, TapError } from './errors.js';
+import { AbortedError, asTapError, RequestBudgetReached, SyncFailedError, TapError } from './errors.js';
 import { log } from './log.js';
 import { RecordCounter, syncDuration } from './metrics.js';
 import { progress } from './progress.js';
@@ -15,8 +15,8 @@ import { emittedSchema, type StreamName } from './schemas.js';
 import type { StateStore } from './state.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
 import { STREAMS } from './streams/definitions.js';
-import { warnIfManyRequests } from './streams/estimate.js';
 import { warnIfBookmarkPastEnd } from './streams/past-end.js';
+import { logPlan } from './streams/plan.js';
 import { READERS } from './streams/registry.js';
 import { reconcileSettings } from './streams/settings.js';
 import type { Rec, StreamStats, SyncContext } from './streams/types.js';
@@ -35,6 +35,8 @@ export interface StreamOutcome {
   stream: StreamName;
   stats: StreamStats;
   error?: TapError;
+  /** max_requests_per_sync stopped it ('stopped': after some requests; 'not started': before any). */
+  budget?: 'stopped' | 'not started';
 }
 
 export interface SyncOptions {
@@ -122,11 +124,18 @@ export async function runSync(
   // other settings would skip rows, and a huge backfill should be pointed out before it costs.
   for (const warning of ctx.state.clampToSignpost(ctx.signpostTs)) log.warn(warning);
   reconcileSettings(ctx, selections);
-  warnIfManyRequests(ctx, selections);
+  // --test stops at the first record: a plan of the whole sync would mislead.
+  if (options.recordLimit === undefined) logPlan(ctx, selections);
   warnIfBookmarkPastEnd(ctx, selections);
+  let budgetSpent: RequestBudgetReached | undefined;
   for (const selection of selections) {
     const stream = selection.stream;
     const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
+    if (budgetSpent) {
+      // Its first request would pass the budget too: it waits for the next sync.
+      outcomes.push({ stream, stats, budget: 'not started' });
+      continue;
+    }
     const project = projector(selection);
     const partitionedBy = STREAMS[stream].partitionedBy;
     const counter = new RecordCounter<Rec>(stream, partitionedBy ? (rec) => partitionContext(rec, partitionedBy) : undefined);
@@ -173,7 +182,8 @@ export async function runSync(
         tracker.done();
         throw err;
       }
-      error = asTapError(err);
+      if (err instanceof RequestBudgetReached) budgetSpent = err;
+      else error = asTapError(err);
     }
     tracker.done(error !== undefined);
     stats.requests = ctx.client.requestCount - requestsBefore;
@@ -183,14 +193,32 @@ export async function runSync(
     syncDuration(stream, secs, error !== undefined);
     const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ''}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}`;
     if (error) log.error(`${summary}; FAILED: ${error.message}`);
+    else if (budgetSpent)
+      log.warn(`${summary}; STOPPED at max_requests_per_sync before its end: the next sync continues from this bookmark.`);
     else log.info(`${summary}; done.`);
+    // Stopped by the budget, a stream ends as complete for this sync: what it wrote is
+    // checkpointed and consistent (README "Requests (Scarf Runs)" says why not INCOMPLETE).
     await writer.endStream(selection, stats, error);
-    outcomes.push({ stream, stats, error });
+    outcomes.push({ stream, stats, error, ...(budgetSpent ? { budget: 'stopped' as const } : {}) });
     if (error && error.failureType === 'config_error') {
       // The same credentials/owner problem would fail every remaining stream: stop here.
       break;
     }
   }
+  if (budgetSpent) warnBudgetSpent(budgetSpent, outcomes);
   if (outcomes.some((o) => o.error)) throw new SyncFailedError(outcomes);
   return outcomes;
+}
+
+function warnBudgetSpent(spent: RequestBudgetReached, outcomes: StreamOutcome[]): void {
+  const stopped = outcomes.filter((o) => o.budget === 'stopped').map((o) => o.stream);
+  const waiting = outcomes.filter((o) => o.budget === 'not started').map((o) => o.stream);
+  log.warn(
+    `Stopped after ${spent.budget} API requests, the max_requests_per_sync setting: ${[
+      ...(stopped.length ? [`${stopped.join(', ')} stopped at the bookmark of its last complete window`] : []),
+      ...(waiting.length ? [`${waiting.join(', ')} not started`] : []),
+    ].join(
+      '; ',
+    )}. Every completed window is in the state: the next sync continues where this one stopped ('tap-scarf --plan' says how many syncs the rest takes). Raise or remove max_requests_per_sync to read more per sync.`,
+  );
 }

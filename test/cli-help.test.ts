@@ -34,12 +34,16 @@ Options:
   --properties <file>  legacy name of --catalog
   --discover           print the catalog
   --about              print name, version, capabilities and settings
-  --format <format>    format of --about (choices: "text", "json", "markdown")
+  --plan               print the requests (Scarf Runs) the next sync would make, per stream
+  --plan-upper-bound   as --plan, but make no request: an upper bound
+  --format <format>    format of --about, or of --plan (text, json) (choices: "text", "json",
+                       "markdown")
   --test [mode]        emit one record per stream and stop ('schema': only SCHEMA messages)
   --version            print the version
   -h, --help           display help for command
 
 Airbyte commands: tap-scarf spec | check --config F | discover --config F | read --config F --catalog F [--state F]
+                  | plan --config F [--catalog F] [--state F] [--format json] [--upper-bound]
 Run 'tap-scarf <command> --help' for one command's options; source-scarf is the same program.
 `;
 
@@ -48,10 +52,11 @@ const AIRBYTE_HELP = (prog: string) => `Usage: ${prog} <command> [options]
 Scarf analytics exports (events, aggregates, company rollup, company events) as an Airbyte source.
 
 Commands:
-  spec                                              print the connector specification (a SPEC message)
-  check --config FILE                               test the settings with one small Scarf API request (a CONNECTION_STATUS message)
-  discover --config FILE                            print the streams and their schemas (a CATALOG message)
-  read --config FILE --catalog FILE [--state FILE]  read records, state and logs of the configured streams (AirbyteMessages)
+  spec                                                          print the connector specification (a SPEC message)
+  check --config FILE                                           test the settings with one small Scarf API request (a CONNECTION_STATUS message)
+  discover --config FILE                                        print the streams and their schemas (a CATALOG message)
+  read --config FILE --catalog FILE [--state FILE]              read records, state and logs of the configured streams (AirbyteMessages)
+  plan --config FILE [--catalog FILE] [--state FILE] [options]  print the requests (Scarf Runs) the next read would make, per stream (text or JSON; no protocol message)
 
 Run '${prog} <command> --help' for the options of one command.
 The same program is a Singer tap: '${prog} --config FILE [--state FILE] [--catalog FILE]' (tap-scarf --help).
@@ -85,6 +90,17 @@ Options:
   --catalog FILE  ConfiguredAirbyteCatalog: the streams, sync modes and columns to read
   --state FILE    the last STATE messages of the previous read (the platform's saved state)
 `,
+  plan: (prog) => `Usage: ${prog} plan --config FILE [--catalog FILE] [--state FILE] [options]
+
+Print the requests (Scarf Runs) the next read would make, per stream (text or JSON; no protocol message).
+
+Options:
+  --config FILE   JSON object of settings (see spec), or ENV for TAP_SCARF_* variables
+  --catalog FILE  ConfiguredAirbyteCatalog of the read (default: every stream)
+  --state FILE    the platform's saved state for the read
+  --format json   one JSON object {"streams": {...}, "total": n, ...} instead of text
+  --upper-bound   make no request: company_events counted without the company-rollup snapshot
+`,
 };
 
 describe('CLI help (tap-scarf and source-scarf)', function () {
@@ -105,6 +121,8 @@ describe('CLI help (tap-scarf and source-scarf)', function () {
       '--properties',
       '--discover',
       '--about',
+      '--plan',
+      '--plan-upper-bound',
       '--format',
       '--test',
       '--version',
@@ -118,7 +136,7 @@ describe('CLI help (tap-scarf and source-scarf)', function () {
     });
   }
 
-  for (const command of ['spec', 'check', 'discover', 'read']) {
+  for (const command of ['spec', 'check', 'discover', 'read', 'plan']) {
     it(`source-scarf ${command} --help, ${command} -h, help ${command}, tap-scarf ${command} --help print its usage; exit 0`, async () => {
       for (const [bin, args] of [
         ['source-scarf', [command, '--help']],

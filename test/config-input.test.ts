@@ -269,7 +269,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
   });
 
   describe('a start_date decades back', () => {
-    it('warns with the estimated number of requests before making any', async () => {
+    it('warns with the planned number of requests before making any', async () => {
       // A bad token stops the sync at its first request, so the test spends one, not 20,000.
       const days = Math.round((Date.UTC(2026, 9, 3) - Date.UTC(1970, 0, 1)) / 86_400_000) + 1;
       const run = await runChecked(
@@ -283,7 +283,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
         suite.sim,
       );
       expect(run.code).to.equal(1);
-      const warning = `This sync will make about ${days} API requests (Scarf Runs) — an estimate from the windows of days 1970-01-01..${END}: events ~${days}`;
+      const warning = `This sync will make ${days} API requests (Scarf Runs), by its plan for days 1970-01-01..${END}: events ${days}.`;
       expect(run.stderr).to.include(warning);
       // Said before the first request's answer.
       expect(run.stderr.indexOf(warning)).to.be.lessThan(run.stderr.indexOf('Scarf rejected the API token'));
@@ -293,7 +293,8 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
     it('says nothing for a sync of a few requests', async () => {
       const run = await runChecked(['--config', suite.config(), '--catalog', eventsCatalog()], {}, suite.sim);
       expect(run.code, run.stderr).to.equal(0);
-      expect(run.stderr).not.to.include('API requests (Scarf Runs) — an estimate');
+      expect(run.stderr).not.to.include('This sync will make');
+      expect(run.stderr).to.match(/^INFO Plan: events \d+: \d+ API requests \(Scarf Runs\)/m);
     });
   });
 });

@@ -245,6 +245,23 @@ describe('Docker image (Dockerfile, metadata.yaml, entrypoint)', function () {
     const msg = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(msg.type).to.equal('SPEC');
     expect(msg.spec.connectionSpecification.properties.api_token.airbyte_secret).to.equal(true);
+    // The plan command, which Airbyte users run with the image (no request: --upper-bound).
+    const config = path.join(root, 'config.json');
+    fs.writeFileSync(
+      config,
+      JSON.stringify({
+        api_token: 'not-used',
+        owner: 'acme-oss',
+        start_date: '2026-10-01',
+        end_date: '2026-10-03',
+        company_domains: ['a.com'],
+      }),
+    );
+    const plan = await execFileP(process.execPath, [...args, 'plan', '--config', config, '--upper-bound', '--format', 'json'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(plan.stdout)).to.include({ total: 6, bound: 'upper', plan_requests: 0 });
     fs.rmSync(root, { recursive: true, force: true });
   });
 

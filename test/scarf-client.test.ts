@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { expect } from 'chai';
 
-import { ApiError, ConfigError, DataError, RangeTooLongError, TransientError } from '../src/errors.js';
+import { ApiError, ConfigError, DataError, RangeTooLongError, RequestBudgetReached, TransientError } from '../src/errors.js';
 import { Level, setLogSink } from '../src/log.js';
 import { checkBaseUrl, ScarfClient, ScarfClientOptions } from '../src/scarf/client.js';
 import { readCsv } from '../src/scarf/csv-rows.js';
@@ -198,6 +198,26 @@ describe('scarf/client ScarfClient', function () {
     });
     expect(await csvRows(client)).to.have.length(2);
     expect(client.requestCount).to.equal(2);
+  });
+
+  it('max_requests_per_sync: a retry past the budget is not sent, and says which setting stopped it', async () => {
+    const { s, client } = await setup(
+      (_req, res) => {
+        res.writeHead(500);
+        res.end('oops');
+      },
+      { maxRequests: 2 },
+    );
+    const err = await rejects(csvRows(client));
+    expect(err).to.be.instanceOf(RequestBudgetReached);
+    expect((err as Error).message).to.equal(
+      'max_requests_per_sync (2) is spent: events 2026-11-01..2026-11-01 was not requested',
+    );
+    // Each attempt is a request (a Run): the first and its retry; the second retry is refused.
+    expect(s.requests).to.have.length(2);
+    expect(client.requestCount).to.equal(2);
+    expect(await rejects(csvRows(client))).to.be.instanceOf(RequestBudgetReached);
+    expect(s.requests).to.have.length(2);
   });
 
   it('a reset mid-body re-issues the request and calls consume again', async () => {

@@ -74,6 +74,8 @@ export async function checkConnection(settings: Settings, now = new Date()): Pro
     max_retries: Math.min(settings.max_retries, 2),
     max_retry_wait_seconds: Math.min(settings.max_retry_wait_seconds, 15),
     request_timeout_seconds: Math.min(settings.request_timeout_seconds, 30),
+    // A check is no sync: its one request (and retries) are not held to the sync's budget.
+    max_requests_per_sync: undefined,
   });
   const label = `check (aggregates ${day}, by-total)`;
   let notExport: NotAnExportError | undefined;

@@ -2,7 +2,7 @@
 // `read --config F --catalog F [--state F]`. stdout carries only AirbyteMessages (logs
 // included, as LOG messages); the streams, schemas, config rules and state are the Singer
 // side's, this module only translates.
-import { readCatalogFile } from '../catalog.js';
+import { defaultSelection, readCatalogFile } from '../catalog.js';
 import { loadConfig, type Settings } from '../config/load.js';
 import { loadSpec } from '../config/spec.js';
 import { asTapError, ConfigError, SyncFailedError, TapError } from '../errors.js';
@@ -21,19 +21,27 @@ import { checkConnection } from './check.js';
 import { readAirbyteStateFile } from './state.js';
 
 export interface AirbyteArgs {
-  command: 'spec' | 'check' | 'discover' | 'read';
+  command: 'spec' | 'check' | 'discover' | 'read' | 'plan';
   config?: string;
   catalog?: string;
   state?: string;
+  /** plan: text (default) or json. */
+  format?: string;
+  /** plan: make no request (an upper bound). */
+  upperBound?: boolean;
 }
 
-const USAGE = 'usage: tap-scarf spec | check --config F | discover --config F | read --config F --catalog F [--state F]';
+const USAGE =
+  'usage: tap-scarf spec | check --config F | discover --config F | read --config F --catalog F [--state F] | plan --config F [--catalog F] [--state F] [--format json] [--upper-bound]';
 const ALLOWED: Record<AirbyteArgs['command'], string[]> = {
   spec: [],
   check: ['config'],
   discover: ['config'],
   read: ['config', 'catalog', 'state'],
+  plan: ['config', 'catalog', 'state', 'format', 'upper-bound'],
 };
+/** Options that take no value. */
+const FLAGS = new Set(['upper-bound']);
 
 export function parseAirbyteArgs(argv: string[]): AirbyteArgs {
   const command = argv[0] as AirbyteArgs['command'];
@@ -41,10 +49,16 @@ export function parseAirbyteArgs(argv: string[]): AirbyteArgs {
   const args: AirbyteArgs = { command };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(a);
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
     if (!m || !ALLOWED[command].includes(m[1]!)) throw new ConfigError(`'${command}' does not take '${a}'. ${USAGE}`);
+    if (FLAGS.has(m[1]!)) {
+      if (m[2] !== undefined) throw new ConfigError(`--${m[1]} takes no value. ${USAGE}`);
+      args.upperBound = true;
+      continue;
+    }
     const value = m[2] ?? argv[++i];
-    if (value === undefined || value === '') throw new ConfigError(`--${m[1]} needs a file path. ${USAGE}`);
+    if (value === undefined || value === '')
+      throw new ConfigError(`--${m[1]} needs ${m[1] === 'format' ? 'a value (text or json)' : 'a file path'}. ${USAGE}`);
     (args as unknown as Record<string, string>)[m[1]!] = value;
   }
   if (command !== 'spec' && !args.config)
@@ -98,7 +112,38 @@ async function read(args: AirbyteArgs, writer: AirbyteWriter): Promise<void> {
   }
 }
 
+/**
+ * `plan`: what `tap-scarf --plan` prints, from an Airbyte config, configured catalog and
+ * state, for Airbyte users, who cannot pass the Singer flags (README "Requests (Scarf Runs)").
+ * Not a protocol command: it prints text or one JSON object, and logs to stderr.
+ */
+async function plan(args: AirbyteArgs): Promise<number> {
+  const { planFormat, runPlan } = await import('../run/plan.js');
+  const format = planFormat(args.format);
+  const settings = settingsFrom(args);
+  const selections = args.catalog
+    ? selectionFromConfiguredCatalog(readCatalogFile(args.catalog), args.catalog)
+    : defaultSelection();
+  const tapState = args.state ? readAirbyteStateFile(args.state) : { bookmarks: {} };
+  for (const s of selections) if (s.replicationMethod === 'FULL_TABLE') delete tapState.bookmarks[s.stream];
+  return runPlan(
+    settings,
+    selections,
+    new StateStore(tapState),
+    { upperBound: !!args.upperBound, format },
+    (t) => void process.stdout.write(t),
+  );
+}
+
 export async function airbyteMain(argv: string[]): Promise<number> {
+  if (argv[0] === 'plan') {
+    try {
+      return await plan(parseAirbyteArgs(argv));
+    } catch (err) {
+      log.error(asTapError(err).message);
+      return 1;
+    }
+  }
   const writer = new AirbyteWriter(new LineWriter());
   // Before anything else can log: Airbyte reads only stdout, so stderr lines would be lost.
   setLogSink(writer.logSink());
@@ -110,13 +155,19 @@ export async function airbyteMain(argv: string[]): Promise<number> {
         return 0;
       case 'check': {
         let result: { ok: boolean; message: string };
+        let settings: Settings | undefined;
         try {
-          result = await checkConnection(settingsFrom(args));
+          settings = settingsFrom(args);
+          result = await checkConnection(settings);
         } catch (err) {
           // A config the connector cannot use is an answer to "check", not a crash.
           result = { ok: false, message: asTapError(err).message };
         }
         if (!result.ok) log.error(`check failed: ${result.message}`);
+        else if (settings) {
+          const { firstReadPlanLine } = await import('../run/plan.js');
+          log.info(await firstReadPlanLine(settings));
+        }
         await writer.out.write(
           serialize({
             type: 'CONNECTION_STATUS',
@@ -133,6 +184,8 @@ export async function airbyteMain(argv: string[]): Promise<number> {
       case 'read':
         await read(args, writer);
         return 0;
+      case 'plan':
+        return await plan(args);
     }
   } catch (err) {
     const e = asTapError(err);

@@ -10,7 +10,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 
 import { checkBaseUrl, isLoopback } from '../config/base-url.js';
-import { AbortedError, type ApiError, ConfigError, DataError, IncompleteBodyError, TapError, TransientError } from '../errors.js';
+import {
+  AbortedError,
+  type ApiError,
+  ConfigError,
+  DataError,
+  IncompleteBodyError,
+  RequestBudgetReached,
+  TapError,
+  TransientError,
+} from '../errors.js';
 import { log, redact, registerSecret } from '../log.js';
 import { type AnswerContext, answerError, answerRule } from './answers.js';
 import { describeError } from './body.js';
@@ -40,6 +49,8 @@ export interface ScarfClientOptions {
   maxConcurrent: number;
   /** `owner` setting, only to word error messages. */
   owner?: string;
+  /** `max_requests_per_sync`: past it every request throws RequestBudgetReached instead of being sent. */
+  maxRequests?: number;
 }
 
 export interface FetchRequest {
@@ -395,6 +406,9 @@ export class ScarfClient {
       reason: `no complete answer within request_deadline_seconds (${seconds} s)`,
       hint: '; raise request_deadline_seconds if one window of this export is just very large or the connection slow',
     });
+    // Checked where the request is counted, so concurrent windows and retries cannot pass it.
+    if (this.opts.maxRequests !== undefined && this.requestCount >= this.opts.maxRequests)
+      throw new RequestBudgetReached(this.opts.maxRequests, req.label);
     this.requestCount++;
     this.requestsByEndpoint[req.endpoint] = (this.requestsByEndpoint[req.endpoint] ?? 0) + 1;
     let status: number | null = null;

@@ -15,5 +15,6 @@ export function makeClient(settings: Settings): ScarfClient {
     maxRetryWaitMs: settings.max_retry_wait_seconds * 1000,
     maxConcurrent: requestConcurrency(settings),
     owner: settings.owner,
+    maxRequests: settings.max_requests_per_sync,
   });
 }

@@ -27,6 +27,8 @@ export interface SingerArgs {
   version?: boolean;
   /** --test: 'record' emits one record per stream, 'schema' only SCHEMA messages. */
   test?: string;
+  plan?: boolean;
+  planUpperBound?: boolean;
 }
 
 export function readStateFile(file: string): StateStore {
@@ -61,6 +63,25 @@ export async function singerMain(args: SingerArgs): Promise<number> {
     else if (format === 'text') process.stdout.write(aboutText());
     else throw new ConfigError(`--format ${format} is not supported; use text, json or markdown.`);
     return 0;
+  }
+  if (args.plan || args.planUpperBound) {
+    const { planFormat, runPlan } = await import('../run/plan.js');
+    const format = planFormat(args.format);
+    if (!args.config.length)
+      throw new ConfigError(
+        '--plan needs a configuration: pass --config FILE or --config ENV (and the --catalog and --state of the sync).',
+      );
+    const settings = loadConfig(configSources(args.config));
+    const catalogFile = args.catalog ?? args.properties;
+    const selections = catalogFile ? selectionFromSingerCatalog(readCatalogFile(catalogFile), catalogFile) : defaultSelection();
+    const state = args.state ? readStateFile(args.state) : new StateStore();
+    return runPlan(
+      settings,
+      selections,
+      state,
+      { upperBound: !!args.planUpperBound, format },
+      (t) => void process.stdout.write(t),
+    );
   }
   if (args.discover) {
     // Discovery needs no API call: the catalog comes from schemas/. A given config is still checked.

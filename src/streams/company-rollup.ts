@@ -3,6 +3,7 @@ import type { CompanyRollupRecord } from '../generated/records.js';
 import { companyRollupPath } from '../scarf/endpoints.js';
 import { dedupKey, STREAMS } from './definitions.js';
 import { fetchRecords, type OnRecord } from './fetch.js';
+import type { StreamPlanner } from './planned.js';
 import { StreamState } from './stream-state.js';
 import type { Rec, StreamReader, StreamStats, SyncContext } from './types.js';
 
@@ -64,3 +65,9 @@ export const readCompanyRollup: StreamReader = async (ctx, selection, sink, stat
   // An unchanged bookmark stays as it was, even one past the signpost (we did not set it).
   if (max !== undefined && max !== bookmark) state.commit(max > ctx.signpostTs ? ctx.signpostTs : max);
 };
+
+export const planCompanyRollup: StreamPlanner = () => ({
+  stream: 'company_rollup',
+  requests: [{ label: 'company-rollup snapshot' }],
+  detail: 'one snapshot (also lists the active companies for company_events)',
+});

@@ -1,8 +1,10 @@
+// Every stream's reader and planner, by name: adding a stream adds its one module here.
 import type { StreamName } from '../schemas.js';
-import { readAggregates } from './aggregates.js';
-import { readCompanyEvents } from './company-events.js';
-import { readCompanyRollup } from './company-rollup.js';
-import { readEvents } from './events.js';
+import { planAggregates, readAggregates } from './aggregates.js';
+import { planCompanyEvents, readCompanyEvents } from './company-events.js';
+import { planCompanyRollup, readCompanyRollup } from './company-rollup.js';
+import { planEvents, readEvents } from './events.js';
+import type { StreamPlanner } from './planned.js';
 import type { StreamReader } from './types.js';
 
 export const READERS: Record<StreamName, StreamReader> = {
@@ -10,4 +12,12 @@ export const READERS: Record<StreamName, StreamReader> = {
   aggregates: readAggregates,
   company_rollup: readCompanyRollup,
   company_events: readCompanyEvents,
+};
+
+/** The requests each reader would make (src/streams/planned.ts), for the plan and the budget. */
+export const PLANNERS: Record<StreamName, StreamPlanner> = {
+  events: planEvents,
+  aggregates: planAggregates,
+  company_rollup: planCompanyRollup,
+  company_events: planCompanyEvents,
 };

@@ -151,6 +151,12 @@ export async function runWindows<W extends Window>(
   };
 
   await runInOrder(stream.windows, concurrency, (window, waitTurn) =>
-    ranges.forEachRange(decl.endpoint, window, stream.split, (part) => readPart(window, part, waitTurn)),
+    ranges.forEachRange(decl.endpoint, window, stream.split, (part, answered) =>
+      // The request's answer has arrived when its turn is first awaited: the range was accepted.
+      readPart(window, part, () => {
+        answered();
+        return waitTurn();
+      }),
+    ),
   );
 }

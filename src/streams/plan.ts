@@ -1,0 +1,155 @@
+// How many requests (Scarf Runs, which the user pays for) a sync is about to make: the sum
+// of every selected stream's planner (src/streams/planned.ts, one next to each reader). The
+// same plan is logged at the start of every sync (a warning above MANY_REQUESTS, so a
+// start_date decades back is pointed out before the Runs are spent), printed by
+// `tap-scarf --plan` (src/run/plan.ts), and run forward to say how many syncs a backfill takes
+// under max_requests_per_sync.
+import type { StreamSelection } from '../catalog.js';
+import { log } from '../log.js';
+import type { StreamName } from '../schemas.js';
+import { StateStore } from '../state.js';
+import type { PlannedRequest, StreamPlan } from './planned.js';
+import { PLANNERS } from './registry.js';
+import { reconcileSettings } from './settings.js';
+import type { SyncContext } from './types.js';
+
+/** Above this many requests the sync says how many it is about to make. */
+export const MANY_REQUESTS = 1000;
+
+export interface SyncPlan {
+  /** In the order the sync reads them. */
+  streams: StreamPlan[];
+  /** Requests counted: too few when a stream's bound is 'unknown', at most that when 'upper'. */
+  total: number;
+  /** The weakest bound of its streams; undefined: the count is what the sync will make (no refusal, no retry). */
+  bound?: 'unknown' | 'upper';
+}
+
+/** A request a sync makes beyond its streams' windows, charged to the stream it is made for. */
+export interface ExtraRequests {
+  stream: StreamName;
+  requests: PlannedRequest[];
+  detail: string;
+}
+
+/**
+ * Requests made once per sync on top of the streams' own (none today). A check that costs
+ * a fixed number of requests per sync adds them here, and the plan, the log line, `--plan`
+ * and the budget's count of syncs all include them.
+ */
+function syncExtras(_ctx: SyncContext, _selections: StreamSelection[]): ExtraRequests[] {
+  return [];
+}
+
+/** The plan from ctx as it stands (its state already brought in line with the settings). */
+export function planStreams(ctx: SyncContext, selections: StreamSelection[]): SyncPlan {
+  const selected = selections.map((s) => s.stream);
+  const streams = selections.map((sel) => PLANNERS[sel.stream](ctx, sel, selected));
+  for (const extra of syncExtras(ctx, selections)) {
+    const plan = streams.find((p) => p.stream === extra.stream);
+    if (!plan) continue;
+    plan.requests.push(...extra.requests);
+    plan.detail += `; ${extra.detail}`;
+  }
+  const total = streams.reduce((n, p) => n + p.requests.length, 0);
+  const bound = streams.some((p) => p.bound === 'unknown')
+    ? 'unknown'
+    : streams.some((p) => p.bound === 'upper')
+      ? 'upper'
+      : undefined;
+  return { streams, total, bound };
+}
+
+/**
+ * The plan of the sync ctx is about to run, on a copy of its state (the plan's own context
+ * is returned, for syncsUnderBudget). `reconciled`: the sync already brought the state in
+ * line with its settings (src/streams/settings.ts); otherwise this does it on the copy, as
+ * the sync will.
+ */
+export function planSync(
+  ctx: SyncContext,
+  selections: StreamSelection[],
+  reconciled: boolean,
+): { plan: SyncPlan; planCtx: SyncContext; warnings: string[] } {
+  const planCtx: SyncContext = { ...ctx, state: new StateStore(ctx.state.snapshot()) };
+  const warnings = reconciled ? [] : planCtx.state.clampToSignpost(planCtx.signpostTs);
+  if (!reconciled) reconcileSettings(planCtx, selections);
+  return { plan: planStreams(planCtx, selections), planCtx, warnings };
+}
+
+export interface BudgetForecast {
+  /** Syncs run back to back until the state is where one unlimited sync would leave it; undefined: see never. */
+  syncs?: number;
+  /** Under this budget the backfill never finishes: a sync's requests move no bookmark. */
+  never?: boolean;
+}
+
+/** Gives up counting after this many syncs. */
+const MAX_FORECAST_SYNCS = 1000;
+
+/** The bookmarks of a state, without the settings recorded next to them. */
+function progressOf(state: StateStore): string {
+  return JSON.stringify(state.snapshot(), (key, value: unknown) => (key === 'settings' ? undefined : value));
+}
+
+/**
+ * How many syncs, run back to back, read what the plan reads under max_requests_per_sync:
+ * each spends the budget in plan order and commits what it completed (on the plan's copy of
+ * the state), the next re-plans from there, lookbacks included, until the bookmarks are
+ * where one sync without a budget would leave them. Changes planCtx's state.
+ */
+export function syncsUnderBudget(planCtx: SyncContext, selections: StreamSelection[], budget: number): BudgetForecast {
+  let plan = planStreams(planCtx, selections);
+  if (plan.bound === 'unknown') return {};
+  if (plan.total <= budget) return { syncs: 1 };
+  const unlimited: SyncContext = { ...planCtx, state: new StateStore(planCtx.state.snapshot()) };
+  for (const request of planStreams(unlimited, selections).streams.flatMap((p) => p.requests)) request.commit?.();
+  const target = progressOf(unlimited.state);
+  for (let n = 1; n <= MAX_FORECAST_SYNCS; n++) {
+    const before = progressOf(planCtx.state);
+    let left = budget;
+    for (const request of plan.streams.flatMap((p) => p.requests)) {
+      if (left-- <= 0) break;
+      request.commit?.();
+    }
+    const after = progressOf(planCtx.state);
+    if (after === target) return { syncs: n };
+    // A budget that only pays for what every sync re-reads (a lookback, the snapshot) gets nowhere.
+    if (after === before) return { never: true };
+    plan = planStreams(planCtx, selections);
+  }
+  return {};
+}
+
+/** "events 12, aggregates 1, company_rollup 1, company_events 31". */
+export function perStream(plan: SyncPlan): string {
+  return plan.streams
+    .map((p) =>
+      p.bound === 'unknown'
+        ? `${p.stream} ${p.requests.length ? `${p.requests.length} + ` : ''}one per active company`
+        : `${p.stream} ${p.requests.length}${p.bound === 'upper' ? ' at most' : ''}`,
+    )
+    .join(', ');
+}
+
+/**
+ * The plan in the log before the first request; a warning when it is large. Computed on a
+ * copy of the already reconciled state; makes no request (company_events is counted once its
+ * companies are known).
+ */
+export function logPlan(ctx: SyncContext, selections: StreamSelection[]): SyncPlan {
+  const { plan } = planSync(ctx, selections, true);
+  const budget = ctx.settings.max_requests_per_sync;
+  const total = `${plan.bound === 'unknown' ? 'at least ' : ''}${plan.total}`;
+  const line = `Plan: ${perStream(plan) || 'no streams'}: ${total} API request${plan.total === 1 && !plan.bound ? '' : 's'} (Scarf Runs) if Scarf refuses no range and no request is retried${
+    budget !== undefined && plan.total > budget
+      ? `; max_requests_per_sync ${budget} stops this sync after ${budget}, and the next sync continues`
+      : ''
+  }.`;
+  if (plan.total > MANY_REQUESTS)
+    log.warn(
+      `This sync will make ${total} API requests (Scarf Runs), by its plan for days ${ctx.startDay}..${ctx.endDay}: ${perStream(plan)}. If that is not intended, stop now and set a later start_date, or larger events_window_days / aggregates_window_days, or cap it with max_requests_per_sync ('tap-scarf --plan' prints the plan without syncing).`,
+    );
+  else log.info(line);
+  return plan;
+}

@@ -1,0 +1,46 @@
+// What a stream's plan is made of. Each reader module exports a planner next to its reader,
+// built from the same windows and bookmark rule, so the plan cannot drift from what the
+// reader requests (src/streams/plan.ts adds the plans up; docs/DESIGN.md "Adding a stream").
+import type { StreamSelection } from '../catalog.js';
+import type { StreamName } from '../schemas.js';
+import type { Window } from './days.js';
+import type { WindowedStream } from './runner.js';
+import type { SyncContext } from './types.js';
+
+/** One request the next sync makes, in the order it makes them. */
+export interface PlannedRequest {
+  label: string;
+  /** Moves the (plan's copy of the) state as the sync would once this request's records are written. */
+  commit?: () => void;
+}
+
+export interface StreamPlan {
+  stream: StreamName;
+  requests: PlannedRequest[];
+  /** How the count comes about, in words: "12 windows of 1 day from 2026-10-01". */
+  detail: string;
+  /**
+   * How the count falls short of the truth, when it does: 'unknown' (requests that cannot be
+   * counted without the company-rollup snapshot are missing), 'upper' (counted without the
+   * snapshot's activity filter: at most this many).
+   */
+  bound?: 'unknown' | 'upper';
+}
+
+/**
+ * A stream's planner: the requests its reader would make from this context (settings, days,
+ * state, and the company-rollup snapshot when it was read). `selected` names every stream
+ * of the sync, for a stream whose requests depend on another being read (company_events).
+ */
+export type StreamPlanner = (ctx: SyncContext, selection: StreamSelection, selected: readonly StreamName[]) => StreamPlan;
+
+/** The plan of a windowed stream: one request per window (Scarf refusing no range). */
+export function windowedPlan<W extends Window>(stream: WindowedStream<W>, detail: string): StreamPlan {
+  return {
+    stream: stream.declaration.name,
+    detail,
+    requests: stream.windows.map((w) => ({ label: stream.request(w, w).label, commit: () => stream.commit(w, w) })),
+  };
+}
+
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
