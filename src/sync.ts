@@ -15,6 +15,7 @@ import type { StateStore } from './state.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
 import { warnIfManyRequests } from './streams/estimate.js';
 import { warnIfBookmarkPastEnd } from './streams/past-end.js';
+import { verifiedMetric, verifiedText } from './streams/reconcile.js';
 import { READERS } from './streams/registry.js';
 import { reconcileSettings } from './streams/settings.js';
 import type { Rec, StreamStats, SyncContext } from './streams/types.js';
@@ -163,7 +164,8 @@ export async function runSync(
     await writer.checkpoint(stream, ctx.state, true);
     const secs = (Date.now() - started) / 1000;
     log.metric({ type: 'counter', metric: 'record_count', value: stats.records, tags: { stream } });
-    const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ''}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}`;
+    if (stats.verified) log.metric(verifiedMetric(stream, stats.verified));
+    const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ''}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}${stats.verified ? `; ${verifiedText(stats.verified)}` : ''}`;
     if (error) log.error(`${summary}; FAILED: ${error.message}`);
     else log.info(`${summary}; done.`);
     await writer.endStream(selection, stats, error);

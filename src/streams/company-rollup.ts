@@ -1,7 +1,8 @@
 import type { CompanyRollupRecord } from '../generated/records.js';
 import { companyRollupPath } from '../scarf/endpoints.js';
 import { dedupKey, STREAMS } from './definitions.js';
-import { fetchRecords, type OnRecord } from './fetch.js';
+import { fetchRecords, type FetchSpec, type OnRecord, storedKey } from './fetch.js';
+import { verifyRollup } from './reconcile.js';
 import { StreamState } from './stream-state.js';
 import type { Rec, StreamReader, StreamStats, SyncContext } from './types.js';
 
@@ -11,27 +12,39 @@ import type { Rec, StreamReader, StreamStats, SyncContext } from './types.js';
  */
 export async function readRollup(ctx: SyncContext, stats: StreamStats, onRecord: OnRecord): Promise<void> {
   const activity = new Map<string, string | null>();
+  const present = new Set<string>();
   const decl = STREAMS.company_rollup;
-  await fetchRecords(
-    ctx,
-    {
-      stream: decl.name,
-      endpoint: decl.endpoint,
-      format: decl.format,
-      path: companyRollupPath(ctx.settings.owner),
-      query: {},
-      label: 'company-rollup snapshot',
-      keyField: dedupKey(decl.name),
-    },
-    new Set<string>(),
-    stats,
-    (rec: Rec) => {
-      // Typed by the schema-compiled typer from schemas/company_rollup.json.
-      const row = rec as unknown as CompanyRollupRecord;
-      activity.set(row.company_domain, row.last_seen ?? null);
-      return onRecord(rec);
-    },
-  );
+  const spec: FetchSpec = {
+    stream: decl.name,
+    endpoint: decl.endpoint,
+    format: decl.format,
+    path: companyRollupPath(ctx.settings.owner),
+    query: {},
+    label: 'company-rollup snapshot',
+    keyField: dedupKey(decl.name),
+  };
+  const take = (rec: Rec) => {
+    // Typed by the schema-compiled typer from schemas/company_rollup.json.
+    const row = rec as unknown as CompanyRollupRecord;
+    activity.set(row.company_domain, row.last_seen ?? null);
+    present.add(row.company_domain.toLowerCase());
+    return onRecord(rec);
+  };
+  const seen = new Set<string>();
+  await fetchRecords(ctx, spec, seen, stats, take);
+  // A snapshot cut cleanly lacks companies and looks whole: Scarf's counts name the active
+  // ones (src/streams/reconcile.ts). A re-read emits only the rows not emitted yet.
+  await verifyRollup(ctx, stats, present, async (reSeen) => {
+    let fresh = 0;
+    await fetchRecords(ctx, { ...spec, label: 'company-rollup snapshot (re-read)' }, reSeen, stats, (rec: Rec) => {
+      const size = seen.size;
+      seen.add(storedKey(rec[spec.keyField] as string));
+      if (seen.size === size) return;
+      fresh++;
+      return take(rec);
+    });
+    return fresh;
+  });
   ctx.companyActivity = activity;
 }
 
