@@ -96,7 +96,7 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
         endpoint,
         probability: 0.2,
       });
-      suite.sim.setFaults([spec('events'), spec('company-events'), spec('company-rollup')]);
+      suite.sim.setFaults([spec('events'), spec('company-events'), spec('company-rollup'), spec('aggregates')]);
       const run = await sync();
       expectComplete(run);
       const n = byEndpoint();
@@ -106,7 +106,11 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
       const windows = Number(/company_events: .*?(\d+) windows, /.exec(run.stderr)![1]);
       expect(n['company-events']).to.equal(windows + faulted('company-events'));
       expect(n['company-rollup']).to.equal(1 + faulted('company-rollup'));
-      expect(n.aggregates).to.equal(2);
+      // The counts and the aggregates stream's window, plus one request per re-read of the
+      // counts (a cut of the counts shows as days with more events than counted).
+      const countRereads = logLines(run, /reading Scarf's counts for .* again/).length;
+      expect(n.aggregates).to.equal(2 + countRereads);
+      expect(countRereads).to.be.at.most(3 * (10 + windows));
       const reread = logLines(run, /reading the window again/).length;
       expect(reread).to.equal(faulted('events') + faulted('company-events'));
       expect(logLines(run, /Accepted as Scarf serves it/)).to.deep.equal([]);
@@ -189,5 +193,35 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     } finally {
       suite.sim.setOptions({ aggregatesCountSkew: 0 });
     }
+  });
+
+  it('aggregates (the reference itself, not checked): a body cut cleanly heals on the next sync within aggregates_lookback_days', async () => {
+    const settings = {
+      aggregates_window_days: 7,
+      aggregates_lookback_days: 7,
+      aggregates_breakdowns: ['by-total', 'by-country'],
+    };
+    const cat = writeJson(suite.dir, 'cat-agg.json', catalogFor(['aggregates']));
+    // Windows 10-01..10-07 and 10-08..10-10: the second one ends cleanly after 5 rows.
+    suite.sim.setFaults([{ kind: 'cut-after-line', endpoint: 'aggregates', contentLength: 'short', nth: 2, afterRows: 5 }]);
+    const first = await runChecked(['--config', suite.config(settings), '--catalog', cat], {}, suite.sim);
+    expect(first.code, first.stderr).to.equal(0);
+    const truth = suite.sim.truth.aggregates({
+      start: START,
+      end: END,
+      rollup: 'daily',
+      breakdowns: settings.aggregates_breakdowns,
+    });
+    const lost = truth.length - streamRecords(first, 'aggregates').length;
+    expect(lost, 'the cut went unnoticed: rows are missing after the first sync').to.be.greaterThan(10);
+    expect(suite.sim.requests.map((r) => r.endpoint)).to.deep.equal(['aggregates', 'aggregates']);
+    suite.sim.clearFaults();
+    const state = writeJson(suite.dir, 'state-agg.json', lastState(first));
+    const second = await runChecked(['--config', suite.config(settings), '--catalog', cat, '--state', state], {}, suite.sim);
+    expect(second.code, second.stderr).to.equal(0);
+    // The lookback re-reads 10-03..10-10, which holds every day the cut lost.
+    const latest = new Map<string, Record<string, any>>();
+    for (const run of [first, second]) for (const rec of streamRecords(run, 'aggregates')) latest.set(rec.row_key, rec);
+    expectSameRecords([...latest.values()], truth, 'row_key', 'aggregates, latest of two syncs');
   });
 });

@@ -111,10 +111,11 @@ export function partVerifier(
   const kind = KINDS[decl.name];
   if (!ctx.settings.verify_counts || !kind || windows.length === 0) return undefined;
   // The whole range the stream has pending, so the counts are read in as few requests as possible.
-  const range: Window = {
-    start: windows.map((w) => w.start).reduce((a, b) => (a < b ? a : b)),
-    end: windows.map((w) => w.end).reduce(maxDay),
-  };
+  const end = windows.map((w) => w.end).reduce(maxDay);
+  // At least one request's worth of days (it costs the same Run), so the rollup check and a
+  // later stream find more of their days already read.
+  const oneRequest = maxDay(ctx.startDay, addDays(end, -(ctx.settings.aggregates_window_days - 1)));
+  const range: Window = { start: windows.map((w) => w.start).reduce((a, b) => (a < b ? a : b), oneRequest), end };
   return {
     tally: () => new DayTally(),
     async reconcile(part, spec, seen, tally, refetch, onRecord) {
