@@ -16,7 +16,7 @@
 import { DataError } from '../errors.js';
 import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';
-import { addDays, type Day, maxDay, type Window } from './days.js';
+import { addDays, type Day, dayOf, maxDay, type Window } from './days.js';
 import type { StreamDeclaration } from './definitions.js';
 import { type FetchSpec, type OnRecord, storedKey } from './fetch.js';
 import { type CountKind, type CountReference, countReference } from './reference.js';
@@ -111,11 +111,12 @@ export function partVerifier(
   const kind = KINDS[decl.name];
   if (!ctx.settings.verify_counts || !kind || windows.length === 0) return undefined;
   // The whole range the stream has pending, so the counts are read in as few requests as possible.
-  const end = windows.map((w) => w.end).reduce(maxDay);
-  // At least one request's worth of days (it costs the same Run), so the rollup check and a
-  // later stream find more of their days already read.
-  const oneRequest = maxDay(ctx.startDay, addDays(end, -(ctx.settings.aggregates_window_days - 1)));
-  const range: Window = { start: windows.map((w) => w.start).reduce((a, b) => (a < b ? a : b), oneRequest), end };
+  // Exactly the stream's pending days: reading more would cost more than one request where
+  // Scarf's range limit is shorter than aggregates_window_days.
+  const range: Window = {
+    start: windows.map((w) => w.start).reduce((a, b) => (a < b ? a : b)),
+    end: windows.map((w) => w.end).reduce(maxDay),
+  };
   return {
     tally: () => new DayTally(),
     async reconcile(part, spec, seen, tally, refetch, onRecord) {
@@ -139,6 +140,15 @@ export function partVerifier(
           if (short.length === 0) {
             disagreement(ctx, ref, decl.name, `${what(first)}: ${numbers} after ${step + 1} reads`, false);
             return record(stats, 'disagree');
+          }
+          // Days the next sync reads again anyway (its lookback) may just still be filling up
+          // (every read found new events): accepted, the next sync's re-read completes them.
+          const refilled = addDays(dayOf(ctx.signpost), -ctx.settings.lookback_days);
+          if (short.every((d) => d >= refilled)) {
+            log.info(
+              `${spec.label}: ${numbers} after ${step + 1} reads, each finding new events: still arriving, so accepted; the next sync reads ${short.join(', ')} again (lookback_days ${ctx.settings.lookback_days}).`,
+            );
+            return record(stats, 'reread');
           }
           const d = short[0]!;
           throw new DataError(
