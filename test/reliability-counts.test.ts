@@ -224,4 +224,30 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     for (const run of [first, second]) for (const rec of streamRecords(run, 'aggregates')) latest.set(rec.row_key, rec);
     expectSameRecords([...latest.values()], truth, 'row_key', 'aggregates, latest of two syncs');
   });
+
+  it('with package_query: the company counts are read without it (the company export takes none), one request more', async () => {
+    const query = { package_query: '@acme/widgets' };
+    const off = await sync({ ...query, verify_counts: false });
+    expect(off.code, off.stderr).to.equal(0);
+    const without = byEndpoint();
+    suite.sim.resetRequests();
+    const on = await sync(query);
+    expect(on.code, on.stderr.slice(-3000)).to.equal(0);
+    expect(byEndpoint()).to.deep.equal({ ...without, aggregates: without.aggregates! + 2 });
+    const counts = suite.sim.requests.filter(
+      (r) => r.endpoint === 'aggregates' && r.query.rollup?.[0] === 'daily' && !r.query.breakdown?.includes('by-country'),
+    );
+    expect(counts.map((r) => [r.query.breakdown, r.query.query])).to.deep.include.members([
+      [['by-total'], ['@acme/widgets']],
+      [['by-company'], undefined],
+    ]);
+    expectSameRecords(
+      streamRecords(on, 'events'),
+      suite.sim.truth.events({ start: START, end: END, query: '@acme/widgets' }),
+      'id',
+      'events',
+    );
+    expectSameRecords(streamRecords(on, 'company_events'), truthCompanyEvents(), 'id', 'company_events');
+    expect(logLines(on, /Accepted as Scarf serves it/)).to.deep.equal([]);
+  });
 });
