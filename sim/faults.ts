@@ -50,8 +50,14 @@ export interface FaultSpec {
   retryAfter?: number | string;
   /** 'latency': delay before headers (default 1000). 'stall-mid-body': pause halfway (default 30000). */
   latencyMs?: number;
-  /** Body faults: data rows written before the fault strikes (default: half of the response's rows). */
-  afterRows?: number;
+  /**
+   * Body faults: data rows written before the fault strikes (default: half of the response's
+   * rows). 'random': a seeded draw for each response it fires on, anywhere from none to all
+   * but the last row, so two faulty reads of one body rarely end at the same row.
+   */
+  afterRows?: number | 'random';
+  /** Set by the simulator on a fired 'random' spec: the share of the rows written before the fault. */
+  cutFraction?: number;
   /**
    * Body cuts/resets: declare a Content-Length instead of chunked encoding. `true` / 'full': the
    * full body's length, then fewer bytes. 'short' (cut-after-line, cut-mid-row, unterminated-quote):
@@ -123,6 +129,8 @@ export function validateFaults(specs: unknown): FaultSpec[] {
       if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0))
         throw new Error(`fault ${i}: ${k} must be a number > 0`);
     }
+    if (f.afterRows !== undefined && f.afterRows !== 'random' && !(Number.isInteger(f.afterRows) && f.afterRows >= 0))
+      throw new Error(`fault ${i}: afterRows must be an integer ≥ 0 or 'random'`);
     checkCleanEnd(f, i);
     checkDropDay(f, i);
     return { ...f };
@@ -189,9 +197,15 @@ export class FaultBook {
       }
       if (fire && !chosen) {
         a.fired++;
-        chosen = a.spec;
+        chosen = a.spec.afterRows === 'random' ? { ...a.spec, afterRows: undefined, cutFraction: a.rng.next() } : a.spec;
       }
     }
     return chosen;
   }
+}
+
+/** Rows written intact before the fault: afterRows, else the drawn share (cutFraction), else half. */
+export function afterRowsOf(fault: FaultSpec, rows: number): number {
+  if (typeof fault.afterRows === 'number') return fault.afterRows;
+  return Math.floor(rows * (fault.cutFraction ?? 0.5));
 }

@@ -5,7 +5,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 
 import type { Body, BodyRow } from './bodies.js';
 import { parseDay } from './dates.js';
-import type { FaultSpec } from './faults.js';
+import { afterRowsOf, type FaultSpec } from './faults.js';
 import { csvField, csvLine } from './format.js';
 import { flushThen, sleep, write } from './http-util.js';
 
@@ -255,7 +255,7 @@ function blankedHeader(body: Body, fault: FaultSpec): string {
 async function streamTrickle(res: ServerResponse, body: Body, fault: FaultSpec): Promise<void> {
   const until = Date.now() + (fault.maxMs ?? 30_000);
   const step = Math.max(1, Math.floor(fault.chunkBytes ?? 1));
-  const after = fault.afterRows ?? Math.floor(measure(body).rows / 2);
+  const after = afterRowsOf(fault, measure(body).rows);
   res.writeHead(200, bodyHeaders(body));
   res.flushHeaders();
   const rows = body.rows()[Symbol.iterator]();
@@ -353,7 +353,7 @@ function* cutText(body: Body, fault: FaultSpec, after: number): Generator<string
  * count of the content can tell it is short.
  */
 async function streamCleanCut(res: ServerResponse, body: Body, fault: FaultSpec): Promise<void> {
-  const after = fault.afterRows ?? Math.floor(measure(body).rows / 2);
+  const after = afterRowsOf(fault, measure(body).rows);
   const headers = bodyHeaders(body);
   if (fault.contentLength === 'short') {
     let bytes = 0;
@@ -370,7 +370,7 @@ async function streamDroppedDay(res: ServerResponse, body: Body, fault: FaultSpe
   let day: number | undefined;
   if (fault.date !== undefined) day = parseDay(fault.date);
   else {
-    const at = fault.afterRows ?? Math.floor(measure(body).rows / 2);
+    const at = afterRowsOf(fault, measure(body).rows);
     let i = 0;
     for (const row of body.rows()) {
       if (i++ < at) continue;
@@ -401,9 +401,9 @@ export async function streamFaulty(res: ServerResponse, body: Body, fault: Fault
     return streamCleanCut(res, body, fault);
   if (fault.kind === 'drop-day') return streamDroppedDay(res, body, fault);
   const cut = ['reset-mid-body', 'cut-after-line', 'cut-mid-row', 'unterminated-quote'].includes(fault.kind);
-  const needMeasure = fault.afterRows === undefined || (cut && fault.contentLength);
+  const needMeasure = typeof fault.afterRows !== 'number' || (cut && fault.contentLength);
   const stats = needMeasure ? measure(body) : { rows: 0, bytes: 0 };
-  const after = fault.afterRows ?? Math.floor(stats.rows / 2);
+  const after = afterRowsOf(fault, stats.rows);
   const headers = bodyHeaders(body);
   if (cut && fault.contentLength && !fault.endCleanly) headers['Content-Length'] = String(stats.bytes);
   res.writeHead(200, headers);

@@ -89,10 +89,15 @@ describe('config dates: end to end', function () {
       catalog(),
     ]);
     expect(run.code, run.stderr).to.equal(0);
-    expect(suite.sim.requests.map((r) => [r.query.start_date![0], r.query.end_date![0]])).to.deep.equal([
+    // The two events windows, and verify_counts' request for the counts of the same two days.
+    const asked = (endpoint: string) =>
+      suite.sim.requests.filter((r) => r.endpoint === endpoint).map((r) => [r.query.start_date![0], r.query.end_date![0]]);
+    expect(asked('events')).to.deep.equal([
       ['2026-10-02', '2026-10-02'],
       ['2026-10-03', '2026-10-03'],
     ]);
+    expect(asked('aggregates')).to.deep.equal([['2026-10-02', '2026-10-03']]);
+    expect(suite.sim.requests).to.have.length(3);
     expectSameRecords(records(run, 'events'), suite.sim.truth.events({ start: '2026-10-02', end: '2026-10-03' }), 'id', 'events');
   });
 

@@ -254,7 +254,11 @@ describe('run the way Meltano runs it (env config, catalog selection, partial st
     expect(eventDays).to.deep.equal([day(-9), day(-8), day(-7)]);
     // company_rollup had no bookmark: it is read (its one request); aggregates is not selected.
     expect(sim.requests.filter((r) => r.endpoint === 'company-rollup')).to.have.length(1);
-    expect(sim.requests.filter((r) => r.endpoint === 'aggregates' || r.endpoint === 'company-events')).to.deep.equal([]);
+    expect(sim.requests.filter((r) => r.endpoint === 'company-events')).to.deep.equal([]);
+    // The one aggregates request is verify_counts' (daily by-total and by-company), not the stream's.
+    expect(sim.requests.filter((r) => r.endpoint === 'aggregates').map((r) => [r.query.rollup, r.query.breakdown])).to.deep.equal(
+      [[['daily'], ['by-total', 'by-company']]],
+    );
 
     const last = run.messages.filter((m) => m.type === 'STATE').at(-1)!.value;
     expect(last.unknown_top_level).to.equal('keep me');

@@ -92,7 +92,9 @@ describe('output: a broken stdout stops the tap cleanly', function () {
     expectOneClearLine(r, EPIPE_LINE, 141);
     expect(r.requestsAtBreak, 'the pipe broke mid-sync').to.be.greaterThan(0);
     // Requests already under way when the pipe broke may finish; no new window is asked for.
-    expect(suite.sim.requests.length, 'requests after the pipe broke').to.be.at.most(r.requestsAtBreak + CONCURRENCY);
+    // + 1: verify_counts' request for the counts, made when the first window is judged, may
+    // be on its way as the pipe breaks, like the windows in flight.
+    expect(suite.sim.requests.length, 'requests after the pipe broke').to.be.at.most(r.requestsAtBreak + CONCURRENCY + 1);
     expect(suite.sim.requests.length, 'the sync was stopped long before its end').to.be.lessThan(20);
   });
 
@@ -120,7 +122,9 @@ describe('output: a broken stdout stops the tap cleanly', function () {
     const r = await run(['read', '--config', suite.config(), '--catalog', cat], { closeAfter: 100_000 });
     expectOneClearLine(r, EPIPE_LINE, 141);
     expect(r.stderr).to.equal(EPIPE_LINE + '\n');
-    expect(suite.sim.requests.length, 'requests after the pipe broke').to.be.at.most(r.requestsAtBreak + CONCURRENCY);
+    // + 1: verify_counts' request for the counts, made when the first window is judged, may
+    // be on its way as the pipe breaks, like the windows in flight.
+    expect(suite.sim.requests.length, 'requests after the pipe broke').to.be.at.most(r.requestsAtBreak + CONCURRENCY + 1);
   });
 
   it('Airbyte read > /dev/full: exit 1, the ENOSPC line on stderr', async function () {

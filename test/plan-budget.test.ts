@@ -33,6 +33,17 @@ describe('the Runs plan and the request budget', function () {
     { seed: 5, dataStart: '2026-08-01', dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 30, companies: 14 },
     { start_date: START, end_date: END, aggregates_breakdowns: ['by-total', 'by-company'] },
   );
+  // What the plan says each endpoint receives: a stream's requests on its own endpoint, and
+  // its requests for Scarf's counts (verify_counts) on the aggregates endpoint.
+  const endpointPlan = (planned: Record<string, any>, streams: readonly string[]) => {
+    const out: Record<string, number> = {};
+    for (const s of streams) {
+      const counts = (planned.counts?.[s] as number | undefined) ?? 0;
+      out[ENDPOINT[s]!] = (out[ENDPOINT[s]!] ?? 0) + planned.streams[s] - counts;
+      out.aggregates = (out.aggregates ?? 0) + counts;
+    }
+    return out;
+  };
   const byEndpoint = () => {
     const out: Record<string, number> = {};
     for (const r of suite.sim.requests) out[r.endpoint] = (out[r.endpoint] ?? 0) + 1;
@@ -69,7 +80,7 @@ describe('the Runs plan and the request budget', function () {
       expect(suite.sim.requests.length).to.equal(planned.total);
       if (!streams.includes('company_rollup') && needsRollup)
         expect(byEndpoint()['company-rollup'], 'company_events reads the rollup itself: counted under it').to.equal(1);
-      else for (const s of streams) expect(byEndpoint()[ENDPOINT[s]!] ?? 0, s).to.equal(planned.streams[s]);
+      else for (const [e, n] of Object.entries(endpointPlan(planned, streams))) expect(byEndpoint()[e] ?? 0, e).to.equal(n);
 
       // Incremental: the next sync from that state, four days further.
       const state = writeJson(suite.dir, `state-${streams.join('-')}.json`, lastState(full));
@@ -88,7 +99,9 @@ describe('the Runs plan and the request budget', function () {
     suite.sim.resetRequests();
     const text = await runTap(['--config', suite.config(), '--plan']);
     expect(text.code, text.stderr).to.equal(0);
-    expect(text.stdout).to.match(/^ {2}events +12 {2}12 windows of 1 day, 2026-10-01\.\.2026-10-12$/m);
+    expect(text.stdout).to.match(
+      /^ {2}events +13 {2}12 windows of 1 day, 2026-10-01\.\.2026-10-12; 1 request for Scarf's counts \(verify_counts\)$/m,
+    );
     expect(text.stdout).to.match(/^ {2}total +\d+$/m);
     expect(text.stdout).to.include('This plan made 1 request (the company-rollup snapshot).');
 
@@ -129,7 +142,7 @@ describe('the Runs plan and the request budget', function () {
     const read = await runTap(['read', '--config', cfg, '--catalog', catFile]);
     expect(read.code, read.stderr).to.equal(0);
     expect(suite.sim.requests.length).to.equal(planned.total);
-    for (const s of STREAMS) expect(byEndpoint()[ENDPOINT[s]!] ?? 0, s).to.equal(planned.streams[s]);
+    for (const [e, n] of Object.entries(endpointPlan(planned, STREAMS))) expect(byEndpoint()[e] ?? 0, e).to.equal(n);
 
     // The next read, from the state the platform keeps (the last STATE of each stream).
     const states = new Map<string, unknown>();
@@ -229,7 +242,8 @@ describe('the range-limit search on a long backfill (simulator)', function () {
   this.timeout(120_000);
   const suite = useSimulator(
     { seed: 3, dataStart: '2025-09-01', dataEnd: '2026-10-31', now: new Date('2026-10-02T12:00:00Z'), maxRangeDays: 92 },
-    { start_date: '2025-10-01', end_date: '2026-09-30', max_concurrent_requests: 1 },
+    // Only the company-events requests are counted here: Scarf's counts (verify_counts) aside.
+    { start_date: '2025-10-01', end_date: '2026-09-30', max_concurrent_requests: 1, verify_counts: false },
   );
 
   it('365 days of company_events for 3 companies against a 92-day limit: 16 requests, the ideal 12 plus 4 refused', async () => {

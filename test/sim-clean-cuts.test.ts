@@ -175,6 +175,39 @@ describe('simulator: short bodies that end cleanly', () => {
   });
 });
 
+describe("simulator: afterRows 'random' (a seeded cut point per response)", () => {
+  it('each firing cuts at its own row, at least one row short, the same sequence for the same seed; a bad afterRows is refused', async () => {
+    const sim = new ScarfSimulator({ now: NOW });
+    const url = await sim.start();
+    try {
+      const t = TARGETS[0]!;
+      const full = rowsOf(t, (await get(apiUrl(url, t.path, t.q))).body);
+      const run = async () => {
+        sim.setFaults([{ kind: 'cut-after-line', endpoint: 'events', endCleanly: true, afterRows: 'random', probability: 1 }]);
+        const lengths: number[] = [];
+        for (let i = 0; i < 6; i++) {
+          const r = await get(apiUrl(url, t.path, t.q));
+          expectClean(r);
+          const rows = rowsOf(t, r.body);
+          expect(rows).to.deep.equal(full.slice(0, rows.length));
+          lengths.push(rows.length);
+        }
+        return lengths;
+      };
+      const lengths = await run();
+      expect(lengths.every((n) => n < full.length)).to.equal(true);
+      expect(new Set(lengths).size, JSON.stringify(lengths)).to.be.at.least(4);
+      expect(await run()).to.deep.equal(lengths);
+    } finally {
+      await sim.stop();
+    }
+    for (const bad of [-1, 1.5, 'half'])
+      expect(() => validateFaults([{ kind: 'cut-after-line', afterRows: bad }]), String(bad)).to.throw(
+        "afterRows must be an integer ≥ 0 or 'random'",
+      );
+  });
+});
+
 describe('simulator: drop-day (a complete response without one day)', () => {
   let sim: ScarfSimulator;
   let url: string;

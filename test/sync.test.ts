@@ -245,7 +245,8 @@ describe('sync against the simulator (Singer)', function () {
     try {
       const run = await runTap([
         '--config',
-        config(),
+        // Only company-events' refusals are counted here; the counts' request learns its own limit.
+        config({ verify_counts: false }),
         '--catalog',
         writeJson(suite.dir, 'cat-ce2.json', catalogFor(['company_events'])),
       ]);

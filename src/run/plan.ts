@@ -48,7 +48,10 @@ export async function runPlan(
   try {
     const ctx = makeContext(settings, state, client);
     if (!opts.upperBound && planNeedsRollup(settings, selections)) {
-      await readRollup(ctx, { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 }, () => undefined);
+      // Read as the snapshot only: checking it against Scarf's counts would cost the plan more requests.
+      const readCtx = makeContext({ ...settings, verify_counts: false }, state, client, ctx.signpost);
+      await readRollup(readCtx, { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 }, () => undefined);
+      ctx.companyActivity = readCtx.companyActivity;
       log.info(`plan: read the company-rollup snapshot to count the companies company_events will request (1 request).`);
     }
     const { plan, planCtx, warnings } = planSync(ctx, selections, false);
@@ -74,6 +77,8 @@ function planJson(plan: SyncPlan, days: Days, budget: number | undefined, foreca
     // exact: the sync makes this many if Scarf refuses no range and no request is retried.
     bound: plan.bound ?? 'exact',
     details: Object.fromEntries(plan.streams.map((p) => [p.stream, p.detail])),
+    // Of each stream's requests, those for Scarf's counts (verify_counts), sent to the aggregates endpoint.
+    counts: Object.fromEntries(plan.streams.map((p) => [p.stream, p.requests.filter((r) => r.counts).length])),
     start_date: days.startDay,
     end_date: days.endDay,
     max_requests_per_sync: budget ?? null,

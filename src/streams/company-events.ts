@@ -112,7 +112,7 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
 export const planCompanyEvents: StreamPlanner = (ctx, selection, selected) => {
   const explicit = ctx.settings.company_domains;
   const rollupSelected = selected.includes('company_rollup');
-  const own: PlannedRequest[] = !explicit && !rollupSelected ? [{ label: OWN_ROLLUP_READ }] : [];
+  const own: PlannedRequest[] = !explicit && !rollupSelected ? [{ label: OWN_ROLLUP_READ, snapshot: true }] : [];
   if (!explicit && !ctx.companyActivity)
     return {
       stream: 'company_events',

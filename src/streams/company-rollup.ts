@@ -2,8 +2,9 @@ import { AbortedError, asTapError } from '../errors.js';
 import type { CompanyRollupRecord } from '../generated/records.js';
 import { companyRollupPath } from '../scarf/endpoints.js';
 import { dedupKey, STREAMS } from './definitions.js';
-import { fetchRecords, type OnRecord } from './fetch.js';
+import { fetchRecords, type FetchSpec, type OnRecord, storedKey } from './fetch.js';
 import type { StreamPlanner } from './planned.js';
+import { verifyRollup } from './reconcile.js';
 import { StreamState } from './stream-state.js';
 import type { Rec, StreamReader, StreamStats, SyncContext } from './types.js';
 
@@ -13,28 +14,40 @@ import type { Rec, StreamReader, StreamStats, SyncContext } from './types.js';
  */
 export async function readRollup(ctx: SyncContext, stats: StreamStats, onRecord: OnRecord): Promise<void> {
   const activity = new Map<string, string | null>();
+  const present = new Set<string>();
   const decl = STREAMS.company_rollup;
   try {
-    await fetchRecords(
-      ctx,
-      {
-        stream: decl.name,
-        endpoint: decl.endpoint,
-        format: decl.format,
-        path: companyRollupPath(ctx.settings.owner),
-        query: {},
-        label: 'company-rollup snapshot',
-        keyField: dedupKey(decl.name),
-      },
-      new Set<string>(),
-      stats,
-      (rec: Rec) => {
-        // Typed by the schema-compiled typer from schemas/company_rollup.json.
-        const row = rec as unknown as CompanyRollupRecord;
-        activity.set(row.company_domain, row.last_seen ?? null);
-        return onRecord(rec);
-      },
-    );
+    const spec: FetchSpec = {
+      stream: decl.name,
+      endpoint: decl.endpoint,
+      format: decl.format,
+      path: companyRollupPath(ctx.settings.owner),
+      query: {},
+      label: 'company-rollup snapshot',
+      keyField: dedupKey(decl.name),
+    };
+    const take = (rec: Rec) => {
+      // Typed by the schema-compiled typer from schemas/company_rollup.json.
+      const row = rec as unknown as CompanyRollupRecord;
+      activity.set(row.company_domain, row.last_seen ?? null);
+      present.add(row.company_domain.toLowerCase());
+      return onRecord(rec);
+    };
+    const seen = new Set<string>();
+    await fetchRecords(ctx, spec, seen, stats, take);
+    // A snapshot cut cleanly lacks companies and looks whole: Scarf's counts name the active
+    // ones (src/streams/reconcile.ts). A re-read emits only the rows not emitted yet.
+    await verifyRollup(ctx, stats, present, async (reSeen) => {
+      let fresh = 0;
+      await fetchRecords(ctx, { ...spec, label: 'company-rollup snapshot (re-read)' }, reSeen, stats, (rec: Rec) => {
+        const size = seen.size;
+        seen.add(storedKey(rec[spec.keyField] as string));
+        if (seen.size === size) return;
+        fresh++;
+        return take(rec);
+      });
+      return fresh;
+    });
   } catch (err) {
     // A failed answer is remembered, so company_events fails with it instead of paying for the
     // same request again; a stop (signal, --test's record limit) is no answer about the rollup.
@@ -68,6 +81,6 @@ export const readCompanyRollup: StreamReader = async (ctx, selection, sink, stat
 
 export const planCompanyRollup: StreamPlanner = () => ({
   stream: 'company_rollup',
-  requests: [{ label: 'company-rollup snapshot' }],
+  requests: [{ label: 'company-rollup snapshot', snapshot: true }],
   detail: 'one snapshot (also lists the active companies for company_events)',
 });

@@ -26,6 +26,12 @@ export interface FetchSpec {
   constants?: Rec;
   /** Computes a derived key (aggregates' row_key) after typing. */
   deriveKey?: (rec: Rec) => string;
+  /**
+   * Called once for every row that passed de-duplication, right before onRecord, with the
+   * record's `time` as typed (canonical timestamp or null): the count reconciliation's tally
+   * (src/streams/reconcile.ts).
+   */
+  onAccepted?: (time: unknown) => void;
 }
 
 export type OnRecord = (rec: Rec) => void | Promise<void>;
@@ -126,6 +132,7 @@ export async function fetchRecords(
       return;
     }
     if (size >= stats.maxKeySet) stats.maxKeySet = size + 1;
+    spec.onAccepted?.(rec.time);
     return onRecord(rec);
   };
 

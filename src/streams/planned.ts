@@ -12,6 +12,12 @@ export interface PlannedRequest {
   label: string;
   /** Moves the (plan's copy of the) state as the sync would once this request's records are written. */
   commit?: () => void;
+  /** The days a window request covers (verify_counts reads Scarf's counts for them: src/streams/plan.ts). */
+  window?: Window;
+  /** The company-rollup snapshot, which verify_counts checks against the company counts. */
+  snapshot?: true;
+  /** A request for Scarf's daily counts (verify_counts), made on the aggregates endpoint for this stream. */
+  counts?: true;
 }
 
 export interface StreamPlan {
@@ -39,7 +45,7 @@ export function windowedPlan<W extends Window>(stream: WindowedStream<W>, detail
   return {
     stream: stream.declaration.name,
     detail,
-    requests: stream.windows.map((w) => ({ label: stream.request(w, w).label, commit: () => stream.commit(w, w) })),
+    requests: stream.windows.map((w) => ({ label: stream.request(w, w).label, commit: () => stream.commit(w, w), window: w })),
   };
 }
 

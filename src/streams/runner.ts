@@ -19,6 +19,7 @@ import { dedupKey, type StreamDeclaration } from './definitions.js';
 import { fetchRecords, type FetchSpec } from './fetch.js';
 import { runInOrder, type Turn } from './ordered.js';
 import { RangeLimits, type Splitter } from './ranges.js';
+import { partVerifier } from './reconcile.js';
 import type { StreamSink, StreamStats, SyncContext } from './types.js';
 
 /**
@@ -130,6 +131,8 @@ export async function runWindows<W extends Window>(
   const checkpoints = policy(sink);
   stats.windowsPlanned = stream.windows.length;
   const concurrency = stream.concurrent ? requestConcurrency(ctx.settings) : 1;
+  const verifier = partVerifier(ctx, decl, stream.windows, stats);
+  await verifier?.prepare();
 
   const readPart = async (window: W, part: Window, waitTurn: Turn): Promise<void> => {
     stats.windows++;
@@ -142,10 +145,14 @@ export async function runWindows<W extends Window>(
     };
     // The key set lives for the part and survives its retries (src/streams/fetch.ts).
     const seen = new Set<string>();
+    const tally = verifier?.tally();
+    if (tally) spec.onAccepted = tally.add;
     await fetch(ctx, spec, seen, stats, sink.record, waitTurn);
     await waitTurn();
-    // Count reconciliation goes here: the part's records are written, its bookmark has not
-    // moved; a re-fetch with the same `seen` emits only rows not yet emitted.
+    // The part's records are written and its bookmark has not moved: judged against Scarf's
+    // counts here, and read again (emitting only new rows) while it falls short.
+    if (verifier)
+      await verifier.reconcile(part, spec, seen, tally!, (s, set, onRecord) => fetch(ctx, s, set, stats, onRecord), sink.record);
     stream.commit(window, part);
     await checkpoints.committed();
   };

@@ -4,6 +4,7 @@ import type { TapError } from '../errors.js';
 import type { ScarfClient } from '../scarf/client.js';
 import type { StateStore } from '../state.js';
 import type { Day } from './days.js';
+import type { CountReference } from './reference.js';
 
 export type Rec = Record<string, unknown>;
 
@@ -28,6 +29,18 @@ export interface StreamStats {
   /** Largest per-window de-duplication set, the only per-window memory a stream keeps. */
   maxKeySet: number;
   skippedPartitions?: number;
+  /** What the count reconciliation found (src/streams/reconcile.ts); unset when it did not run. */
+  verified?: VerifiedCounts;
+}
+
+/** Windows judged against Scarf's aggregates counts, by outcome. */
+export interface VerifiedCounts {
+  /** The export held exactly what Scarf counts at the first read. */
+  equal: number;
+  /** Short at first, equal after the window was read again. */
+  reread: number;
+  /** Still different after identical reads: accepted, with a warning. */
+  disagree: number;
 }
 
 /** What a sync run is about, fixed before its first request. */
@@ -57,6 +70,8 @@ export interface SyncContext extends SyncScope {
   warnedUnknownColumns: Set<string>;
   /** Set on SIGTERM/SIGINT: streams stop at the next record. */
   aborted: boolean;
+  /** Scarf's daily counts, read at most once per sync when verify_counts is on (src/streams/reference.ts). */
+  countReference?: CountReference;
 }
 
 export type StreamReader = (ctx: SyncContext, selection: StreamSelection, sink: StreamSink, stats: StreamStats) => Promise<void>;

@@ -1,0 +1,159 @@
+// Scarf's own daily counts, the one reference a body that ended cleanly but short can be
+// judged against (docs/scarf-api.md "Completeness: what the aggregates count"). Read once
+// per sync, lazily, for the days the verified streams have pending, and kept on the
+// SyncContext so events, company_rollup and company_events share it.
+//
+// Two kinds of count: `total` (daily by-total, with the package_query the events export
+// uses) and `company` (daily by-company). The company exports take no query, so the company
+// counts are read without one: with package_query unset one request carries both
+// breakdowns; with it set, the company counts are a request of their own, made only when a
+// company stream needs them.
+import { TapError } from '../errors.js';
+import { log } from '../log.js';
+import { aggregatesPath, type Query } from '../scarf/endpoints.js';
+import type { StreamName } from '../schemas.js';
+import { addDays, type Day, dayWindows, maxDay, minDay, type Window } from './days.js';
+import { STREAMS } from './definitions.js';
+import { fetchRecords } from './fetch.js';
+import { RangeLimits, splitByDays } from './ranges.js';
+import type { Rec, StreamStats, SyncContext } from './types.js';
+
+export type CountKind = 'total' | 'company';
+
+/** Per day: Σ total of the by-total rows, and per company domain (lower-case) Σ total of its by-company rows. */
+interface DayCounts {
+  total: number;
+  company: Map<string, number>;
+}
+
+function everyDay(w: Window): Day[] {
+  const out: Day[] = [];
+  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
+export class CountReference {
+  private readonly days = new Map<Day, DayCounts>();
+  private readonly covered: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
+  private readonly limits = new RangeLimits();
+  /** Requests this reference made (its first reads and its re-reads). */
+  requests = 0;
+  /** Stable disagreements met this sync, all streams together (src/streams/reconcile.ts). */
+  stableDisagreements = 0;
+  /** Set once stableDisagreements reaches its limit: no window is read again for the rest of the sync. */
+  stopped = false;
+  /** Streams whose one disagreement warning has been given. */
+  readonly warned = new Set<StreamName>();
+
+  constructor(private readonly ctx: SyncContext) {}
+
+  count(kind: CountKind, day: Day, domain?: string): number {
+    const c = this.days.get(day);
+    if (!c) return 0;
+    return kind === 'total' ? c.total : (c.company.get(domain!.toLowerCase()) ?? 0);
+  }
+
+  /** Domains (lower-case) with at least one counted event in the range. */
+  activeDomains(range: Window): Set<string> {
+    const out = new Set<string>();
+    for (const day of everyDay(range)) for (const [domain, n] of this.days.get(day)?.company ?? []) if (n > 0) out.add(domain);
+    return out;
+  }
+
+  /** The span of days whose company counts are read, if any. */
+  coveredRange(kind: CountKind): Window | undefined {
+    const days = [...this.covered[kind]];
+    if (days.length === 0) return undefined;
+    return { start: days.reduce(minDay), end: days.reduce(maxDay) };
+  }
+
+  /** Reads the counts of the days of `range` not read yet (one request per aggregates_window_days days). */
+  async ensure(kind: CountKind, range: Window): Promise<void> {
+    const missing = everyDay(range).filter((d) => !this.covered[kind].has(d));
+    // Contiguous runs of missing days, each read in windows of aggregates_window_days.
+    let run: Window | undefined;
+    const runs: Window[] = [];
+    for (const d of missing) {
+      if (run && addDays(run.end, 1) === d) run.end = d;
+      else runs.push((run = { start: d, end: d }));
+    }
+    for (const r of runs)
+      for (const w of dayWindows(r.start, r.end, this.ctx.settings.aggregates_window_days)) await this.read(kind, w, 'read');
+  }
+
+  /** Reads the counts of `range` again; true when any count of `domain` (or by-total) changed. */
+  async reread(kind: CountKind, range: Window, domain?: string): Promise<boolean> {
+    const before = everyDay(range).map((d) => this.count(kind, d, domain));
+    for (const w of dayWindows(range.start, range.end, this.ctx.settings.aggregates_window_days))
+      await this.read(kind, w, 're-read');
+    return everyDay(range).some((d, i) => this.count(kind, d, domain) !== before[i]);
+  }
+
+  private async read(kind: CountKind, window: Window, why: 'read' | 're-read'): Promise<void> {
+    const s = this.ctx.settings;
+    const both = s.package_query === undefined;
+    const kinds: CountKind[] = both ? ['total', 'company'] : [kind];
+    const query: Query = {
+      rollup: 'daily',
+      breakdown: kinds.map((k) => (k === 'total' ? 'by-total' : 'by-company')),
+      ...(kinds.includes('total') && s.package_query !== undefined ? { query: s.package_query } : {}),
+    };
+    const before = this.ctx.client.requestCount;
+    try {
+      await this.limits.forEachRange('aggregates (counts)', window, splitByDays, (w) => this.readRange(kinds, w, query, why));
+    } catch (err) {
+      if (err instanceof TapError)
+        log.error(
+          `Could not read Scarf's aggregates counts for ${window.start}..${window.end}, which verify_counts checks the exports against: ${err.message}. Without them no window can be proven complete, so its bookmark stays; set verify_counts to false to sync without the check.`,
+        );
+      throw err;
+    } finally {
+      this.requests += this.ctx.client.requestCount - before;
+    }
+  }
+
+  private async readRange(kinds: CountKind[], w: Window, query: Query, why: string): Promise<void> {
+    // Counted into fresh maps and taken over only once the body is whole, so a failed read
+    // leaves the previous counts as they were.
+    const fresh = new Map<Day, DayCounts>();
+    for (const d of everyDay(w)) fresh.set(d, { total: 0, company: new Map() });
+    const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
+    const decl = STREAMS.aggregates;
+    await fetchRecords(
+      this.ctx,
+      {
+        stream: decl.name,
+        endpoint: decl.endpoint,
+        format: decl.format,
+        path: aggregatesPath(this.ctx.settings.owner),
+        query: { start_date: w.start, end_date: w.end, ...query },
+        label: `aggregates counts ${w.start}..${w.end} (${why} for verify_counts)`,
+        keyField: 'row_key',
+        deriveKey: (rec: Rec) => JSON.stringify([rec.date, rec.rollup, rec.breakdown, rec.artifact, rec.company_domain ?? null]),
+      },
+      new Set<string>(),
+      stats,
+      (rec) => {
+        const c = fresh.get(rec.date as Day);
+        if (!c || rec.rollup !== 'daily' || typeof rec.total !== 'number') return;
+        if (rec.breakdown === 'by-total') c.total += rec.total;
+        else if (rec.breakdown === 'by-company' && typeof rec.company_domain === 'string') {
+          const d = rec.company_domain.toLowerCase();
+          c.company.set(d, (c.company.get(d) ?? 0) + rec.total);
+        }
+      },
+    );
+    for (const [day, c] of fresh) {
+      const kept = this.days.get(day) ?? { total: 0, company: new Map<string, number>() };
+      if (kinds.includes('total')) kept.total = c.total;
+      if (kinds.includes('company')) kept.company = c.company;
+      this.days.set(day, kept);
+      for (const k of kinds) this.covered[k].add(day);
+    }
+  }
+}
+
+/** The sync's reference, created on first use. */
+export function countReference(ctx: SyncContext): CountReference {
+  return (ctx.countReference ??= new CountReference(ctx));
+}

@@ -1,0 +1,253 @@
+// Count reconciliation end to end (README "Completeness: count reconciliation"): bodies that
+// end cleanly but short, on every endpoint, are caught by Scarf's own counts and read again;
+// aggregates that count differently are warned about, with bounded re-reads; a clean sync
+// pays exactly one request for the check.
+import { expect } from 'chai';
+
+import type { FaultSpec } from '../sim/index.js';
+import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { lastState, type TapRun, writeJson } from './helpers/tap.js';
+
+const START = '2026-10-01';
+const END = '2026-10-10';
+const SIM_NOW = new Date('2026-10-12T12:00:00Z');
+const ALL = ['events', 'aggregates', 'company_rollup', 'company_events'];
+
+function logLines(run: TapRun, re: RegExp): string[] {
+  return run.stderr.split('\n').filter((l) => re.test(l));
+}
+
+describe('verify_counts: every window reconciled against Scarf’s aggregates counts', function () {
+  this.timeout(60_000);
+  const suite = useSimulator(
+    // Data starts with the synced range, so every company's activity is in the verified days.
+    { seed: 5, token: TOKEN, dataStart: START, dataEnd: '2026-10-31', now: SIM_NOW, eventsPerDay: 30, companies: 8 },
+    { start_date: START, end_date: END, events_window_days: 1, aggregates_window_days: 31 },
+    'tap-scarf-counts-',
+  );
+  const catalog = () => writeJson(suite.dir, 'cat-all.json', catalogFor(ALL));
+  const byEndpoint = () => {
+    const out: Record<string, number> = {};
+    for (const r of suite.sim.requests) out[r.endpoint] = (out[r.endpoint] ?? 0) + 1;
+    return out;
+  };
+  const faulted = (endpoint: string) => suite.sim.requests.filter((r) => r.endpoint === endpoint && r.fault).length;
+  const sync = (extra: Record<string, unknown> = {}) =>
+    runChecked(['--config', suite.config(extra), '--catalog', catalog()], {}, suite.sim);
+  const truthCompanyEvents = () =>
+    suite.sim.companyDomains().flatMap((d) => suite.sim.truth.companyEvents(d, { start: START, end: END }));
+
+  function expectComplete(run: TapRun): void {
+    expect(run.code, run.stderr.slice(-3000)).to.equal(0);
+    expect(run.badLines).to.deep.equal([]);
+    expectSameRecords(streamRecords(run, 'events'), suite.sim.truth.events({ start: START, end: END }), 'id', 'events');
+    expectSameRecords(streamRecords(run, 'company_events'), truthCompanyEvents(), 'id', 'company_events');
+    expectSameRecords(streamRecords(run, 'company_rollup'), suite.sim.truth.companyRollup(), 'company_domain', 'company_rollup');
+    for (const s of ['events', 'company_events', 'company_rollup'] as const) expectNoRepeats(run, s);
+  }
+
+  it('a clean sync makes exactly one more request than with verify_counts false, and says what it verified', async () => {
+    const off = await sync({ verify_counts: false });
+    expectComplete(off);
+    const without = byEndpoint();
+    suite.sim.resetRequests();
+    const on = await sync();
+    expectComplete(on);
+    const withIt = byEndpoint();
+    expect(withIt).to.deep.equal({ ...without, aggregates: without.aggregates! + 1 });
+    const ref = suite.sim.requests.filter((r) => r.endpoint === 'aggregates' && r.query.breakdown?.includes('by-company'));
+    expect(ref.map((r) => r.query)).to.deep.equal([
+      { start_date: [START], end_date: [END], rollup: ['daily'], breakdown: ['by-total', 'by-company'] },
+    ]);
+    // the same records and the same final state either way
+    expect(streamRecords(on, 'events').length).to.equal(streamRecords(off, 'events').length);
+    expect(lastState(on)).to.deep.equal(lastState(off));
+    expect(
+      logLines(
+        on,
+        /events: .*; 10 windows verified against Scarf's counts: 10 equal, 0 re-read after a short body, 0 disagree; done\.$/,
+      ),
+    ).to.have.length(1);
+    const domains = withIt['company-events']!;
+    expect(
+      logLines(
+        on,
+        new RegExp(`company_events: .*; ${domains} windows verified against Scarf's counts: ${domains} equal, 0 re-read`),
+      ),
+    ).to.have.length(1);
+    expect(logLines(on, /company_rollup: .*; 1 window verified against Scarf's counts: 1 equal/)).to.have.length(1);
+    expect(logLines(on, /aggregates: .*verified/)).to.deep.equal([]);
+    expect(
+      logLines(
+        on,
+        /METRIC: \{"type":"counter","metric":"windows_verified","value":10,"tags":\{"stream":"events","equal":10,"reread":0,"disagree":0\}\}/,
+      ),
+    ).to.have.length(1);
+    expect(logLines(off, /verified/)).to.deep.equal([]);
+  });
+
+  for (const variant of [{ endCleanly: true }, { contentLength: 'short' as const }]) {
+    it(`clean cuts (${JSON.stringify(variant)}) on ~20 % of the responses of every endpoint → complete data; each cut window costs one more request`, async () => {
+      const spec = (endpoint: FaultSpec['endpoint']): FaultSpec => ({
+        kind: 'cut-after-line',
+        ...variant,
+        afterRows: 'random',
+        endpoint,
+        probability: 0.2,
+      });
+      suite.sim.setFaults([spec('events'), spec('company-events'), spec('company-rollup'), spec('aggregates')]);
+      const run = await sync();
+      expectComplete(run);
+      const n = byEndpoint();
+      // One request per window plus one per cut response: the cut is noticed and read again.
+      expect(faulted('events') + faulted('company-events'), 'some cuts happened').to.be.at.least(2);
+      expect(n.events).to.equal(10 + faulted('events'));
+      const windows = Number(/company_events: .*?(\d+) windows, /.exec(run.stderr)![1]);
+      expect(n['company-events']).to.equal(windows + faulted('company-events'));
+      expect(n['company-rollup']).to.equal(1 + faulted('company-rollup'));
+      // The counts and the aggregates stream's window, plus one request per re-read of the
+      // counts (a cut of the counts shows as days with more events than counted).
+      const countRereads = logLines(run, /reading Scarf's counts for .* again/).length;
+      expect(n.aggregates).to.equal(2 + countRereads);
+      expect(countRereads).to.be.at.most(3 * (10 + windows));
+      const reread = logLines(run, /reading the window again/).length;
+      expect(reread).to.equal(faulted('events') + faulted('company-events'));
+      expect(logLines(run, /Accepted as Scarf serves it/)).to.deep.equal([]);
+    });
+  }
+
+  it('a clean cut of the rollup snapshot: the companies after the cut are noticed, the snapshot read again, their events synced', async () => {
+    suite.sim.setFaults([{ kind: 'cut-after-line', endpoint: 'company-rollup', contentLength: 'short', afterRows: 3 }]);
+    const run = await sync();
+    expectComplete(run);
+    expect(byEndpoint()['company-rollup']).to.equal(2);
+    expect(
+      logLines(
+        run,
+        /company_rollup: Scarf counts events in 2026-10-01\.\.2026-10-10 of \d+ companies the company-rollup snapshot does not list/,
+      ),
+    ).to.have.length(1);
+    expect(
+      logLines(
+        run,
+        /company_rollup: .*1 window verified against Scarf's counts: 0 equal, 1 re-read after a short body, 0 disagree/,
+      ),
+    ).to.have.length(1);
+  });
+
+  it('short counts (a reference cut cleanly) are read again for the days they miss, then every window agrees', async () => {
+    // The first aggregates request of the sync is the reference (events run first).
+    suite.sim.setFaults([{ kind: 'cut-after-line', endpoint: 'aggregates', endCleanly: true, nth: 1 }]);
+    const run = await sync();
+    expectComplete(run);
+    const rereads = logLines(run, /reading Scarf's counts for .* again/);
+    expect(rereads.length).to.be.at.least(1);
+    // one request per re-read of the counts, the reference and the aggregates stream's one window
+    expect(byEndpoint().aggregates).to.equal(2 + rereads.length);
+    expect(logLines(run, /Accepted as Scarf serves it/)).to.deep.equal([]);
+  });
+
+  it('aggregates counting one fewer per day: a warning with the numbers, re-reads stop after 3 stable disagreements, exit 0, complete data', async () => {
+    suite.sim.setOptions({ aggregatesCountSkew: -1 });
+    try {
+      const run = await sync();
+      expectComplete(run);
+      const warn = logLines(
+        run,
+        /^WARNING events 2026-10-01: Scarf counts \d+ events, its export holds \d+ after two identical reads of the counts/,
+      );
+      expect(warn, run.stderr.slice(-3000)).to.have.length(1);
+      const [, counted, held] = /Scarf counts (\d+) events, its export holds (\d+)/.exec(warn[0]!)!;
+      const truth = suite.sim.truth.dailyCounts({ start: '2026-10-01', end: '2026-10-01' })['2026-10-01']!;
+      expect(Number(held)).to.equal(truth);
+      expect(Number(counted)).to.equal(
+        suite.sim.truth.aggregatesDailyTotals({ start: '2026-10-01', end: '2026-10-01' })['2026-10-01'],
+      );
+      expect(logLines(run, /for the rest of this sync no window is read again/)).to.have.length(1);
+      // exactly 3 re-reads of the counts (one per stable disagreement), then none
+      expect(logLines(run, /reading Scarf's counts for .* again/)).to.have.length(3);
+      expect(byEndpoint().aggregates).to.equal(2 + 3);
+      expect(
+        logLines(run, /events: .*10 windows verified against Scarf's counts: 0 equal, 0 re-read after a short body, 10 disagree/),
+      ).to.have.length(1);
+      expect(logLines(run, /WARNING company_events /)).to.have.length(1);
+    } finally {
+      suite.sim.setOptions({ aggregatesCountSkew: 0 });
+    }
+  });
+
+  it('aggregates counting one more per day: the windows are read again once each until 3 agree to differ, then accepted', async () => {
+    suite.sim.setOptions({ aggregatesCountSkew: 1 });
+    try {
+      const run = await sync({ verify_counts: true });
+      expectComplete(run);
+      expect(
+        logLines(
+          run,
+          /^WARNING events 2026-10-01: Scarf counts \d+ events, its export holds \d+ after two identical reads\. Accepted/,
+        ),
+      ).to.have.length(1);
+      expect(byEndpoint().events).to.equal(10 + 3);
+      expect(byEndpoint().aggregates).to.equal(2);
+    } finally {
+      suite.sim.setOptions({ aggregatesCountSkew: 0 });
+    }
+  });
+
+  it('aggregates (the reference itself, not checked): a body cut cleanly heals on the next sync within aggregates_lookback_days', async () => {
+    const settings = {
+      aggregates_window_days: 7,
+      aggregates_lookback_days: 7,
+      aggregates_breakdowns: ['by-total', 'by-country'],
+    };
+    const cat = writeJson(suite.dir, 'cat-agg.json', catalogFor(['aggregates']));
+    // Windows 10-01..10-07 and 10-08..10-10: the second one ends cleanly after 5 rows.
+    suite.sim.setFaults([{ kind: 'cut-after-line', endpoint: 'aggregates', contentLength: 'short', nth: 2, afterRows: 5 }]);
+    const first = await runChecked(['--config', suite.config(settings), '--catalog', cat], {}, suite.sim);
+    expect(first.code, first.stderr).to.equal(0);
+    const truth = suite.sim.truth.aggregates({
+      start: START,
+      end: END,
+      rollup: 'daily',
+      breakdowns: settings.aggregates_breakdowns,
+    });
+    const lost = truth.length - streamRecords(first, 'aggregates').length;
+    expect(lost, 'the cut went unnoticed: rows are missing after the first sync').to.be.greaterThan(10);
+    expect(suite.sim.requests.map((r) => r.endpoint)).to.deep.equal(['aggregates', 'aggregates']);
+    suite.sim.clearFaults();
+    const state = writeJson(suite.dir, 'state-agg.json', lastState(first));
+    const second = await runChecked(['--config', suite.config(settings), '--catalog', cat, '--state', state], {}, suite.sim);
+    expect(second.code, second.stderr).to.equal(0);
+    // The lookback re-reads 10-03..10-10, which holds every day the cut lost.
+    const latest = new Map<string, Record<string, any>>();
+    for (const run of [first, second]) for (const rec of streamRecords(run, 'aggregates')) latest.set(rec.row_key, rec);
+    expectSameRecords([...latest.values()], truth, 'row_key', 'aggregates, latest of two syncs');
+  });
+
+  it('with package_query: the company counts are read without it (the company export takes none), one request more', async () => {
+    const query = { package_query: '@acme/widgets' };
+    const off = await sync({ ...query, verify_counts: false });
+    expect(off.code, off.stderr).to.equal(0);
+    const without = byEndpoint();
+    suite.sim.resetRequests();
+    const on = await sync(query);
+    expect(on.code, on.stderr.slice(-3000)).to.equal(0);
+    expect(byEndpoint()).to.deep.equal({ ...without, aggregates: without.aggregates! + 2 });
+    const counts = suite.sim.requests.filter(
+      (r) => r.endpoint === 'aggregates' && r.query.rollup?.[0] === 'daily' && !r.query.breakdown?.includes('by-country'),
+    );
+    expect(counts.map((r) => [r.query.breakdown, r.query.query])).to.deep.include.members([
+      [['by-total'], ['@acme/widgets']],
+      [['by-company'], undefined],
+    ]);
+    expectSameRecords(
+      streamRecords(on, 'events'),
+      suite.sim.truth.events({ start: START, end: END, query: '@acme/widgets' }),
+      'id',
+      'events',
+    );
+    expectSameRecords(streamRecords(on, 'company_events'), truthCompanyEvents(), 'id', 'company_events');
+    expect(logLines(on, /Accepted as Scarf serves it/)).to.deep.equal([]);
+  });
+});
