@@ -10,7 +10,7 @@ import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { toDate, toTimestamp } from './scarf/convert.js';
 import { STREAM_NAMES, type StreamName } from './schemas.js';
-import { isObj as isPlainObject, stripBom } from './util/json.js';
+import { isObj as isPlainObject } from './util/json.js';
 
 export interface Partition {
   context: Record<string, string>;
@@ -36,9 +36,6 @@ export interface TapState {
 }
 
 const TS_RE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?))?$/;
-
-// Lives with the other JSON-input helpers (config reads it too); re-exported for callers that met it here.
-export { stripBom };
 
 const KNOWN_STREAMS: ReadonlySet<string> = new Set(STREAM_NAMES);
 

@@ -9,7 +9,6 @@ import { AbortedError, asTapError, SyncFailedError, TapError } from './errors.js
 import { log } from './log.js';
 import { progress } from './progress.js';
 import type { ScarfClient } from './scarf/client.js';
-import { makeClient } from './scarf/from-settings.js';
 import { emittedSchema, type StreamName } from './schemas.js';
 import type { StateStore } from './state.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
@@ -40,9 +39,6 @@ export interface SyncOptions {
 
 /** Ends a stream at its record limit: unwinds the reader like a stop, and is no failure. */
 class RecordLimitReached extends AbortedError {}
-
-// Defined with the other errors and with the client; re-exported for callers that met them here.
-export { makeClient, SyncFailedError };
 
 export function makeContext(settings: Settings, state: StateStore, client: ScarfClient, signpost = new Date()): SyncContext {
   const today = dayOf(signpost);

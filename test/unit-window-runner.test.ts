@@ -1,13 +1,14 @@
 // The window runner (src/streams/runner.ts) with a fake request step: no simulator, no HTTP.
 import { expect } from 'chai';
 
+import { requestConcurrency } from '../src/config/concurrency.js';
 import { RangeTooLongError, TransientError } from '../src/errors.js';
 import { StateStore } from '../src/state.js';
 import { type Window } from '../src/streams/days.js';
 import { STREAMS } from '../src/streams/definitions.js';
 import { type FetchSpec } from '../src/streams/fetch.js';
 import { splitByDays } from '../src/streams/ranges.js';
-import { type FetchWindow, requestConcurrency, runWindows, type WindowedStream } from '../src/streams/runner.js';
+import { type FetchWindow, runWindows, type WindowedStream } from '../src/streams/runner.js';
 import type { Rec, StreamStats, SyncContext } from '../src/streams/types.js';
 
 const newStats = (): StreamStats => ({ records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 });

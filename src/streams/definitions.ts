@@ -36,9 +36,6 @@ export interface StreamDeclaration {
   window: WindowKind;
 }
 
-/** Kept for the modules that name the older type. */
-export type StreamInfo = StreamDeclaration;
-
 export const STREAMS: Record<StreamName, StreamDeclaration> = {
   events: {
     name: 'events',
