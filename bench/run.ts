@@ -27,6 +27,7 @@ import path from 'node:path';
 
 import { Command } from 'commander';
 
+import { DEFAULT_TOKEN } from '../sim/options.js';
 import { type ClientResult, compareClients } from './http-clients.js';
 import {
   catalogSelecting,
@@ -43,7 +44,7 @@ import {
 } from './proc.js';
 import { summarizeProfile } from './profile.js';
 
-const TOKEN = 'sim-token';
+const TOKEN = DEFAULT_TOKEN;
 const OWNER = 'acme-oss';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const ALL = ['throughput', 'memory', 'backpressure', 'stages', 'clients', 'profile', 'latency', 'requests'];

@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 
 import type { StreamSelection } from './catalog.js';
 import type { Settings } from './config/load.js';
-import { AbortedError, asTapError, SyncFailedError, TapError } from './errors.js';
+import { AbortedError, asTapError, RecordLimitReached, SyncFailedError, TapError } from './errors.js';
 import { log } from './log.js';
 import { progress } from './progress.js';
 import type { ScarfClient } from './scarf/client.js';
@@ -36,9 +36,6 @@ export interface SyncOptions {
   /** Stop each stream once it has written this many records (--test): no final STATE, no summary. */
   recordLimit?: number;
 }
-
-/** Ends a stream at its record limit: unwinds the reader like a stop, and is no failure. */
-class RecordLimitReached extends AbortedError {}
 
 export function makeContext(settings: Settings, state: StateStore, client: ScarfClient, signpost = new Date()): SyncContext {
   const today = dayOf(signpost);
