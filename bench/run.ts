@@ -30,6 +30,7 @@ import path from 'node:path';
 
 import { Command } from 'commander';
 
+import { DEFAULT_TOKEN } from '../sim/options.js';
 import { type ClientResult, compareClients } from './http-clients.js';
 import {
   catalogSelecting,
@@ -47,7 +48,7 @@ import {
 import { summarizeProfile } from './profile.js';
 import { type ScaleRun, scaleRun } from './scale.js';
 
-const TOKEN = 'sim-token';
+const TOKEN = DEFAULT_TOKEN;
 const OWNER = 'acme-oss';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const ALL = ['throughput', 'memory', 'backpressure', 'stages', 'clients', 'profile', 'latency', 'requests', 'scale'];

@@ -15,7 +15,7 @@ import { LineWriter } from '../src/protocol/output.js';
 import { SingerWriter } from '../src/protocol/singer.js';
 import type { ScarfClient } from '../src/scarf/client.js';
 import { readCsv } from '../src/scarf/csv-rows.js';
-import { compileRowTyper } from '../src/scarf/typing.js';
+import { compileRowTyper } from '../src/scarf/row-typer.js';
 import { loadSchema } from '../src/schemas.js';
 import { fetchRecords } from '../src/streams/fetch.js';
 import type { Rec, StreamStats, SyncContext } from '../src/streams/types.js';

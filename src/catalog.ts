@@ -1,11 +1,10 @@
 // Schemas + stream facts → Singer catalog (discover) and the selection a catalog asks for.
-import fs from 'node:fs';
 
 import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from './schemas.js';
 import { inStreamOrder, streamOrder, STREAMS } from './streams/definitions.js';
-import { isObj, stripBom } from './util/json.js';
+import { isObj, readJsonFile } from './util/json.js';
 
 export type ReplicationMethod = 'INCREMENTAL' | 'FULL_TABLE';
 
@@ -170,17 +169,5 @@ export function selectionFromSingerCatalog(value: unknown, source: string): Stre
 }
 
 export function readCatalogFile(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`Cannot read catalog file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
-  }
-  try {
-    return JSON.parse(stripBom(text));
-  } catch (e) {
-    throw new ConfigError(
-      `Catalog file ${file} is not valid JSON (${(e as Error).message}). Regenerate it with tap-scarf --discover.`,
-    );
-  }
+  return readJsonFile(file, { kind: 'catalog', invalidHint: 'Regenerate it with tap-scarf --discover.' });
 }

@@ -13,6 +13,7 @@
 //       ├── IncompleteBodyError  the body ended early: the client re-issues the request
 //       │   └── NotAnExportError a 2xx answer that is not an export: retried the same way
 //       ├── AbortedError         the process was asked to stop: the sync unwinds
+//       │   └── RecordLimitReached a stream reached its record limit (--test): it ends, no failure
 //       └── RequestBudgetReached max_requests_per_sync is spent: the sync stops cleanly, exit 0
 //
 // Which HTTP answer becomes which of these is decided in one table, src/scarf/answers.ts.
@@ -123,6 +124,9 @@ export class AbortedError extends Signal {
     super('sync interrupted');
   }
 }
+
+/** Ends a stream at its record limit: unwinds the reader like a stop, and is no failure. */
+export class RecordLimitReached extends AbortedError {}
 
 /** Wraps anything unexpected so callers can always read a message and a failure type. */
 export function asTapError(err: unknown): TapError {

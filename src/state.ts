@@ -10,7 +10,8 @@ import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { toDate, toTimestamp } from './scarf/convert.js';
 import { STREAM_NAMES, type StreamName } from './schemas.js';
-import { isObj as isPlainObject, stripBom } from './util/json.js';
+import { STREAMS } from './streams/definitions.js';
+import { isObj as isPlainObject } from './util/json.js';
 
 export interface Partition {
   context: Record<string, string>;
@@ -36,9 +37,6 @@ export interface TapState {
 }
 
 const TS_RE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?))?$/;
-
-// Lives with the other JSON-input helpers (config reads it too); re-exported for callers that met it here.
-export { stripBom };
 
 const KNOWN_STREAMS: ReadonlySet<string> = new Set(STREAM_NAMES);
 
@@ -226,12 +224,12 @@ export class StateStore {
     this.partitionIndex.delete(parts);
   }
 
-  breakdownValue(breakdown: string): string | undefined {
-    return this.state.bookmarks.aggregates?.breakdowns?.[breakdown];
+  breakdownValue(stream: StreamName, breakdown: string): string | undefined {
+    return this.state.bookmarks[stream]?.breakdowns?.[breakdown];
   }
 
-  setBreakdownValue(breakdown: string, value: string): void {
-    const bm = this.entry('aggregates');
+  setBreakdownValue(stream: StreamName, breakdown: string, value: string): void {
+    const bm = this.entry(stream);
     (bm.breakdowns ??= {})[breakdown] = value;
   }
 
@@ -264,46 +262,44 @@ export class StateStore {
   /**
    * A bookmark is the position a sync reached, so it cannot be later than the sync that wrote
    * it; one that is later than this sync's start (a hand edit, a wrong clock) would make the
-   * stream request nothing and write the same impossible value back, forever. Such a value is
-   * brought back to the signpost (the stream re-reads from there, minus its lookback).
-   * company_rollup's is dropped instead: its one request reads the whole snapshot anyway, and
-   * a signpost bookmark would emit nothing, hiding every row the bad value skipped.
+   * stream request nothing and write the same impossible value back, forever. Each value
+   * (stream-wide, per breakdown, per partition) becomes what the stream's declaration says
+   * (`pastSignpost`): the signpost, so the stream re-reads from there minus its lookback; or,
+   * for a snapshot, nothing, since its one request reads everything anyway and a signpost
+   * bookmark would emit nothing, hiding every row the bad value skipped.
    * Returns one warning per value changed.
    */
   clampToSignpost(signpostTs: string): string[] {
     const day = signpostTs.slice(0, 10);
     const out: string[] = [];
     const why = `later than this sync's start (${signpostTs}); no bookmark can be past the time it was written (was the state edited, or written on a machine with a wrong clock?)`;
-    const events = this.state.bookmarks.events;
-    if (events?.replication_key_value && events.replication_key_value > signpostTs) {
-      out.push(`State: stream 'events' bookmark ${events.replication_key_value} is ${why}: using ${signpostTs}.`);
-      events.replication_key_value = signpostTs;
-    }
-    const agg = this.state.bookmarks.aggregates;
-    if (agg?.replication_key_value && agg.replication_key_value.slice(0, 10) > day) {
-      out.push(`State: stream 'aggregates' bookmark ${agg.replication_key_value} is ${why}: using ${day}.`);
-      agg.replication_key_value = day;
-    }
-    for (const [b, v] of Object.entries(agg?.breakdowns ?? {})) {
-      if (v.slice(0, 10) > day) {
-        out.push(`State: stream 'aggregates' breakdown '${b}' bookmark ${v} is ${why}: using ${day}.`);
-        agg!.breakdowns![b] = day;
+    for (const name of STREAM_NAMES) {
+      const bm = this.state.bookmarks[name];
+      if (!bm) continue;
+      const { pastSignpost, endpoint } = STREAMS[name];
+      const late = (v: string): boolean => (pastSignpost === 'signpost-day' ? v.slice(0, 10) > day : v > signpostTs);
+      const to = pastSignpost === 'signpost-day' ? day : signpostTs;
+      const said = (what: string, v: string): string =>
+        pastSignpost === 'drop'
+          ? `State: stream '${name}' ${what}${v} is ${why}: dropping it, so the whole ${endpoint} snapshot is emitted (still one request).`
+          : `State: stream '${name}' ${what}${v} is ${why}: using ${to}.`;
+      if (bm.replication_key_value && late(bm.replication_key_value)) {
+        out.push(said('bookmark ', bm.replication_key_value));
+        if (pastSignpost === 'drop') delete bm.replication_key_value;
+        else bm.replication_key_value = to;
       }
-    }
-    for (const p of this.state.bookmarks.company_events?.partitions ?? []) {
-      if (p.replication_key_value && p.replication_key_value > signpostTs) {
-        out.push(
-          `State: stream 'company_events' bookmark of ${JSON.stringify(p.context)} ${p.replication_key_value} is ${why}: using ${signpostTs}.`,
-        );
-        p.replication_key_value = signpostTs;
+      for (const [b, v] of Object.entries(bm.breakdowns ?? {})) {
+        if (!late(v)) continue;
+        out.push(said(`breakdown '${b}' bookmark `, v));
+        if (pastSignpost === 'drop') delete bm.breakdowns![b];
+        else bm.breakdowns![b] = to;
       }
-    }
-    const rollup = this.state.bookmarks.company_rollup;
-    if (rollup?.replication_key_value && rollup.replication_key_value > signpostTs) {
-      out.push(
-        `State: stream 'company_rollup' bookmark ${rollup.replication_key_value} is ${why}: dropping it, so the whole company-rollup snapshot is emitted (still one request).`,
-      );
-      delete rollup.replication_key_value;
+      for (const p of bm.partitions ?? []) {
+        if (!p.replication_key_value || !late(p.replication_key_value)) continue;
+        out.push(said(`bookmark of ${JSON.stringify(p.context)} `, p.replication_key_value));
+        if (pastSignpost === 'drop') delete p.replication_key_value;
+        else p.replication_key_value = to;
+      }
     }
     return out;
   }

@@ -5,12 +5,11 @@ import v8 from 'node:v8';
 
 import type { StreamSelection } from './catalog.js';
 import type { Settings } from './config/load.js';
-import { AbortedError, asTapError, RequestBudgetReached, SyncFailedError, TapError } from './errors.js';
+import { AbortedError, asTapError, RecordLimitReached, RequestBudgetReached, SyncFailedError, TapError } from './errors.js';
 import { log } from './log.js';
 import { RecordCounter, syncDuration } from './metrics.js';
 import { progress } from './progress.js';
 import type { ScarfClient } from './scarf/client.js';
-import { makeClient } from './scarf/from-settings.js';
 import { emittedSchema, type StreamName } from './schemas.js';
 import type { StateStore } from './state.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
@@ -44,12 +43,6 @@ export interface SyncOptions {
   /** Stop each stream once it has written this many records (--test): no final STATE, no summary. */
   recordLimit?: number;
 }
-
-/** Ends a stream at its record limit: unwinds the reader like a stop, and is no failure. */
-class RecordLimitReached extends AbortedError {}
-
-// Defined with the other errors and with the client; re-exported for callers that met them here.
-export { makeClient, SyncFailedError };
 
 export function makeContext(settings: Settings, state: StateStore, client: ScarfClient, signpost = new Date()): SyncContext {
   const today = dayOf(signpost);

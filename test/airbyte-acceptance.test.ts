@@ -10,9 +10,10 @@ import yaml from 'js-yaml';
 
 import { ScarfSimulator } from '../sim/index.js';
 import { newAjv } from '../src/ajv.js';
+import { airbyteOutput, type TapOutput } from './helpers/output.js';
 import { protocolProblems, protocolValidators } from './helpers/protocol.js';
 import { loadRepoJson } from './helpers/schemas.js';
-import { repoRoot, runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
+import { repoRoot, runTap, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
 
 type Msg = Record<string, any>;
@@ -33,14 +34,12 @@ describe('Airbyte acceptance tests (acceptance-test-config.yml, run against the 
     if (rel.startsWith('secrets/')) return secretConfig;
     return writeJson(dir, `config-${path.basename(rel)}`, { ...loadRepoJson(rel), base_url: sim.url });
   }
-  async function airbyte(args: string[]): Promise<TapRun> {
+  async function airbyte(args: string[]): Promise<TapOutput> {
     const run = await runTap(args);
     expect(protocolProblems(run.stdout), args.join(' ')).to.deep.equal([]);
     expect(run.stdout + run.stderr, 'the token is never printed').to.not.include(TOKEN);
-    return run;
+    return airbyteOutput(run);
   }
-  const ofType = (run: TapRun, type: string) => run.messages.filter((m) => m.type === type);
-  const records = (run: TapRun) => ofType(run, 'RECORD').map((m) => m.record);
   const read = (t: Msg, state?: string) =>
     airbyte([
       'read',
@@ -51,15 +50,11 @@ describe('Airbyte acceptance tests (acceptance-test-config.yml, run against the 
       ...(state ? ['--state', state] : []),
     ]);
   /** The platform's saved state after a read: the last STATE of each stream. */
-  function savedState(run: TapRun): string {
-    const last = new Map<string, Msg>();
-    for (const m of ofType(run, 'STATE')) last.set(m.state.stream.stream_descriptor.name, m.state);
-    return writeJson(dir, `state-${Math.random().toString(36).slice(2)}.json`, [...last.values()]);
+  function savedState(run: TapOutput): string {
+    return writeJson(dir, `state-${Math.random().toString(36).slice(2)}.json`, run.storedState);
   }
-  const recordSet = (run: TapRun) =>
-    records(run)
-      .map((r) => `${r.stream} ${JSON.stringify(r.data)}`)
-      .sort();
+  const recordSet = (run: TapOutput) =>
+    [...run.recordsByStream()].flatMap(([stream, rows]) => rows.map((r) => `${stream} ${JSON.stringify(r)}`)).sort();
 
   before(async () => {
     sim = new ScarfSimulator({
@@ -95,7 +90,7 @@ describe('Airbyte acceptance tests (acceptance-test-config.yml, run against the 
     it(`spec: the SPEC message is ${t.spec_path}`, async () => {
       const run = await airbyte(['spec']);
       expect(run.code).to.equal(0);
-      const [spec, ...more] = ofType(run, 'SPEC');
+      const [spec, ...more] = run.ofType('SPEC');
       expect(more).to.deep.equal([]);
       const file = loadRepoJson(t.spec_path);
       expect(spec!.spec.connectionSpecification).to.deep.equal(file.connectionSpecification);
@@ -108,11 +103,11 @@ describe('Airbyte acceptance tests (acceptance-test-config.yml, run against the 
       const run = await airbyte(['check', '--config', config(t.config_path)]);
       if (t.status === 'exception') {
         expect(run.code).to.not.equal(0);
-        expect(ofType(run, 'TRACE').filter((m) => m.trace.type === 'ERROR')).to.have.length(1);
+        expect(run.ofType('TRACE').filter((m) => m.trace.type === 'ERROR')).to.have.length(1);
         return;
       }
       expect(run.code).to.equal(0);
-      const [status, ...more] = ofType(run, 'CONNECTION_STATUS');
+      const [status, ...more] = run.ofType('CONNECTION_STATUS');
       expect(more).to.deep.equal([]);
       expect(status!.connectionStatus.status, status!.connectionStatus.message).to.equal(
         { succeed: 'SUCCEEDED', failed: 'FAILED' }[t.status as string],
@@ -123,7 +118,7 @@ describe('Airbyte acceptance tests (acceptance-test-config.yml, run against the 
     it(`discovery: a CATALOG whose schemas compile, whose keys and cursors exist, equal to every configured catalog's streams`, async () => {
       const run = await airbyte(['discover', '--config', config(t.config_path)]);
       expect(run.code).to.equal(0);
-      const streams: Msg[] = ofType(run, 'CATALOG')[0]!.catalog.streams;
+      const streams: Msg[] = run.ofType('CATALOG')[0]!.catalog.streams;
       for (const s of streams) {
         newAjv().compile(s.json_schema);
         expect(s.supported_sync_modes.length, s.name).to.be.greaterThan(0);
@@ -151,19 +146,16 @@ describe('Airbyte acceptance tests (acceptance-test-config.yml, run against the 
       const empty = new Set((t.empty_streams ?? []).map((s: Msg) => s.name));
       for (const cs of configured) {
         const name = cs.stream.name;
-        const rows = records(run).filter((r) => r.stream === name);
+        const rows = run.records(name);
         if (!empty.has(name)) expect(rows.length, `records of ${name}`).to.be.greaterThan(0);
         const validate = ajv.compile(cs.stream.json_schema);
         for (const r of rows) {
-          expect(validate(r.data), `${name}: ${ajv.errorsText(validate.errors)}`).to.equal(true);
-          for (const k of cs.primary_key ?? []) expect(r.data[k[0]], `${name} key ${k[0]}`).to.not.equal(null);
+          expect(validate(r), `${name}: ${ajv.errorsText(validate.errors)}`).to.equal(true);
+          for (const k of cs.primary_key ?? []) expect(r[k[0]], `${name} key ${k[0]}`).to.not.equal(null);
         }
-        expect(
-          ofType(run, 'STATE').some((m) => m.state.stream.stream_descriptor.name === name),
-          `STATE of ${name}`,
-        ).to.equal(true);
+        expect(run.states(name).length, `STATE of ${name}`).to.be.greaterThan(0);
       }
-      expect(new Set(records(run).map((r) => r.stream))).to.deep.equal(
+      expect(new Set(run.recordsByStream().keys())).to.deep.equal(
         new Set(configured.map((cs) => cs.stream.name).filter((n) => !empty.has(n))),
       );
     });
@@ -187,25 +179,22 @@ describe('Airbyte acceptance tests (acceptance-test-config.yml, run against the 
       const cfg = JSON.parse(fs.readFileSync(secretConfig, 'utf8')) as Msg;
       const eventsFrom = `${day(-(cfg.lookback_days ?? 1))}T00:00:00`;
       const aggregatesFrom = day(-(cfg.aggregates_lookback_days ?? 7));
-      for (const r of records(far)) {
-        if (r.stream === 'events') expect(r.data.time >= eventsFrom, r.data.time).to.equal(true);
-        if (r.stream === 'aggregates') expect(r.data.date >= aggregatesFrom, r.data.date).to.equal(true);
-      }
-      for (const cs of configured)
-        expect(ofType(far, 'STATE').some((m) => m.state.stream.stream_descriptor.name === cs.stream.name)).to.equal(true);
-      for (const m of ofType(far, 'STATE')) {
-        const v = m.state.stream.stream_state.replication_key_value as string | undefined;
+      for (const r of far.records('events')) expect(r.time >= eventsFrom, r.time).to.equal(true);
+      for (const r of far.records('aggregates')) expect(r.date >= aggregatesFrom, r.date).to.equal(true);
+      for (const cs of configured) expect(far.states(cs.stream.name).length, cs.stream.name).to.be.greaterThan(0);
+      for (const s of far.states()) {
+        const v = s.stream.stream_state.replication_key_value as string | undefined;
         if (v !== undefined)
-          expect(v.slice(0, 10) <= startedAt.slice(0, 10), `${m.state.stream.stream_descriptor.name}: ${v}`).to.equal(true);
+          expect(v.slice(0, 10) <= startedAt.slice(0, 10), `${s.stream.stream_descriptor.name}: ${v}`).to.equal(true);
       }
-      const warnings = ofType(far, 'LOG').filter((m) => m.log.level === 'WARN' && m.log.message.includes('2099'));
+      const warnings = far.logs.filter((l) => l.level === 'WARN' && l.message.includes('2099'));
       expect(warnings.length, 'each clamped bookmark is named in a warning').to.be.greaterThan(0);
 
       const first = await read(t);
       expect(first.code, first.stderr).to.equal(0);
       const second = await read(t, savedState(first));
       expect(second.code, second.stderr).to.equal(0);
-      expect(records(second).length).to.be.lessThan(records(first).length);
+      expect(second.records().length).to.be.lessThan(first.records().length);
       // The second read re-reads the lookback, so it may repeat records but never invent one.
       const firstSet = new Set(recordSet(first));
       for (const r of recordSet(second)) expect(firstSet.has(r), r.slice(0, 200)).to.equal(true);
@@ -217,7 +206,7 @@ describe('Airbyte acceptance tests (acceptance-test-config.yml, run against the 
       const b = await read(t);
       expect(a.code, a.stderr).to.equal(0);
       expect(b.code, b.stderr).to.equal(0);
-      expect(records(a).length).to.be.greaterThan(0);
+      expect(a.records().length).to.be.greaterThan(0);
       expect(recordSet(b)).to.deep.equal(recordSet(a));
     });
 });

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 
 import type { FaultSpec } from '../sim/index.js';
 import { eventsBookmark } from './helpers/bookmarks.js';
+import { airbyteOutput } from './helpers/output.js';
 import { expectSameRecords, runChecked, TOKEN } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { writeJson } from './helpers/tap.js';
@@ -21,12 +22,12 @@ describe('Airbyte: only an export answer passes check or moves read state', func
   );
 
   async function check(): Promise<{ status: string; message: string; lastLine: string }> {
-    const run = await runChecked(['check', '--config', suite.config()], {}, suite.sim);
+    const run = airbyteOutput(await runChecked(['check', '--config', suite.config()], {}, suite.sim));
     expect(run.code, `check exits 0 whatever the answer\n${run.stderr}`).to.equal(0);
-    const statuses = run.messages.filter((m) => m.type === 'CONNECTION_STATUS');
+    const statuses = run.ofType('CONNECTION_STATUS');
     expect(statuses).to.have.length(1);
-    const logs = run.messages.filter((m) => m.type === 'LOG').map((m) => `${m.log.level} ${m.log.message}`);
-    return { ...statuses[0]!.connectionStatus, lastLine: logs[logs.length - 1]! };
+    const last = run.logs.at(-1)!;
+    return { ...statuses[0]!.connectionStatus, lastLine: `${last.level} ${last.message}` };
   }
 
   it('SUCCEEDED when the aggregates export answers (the control case)', async () => {
@@ -93,18 +94,13 @@ describe('Airbyte: only an export answer passes check or moves read state', func
     suite.sim.setFaults([{ kind: 'empty-200', endpoint: 'events', nth: 2, times: 3 }]);
     suite.sim.resetRequests();
     const cfg = suite.config({ start_date: d1, end_date: d3, events_window_days: 1, max_concurrent_requests: 1, max_retries: 2 });
-    const run = await runChecked(
-      ['read', '--config', cfg, '--catalog', writeJson(suite.dir, 'configured.json', catalog)],
-      {},
-      suite.sim,
+    const run = airbyteOutput(
+      await runChecked(['read', '--config', cfg, '--catalog', writeJson(suite.dir, 'configured.json', catalog)], {}, suite.sim),
     );
     expect(run.code, run.stderr).to.equal(1);
-    const records = run.messages.filter((m) => m.type === 'RECORD').map((m) => m.record.data);
-    expectSameRecords(records, suite.sim.truth.events({ start: d1, end: d1 }), 'id', 'events window 1');
-    const states = run.messages.filter((m) => m.type === 'STATE').map((m) => m.state.stream.stream_state);
-    expect(states.at(-1)).to.deep.equal(eventsBookmark(`${d2}T00:00:00.000000Z`, d1));
-    const trace = run.messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'ERROR');
-    expect(trace.map((t) => t.trace.error.message).join('\n')).to.match(
+    expectSameRecords(run.records('events'), suite.sim.truth.events({ start: d1, end: d1 }), 'id', 'events window 1');
+    expect(run.bookmark('events')).to.deep.equal(eventsBookmark(`${d2}T00:00:00.000000Z`, d1));
+    expect(run.errors.join('\n')).to.match(
       new RegExp(`window ${d2}\\.\\.${d2}: giving up after 3 attempts .*Scarf answered 200 with an empty body`),
     );
     expect(suite.sim.requests.filter((r) => r.fault).length).to.equal(3);

@@ -13,58 +13,25 @@ import { airbyteCatalog, selectionFromConfiguredCatalog } from '../src/airbyte/c
 import { airbyteStateToTapState } from '../src/airbyte/state.js';
 import { newAjv } from '../src/ajv.js';
 import { getLogSink, setLogSink } from '../src/log.js';
+import { STREAM_NAMES, type StreamName } from '../src/schemas.js';
+import { airbyteOutput, keyOf, type Msg, singerOutput, type TapOutput } from './helpers/output.js';
 import { protocolProblems, protocolValidators } from './helpers/protocol.js';
 import { loadRepoJson } from './helpers/schemas.js';
-import { parseLines, repoRoot, type RunOptions, runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
+import { parseLines, repoRoot, type RunOptions, runTap, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
 
 const execFileP = promisify(execFile);
-
-const STREAMS = ['events', 'aggregates', 'company_rollup', 'company_events'] as const;
-type Stream = (typeof STREAMS)[number];
-const KEY: Record<Stream, (r: Record<string, any>) => string> = {
-  events: (r) => r.id,
-  aggregates: (r) => r.row_key,
-  company_rollup: (r) => r.company_domain,
-  company_events: (r) => `${r.company_domain} ${r.id}`,
-};
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 // Dates relative to today: the tap never reads past today, whatever clock CI has.
 const START = day(-10);
 const END = day(-8);
 
-type Msg = Record<string, any>;
-
-function ofType(run: TapRun, type: string): Msg[] {
-  return run.messages.filter((m) => m.type === type);
-}
-
-function recordsOf(run: TapRun, stream?: string): Msg[] {
-  return ofType(run, 'RECORD')
-    .filter((m) => stream === undefined || m.record.stream === stream)
-    .map((m) => m.record.data);
-}
-
-function statesOf(run: TapRun, stream?: string): Msg[] {
-  return ofType(run, 'STATE')
-    .map((m) => m.state)
-    .filter((s) => stream === undefined || s.stream.stream_descriptor.name === stream);
-}
-
-/** What the platform stores and passes back with --state: the last STATE of each stream. */
-function platformState(run: TapRun): Msg[] {
-  const last = new Map<string, Msg>();
-  for (const s of statesOf(run)) last.set(s.stream.stream_descriptor.name, s);
-  return [...last.values()];
-}
-
-function keyed(run: TapRun, stream: Stream): Map<string, Msg> {
-  return new Map(recordsOf(run, stream).map((r) => [KEY[stream](r), r]));
-}
-
-function sortedRecords(msgs: Msg[]): string[] {
-  return msgs.map((m) => `${m.stream}\u0000${KEY[m.stream as Stream](m.record)}\u0000${JSON.stringify(m.record)}`).sort();
+/** Every record of a run as one sortable line: stream, declared key, the whole record. */
+function sortedRecords(out: TapOutput): string[] {
+  return [...out.recordsByStream()]
+    .flatMap(([stream, rows]) => rows.map((r) => `${stream}\u0000${keyOf(stream, r)}\u0000${JSON.stringify(r)}`))
+    .sort();
 }
 
 describe('Airbyte source (spec, check, discover, read)', function () {
@@ -87,7 +54,7 @@ describe('Airbyte source (spec, check, discover, read)', function () {
 
   /** A ConfiguredAirbyteCatalog as the platform writes it. */
   function configured(
-    streams: { name: Stream; mode?: 'incremental' | 'full_refresh'; cursor?: string[]; fields?: string[] }[],
+    streams: { name: StreamName; mode?: 'incremental' | 'full_refresh'; cursor?: string[]; fields?: string[] }[],
   ): Msg {
     const value = {
       streams: streams.map((s) => {
@@ -112,21 +79,21 @@ describe('Airbyte source (spec, check, discover, read)', function () {
   const stateFile = (value: unknown) => writeJson(dir, `state-${Math.random().toString(36).slice(2)}.json`, value);
 
   /** Runs an Airbyte command and insists every stdout line is a valid AirbyteMessage. */
-  async function airbyte(args: string[], opts: RunOptions = {}): Promise<TapRun> {
+  async function airbyte(args: string[], opts: RunOptions = {}): Promise<TapOutput> {
     const run = await runTap(args, opts);
     expect(protocolProblems(run.stdout), `stdout of ${args[0]}`).to.deep.equal([]);
     expect(run.stdout, 'the token never reaches stdout').not.to.include(TOKEN);
     expect(run.stderr, 'the token never reaches stderr').not.to.include(TOKEN);
-    return run;
+    return airbyteOutput(run);
   }
 
-  async function read(config: string, cat: Msg, state?: unknown, opts: RunOptions = {}): Promise<TapRun> {
+  async function read(config: string, cat: Msg, state?: unknown, opts: RunOptions = {}): Promise<TapOutput> {
     const args = ['read', '--config', config, '--catalog', catalogFile(cat)];
     if (state !== undefined) args.push('--state', stateFile(state));
     return airbyte(args, opts);
   }
 
-  const allIncremental = () => configured(STREAMS.map((name) => ({ name })));
+  const allIncremental = () => configured(STREAM_NAMES.map((name) => ({ name })));
 
   before(async () => {
     sim = new ScarfSimulator({
@@ -142,7 +109,7 @@ describe('Airbyte source (spec, check, discover, read)', function () {
     await sim.start();
     dir = tmpDir('tap-scarf-airbyte-');
     const run = await airbyte(['discover', '--config', configFile()]);
-    catalog = ofType(run, 'CATALOG')[0]!.catalog;
+    catalog = run.ofType('CATALOG')[0]!.catalog;
   });
   after(async () => sim?.stop());
   beforeEach(() => {
@@ -162,9 +129,9 @@ describe('Airbyte source (spec, check, discover, read)', function () {
     it('prints one SPEC: spec.json with documentationUrl, secrets marked airbyte_secret (source-scarf bin)', async () => {
       const r = await execFileP(process.execPath, [path.join(repoRoot, 'bin', 'source-scarf.js'), 'spec'], { encoding: 'utf8' });
       expect(protocolProblems(r.stdout)).to.deep.equal([]);
-      const run = { code: 0, stderr: r.stderr, stdout: r.stdout, ...parseLines(r.stdout) } as TapRun;
+      const run = airbyteOutput({ code: 0, signal: null, stderr: r.stderr, stdout: r.stdout, ...parseLines(r.stdout) });
       expect(run.code, run.stderr).to.equal(0);
-      const specs = ofType(run, 'SPEC');
+      const specs = run.ofType('SPEC');
       expect(specs).to.have.length(1);
       const spec = specs[0]!.spec;
       const file = loadRepoJson('spec.json');
@@ -187,14 +154,14 @@ describe('Airbyte source (spec, check, discover, read)', function () {
   });
 
   describe('check', () => {
-    async function check(config: Record<string, unknown>): Promise<{ run: TapRun; status: Msg }> {
+    async function check(config: Record<string, unknown>): Promise<{ run: TapOutput; status: Msg }> {
       const run = await airbyte([
         'check',
         '--config',
         writeJson(dir, `check-${Math.random().toString(36).slice(2)}.json`, config),
       ]);
       expect(run.code, `check exits 0 whatever the answer\n${run.stdout}`).to.equal(0);
-      const statuses = ofType(run, 'CONNECTION_STATUS');
+      const statuses = run.ofType('CONNECTION_STATUS');
       expect(statuses).to.have.length(1);
       return { run, status: statuses[0]!.connectionStatus };
     }
@@ -244,7 +211,7 @@ describe('Airbyte source (spec, check, discover, read)', function () {
 
   describe('discover', () => {
     it('prints a CATALOG derived from schemas/ and the stream definitions', async () => {
-      expect(catalog.streams.map((s) => s.name)).to.deep.equal([...STREAMS]);
+      expect(catalog.streams.map((s) => s.name)).to.deep.equal([...STREAM_NAMES]);
       const ajv = newAjv();
       for (const s of catalog.streams) {
         expect(s.supported_sync_modes).to.deep.equal(['full_refresh', 'incremental']);
@@ -269,14 +236,14 @@ describe('Airbyte source (spec, check, discover, read)', function () {
     it('fails with TRACE ERROR config_error on an invalid config', async () => {
       const run = await airbyte(['discover', '--config', writeJson(dir, 'bad-discover.json', { api_token: TOKEN })]);
       expect(run.code).to.equal(1);
-      const errors = ofType(run, 'TRACE').filter((t) => t.trace.type === 'ERROR');
-      expect(errors.at(-1)!.trace.error.failure_type).to.equal('config_error');
-      expect(errors.at(-1)!.trace.error.message).to.match(/owner/);
+      const error = run.traces('ERROR').at(-1)!.error;
+      expect(error.failure_type).to.equal('config_error');
+      expect(error.message).to.match(/owner/);
     });
   });
 
   describe('read', () => {
-    let first: TapRun;
+    let first: TapOutput;
     let config: string;
 
     before(async () => {
@@ -287,18 +254,18 @@ describe('Airbyte source (spec, check, discover, read)', function () {
     it('basic read: records in every stream, each valid against its json_schema (formats on)', () => {
       expect(first.code, first.stdout.slice(-3000)).to.equal(0);
       expect(first.stderr.trim(), 'Airbyte logs go to stdout as LOG messages').to.equal('');
-      expect(ofType(first, 'LOG').length).to.be.greaterThan(0);
+      expect(first.logs.length).to.be.greaterThan(0);
       const ajv = newAjv({ allErrors: true });
       for (const s of catalog.streams) {
         const validate = ajv.compile(s.json_schema);
-        const recs = recordsOf(first, s.name);
+        const recs = first.records(s.name);
         expect(recs.length, `records in ${s.name}`).to.be.greaterThan(0);
         for (const r of recs) expect(validate(r), `${s.name}: ${ajv.errorsText(validate.errors)}`).to.equal(true);
       }
     });
 
     it('per stream: STARTED, RUNNING before the first record, STATE after the records it covers, COMPLETE last', () => {
-      for (const stream of STREAMS) {
+      for (const stream of STREAM_NAMES) {
         const mine = first.messages.filter(
           (m) =>
             (m.type === 'RECORD' && m.record.stream === stream) ||
@@ -334,60 +301,48 @@ describe('Airbyte source (spec, check, discover, read)', function () {
     });
 
     it('the Singer and Airbyte modes emit the same records, record by record, and the same bookmarks', async () => {
-      const singer = await runTap(['--config', config]);
+      const singer = singerOutput(await runTap(['--config', config]));
       expect(singer.code, singer.stderr).to.equal(0);
-      const fromSinger = sortedRecords(
-        singer.messages.filter((m) => m.type === 'RECORD').map((m) => ({ stream: m.stream, record: m.record })),
-      );
-      const fromAirbyte = sortedRecords(ofType(first, 'RECORD').map((m) => ({ stream: m.record.stream, record: m.record.data })));
+      const fromAirbyte = sortedRecords(first);
       expect(fromAirbyte.length).to.be.greaterThan(0);
-      expect(fromAirbyte).to.deep.equal(fromSinger);
+      expect(fromAirbyte).to.deep.equal(sortedRecords(singer));
       // stream_state is exactly that stream's Singer bookmark object.
-      const singerState = singer.messages.filter((m) => m.type === 'STATE').at(-1)!.value;
-      const airbyteState = platformState(first);
-      expect(airbyteState.map((s) => s.stream.stream_descriptor.name)).to.deep.equal([...STREAMS]);
-      for (const s of airbyteState)
-        expect(s.stream.stream_state, s.stream.stream_descriptor.name).to.deep.equal(
-          singerState.bookmarks[s.stream.stream_descriptor.name],
-        );
+      expect(Object.keys(first.lastState!.bookmarks)).to.deep.equal([...STREAM_NAMES]);
+      expect(first.lastState!.bookmarks).to.deep.equal(singer.lastState!.bookmarks);
     });
 
     it('two full-refresh reads give the same records, and ignore state', async () => {
-      const cat = configured(STREAMS.map((name) => ({ name, mode: 'full_refresh' as const })));
+      const cat = configured(STREAM_NAMES.map((name) => ({ name, mode: 'full_refresh' as const })));
       const a = await read(config, cat);
-      const b = await read(config, cat, platformState(first));
+      const b = await read(config, cat, first.storedState);
       expect(a.code).to.equal(0);
       expect(b.code).to.equal(0);
-      const rows = (r: TapRun) =>
-        sortedRecords(ofType(r, 'RECORD').map((m) => ({ stream: m.record.stream, record: m.record.data })));
-      expect(rows(a).length).to.be.greaterThan(0);
-      expect(rows(b)).to.deep.equal(rows(a));
-      expect(rows(a)).to.deep.equal(
-        sortedRecords(ofType(first, 'RECORD').map((m) => ({ stream: m.record.stream, record: m.record.data }))),
-      );
+      expect(sortedRecords(a).length).to.be.greaterThan(0);
+      expect(sortedRecords(b)).to.deep.equal(sortedRecords(a));
+      expect(sortedRecords(a)).to.deep.equal(sortedRecords(first));
     });
 
     it("two sequential incremental reads: the second, from the first's state, gives fewer records and loses none", async () => {
-      const second = await read(config, allIncremental(), platformState(first));
+      const second = await read(config, allIncremental(), first.storedState);
       expect(second.code, second.stdout.slice(-2000)).to.equal(0);
-      expect(recordsOf(second).length).to.be.lessThan(recordsOf(first).length);
-      for (const stream of STREAMS) {
-        expect(statesOf(second, stream).length, `STATE for ${stream}`).to.be.greaterThan(0);
-        const a = keyed(first, stream);
-        for (const [k, r] of keyed(second, stream))
+      expect(second.records().length).to.be.lessThan(first.records().length);
+      for (const stream of STREAM_NAMES) {
+        expect(second.states(stream).length, `STATE for ${stream}`).to.be.greaterThan(0);
+        const a = first.keyed(stream);
+        for (const [k, r] of second.keyed(stream))
           expect(a.get(k), `${stream} ${k} is a record the first read had too`).to.deep.equal(r);
       }
       // Time passes (a later end_date): the incremental read from the state plus the first
       // read hold every record a fresh read of the whole range returns.
       const later = configFile({ end_date: day(-6) });
-      const next = await read(later, allIncremental(), platformState(first));
+      const next = await read(later, allIncremental(), first.storedState);
       const fresh = await read(later, allIncremental());
       expect(next.code).to.equal(0);
       expect(fresh.code).to.equal(0);
-      expect(recordsOf(next).length).to.be.lessThan(recordsOf(fresh).length);
-      for (const stream of STREAMS) {
-        const seen = new Set([...keyed(first, stream).keys(), ...keyed(next, stream).keys()]);
-        const lost = [...keyed(fresh, stream).keys()].filter((k) => !seen.has(k));
+      expect(next.records().length).to.be.lessThan(fresh.records().length);
+      for (const stream of STREAM_NAMES) {
+        const seen = new Set([...first.keyed(stream).keys(), ...next.keyed(stream).keys()]);
+        const lost = [...fresh.keyed(stream).keys()].filter((k) => !seen.has(k));
         expect(lost, `${stream}: records lost by reading incrementally`).to.deep.equal([]);
       }
     });
@@ -420,11 +375,11 @@ describe('Airbyte source (spec, check, discover, read)', function () {
             .map((m) => m.record.data);
           const resumed = await read(cfg, configured([{ name: stream }]), [mine[i]!.state]);
           expect(resumed.code).to.equal(0);
-          const got = keyed(resumed, stream);
-          const lost = after.filter((r) => !got.has(KEY[stream](r))).map(KEY[stream]);
+          const got = resumed.keyed(stream);
+          const lost = after.map((r) => keyOf(stream, r)).filter((k) => !got.has(k));
           expect(lost, `${stream}: records after STATE #${i} missing when resuming from it`).to.deep.equal([]);
-          expect(recordsOf(resumed).length, `${stream}: resuming re-reads less than everything`).to.be.lessThan(
-            recordsOf(full, stream).length + 1,
+          expect(resumed.records().length, `${stream}: resuming re-reads less than everything`).to.be.lessThan(
+            full.records(stream).length + 1,
           );
         }
       }
@@ -439,10 +394,9 @@ describe('Airbyte source (spec, check, discover, read)', function () {
         ]),
       );
       expect(run.code).to.equal(0);
-      expect(new Set(ofType(run, 'RECORD').map((m) => m.record.stream))).to.deep.equal(new Set(['events', 'company_rollup']));
-      for (const r of recordsOf(run, 'events')) expect(Object.keys(r)).to.deep.equal(['owner', 'id', 'type', 'time']);
-      const rollupState = statesOf(run, 'company_rollup').at(-1)!.stream.stream_state;
-      expect(rollupState.replication_key).to.equal('first_seen');
+      expect(new Set(run.recordsByStream().keys())).to.deep.equal(new Set(['events', 'company_rollup']));
+      for (const r of run.records('events')) expect(Object.keys(r)).to.deep.equal(['owner', 'id', 'type', 'time']);
+      expect(run.bookmark('company_rollup')!.replication_key).to.equal('first_seen');
     });
 
     it('SIGTERM mid-read: the last safe STATE, INCOMPLETE, valid output, non-zero exit', async () => {
@@ -457,12 +411,10 @@ describe('Airbyte source (spec, check, discover, read)', function () {
           },
         );
         expect(run.code).to.equal(143);
-        const statuses = ofType(run, 'TRACE')
-          .filter((t) => t.trace.type === 'STREAM_STATUS')
-          .map((t) => t.trace.stream_status.status);
+        const statuses = run.traces('STREAM_STATUS').map((t) => t.stream_status.status);
         expect(statuses.at(-1)).to.equal('INCOMPLETE');
-        expect(statesOf(run, 'events').length).to.be.greaterThan(0);
-        expect(ofType(run, 'LOG').at(-1)!.log.message).to.match(/Stopped by a signal/);
+        expect(run.states('events').length).to.be.greaterThan(0);
+        expect(run.logs.at(-1)!.message).to.match(/Stopped by a signal/);
       } finally {
         sim.setOptions({ latencyMs: 0 });
       }
@@ -471,16 +423,13 @@ describe('Airbyte source (spec, check, discover, read)', function () {
     it('a bad token fails the read with TRACE ERROR config_error and a non-zero exit', async () => {
       const run = await read(configFile({ api_token: 'not-the-token' }), allIncremental());
       expect(run.code).to.not.equal(0);
-      const errors = ofType(run, 'TRACE').filter((t) => t.trace.type === 'ERROR');
+      const errors = run.traces('ERROR');
       expect(errors.length).to.be.greaterThan(0);
-      for (const e of errors) expect(e.trace.error.failure_type).to.equal('config_error');
-      expect(errors.at(-1)!.trace.error.message).to.match(/api_token/);
-      expect(recordsOf(run)).to.deep.equal([]);
+      for (const e of errors) expect(e.error.failure_type).to.equal('config_error');
+      expect(run.errors.at(-1)).to.match(/api_token/);
+      expect(run.records()).to.deep.equal([]);
       // Stops at the first stream: the same token would fail every other one.
-      const statuses = ofType(run, 'TRACE')
-        .filter((t) => t.trace.type === 'STREAM_STATUS')
-        .map((t) => t.trace.stream_status.status);
-      expect(statuses).to.deep.equal(['STARTED', 'INCOMPLETE']);
+      expect(run.traces('STREAM_STATUS').map((t) => t.stream_status.status)).to.deep.equal(['STARTED', 'INCOMPLETE']);
     });
 
     it('an invalid config or catalog is a config_error; exhausted retries a transient_error; bad data a system_error', async () => {
@@ -489,31 +438,23 @@ describe('Airbyte source (spec, check, discover, read)', function () {
         allIncremental(),
       );
       expect(badConfig.code).to.equal(1);
-      expect(ofType(badConfig, 'TRACE').at(-1)!.trace.error.failure_type).to.equal('config_error');
+      expect(badConfig.traces('ERROR').at(-1)!.error.failure_type).to.equal('config_error');
 
       const badCatalog = await read(config, configured([{ name: 'company_rollup', cursor: ['total_events'] }]));
       expect(badCatalog.code).to.equal(1);
-      const err = ofType(badCatalog, 'TRACE')
-        .filter((t) => t.trace.type === 'ERROR')
-        .at(-1)!.trace.error;
+      const err = badCatalog.traces('ERROR').at(-1)!.error;
       expect(err.failure_type).to.equal('config_error');
       expect(err.message).to.match(/cursor_field.*first_seen/);
 
       sim.setFaults([{ kind: '503', endpoint: 'events', times: 1000 }]);
       const transient = await read(configFile({ max_retries: 1 }), configured([{ name: 'events' }]));
       expect(transient.code).to.equal(1);
-      expect(
-        ofType(transient, 'TRACE')
-          .filter((t) => t.trace.type === 'ERROR')
-          .at(-1)!.trace.error.failure_type,
-      ).to.equal('transient_error');
+      expect(transient.traces('ERROR').at(-1)!.error.failure_type).to.equal('transient_error');
 
       sim.setFaults([{ kind: 'malformed-row', endpoint: 'events', times: 1000 }]);
       const system = await read(configFile({ max_retries: 1 }), configured([{ name: 'events' }]));
       expect(system.code).to.equal(1);
-      const last = ofType(system, 'TRACE')
-        .filter((t) => t.trace.type === 'ERROR')
-        .at(-1)!.trace.error;
+      const last = system.traces('ERROR').at(-1)!.error;
       expect(last.failure_type).to.equal('system_error');
     });
   });

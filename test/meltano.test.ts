@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import yaml from 'js-yaml';
 
 import { ScarfSimulator } from '../sim/index.js';
+import { DEFAULT_TOKEN } from '../sim/options.js';
 import { CAPABILITIES } from '../src/about.js';
 import { singerCatalog } from '../src/catalog.js';
 import { getLogSink, log, setLogSink } from '../src/log.js';
@@ -149,18 +150,26 @@ function applySelect(catalog: ReturnType<typeof singerCatalog>, patterns: string
 
 describe('examples/meltano runs as documented (the way Meltano runs tap-scarf)', function () {
   this.timeout(60_000);
-  const TOKEN = 'sim-token';
+  // The example's own token: tap-scarf-sim's default (examples/meltano/meltano.yml).
+  const EXAMPLE_TOKEN = DEFAULT_TOKEN;
   let sim: ScarfSimulator;
   after(async () => sim?.stop());
 
   it("its config as TAP_SCARF_* variables and its select patterns as the catalog: every stream syncs, '!events.user_agent' is left out", async () => {
     // The example's own comment: tap-scarf-sim's defaults (token sim-token, owner acme-oss).
-    sim = new ScarfSimulator({ seed: 8, token: TOKEN, dataStart: day(-20), dataEnd: day(-1), now: new Date(), eventsPerDay: 10 });
+    sim = new ScarfSimulator({
+      seed: 8,
+      token: EXAMPLE_TOKEN,
+      dataStart: day(-20),
+      dataEnd: day(-1),
+      now: new Date(),
+      eventsPerDay: 10,
+    });
     await sim.start();
     const project = loadYaml('examples/meltano/meltano.yml');
     const tap = project.plugins.extractors.find((e: any) => e.name === 'tap-scarf');
     expect(tap.config.owner).to.equal('acme-oss');
-    const env: Record<string, string> = { TAP_SCARF_API_TOKEN: TOKEN, TAP_SCARF_BASE_URL: sim.url };
+    const env: Record<string, string> = { TAP_SCARF_API_TOKEN: EXAMPLE_TOKEN, TAP_SCARF_BASE_URL: sim.url };
     for (const [k, v] of Object.entries<unknown>(tap.config))
       env[`TAP_SCARF_${k.toUpperCase()}`] = typeof v === 'string' ? v : JSON.stringify(v);
     // Only the range is shortened, to keep the test small.

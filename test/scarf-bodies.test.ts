@@ -3,8 +3,8 @@
 // (read in linear time: the held-back row is not re-parsed per chunk).
 import { expect } from 'chai';
 
-import { DataError } from '../src/errors.js';
-import { type AnswerInfo, type BodyChunk, type BodySource, NotAnExportError, openExport } from '../src/scarf/body.js';
+import { DataError, NotAnExportError } from '../src/errors.js';
+import { type AnswerInfo, type BodyChunk, type BodySource, openExport } from '../src/scarf/body.js';
 import { readCsv } from '../src/scarf/csv-rows.js';
 import { readNdjson } from '../src/scarf/ndjson-rows.js';
 import { rejects } from './helpers/assert.js';

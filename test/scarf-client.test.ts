@@ -4,9 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { expect } from 'chai';
 
+import { checkBaseUrl } from '../src/config/base-url.js';
 import { ApiError, ConfigError, DataError, RangeTooLongError, RequestBudgetReached, TransientError } from '../src/errors.js';
 import { Level, setLogSink } from '../src/log.js';
-import { checkBaseUrl, ScarfClient, ScarfClientOptions } from '../src/scarf/client.js';
+import { ScarfClient, ScarfClientOptions } from '../src/scarf/client.js';
 import { readCsv } from '../src/scarf/csv-rows.js';
 import { aggregatesPath, buildUrl, companyEventsPath, companyRollupPath, eventsPath } from '../src/scarf/endpoints.js';
 import { readNdjson } from '../src/scarf/ndjson-rows.js';

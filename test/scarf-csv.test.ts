@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { expect } from 'chai';
 
-import { DataError, IncompleteBodyError } from '../src/errors.js';
-import { type BodyChunk, NotAnExportError } from '../src/scarf/body.js';
+import { DataError, IncompleteBodyError, NotAnExportError } from '../src/errors.js';
+import { type BodyChunk } from '../src/scarf/body.js';
 import { readCsv } from '../src/scarf/csv-rows.js';
 import { rejects } from './helpers/assert.js';
 

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 
 import { DataError } from '../src/errors.js';
-import { compileRowTyper, JsonSchemaObject, toBoolean, toDate, toInteger, toNumber, toTimestamp } from '../src/scarf/typing.js';
+import { toBoolean, toDate, toInteger, toNumber, toTimestamp } from '../src/scarf/convert.js';
+import { compileRowTyper, JsonSchemaObject } from '../src/scarf/row-typer.js';
 
 /** A stream's schema without `owner`: the tap sets it as a constant, and these tests type what Scarf sends. */
 function schema(name: string): JsonSchemaObject {

@@ -1,6 +1,7 @@
 // The window runner (src/streams/runner.ts) with a fake request step: no simulator, no HTTP.
 import { expect } from 'chai';
 
+import { requestConcurrency } from '../src/config/concurrency.js';
 import { RangeTooLongError, TransientError } from '../src/errors.js';
 import { StateStore } from '../src/state.js';
 import { type Window } from '../src/streams/days.js';
@@ -10,7 +11,6 @@ import { splitByDays } from '../src/streams/ranges.js';
 import {
   everyCommit,
   type FetchWindow,
-  requestConcurrency,
   runWindows,
   throttledCheckpoints,
   throttleOptions,

@@ -14,9 +14,9 @@
 // an empty NDJSON answer), so a proxy's sign-in page or an empty 200 cannot pass. Retries are capped low so an unreachable host answers in seconds,
 // not after a sync's full retry budget.
 import type { Settings } from '../config/load.js';
-import { asTapError, DataError, TransientError } from '../errors.js';
+import { asTapError, DataError, NotAnExportError, TransientError } from '../errors.js';
 import { log, redact } from '../log.js';
-import { type BodySource, NotAnExportError, openExport, quoteSaid } from '../scarf/body.js';
+import { type BodySource, openExport, quoteSaid } from '../scarf/body.js';
 import type { ResponseInfo } from '../scarf/client.js';
 import { aggregatesPath } from '../scarf/endpoints.js';
 import { makeClient } from '../scarf/from-settings.js';

@@ -10,12 +10,11 @@
 //   - mistakes with one obvious meaning: a Singer STATE message ({"type":"STATE","value":…}),
 //     and the inner stream object of a STREAM message ({"stream_descriptor":…,"stream_state":…}),
 //     alone or in the array.
-import fs from 'node:fs';
 
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { parseState, type StreamBookmark, type TapState } from '../state.js';
-import { isObj, stripBom } from '../util/json.js';
+import { isObj, readJsonFile } from '../util/json.js';
 
 const HINT =
   'Pass the JSON array of STATE messages the platform stored, or reset the connection in Airbyte to start from start_date.';
@@ -109,19 +108,7 @@ export function airbyteStateToTapState(value: unknown, source: string): TapState
 }
 
 export function readAirbyteStateFile(file: string): TapState {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`Cannot read state file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
-  }
-  text = stripBom(text);
-  if (text.trim() === '') return { bookmarks: {} };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`State file ${file} is not valid JSON (${(e as Error).message}). ${HINT}`);
-  }
+  const value = readJsonFile(file, { kind: 'state', invalidHint: HINT, blankIsEmpty: true });
+  if (value === undefined) return { bookmarks: {} };
   return airbyteStateToTapState(value, `state file ${file}`);
 }

@@ -2,7 +2,6 @@
 // merged in the order given (later wins), then validated against spec.json. Every error
 // names the setting, what is wrong and where the value came from, and nothing here ever
 // prints the token.
-import fs from 'node:fs';
 
 import type { ErrorObject } from 'ajv';
 
@@ -11,7 +10,7 @@ import { ConfigError } from '../errors.js';
 import type { Settings } from '../generated/settings.js';
 import { log, registerSecret } from '../log.js';
 import { toTimestamp } from '../scarf/convert.js';
-import { stripBom } from '../util/json.js';
+import { readJsonFile } from '../util/json.js';
 import { checkBaseUrl } from './base-url.js';
 import { envVarName, loadSpec, type SettingSpec } from './spec.js';
 
@@ -24,22 +23,11 @@ export type { Settings };
 export type ConfigSource = { kind: 'file'; path: string } | { kind: 'env' } | { kind: 'object'; value: RawConfig; label: string };
 
 function readConfigFile(file: string, envHint: boolean): RawConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(
-      `Cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Pass an existing JSON file with --config${envHint ? ', or --config ENV to read TAP_SCARF_* variables' : ''}.`,
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(stripBom(text));
-  } catch (e) {
-    throw new ConfigError(
-      `Config file ${file} is not valid JSON (${(e as Error).message}). Fix the file; it must hold one JSON object of settings.`,
-    );
-  }
+  const value = readJsonFile(file, {
+    kind: 'config',
+    unreadableHint: `Pass an existing JSON file with --config${envHint ? ', or --config ENV to read TAP_SCARF_* variables' : ''}.`,
+    invalidHint: 'Fix the file; it must hold one JSON object of settings.',
+  });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(
       `Config file ${file} must hold a JSON object of settings, not ${Array.isArray(value) ? 'an array' : typeof value}.`,

@@ -129,9 +129,6 @@ export function quoteSaid(text: string, n = 300): string {
   return JSON.stringify(clipText(redact(text.replace(/\s+/g, ' ').trim()), n));
 }
 
-// Declared with the other errors; re-exported for callers that met it here.
-export { NotAnExportError };
-
 function firstNonSpace(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -26,9 +26,6 @@ import { describeError } from './body.js';
 import { buildUrl, Endpoint, Query } from './endpoints.js';
 import { RetryBudget } from './retry.js';
 
-// Validating base_url is config's job; re-exported for callers that met it here.
-export { checkBaseUrl };
-
 export interface ScarfClientOptions {
   /** `base_url` setting (checked by checkBaseUrl). */
   baseUrl: string;

@@ -238,27 +238,30 @@ export function toBoolean(text: string): boolean {
   throw invalid('boolean', text, BOOL_EXPECTED);
 }
 
+/** The index after the run of ASCII digits that starts at `i` (`i` itself when there is none). */
+function digitsEnd(s: string, i: number): number {
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  return i;
+}
+
 /** A plain decimal with an optional sign, fraction and exponent: `-1.5e3`, `.5`, `42`. */
 function isPlainNumber(s: string): boolean {
   const n = s.length;
   let i = 0;
   let c = s.charCodeAt(0);
   if (c === 45 || c === 43) i++;
-  let digits = 0;
-  while (i < n) {
-    c = s.charCodeAt(i);
-    if (c < 48 || c > 57) break;
-    i++;
-    digits++;
-  }
+  let end = digitsEnd(s, i);
+  let digits = end - i;
+  i = end;
   if (i < n && s.charCodeAt(i) === 46) {
-    i++;
-    while (i < n) {
-      c = s.charCodeAt(i);
-      if (c < 48 || c > 57) break;
-      i++;
-      digits++;
-    }
+    end = digitsEnd(s, i + 1);
+    digits += end - i - 1;
+    i = end;
   }
   if (digits === 0) return false;
   if (i < n) {
@@ -269,14 +272,9 @@ function isPlainNumber(s: string): boolean {
       c = s.charCodeAt(i);
       if (c === 45 || c === 43) i++;
     }
-    let exp = 0;
-    while (i < n) {
-      c = s.charCodeAt(i);
-      if (c < 48 || c > 57) break;
-      i++;
-      exp++;
-    }
-    if (exp === 0) return false;
+    end = digitsEnd(s, i);
+    if (end === i) return false;
+    i = end;
   }
   return i === n;
 }

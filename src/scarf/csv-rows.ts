@@ -11,8 +11,8 @@ import { StringDecoder } from 'node:string_decoder';
 
 import Papa from 'papaparse';
 
-import { DataError, IncompleteBodyError } from '../errors.js';
-import { BodyPuller, BodySource, labelPrefix, maxRowChars, NotAnExportError, rowTooLong } from './body.js';
+import { DataError, IncompleteBodyError, NotAnExportError } from '../errors.js';
+import { BodyPuller, BodySource, labelPrefix, maxRowChars, rowTooLong } from './body.js';
 
 export interface CsvHandlers {
   /** Called once with the header row (an empty body is a NotAnExportError: an export always has its header). */

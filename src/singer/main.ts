@@ -1,6 +1,5 @@
 // The Singer face of the tap: --discover, --about, --version, and a sync with
 // --config/--state/--catalog (or legacy --properties).
-import fs from 'node:fs';
 
 import { aboutInfo, aboutMarkdown, aboutText } from '../about.js';
 import { defaultSelection, readCatalogFile, selectionFromSingerCatalog, singerCatalog } from '../catalog.js';
@@ -14,7 +13,7 @@ import { installStopHandlers } from '../run/stop.js';
 import { makeClient } from '../scarf/from-settings.js';
 import { parseState, StateStore } from '../state.js';
 import { makeContext, runSync } from '../sync.js';
-import { stripBom } from '../util/json.js';
+import { readJsonFile } from '../util/json.js';
 
 export interface SingerArgs {
   config: string[];
@@ -32,22 +31,13 @@ export interface SingerArgs {
 }
 
 export function readStateFile(file: string): StateStore {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`Cannot read state file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
-  }
-  text = stripBom(text);
-  if (text.trim() === '') return new StateStore();
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(
-      `State file ${file} is not valid JSON (${(e as Error).message}). Restore it from your orchestrator's last good state, or delete it (and run 'meltano state clear' under Meltano) to start again from start_date.`,
-    );
-  }
+  const value = readJsonFile(file, {
+    kind: 'state',
+    invalidHint:
+      "Restore it from your orchestrator's last good state, or delete it (and run 'meltano state clear' under Meltano) to start again from start_date.",
+    blankIsEmpty: true,
+  });
+  if (value === undefined) return new StateStore();
   return new StateStore(parseState(value, `state file ${file}`));
 }
 

@@ -4,6 +4,7 @@
 // schemas/<name>.json. docs/DESIGN.md "Adding a stream" lists what a new stream needs.
 // Every key starts with the owner: one warehouse table may hold several Scarf owners, and
 // Scarf documents no id as unique beyond one owner's export (README "Streams").
+import type { Settings } from '../config/load.js';
 import type { Endpoint } from '../scarf/endpoints.js';
 import { STREAM_NAMES, type StreamName } from '../schemas.js';
 
@@ -17,6 +18,15 @@ export type WindowKind =
   | 'partition-range'
   /** One request for the whole snapshot; no date range. */
   | 'snapshot';
+
+/** What a bookmark later than the sync's start (the signpost) becomes (StateStore.clampToSignpost). */
+export type PastSignpost =
+  /** The signpost: the stream re-reads from there, minus its lookback. */
+  | 'signpost'
+  /** The signpost's day, for a bookmark that is a date. */
+  | 'signpost-day'
+  /** Nothing: a snapshot's one request reads everything anyway, and a bookmark at the signpost would emit nothing. */
+  | 'drop';
 
 export interface StreamDeclaration {
   name: StreamName;
@@ -34,10 +44,19 @@ export interface StreamDeclaration {
   /** Streams whose data this one uses: when both are selected, they are read first. */
   dependsOn: StreamName[];
   window: WindowKind;
+  /** The setting naming how many days before its bookmark a sync re-reads (late-arriving data). */
+  lookback?: 'lookback_days' | 'aggregates_lookback_days';
+  /**
+   * The settings that decide WHICH rows its bookmark covers, recorded with the bookmark as
+   * {key in the state's "settings": the setting}; a change re-reads from start_date
+   * (src/streams/settings.ts). `start_date` is recorded as the first day read. Absent: no
+   * setting narrows what it reads.
+   */
+  coveredBy?: Record<string, 'start_date' | keyof Settings>;
+  /** Besides the stream-wide bookmark, one per value of this list setting, so a value added is read from start_date alone. */
+  bookmarkPer?: 'aggregates_breakdowns';
+  pastSignpost: PastSignpost;
 }
-
-/** Kept for the modules that name the older type. */
-export type StreamInfo = StreamDeclaration;
 
 export const STREAMS: Record<StreamName, StreamDeclaration> = {
   events: {
@@ -50,6 +69,9 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
     userChoosableCursor: false,
     dependsOn: [],
     window: 'days',
+    lookback: 'lookback_days',
+    coveredBy: { start_date: 'start_date', package_query: 'package_query' },
+    pastSignpost: 'signpost',
   },
   aggregates: {
     name: 'aggregates',
@@ -61,6 +83,10 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
     userChoosableCursor: false,
     dependsOn: [],
     window: 'periods',
+    lookback: 'aggregates_lookback_days',
+    coveredBy: { start_date: 'start_date', package_query: 'package_query', rollup: 'aggregates_rollup' },
+    bookmarkPer: 'aggregates_breakdowns',
+    pastSignpost: 'signpost-day',
   },
   company_rollup: {
     name: 'company_rollup',
@@ -72,6 +98,8 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
     userChoosableCursor: true,
     dependsOn: [],
     window: 'snapshot',
+    // One request reads the whole snapshot: no setting narrows it.
+    pastSignpost: 'drop',
   },
   company_events: {
     name: 'company_events',
@@ -85,6 +113,10 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
     // Its list of companies (and which of them were active) comes from the rollup snapshot.
     dependsOn: ['company_rollup'],
     window: 'partition-range',
+    lookback: 'lookback_days',
+    // Each domain has its own bookmark, so a changed company_domains needs nothing here.
+    coveredBy: { start_date: 'start_date' },
+    pastSignpost: 'signpost',
   },
 };
 

@@ -196,6 +196,3 @@ function inWindow(spec: FetchSpec, err: unknown): unknown {
   if (!(err instanceof DataError) || err.message.startsWith('Stream ')) return err;
   return new DataError(`Stream ${spec.stream}, window ${spec.label}: ${err.message}`);
 }
-
-// Defined with the other errors; re-exported for callers that met it here.
-export { AbortedError };

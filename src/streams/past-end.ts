@@ -5,6 +5,7 @@
 import type { StreamSelection } from '../catalog.js';
 import { log } from '../log.js';
 import { minDay } from './days.js';
+import { STREAMS } from './definitions.js';
 import { resumeDay } from './resume.js';
 import type { SyncContext } from './types.js';
 
@@ -12,18 +13,17 @@ export function warnIfBookmarkPastEnd(ctx: SyncContext, selections: StreamSelect
   const s = ctx.settings;
   for (const sel of selections) {
     if (sel.replicationMethod !== 'INCREMENTAL') continue;
-    let start: string | undefined;
+    // A partitioned stream has no one bookmark to speak of, and a snapshot reads no day range.
+    const { partitionedBy, window, lookback, bookmarkPer } = STREAMS[sel.stream];
+    if (partitionedBy || window === 'snapshot' || !lookback) continue;
     let bookmark: string | undefined;
-    if (sel.stream === 'events') {
-      bookmark = ctx.state.value('events', 'time');
-      start = resumeDay(ctx, bookmark, s.lookback_days);
-    } else if (sel.stream === 'aggregates') {
-      const marks = s.aggregates_breakdowns.map((b) => ctx.state.breakdownValue(b));
+    if (bookmarkPer) {
+      const marks = s[bookmarkPer].map((b) => ctx.state.breakdownValue(sel.stream, b));
       if (marks.some((m) => m === undefined)) continue;
       bookmark = (marks as string[]).reduce(minDay);
-      start = resumeDay(ctx, bookmark, s.aggregates_lookback_days);
-    }
-    if (bookmark === undefined || start === undefined || start <= ctx.endDay) continue;
+    } else bookmark = ctx.state.value(sel.stream, sel.replicationKey);
+    const start = resumeDay(ctx, bookmark, s[lookback]);
+    if (bookmark === undefined || start <= ctx.endDay) continue;
     log.warn(
       `${sel.stream}: the state's bookmark (${bookmark}) is past the last day to read (${ctx.endDay}${s.end_date ? `, end_date` : ''}), so there is nothing to read and no request is made. That is expected when a finished backfill runs again with its state; to read later days, raise or remove end_date.`,
     );

@@ -22,13 +22,6 @@ import { RangeLimits, type Splitter } from './ranges.js';
 import { partVerifier } from './reconcile.js';
 import type { StreamSink, StreamStats, SyncContext } from './types.js';
 
-/**
- * Requests in flight at once: the runner's windows and the client's connections both take
- * it from here, so a window waiting for its turn never holds the connection an earlier
- * window needs (src/scarf/README.md, the no-deadlock rule).
- */
-export { requestConcurrency };
-
 /** What to request for one part of a window; the stream, endpoint, body format and key come from the declaration. */
 export type WindowRequest = Pick<FetchSpec, 'path' | 'query' | 'label' | 'constants' | 'deriveKey'>;
 

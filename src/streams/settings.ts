@@ -7,23 +7,22 @@ import type { StreamSelection } from '../catalog.js';
 import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import { minDay } from './days.js';
+import { STREAMS } from './definitions.js';
 import type { SyncContext } from './types.js';
 
-/** The settings that decide WHICH rows a stream's bookmark covers (not how they are fetched). */
+/** The settings that decide WHICH rows a stream's bookmark covers (not how they are fetched): its declared `coveredBy`. */
 function wanted(ctx: SyncContext, stream: StreamName): Record<string, unknown> | undefined {
+  const covered = STREAMS[stream].coveredBy;
+  if (!covered) return undefined;
   const s = ctx.settings;
-  switch (stream) {
-    case 'events':
-      return { start_date: ctx.startDay, package_query: s.package_query ?? null };
-    case 'aggregates':
-      return { start_date: ctx.startDay, package_query: s.package_query ?? null, rollup: s.aggregates_rollup };
-    case 'company_events':
-      // Each domain has its own bookmark, so a changed company_domains needs nothing here.
-      return { start_date: ctx.startDay };
-    case 'company_rollup':
-      // One request reads the whole snapshot: no setting narrows it.
-      return undefined;
-  }
+  return Object.fromEntries(
+    Object.entries(covered).map(([key, setting]) => [key, setting === 'start_date' ? ctx.startDay : (s[setting] ?? null)]),
+  );
+}
+
+/** The setting a recorded key stands for, as the user knows it. */
+function settingName(stream: StreamName, key: string): string {
+  return STREAMS[stream].coveredBy?.[key] ?? key;
 }
 
 function show(v: unknown): string {
@@ -31,13 +30,12 @@ function show(v: unknown): string {
 }
 
 /** What changed, in words; empty when the bookmark still covers what the settings ask for. */
-function changes(recorded: Record<string, unknown>, now: Record<string, unknown>): string[] {
+function changes(stream: StreamName, recorded: Record<string, unknown>, now: Record<string, unknown>): string[] {
   const out: string[] = [];
-  for (const key of ['package_query', 'rollup'] as const) {
-    if (!(key in now)) continue;
+  for (const key of Object.keys(now)) {
+    if (key === 'start_date') continue;
     const before = key in recorded ? recorded[key] : now[key];
-    if ((before ?? null) !== now[key])
-      out.push(`${key === 'rollup' ? 'aggregates_rollup' : key} ${show(before)} → ${show(now[key])}`);
+    if ((before ?? null) !== now[key]) out.push(`${settingName(stream, key)} ${show(before)} → ${show(now[key])}`);
   }
   const start = recorded.start_date;
   if (typeof start === 'string' && (now.start_date as string) < start)
@@ -68,10 +66,10 @@ export function reconcileSettings(ctx: SyncContext, selections: StreamSelection[
         `State of '${stream}' does not record the settings it was made with (an earlier tap-scarf wrote it): assuming the current ones (${Object.entries(
           now,
         )
-          .map(([k, v]) => `${k === 'rollup' ? 'aggregates_rollup' : k} ${show(v)}`)
+          .map(([k, v]) => `${settingName(stream, k)} ${show(v)}`)
           .join(', ')}).`,
       );
-    const changed = recorded && state.hasProgress(stream) ? changes(recorded, now) : [];
+    const changed = recorded && state.hasProgress(stream) ? changes(stream, recorded, now) : [];
     if (changed.length) {
       log.warn(
         `${stream}: ${changed.join('; ')} since its bookmark was written, so the bookmark does not cover what the settings now ask for: reading ${stream} again from start_date ${ctx.startDay}.`,
@@ -84,37 +82,38 @@ export function reconcileSettings(ctx: SyncContext, selections: StreamSelection[
       !changed.length && recorded && typeof recorded.start_date === 'string' && state.hasProgress(stream)
         ? minDay(recorded.start_date, ctx.startDay)
         : ctx.startDay;
-    if (stream === 'aggregates') reconcileBreakdowns(ctx, legacy);
+    const per = STREAMS[stream].bookmarkPer;
+    if (per) reconcileBreakdowns(ctx, stream, ctx.settings[per], legacy);
     state.recordSettings(stream, { ...now, start_date: coveredFrom });
   }
 }
 
 /**
- * aggregates keeps a bookmark per breakdown: a breakdown added since the last sync is read
- * from start_date while the others go on from theirs (requests for the old range name only
- * the new breakdown). A breakdown removed keeps its bookmark: added back later, it resumes
- * from it, which covers the time it was away.
+ * A stream with a bookmark per breakdown (aggregates, `bookmarkPer`): a breakdown added since
+ * the last sync is read from start_date while the others go on from theirs (requests for the
+ * old range name only the new breakdown). A breakdown removed keeps its bookmark: added back
+ * later, it resumes from it, which covers the time it was away.
  */
-function reconcileBreakdowns(ctx: SyncContext, legacy: boolean): void {
+function reconcileBreakdowns(ctx: SyncContext, stream: StreamName, configured: readonly string[], legacy: boolean): void {
   const state = ctx.state;
-  const configured = ctx.settings.aggregates_breakdowns;
-  const bm = state.bookmark('aggregates');
+  const bm = state.bookmark(stream);
   const stored = { ...(bm?.breakdowns ?? {}) };
   if (legacy && Object.keys(stored).length === 0 && bm?.replication_key_value) {
     // One bookmark for all: under the legacy assumption every current breakdown reached it.
-    for (const b of configured) state.setBreakdownValue(b, bm.replication_key_value);
+    for (const b of configured) state.setBreakdownValue(stream, b, bm.replication_key_value);
     return;
   }
-  if (!state.hasProgress('aggregates')) return;
+  if (!state.hasProgress(stream)) return;
   const added = configured.filter((b) => !(b in stored));
   if (added.length) {
     const kept = configured.filter((b) => b in stored);
     log.warn(
-      `aggregates: breakdown(s) ${added.join(', ')} added since the last sync: reading them from start_date ${ctx.startDay}${kept.length ? ` while ${kept.join(', ')} continue from their bookmark` : ''}.`,
+      `${stream}: breakdown(s) ${added.join(', ')} added since the last sync: reading them from start_date ${ctx.startDay}${kept.length ? ` while ${kept.join(', ')} continue from their bookmark` : ''}.`,
     );
   }
   // The stream-wide value means "every configured breakdown is read up to here".
-  const values = configured.map((b) => state.breakdownValue(b));
-  if (values.every((v): v is string => v !== undefined)) state.setValue('aggregates', 'date', values.reduce(minDay));
+  const values = configured.map((b) => state.breakdownValue(stream, b));
+  if (values.every((v): v is string => v !== undefined))
+    state.setValue(stream, STREAMS[stream].defaultReplicationKey, values.reduce(minDay));
   else if (bm) delete bm.replication_key_value;
 }

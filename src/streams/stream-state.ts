@@ -50,15 +50,15 @@ export class StreamState {
 
   /** aggregates: one breakdown's bookmark, if it counts as a starting point (as bookmark()). */
   breakdown(breakdown: string): string | undefined {
-    return this.incremental ? this.store.breakdownValue(breakdown) : undefined;
+    return this.incremental ? this.store.breakdownValue(this.declaration.name, breakdown) : undefined;
   }
 
   /** aggregates: one breakdown's bookmark as stored, FULL_TABLE or not (what this sync wrote counts). */
   storedBreakdown(breakdown: string): string | undefined {
-    return this.store.breakdownValue(breakdown);
+    return this.store.breakdownValue(this.declaration.name, breakdown);
   }
 
   commitBreakdown(breakdown: string, value: string): void {
-    this.store.setBreakdownValue(breakdown, value);
+    this.store.setBreakdownValue(this.declaration.name, breakdown, value);
   }
 }

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { shebangNodeFlags } from '../../src/node-flags.js';
+import type { StreamName } from '../../src/schemas.js';
+import { singerOutput } from './output.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const tapBin = path.join(repoRoot, 'bin', 'tap-scarf.js');
@@ -97,13 +99,14 @@ export function parseLines(stdout: string): { messages: Record<string, any>[]; b
   return { messages, badLines };
 }
 
+/** A Singer run's records of one stream (shorthand for singerOutput(run).records, helpers/output.ts). */
 export function records(run: TapRun, stream: string): Record<string, any>[] {
-  return run.messages.filter((m) => m.type === 'RECORD' && m.stream === stream).map((m) => m.record);
+  return singerOutput(run).records(stream as StreamName);
 }
 
+/** A Singer run's last STATE value (shorthand for singerOutput(run).lastState). */
 export function lastState(run: TapRun): Record<string, any> | undefined {
-  const states = run.messages.filter((m) => m.type === 'STATE');
-  return states.length ? states[states.length - 1]!.value : undefined;
+  return singerOutput(run).lastState;
 }
 
 export function byKey<T extends Record<string, any>>(rows: T[], key: string): Map<string, T> {
