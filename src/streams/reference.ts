@@ -102,7 +102,8 @@ export class CountReference {
     try {
       await this.limits.forEachRange('aggregates (counts)', window, splitByDays, (w) => this.readRange(kinds, w, query, why));
     } catch (err) {
-      if (err instanceof TapError)
+      // A bad token or base_url fails every request alike: then the advice is the error's own.
+      if (err instanceof TapError && err.failureType !== 'config_error')
         log.error(
           `Could not read Scarf's aggregates counts for ${window.start}..${window.end}, which verify_counts checks the exports against: ${err.message}. Without them no window can be proven complete, so its bookmark stays; set verify_counts to false to sync without the check.`,
         );
