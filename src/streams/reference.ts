@@ -1,6 +1,6 @@
 // Scarf's own daily counts, the one reference a body that ended cleanly but short can be
 // judged against (docs/scarf-api.md "Completeness: what the aggregates count"). Read once
-// per sync, lazily, for the days the verified streams have pending, and kept on the
+// per sync, before a verified stream's first window, for the days it has pending, and kept on the
 // SyncContext so events, company_rollup and company_events share it.
 //
 // Two kinds of count: `total` (daily by-total, with the package_query the events export
