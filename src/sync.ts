@@ -17,11 +17,13 @@ import { warnIfManyRequests } from './streams/estimate.js';
 import { warnIfBookmarkPastEnd } from './streams/past-end.js';
 import { READERS } from './streams/registry.js';
 import { reconcileSettings } from './streams/settings.js';
-import type { Rec, StreamStats, SyncContext } from './streams/types.js';
+import type { Rec, StreamSink, StreamStats, SyncContext } from './streams/types.js';
 
 export interface ProtocolWriter {
   startStream(selection: StreamSelection): void | Promise<void>;
   record(stream: StreamName, rec: Rec): void | Promise<void>;
+  /** The same for a record given as its JSON object text, json[0, end) (copied before it returns). */
+  recordJson?(stream: StreamName, json: Buffer, end: number): void | Promise<void>;
   /** Emit the stream's state; `final` marks the end of the stream (emit even if unchanged only when none was emitted yet). */
   checkpoint(stream: StreamName, state: StateStore, final: boolean): Promise<void>;
   endStream(selection: StreamSelection, stats: StreamStats, error?: TapError): void | Promise<void>;
@@ -128,13 +130,29 @@ export async function runSync(
           stats.records++;
           return writer.record(stream, rec);
         };
-    const sink = {
+    // Records as JSON text (the fast CSV path) only when every field goes out as it is:
+    // a field selection needs the object, so the streams then make objects.
+    const writeJson =
+      project || !writer.recordJson
+        ? undefined
+        : (json: Buffer, end: number) => {
+            stats.records++;
+            return writer.recordJson!(stream, json, end);
+          };
+    const sink: StreamSink = {
       // At the limit the reader is unwound from inside, so it makes no further request.
       record:
         limit === Infinity
           ? write
           : async (rec: Rec) => {
               await write(rec);
+              if (stats.records >= limit) throw new RecordLimitReached();
+            },
+      recordJson:
+        writeJson === undefined || limit === Infinity
+          ? writeJson
+          : async (json: Buffer, end: number) => {
+              await writeJson(json, end);
               if (stats.records >= limit) throw new RecordLimitReached();
             },
       checkpoint: () => writer.checkpoint(stream, ctx.state, false),

@@ -78,7 +78,7 @@ export async function runWindows<W extends Window>(
     };
     // The key set lives for the part and survives its retries (src/streams/fetch.ts).
     const seen = new Set<string>();
-    await fetch(ctx, spec, seen, stats, sink.record, waitTurn);
+    await fetch(ctx, spec, seen, stats, sink.record, waitTurn, sink.recordJson);
     await waitTurn();
     // Count reconciliation goes here: the part's records are written, its bookmark has not
     // moved; a re-fetch with the same `seen` emits only rows not yet emitted.
