@@ -1,0 +1,23 @@
+import { expect } from 'chai';
+
+import { fastPathCounts } from '../src/scarf/csv-fast.js';
+import { differential } from './helpers/csv-differential.js';
+
+// The fast CSV path (src/scarf/csv-fast.ts) against the reference path (papaparse + the row
+// typer) on generated hostile bodies in random chunks: output bytes, errors, stats, key sets
+// and the onAccepted tally must be identical. The bench runs the same check on millions of rows.
+describe('scarf/csv-fast: differential against the reference path', () => {
+  it('gives the same output, errors, stats and key sets on ~20,000 generated rows (Singer and Airbyte)', async function () {
+    this.timeout(120_000);
+    const res = await differential(20_000, { seed: 1, rowsPerBody: 300 });
+    expect(res.mismatches, JSON.stringify(res.mismatches.slice(0, 3), null, 1)).to.deep.equal([]);
+    expect(res.rows).to.be.at.least(20_000);
+    // The comparison is only worth something if the fast path did most of the work, and each
+    // way of handing work back to the reference path was taken too.
+    const c = fastPathCounts;
+    expect(c.fastRows, JSON.stringify(c)).to.be.above(res.rows * 0.4);
+    expect(c.typerRows, JSON.stringify(c)).to.be.above(0);
+    expect(c.handedOverBodies, JSON.stringify(c)).to.be.above(5);
+    expect(c.bodies - c.handedOverBodies, JSON.stringify(c)).to.be.above(5);
+  });
+});
