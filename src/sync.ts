@@ -14,6 +14,7 @@ import { emittedSchema, type StreamName } from './schemas.js';
 import type { StateStore } from './state.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
 import { warnIfManyRequests } from './streams/estimate.js';
+import { csvPath } from './streams/fetch.js';
 import { warnIfBookmarkPastEnd } from './streams/past-end.js';
 import { READERS } from './streams/registry.js';
 import { reconcileSettings } from './streams/settings.js';
@@ -106,6 +107,9 @@ export async function runSync(
 ): Promise<StreamOutcome[]> {
   const limit = options.recordLimit ?? Infinity;
   boundHeapGrowth();
+  // A misspelt TAP_SCARF_CSV_PATH is said before the first request, not by the first CSV stream.
+  const path = csvPath();
+  if (path === 'reference') log.info('TAP_SCARF_CSV_PATH=reference: CSV rows are read by papaparse and the row typer.');
   const outcomes: StreamOutcome[] = [];
   log.info(
     `Syncing ${selections.map((s) => s.stream).join(', ') || 'no streams'} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`,

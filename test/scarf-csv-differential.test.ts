@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 
+import { ConfigError } from '../src/errors.js';
 import { fastPathCounts } from '../src/scarf/csv-fast.js';
-import { differential } from './helpers/csv-differential.js';
+import { csvPath } from '../src/streams/fetch.js';
+import { differential, makeBody, readBody, rng } from './helpers/csv-differential.js';
 
 // The fast CSV path (src/scarf/csv-fast.ts) against the reference path (papaparse + the row
 // typer) on generated hostile bodies in random chunks: output bytes, errors, stats, key sets
@@ -19,5 +21,34 @@ describe('scarf/csv-fast: differential against the reference path', () => {
     expect(c.typerRows, JSON.stringify(c)).to.be.above(0);
     expect(c.handedOverBodies, JSON.stringify(c)).to.be.above(5);
     expect(c.bodies - c.handedOverBodies, JSON.stringify(c)).to.be.above(5);
+  });
+});
+
+describe('TAP_SCARF_CSV_PATH', () => {
+  const saved = process.env.TAP_SCARF_CSV_PATH;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.TAP_SCARF_CSV_PATH;
+    else process.env.TAP_SCARF_CSV_PATH = saved;
+  });
+
+  it('reference reads every row the reference way; fast (or unset) takes the fast path', async () => {
+    const r = rng(7);
+    const body = makeBody(r, { stream: 'events', rows: 200, faults: false });
+    process.env.TAP_SCARF_CSV_PATH = 'reference';
+    let before = { ...fastPathCounts };
+    const ref = await readBody('fast', 'events', [body], 'singer');
+    expect(fastPathCounts.bodies).to.equal(before.bodies);
+    process.env.TAP_SCARF_CSV_PATH = 'fast';
+    before = { ...fastPathCounts };
+    const fast = await readBody('fast', 'events', [body], 'singer');
+    expect(fastPathCounts.bodies).to.equal(before.bodies + 1);
+    expect(fastPathCounts.fastRows).to.be.above(before.fastRows + 100);
+    expect(fast.out).to.equal(ref.out);
+    expect(fast.stats.records).to.be.above(150);
+  });
+
+  it('any other value is a configuration error naming the variable and its values', () => {
+    process.env.TAP_SCARF_CSV_PATH = 'papaparse';
+    expect(() => csvPath()).to.throw(ConfigError, /TAP_SCARF_CSV_PATH is "papaparse": use 'fast' \(the default\) or 'reference'/);
   });
 });
