@@ -979,29 +979,39 @@ export async function transcodeCsv(body: BodySource, opts: FastCsvOptions, handl
 
     const t = tc;
     const rec = t.rec;
+    // The rows that came in the header's chunk are read at once, not with the next chunk.
+    let first: Buffer | undefined = heldBytes > 0 ? Buffer.concat(held, heldBytes) : undefined;
+    held = [];
+    heldBytes = 0;
     for (;;) {
-      const chunk = await src.next();
-      if (chunk === undefined) {
-        if (heldBytes === 0) return { rows, fastRows };
-        // A last row without a line break: readCsv judges whether it is complete or cut.
-        return await handOver('the body does not end with a line break', held);
-      }
-      const buf = asBuffer(chunk);
-      if (buf === undefined) {
-        stringChunk = chunk as string;
-        return await handOver('the body came as text', held);
-      }
-      let b = buf;
-      if (heldBytes > 0) {
-        held.push(buf);
-        heldBytes += buf.length;
-        if (heldBytes < triedAt * 2) {
-          if (heldBytes > maxRow) return await handOver('a row is longer than the row size limit', held);
-          continue;
+      let b: Buffer;
+      if (first !== undefined) {
+        b = first;
+        first = undefined;
+      } else {
+        const chunk = await src.next();
+        if (chunk === undefined) {
+          if (heldBytes === 0) return { rows, fastRows };
+          // A last row without a line break: readCsv judges whether it is complete or cut.
+          return await handOver('the body does not end with a line break', held);
         }
-        b = Buffer.concat(held, heldBytes);
-        held = [];
-        heldBytes = 0;
+        const buf = asBuffer(chunk);
+        if (buf === undefined) {
+          stringChunk = chunk as string;
+          return await handOver('the body came as text', held);
+        }
+        b = buf;
+        if (heldBytes > 0) {
+          held.push(buf);
+          heldBytes += buf.length;
+          if (heldBytes < triedAt * 2) {
+            if (heldBytes > maxRow) return await handOver('a row is longer than the row size limit', held);
+            continue;
+          }
+          b = Buffer.concat(held, heldBytes);
+          held = [];
+          heldBytes = 0;
+        }
       }
       const n = b.length;
       let p = 0;
