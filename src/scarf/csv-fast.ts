@@ -22,7 +22,6 @@
 
 import { isUtf8 } from 'node:buffer';
 
-import { DataError } from '../errors.js';
 import { type BodyChunk, BodyPuller, type BodySource, labelPrefix, maxRowChars } from './body.js';
 import { toBoolean, toDate, toInteger, toNumber, toTimestamp } from './convert.js';
 import { readCsv } from './csv-rows.js';
@@ -1056,11 +1055,3 @@ export async function transcodeCsv(body: BodySource, opts: FastCsvOptions, handl
     throw err;
   }
 }
-
-/** Why the body was read the reference way (for a DataError's context). */
-export function fastPathNote(res: FastCsvResult): string {
-  return res.handedOver ? `fast path handed over: ${res.handedOver}` : 'fast path';
-}
-
-// A DataError the hand-over raises is readCsv's own, worded the same as on the reference path.
-export { DataError };
