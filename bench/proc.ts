@@ -13,6 +13,7 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const tapBin = path.join(repoRoot, 'bin', 'tap-scarf.js');
 export const simCli = path.join(repoRoot, 'dist', 'sim', 'cli.js');
 export const floorJs = path.join(repoRoot, 'dist', 'bench', 'floor.js');
+export const pythonTap = path.join(repoRoot, 'bench', 'python-tap.py');
 
 export interface RunResult {
   code: number | null;
@@ -25,6 +26,8 @@ export interface RunResult {
   stderr: string;
   /** Bytes the child wrote to stdout (only counted when stdout is 'count', 'protocol' or 'slow'). */
   stdoutBytes: number;
+  /** What the child wrote to stdout, with `capture` (and stdout 'count'). */
+  stdoutText: string;
   /** stdout 'protocol': the STATE lines and what came between them. */
   protocol?: ProtocolCounts;
 }
@@ -50,6 +53,10 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Extra node flags for the child (e.g. --cpu-prof). */
   nodeFlags?: string[];
+  /** Run the script with this program instead of node (the Python baseline). */
+  executable?: string;
+  /** Keep stdout's text (stdout 'count' only; for a child that reports on stdout). */
+  capture?: boolean;
 }
 
 const CLK_TCK = 100;
@@ -76,8 +83,8 @@ export function runNode(script: string, args: string[], opts: RunOptions = {}): 
     const t0 = performance.now();
     // A bin runs with the flags of its #! line, as it does from a shell.
     const child: ChildProcess = spawn(
-      process.execPath,
-      [...shebangNodeFlags(script), ...(opts.nodeFlags ?? []), script, ...args],
+      opts.executable ?? process.execPath,
+      opts.executable ? [script, ...args] : [...shebangNodeFlags(script), ...(opts.nodeFlags ?? []), script, ...args],
       {
         env: { ...process.env, ...opts.env },
         stdio: ['ignore', devnull ?? 'pipe', 'pipe'],
@@ -86,6 +93,7 @@ export function runNode(script: string, args: string[], opts: RunOptions = {}): 
     if (devnull !== undefined) fs.closeSync(devnull);
     let stderr = '';
     let stdoutBytes = 0;
+    let stdoutText = '';
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (d: string) => {
       stderr += d;
@@ -95,7 +103,10 @@ export function runNode(script: string, args: string[], opts: RunOptions = {}): 
     let slowTimer: NodeJS.Timeout | undefined;
     let protocol: ProtocolCounts | undefined;
     if (out === 'count') {
-      child.stdout!.on('data', (c: Buffer) => (stdoutBytes += c.length));
+      child.stdout!.on('data', (c: Buffer) => {
+        stdoutBytes += c.length;
+        if (opts.capture) stdoutText += c.toString('utf8');
+      });
     } else if (out === 'protocol') {
       protocol = countProtocol(child.stdout!, t0, (n) => (stdoutBytes += n));
     } else if (typeof out === 'object') {
@@ -145,6 +156,7 @@ export function runNode(script: string, args: string[], opts: RunOptions = {}): 
         stderr,
         stdoutBytes,
         ...(protocol ? { protocol } : {}),
+        stdoutText,
       });
     });
   });

@@ -9,14 +9,18 @@
 //
 // Every flag also reads BENCH_<NAME> from the environment (BENCH_EVENTS_PER_DAY=…).
 // Scenarios (docs/README-performance.md explains each):
-//   throughput    events to /dev/null from cached bodies; the bare floor pipeline (bench/floor)
-//                 in the same run; records/s, MB/s, ratio to the floor; peak RSS
+//   throughput    events to /dev/null from cached bodies, the fast CSV path and (TAP_SCARF_CSV_PATH=
+//                 reference) the reference path; the bare floor pipeline (bench/floor) and the
+//                 Python-style baseline (bench/python-tap.py) in the same run; records/s, MB/s,
+//                 ratios; peak RSS
 //   memory        the same at 1 day and at --days days (and 5M events with --with-5m):
 //                 peak RSS flat, largest key set
 //   backpressure  stdout through a pipe read at 20 MB/s: the tap slows down, RSS stays flat
 //   stages        per-stage cost on one body in memory (bench/stages)
 //   clients       HTTP client download speed (bench/http-clients)
 //   profile       one tap run under --cpu-prof, self time by stage (bench/profile)
+//   differential  the fast CSV path against the reference path on --differential-rows
+//                 generated hostile rows (bench/differential, test/helpers/csv-differential)
 //   latency       1 s per request: a 90-day events backfill and company_events over 50
 //                 companies, wall time vs requests × latency ÷ max_concurrent_requests
 //   requests      a daily incremental sync from yesterday's state: requests per stream vs the
@@ -36,6 +40,7 @@ import {
   catalogSelecting,
   floorJs,
   parseSummaries,
+  pythonTap,
   repoRoot,
   runNode,
   type RunResult,
@@ -51,7 +56,18 @@ import { type ScaleRun, scaleRun } from './scale.js';
 const TOKEN = DEFAULT_TOKEN;
 const OWNER = 'acme-oss';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-const ALL = ['throughput', 'memory', 'backpressure', 'stages', 'clients', 'profile', 'latency', 'requests', 'scale'];
+const ALL = [
+  'throughput',
+  'memory',
+  'backpressure',
+  'stages',
+  'clients',
+  'profile',
+  'differential',
+  'latency',
+  'requests',
+  'scale',
+];
 
 const env = (name: string, dflt: string) => process.env[`BENCH_${name}`] ?? dflt;
 const program = new Command('bench')
@@ -72,6 +88,12 @@ const program = new Command('bench')
   .option('--companies <n>', 'active companies (latency and requests scenarios)', env('COMPANIES', '50'))
   .option('--concurrency <n>', 'max_concurrent_requests of the tap', env('CONCURRENCY', '4'))
   .option('--scale-companies <n>', 'companies of the largest scale run', env('SCALE_COMPANIES', '10000'))
+  .option(
+    '--differential-rows <n>',
+    'rows of the fast-vs-reference CSV differential check (differential scenario)',
+    env('DIFFERENTIAL_ROWS', '2000000'),
+  )
+  .option('--python <exe>', 'Python for the Python-style baseline (throughput; "" to skip it)', env('PYTHON', 'python3'))
   .option('--slow-mb-per-sec <n>', 'read rate of the slow target (backpressure)', env('SLOW_MB_PER_SEC', '20'))
   .option('--only <list>', `comma-separated scenarios (${ALL.join(',')})`, env('ONLY', ALL.join(',')))
   .option('--out <dir>', 'where the JSON goes', env('OUT', path.join(repoRoot, 'bench', 'results')))
@@ -88,6 +110,8 @@ const o = program.opts<{
   concurrency: string;
   scaleCompanies: string;
   slowMbPerSec: string;
+  differentialRows: string;
+  python: string;
   only: string;
   out: string;
   commitCopy: boolean;
@@ -216,18 +240,35 @@ async function throughputGroup(): Promise<void> {
     if (want('throughput') || want('memory')) {
       let bestTap: RunResult | undefined;
       let bestFloor: RunResult | undefined;
+      let bestRef: RunResult | undefined;
+      let bestPython: RunResult | undefined;
+      const loads: number[] = [];
       for (let i = 0; i < REPEATS; i++) {
+        loads.push(os.loadavg()[0]!);
         if (want('throughput')) {
           log(`floor pipeline, run ${i + 1}/${REPEATS}…`);
           const f = await runNode(floorJs, [sim.url, TOKEN, OWNER, first, last]);
           check(f, 'floor');
           if (!bestFloor || f.wallSec < bestFloor.wallSec) bestFloor = f;
+          if (o.python) {
+            log(`Python-style baseline, run ${i + 1}/${REPEATS}…`);
+            const py = await runNode(pythonTap, [sim.url, TOKEN, OWNER, first, last], { executable: o.python });
+            check(py, 'python baseline');
+            if (!bestPython || py.wallSec < bestPython.wallSec) bestPython = py;
+          }
+          log(`tap, reference CSV path, ${DAYS} days, run ${i + 1}/${REPEATS}…`);
+          const rf = await runNode(tapBin, ['--config', cfgAll, '--catalog', eventsCatalog], {
+            env: { TAP_SCARF_CSV_PATH: 'reference' },
+          });
+          check(rf, 'tap (reference path)');
+          if (!bestRef || rf.wallSec < bestRef.wallSec) bestRef = rf;
         }
         log(`tap, ${DAYS} days, run ${i + 1}/${REPEATS}…`);
         const t = await runNode(tapBin, ['--config', cfgAll, '--catalog', eventsCatalog]);
         check(t, 'tap');
         if (!bestTap || t.wallSec < bestTap.wallSec) bestTap = t;
       }
+      loads.push(os.loadavg()[0]!);
       const s = summary(bestTap!, 'events');
       const tapRate = s.records / bestTap!.wallSec;
       let floorRate: number | undefined;
@@ -245,6 +286,41 @@ async function throughputGroup(): Promise<void> {
           mbPerSec: r1(bodyBytes / 1e6 / bestFloor.wallSec),
           ratioToFloor: 1,
           peakRssMB: r1(bestFloor.peakRssMB),
+        });
+      }
+      let pythonRate: number | undefined;
+      if (bestPython) {
+        const m = /python: (\d+) rows/.exec(bestPython.stderr);
+        pythonRate = Number(m?.[1]) / bestPython.wallSec;
+        rows.push({
+          scenario: 'Python-style baseline (csv.DictReader + json.dumps)',
+          size: `${DAYS} d`,
+          records: Number(m?.[1]),
+          requests: DAYS,
+          wallSec: r2(bestPython.wallSec),
+          cpuSec: r2(bestPython.cpuSec),
+          recordsPerSec: Math.round(pythonRate),
+          mbPerSec: r1(bodyBytes / 1e6 / bestPython.wallSec),
+          ratioToFloor: floorRate ? r2(pythonRate / floorRate) : undefined,
+          peakRssMB: r1(bestPython.peakRssMB),
+        });
+      }
+      let refRate: number | undefined;
+      if (bestRef) {
+        const sr = summary(bestRef, 'events');
+        refRate = sr.records / bestRef.wallSec;
+        rows.push({
+          scenario: 'tap, reference CSV path (TAP_SCARF_CSV_PATH=reference)',
+          size: `${DAYS} d`,
+          records: sr.records,
+          requests: sr.requests,
+          wallSec: r2(bestRef.wallSec),
+          cpuSec: r2(bestRef.cpuSec),
+          recordsPerSec: Math.round(refRate),
+          mbPerSec: r1(bodyBytes / 1e6 / bestRef.wallSec),
+          ratioToFloor: floorRate ? r2(refRate / floorRate) : undefined,
+          peakRssMB: r1(bestRef.peakRssMB),
+          largestKeySet: sr.largestKeySet,
         });
       }
       rows.push({
@@ -280,7 +356,21 @@ async function throughputGroup(): Promise<void> {
             }
           : undefined,
         ratioToFloor: floorRate ? r2(tapRate / floorRate) : undefined,
-        target: { recordsPerSec: 150_000, met: tapRate >= 150_000 },
+        python: bestPython
+          ? { wallSec: r2(bestPython.wallSec), rowsPerSec: Math.round(pythonRate!), peakRssMB: r1(bestPython.peakRssMB) }
+          : undefined,
+        ratioToPython: pythonRate ? r2(tapRate / pythonRate) : undefined,
+        referencePath: bestRef
+          ? {
+              wallSec: r2(bestRef.wallSec),
+              cpuSec: r2(bestRef.cpuSec),
+              recordsPerSec: Math.round(refRate!),
+              peakRssMB: r1(bestRef.peakRssMB),
+            }
+          : undefined,
+        ratioToReferencePath: refRate ? r2(tapRate / refRate) : undefined,
+        loadAvg: loads.map(r2),
+        target: { recordsPerSec: 250_000, met: tapRate >= 250_000 },
       };
 
       if (want('memory')) {
@@ -645,8 +735,23 @@ function table(): string {
   return [head, head.map((h) => '-'.repeat(Math.min(3, h.length))), ...cells].map((c) => `| ${c.join(' | ')} |`).join('\n');
 }
 
+async function differentialCheck(): Promise<void> {
+  const n = Number(o.differentialRows);
+  log(`differential check of the CSV paths on ${n} generated rows…`);
+  const load = os.loadavg()[0]!;
+  const run = await runNode(path.join(repoRoot, 'dist', 'bench', 'differential.js'), [String(n)], {
+    stdout: 'count',
+    timeoutMs: 3_600_000,
+    capture: true,
+  });
+  const res = JSON.parse(run.stdoutText.trim().split('\n').pop()!) as { rows: number; mismatches: unknown[] };
+  result.differential = { ...res, loadAvg: r2(load), wallSec: r2(run.wallSec) };
+  if (run.code !== 0) log(`DIFFERENTIAL CHECK FAILED: ${JSON.stringify(res.mismatches).slice(0, 2000)}`);
+}
+
 try {
   if (['throughput', 'memory', 'backpressure', 'stages', 'clients', 'profile'].some(want)) await throughputGroup();
+  if (want('differential')) await differentialCheck();
   if (want('latency') || want('requests')) await latencyGroup();
   if (want('scale')) await scaleGroup();
 } finally {
@@ -675,6 +780,17 @@ if (stages) {
   for (const s of stages.stages)
     console.log(`  ${s.stage.padEnd(48)} ${String(s.rowsPerSec).padStart(8)} rows/s  +${s.addedUsPerRow.toFixed(2)} µs`);
 }
+const diff = result.differential as { rows: number; bodies: number; mismatches: unknown[]; wallSec: number } | undefined;
+if (diff)
+  console.log(
+    `\nDifferential check, fast vs reference CSV path: ${diff.rows} rows in ${diff.bodies} bodies, ${diff.mismatches.length === 0 ? 'identical' : `${diff.mismatches.length} MISMATCHES`} (${diff.wallSec} s)`,
+  );
+const tp = result.throughput as
+  { ratioToFloor?: number; ratioToPython?: number; ratioToReferencePath?: number; loadAvg?: number[] } | undefined;
+if (tp)
+  console.log(
+    `\nThroughput: ×${tp.ratioToFloor ?? '–'} the floor, ×${tp.ratioToPython ?? '–'} the Python-style baseline, ×${tp.ratioToReferencePath ?? '–'} the reference CSV path; load average during the runs ${tp.loadAvg?.join(' → ')}`,
+  );
 const prof = result.profile as ReturnType<typeof summarizeProfile> | undefined;
 if (prof) {
   console.log('\nProfile of a tap run (self time by stage):');

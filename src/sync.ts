@@ -14,16 +14,19 @@ import { emittedSchema, type StreamName } from './schemas.js';
 import type { StateStore } from './state.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
 import { STREAMS } from './streams/definitions.js';
+import { csvPath } from './streams/fetch.js';
 import { warnIfBookmarkPastEnd } from './streams/past-end.js';
 import { logPlan } from './streams/plan.js';
 import { verifiedMetric, verifiedText } from './streams/reconcile.js';
 import { READERS } from './streams/registry.js';
 import { reconcileSettings } from './streams/settings.js';
-import type { Rec, StreamStats, SyncContext } from './streams/types.js';
+import type { Rec, StreamSink, StreamStats, SyncContext } from './streams/types.js';
 
 export interface ProtocolWriter {
   startStream(selection: StreamSelection): void | Promise<void>;
   record(stream: StreamName, rec: Rec): void | Promise<void>;
+  /** The same for a record given as its JSON object text, json[0, end) (copied before it returns). */
+  recordJson?(stream: StreamName, json: Buffer, end: number): void | Promise<void>;
   /** Emit the stream's state; `final` marks the end of the stream (emit even if unchanged only when none was emitted yet). */
   checkpoint(stream: StreamName, state: StateStore, final: boolean): Promise<void>;
   endStream(selection: StreamSelection, stats: StreamStats, error?: TapError): void | Promise<void>;
@@ -110,6 +113,9 @@ export async function runSync(
 ): Promise<StreamOutcome[]> {
   const limit = options.recordLimit ?? Infinity;
   boundHeapGrowth();
+  // A misspelt TAP_SCARF_CSV_PATH is said before the first request, not by the first CSV stream.
+  const path = csvPath();
+  if (path === 'reference') log.info('TAP_SCARF_CSV_PATH=reference: CSV rows are read by papaparse and the row typer.');
   const outcomes: StreamOutcome[] = [];
   log.info(
     `Syncing ${selections.map((s) => s.stream).join(', ') || 'no streams'} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`,
@@ -145,13 +151,29 @@ export async function runSync(
           counter.increment(rec);
           return writer.record(stream, rec);
         };
-    const sink = {
+    // Records as JSON text (the fast CSV path) only when every field goes out as it is:
+    // a field selection needs the object, so the streams then make objects.
+    const writeJson =
+      project || !writer.recordJson
+        ? undefined
+        : (json: Buffer, end: number) => {
+            stats.records++;
+            return writer.recordJson!(stream, json, end);
+          };
+    const sink: StreamSink = {
       // At the limit the reader is unwound from inside, so it makes no further request.
       record:
         limit === Infinity
           ? write
           : async (rec: Rec) => {
               await write(rec);
+              if (stats.records >= limit) throw new RecordLimitReached();
+            },
+      recordJson:
+        writeJson === undefined || limit === Infinity
+          ? writeJson
+          : async (json: Buffer, end: number) => {
+              await writeJson(json, end);
               if (stats.records >= limit) throw new RecordLimitReached();
             },
       checkpoint: () => writer.checkpoint(stream, ctx.state, false),

@@ -100,6 +100,7 @@ export function syncFailure(outcomes: { stream: string; error?: TapError }[]): s
 export class AirbyteWriter implements ProtocolWriter {
   readonly out: LineWriter;
   private readonly prefixes = new Map<StreamName, string>();
+  private readonly prefixBytes = new Map<StreamName, Buffer>();
   private readonly running = new Set<StreamName>();
   /** Records written since the stream's previous STATE (sourceStats.recordCount). */
   private readonly sinceState = new Map<StreamName, number>();
@@ -126,6 +127,7 @@ export class AirbyteWriter implements ProtocolWriter {
   startStream(selection: StreamSelection): void | Promise<void> {
     const stream = selection.stream;
     this.prefixes.set(stream, recordPrefix(stream));
+    this.prefixBytes.set(stream, Buffer.from(recordPrefix(stream), 'utf8'));
     this.sinceState.set(stream, 0);
     this.open.add(stream);
     return this.out.write(streamStatus(stream, 'STARTED'));
@@ -138,6 +140,16 @@ export class AirbyteWriter implements ProtocolWriter {
     }
     this.sinceState.set(stream, (this.sinceState.get(stream) ?? 0) + 1);
     return this.out.write(`${this.prefixes.get(stream)!}${JSON.stringify(rec)},"emitted_at":${Date.now()}}}`);
+  }
+
+  /** The same RECORD line around a record given as JSON text. */
+  recordJson(stream: StreamName, json: Buffer, end: number): void | Promise<void> {
+    if (!this.running.has(stream)) {
+      this.running.add(stream);
+      void this.out.write(streamStatus(stream, 'RUNNING'));
+    }
+    this.sinceState.set(stream, (this.sinceState.get(stream) ?? 0) + 1);
+    return this.out.writeRecord(this.prefixBytes.get(stream)!, json, end, `,"emitted_at":${Date.now()}}}`);
   }
 
   async checkpoint(stream: StreamName, state: StateStore, final: boolean): Promise<void> {

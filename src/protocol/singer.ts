@@ -27,6 +27,9 @@ export class SingerWriter implements ProtocolWriter {
   readonly out: LineWriter;
   private readonly prefixes = new Map<StreamName, string>();
   private suffix = '';
+  /** The same as bytes, for records given as JSON text. */
+  private readonly prefixBytes = new Map<StreamName, Buffer>();
+  private suffixBytes = Buffer.alloc(0);
   private lastState = '';
   private readonly emittedFor = new Set<StreamName>();
 
@@ -42,11 +45,17 @@ export class SingerWriter implements ProtocolWriter {
     // One time_extracted per stream: when its extraction began (RFC3339 UTC).
     this.suffix = `,"time_extracted":"${new Date().toISOString()}"}`;
     this.prefixes.set(selection.stream, `{"type":"RECORD","stream":${JSON.stringify(selection.stream)},"record":`);
+    this.prefixBytes.set(selection.stream, Buffer.from(this.prefixes.get(selection.stream)!, 'utf8'));
+    this.suffixBytes = Buffer.from(this.suffix, 'utf8');
     return this.out.write(JSON.stringify(schemaMessage(selection)));
   }
 
   record(stream: StreamName, rec: Rec): void | Promise<void> {
     return this.out.write(this.prefixes.get(stream)! + JSON.stringify(rec) + this.suffix);
+  }
+
+  recordJson(stream: StreamName, json: Buffer, end: number): void | Promise<void> {
+    return this.out.writeRecord(this.prefixBytes.get(stream)!, json, end, this.suffixBytes);
   }
 
   async checkpoint(stream: StreamName, state: StateStore, final: boolean): Promise<void> {

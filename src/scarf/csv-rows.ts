@@ -102,7 +102,12 @@ function detectNewline(text: string, atEnd: boolean): string | undefined {
 export async function readCsv(
   body: BodySource,
   handlers: CsvHandlers,
-  opts: { label?: string; maxRowChars?: number } = {},
+  opts: {
+    label?: string;
+    maxRowChars?: number;
+    /** Data rows already read before this body's rows (the fast path hands over mid-body): numbering continues from there. */
+    rowOffset?: number;
+  } = {},
 ): Promise<CsvResult> {
   const label = labelPrefix(opts.label);
   const src = new BodyPuller(body, label);
@@ -116,7 +121,7 @@ export async function readCsv(
   let partial = '';
   let header: string[] | undefined;
   let ncols = 0;
-  let rows = 0;
+  let rows = opts.rowOffset ?? 0;
   let first = true;
   let parsedChars = 0;
   const maxRow = opts.maxRowChars ?? maxRowChars();

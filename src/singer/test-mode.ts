@@ -38,6 +38,10 @@ class TestWriter implements ProtocolWriter {
     return this.singer.record(stream, rec);
   }
 
+  recordJson(stream: StreamName, json: Buffer, end: number): void | Promise<void> {
+    return this.singer.recordJson(stream, json, end);
+  }
+
   async checkpoint(): Promise<void> {}
 
   outputBytes(): number {

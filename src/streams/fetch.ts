@@ -2,9 +2,10 @@
 // retries), parse by header, type by schema, de-duplicate by key, hand to the sink.
 // The key set is created per window by the caller and survives retries, so a window
 // retried after a cut body emits only the rows its failed attempt had not emitted yet.
-import { AbortedError, DataError } from '../errors.js';
-import { log } from '../log.js';
+import { AbortedError, ConfigError, DataError } from '../errors.js';
+import { clip, log } from '../log.js';
 import { openExport } from '../scarf/body.js';
+import { type FastRecord, transcodeCsv } from '../scarf/csv-fast.js';
 import { readCsv } from '../scarf/csv-rows.js';
 import type { Endpoint, Query } from '../scarf/endpoints.js';
 import { readNdjson } from '../scarf/ndjson-rows.js';
@@ -35,6 +36,24 @@ export interface FetchSpec {
 }
 
 export type OnRecord = (rec: Rec) => void | Promise<void>;
+/** A record given as its JSON object text (UTF-8, the bytes JSON.stringify(rec) gives) in json[0, end); valid only during the call. */
+export type OnRecordJson = (json: Buffer, end: number) => void | Promise<void>;
+
+/** Streams whose CSV bodies take the fast path (src/scarf/csv-fast.ts); the others are read the reference way. */
+const FAST_CSV_STREAMS: ReadonlySet<StreamName> = new Set<StreamName>(['events', 'company_events']);
+
+/**
+ * TAP_SCARF_CSV_PATH: `fast` (default) or `reference` (papaparse + the row typer for every
+ * row, as before the fast path existed: for a user who wants to compare the two).
+ */
+export function csvPath(): 'fast' | 'reference' {
+  const v = (process.env.TAP_SCARF_CSV_PATH ?? '').trim().toLowerCase();
+  if (v === '' || v === 'fast') return 'fast';
+  if (v === 'reference') return 'reference';
+  throw new ConfigError(
+    `The environment variable TAP_SCARF_CSV_PATH is ${JSON.stringify(clip(process.env.TAP_SCARF_CSV_PATH ?? '', 40))}: use 'fast' (the default) or 'reference' (papaparse and the row typer for every row), or unset it.`,
+  );
+}
 
 function warnUnknown(ctx: SyncContext, stream: StreamName, columns: string[]): void {
   const fresh = columns.filter((c) => !ctx.warnedUnknownColumns.has(`${stream}.${c}`));
@@ -103,6 +122,31 @@ export function storedKey(key: string): string {
   return (' ' + key).slice(1);
 }
 
+/** Lower-case hex digit value of byte c, or -1. */
+function hexByte(c: number): number {
+  return c < 128 ? HEX[c]! : -1;
+}
+
+/** storedKey of an ASCII key given as bytes (the fast path): the same string, without decoding first. */
+export function storedKeyBytes(b: Buffer, s: number, e: number): string {
+  if (e - s === 36 && b[s + 8] === 45 && b[s + 13] === 45 && b[s + 18] === 45 && b[s + 23] === 45) {
+    const u = new Array<number>(8);
+    let ok = true;
+    for (let k = 0, i = s; k < 8; k++) {
+      if (i === s + 8 || i === s + 13 || i === s + 18 || i === s + 23) i++;
+      const v = (hexByte(b[i]!) << 12) | (hexByte(b[i + 1]!) << 8) | (hexByte(b[i + 2]!) << 4) | hexByte(b[i + 3]!);
+      if (v < 0) {
+        ok = false;
+        break;
+      }
+      u[k] = v;
+      i += 4;
+    }
+    if (ok) return String.fromCharCode(0xffff, u[0]!, u[1]!, u[2]!, u[3]!, u[4]!, u[5]!, u[6]!, u[7]!);
+  }
+  return storedKey(b.toString('latin1', s, e));
+}
+
 /**
  * `waitTurn` (from runInOrder) is awaited once the response has arrived and before its
  * first row is read, so concurrent requests still write their records in order.
@@ -114,6 +158,8 @@ export async function fetchRecords(
   stats: StreamStats,
   onRecord: OnRecord,
   waitTurn?: () => Promise<void>,
+  /** Where a record given as JSON text goes; without it every row takes the reference path. */
+  onRecordJson?: OnRecordJson,
 ): Promise<void> {
   const schema = loadSchema(spec.stream);
   const keyOf = (rec: Rec, n: number, what: string): string => {
@@ -135,6 +181,28 @@ export async function fetchRecords(
     spec.onAccepted?.(rec.time);
     return onRecord(rec);
   };
+  // The fast path's twin of accept(): the same checks in the same order, on a record given as text.
+  const acceptJson = (rec: FastRecord): void | Promise<void> => {
+    if (ctx.aborted) throw new AbortedError();
+    const size = seen.size;
+    seen.add(rec.keyText === undefined ? storedKeyBytes(rec.src, rec.keyStart, rec.keyEnd) : storedKey(rec.keyText));
+    if (seen.size === size) {
+      stats.duplicates++;
+      return;
+    }
+    if (size >= stats.maxKeySet) stats.maxKeySet = size + 1;
+    if (spec.onAccepted)
+      spec.onAccepted(
+        rec.timeStart >= 0 ? rec.json.toString('latin1', rec.timeStart, rec.timeEnd) : rec.timeStart === -1 ? null : undefined,
+      );
+    return onRecordJson!(rec.json, rec.end);
+  };
+  const fast =
+    onRecordJson !== undefined &&
+    spec.format === 'csv' &&
+    FAST_CSV_STREAMS.has(spec.stream) &&
+    !spec.deriveKey &&
+    csvPath() === 'fast';
 
   const domain = spec.constants?.company_domain as string | undefined;
   // Every record says whose it is, so several owners can share one table.
@@ -168,13 +236,13 @@ export async function fetchRecords(
           return;
         }
         let typeRow: ((fields: string[]) => Rec) | undefined;
-        await readCsv(body, {
-          onHeader(header) {
+        const handlers = {
+          onHeader(header: string[]) {
             const typer = compileRowTyper({ stream: spec.stream, schema, header, constants });
             if (typer.unknownColumns.length) warnUnknown(ctx, spec.stream, typer.unknownColumns);
             typeRow = typer.typeRow;
           },
-          onRow(fields, row) {
+          onRow(fields: string[], row: number) {
             let rec: Rec;
             try {
               rec = typeRow!(fields);
@@ -183,7 +251,14 @@ export async function fetchRecords(
             }
             return accept(rec, row, 'row');
           },
-        });
+        };
+        if (fast) {
+          await transcodeCsv(
+            body,
+            { stream: spec.stream, schema, constants, keyField: spec.keyField },
+            { ...handlers, onRecord: acceptJson },
+          );
+        } else await readCsv(body, handlers);
       },
     )
     .catch((err: unknown) => {

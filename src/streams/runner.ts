@@ -140,7 +140,7 @@ export async function runWindows<W extends Window>(
     const seen = new Set<string>();
     const tally = verifier?.tally();
     if (tally) spec.onAccepted = tally.add;
-    await fetch(ctx, spec, seen, stats, sink.record, waitTurn);
+    await fetch(ctx, spec, seen, stats, sink.record, waitTurn, sink.recordJson);
     await waitTurn();
     // The part's records are written and its bookmark has not moved: judged against Scarf's
     // counts here, and read again (emitting only new rows) while it falls short.

@@ -12,6 +12,12 @@ export type Rec = Record<string, unknown>;
 export interface StreamSink {
   /** Writes one record; a returned promise means output is backed up: await it. */
   record(rec: Rec): void | Promise<void>;
+  /**
+   * Writes one record given as its JSON object text (json[0, end), UTF-8; the bytes
+   * JSON.stringify(rec) would give), copied before it returns. Absent when the output needs
+   * the record as an object (a catalog selecting fields): streams then give objects only.
+   */
+  recordJson?(json: Buffer, end: number): void | Promise<void>;
   /** The stream's bookmark moved and every record it covers went to record(): emit STATE. */
   checkpoint(): Promise<void>;
   /** Bytes of protocol output so far (records, states, and logs when they share stdout): the checkpoint throttle's measure. */
