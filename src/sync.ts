@@ -138,7 +138,12 @@ export async function runSync(
     }
     const project = projector(selection);
     const partitionedBy = STREAMS[stream].partitionedBy;
-    const counter = new RecordCounter<Rec>(stream, partitionedBy ? (rec) => partitionContext(rec, partitionedBy) : undefined);
+    // A record given as JSON text (the fast CSV path) is parsed only when a metric line falls
+    // due and needs its partition: once a minute at most.
+    const counter = new RecordCounter<Rec | (() => Rec)>(
+      stream,
+      partitionedBy ? (rec) => partitionContext(typeof rec === 'function' ? rec() : rec, partitionedBy) : undefined,
+    );
     // Records are counted where they are written, so a stream's own filtering needs no bookkeeping.
     const write = project
       ? (rec: Rec) => {
@@ -158,6 +163,7 @@ export async function runSync(
         ? undefined
         : (json: Buffer, end: number) => {
             stats.records++;
+            counter.increment(() => JSON.parse(json.toString('utf8', 0, end)) as Rec);
             return writer.recordJson!(stream, json, end);
           };
     const sink: StreamSink = {

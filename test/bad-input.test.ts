@@ -642,6 +642,9 @@ describe('bad input corpus: configs, states, catalogs, API payloads', function (
       start_date: '2026-10-01',
       end_date: '2026-10-01',
       max_concurrent_requests: 1,
+      // The stub answers every request with the case's payload, Scarf's counts included: the
+      // cases are about the export's answer, so its request is the only one.
+      verify_counts: false,
     });
     const runCase = async (c: Case, i: number): Promise<void> => {
       if (c.api) stub.handlers.set(ownerOf(i), c.api);

@@ -261,7 +261,8 @@ describe('Docker image (Dockerfile, metadata.yaml, entrypoint)', function () {
       cwd: root,
       encoding: 'utf8',
     });
-    expect(JSON.parse(plan.stdout)).to.include({ total: 6, bound: 'upper', plan_requests: 0 });
+    // 3 events windows + 1 request for Scarf's counts (verify_counts) + aggregates + rollup + a.com.
+    expect(JSON.parse(plan.stdout)).to.include({ total: 7, bound: 'upper', plan_requests: 0 });
     fs.rmSync(root, { recursive: true, force: true });
   });
 
