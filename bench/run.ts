@@ -8,7 +8,7 @@
 //                    [--commit-copy]
 //
 // Every flag also reads BENCH_<NAME> from the environment (BENCH_EVENTS_PER_DAY=…).
-// Scenarios (docs/README-performance.md explains each):
+// Scenarios (README.md "Performance" explains each):
 //   throughput    events to /dev/null from cached bodies, the fast CSV path and (TAP_SCARF_CSV_PATH=
 //                 reference) the reference path; the bare floor pipeline (bench/floor) and the
 //                 Python-style baseline (bench/python-tap.py) in the same run; records/s, MB/s,
