@@ -67,7 +67,7 @@ describe('scarf/client: per-request deadline', function () {
   }
 
   const fetchRows = (c: ScarfClient, beforeReading = 0) =>
-    c.fetch({ endpoint: 'events', path: eventsPath('acme'), label: LABEL }, async (body) => {
+    c.fetch({ endpoint: 'events', format: 'csv', path: eventsPath('acme'), label: LABEL }, async (body) => {
       if (beforeReading) await sleep(beforeReading); // as a window waiting for its turn to write
       const rows: string[][] = [];
       await readCsv(body, { onHeader() {}, onRow: (f) => void rows.push(f) }, { label: LABEL });
@@ -99,7 +99,7 @@ describe('scarf/client: per-request deadline', function () {
   it('a consumer iterating the body itself (no body reader) also gets the deadline failure, not the raw abort', async () => {
     const c = await setup(trickle, { deadlineMs: 1000, maxRetries: 0 });
     const err = await rejects(
-      c.fetch({ endpoint: 'events', path: eventsPath('acme'), label: LABEL }, async (body) => {
+      c.fetch({ endpoint: 'events', format: 'csv', path: eventsPath('acme'), label: LABEL }, async (body) => {
         let n = 0;
         for await (const chunk of body as AsyncIterable<Buffer>) n += chunk.length;
         return n;

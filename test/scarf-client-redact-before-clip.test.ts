@@ -39,7 +39,9 @@ describe('scarf/client: an error body cut at its read limit never quotes a fragm
       maxConcurrent: 1,
       owner: 'acme',
     });
-    return rejects(client.fetch({ endpoint: 'events', path: eventsPath('acme'), label: LABEL }, async () => undefined));
+    return rejects(
+      client.fetch({ endpoint: 'events', format: 'csv', path: eventsPath('acme'), label: LABEL }, async () => undefined),
+    );
   }
 
   it('padding, then the token split by the 64 KiB limit: the fragment is not quoted', async () => {

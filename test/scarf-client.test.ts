@@ -65,7 +65,13 @@ async function setup(handler: Handler, opts: Partial<ScarfClientOptions> = {}) {
 
 function csvRows(client: ScarfClient, label = 'events 2026-11-01..2026-11-01', attempts: number[] = []) {
   return client.fetch(
-    { endpoint: 'events', path: eventsPath('acme'), query: { start_date: '2026-11-01', end_date: '2026-11-01' }, label },
+    {
+      endpoint: 'events',
+      format: 'csv',
+      path: eventsPath('acme'),
+      query: { start_date: '2026-11-01', end_date: '2026-11-01' },
+      label,
+    },
     async (body, info) => {
       attempts.push(info.attempt);
       const rows: string[][] = [];
@@ -134,6 +140,7 @@ describe('scarf/client ScarfClient', function () {
     const objs = await client.fetch(
       {
         endpoint: 'aggregates',
+        format: 'ndjson',
         path: aggregatesPath('acme'),
         query: {
           start_date: '2026-11-01',
@@ -422,6 +429,7 @@ describe('scarf/client ScarfClient', function () {
       client.fetch(
         {
           endpoint: 'company-events',
+          format: 'csv',
           path: companyEventsPath('acme', 'foo.com'),
           label: 'company_events foo.com',
           domain: 'foo.com',
@@ -492,9 +500,12 @@ describe('scarf/client ScarfClient', function () {
       maxConcurrent: 1,
     });
     clients.push(client);
-    await client.fetch({ endpoint: 'company-rollup', path: companyRollupPath('acme'), label: 'company_rollup' }, async (b) => {
-      await readCsv(b, { onHeader() {}, onRow() {} });
-    });
+    await client.fetch(
+      { endpoint: 'company-rollup', format: 'csv', path: companyRollupPath('acme'), label: 'company_rollup' },
+      async (b) => {
+        await readCsv(b, { onHeader() {}, onRow() {} });
+      },
+    );
     expect(s.requests[0]!.url).to.equal('/scarf/v2/packages/acme/company-rollup');
     expect(client.buildUrl('/x', { a: 'b c' })).to.equal(s.url + '/scarf/x?a=b%20c');
   });

@@ -21,6 +21,7 @@ import type { ResponseInfo } from '../scarf/client.js';
 import { aggregatesPath } from '../scarf/endpoints.js';
 import { makeClient } from '../scarf/from-settings.js';
 import { addDays, dayOf } from '../streams/days.js';
+import { STREAMS } from '../streams/definitions.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -83,6 +84,7 @@ export async function checkConnection(settings: Settings, now = new Date()): Pro
     const rows = await client.fetch(
       {
         endpoint: 'aggregates',
+        format: STREAMS.aggregates.format,
         path: aggregatesPath(settings.owner),
         query: { start_date: day, end_date: day, query: settings.package_query, rollup: 'daily', breakdown: ['by-total'] },
         label,

@@ -52,6 +52,8 @@ export interface ScarfClientOptions {
 
 export interface FetchRequest {
   endpoint: Endpoint;
+  /** The body format asked for (the stream's declaration says which): sets Accept. */
+  format: 'csv' | 'ndjson';
   /** From src/scarf/endpoints.ts (eventsPath(owner), …). */
   path: string;
   query?: Query;
@@ -355,7 +357,7 @@ export class ScarfClient {
     const path = url.pathname + url.search;
     const headers = {
       ...this.headersBase,
-      accept: req.endpoint === 'aggregates' ? 'application/x-ndjson' : 'text/csv',
+      accept: req.format === 'ndjson' ? 'application/x-ndjson' : 'text/csv',
     };
     for (let attempt = 1; ; attempt++) {
       if (this.closed) throw new TapError(`${req.label}: the Scarf client was closed`, 'system_error');

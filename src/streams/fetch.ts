@@ -209,7 +209,15 @@ export async function fetchRecords(
   const constants: Rec = { owner: ctx.settings.owner, ...spec.constants };
   await ctx.client
     .fetch(
-      { endpoint: spec.endpoint, path: spec.path, query: spec.query, label: spec.label, domain, stream: spec.stream },
+      {
+        endpoint: spec.endpoint,
+        format: spec.format,
+        path: spec.path,
+        query: spec.query,
+        label: spec.label,
+        domain,
+        stream: spec.stream,
+      },
       async (answer, info) => {
         // Judged before the turn is awaited: an answer that is no export is retried at once.
         const body = await openExport(answer, info, spec.format, '');
