@@ -9,6 +9,7 @@ import { expect } from 'chai';
 
 import { type FaultSpec, ScarfSimulator } from '../sim/index.js';
 import { catalogFor, expectSameRecords, runChecked, type Stream, streamRecords, TOKEN } from './helpers/reliability.js';
+import { rng } from './helpers/rng.js';
 import { lastState, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 
 const RUNS = 22;
@@ -23,17 +24,6 @@ const KEYS: Record<Stream, string> = {
 };
 /** Events arrive up to 40 h late (sim lateRate) and a run's bookmark may cover the rest of its day: 3 days of lookback cover both. */
 const LOOKBACK_DAYS = 3;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Eleven fault kinds at 2 % each: about 20 % of requests fail in some way, three of them cleanly. */
 const FAULTS: FaultSpec[] = [
@@ -75,7 +65,7 @@ describe('soak: consecutive incremental syncs with random faults and SIGKILLs lo
   after(async () => sim.stop());
 
   it(`${RUNS} syncs, clock moving 8–30 h between them, ~20 % faults (some clean cuts), random SIGKILLs → union equals the ground truth`, async () => {
-    const rnd = mulberry32(seed);
+    const rnd = rng(seed);
     const where = `(SOAK_SEED=${seed})`;
     // company_rollup is a snapshot whose rows change without their replication key (a company
     // turning inactive): FULL_TABLE is how a user gets every change (README), so the soak uses it.

@@ -6,18 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 
 import { storedKey } from '../src/streams/fetch.js';
-
-/** A deterministic generator (mulberry32), so a failure names a reproducible key. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded, so a failure names a reproducible key.
+import { rng } from './helpers/rng.js';
 
 /** Unpacks a stored UUID back into its canonical text. */
 function unpack(stored: string): string {

@@ -14,20 +14,7 @@ import type { ScarfClient } from '../../src/scarf/client.js';
 import { loadSchema, type StreamName } from '../../src/schemas.js';
 import { fetchRecords, type FetchSpec } from '../../src/streams/fetch.js';
 import type { StreamStats, SyncContext } from '../../src/streams/types.js';
-
-export type Rng = () => number;
-
-/** mulberry32: a small seeded generator, so a failing case can be replayed from its seed. */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { type Rng, rng } from './rng.js';
 
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
