@@ -4,8 +4,7 @@
 import { expect } from 'chai';
 
 import { ScarfSimulator } from '../sim/index.js';
-import { airbyteCatalog } from '../src/airbyte/catalog.js';
-import { catalogFor, expectSameRecords, TOKEN } from './helpers/reliability.js';
+import { catalogFor, configuredCatalogFor, expectSameRecords, TOKEN } from './helpers/reliability.js';
 import { lastState, records, runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 
 const SIM_NOW = new Date('2026-10-10T12:00:00Z');
@@ -39,7 +38,7 @@ async function syncCompanies(companies: number, env: Record<string, string>, pro
     const args =
       protocol === 'singer'
         ? ['--config', config, '--catalog', writeJson(dir, 'catalog.json', catalogFor(streams))]
-        : ['read', '--config', config, '--catalog', writeJson(dir, 'catalog.json', configuredCatalog(streams))];
+        : ['read', '--config', config, '--catalog', writeJson(dir, 'catalog.json', configuredCatalogFor(streams))];
     const run = await runTap(args, { env, timeoutMs: 120_000 });
     expect(run.code, run.stderr.slice(-2000)).to.equal(0);
     const states = run.messages.filter((m) => m.type === 'STATE');
@@ -56,20 +55,6 @@ async function syncCompanies(companies: number, env: Record<string, string>, pro
   } finally {
     await sim.stop();
   }
-}
-
-function configuredCatalog(streams: string[]): unknown {
-  return {
-    streams: airbyteCatalog()
-      .streams.filter((s) => streams.includes(s.name))
-      .map((stream) => ({
-        stream,
-        sync_mode: 'incremental',
-        cursor_field: stream.default_cursor_field,
-        destination_sync_mode: 'append_dedup',
-        primary_key: stream.source_defined_primary_key,
-      })),
-  };
 }
 
 describe('throttled checkpoints: state output linear in partitions', function () {

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 
 import type { ScarfSimulator } from '../../sim/index.js';
+import { airbyteCatalog } from '../../src/airbyte/catalog.js';
 import { byKey, type RunOptions, runTap, type TapRun } from './tap.js';
 import { TOKEN, TOKEN_MIDDLE } from './token.js';
 
@@ -54,6 +55,28 @@ export function catalogFor(streams: string[], methods: Record<string, string> = 
         },
       ],
     })),
+  };
+}
+
+/**
+ * An Airbyte configured catalog of `streams`, each as the platform configures it by default:
+ * incremental on its default cursor into append_dedup, or full_refresh into overwrite.
+ */
+export function configuredCatalogFor(streams: string[], mode: 'incremental' | 'full_refresh' = 'incremental'): unknown {
+  return {
+    streams: airbyteCatalog()
+      .streams.filter((s) => streams.includes(s.name))
+      .map((stream) =>
+        mode === 'incremental'
+          ? {
+              stream,
+              sync_mode: 'incremental',
+              cursor_field: stream.default_cursor_field,
+              destination_sync_mode: 'append_dedup',
+              primary_key: stream.source_defined_primary_key,
+            }
+          : { stream, sync_mode: 'full_refresh', destination_sync_mode: 'overwrite' },
+      ),
   };
 }
 
