@@ -39,8 +39,20 @@ export class RecordCounter<R> {
    * which may span partitions read concurrently).
    */
   increment(rec: R): void {
+    if (this.count()) this.emitFor(rec);
+  }
+
+  /**
+   * One record written, its line left to the caller: true when a line falls due, to be sent
+   * with emitFor(). For records that are not objects yet (JSON text), which are then parsed
+   * only once a minute, not per record.
+   */
+  count(): boolean {
     this.pending++;
-    if (this.now() - this.last < this.intervalMs) return;
+    return this.now() - this.last >= this.intervalMs;
+  }
+
+  emitFor(rec: R): void {
     this.emit(this.contextOf?.(rec));
   }
 

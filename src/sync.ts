@@ -138,12 +138,7 @@ export async function runSync(
     }
     const project = projector(selection);
     const partitionedBy = STREAMS[stream].partitionedBy;
-    // A record given as JSON text (the fast CSV path) is parsed only when a metric line falls
-    // due and needs its partition: once a minute at most.
-    const counter = new RecordCounter<Rec | (() => Rec)>(
-      stream,
-      partitionedBy ? (rec) => partitionContext(typeof rec === 'function' ? rec() : rec, partitionedBy) : undefined,
-    );
+    const counter = new RecordCounter<Rec>(stream, partitionedBy ? (rec) => partitionContext(rec, partitionedBy) : undefined);
     // Records are counted where they are written, so a stream's own filtering needs no bookkeeping.
     const write = project
       ? (rec: Rec) => {
@@ -163,7 +158,8 @@ export async function runSync(
         ? undefined
         : (json: Buffer, end: number) => {
             stats.records++;
-            counter.increment(() => JSON.parse(json.toString('utf8', 0, end)) as Rec);
+            // Parsed only when a metric line falls due and needs its partition: once a minute at most.
+            if (counter.count()) counter.emitFor(JSON.parse(json.toString('utf8', 0, end)) as Rec);
             return writer.recordJson!(stream, json, end);
           };
     const sink: StreamSink = {
