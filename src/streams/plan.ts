@@ -8,9 +8,9 @@ import type { StreamSelection } from '../catalog.js';
 import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import { StateStore } from '../state.js';
-import { addDays, type Day, dayWindows, maxDay, minDay, type Window } from './days.js';
+import { addDays, type Day, type Window } from './days.js';
 import { type PlannedRequest, plural, type StreamPlan } from './planned.js';
-import type { CountKind } from './reference.js';
+import { type CountKind, countWindows, kindsRead, rollupCheckRange, spanOf } from './reference.js';
 import { PLANNERS } from './registry.js';
 import { reconcileSettings } from './settings.js';
 import type { SyncContext } from './types.js';
@@ -40,53 +40,35 @@ export interface ExtraRequests {
  * makes them: events reads the by-total counts of its pending days before its first window;
  * the rollup snapshot is checked against the company counts already read, or else the last
  * aggregates_window_days days; company_events reads the company counts of its pending days
- * not read yet, before its first company. Without package_query one request carries both kinds. One request per
- * aggregates_window_days of each run of days not yet read; a re-read after a short body
- * comes on top, like a retry.
+ * not read yet, before its first company. Without package_query one request carries both
+ * kinds. One request per aggregates_window_days of each run of days not yet read; a re-read
+ * after a short body comes on top, like a retry.
  */
 function syncExtras(ctx: SyncContext, streams: StreamPlan[]): ExtraRequests[] {
   const s = ctx.settings;
   if (!s.verify_counts) return [];
-  const both = s.package_query === undefined;
   const covered: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
   const out: ExtraRequests[] = [];
+  // As CountReference.ensure reads them (src/streams/reference.ts), on the plan's own record of the days read.
   const ensure = (kind: CountKind, range: Window, stream: StreamName, after: number): void => {
     const requests: PlannedRequest[] = [];
-    let run: Window | undefined;
-    const runs: Window[] = [];
-    for (let d = range.start; d <= range.end; d = addDays(d, 1)) {
-      if (covered[kind].has(d)) continue;
-      if (run && addDays(run.end, 1) === d) run.end = d;
-      else runs.push((run = { start: d, end: d }));
+    for (const w of countWindows(range, covered[kind], s.aggregates_window_days)) {
+      requests.push({ label: `aggregates counts ${w.start}..${w.end} (for verify_counts)`, counts: true });
+      for (let d = w.start; d <= w.end; d = addDays(d, 1)) for (const k of kindsRead(s, kind)) covered[k].add(d);
     }
-    for (const r of runs)
-      for (const w of dayWindows(r.start, r.end, s.aggregates_window_days)) {
-        requests.push({ label: `aggregates counts ${w.start}..${w.end} (for verify_counts)`, counts: true });
-        for (let d = w.start; d <= w.end; d = addDays(d, 1)) for (const k of both ? KINDS : [kind]) covered[k].add(d);
-      }
     if (requests.length)
       out.push({ stream, after, requests, detail: `${plural(requests.length, 'request')} for Scarf's counts (verify_counts)` });
   };
   for (const p of streams) {
-    const windows = p.requests.flatMap((r) => (r.window ? [r.window] : []));
+    const range = spanOf(p.requests.flatMap((r) => (r.window ? [r.window] : [])));
     const firstWindow = p.requests.findIndex((r) => r.window);
-    const range: Window | undefined = windows.length
-      ? { start: windows.map((w) => w.start).reduce(minDay), end: windows.map((w) => w.end).reduce(maxDay) }
-      : undefined;
     if (p.stream === 'events' && range) ensure('total', range, p.stream, firstWindow);
     const snapshot = p.requests.findIndex((r) => r.snapshot);
-    if (snapshot >= 0) {
-      const days = [...covered.company];
-      const rollupRange = days.length
-        ? { start: days.reduce(minDay), end: days.reduce(maxDay) }
-        : { start: maxDay(ctx.startDay, addDays(ctx.endDay, -(s.aggregates_window_days - 1))), end: ctx.endDay };
-      ensure('company', rollupRange, p.stream, snapshot + 1);
-    }
+    if (snapshot >= 0) ensure('company', rollupCheckRange(ctx, covered.company), p.stream, snapshot + 1);
     if (p.stream === 'company_events' && range) ensure('company', range, p.stream, firstWindow);
   }
   return out;
 }
-const KINDS: CountKind[] = ['total', 'company'];
 
 /** The plan from ctx as it stands (its state already brought in line with the settings). */
 export function planStreams(ctx: SyncContext, selections: StreamSelection[]): SyncPlan {

@@ -16,10 +16,10 @@
 import { DataError } from '../errors.js';
 import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';
-import { addDays, type Day, dayOf, maxDay, type Window } from './days.js';
+import { addDays, type Day, dayOf, type Window } from './days.js';
 import type { StreamDeclaration } from './definitions.js';
 import { type FetchSpec, type OnRecord, storedKey } from './fetch.js';
-import { type CountKind, type CountReference, countReference } from './reference.js';
+import { type CountKind, type CountReference, countReference, rollupCheckRange, spanOf } from './reference.js';
 import type { Rec, StreamStats, SyncContext, VerifiedCounts } from './types.js';
 
 /** Extra reads of one window (of its export or of its counts) before the window is given up. */
@@ -119,10 +119,7 @@ export function partVerifier(
   // The whole range the stream has pending, so the counts are read in as few requests as possible.
   // Exactly the stream's pending days: reading more would cost more than one request where
   // Scarf's range limit is shorter than aggregates_window_days.
-  const range: Window = {
-    start: windows.map((w) => w.start).reduce((a, b) => (a < b ? a : b)),
-    end: windows.map((w) => w.end).reduce(maxDay),
-  };
+  const range = spanOf(windows)!;
   return {
     prepare: () => countReference(ctx).ensure(kind, range),
     tally: () => new DayTally(),
@@ -220,10 +217,7 @@ export async function verifyRollup(
 ): Promise<void> {
   if (!ctx.settings.verify_counts) return;
   const ref = countReference(ctx);
-  // The days the counts already cover for the other streams; else one request's worth of
-  // the most recent days (the companies company_events will ask about).
-  const w = ctx.settings.aggregates_window_days;
-  const range = ref.coveredRange('company') ?? { start: maxDay(ctx.startDay, addDays(ctx.endDay, -(w - 1))), end: ctx.endDay };
+  const range = rollupCheckRange(ctx, ref.coveredDays('company'));
   await ref.ensure('company', range);
   const missing = () => [...ref.activeDomains(range)].filter((d) => !present.has(d)).sort();
   let reread_ = false;

@@ -16,7 +16,7 @@ import { addDays, type Day, dayWindows, maxDay, minDay, type Window } from './da
 import { STREAMS } from './definitions.js';
 import { fetchRecords } from './fetch.js';
 import { RangeLimits, splitByDays } from './ranges.js';
-import type { Rec, StreamStats, SyncContext } from './types.js';
+import type { Rec, StreamStats, SyncContext, SyncScope } from './types.js';
 
 export type CountKind = 'total' | 'company';
 
@@ -30,6 +30,43 @@ function everyDay(w: Window): Day[] {
   const out: Day[] = [];
   for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
   return out;
+}
+
+/** The span of a stream's windows: the days its counts are read for. */
+export function spanOf(windows: readonly Window[]): Window | undefined {
+  if (windows.length === 0) return undefined;
+  return { start: windows.map((w) => w.start).reduce(minDay), end: windows.map((w) => w.end).reduce(maxDay) };
+}
+
+/** The requests that read the days of `range` not `covered` yet: each run of them in windows of `windowDays`. */
+export function countWindows(range: Window, covered: ReadonlySet<Day>, windowDays: number): Window[] {
+  let run: Window | undefined;
+  const runs: Window[] = [];
+  for (const d of everyDay(range)) {
+    if (covered.has(d)) continue;
+    if (run && addDays(run.end, 1) === d) run.end = d;
+    else runs.push((run = { start: d, end: d }));
+  }
+  return runs.flatMap((r) => dayWindows(r.start, r.end, windowDays));
+}
+
+/** The kinds one request reads: both without package_query (the company counts take no query). */
+export function kindsRead(settings: SyncScope['settings'], kind: CountKind): CountKind[] {
+  return settings.package_query === undefined ? ['total', 'company'] : [kind];
+}
+
+/**
+ * The days the rollup snapshot is checked over: those the company counts already cover for
+ * the other streams, else one request's worth of the latest days (the companies
+ * company_events will ask about).
+ */
+export function rollupCheckRange(scope: SyncScope, companyDays: ReadonlySet<Day>): Window {
+  const days = [...companyDays];
+  if (days.length) return { start: days.reduce(minDay), end: days.reduce(maxDay) };
+  return {
+    start: maxDay(scope.startDay, addDays(scope.endDay, -(scope.settings.aggregates_window_days - 1))),
+    end: scope.endDay,
+  };
 }
 
 export class CountReference {
@@ -60,25 +97,15 @@ export class CountReference {
     return out;
   }
 
-  /** The span of days whose company counts are read, if any. */
-  coveredRange(kind: CountKind): Window | undefined {
-    const days = [...this.covered[kind]];
-    if (days.length === 0) return undefined;
-    return { start: days.reduce(minDay), end: days.reduce(maxDay) };
+  /** The days whose counts of `kind` are read. */
+  coveredDays(kind: CountKind): ReadonlySet<Day> {
+    return this.covered[kind];
   }
 
   /** Reads the counts of the days of `range` not read yet (one request per aggregates_window_days days). */
   async ensure(kind: CountKind, range: Window): Promise<void> {
-    const missing = everyDay(range).filter((d) => !this.covered[kind].has(d));
-    // Contiguous runs of missing days, each read in windows of aggregates_window_days.
-    let run: Window | undefined;
-    const runs: Window[] = [];
-    for (const d of missing) {
-      if (run && addDays(run.end, 1) === d) run.end = d;
-      else runs.push((run = { start: d, end: d }));
-    }
-    for (const r of runs)
-      for (const w of dayWindows(r.start, r.end, this.ctx.settings.aggregates_window_days)) await this.read(kind, w, 'read');
+    for (const w of countWindows(range, this.covered[kind], this.ctx.settings.aggregates_window_days))
+      await this.read(kind, w, 'read');
   }
 
   /** Reads the counts of `range` again; true when any count of `domain` (or by-total) changed. */
@@ -91,8 +118,7 @@ export class CountReference {
 
   private async read(kind: CountKind, window: Window, why: 'read' | 're-read'): Promise<void> {
     const s = this.ctx.settings;
-    const both = s.package_query === undefined;
-    const kinds: CountKind[] = both ? ['total', 'company'] : [kind];
+    const kinds = kindsRead(s, kind);
     const query: Query = {
       rollup: 'daily',
       breakdown: kinds.map((k) => (k === 'total' ? 'by-total' : 'by-company')),
