@@ -18,6 +18,7 @@ import { readCsv } from '../src/scarf/csv-rows.js';
 import { compileRowTyper } from '../src/scarf/row-typer.js';
 import { loadSchema } from '../src/schemas.js';
 import { fetchRecords } from '../src/streams/fetch.js';
+import { KeySet } from '../src/streams/key-set.js';
 import type { Rec, StreamStats, SyncContext } from '../src/streams/types.js';
 
 export interface StageResult {
@@ -118,7 +119,7 @@ async function pass(body: Buffer, level: number, out: NodeJS.WritableStream): Pr
     await writer.startStream(defaultSelection().find((s) => s.stream === 'events')!);
     onRecord = (rec) => writer!.record('events', rec);
   }
-  const seen = new Set<string>();
+  const seen = new KeySet();
   await fetchRecords(fakeContext(body), spec, seen, stats, onRecord, undefined, onJson);
   if (writer) await writer.out.flush();
   return seen.size + stats.duplicates;

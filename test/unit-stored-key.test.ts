@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 
 import { expect } from 'chai';
 
-import { storedKey } from '../src/streams/fetch.js';
+import { KeySet, storedKey } from '../src/streams/key-set.js';
 // Seeded, so a failure names a reproducible key.
 import { rng } from './helpers/rng.js';
 
@@ -94,5 +94,42 @@ describe('storedKey: the de-duplication key form is one-to-one and stable', () =
       if (stored.charCodeAt(0) === 0xffff) expect(unpack(stored)).to.equal(key);
     }
     expect(from.size).to.equal(keys.length);
+  });
+});
+
+describe('KeySet: the window key set takes each distinct key once, by text or by bytes', () => {
+  it('agrees with a Set of the keys themselves on 14,000 generated keys added twice, in any spelling', () => {
+    const keys = generatedKeys(1000);
+    const reference = new Set<string>();
+    const set = new KeySet();
+    const next = rng(21);
+    for (const key of [...keys, ...keys]) {
+      const isNew = !reference.has(key);
+      reference.add(key);
+      // An ASCII key may come as bytes (the fast path) or as text (the reference path): both one entry.
+      const ascii = /^[\x20-\x7e]*$/.test(key);
+      const added = ascii && next() < 0.5 ? set.addBytes(Buffer.from(` ${key}!`, 'latin1'), 1, key.length + 1) : set.add(key);
+      expect(added, JSON.stringify(key)).to.equal(isNew);
+      expect(set.size).to.equal(reference.size);
+    }
+    // Every key is found again, whichever way it comes the second time.
+    for (const key of reference) {
+      expect(set.add(key), JSON.stringify(key)).to.equal(false);
+      if (/^[\x20-\x7e]*$/.test(key)) expect(set.addBytes(Buffer.from(key, 'latin1'), 0, key.length)).to.equal(false);
+    }
+    expect(set.storedKeys()).to.deep.equal([...reference].map(storedKey).sort());
+  });
+
+  it('keeps 300,000 UUIDs through its growth, the all-zero and all-f UUIDs among them', () => {
+    const set = new KeySet();
+    const uuids = ['00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff'];
+    for (let i = 0; i < 300_000; i++) uuids.push(randomUUID());
+    for (const u of uuids) expect(set.add(u)).to.equal(true);
+    expect(set.size).to.equal(uuids.length);
+    let again = 0;
+    for (const u of uuids) if (!set.addBytes(Buffer.from(u, 'latin1'), 0, 36)) again++;
+    expect(again).to.equal(uuids.length);
+    expect(set.size).to.equal(uuids.length);
+    expect(set.add(uuids[1]!.toUpperCase())).to.equal(true);
   });
 });

@@ -2,7 +2,8 @@ import { AbortedError, asTapError } from '../errors.js';
 import type { CompanyRollupRecord } from '../generated/records.js';
 import { companyRollupPath } from '../scarf/endpoints.js';
 import { dedupKey, STREAMS } from './definitions.js';
-import { fetchRecords, type FetchSpec, type OnRecord, storedKey } from './fetch.js';
+import { fetchRecords, type FetchSpec, type OnRecord } from './fetch.js';
+import { KeySet } from './key-set.js';
 import type { StreamPlanner } from './planned.js';
 import { verifyRollup } from './reconcile.js';
 import { StreamState } from './stream-state.js';
@@ -33,16 +34,14 @@ export async function readRollup(ctx: SyncContext, stats: StreamStats, onRecord:
       present.add(row.company_domain.toLowerCase());
       return onRecord(rec);
     };
-    const seen = new Set<string>();
+    const seen = new KeySet();
     await fetchRecords(ctx, spec, seen, stats, take);
     // A snapshot cut cleanly lacks companies and looks whole: Scarf's counts name the active
     // ones (src/streams/reconcile.ts). A re-read emits only the rows not emitted yet.
     await verifyRollup(ctx, stats, present, async (reSeen) => {
       let fresh = 0;
       await fetchRecords(ctx, { ...spec, label: 'company-rollup snapshot (re-read)' }, reSeen, stats, (rec: Rec) => {
-        const size = seen.size;
-        seen.add(storedKey(rec[spec.keyField] as string));
-        if (seen.size === size) return;
+        if (!seen.add(rec[spec.keyField] as string)) return;
         fresh++;
         return take(rec);
       });

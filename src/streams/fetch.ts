@@ -11,6 +11,7 @@ import type { Endpoint, Query } from '../scarf/endpoints.js';
 import { readNdjson } from '../scarf/ndjson-rows.js';
 import { compileRowTyper } from '../scarf/row-typer.js';
 import { loadSchema, type StreamName } from '../schemas.js';
+import type { KeySet } from './key-set.js';
 import type { Rec, StreamStats, SyncContext } from './types.js';
 
 export interface FetchSpec {
@@ -32,7 +33,15 @@ export interface FetchSpec {
    * record's `time` as typed (canonical timestamp or null): the count reconciliation's tally
    * (src/streams/reconcile.ts).
    */
-  onAccepted?: (time: unknown) => void;
+  onAccepted?: AcceptedTally;
+}
+
+/** What counts the accepted records per UTC day of their `time` (src/streams/reconcile.ts). */
+export interface AcceptedTally {
+  /** A record's `time` as typed: a canonical timestamp, null, or undefined (no such column). */
+  add(time: unknown): void;
+  /** The same for a canonical timestamp given as its ASCII text b[s, e): the fast path makes no string per record. */
+  addText(b: Buffer, s: number, e: number): void;
 }
 
 export type OnRecord = (rec: Rec) => void | Promise<void>;
@@ -69,84 +78,6 @@ function wrapRowError(spec: FetchSpec, what: string, n: number, err: unknown): n
   throw new DataError(`Stream ${spec.stream}, window ${spec.label}, ${what} ${n}: ${msg}`);
 }
 
-// ---------------------------------------------------------------------------------------
-// De-duplication keys. The key set is the only memory a window keeps, so its entries are
-// made small and independent of the parsed text:
-// - A key cut out of the CSV parser's input is, in V8, a view of that whole ~64 KB input
-//   chunk; held in the set it would keep the window's entire body alive (measured ~430
-//   bytes per key held instead of ~120).
-// - Scarf event ids are UUIDs: a canonical lower-case UUID is stored as its 128 bits in 8
-//   UTF-16 units behind a U+FFFF marker (~40 instead of ~90 bytes per key). Other keys are
-//   copied as they are; one that starts with U+FFFE or U+FFFF gets a U+FFFE in front, so a
-//   stored key never starts with U+FFFF unless it is a packed UUID: the mapping is one-to-one.
-
-const HEX = new Int8Array(128).fill(-1);
-for (let i = 0; i < 10; i++) HEX[48 + i] = i;
-for (let i = 0; i < 6; i++) HEX[97 + i] = 10 + i;
-
-/** Four lower-case hex digits at i as a number, or -1. */
-function hex4(s: string, i: number): number {
-  let v = 0;
-  for (let j = i; j < i + 4; j++) {
-    const c = s.charCodeAt(j);
-    const d = c < 128 ? HEX[c]! : -1;
-    if (d < 0) return -1;
-    v = (v << 4) | d;
-  }
-  return v;
-}
-
-/** The form a key is held in by the window's key set (see above). */
-export function storedKey(key: string): string {
-  if (typeof key !== 'string') return key;
-  if (
-    key.length === 36 &&
-    key.charCodeAt(8) === 45 &&
-    key.charCodeAt(13) === 45 &&
-    key.charCodeAt(18) === 45 &&
-    key.charCodeAt(23) === 45
-  ) {
-    const a = hex4(key, 0);
-    const b = hex4(key, 4);
-    const c = hex4(key, 9);
-    const d = hex4(key, 14);
-    const e = hex4(key, 19);
-    const f = hex4(key, 24);
-    const g = hex4(key, 28);
-    const h = hex4(key, 32);
-    if ((a | b | c | d | e | f | g | h) >= 0) return String.fromCharCode(0xffff, a, b, c, d, e, f, g, h);
-  }
-  const first = key.charCodeAt(0);
-  if (first === 0xffff || first === 0xfffe) return '\ufffe' + key;
-  // Concatenate-then-slice makes V8 copy the text instead of keeping a view of its parent.
-  return (' ' + key).slice(1);
-}
-
-/** Lower-case hex digit value of byte c, or -1. */
-function hexByte(c: number): number {
-  return c < 128 ? HEX[c]! : -1;
-}
-
-/** storedKey of an ASCII key given as bytes (the fast path): the same string, without decoding first. */
-export function storedKeyBytes(b: Buffer, s: number, e: number): string {
-  if (e - s === 36 && b[s + 8] === 45 && b[s + 13] === 45 && b[s + 18] === 45 && b[s + 23] === 45) {
-    const u = new Array<number>(8);
-    let ok = true;
-    for (let k = 0, i = s; k < 8; k++) {
-      if (i === s + 8 || i === s + 13 || i === s + 18 || i === s + 23) i++;
-      const v = (hexByte(b[i]!) << 12) | (hexByte(b[i + 1]!) << 8) | (hexByte(b[i + 2]!) << 4) | hexByte(b[i + 3]!);
-      if (v < 0) {
-        ok = false;
-        break;
-      }
-      u[k] = v;
-      i += 4;
-    }
-    if (ok) return String.fromCharCode(0xffff, u[0]!, u[1]!, u[2]!, u[3]!, u[4]!, u[5]!, u[6]!, u[7]!);
-  }
-  return storedKey(b.toString('latin1', s, e));
-}
-
 /**
  * `waitTurn` (from runInOrder) is awaited once the response has arrived and before its
  * first row is read, so concurrent requests still write their records in order.
@@ -154,7 +85,7 @@ export function storedKeyBytes(b: Buffer, s: number, e: number): string {
 export async function fetchRecords(
   ctx: SyncContext,
   spec: FetchSpec,
-  seen: Set<string>,
+  seen: KeySet,
   stats: StreamStats,
   onRecord: OnRecord,
   waitTurn?: () => Promise<void>,
@@ -170,31 +101,27 @@ export async function fetchRecords(
   };
   const accept = (rec: Rec, n: number, what: string): void | Promise<void> => {
     if (ctx.aborted) throw new AbortedError();
-    // One hash lookup instead of has() then add(): a key already there leaves the size as it was.
-    const size = seen.size;
-    seen.add(storedKey(keyOf(rec, n, what)));
-    if (seen.size === size) {
+    if (!seen.add(keyOf(rec, n, what))) {
       stats.duplicates++;
       return;
     }
-    if (size >= stats.maxKeySet) stats.maxKeySet = size + 1;
-    spec.onAccepted?.(rec.time);
+    if (seen.size > stats.maxKeySet) stats.maxKeySet = seen.size;
+    spec.onAccepted?.add(rec.time);
     return onRecord(rec);
   };
   // The fast path's twin of accept(): the same checks in the same order, on a record given as text.
+  const tally = spec.onAccepted;
   const acceptJson = (rec: FastRecord): void | Promise<void> => {
     if (ctx.aborted) throw new AbortedError();
-    const size = seen.size;
-    seen.add(rec.keyText === undefined ? storedKeyBytes(rec.src, rec.keyStart, rec.keyEnd) : storedKey(rec.keyText));
-    if (seen.size === size) {
+    if (!(rec.keyText === undefined ? seen.addBytes(rec.src, rec.keyStart, rec.keyEnd) : seen.add(rec.keyText))) {
       stats.duplicates++;
       return;
     }
-    if (size >= stats.maxKeySet) stats.maxKeySet = size + 1;
-    if (spec.onAccepted)
-      spec.onAccepted(
-        rec.timeStart >= 0 ? rec.json.toString('latin1', rec.timeStart, rec.timeEnd) : rec.timeStart === -1 ? null : undefined,
-      );
+    if (seen.size > stats.maxKeySet) stats.maxKeySet = seen.size;
+    if (tally) {
+      if (rec.timeStart >= 0) tally.addText(rec.json, rec.timeStart, rec.timeEnd);
+      else tally.add(rec.timeStart === -1 ? null : undefined);
+    }
     return onRecordJson!(rec.json, rec.end);
   };
   const fast =

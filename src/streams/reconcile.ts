@@ -18,7 +18,8 @@ import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import { addDays, type Day, dayOf, type Window } from './days.js';
 import type { StreamDeclaration } from './definitions.js';
-import { type FetchSpec, type OnRecord, storedKey } from './fetch.js';
+import type { AcceptedTally, FetchSpec, OnRecord } from './fetch.js';
+import { KeySet } from './key-set.js';
 import { type CountKind, type CountReference, countReference, rollupCheckRange, spanOf } from './reference.js';
 import type { Rec, StreamStats, SyncContext, VerifiedCounts } from './types.js';
 
@@ -30,16 +31,47 @@ export const STABLE_LIMIT = 3;
 const fmt = (n: number) => n.toLocaleString('en-US');
 const events = (n: number) => `${fmt(n)} event${n === 1 ? '' : 's'}`;
 
-/** Distinct ids per UTC day of `time`, fed by FetchSpec.onAccepted. */
-export class DayTally {
-  readonly counts = new Map<Day, number>();
-  readonly add = (time: unknown): void => {
+/**
+ * Distinct ids per UTC day of `time`, fed by FetchSpec.onAccepted. A window's rows come day
+ * by day, so the current day's count is kept aside and the map touched only when the day
+ * changes: on the fast path a row costs a 10-byte compare, not a string and a map update.
+ */
+export class DayTally implements AcceptedTally {
+  private readonly counts = new Map<Day, number>();
+  private day: Day | undefined;
+  private readonly dayBytes = new Uint8Array(10);
+  private pending = 0;
+
+  add(time: unknown): void {
     if (typeof time !== 'string') return;
     const day = time.slice(0, 10);
-    this.counts.set(day, (this.counts.get(day) ?? 0) + 1);
-  };
+    if (day !== this.day) this.switchTo(day);
+    this.pending++;
+  }
+
+  addText(b: Buffer, s: number, _e: number): void {
+    const d = this.dayBytes;
+    if (this.day === undefined || b[s + 9] !== d[9] || b[s + 8] !== d[8] || !this.sameDay(b, s)) {
+      this.switchTo(b.toString('latin1', s, s + 10));
+    }
+    this.pending++;
+  }
+
   get(day: Day): number {
-    return this.counts.get(day) ?? 0;
+    return (this.counts.get(day) ?? 0) + (day === this.day ? this.pending : 0);
+  }
+
+  private sameDay(b: Buffer, s: number): boolean {
+    const d = this.dayBytes;
+    for (let i = 0; i < 8; i++) if (b[s + i] !== d[i]) return false;
+    return true;
+  }
+
+  private switchTo(day: Day): void {
+    if (this.day !== undefined && this.pending > 0) this.counts.set(this.day, (this.counts.get(this.day) ?? 0) + this.pending);
+    this.day = day;
+    this.pending = 0;
+    for (let i = 0; i < 10; i++) this.dayBytes[i] = day.charCodeAt(i) & 0xff;
   }
 }
 
@@ -99,9 +131,9 @@ export interface PartVerifier {
   reconcile(
     part: Window,
     spec: FetchSpec,
-    seen: Set<string>,
+    seen: KeySet,
     tally: DayTally,
-    refetch: (spec: FetchSpec, seen: Set<string>, onRecord: OnRecord) => Promise<void>,
+    refetch: (spec: FetchSpec, seen: KeySet, onRecord: OnRecord) => Promise<void>,
     onRecord: OnRecord,
   ): Promise<void>;
 }
@@ -164,12 +196,10 @@ export function partVerifier(
           // it emit only what the earlier reads did not.
           log.info(`${spec.label}: ${short[0]!}: ${numbers}; reading the window again (its bookmark waits until they agree).`);
           const again = new DayTally();
-          const reSeen = new Set<string>();
+          const reSeen = new KeySet();
           let fresh = 0;
-          await refetch({ ...spec, onAccepted: again.add, label: `${spec.label} (re-read)` }, reSeen, (rec: Rec) => {
-            const size = seen.size;
-            seen.add(storedKey(rec[spec.keyField] as string));
-            if (seen.size === size) return;
+          await refetch({ ...spec, onAccepted: again, label: `${spec.label} (re-read)` }, reSeen, (rec: Rec) => {
+            if (!seen.add(rec[spec.keyField] as string)) return;
             fresh++;
             tally.add(rec.time);
             return onRecord(rec);
@@ -213,7 +243,7 @@ export async function verifyRollup(
   ctx: SyncContext,
   stats: StreamStats,
   present: Set<string>,
-  reread: (reSeen: Set<string>) => Promise<number>,
+  reread: (reSeen: KeySet) => Promise<number>,
 ): Promise<void> {
   if (!ctx.settings.verify_counts) return;
   const ref = countReference(ctx);
@@ -231,7 +261,7 @@ export async function verifyRollup(
     }
     log.info(`${words}; reading the snapshot again.`);
     const before = present.size;
-    const reSeen = new Set<string>();
+    const reSeen = new KeySet();
     const fresh = await reread(reSeen);
     reread_ = true;
     if (fresh === 0 && reSeen.size === before && missing().length > 0) {

@@ -15,6 +15,7 @@ import type { StreamName } from '../schemas.js';
 import { addDays, type Day, dayWindows, maxDay, minDay, type Window } from './days.js';
 import { STREAMS } from './definitions.js';
 import { fetchRecords } from './fetch.js';
+import { KeySet } from './key-set.js';
 import { RangeLimits, splitByDays } from './ranges.js';
 import type { Rec, StreamStats, SyncContext, SyncScope } from './types.js';
 
@@ -158,7 +159,7 @@ export class CountReference {
         keyField: 'row_key',
         deriveKey: (rec: Rec) => JSON.stringify([rec.date, rec.rollup, rec.breakdown, rec.artifact, rec.company_domain ?? null]),
       },
-      new Set<string>(),
+      new KeySet(),
       stats,
       (rec) => {
         const c = fresh.get(rec.date as Day);

@@ -17,6 +17,7 @@ import { requestConcurrency } from '../config/concurrency.js';
 import type { Window } from './days.js';
 import { dedupKey, type StreamDeclaration } from './definitions.js';
 import { fetchRecords, type FetchSpec } from './fetch.js';
+import { KeySet } from './key-set.js';
 import { runInOrder, type Turn } from './ordered.js';
 import { RangeLimits, type Splitter } from './ranges.js';
 import { partVerifier } from './reconcile.js';
@@ -137,9 +138,9 @@ export async function runWindows<W extends Window>(
       keyField: dedupKey(decl.name),
     };
     // The key set lives for the part and survives its retries (src/streams/fetch.ts).
-    const seen = new Set<string>();
+    const seen = new KeySet();
     const tally = verifier?.tally();
-    if (tally) spec.onAccepted = tally.add;
+    if (tally) spec.onAccepted = tally;
     await fetch(ctx, spec, seen, stats, sink.record, waitTurn, sink.recordJson);
     await waitTurn();
     // The part's records are written and its bookmark has not moved: judged against Scarf's

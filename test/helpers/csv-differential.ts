@@ -13,6 +13,7 @@ import { SingerWriter } from '../../src/protocol/singer.js';
 import type { ScarfClient } from '../../src/scarf/client.js';
 import { loadSchema, type StreamName } from '../../src/schemas.js';
 import { fetchRecords, type FetchSpec } from '../../src/streams/fetch.js';
+import { KeySet } from '../../src/streams/key-set.js';
 import type { StreamStats, SyncContext } from '../../src/streams/types.js';
 import { type Rng, rng } from './rng.js';
 
@@ -302,10 +303,13 @@ export async function readBody(
     label: `${stream} differential`,
     keyField: 'id',
     constants: stream === 'company_events' ? { company_domain: 'acme.com' } : undefined,
-    onAccepted: (t) => accepted.push(t),
+    onAccepted: {
+      add: (t: unknown) => accepted.push(t),
+      addText: (b: Buffer, s: number, e: number) => accepted.push(b.toString('latin1', s, e)),
+    },
   } as FetchSpec;
   const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
-  const seen = new Set<string>();
+  const seen = new KeySet();
   let error: string | undefined;
   const logged: string[] = [];
   const before = getLogSink();
@@ -337,7 +341,7 @@ export async function readBody(
   let out = Buffer.concat(parts).toString('latin1');
   // What differs between two runs of the same code: the clock.
   out = out.replace(/"emitted_at":\d+/g, '"emitted_at":0').replace(/"time_extracted":"[^"]*"/g, '"time_extracted":""');
-  return { out, logged, error, stats, accepted, seen: [...seen] };
+  return { out, logged, error, stats, accepted, seen: seen.storedKeys() };
 }
 
 export interface Mismatch {
