@@ -153,3 +153,25 @@ describe('Airbyte writer: STATE de-duplication and sourceStats', () => {
     expect(out.text).to.match(/"recordCount":2\.0\}/);
   });
 });
+
+describe('LineWriter: the bytes the checkpoint throttle weighs', () => {
+  it('counts every byte it is given, records given as JSON text included (small and larger than its buffer)', async () => {
+    const out = new Captured();
+    const lines = new LineWriter(out, 256);
+    const prefix = Buffer.from('{"type":"RECORD","stream":"events","record":');
+    const json = Buffer.from('{"id":"a","x":"Zürich"}??');
+    await lines.write('{"type":"SCHEMA"}');
+    await lines.writeRecord(prefix, json, json.length - 2, ',"time_extracted":"t"}');
+    await lines.writeRecord(prefix, json, json.length - 2, Buffer.from(',"time_extracted":"t"}'));
+    const big = Buffer.from(JSON.stringify({ id: 'b', pad: 'y'.repeat(600) }));
+    await lines.writeRecord(prefix, big, big.length, ',"time_extracted":"t"}');
+    await lines.end();
+    expect(lines.bytes).to.equal(Buffer.byteLength(out.text));
+    expect(out.messages.map((m) => (m.record as { id?: string } | undefined)?.id ?? m.type)).to.deep.equal([
+      'SCHEMA',
+      'a',
+      'a',
+      'b',
+    ]);
+  });
+});

@@ -22,6 +22,7 @@
 
 import { isUtf8 } from 'node:buffer';
 
+import { viewOf, wordsOf } from '../util/words.js';
 import { type BodyChunk, BodyPuller, type BodySource, labelPrefix, maxRowChars } from './body.js';
 import { toBoolean, toDate, toInteger, toNumber, toTimestamp } from './convert.js';
 import { readCsv } from './csv-rows.js';
@@ -181,23 +182,6 @@ function plainUnquoted(w: number): boolean {
       0x80808080) ===
     0
   );
-}
-
-/** Fixed text as little-endian 32-bit words and the 0–3 bytes left over, for word-wise copying. */
-interface Words {
-  words: Int32Array;
-  tail: Uint8Array;
-}
-
-function wordsOf(bytes: Buffer): Words {
-  const n = bytes.length >> 2;
-  const words = new Int32Array(n);
-  for (let k = 0; k < n; k++) words[k] = bytes.readInt32LE(k * 4);
-  return { words, tail: Uint8Array.from(bytes.subarray(n * 4)) };
-}
-
-function viewOf(b: Buffer): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function kindOp(prop: { type?: unknown; format?: unknown }): Op {
@@ -797,20 +781,31 @@ class Transcoder {
   }
 
   /**
-   * `2026-11-02 13:04:05.123456+00` (Scarf's form) or the canonical `2026-11-02T13:04:05.123456Z`,
-   * checked as toTimestamp checks them, written as toTimestamp writes them (quoted), without
-   * making strings. False: not one of these two forms (toTimestamp decides).
+   * `2026-11-02 13:04:05.123456+00` (Scarf's form: Postgres drops the fraction's trailing
+   * zeros, and the fraction itself when it is zero) or the canonical
+   * `2026-11-02T13:04:05.123456Z`, checked as toTimestamp checks them, written as toTimestamp
+   * writes them (quoted; the fraction padded to 6 digits), without making strings. False: not
+   * one of these forms (toTimestamp decides).
    */
   private putPgTimestamp(b: Buffer, s: number, e: number): boolean {
     const len = e - s;
     let pg: boolean;
-    if (len === 29) pg = b[s + 26] === 0x2b && b[s + 27] === 0x30 && b[s + 28] === 0x30;
-    else if (len === 27) pg = false;
-    else return false;
+    /** Fraction digits. */
+    let fd: number;
+    if (len === 27) {
+      pg = false;
+      fd = 6;
+      if (b[s + 26] !== 0x5a) return false;
+    } else if (len === 22 || (len >= 24 && len <= 29)) {
+      pg = true;
+      fd = len === 22 ? 0 : len - 23;
+      if (b[e - 3] !== 0x2b || b[e - 2] !== 0x30 || b[e - 1] !== 0x30) return false;
+    } else return false;
     const sep = b[s + 10];
-    if (pg ? !(sep === 0x20 || sep === 0x54 || sep === 0x74) : sep !== 0x54 || b[s + 26] !== 0x5a) return false;
-    if (b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || b[s + 13] !== 0x3a || b[s + 16] !== 0x3a || b[s + 19] !== 0x2e) return false;
-    for (let i = 20; i < 26; i++) if (!isDigit(b[s + i]!)) return false;
+    if (pg ? !(sep === 0x20 || sep === 0x54 || sep === 0x74) : sep !== 0x54) return false;
+    if (b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || b[s + 13] !== 0x3a || b[s + 16] !== 0x3a) return false;
+    if (fd > 0 && b[s + 19] !== 0x2e) return false;
+    for (let i = 20; i < 20 + fd; i++) if (!isDigit(b[s + i]!)) return false;
     const y = num(b, s, 4);
     const m = num(b, s + 5, 2);
     const d = num(b, s + 8, 2);
@@ -823,8 +818,12 @@ class Transcoder {
     const out = this.out;
     let o = this.o;
     out[o++] = 0x22;
-    for (let i = 0; i < 26; i++) out[o++] = b[s + i]!;
-    out[o - 16] = 0x54;
+    // The date and time (and the point and fraction when there is one), then T for the separator.
+    const copied = fd === 0 ? 19 : 20 + fd;
+    for (let i = 0; i < copied; i++) out[o++] = b[s + i]!;
+    out[o - copied + 10] = 0x54;
+    if (fd === 0) out[o++] = 0x2e;
+    for (let i = fd; i < 6; i++) out[o++] = 0x30;
     out[o++] = 0x5a;
     out[o++] = 0x22;
     this.o = o;

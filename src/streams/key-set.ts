@@ -145,7 +145,8 @@ export class KeySet {
   private grow(): void {
     const oldTable = this.table;
     const oldUsed = this.used;
-    const slots = (this.mask + 1) * 2;
+    // Four times while small (fewer rehashes of a window that will hold ~100k keys), then twice.
+    const slots = (this.mask + 1) * (this.mask < 1 << 16 ? 4 : 2);
     this.table = new Int32Array(slots * 4);
     this.used = new Uint8Array(slots);
     this.mask = slots - 1;
