@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=4
 // The Airbyte name of the same connector: `source-scarf spec|check|discover|read`.
 // Node flags: see bin/tap-scarf.js.
 import { load } from './launch.js';
