@@ -11,6 +11,7 @@ import { shebangNodeFlags } from '../src/node-flags.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const tapBin = path.join(repoRoot, 'bin', 'tap-scarf.js');
+export const sourceBin = path.join(repoRoot, 'bin', 'source-scarf.js');
 export const simCli = path.join(repoRoot, 'dist', 'sim', 'cli.js');
 export const floorJs = path.join(repoRoot, 'dist', 'bench', 'floor.js');
 export const pythonTap = path.join(repoRoot, 'bench', 'python-tap.py');
@@ -195,6 +196,28 @@ export function catalogSelecting(streams: string[]): unknown {
     for (const m of s.metadata) if (m.breadcrumb.length === 0) m.metadata.selected = streams.includes(s.tap_stream_id);
   }
   return cat;
+}
+
+/** An Airbyte configured catalog syncing `streams` incrementally, from the connector's catalog.json. */
+export function airbyteCatalogSelecting(streams: string[]): unknown {
+  const cat = JSON.parse(fs.readFileSync(path.join(repoRoot, 'catalog.json'), 'utf8')) as {
+    streams: { tap_stream_id: string; schema: unknown; key_properties: string[]; replication_key?: string; metadata: unknown }[];
+  };
+  return {
+    streams: cat.streams
+      .filter((s) => streams.includes(s.tap_stream_id))
+      .map((s) => ({
+        stream: {
+          name: s.tap_stream_id,
+          json_schema: s.schema,
+          supported_sync_modes: ['full_refresh', 'incremental'],
+          source_defined_cursor: true,
+        },
+        sync_mode: 'incremental',
+        destination_sync_mode: 'append_dedup',
+        primary_key: s.key_properties.map((k) => [k]),
+      })),
+  };
 }
 
 export function writeJson(dir: string, name: string, value: unknown): string {

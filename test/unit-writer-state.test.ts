@@ -175,3 +175,26 @@ describe('LineWriter: the bytes the checkpoint throttle weighs', () => {
     ]);
   });
 });
+
+describe('LineWriter: records given as JSON text in several envelopes', () => {
+  it('writes exact lines when two streams of odd-length envelopes alternate and the buffer fills', async () => {
+    const out = new Captured();
+    const lines = new LineWriter(out, 300);
+    // Not multiples of 4, so the words and the bytes left over are both copied; the same two
+    // Buffers every time, as a writer hands them over (the words are kept per Buffer).
+    const a = Buffer.from('{"type":"RECORD","stream":"abc","record":');
+    const b = Buffer.from('{"type":"RECORD","stream":"company_x","record":');
+    expect([a.length % 4, b.length % 4]).to.deep.equal([1, 3]);
+    const expected: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const prefix = i % 3 === 0 ? b : a;
+      const json = Buffer.from(JSON.stringify({ n: i, pad: 'z'.repeat(i % 7) }) + '~~~');
+      const suffix = i % 2 === 0 ? Buffer.from(`,"s":${i}}`) : `,"t":"${i}"}`;
+      await lines.writeRecord(prefix, json, json.length - 3, suffix);
+      expected.push(`${prefix.toString()}${json.subarray(0, -3).toString()}${suffix.toString()}`);
+    }
+    await lines.end();
+    expect(out.text).to.equal(expected.map((l) => l + '\n').join(''));
+    expect(lines.bytes).to.equal(Buffer.byteLength(out.text));
+  });
+});

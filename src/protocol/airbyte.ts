@@ -101,6 +101,9 @@ export class AirbyteWriter implements ProtocolWriter {
   readonly out: LineWriter;
   private readonly prefixes = new Map<StreamName, string>();
   private readonly prefixBytes = new Map<StreamName, Buffer>();
+  /** `,"emitted_at":<ms>}}` of the millisecond suffixAt. */
+  private suffix = Buffer.alloc(0);
+  private suffixAt = -1;
   private readonly running = new Set<StreamName>();
   /** Records written since the stream's previous STATE (sourceStats.recordCount). */
   private readonly sinceState = new Map<StreamName, number>();
@@ -142,14 +145,22 @@ export class AirbyteWriter implements ProtocolWriter {
     return this.out.write(`${this.prefixes.get(stream)!}${JSON.stringify(rec)},"emitted_at":${Date.now()}}}`);
   }
 
-  /** The same RECORD line around a record given as JSON text. */
+  /**
+   * The same RECORD line around a record given as JSON text. The fast path's hot loop: the
+   * envelope's ends are Buffers remade once per millisecond (emitted_at), not per record.
+   */
   recordJson(stream: StreamName, json: Buffer, end: number): void | Promise<void> {
     if (!this.running.has(stream)) {
       this.running.add(stream);
       void this.out.write(streamStatus(stream, 'RUNNING'));
     }
     this.sinceState.set(stream, (this.sinceState.get(stream) ?? 0) + 1);
-    return this.out.writeRecord(this.prefixBytes.get(stream)!, json, end, `,"emitted_at":${Date.now()}}}`);
+    const now = Date.now();
+    if (now !== this.suffixAt) {
+      this.suffixAt = now;
+      this.suffix = Buffer.from(`,"emitted_at":${now}}}`, 'latin1');
+    }
+    return this.out.writeRecord(this.prefixBytes.get(stream)!, json, end, this.suffix);
   }
 
   async checkpoint(stream: StreamName, state: StateStore, final: boolean): Promise<void> {

@@ -160,7 +160,9 @@ function num(b: Buffer, i: number, len: number): number {
 // Word-at-a-time scanning (SWAR): a field's bytes are read four at a time as one 32-bit
 // word, and a word that holds no byte the field's reading must look at is copied whole. In
 // V8 a DataView word load or store costs about what one byte of a Buffer loop does, so plain
-// text goes about four times as fast (bench "stages"). Each test is exact, not a heuristic:
+// text is scanned and copied about twice as fast, and fixed text copied four times as fast
+// (measured per byte: 1.3–1.8 ns byte by byte, 0.6–0.9 ns by words; the fast path as a
+// whole went from 1.95 to 1.28 µs a row in process). Each test is exact, not a heuristic:
 // `(x - 0x01010101) & ~x & 0x80808080` is non-zero iff some byte of x is 0 (the lowest such
 // byte gets no borrow and always flags; a borrow only starts at a byte that is 0), so
 // `x = w ^ 0x22222222` finds a quote, and `(w - 0x20202020) & ~w` any byte below 0x20.
@@ -792,11 +794,11 @@ class Transcoder {
     let pg: boolean;
     /** Fraction digits. */
     let fd: number;
-    if (len === 27) {
+    if (len === 27 && b[s + 26] === 0x5a) {
       pg = false;
       fd = 6;
-      if (b[s + 26] !== 0x5a) return false;
     } else if (len === 22 || (len >= 24 && len <= 29)) {
+      // 27 bytes ending in +00 is Scarf's form with 4 fraction digits.
       pg = true;
       fd = len === 22 ? 0 : len - 23;
       if (b[e - 3] !== 0x2b || b[e - 2] !== 0x30 || b[e - 1] !== 0x30) return false;

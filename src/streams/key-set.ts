@@ -146,7 +146,7 @@ export class KeySet {
     const oldTable = this.table;
     const oldUsed = this.used;
     // Four times while small (fewer rehashes of a window that will hold ~100k keys), then twice.
-    const slots = (this.mask + 1) * (this.mask < 1 << 16 ? 4 : 2);
+    const slots = (this.mask + 1) * (this.mask + 1 < 1 << 16 ? 4 : 2);
     this.table = new Int32Array(slots * 4);
     this.used = new Uint8Array(slots);
     this.mask = slots - 1;
