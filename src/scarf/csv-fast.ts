@@ -337,7 +337,6 @@ class Transcoder {
   readonly inOrder: boolean;
   private readonly colOp: Int8Array;
   private readonly colNonNull: Uint8Array;
-  private readonly colPre: Buffer[];
   private readonly colPreW: Int32Array[];
   private readonly colPreT: Uint8Array[];
   private readonly tail: Step[];
@@ -360,8 +359,9 @@ class Transcoder {
     // fixed text that precedes it.
     this.colOp = new Int8Array(ncols).fill(-1);
     this.colNonNull = new Uint8Array(ncols);
-    this.colPre = [];
-    for (let c = 0; c < ncols; c++) this.colPre.push(Buffer.alloc(0));
+    // Each column's fixed text before its value, kept only as words (row1 copies it so).
+    const colPre: Buffer[] = [];
+    for (let c = 0; c < ncols; c++) colPre.push(Buffer.alloc(0));
     let lastCol = -1;
     let pre: Buffer[] = [];
     let inOrder = true;
@@ -376,7 +376,7 @@ class Transcoder {
       else if (st.op === Op.Extra) inOrder = false;
       else {
         if (st.col <= lastCol) inOrder = false;
-        this.colPre[st.col] = Buffer.concat([...pre, st.bytes]);
+        colPre[st.col] = Buffer.concat([...pre, st.bytes]);
         this.colOp[st.col] = st.op;
         this.colNonNull[st.col] = st.nonNull ? 1 : 0;
         pre = [];
@@ -384,8 +384,9 @@ class Transcoder {
       }
     });
     this.inOrder = inOrder;
-    this.colPreW = this.colPre.map((x) => wordsOf(x).words);
-    this.colPreT = this.colPre.map((x) => wordsOf(x).tail);
+    const words = colPre.map(wordsOf);
+    this.colPreW = words.map((w) => w.words);
+    this.colPreT = words.map((w) => w.tail);
     this.rec = { json: this.out, end: 0, src: this.out, keyStart: 0, keyEnd: 0, keyText: undefined, timeStart: -2, timeEnd: -1 };
   }
 
