@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-// `npm run sim -- [options]`: the simulator as a standalone server for manual runs and the bench.
+// `tap-scarf-sim [options]` (or `npm run sim -- [options]` in a checkout): the simulator as a
+// standalone server for manual runs and the bench.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 import { Command, InvalidArgumentError } from 'commander';
 
@@ -27,8 +31,8 @@ const skew = (v: string): unknown => {
   }
 };
 
-const program = new Command('scarf-sim')
-  .description('Scarf export API simulator (see sim/README.md)')
+const program = new Command('tap-scarf-sim')
+  .description('Scarf export API simulator on 127.0.0.1, with ground truth and fault injection')
   .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', int('port'), 8787)
   .option('--seed <n>', 'data seed', int('seed'), 1)
   .option('--token <token>', 'accepted bearer token', DEFAULT_TOKEN)
@@ -56,11 +60,19 @@ const program = new Command('scarf-sim')
     skew,
   );
 
+// This file runs as dist/sim/cli.js of a checkout or of the installed package; both hold the
+// README at sim/README.md (package.json "files").
+const readme = fileURLToPath(new URL('../../sim/README.md', import.meta.url));
+program.addHelpText(
+  'after',
+  `\nOptions, faults, ground truth and the control API (/_sim/…): ${existsSync(readme) ? readme : 'sim/README.md of tap-scarf'}`,
+);
+
 program.parse();
 const o = program.opts();
 
 function fail(message: string): never {
-  process.stderr.write(`scarf-sim: ${message}\n`);
+  process.stderr.write(`tap-scarf-sim: ${message}\n`);
   process.exit(2);
 }
 const why = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -5,9 +5,26 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { FaultSpec } from './faults.js';
 import { sendJson } from './http-util.js';
-import type { SimOptions } from './options.js';
-import type { ScarfSimulator } from './server.js';
-import type { DailyCounts, TruthRecord } from './truth.js';
+import type { ResolvedSimOptions, SimOptions } from './options.js';
+import type { DailyCounts, GroundTruth, TruthRecord } from './truth.js';
+
+/**
+ * What the control API reads and changes: the simulator (server.ts) as this module sees it,
+ * declared here so that the server imports the control API and not the other way round.
+ */
+export interface ControlTarget {
+  readonly requests: readonly unknown[];
+  resetRequests(): void;
+  readonly activeFaults: FaultSpec[];
+  setFaults(faults: FaultSpec[]): void;
+  clearFaults(): void;
+  setNow(d: Date | undefined): void;
+  nowMs(): number;
+  readonly options: Readonly<ResolvedSimOptions>;
+  setOptions(partial: Partial<SimOptions>): void;
+  companyDomains(): string[];
+  readonly truth: GroundTruth;
+}
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -29,7 +46,7 @@ function range(url: URL): { start: string; end: string } {
   return { start, end };
 }
 
-function truth(sim: ScarfSimulator, what: string, url: URL): TruthRecord[] | string[] {
+function truth(sim: ControlTarget, what: string, url: URL): TruthRecord[] | string[] {
   const p = url.searchParams;
   switch (what) {
     case 'events':
@@ -83,7 +100,7 @@ function optionsFromJson(body: unknown): Partial<SimOptions> {
   return o as Partial<SimOptions>;
 }
 
-export async function handleControl(sim: ScarfSimulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function handleControl(sim: ControlTarget, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const route = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
   try {
     if (route === 'GET /_sim/requests') return sendJson(res, 200, sim.requests);

@@ -1,4 +1,5 @@
-// Public surface of the Scarf API simulator (see README.md).
+// The simulator's public surface (README.md): the only module anything outside sim/ imports
+// (sim/test/boundary.test.ts checks it).
 
 export {
   AGGREGATE_EXTRA_KEY,
@@ -17,8 +18,10 @@ export {
   rollupColumns,
 } from './columns.js';
 export { type Rollup, ROLLUPS } from './dates.js';
-export { type Endpoint, FAULT_KINDS, type FaultKind, type FaultSpec } from './faults.js';
-export type { AggregatesCountSkew, ResolvedSimOptions, SimOptions } from './options.js';
+export { type Endpoint, FAULT_KINDS, type FaultKind, type FaultSpec, validateFaults } from './faults.js';
+export { type AggregatesCountSkew, DEFAULT_TOKEN, type ResolvedSimOptions, type SimOptions } from './options.js';
+export { Rng } from './prng.js';
 export { type RequestLogEntry, ScarfSimulator } from './server.js';
 export type { DailyCounts, GroundTruth, TruthRecord } from './truth.js';
 export { type Breakdown, BREAKDOWNS } from './views.js';
+export { FORGED_COLUMN } from './writer.js';

@@ -2,11 +2,12 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 
 import { expect } from 'chai';
 
-import { ScarfSimulator } from '../sim/index.js';
-import { apiUrl, get, NOW, send } from './sim-helpers.js';
+import { ScarfSimulator } from '../index.js';
+import { apiUrl, get, NOW, send, SIM_CLI } from './helpers.js';
 
 const EV = '/v2/packages/acme-oss/events';
 const range = { start_date: '2026-03-10', end_date: '2026-03-14' };
@@ -245,7 +246,7 @@ describe('simulator: CLI', () => {
     this.timeout(10_000);
     const child = spawn(
       process.execPath,
-      ['dist/sim/cli.js', '--port', '0', '--now', NOW.toISOString(), '--owner', 'acme-oss', '--token', 'tok-1'],
+      [SIM_CLI, '--port', '0', '--now', NOW.toISOString(), '--owner', 'acme-oss', '--token', 'tok-1'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const line = await new Promise<string>((resolve, reject) => {
@@ -265,8 +266,20 @@ describe('simulator: CLI', () => {
     expect(code).to.equal(0);
   });
 
+  it('--help names the command and the README that exists beside the compiled simulator', async () => {
+    const child = spawn(process.execPath, [SIM_CLI, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).to.equal(0);
+    expect(out.split('\n')[0]).to.equal('Usage: tap-scarf-sim [options]');
+    const readme = /control API \(\/_sim\/…\): (\S+README\.md)$/m.exec(out)?.[1];
+    expect(readme, out).to.be.a('string');
+    expect(existsSync(readme!), readme).to.equal(true);
+  });
+
   it('rejects bad options with exit code 2', async () => {
-    const child = spawn(process.execPath, ['dist/sim/cli.js', '--port', '0', '--timestamp-style', 'weird'], {
+    const child = spawn(process.execPath, [SIM_CLI, '--port', '0', '--timestamp-style', 'weird'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';

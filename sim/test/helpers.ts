@@ -3,11 +3,16 @@
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import Papa from 'papaparse';
 
-import { DEFAULT_TOKEN } from '../sim/options.js';
+import { DEFAULT_TOKEN } from '../index.js';
+
+/** The repository's root, found from this file (dist/sim/test/helpers.js), so the tests run from any folder. */
+const REPO_ROOT = new URL('../../../', import.meta.url);
+/** The compiled command line of the simulator. */
+export const SIM_CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 export const NOW = new Date('2026-03-15T12:00:00Z');
 /** The simulator's own default: the sim tests start it without a token option. */
@@ -101,7 +106,7 @@ const schemaCache = new Map<string, Record<string, Prop>>();
 export function schemaProps(stream: string): Record<string, Prop> {
   let p = schemaCache.get(stream);
   if (!p) {
-    const schema = JSON.parse(readFileSync(join(process.cwd(), 'schemas', `${stream}.json`), 'utf8')) as {
+    const schema = JSON.parse(readFileSync(new URL(`schemas/${stream}.json`, REPO_ROOT), 'utf8')) as {
       properties: Record<string, Prop>;
     };
     p = schema.properties;

@@ -4,9 +4,8 @@
 
 import { expect } from 'chai';
 
-import { validateFaults } from '../sim/faults.js';
-import { type Endpoint, type FaultSpec, ScarfSimulator } from '../sim/index.js';
-import { apiUrl, get, type Got, NOW, parseCsv, send } from './sim-helpers.js';
+import { type Endpoint, type FaultSpec, ScarfSimulator, validateFaults } from '../index.js';
+import { apiUrl, get, type Got, NOW, parseCsv, send } from './helpers.js';
 
 const Q = { start_date: '2026-03-02', end_date: '2026-03-14' };
 
