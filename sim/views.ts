@@ -32,12 +32,6 @@ export const BREAKDOWNS = [
 ] as const;
 export type Breakdown = (typeof BREAKDOWNS)[number];
 
-export function dayRange(start: number, end: number): number[] {
-  const out: number[] = [];
-  for (let d = start; d <= end; d++) out.push(d);
-  return out;
-}
-
 /** Events of the day that have arrived by the sim clock, optionally only one package's. */
 export function* visibleDayEvents(v: View, day: number, query?: string): Generator<SimEvent> {
   for (const e of v.gen.dayEvents(day)) {
