@@ -46,11 +46,23 @@ function range(url: URL): { start: string; end: string } {
   return { start, end };
 }
 
-function truth(sim: ControlTarget, what: string, url: URL): TruthRecord[] | string[] {
+function truth(sim: ControlTarget, what: string, url: URL): unknown[] {
   const p = url.searchParams;
   switch (what) {
     case 'events':
       return sim.truth.events({ ...range(url), query: p.get('query') ?? undefined });
+    case 'pixel-events':
+      return sim.truth.pixelEvents(range(url));
+    case 'pixel-daily-counts':
+      return perDay(sim.truth.pixelDailyCounts(range(url)));
+    case 'aggregations':
+      return sim.truth.aggregations(paramsOf(url));
+    case 'aggregations-window':
+      return [sim.truth.aggregationsWindow(paramsOf(url))];
+    case 'company-package-rollup':
+      return sim.truth.companyPackageRollup(range(url));
+    case 'company-pixel-rollup':
+      return sim.truth.companyPixelRollup(range(url));
     case 'company-events': {
       const domain = p.get('domain');
       if (!domain) throw new Error('domain is required');
@@ -80,11 +92,26 @@ function truth(sim: ControlTarget, what: string, url: URL): TruthRecord[] | stri
           ...range(url),
           query: p.get('query') ?? undefined,
           domain: p.get('domain') ?? undefined,
+          api: oneOf(p.get('api'), ['v2', 'v3'] as const, 'api'),
+          type: oneOf(p.get('type'), ['package', 'pixel'] as const, 'type'),
         }),
       );
     default:
       throw Object.assign(new Error(`unknown truth stream ${what}`), { status: 404 });
   }
+}
+
+/** The v3 query as given to the control route, repeated parameters kept. */
+function paramsOf(url: URL): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, val] of url.searchParams) (out[k] ??= []).push(val);
+  return out;
+}
+
+function oneOf<T extends string>(value: string | null, allowed: readonly T[], name: string): T | undefined {
+  if (value === null) return undefined;
+  if (!allowed.includes(value as T)) throw new Error(`${name} must be one of ${allowed.join(', ')}`);
+  return value as T;
 }
 
 function perDay(counts: DailyCounts): TruthRecord[] {

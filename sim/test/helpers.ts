@@ -22,6 +22,8 @@ export interface Got {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The body's bytes as received. */
+  raw: Buffer;
   /** The whole HTTP message arrived (Content-Length satisfied, or chunked terminator seen). */
   complete: boolean;
   /** Error on the request or the response stream (reset, premature close). */
@@ -54,10 +56,12 @@ export function get(url: string, opts: { token?: string | null; headers?: Record
       res.on('error', (e) => (error ??= e));
       res.on('aborted', () => (error ??= new Error('aborted')));
       res.on('close', () => {
+        const raw = Buffer.concat(chunks);
         resolve({
           status: res.statusCode ?? 0,
           headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
+          body: raw.toString('utf8'),
+          raw,
           complete: res.complete,
           ...(error ? { error } : {}),
           headersAfterMs,
@@ -66,7 +70,16 @@ export function get(url: string, opts: { token?: string | null; headers?: Record
       });
     });
     req.on('error', (error) =>
-      resolve({ status: 0, headers: {}, body: '', complete: false, error, headersAfterMs: Date.now() - t0, maxGapMs: 0 }),
+      resolve({
+        status: 0,
+        headers: {},
+        body: '',
+        raw: Buffer.alloc(0),
+        complete: false,
+        error,
+        headersAfterMs: Date.now() - t0,
+        maxGapMs: 0,
+      }),
     );
   });
 }
