@@ -288,4 +288,53 @@ describe('simulator: CLI', () => {
     expect(code).to.equal(2);
     expect(err).to.contain('timestampStyle');
   });
+
+  it('takes the 2026 options from the command line; a revision naming an unknown company exits 2', async function () {
+    this.timeout(10_000);
+    const child = spawn(
+      process.execPath,
+      [
+        SIM_CLI,
+        ...['--port', '0', '--now', NOW.toISOString(), '--v2-aggregates', 'empty', '--no-pixels-in-events', '--no-final-newline'],
+        ...['--aggregations-narrow', '{"end":1}', '--artifact-lag-days', '{"acme-cli":7}', '--aggregates-count-scale', '0.8'],
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const base = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /listening on (\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+    });
+    try {
+      const opts = JSON.parse((await get(`${base}/_sim/options`)).body) as Record<string, unknown>;
+      expect(opts).to.deep.include({
+        v2Aggregates: 'empty',
+        pixelsInEvents: false,
+        finalNewline: false,
+        aggregationsNarrow: { start: 0, end: 1 },
+        artifactLagDays: { 'acme-cli': 7 },
+        aggregatesCountScale: 0.8,
+        planIncludesAggregations: true,
+      });
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    const bad = spawn(
+      process.execPath,
+      [SIM_CLI, '--port', '0', '--revisions', '[{"at":"2026-03-01T00:00:00Z","day":"2026-02-01","domain":"nope.example"}]'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let err = '';
+    bad.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const [code] = (await once(bad, 'exit')) as [number | null];
+    expect(code).to.equal(2);
+    expect(err).to.equal("tap-scarf-sim: SimOptions.revisions[0]: nope.example is none of the simulator's companies\n");
+  });
 });
