@@ -434,7 +434,7 @@ function streamCleanCut(res: ServerResponse, body: Body, fault: FaultSpec): Prom
  * character) or after the last complete row that fits (`cut: 'line'`). A body under the cap
  * passes whole; the same body is cut at the same place on every read.
  */
-function streamBodyCap(res: ServerResponse, body: Body, fault: FaultSpec): Promise<void> {
+async function streamBodyCap(res: ServerResponse, body: Body, fault: FaultSpec): Promise<void> {
   const cap = fault.maxBytes!;
   function* capped(): Generator<Buffer> {
     let sent = 0;
@@ -455,11 +455,9 @@ function streamBodyCap(res: ServerResponse, body: Body, fault: FaultSpec): Promi
     for (const b of capped()) bytes += b.length;
     headers['Content-Length'] = String(bytes);
   }
-  return (async () => {
-    res.writeHead(200, headers);
-    for (const b of capped()) if (b.length && !(await write(res, b))) return;
-    res.end();
-  })();
+  res.writeHead(200, headers);
+  for (const b of capped()) if (b.length && !(await write(res, b))) return;
+  res.end();
 }
 
 /** A row's text cut inside its last field (CSV: the last cell as served; JSON: the last value). */
