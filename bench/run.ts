@@ -34,7 +34,7 @@ import path from 'node:path';
 
 import { Command } from 'commander';
 
-import { DEFAULT_TOKEN } from '../sim/options.js';
+import { DEFAULT_TOKEN } from '../sim/index.js';
 import { type ClientResult, compareClients } from './http-clients.js';
 import {
   airbyteCatalogSelecting,

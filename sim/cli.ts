@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-// `npm run sim -- [options]`: the simulator as a standalone server for manual runs and the bench.
+// `tap-scarf-sim [options]` (or `npm run sim -- [options]` in a checkout): the simulator as a
+// standalone server for manual runs and the bench.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 import { Command, InvalidArgumentError } from 'commander';
 
@@ -19,7 +23,7 @@ const rate = (v: string) => {
 };
 
 // Not JSON → passed on as text, so the option check names the problem and exits 2 like the others.
-const skew = (v: string): unknown => {
+const json = (v: string): unknown => {
   try {
     return JSON.parse(v);
   } catch {
@@ -27,12 +31,12 @@ const skew = (v: string): unknown => {
   }
 };
 
-const program = new Command('scarf-sim')
-  .description('Scarf export API simulator (see sim/README.md)')
+const program = new Command('tap-scarf-sim')
+  .description('Scarf export API simulator on 127.0.0.1, with ground truth and fault injection')
   .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', int('port'), 8787)
   .option('--seed <n>', 'data seed', int('seed'), 1)
   .option('--token <token>', 'accepted bearer token', DEFAULT_TOKEN)
-  .option('--owner <name>', 'the only known owner (case-insensitive)', 'acme-oss')
+  .option('--owner <name>', 'the only known owner (v2: in any case; v3: exactly as given)', 'acme-oss')
   .option('--plan <plan>', 'pro | free (free → 403 not-a-pro-member)', 'pro')
   .option('--bad-token-status <n>', '401 | 403 for a bad or missing token', int('bad-token-status'), 401)
   .option('--now <iso>', 'fix the sim clock (default: real time)')
@@ -53,14 +57,36 @@ const program = new Command('scarf-sim')
   .option(
     '--aggregates-count-skew <n|json>',
     'add n to every by-total/by-company aggregates total (or JSON {"YYYY-MM-DD": n, …})',
-    skew,
-  );
+    json,
+  )
+  .option('--aggregates-count-scale <x|json>', 'multiply those totals by x (or JSON {"YYYY-MM-DD": x, …})', json)
+  .option('--count-distortion-on <api>', 'both | v2 | v3: which counts the skew and scale change', 'both')
+  .option('--no-pixels-in-events', '/v2/packages/{owner}/events leaves pixel views out')
+  .option('--v2-aggregates <answer>', 'rows | empty | 404 | 410: what v2 aggregates answers', 'rows')
+  .option('--no-final-newline', 'every body ends without a line break after its last row')
+  .option('--aggregations-max-days <n>', 'longest v3 window (end exclusive)', int('aggregations-max-days'), 366)
+  .option('--aggregations-narrow <json>', 'v3 answers a narrower window: JSON {"start": days, "end": days}', json)
+  .option('--no-plan-includes-aggregations', 'v3 answers 403: the plan does not include aggregation exports')
+  .option(
+    '--revisions <json>',
+    'retroactive attribution: JSON [{"at": ISO, "day": YYYY-MM-DD, "domain": …, "share": 0.25}]',
+    json,
+  )
+  .option('--artifact-lag-days <json>', 'events of these artifacts arrive days late: JSON {"name": days}', json);
+
+// This file runs as dist/sim/cli.js of a checkout or of the installed package; both hold the
+// README at sim/README.md (package.json "files").
+const readme = fileURLToPath(new URL('../../sim/README.md', import.meta.url));
+program.addHelpText(
+  'after',
+  `\nOptions, faults, ground truth and the control API (/_sim/…): ${existsSync(readme) ? readme : 'sim/README.md of tap-scarf'}`,
+);
 
 program.parse();
 const o = program.opts();
 
 function fail(message: string): never {
-  process.stderr.write(`scarf-sim: ${message}\n`);
+  process.stderr.write(`tap-scarf-sim: ${message}\n`);
   process.exit(2);
 }
 const why = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -93,6 +119,16 @@ const opts: SimOptions = {
   latencyMs: o.latencyMs,
   cacheBodies: o.cacheBodies,
   aggregatesCountSkew: o.aggregatesCountSkew,
+  aggregatesCountScale: o.aggregatesCountScale,
+  countDistortionOn: o.countDistortionOn,
+  pixelsInEvents: o.pixelsInEvents,
+  v2Aggregates: o.v2Aggregates,
+  finalNewline: o.finalNewline,
+  aggregationsMaxDays: o.aggregationsMaxDays,
+  aggregationsNarrow: o.aggregationsNarrow,
+  planIncludesAggregations: o.planIncludesAggregations,
+  revisions: o.revisions,
+  artifactLagDays: o.artifactLagDays,
 };
 for (const k of Object.keys(opts) as (keyof SimOptions)[]) if (opts[k] === undefined) delete opts[k];
 

@@ -5,9 +5,26 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { FaultSpec } from './faults.js';
 import { sendJson } from './http-util.js';
-import type { SimOptions } from './options.js';
-import type { ScarfSimulator } from './server.js';
-import type { DailyCounts, TruthRecord } from './truth.js';
+import type { ResolvedSimOptions, SimOptions } from './options.js';
+import type { DailyCounts, GroundTruth, TruthRecord } from './truth.js';
+
+/**
+ * What the control API reads and changes: the simulator (server.ts) as this module sees it,
+ * declared here so that the server imports the control API and not the other way round.
+ */
+export interface ControlTarget {
+  readonly requests: readonly unknown[];
+  resetRequests(): void;
+  readonly activeFaults: FaultSpec[];
+  setFaults(faults: FaultSpec[]): void;
+  clearFaults(): void;
+  setNow(d: Date | undefined): void;
+  nowMs(): number;
+  readonly options: Readonly<ResolvedSimOptions>;
+  setOptions(partial: Partial<SimOptions>): void;
+  companyDomains(): string[];
+  readonly truth: GroundTruth;
+}
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -29,11 +46,23 @@ function range(url: URL): { start: string; end: string } {
   return { start, end };
 }
 
-function truth(sim: ScarfSimulator, what: string, url: URL): TruthRecord[] | string[] {
+function truth(sim: ControlTarget, what: string, url: URL): unknown[] {
   const p = url.searchParams;
   switch (what) {
     case 'events':
       return sim.truth.events({ ...range(url), query: p.get('query') ?? undefined });
+    case 'pixel-events':
+      return sim.truth.pixelEvents(range(url));
+    case 'pixel-daily-counts':
+      return perDay(sim.truth.pixelDailyCounts(range(url)));
+    case 'aggregations':
+      return sim.truth.aggregations(paramsOf(url));
+    case 'aggregations-window':
+      return [sim.truth.aggregationsWindow(paramsOf(url))];
+    case 'company-package-rollup':
+      return sim.truth.companyPackageRollup(range(url));
+    case 'company-pixel-rollup':
+      return sim.truth.companyPixelRollup(range(url));
     case 'company-events': {
       const domain = p.get('domain');
       if (!domain) throw new Error('domain is required');
@@ -63,11 +92,26 @@ function truth(sim: ScarfSimulator, what: string, url: URL): TruthRecord[] | str
           ...range(url),
           query: p.get('query') ?? undefined,
           domain: p.get('domain') ?? undefined,
+          api: oneOf(p.get('api'), ['v2', 'v3'] as const, 'api'),
+          type: oneOf(p.get('type'), ['package', 'pixel'] as const, 'type'),
         }),
       );
     default:
       throw Object.assign(new Error(`unknown truth stream ${what}`), { status: 404 });
   }
+}
+
+/** The v3 query as given to the control route, repeated parameters kept. */
+function paramsOf(url: URL): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, val] of url.searchParams) (out[k] ??= []).push(val);
+  return out;
+}
+
+function oneOf<T extends string>(value: string | null, allowed: readonly T[], name: string): T | undefined {
+  if (value === null) return undefined;
+  if (!allowed.includes(value as T)) throw new Error(`${name} must be one of ${allowed.join(', ')}`);
+  return value as T;
 }
 
 function perDay(counts: DailyCounts): TruthRecord[] {
@@ -83,7 +127,7 @@ function optionsFromJson(body: unknown): Partial<SimOptions> {
   return o as Partial<SimOptions>;
 }
 
-export async function handleControl(sim: ScarfSimulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function handleControl(sim: ControlTarget, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const route = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
   try {
     if (route === 'GET /_sim/requests') return sendJson(res, 200, sim.requests);

@@ -67,6 +67,7 @@ export interface GenConfig {
   dataStart: number; // first day with events
   dataEnd: number | null; // last day with events; null = open-ended (follows the clock)
   anchor: number; // day the company profiles are laid out against
+  artifactLagDays?: Readonly<Record<string, number>>; // whole days added to the arrival of an artifact's events
 }
 
 export interface Company extends CompanyTemplate {
@@ -290,7 +291,8 @@ export class EventGenerator {
     const dupRoll = r.next();
     const dupFar = r.chance(0.5);
 
-    const delayUs = Math.round((lateRoll < this.cfg.lateRate ? lateDelay : smallDelay) * 1_000_000);
+    const lagUs = (this.cfg.artifactLagDays?.[art.name] ?? 0) * DAY_US;
+    const delayUs = Math.round((lateRoll < this.cfg.lateRate ? lateDelay : smallDelay) * 1_000_000) + lagUs;
     return {
       id: this.eventId(day, stream, slot),
       type,

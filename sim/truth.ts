@@ -3,6 +3,7 @@
 // Number(text), a timestamp keeps exactly the precision of its text form, and a column the
 // server did not send is null).
 
+import { aggregationQuery, aggregationRows, effectiveWindow, type V3Row } from './aggregations.js';
 import {
   AGGREGATE_DIMENSIONS,
   AGGREGATE_EXTRA_KEY,
@@ -16,6 +17,7 @@ import {
   ROLLUP_SCHEMA,
   rollupColumns,
 } from './columns.js';
+import { type ArtifactType, companyArtifactColumns, companyArtifactDayRows } from './company-artifacts.js';
 import { canonicalTimestamp, dayText, parseDay, type Rollup, ROLLUPS } from './dates.js';
 import { type Cell, eventCells } from './format.js';
 import type { SimEvent } from './generator.js';
@@ -23,30 +25,56 @@ import {
   aggregateLines,
   type Breakdown,
   BREAKDOWNS,
+  exportDayEvents,
+  pixelDayEvents,
   rollupRows,
   type View,
   visibleCompanyDayEvents,
-  visibleDayEvents,
 } from './views.js';
 
 export type TruthRecord = Record<string, unknown>;
 
+/** A v3 request's query, as sent: name → value or repeated values (e.g. `{ rollup: 'weekly', breakdown_set: 'by-company' }`). */
+export type V3Params = Record<string, string | string[] | undefined>;
+
 export interface GroundTruth {
+  /** `events` records: what /v2/packages/{owner}/events holds (pixel views only when pixelsInEvents). */
   events(q: { start: string; end: string; query?: string }): TruthRecord[];
+  /** The same record shape, for /v2/tracking-pixels/{owner}/events. */
+  pixelEvents(q: { start: string; end: string }): TruthRecord[];
   companyEvents(domain: string, q: { start: string; end: string }): TruthRecord[];
   aggregates(q: { start: string; end: string; rollup?: string; breakdowns?: string[]; query?: string }): TruthRecord[];
   companyRollup(): TruthRecord[];
   activeDomains(q: { start: string; end: string }): string[];
   /** Distinct event ids per UTC day that the events export holds for `query` (every day of the range, 0 included). */
   dailyCounts(q: { start: string; end: string; query?: string }): DailyCounts;
+  /** The same for the tracking-pixel events export. */
+  pixelDailyCounts(q: { start: string; end: string }): DailyCounts;
   /** The same for one company's events export (`query` keeps one package's events, as on aggregates). */
   companyDailyCounts(domain: string, q: { start: string; end: string; query?: string }): DailyCounts;
   /**
    * What the daily aggregates say per day: the sum of `total` over the by-total rows (all
-   * artifacts), or over the by-company rows of `domain` when given. Follows the options that
-   * change counts (aggregatesCountSkew); faults are per response and not in it.
+   * artifacts, or only those of `type`), or over the by-company rows of `domain` when given.
+   * `api` 'v2' (default): /v2/…/aggregates, all 0 when v2Aggregates is not 'rows'; 'v3': the
+   * v3 export's daily rows with its defaults (`query` as its package-name pattern). Follows the
+   * options that change counts (skew, scale, revisions); faults are per response and not in it.
    */
-  aggregatesDailyTotals(q: { start: string; end: string; query?: string; domain?: string }): DailyCounts;
+  aggregatesDailyTotals(q: {
+    start: string;
+    end: string;
+    query?: string;
+    domain?: string;
+    api?: 'v2' | 'v3';
+    type?: 'package' | 'pixel';
+  }): DailyCounts;
+  /** The rows /v3/insights/{owner}/aggregations/export serves for this query (a 422 is thrown, with its detail as message). */
+  aggregations(params: V3Params): V3Row[];
+  /** The window v3 answers for this query (`end` exclusive), as its X-Scarf-Effective-* headers say. */
+  aggregationsWindow(params: V3Params): { start: string; end: string };
+  /** Rows of /v2/companies/{owner}/package-rollup, typed (total, total_unique numbers; the rest text). */
+  companyPackageRollup(q: { start: string; end: string }): TruthRecord[];
+  /** Rows of /v2/companies/{owner}/pixel-rollup, typed the same way. */
+  companyPixelRollup(q: { start: string; end: string }): TruthRecord[];
 }
 
 /** Day (YYYY-MM-DD) → count, in day order. */
@@ -120,7 +148,11 @@ export function createTruth(view: () => View): GroundTruth {
   return {
     events(q) {
       const v = view();
-      return days(q).flatMap((d) => typeEvents(v, visibleDayEvents(v, d, q.query), EVENT_RECORD_KEYS));
+      return days(q).flatMap((d) => typeEvents(v, exportDayEvents(v, d, q.query), EVENT_RECORD_KEYS));
+    },
+    pixelEvents(q) {
+      const v = view();
+      return days(q).flatMap((d) => typeEvents(v, pixelDayEvents(v, d), EVENT_RECORD_KEYS));
     },
     companyEvents(domain, q) {
       const v = view();
@@ -166,7 +198,17 @@ export function createTruth(view: () => View): GroundTruth {
       const out: DailyCounts = {};
       for (const d of days(q)) {
         let n = 0;
-        for (const _ of visibleDayEvents(v, d, q.query)) n++;
+        for (const _ of exportDayEvents(v, d, q.query)) n++;
+        out[dayText(d)] = n;
+      }
+      return out;
+    },
+    pixelDailyCounts(q) {
+      const v = view();
+      const out: DailyCounts = {};
+      for (const d of days(q)) {
+        let n = 0;
+        for (const _ of pixelDayEvents(v, d)) n++;
         out[dayText(d)] = n;
       }
       return out;
@@ -189,6 +231,24 @@ export function createTruth(view: () => View): GroundTruth {
       if (ds.length === 0) return out;
       const breakdown: Breakdown = q.domain === undefined ? 'by-total' : 'by-company';
       const domain = q.domain?.toLowerCase();
+      const count = (date: string, rowDomain: unknown, type: string, total: number) => {
+        if (domain !== undefined && String(rowDomain).toLowerCase() !== domain) return;
+        if (q.type !== undefined && type !== q.type) return;
+        out[date]! += total;
+      };
+      if (q.api === 'v3') {
+        const params: Record<string, string[]> = {
+          start_date: [dayText(ds[0]!)],
+          end_date: [dayText(ds[ds.length - 1]! + 1)],
+          rollup: ['daily'],
+          breakdown_set: [breakdown],
+          ...(q.query !== undefined ? { query: [q.query] } : {}),
+        };
+        for (const row of aggregationRows(v, aggregationQuery(v, params)))
+          count(row.date as string, row.company_domain, row.artifact_type as string, row.total as number);
+        return out;
+      }
+      if (v.opts.v2Aggregates !== 'rows') return out;
       const lines = aggregateLines(v, {
         start: ds[0]!,
         end: ds[ds.length - 1]!,
@@ -197,12 +257,44 @@ export function createTruth(view: () => View): GroundTruth {
         query: q.query,
       });
       for (const line of lines) {
-        if (domain !== undefined && String(line.company_domain).toLowerCase() !== domain) continue;
-        out[line.date as string]! += line.total as number;
+        const type = v.gen.artifactKind(String(line.artifact)) === 'pixel' ? 'pixel' : 'package';
+        count(line.date as string, line.company_domain, type, line.total as number);
       }
       return out;
     },
+    aggregations(params) {
+      const v = view();
+      return [...aggregationRows(v, aggregationQuery(v, queryOf(params)))];
+    },
+    aggregationsWindow(params) {
+      const v = view();
+      const w = effectiveWindow(v, aggregationQuery(v, queryOf(params)));
+      return { start: dayText(w.start), end: dayText(w.endExcl) };
+    },
+    companyPackageRollup(q) {
+      return companyArtifactRecords(view(), 'package', days(q));
+    },
+    companyPixelRollup(q) {
+      return companyArtifactRecords(view(), 'pixel', days(q));
+    },
   };
+}
+
+function queryOf(params: V3Params): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, val] of Object.entries(params)) if (val !== undefined) out[k] = Array.isArray(val) ? [...val] : [val];
+  return out;
+}
+
+function companyArtifactRecords(v: View, type: ArtifactType, ds: number[]): TruthRecord[] {
+  const columns = companyArtifactColumns(type);
+  return ds.flatMap((d) =>
+    companyArtifactDayRows(v, type, d).map((r) => {
+      const rec: TruthRecord = {};
+      columns.forEach((c, i) => (rec[c] = c === 'total' || c === 'total_unique' ? Number(r.cells[i]) : r.cells[i]));
+      return rec;
+    }),
+  );
 }
 
 export function aggregateRecord(line: Record<string, string | number>, owner: string): TruthRecord {

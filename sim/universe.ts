@@ -1,6 +1,8 @@
 // The fixed cast of the simulated Scarf account: artifacts, companies, places, clients.
 // Names are chosen to stress parsers (unicode, commas, quotes) the way real data does.
 
+import { hash32, hex } from './prng.js';
+
 export type ArtifactKind = 'npm' | 'pypi' | 'docker' | 'file' | 'pixel';
 
 export interface Artifact {
@@ -256,3 +258,34 @@ export const VARIABLE_SETS: readonly string[] = [
   'os=windows&arch=x64&channel=stable',
   'channel=nightly',
 ];
+
+/**
+ * An artifact's id, as v3 and the company artifact rollups serve it: Scarf's ids are UUIDs,
+ * these are fixed by the name alone (the same for every seed, like a real account's).
+ */
+export function artifactId(name: string): string {
+  const h = (i: number) => hash32('artifact-id', name, i);
+  const a = h(0),
+    b = h(1),
+    c = h(2),
+    d = h(3);
+  return `${hex(a, 8)}-${hex(b, 4)}-4${hex(b >>> 16, 3)}-${'89ab'[c & 3]}${hex(c >>> 8, 3)}-${hex(d, 8)}${hex(c >>> 20, 4)}`;
+}
+
+/** SIC codes of a company (v3 `company_sic_codes`, by-company-sic-code), from its industry. */
+const SIC_BY_INDUSTRY: Readonly<Record<string, readonly string[]>> = {
+  'Software Development': ['7372'],
+  'Financial Services': ['6199', '6211'],
+  'IT Services and IT Consulting': ['7371', '7379'],
+  Research: ['8731'],
+  'Higher Education': ['8221'],
+  'Government Administration': ['9199'],
+  'Pharmaceutical Manufacturing': ['2834'],
+  'Technology, Information and Internet': ['7370'],
+  'Holding Companies': ['6719'],
+  'Robotics Engineering': ['3569', '8711'],
+};
+
+export function sicCodes(industry: string | null): readonly string[] {
+  return industry === null ? [] : (SIC_BY_INDUSTRY[industry] ?? []);
+}

@@ -3,16 +3,54 @@
 // types the very same values, so the two cannot drift apart.
 
 import { AGGREGATE_DIMENSIONS, AGGREGATE_EXTRA_KEY, type AggregateDimension } from './columns.js';
-import { dayText, periodsIn, type Rollup } from './dates.js';
+import { dayText, parseDay, periodsIn, type Rollup } from './dates.js';
 import { type Cell, timestampText } from './format.js';
 import type { Company, EventGenerator, SimEvent } from './generator.js';
-import { countSkew, type ResolvedSimOptions } from './options.js';
+import { distortCount, type ResolvedSimOptions } from './options.js';
+import { hash32 } from './prng.js';
 import { CLOUDS, PLACES } from './universe.js';
 
 export interface View {
   gen: EventGenerator;
   opts: ResolvedSimOptions;
   nowUs: number;
+  /** The attribution revisions in force at nowUs, by day (activeRevisions). */
+  revisions: ReadonlyMap<number, readonly ActiveRevision[]>;
+}
+
+// ---- retroactive attribution ------------------------------------------------------------
+
+export interface ActiveRevision {
+  index: number;
+  company: Company;
+  share: number;
+}
+
+/** The revisions whose time has come at `nowUs`, by day; a domain the universe lacks is an error. */
+export function activeRevisions(gen: EventGenerator, opts: ResolvedSimOptions, nowUs: number): Map<number, ActiveRevision[]> {
+  const out = new Map<number, ActiveRevision[]>();
+  opts.revisions.forEach((r, index) => {
+    const company = gen.companyByDomain(r.domain);
+    if (!company) throw new Error(`SimOptions.revisions[${index}]: ${r.domain} is none of the simulator's companies`);
+    if (Date.parse(r.at) * 1000 > nowUs) return;
+    const day = parseDay(r.day)!;
+    const list = out.get(day) ?? [];
+    list.push({ index, company, share: r.share ?? 0.25 });
+    out.set(day, list);
+  });
+  return out;
+}
+
+/** The event as attributed at the view's time: an anonymous event a revision took belongs to its company. */
+export function revise(v: View, e: SimEvent): SimEvent {
+  if (e.company !== -1) return e;
+  const revisions = v.revisions.get(e.day);
+  if (!revisions) return e;
+  for (const r of revisions) {
+    if (hash32(v.opts.seed, 'revision', r.index, e.id) / 4294967296 >= r.share) continue;
+    return { ...e, origin_company: r.company.name, origin_domain: r.company.domain, company: r.company.index };
+  }
+  return e;
 }
 
 export const BREAKDOWNS = [
@@ -32,24 +70,49 @@ export const BREAKDOWNS = [
 ] as const;
 export type Breakdown = (typeof BREAKDOWNS)[number];
 
-export function dayRange(start: number, end: number): number[] {
-  const out: number[] = [];
-  for (let d = start; d <= end; d++) out.push(d);
-  return out;
-}
-
-/** Events of the day that have arrived by the sim clock, optionally only one package's. */
+/** Events of the day that have arrived by the sim clock (as attributed then), optionally only one package's. */
 export function* visibleDayEvents(v: View, day: number, query?: string): Generator<SimEvent> {
   for (const e of v.gen.dayEvents(day)) {
     if (e.arrivalUs > v.nowUs) continue;
     if (query !== undefined && e.package !== query) continue;
-    yield e;
+    yield revise(v, e);
   }
 }
 
+/** What /v2/packages/{owner}/events holds of the day: pixel views only when pixelsInEvents says so. */
+export function* exportDayEvents(v: View, day: number, query?: string): Generator<SimEvent> {
+  for (const e of visibleDayEvents(v, day, query)) if (v.opts.pixelsInEvents || e.kind !== 'pixel') yield e;
+}
+
+/** What /v2/tracking-pixels/{owner}/events holds of the day. */
+export function* pixelDayEvents(v: View, day: number): Generator<SimEvent> {
+  for (const e of visibleDayEvents(v, day)) if (e.kind === 'pixel') yield e;
+}
+
+/** The company's arrived events of the day: its own, then the anonymous ones a revision gave it. */
 export function visibleCompanyDayEvents(v: View, company: Company | undefined, day: number): SimEvent[] {
   if (!company) return [];
-  return v.gen.companyEvents(day, company.index).filter((e) => e.arrivalUs <= v.nowUs);
+  const own = v.gen.companyEvents(day, company.index).filter((e) => e.arrivalUs <= v.nowUs);
+  if (!v.revisions.get(day)?.some((r) => r.company === company)) return own;
+  for (const e of v.gen.dayEvents(day)) {
+    if (e.company !== -1 || e.arrivalUs > v.nowUs) continue;
+    const r = revise(v, e);
+    if (r.company === company.index) own.push(r);
+  }
+  return own;
+}
+
+/** Days on which the company can have events: its profile's, and those revisions gave it. */
+export function companyDays(v: View, c: Company): number[] {
+  const nowDay = Math.floor(v.nowUs / 86_400_000_000);
+  const last = Math.min(nowDay, v.gen.cfg.dataEnd ?? Infinity);
+  const days: number[] = [];
+  for (let day = Math.max(v.gen.cfg.dataStart, c.fromDay); day <= Math.min(last, c.toDay); day++) days.push(day);
+  for (const [day, rs] of v.revisions) {
+    if (day < v.gen.cfg.dataStart || day > last || days.includes(day)) continue;
+    if (rs.some((r) => r.company === c)) days.push(day);
+  }
+  return days.sort((a, b) => a - b);
 }
 
 // ---- aggregates -------------------------------------------------------------------------
@@ -112,7 +175,7 @@ export function eventDims(e: SimEvent, b: Breakdown): Dims[] {
 }
 
 const HAS_UNIQUE = new Set<Breakdown>(['by-total', 'by-company']);
-/** The breakdowns a reconciliation compares with the exports, and so the ones aggregatesCountSkew changes. */
+/** The breakdowns a reconciliation compares with the exports, and so the ones the count distortions change. */
 const SKEWED = new Set<Breakdown>(['by-total', 'by-company']);
 
 export interface AggregateQuery {
@@ -157,9 +220,8 @@ export function* aggregateLines(v: View, q: AggregateQuery): Generator<Aggregate
         const rows = [...buckets[bi]!.values()].sort(
           (x, y) => cmp(x.artifact, y.artifact) || y.total - x.total || cmp(JSON.stringify(x.dims), JSON.stringify(y.dims)),
         );
-        const skew = SKEWED.has(b) ? countSkew(v.opts.aggregatesCountSkew, date) : 0;
         for (const bucket of rows) {
-          const total = Math.max(0, bucket.total + skew);
+          const total = SKEWED.has(b) ? distortCount(v.opts, 'v2', date, bucket.total) : bucket.total;
           const line: AggregateLine = { date, artifact: bucket.artifact, breakdown: b, rollup, total };
           if (HAS_UNIQUE.has(b)) line.total_unique = bucket.origins.size;
           for (const d of AGGREGATE_DIMENSIONS) if (bucket.dims[d] !== undefined) line[d] = bucket.dims[d]!;
@@ -201,9 +263,7 @@ export function rollupRows(v: View): RollupRow[] {
     const pkgTotals = new Map<string, number>(),
       pixTotals = new Map<string, number>();
     const downloadDays: number[] = [];
-    const from = Math.max(v.gen.cfg.dataStart, c.fromDay);
-    const to = Math.min(nowDay, c.toDay, v.gen.cfg.dataEnd ?? Infinity);
-    for (let day = from; day <= to; day++) {
+    for (const day of companyDays(v, c)) {
       for (const e of visibleCompanyDayEvents(v, c, day)) {
         total++;
         origins.add(e.origin_id);

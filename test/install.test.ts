@@ -45,12 +45,13 @@ describe('install paths (package.json bins, unbuilt clone, prepare)', function (
   it('an unbuilt clone (no dist/): each bin prints one line saying to run npm run build, exit 1', async () => {
     const dir = tmpDir('tap-scarf-unbuilt-');
     fs.cpSync(path.join(repoRoot, 'bin'), path.join(dir, 'bin'), { recursive: true });
+    fs.cpSync(path.join(repoRoot, 'sim', 'bin'), path.join(dir, 'sim', 'bin'), { recursive: true });
     for (const [bin, rel] of [
-      ['tap-scarf.js', 'dist/src/cli.js'],
-      ['source-scarf.js', 'dist/src/cli.js'],
-      ['tap-scarf-sim.js', 'dist/sim/cli.js'],
+      ['bin/tap-scarf.js', 'dist/src/cli.js'],
+      ['bin/source-scarf.js', 'dist/src/cli.js'],
+      ['sim/bin/tap-scarf-sim.js', 'dist/sim/cli.js'],
     ] as const) {
-      const run = await runNode(path.join(dir, 'bin', bin), ['--version']);
+      const run = await runNode(path.join(dir, bin), ['--version']);
       expect(run.code, bin).to.equal(1);
       expect(run.stdout, bin).to.equal('');
       expect(run.stderr, bin).to.equal(

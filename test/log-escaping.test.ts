@@ -3,7 +3,7 @@
 // the terminal: every log message shows control characters as visible escapes (\n, \u001b).
 import { expect } from 'chai';
 
-import { FORGED_COLUMN } from '../sim/writer.js';
+import { FORGED_COLUMN } from '../sim/index.js';
 import { airbyteCatalog } from '../src/airbyte/catalog.js';
 import { escapeControls } from '../src/log.js';
 import { catalogFor, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';

@@ -9,8 +9,7 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import yaml from 'js-yaml';
 
-import { ScarfSimulator } from '../sim/index.js';
-import { DEFAULT_TOKEN } from '../sim/options.js';
+import { DEFAULT_TOKEN, ScarfSimulator } from '../sim/index.js';
 import { CAPABILITIES } from '../src/about.js';
 import { singerCatalog } from '../src/catalog.js';
 import { getLogSink, log, setLogSink } from '../src/log.js';

@@ -1,6 +1,6 @@
 // A seeded source of uniform numbers in [0, 1) for tests that generate cases, so a failing
 // case can be replayed from its seed: the simulator's own mulberry32 (sim/prng.ts).
-import { Rng as SimRng } from '../../sim/prng.js';
+import { Rng as SimRng } from '../../sim/index.js';
 
 export type Rng = () => number;
 

@@ -4,8 +4,8 @@
 
 import { expect } from 'chai';
 
-import { ScarfSimulator } from '../sim/index.js';
-import { apiUrl, get, NOW } from './sim-helpers.js';
+import { ScarfSimulator } from '../index.js';
+import { apiUrl, get, NOW } from './helpers.js';
 
 const EV = '/v2/packages/acme-oss/events';
 const AGG = '/v2/packages/acme-oss/aggregates';

@@ -4,8 +4,8 @@
 
 import { expect } from 'chai';
 
-import { EVENT_COLUMNS_CURRENT, eventColumns, ScarfSimulator } from '../sim/index.js';
-import { addDays, apiUrl, dedupe, get, NOW, parseCsv, typeAggregate, typeCsvRow } from './sim-helpers.js';
+import { EVENT_COLUMNS_CURRENT, eventColumns, ScarfSimulator } from '../index.js';
+import { addDays, apiUrl, dedupe, get, NOW, parseCsv, typeAggregate, typeCsvRow } from './helpers.js';
 
 const EV = '/v2/packages/acme-oss/events';
 const AGG = '/v2/packages/acme-oss/aggregates';

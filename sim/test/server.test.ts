@@ -2,11 +2,12 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 
 import { expect } from 'chai';
 
-import { ScarfSimulator } from '../sim/index.js';
-import { apiUrl, get, NOW, send } from './sim-helpers.js';
+import { ScarfSimulator } from '../index.js';
+import { apiUrl, get, NOW, send, SIM_CLI } from './helpers.js';
 
 const EV = '/v2/packages/acme-oss/events';
 const range = { start_date: '2026-03-10', end_date: '2026-03-14' };
@@ -245,7 +246,7 @@ describe('simulator: CLI', () => {
     this.timeout(10_000);
     const child = spawn(
       process.execPath,
-      ['dist/sim/cli.js', '--port', '0', '--now', NOW.toISOString(), '--owner', 'acme-oss', '--token', 'tok-1'],
+      [SIM_CLI, '--port', '0', '--now', NOW.toISOString(), '--owner', 'acme-oss', '--token', 'tok-1'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const line = await new Promise<string>((resolve, reject) => {
@@ -265,8 +266,20 @@ describe('simulator: CLI', () => {
     expect(code).to.equal(0);
   });
 
+  it('--help names the command and the README that exists beside the compiled simulator', async () => {
+    const child = spawn(process.execPath, [SIM_CLI, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).to.equal(0);
+    expect(out.split('\n')[0]).to.equal('Usage: tap-scarf-sim [options]');
+    const readme = /control API \(\/_sim\/…\): (\S+README\.md)$/m.exec(out)?.[1];
+    expect(readme, out).to.be.a('string');
+    expect(existsSync(readme!), readme).to.equal(true);
+  });
+
   it('rejects bad options with exit code 2', async () => {
-    const child = spawn(process.execPath, ['dist/sim/cli.js', '--port', '0', '--timestamp-style', 'weird'], {
+    const child = spawn(process.execPath, [SIM_CLI, '--port', '0', '--timestamp-style', 'weird'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
@@ -274,5 +287,54 @@ describe('simulator: CLI', () => {
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).to.equal(2);
     expect(err).to.contain('timestampStyle');
+  });
+
+  it('takes the 2026 options from the command line; a revision naming an unknown company exits 2', async function () {
+    this.timeout(10_000);
+    const child = spawn(
+      process.execPath,
+      [
+        SIM_CLI,
+        ...['--port', '0', '--now', NOW.toISOString(), '--v2-aggregates', 'empty', '--no-pixels-in-events', '--no-final-newline'],
+        ...['--aggregations-narrow', '{"end":1}', '--artifact-lag-days', '{"acme-cli":7}', '--aggregates-count-scale', '0.8'],
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const base = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /listening on (\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+    });
+    try {
+      const opts = JSON.parse((await get(`${base}/_sim/options`)).body) as Record<string, unknown>;
+      expect(opts).to.deep.include({
+        v2Aggregates: 'empty',
+        pixelsInEvents: false,
+        finalNewline: false,
+        aggregationsNarrow: { start: 0, end: 1 },
+        artifactLagDays: { 'acme-cli': 7 },
+        aggregatesCountScale: 0.8,
+        planIncludesAggregations: true,
+      });
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    const bad = spawn(
+      process.execPath,
+      [SIM_CLI, '--port', '0', '--revisions', '[{"at":"2026-03-01T00:00:00Z","day":"2026-02-01","domain":"nope.example"}]'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let err = '';
+    bad.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const [code] = (await once(bad, 'exit')) as [number | null];
+    expect(code).to.equal(2);
+    expect(err).to.equal("tap-scarf-sim: SimOptions.revisions[0]: nope.example is none of the simulator's companies\n");
   });
 });

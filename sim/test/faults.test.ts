@@ -2,8 +2,8 @@
 
 import { expect } from 'chai';
 
-import { type FaultSpec, ScarfSimulator } from '../sim/index.js';
-import { apiUrl, get, NOW, parseCsv } from './sim-helpers.js';
+import { type FaultSpec, ScarfSimulator } from '../index.js';
+import { apiUrl, get, NOW, parseCsv } from './helpers.js';
 
 const EV = '/v2/packages/acme-oss/events';
 const AGG = '/v2/packages/acme-oss/aggregates';

@@ -4,9 +4,8 @@
 
 import { expect } from 'chai';
 
-import { validateFaults } from '../sim/faults.js';
-import { type Endpoint, type FaultSpec, ScarfSimulator } from '../sim/index.js';
-import { apiUrl, get, type Got, NOW, parseCsv, send } from './sim-helpers.js';
+import { type Endpoint, type FaultSpec, ScarfSimulator, validateFaults } from '../index.js';
+import { apiUrl, get, type Got, NOW, parseCsv, send } from './helpers.js';
 
 const Q = { start_date: '2026-03-02', end_date: '2026-03-14' };
 
@@ -293,8 +292,8 @@ describe('simulator: clean-end and drop-day specs are validated', () => {
       'a response announcing the full Content-Length cannot end cleanly',
     ],
     [{ kind: 'cut-after-line', endCleanly: 'yes' }, 'endCleanly must be a boolean'],
-    [{ kind: 'drop-day' }, 'drop-day needs endpoint events, company-events or aggregates'],
-    [{ kind: 'drop-day', endpoint: 'company-rollup' }, 'drop-day needs endpoint'],
+    [{ kind: 'drop-day' }, 'drop-day needs an endpoint with days'],
+    [{ kind: 'drop-day', endpoint: 'company-rollup' }, 'drop-day needs an endpoint with days'],
     [{ kind: 'drop-day', endpoint: 'events', date: '2026-02-30' }, 'date must be a day, YYYY-MM-DD'],
   ];
 
@@ -310,7 +309,7 @@ describe('simulator: clean-end and drop-day specs are validated', () => {
     try {
       const r = await send(`${url}/_sim/faults`, 'PUT', [{ kind: 'drop-day', endpoint: 'company-rollup' }]);
       expect(r.status).to.equal(400);
-      expect(JSON.parse(r.text).message).to.include('drop-day needs endpoint');
+      expect(JSON.parse(r.text).message).to.include('drop-day needs an endpoint with days');
       expect(sim.activeFaults).to.deep.equal([]);
     } finally {
       await sim.stop();

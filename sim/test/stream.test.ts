@@ -12,8 +12,8 @@ import {
   EVENT_RECORD_KEYS,
   ROLLUP_RECORD_KEYS,
   ScarfSimulator,
-} from '../sim/index.js';
-import { apiUrl, get, NOW, schemaProps, TOKEN } from './sim-helpers.js';
+} from '../index.js';
+import { apiUrl, get, NOW, schemaProps, TOKEN } from './helpers.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -4,9 +4,8 @@
 
 import { expect } from 'chai';
 
-import { ScarfSimulator } from '../sim/index.js';
-import { FORGED_COLUMN } from '../sim/writer.js';
-import { apiUrl, get, NOW, parseCsv, TOKEN } from './sim-helpers.js';
+import { FORGED_COLUMN, ScarfSimulator } from '../index.js';
+import { apiUrl, get, NOW, parseCsv, TOKEN } from './helpers.js';
 
 const EV = '/v2/packages/acme-oss/events';
 const AGG = '/v2/packages/acme-oss/aggregates';

@@ -9,8 +9,8 @@ import { once } from 'node:events';
 
 import { expect } from 'chai';
 
-import { ScarfSimulator, type SimOptions } from '../sim/index.js';
-import { addDays, apiUrl, get, NOW, parseCsv, send } from './sim-helpers.js';
+import { ScarfSimulator, type SimOptions } from '../index.js';
+import { addDays, apiUrl, get, NOW, parseCsv, send, SIM_CLI } from './helpers.js';
 
 const EV = '/v2/packages/acme-oss/events';
 const AGG = '/v2/packages/acme-oss/aggregates';
@@ -301,7 +301,7 @@ describe('simulator: aggregates that disagree with the exports (aggregatesCountS
   it('is settable from the command line, and a bad value exits 2', async function () {
     this.timeout(10_000);
     const run = (skew: string) =>
-      spawn(process.execPath, ['dist/sim/cli.js', '--port', '0', '--now', NOW.toISOString(), '--aggregates-count-skew', skew], {
+      spawn(process.execPath, [SIM_CLI, '--port', '0', '--now', NOW.toISOString(), '--aggregates-count-skew', skew], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     const child = run(`{"${E}":-1}`);

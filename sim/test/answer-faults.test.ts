@@ -4,7 +4,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 
 import { expect } from 'chai';
 
-import { type FaultSpec, ScarfSimulator } from '../sim/index.js';
+import { type FaultSpec, ScarfSimulator } from '../index.js';
 
 interface Raw {
   status: number;

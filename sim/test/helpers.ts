@@ -3,11 +3,16 @@
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import Papa from 'papaparse';
 
-import { DEFAULT_TOKEN } from '../sim/options.js';
+import { DEFAULT_TOKEN } from '../index.js';
+
+/** The repository's root, found from this file (dist/sim/test/helpers.js), so the tests run from any folder. */
+const REPO_ROOT = new URL('../../../', import.meta.url);
+/** The compiled command line of the simulator. */
+export const SIM_CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 export const NOW = new Date('2026-03-15T12:00:00Z');
 /** The simulator's own default: the sim tests start it without a token option. */
@@ -17,6 +22,8 @@ export interface Got {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The body's bytes as received. */
+  raw: Buffer;
   /** The whole HTTP message arrived (Content-Length satisfied, or chunked terminator seen). */
   complete: boolean;
   /** Error on the request or the response stream (reset, premature close). */
@@ -49,10 +56,12 @@ export function get(url: string, opts: { token?: string | null; headers?: Record
       res.on('error', (e) => (error ??= e));
       res.on('aborted', () => (error ??= new Error('aborted')));
       res.on('close', () => {
+        const raw = Buffer.concat(chunks);
         resolve({
           status: res.statusCode ?? 0,
           headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
+          body: raw.toString('utf8'),
+          raw,
           complete: res.complete,
           ...(error ? { error } : {}),
           headersAfterMs,
@@ -61,7 +70,16 @@ export function get(url: string, opts: { token?: string | null; headers?: Record
       });
     });
     req.on('error', (error) =>
-      resolve({ status: 0, headers: {}, body: '', complete: false, error, headersAfterMs: Date.now() - t0, maxGapMs: 0 }),
+      resolve({
+        status: 0,
+        headers: {},
+        body: '',
+        raw: Buffer.alloc(0),
+        complete: false,
+        error,
+        headersAfterMs: Date.now() - t0,
+        maxGapMs: 0,
+      }),
     );
   });
 }
@@ -101,7 +119,7 @@ const schemaCache = new Map<string, Record<string, Prop>>();
 export function schemaProps(stream: string): Record<string, Prop> {
   let p = schemaCache.get(stream);
   if (!p) {
-    const schema = JSON.parse(readFileSync(join(process.cwd(), 'schemas', `${stream}.json`), 'utf8')) as {
+    const schema = JSON.parse(readFileSync(new URL(`schemas/${stream}.json`, REPO_ROOT), 'utf8')) as {
       properties: Record<string, Prop>;
     };
     p = schema.properties;
