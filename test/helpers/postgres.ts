@@ -23,7 +23,7 @@ export interface TestPostgres {
 
 const USER = 'postgres';
 // A test-only password, on a server that listens on 127.0.0.1 and lives as long as the test process.
-const PASSWORD = 'tap-scarf-test-pw';
+const PASSWORD = 'pg-Pw-5c1e9a7b3d';
 
 let started: Promise<TestPostgres> | undefined;
 let counter = 0;

@@ -63,8 +63,6 @@ export class PostgresWriter implements ProtocolWriter {
   private readonly chunk = new CopyChunk(CHUNK_BYTES + (1 << 16));
   private copy: CopyStream | undefined;
   private copyFailure: unknown;
-  /** The first failure of a statement sent without waiting (staging, BEGIN). */
-  private queuedFailure: unknown;
   private txOpen = false;
   private pendingRows = 0;
   private pendingStream: StreamName | undefined;
@@ -156,19 +154,16 @@ export class PostgresWriter implements ProtocolWriter {
     return e;
   }
 
-  /** Opens the window's transaction and its COPY (sent without waiting: pg queues them in order). */
-  private open(load: StreamLoad): void {
+  /** Opens the window's transaction and its COPY. */
+  private async open(load: StreamLoad): Promise<void> {
     if (this.broken) throw this.broken;
     const c = this.client;
-    const note = (err: unknown) => {
-      this.queuedFailure ??= err;
-    };
     if (!this.staged.has(load.stream)) {
-      c.query(load.stagingText).catch(note);
+      await c.query(load.stagingText);
       this.staged.add(load.stream);
     }
     if (!this.txOpen) {
-      c.query('BEGIN').catch(note);
+      await c.query('BEGIN');
       this.txOpen = true;
     }
     const copy = c.query(copyStreams.from(load.copyText));
@@ -181,12 +176,13 @@ export class PostgresWriter implements ProtocolWriter {
   private flush(load: StreamLoad): void | Promise<void> {
     if (!this.copy) {
       // Nothing of this transaction reached the server yet: a connection lost while idle is replaced.
-      if (this.broken && !this.txOpen) return this.renew().then(() => this.flush(load));
-      try {
-        this.open(load);
-      } catch (err) {
-        throw this.failed(load.stream, err, `loading ${load.stream}`);
-      }
+      const ready = this.broken && !this.txOpen ? this.renew().then(() => this.open(load)) : this.open(load);
+      return ready.then(
+        () => this.flush(load),
+        (err: unknown) => {
+          throw this.failed(load.stream, err, `loading ${load.stream}`);
+        },
+      );
     }
     if (this.copyFailure) throw this.failed(load.stream, this.copyFailure, `loading ${load.stream}`);
     const buf = this.chunk.take();
@@ -210,7 +206,7 @@ export class PostgresWriter implements ProtocolWriter {
   /** Ends the COPY and waits for the server to have every row. */
   private async endCopy(load: StreamLoad): Promise<void> {
     if (this.chunk.len) {
-      if (!this.copy) this.open(load);
+      if (!this.copy) await this.open(load);
       const buf = this.chunk.take();
       this.bytes += buf.length;
       this.copy!.write(buf);
@@ -247,7 +243,6 @@ export class PostgresWriter implements ProtocolWriter {
       if (this.broken) throw this.broken;
       if (rows) {
         await this.endCopy(load);
-        if (this.queuedFailure) throw this.queuedFailure;
         const res = await this.client.query(load.mergeText);
         load.merged += res.rowCount ?? 0;
       } else if (!this.txOpen) {
@@ -256,7 +251,6 @@ export class PostgresWriter implements ProtocolWriter {
       }
       for (const st of statements) await this.client.query(st.text, st.values);
       await this.client.query('COMMIT');
-      if (this.queuedFailure) throw this.queuedFailure;
       load.transactions++;
     } catch (err) {
       restore();
@@ -287,7 +281,6 @@ export class PostgresWriter implements ProtocolWriter {
     if (this.txOpen && !this.broken) await this.client.query('ROLLBACK').catch(() => undefined);
     this.txOpen = false;
     this.copyFailure = undefined;
-    this.queuedFailure = undefined;
   }
 
   async checkpoint(stream: StreamName, _state: StateStore, final: boolean): Promise<void> {
@@ -335,7 +328,6 @@ export class PostgresWriter implements ProtocolWriter {
     this.txOpen = false;
     this.copy = undefined;
     this.copyFailure = undefined;
-    this.queuedFailure = undefined;
   }
 
   /** The commit in flight, if any (a stop signal waits for it before exiting). */
