@@ -95,15 +95,28 @@ export async function connect(target: PgTarget, doing = 'connecting'): Promise<p
   }
 }
 
+/** How long a load waits for the owner's lock (a load killed a moment ago may hold it until its server process notices). */
+const LOCK_WAIT_MS = 15_000;
+
 /** The lock that keeps two loads of one owner into one schema apart; held as long as the connection. */
 export async function lockOwner(client: pg.Client, target: PgTarget, owner: string): Promise<void> {
-  const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS ok', [
-    `tap-scarf load ${target.schema}`,
-    owner,
-  ]);
-  if (!rows[0]?.ok)
-    throw new DestinationError(
-      `Another tap-scarf load of owner '${owner}' into schema "${target.schema}" at ${describeTarget(target)} is running: two loads of one owner would read the same windows twice. Wait for it to finish (or stop it) and run again.`,
-      'config_error',
-    );
+  const started = Date.now();
+  for (let said = false; ;) {
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS ok', [
+      `tap-scarf load ${target.schema}`,
+      owner,
+    ]);
+    if (rows[0]?.ok) return;
+    if (Date.now() - started >= LOCK_WAIT_MS)
+      throw new DestinationError(
+        `Another tap-scarf load of owner '${owner}' into schema "${target.schema}" at ${describeTarget(target)} is running: two loads of one owner would read the same windows twice. Wait for it to finish (or stop it) and run again.`,
+        'config_error',
+      );
+    if (!said)
+      log.info(
+        `Waiting for another load of owner '${owner}' into schema "${target.schema}" to end (up to ${LOCK_WAIT_MS / 1000} s).`,
+      );
+    said = true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
