@@ -189,6 +189,7 @@ async function runLoad(args: LoadArgs): Promise<number> {
     owner,
     selections.map((s) => s.stream),
   );
+
   let state = await readState(client, target, owner);
   const importName = args.importExporter === true ? EXPORTER_TABLE : args.importExporter;
   const autoImport = !args.config.length && importName === undefined && !state.hasProgress('events');
@@ -204,15 +205,14 @@ async function runLoad(args: LoadArgs): Promise<number> {
   const signpost = new Date();
   let ctx = makeContext(settings, state, scarf, signpost);
   ctx.checkpointEveryCommit = true;
-  const writer = new PostgresWriter(client, target, owner, state, async () => {
-    const c = await open(
-      target,
-      owner,
-      selections.map((s) => s.stream),
-    );
-    client = c;
-    return c;
+  const streams = selections.map((s) => s.stream);
+  // Session 0 holds the owner's lock; session 1 takes every other window (src/destination/postgres/writer.ts).
+  const sessionFactory = (i: number) => (i === 0 ? open(target, owner, streams) : connect(target));
+  const second = await sessionFactory(1).catch(async (err: unknown) => {
+    await client.end().catch(() => undefined);
+    throw err;
   });
+  const writer = new PostgresWriter([client, second], target, owner, state, sessionFactory);
   const removeHandlers = installLoadStopHandlers(
     () => ctx,
     () => writer,
@@ -256,22 +256,12 @@ async function runLoad(args: LoadArgs): Promise<number> {
         } The window that was open is not in the database; reading from the database's state again (attempt ${attempt + 2} of ${STREAM_RETRIES}).`,
       );
       // The state as committed: the windows that made it are not read again (beyond the usual lookback).
-      // The old session goes first: it may still hold the owner's lock.
-      await writer
-        .connection()
-        .end()
-        .catch(() => undefined);
-      const c = await open(
-        target,
-        owner,
-        again.map((s) => s.stream),
-      ).catch((err: unknown) => {
+      await writer.reset().catch((err: unknown) => {
         throw destinationError(err, target, 'reconnecting');
       });
-      client = c;
-      state = await readState(c, target, owner);
+      client = writer.connection();
+      state = await readState(client, target, owner);
       writer.useState(state);
-      writer.replaceConnection(c);
       ctx = makeContext(settings, state, scarf, signpost);
       ctx.checkpointEveryCommit = true;
       pending = again;
