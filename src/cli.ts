@@ -62,11 +62,6 @@ export function parseSingerArgs(argv: string[]): SingerArgs {
 export async function main(argv: string[], prog: ProgramName = 'tap-scarf'): Promise<number> {
   exitOnBrokenOutput();
   try {
-    const help = helpRequested(argv, prog, singerHelp);
-    if (help !== undefined) {
-      process.stdout.write(help);
-      return 0;
-    }
     if (argv[0] === 'load' || argv[0] === 'verify') {
       const { loadHelp, loadMain } = await import('./load/main.js');
       if (argv.includes('--help') || argv.includes('-h')) {
@@ -74,6 +69,11 @@ export async function main(argv: string[], prog: ProgramName = 'tap-scarf'): Pro
         return 0;
       }
       return await loadMain(argv);
+    }
+    const help = helpRequested(argv, prog, singerHelp);
+    if (help !== undefined) {
+      process.stdout.write(help);
+      return 0;
     }
     if (argv[0] !== undefined && AIRBYTE_COMMANDS.has(argv[0])) {
       const { airbyteMain } = await import('./airbyte/main.js');
