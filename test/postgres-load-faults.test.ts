@@ -29,7 +29,7 @@ function baseEnv(url: string, extra: Record<string, string> = {}): Record<string
 }
 
 /** What the committed state covers is exactly what the tables hold, per stream (and per company). */
-async function expectStateMatchesRows(c: pg.Client, sim: ScarfSimulator, start: string): Promise<void> {
+async function expectStateMatchesRows(c: pg.Client, sim: ScarfSimulator, start: string, companies = true): Promise<void> {
   // Killed before its tables were made (one transaction): nothing at all.
   if ((await c.query(`SELECT to_regclass('scarf.tap_scarf_state') AS t`)).rows[0].t === null) return;
   const state = await stateRows(c, OWNER);
@@ -38,6 +38,7 @@ async function expectStateMatchesRows(c: pg.Client, sim: ScarfSimulator, start: 
   expectTable('events', events, ev && dayOf(ev) > start ? sim.truth.events({ start, end: addDays(dayOf(ev), -1) }) : []);
   const ag = state.get('aggregates/')?.replication_key_value as string | undefined;
   expectTable('aggregates', await tableRecords(c, 'aggregates'), ag ? sim.truth.aggregates({ start, end: ag }) : []);
+  if (!companies) return;
   const rollup = await tableRecords(c, 'company_rollup');
   expectTable('company_rollup', rollup, rollup.length || state.has('company_rollup/') ? sim.truth.companyRollup() : []);
   const companyRows = await tableRecords(c, 'company_events');
@@ -98,6 +99,72 @@ describe('load: exactly once under SIGKILL at random points', function () {
           sim.truth.aggregates({ start: '2026-11-01', end: '2026-11-14' }),
         );
       });
+    } finally {
+      await sim.stop();
+    }
+  });
+});
+
+describe('load: a stop signal', function () {
+  this.timeout(120_000);
+
+  it('SIGTERM: the windows committed before it stay, the open one is rolled back, exit 143; the next load completes', async () => {
+    const server = await testPostgres();
+    const db = await server.freshDatabase('term');
+    const sim = new ScarfSimulator({
+      token: TOKEN,
+      seed: 4,
+      now: new Date('2026-11-10T12:00:00Z'),
+      dataStart: '2026-10-25',
+      eventsPerDay: 200,
+      lateRate: 0,
+      latencyMs: 150,
+    });
+    const url = await sim.start();
+    const catalog = writeJson(tmpDir(), 'catalog.json', catalogFor(['events', 'aggregates']));
+    const env = baseEnv(url, {
+      TAP_SCARF_START_DATE: '2026-11-01',
+      TAP_SCARF_END_DATE: '2026-11-10',
+      TAP_SCARF_MAX_CONCURRENT_REQUESTS: '1',
+    });
+    try {
+      const stopped = await runCli(
+        ['load', '--config', 'ENV', '--to', db, '--catalog', catalog],
+        {
+          env,
+          // Once the first windows are committed: the signal then lands in the middle of the load.
+          during: (child) => {
+            void withClient(db, async (c) => {
+              for (let i = 0; i < 600; i++) {
+                const n = await c
+                  .query<{ n: number }>(`SELECT count(*)::int AS n FROM scarf.tap_scarf_state WHERE stream = 'events'`)
+                  .then((r) => r.rows[0]!.n)
+                  .catch(() => 0);
+                if (n > 0) break;
+                await new Promise((r) => setTimeout(r, 50));
+              }
+              child.kill('SIGTERM');
+            });
+          },
+        },
+        [server.password, TOKEN],
+      );
+      expect(stopped.code, stopped.stderr.slice(-2000)).to.equal(143);
+      expect(stopped.stderr).to.include('Stopped by SIGTERM: the database holds every window committed before it');
+      await withClient(db, async (c) => {
+        const ev = (await stateRows(c, OWNER)).get('events/')?.replication_key_value as string | undefined;
+        expect(ev, 'some windows were committed before the signal').to.be.a('string');
+        expect(ev! < '2026-11-11', 'and not all of them').to.equal(true);
+        await expectStateMatchesRows(c, sim, '2026-11-01', false);
+      });
+      const again = await runCli(['load', '--config', 'ENV', '--to', db, '--catalog', catalog], { env }, [
+        server.password,
+        TOKEN,
+      ]);
+      expect(again.code, again.stderr.slice(-2000)).to.equal(0);
+      await withClient(db, async (c) =>
+        expectTable('events', await tableRecords(c, 'events'), sim.truth.events({ start: '2026-11-01', end: '2026-11-10' })),
+      );
     } finally {
       await sim.stop();
     }

@@ -148,14 +148,15 @@ const STREAM_RETRIES = 3;
  * way), the open window is rolled back with the connection, and the exit code is 128 + the
  * signal. The database then holds every window committed before the signal.
  */
-function installLoadStopHandlers(ctx: () => SyncContext, writer: () => PostgresWriter | undefined): () => void {
+function installLoadStopHandlers(ctx: () => SyncContext | undefined, writer: () => PostgresWriter | undefined): () => void {
   const codes: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGQUIT: 131, SIGTERM: 143 };
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     const code = codes[signal] ?? 143;
     if (stopping) process.exit(code);
     stopping = true;
-    ctx().aborted = true;
+    const c = ctx();
+    if (c) c.aborted = true;
     log.error(`Stopped by ${signal}: the database holds every window committed before it; the next load resumes from there.`);
     const w = writer();
     void (w ? w.settled() : Promise.resolve()).finally(() => process.exit(code));
@@ -180,103 +181,110 @@ async function runLoad(args: LoadArgs): Promise<number> {
     ? selectionFromSingerCatalog(readCatalogFile(catalogFile), catalogFile)
     : defaultSelection();
   const owner = settings.owner;
-  log.info(
-    `Loading ${selections.map((s) => s.stream).join(', ')} of owner '${owner}' into PostgreSQL ${describeTarget(target)}, schema "${target.schema}".`,
-  );
-  // Every database problem (reach, login, privileges, column types) shows before any Scarf request.
-  let client = await open(
-    target,
-    owner,
-    selections.map((s) => s.stream),
-  );
-
-  let state = await readState(client, target, owner);
-  const importName = args.importExporter === true ? EXPORTER_TABLE : args.importExporter;
-  const autoImport = !args.config.length && importName === undefined && !state.hasProgress('events');
-  if (
-    selections.some((s) => s.stream === 'events') &&
-    (importName !== undefined || (autoImport && (await exporterTableExists(client, EXPORTER_TABLE))))
-  )
-    await importExporterTable(client, target.schema, owner, state, importName || EXPORTER_TABLE).catch((err: unknown) => {
-      throw destinationError(err, target, 'importing the exporter table');
-    });
-
-  const scarf = makeClient(settings);
-  const signpost = new Date();
-  let ctx = makeContext(settings, state, scarf, signpost);
-  ctx.checkpointEveryCommit = true;
   const streams = selections.map((s) => s.stream);
-  // Session 0 holds the owner's lock; session 1 takes every other window (src/destination/postgres/writer.ts).
-  const sessionFactory = (i: number) => (i === 0 ? open(target, owner, streams) : connect(target));
-  const second = await sessionFactory(1).catch(async (err: unknown) => {
-    await client.end().catch(() => undefined);
-    throw err;
-  });
-  const writer = new PostgresWriter([client, second], target, owner, state, sessionFactory);
+  const run: LoadRun = { ctx: undefined, writer: undefined };
+  // From the start: a signal while connecting or creating the tables (one transaction) leaves nothing behind either.
   const removeHandlers = installLoadStopHandlers(
-    () => ctx,
-    () => writer,
+    () => run.ctx,
+    () => run.writer,
   );
-  const failed: { stream: string; error?: TapError }[] = [];
+  log.info(
+    `Loading ${streams.join(', ')} of owner '${owner}' into PostgreSQL ${describeTarget(target)}, schema "${target.schema}".`,
+  );
+  const scarf = makeClient(settings);
+  let client: pg.Client | undefined;
   try {
-    let pending = selections;
-    for (let attempt = 0; pending.length; attempt++) {
-      let outcomes: StreamOutcome[];
-      try {
-        outcomes = await runSync(ctx, pending, writer);
-      } catch (err) {
-        if (!(err instanceof SyncFailedError)) throw err;
-        outcomes = err.outcomes as StreamOutcome[];
-      }
-      const again = pending.filter((s) =>
-        retryable(
-          s.stream,
-          outcomes.find((o) => o.stream === s.stream),
-          writer,
-        ),
-      );
-      for (const o of outcomes) {
-        if (again.some((s) => s.stream === o.stream)) continue;
-        const error = writer.failures.get(o.stream) ?? o.error;
-        if (error) failed.push({ stream: o.stream, error });
-      }
-      if (!again.length) break;
-      if (attempt + 1 >= STREAM_RETRIES) {
-        for (const s of again)
-          failed.push({ stream: s.stream, error: retryable(s.stream, undefined, writer) ?? writer.failures.get(s.stream) });
-        break;
-      }
-      log.warn(
-        `${again.map((s) => s.stream).join(', ')}: ${
-          retryable(
-            again[0]!.stream,
-            outcomes.find((o) => o.stream === again[0]!.stream),
-            writer,
-          )!.message
-        } The window that was open is not in the database; reading from the database's state again (attempt ${attempt + 2} of ${STREAM_RETRIES}).`,
-      );
-      // The state as committed: the windows that made it are not read again (beyond the usual lookback).
-      await writer.reset().catch((err: unknown) => {
-        throw destinationError(err, target, 'reconnecting');
+    // Every database problem (reach, login, privileges, column types) shows before any Scarf request.
+    client = await open(target, owner, streams);
+    const state = await readState(client, target, owner);
+    const importName = args.importExporter === true ? EXPORTER_TABLE : args.importExporter;
+    const autoImport = !args.config.length && importName === undefined && !state.hasProgress('events');
+    if (
+      streams.includes('events') &&
+      (importName !== undefined || (autoImport && (await exporterTableExists(client, EXPORTER_TABLE))))
+    )
+      await importExporterTable(client, target.schema, owner, state, importName || EXPORTER_TABLE).catch((err: unknown) => {
+        throw destinationError(err, target, 'importing the exporter table');
       });
-      client = writer.connection();
-      state = await readState(client, target, owner);
-      writer.useState(state);
-      ctx = makeContext(settings, state, scarf, signpost);
-      ctx.checkpointEveryCommit = true;
-      pending = again;
-    }
-    if (failed.length) throw new SyncFailedError(failed);
-    if (args.verify) return await runVerify(ctx, client, target);
-    return 0;
+    // Session 0 holds the owner's lock; session 1 takes every other window (src/destination/postgres/writer.ts).
+    const sessionFactory = (i: number) => (i === 0 ? open(target, owner, streams) : connect(target));
+    run.writer = new PostgresWriter([client, await sessionFactory(1)], target, owner, state, sessionFactory);
+    client = undefined;
+    return await syncWithRetries(args, settings, target, selections, scarf, state, run);
   } catch (err) {
     if (err instanceof AbortedError) return typeof process.exitCode === 'number' ? process.exitCode : 143;
     throw err;
   } finally {
     removeHandlers();
-    await writer.close();
+    // An open socket would keep the process alive: every connection is closed, whatever failed.
+    await client?.end().catch(() => undefined);
+    await run.writer?.close();
     await scarf.close();
   }
+}
+
+interface LoadRun {
+  ctx: SyncContext | undefined;
+  writer: PostgresWriter | undefined;
+}
+
+/** The sync into the writer; streams that lost the connection are read again from the committed state. */
+async function syncWithRetries(
+  args: LoadArgs,
+  settings: Settings,
+  target: PgTarget,
+  selections: StreamSelection[],
+  scarf: ReturnType<typeof makeClient>,
+  initial: TrackedStateStore,
+  run: LoadRun,
+): Promise<number> {
+  const writer = run.writer!;
+  const owner = settings.owner;
+  const signpost = new Date();
+  const contextFor = (state: TrackedStateStore): SyncContext => {
+    const ctx = makeContext(settings, state, scarf, signpost);
+    ctx.checkpointEveryCommit = true;
+    return (run.ctx = ctx);
+  };
+  let ctx = contextFor(initial);
+  const failed: { stream: string; error?: TapError }[] = [];
+  let pending = selections;
+  for (let attempt = 0; pending.length; attempt++) {
+    let outcomes: StreamOutcome[];
+    try {
+      outcomes = await runSync(ctx, pending, writer);
+    } catch (err) {
+      if (!(err instanceof SyncFailedError)) throw err;
+      outcomes = err.outcomes as StreamOutcome[];
+    }
+    const outcome = (stream: string) => outcomes.find((o) => o.stream === stream);
+    const again = pending.filter((s) => retryable(s.stream, outcome(s.stream), writer));
+    for (const o of outcomes) {
+      if (again.some((s) => s.stream === o.stream)) continue;
+      const error = writer.failures.get(o.stream) ?? o.error;
+      if (error) failed.push({ stream: o.stream, error });
+    }
+    if (!again.length) break;
+    const why = retryable(again[0]!.stream, outcome(again[0]!.stream), writer)!;
+    if (attempt + 1 >= STREAM_RETRIES) {
+      for (const s of again) failed.push({ stream: s.stream, error: retryable(s.stream, outcome(s.stream), writer) ?? why });
+      break;
+    }
+    log.warn(
+      `${again.map((s) => s.stream).join(', ')}: ${why.message} The window that was open is not in the database; reading from the database's state again (attempt ${attempt + 2} of ${STREAM_RETRIES}).`,
+    );
+    // The state as committed: the windows that made it are not read again (beyond the usual lookback).
+    await writer.reset().catch((err: unknown) => {
+      throw destinationError(err, target, 'reconnecting');
+    });
+    const state = await readState(writer.connection(), target, owner);
+    writer.useState(state);
+    ctx = contextFor(state);
+    pending = again;
+  }
+  if (failed.length) throw new SyncFailedError(failed);
+  if (args.verify) return runVerify(ctx, writer.connection(), target);
+  return 0;
 }
 
 async function runVerify(ctx: SyncContext, client: pg.Client, target: PgTarget): Promise<number> {
