@@ -6,6 +6,7 @@
 #
 #   docker build -t ghcr.io/tap-scarf/source-scarf:0.1.0 .
 #   docker run --rm ghcr.io/tap-scarf/source-scarf:0.1.0 spec
+#   docker run --rm -e SCARF_API_TOKEN -e SCARF_ENTITY_NAME -e PSQL_CONN_STRING ghcr.io/tap-scarf/source-scarf:0.1.0 load
 
 FROM node:20-slim AS build
 WORKDIR /build

@@ -5,7 +5,7 @@
 //   npm run bench -- [--events-per-day N] [--days N] [--repeats N] [--with-5m]
 //                    [--latency-ms N] [--latency-days N] [--companies N] [--concurrency N]
 //                    [--only throughput,memory,backpressure,stages,clients,profile,latency,requests]
-//                    [--commit-copy]
+//                    [--commit-copy] [--pg-events-per-day N] [--pg-days N] [--pg-singer-target venv|EXE|'']
 //
 // Every flag also reads BENCH_<NAME> from the environment (BENCH_EVENTS_PER_DAY=…).
 // Scenarios (README.md "Performance" explains each):
@@ -25,6 +25,9 @@
 //                 companies, wall time vs requests × latency ÷ max_concurrent_requests
 //   requests      a daily incremental sync from yesterday's state: requests per stream vs the
 //                 minimum its settings imply
+//   postgres      the same events into a local PostgreSQL three ways: the Scarf exporter's download +
+//                 psql \copy, tap-scarf load, and tap-scarf | pipelinewise-target-postgres (bench/postgres.ts);
+//                 rows/s, the ratios, peak RSS of the load at one day and at all
 //   scale         company_rollup + company_events over one week for 200, 1,000 and
 //                 --scale-companies (10,000) companies: wall time, peak RSS, requests, STATE
 //                 messages and bytes (linear in the companies), the most a SIGKILL redoes
@@ -36,6 +39,7 @@ import { Command } from 'commander';
 
 import { DEFAULT_TOKEN } from '../sim/index.js';
 import { type ClientResult, compareClients } from './http-clients.js';
+import { type PgScenarioResult, postgresScenario } from './postgres.js';
 import {
   airbyteCatalogSelecting,
   catalogSelecting,
@@ -69,6 +73,7 @@ const ALL = [
   'latency',
   'requests',
   'scale',
+  'postgres',
 ];
 
 const env = (name: string, dflt: string) => process.env[`BENCH_${name}`] ?? dflt;
@@ -97,6 +102,13 @@ const program = new Command('bench')
   )
   .option('--python <exe>', 'Python for the Python-style baseline (throughput; "" to skip it)', env('PYTHON', 'python3'))
   .option('--slow-mb-per-sec <n>', 'read rate of the slow target (backpressure)', env('SLOW_MB_PER_SEC', '20'))
+  .option('--pg-events-per-day <n>', 'events per day of the postgres scenario', env('PG_EVENTS_PER_DAY', '100000'))
+  .option('--pg-days <n>', 'days of the postgres scenario (one window each)', env('PG_DAYS', '3'))
+  .option(
+    '--pg-singer-target <exe>',
+    "the Singer target of the postgres scenario: 'venv' (pipelinewise-target-postgres in bench/.venv, made once), a path, or '' to skip",
+    env('PG_SINGER_TARGET', 'venv'),
+  )
   .option('--only <list>', `comma-separated scenarios (${ALL.join(',')})`, env('ONLY', ALL.join(',')))
   .option('--out <dir>', 'where the JSON goes', env('OUT', path.join(repoRoot, 'bench', 'results')))
   .option('--commit-copy', 'also write bench/results/latest-committed.json (the copy the README quotes)', false)
@@ -115,6 +127,9 @@ const o = program.opts<{
   differentialRows: string;
   python: string;
   only: string;
+  pgEventsPerDay: string;
+  pgDays: string;
+  pgSingerTarget: string;
   out: string;
   commitCopy: boolean;
 }>();
@@ -756,6 +771,35 @@ async function scaleGroup(): Promise<void> {
 
 // ---------------------------------------------------------------------------------------
 
+async function postgresGroup(): Promise<void> {
+  const pgResult = await postgresScenario({
+    token: TOKEN,
+    owner: OWNER,
+    eventsPerDay: Number(o.pgEventsPerDay),
+    days: Number(o.pgDays),
+    repeats: REPEATS,
+    concurrency: CONCURRENCY,
+    singerTarget: o.pgSingerTarget,
+    eventsCatalog,
+    log,
+  });
+  result.postgres = pgResult;
+  for (const r of pgResult.runs)
+    rows.push({
+      scenario: `postgres: ${r.pipeline}`,
+      size: `${pgResult.days} d`,
+      records: r.rows,
+      requests: NaN,
+      wallSec: r.wallSec,
+      cpuSec: r.cpuSec,
+      recordsPerSec: r.rowsPerSec,
+      peakRssMB: r.peakRssMB,
+      note: `${r.distinct} distinct ids${r.note ? `; ${r.note}` : ''}`,
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+
 function table(): string {
   const head = [
     'scenario',
@@ -777,7 +821,7 @@ function table(): string {
     r.scenario,
     r.size,
     String(r.records),
-    String(r.requests),
+    Number.isFinite(r.requests) ? String(r.requests) : '',
     String(r.wallSec),
     Number.isFinite(r.cpuSec) ? String(r.cpuSec) : '',
     r.recordsPerSec ? String(r.recordsPerSec) : '',
@@ -811,6 +855,7 @@ try {
   if (want('differential')) await differentialCheck();
   if (want('latency') || want('requests')) await latencyGroup();
   if (want('scale')) await scaleGroup();
+  if (want('postgres')) await postgresGroup();
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }
@@ -866,4 +911,9 @@ if (clients) {
   console.log('\nHTTP clients, download only:');
   for (const c of clients) console.log(`  ${c.client.padEnd(22)} ${String(c.mbPerSec).padStart(5)} MB/s  RSS ${c.rssMB} MB`);
 }
+const pgr = result.postgres as PgScenarioResult | undefined;
+if (pgr)
+  console.log(
+    `\nPostgreSQL (${pgr.postgresVersion}), ${pgr.events} events: load ${pgr.runs[1]!.rowsPerSec} rows/s (target ≥ ${pgr.target.recordsPerSec}), ×${pgr.loadVsExporter} the exporter-style \\copy (target ≥ ${pgr.target.withinOfExporter}), ×${pgr.loadVsSinger ?? '–'} tap | target-postgres (target ≥ ${pgr.target.timesSinger}): ${pgr.target.met ? 'met' : 'NOT met'}; load peak RSS ${pgr.runs[1]!.peakRssMB} MB (${pgr.days} days) vs ${pgr.loadOneDayPeakRssMB} MB (1 day); load average ${pgr.loadAvg.join(' → ')}`,
+  );
 console.log(`\nJSON: ${path.relative(process.cwd(), path.join(o.out, 'latest.json'))}`);

@@ -46,6 +46,8 @@ export function singerHelp(): string {
     singerProgram().helpInformation() +
     '\nAirbyte commands: tap-scarf spec | check --config F | discover --config F | read --config F --catalog F [--state F]\n' +
     '                  | plan --config F [--catalog F] [--state F] [--format json] [--upper-bound]\n' +
+    'PostgreSQL:       tap-scarf load --config F --to postgres://… [--catalog F] [--schema S] [--verify]\n' +
+    '                  | verify --config F --to postgres://…   (without --config: the Scarf exporter variables)\n' +
     "Run 'tap-scarf <command> --help' for one command's options; source-scarf is the same program.\n"
   );
 }
@@ -60,6 +62,14 @@ export function parseSingerArgs(argv: string[]): SingerArgs {
 export async function main(argv: string[], prog: ProgramName = 'tap-scarf'): Promise<number> {
   exitOnBrokenOutput();
   try {
+    if (argv[0] === 'load' || argv[0] === 'verify') {
+      const { loadHelp, loadMain } = await import('./load/main.js');
+      if (argv.includes('--help') || argv.includes('-h')) {
+        process.stdout.write(loadHelp(argv[0]));
+        return 0;
+      }
+      return await loadMain(argv);
+    }
     const help = helpRequested(argv, prog, singerHelp);
     if (help !== undefined) {
       process.stdout.write(help);

@@ -5,14 +5,31 @@
 
 export type Level = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 
-/** Every form of a secret that is replaced whole: as is, JSON-escaped, URL-encoded, base64. */
+/** Every form of a secret that is replaced whole: as is, JSON-escaped, URL-encoded, base64 (case-folded, see fold). */
 const secretForms = new Set<string>();
-/** The secrets themselves, for masking pieces of them. */
+/** The secrets themselves (case-folded), for masking pieces of them. */
 const secretValues = new Set<string>();
 /** A piece of the token this long or longer is masked wherever it appears. */
 const FRAGMENT = 8;
 /** A clipped message may end with a shorter piece of the token, cut at the clip; masked too. */
 const MIN_CUT_PIECE = 4;
+
+/**
+ * Lower case, character by character, keeping the length (a character whose lower case is
+ * longer stays as it is), so a position in the folded text is the same position in the
+ * original: secrets are found in any letter case (a password upper-cased by a server's
+ * message, a token in a case-insensitive dump), and masked where they are.
+ */
+function fold(text: string): string {
+  const lower = text.toLowerCase();
+  if (lower.length === text.length) return lower;
+  let out = '';
+  for (const ch of text) {
+    const l = ch.toLowerCase();
+    out += l.length === ch.length ? l : ch;
+  }
+  return out;
+}
 
 /**
  * The base64 text of `value` as it appears inside base64 of a longer text, for each of the
@@ -31,10 +48,10 @@ function base64Cores(value: string): string[] {
   return cores;
 }
 
-/** Registers a value that must never be printed (the API token). */
+/** Registers a value that must never be printed, in any letter case (the API token, a database password). */
 export function registerSecret(value: string | undefined): void {
   if (!value || value.length < MIN_CUT_PIECE) return;
-  secretValues.add(value);
+  secretValues.add(fold(value));
   const forms = [
     value,
     JSON.stringify(value).slice(1, -1),
@@ -43,47 +60,52 @@ export function registerSecret(value: string | undefined): void {
     Buffer.from(`Bearer ${value}`).toString('base64'),
     ...base64Cores(value),
   ];
-  for (const f of forms) if (f.length >= MIN_CUT_PIECE) secretForms.add(f);
+  for (const f of forms) if (f.length >= MIN_CUT_PIECE) secretForms.add(fold(f));
 }
 
-/** [start, end) ranges of `text` that are pieces of `secret` at least FRAGMENT long. */
-function fragmentRanges(text: string, secret: string, ranges: [number, number][]): void {
+/** [start, end) ranges of `folded` that are pieces of `secret` at least FRAGMENT long. */
+function fragmentRanges(folded: string, secret: string, ranges: [number, number][]): void {
   if (secret.length < FRAGMENT) return;
   for (let i = 0; i + FRAGMENT <= secret.length; i++) {
     const gram = secret.slice(i, i + FRAGMENT);
-    for (let at = text.indexOf(gram); at >= 0; at = text.indexOf(gram, at + 1)) ranges.push([at, at + FRAGMENT]);
+    for (let at = folded.indexOf(gram); at >= 0; at = folded.indexOf(gram, at + 1)) ranges.push([at, at + FRAGMENT]);
   }
 }
 
 /**
  * Masks the token in every form it is registered in, and any piece of it of FRAGMENT
  * characters or more (a server that echoes only part of the header, a message cut by
- * someone else's clip), and a shorter start of it right before a clip mark '…'.
+ * someone else's clip), and a shorter start of it right before a clip mark '…'; all in any
+ * letter case.
  */
 export function redact(text: string): string {
   if (secretValues.size === 0) return text;
-  let out = text;
-  for (const f of secretForms) if (out.includes(f)) out = out.split(f).join('***');
+  const folded = fold(text);
   const ranges: [number, number][] = [];
-  for (const s of secretValues) fragmentRanges(out, s, ranges);
+  for (const f of secretForms)
+    for (let at = folded.indexOf(f); at >= 0; at = folded.indexOf(f, at + 1)) ranges.push([at, at + f.length]);
+  for (const s of secretValues) fragmentRanges(folded, s, ranges);
+  let out = text;
   if (ranges.length) {
     ranges.sort((a, b) => a[0] - b[0]);
     let masked = '';
     let from = 0;
     for (const [start, end] of ranges) {
       if (end <= from) continue;
-      if (start >= from) masked += out.slice(from, start) + '***';
+      if (start >= from) masked += text.slice(from, start) + '***';
       from = end;
     }
-    out = masked + out.slice(from);
+    out = masked + text.slice(from);
   }
   if (out.includes('…')) for (const s of secretValues) out = maskCutPieces(out, s);
   return out;
 }
 
-/** The longest start of `secret` (≥ MIN_CUT_PIECE characters) that ends `text`, or 0. */
+/** The longest start of `secret` (folded; ≥ MIN_CUT_PIECE characters) that ends `text`, or 0. */
 function cutPieceLength(text: string, secret: string): number {
-  for (let n = Math.min(secret.length - 1, text.length); n >= MIN_CUT_PIECE; n--) if (text.endsWith(secret.slice(0, n))) return n;
+  const folded = fold(text.slice(-secret.length));
+  for (let n = Math.min(secret.length - 1, folded.length); n >= MIN_CUT_PIECE; n--)
+    if (folded.endsWith(secret.slice(0, n))) return n;
   return 0;
 }
 

@@ -44,6 +44,8 @@ Options:
 
 Airbyte commands: tap-scarf spec | check --config F | discover --config F | read --config F --catalog F [--state F]
                   | plan --config F [--catalog F] [--state F] [--format json] [--upper-bound]
+PostgreSQL:       tap-scarf load --config F --to postgres://… [--catalog F] [--schema S] [--verify]
+                  | verify --config F --to postgres://…   (without --config: the Scarf exporter variables)
 Run 'tap-scarf <command> --help' for one command's options; source-scarf is the same program.
 `;
 
@@ -111,6 +113,28 @@ describe('CLI help (tap-scarf and source-scarf)', function () {
       expect(await run('tap-scarf', args)).to.deep.equal({ code: 0, stdout: SINGER_HELP, stderr: '' });
     });
   }
+
+  for (const prog of ['tap-scarf', 'source-scarf'] as const)
+    it(`${prog} load --help and verify -h print the command's options on stdout; exit 0`, async () => {
+      const load = await run(prog, ['load', '--help']);
+      expect(load.code).to.equal(0);
+      expect(load.stderr).to.equal('');
+      expect(load.stdout).to.match(/^Usage: tap-scarf load \[options\]/);
+      for (const flag of [
+        '--config <file>',
+        '--to <url>',
+        '--schema <name>',
+        '--catalog <file>',
+        '--verify',
+        '--import-exporter [table]',
+      ])
+        expect(load.stdout, flag).to.include(`  ${flag}`);
+      const verify = await run(prog, ['verify', '-h']);
+      expect(verify.code).to.equal(0);
+      expect(verify.stdout).to.match(/^Usage: tap-scarf verify \[options\]/);
+      expect(verify.stdout).to.include('  --to <url>');
+      expect(verify.stdout).to.not.include('--import-exporter');
+    });
 
   it('the --config line has no "(default: [])" and every Singer flag is listed', () => {
     expect(SINGER_HELP).to.not.include('(default:');

@@ -54,3 +54,17 @@ describe('log: redaction of the token in every form and piece', () => {
     expect(clip('a'.repeat(100), 80)).to.equal('a'.repeat(80) + '…');
   });
 });
+
+describe('log: redaction in any letter case', () => {
+  const PASSWORD = 'Db-Secret-pw-42xYz';
+  before(() => registerSecret(PASSWORD));
+
+  it('masks a database password, its pieces and its start before a clip, whatever the case', () => {
+    expect(redact(`pw ${PASSWORD.toUpperCase()} and ${PASSWORD.toLowerCase()}`)).to.equal('pw *** and ***');
+    expect(redact(`piece ${PASSWORD.slice(2, 12).toUpperCase()} end`)).to.equal('piece *** end');
+    expect(redact(`url postgres://u:${encodeURIComponent(PASSWORD).toLowerCase()}@h/db`)).to.equal('url postgres://u:***@h/db');
+    expect(clip('x'.repeat(76) + PASSWORD.slice(0, 6).toUpperCase() + 'qqqqqqqq', 80)).to.equal('x'.repeat(76) + '***…');
+    // The rest of the text keeps its case.
+    expect(redact(`Kept AS IS ${PASSWORD.toUpperCase()}`)).to.equal('Kept AS IS ***');
+  });
+});

@@ -41,8 +41,10 @@ const LAYERS: { layer: string; groups: Record<string, string[]> }[] = [
     layer: 'protocol writers',
     groups: { singer: ['protocol/singer.ts'], airbyte: ['protocol/airbyte.ts', 'protocol/airbyte-types.ts'] },
   },
+  // A destination writes a sync's records somewhere other than stdout, behind the same ProtocolWriter.
+  { layer: 'destinations', groups: { postgres: ['destination/postgres/'] } },
   { layer: 'run (protocol-neutral CLI pieces)', groups: { run: ['run/', 'about.ts'] } },
-  { layer: 'protocol entry points', groups: { singer: ['singer/'], airbyte: ['airbyte/'] } },
+  { layer: 'protocol entry points', groups: { singer: ['singer/'], airbyte: ['airbyte/'], load: ['load/'] } },
   { layer: 'CLI', groups: { cli: ['cli.ts', 'help.ts'] } },
 ];
 

