@@ -39,7 +39,10 @@ const LAYERS: { layer: string; groups: Record<string, string[]> }[] = [
   { layer: 'protocol output', groups: { output: ['protocol/output.ts'] } },
   {
     layer: 'protocol writers',
-    groups: { singer: ['protocol/singer.ts'], airbyte: ['protocol/airbyte.ts', 'protocol/airbyte-types.ts'] },
+    groups: {
+      singer: ['protocol/singer.ts', 'protocol/singer-batch.ts'],
+      airbyte: ['protocol/airbyte.ts', 'protocol/airbyte-types.ts'],
+    },
   },
   { layer: 'run (protocol-neutral CLI pieces)', groups: { run: ['run/', 'about.ts'] } },
   { layer: 'protocol entry points', groups: { singer: ['singer/'], airbyte: ['airbyte/'] } },

@@ -33,11 +33,11 @@ var __export = (target, all) => {
   for (var name in all)
     __defProp(target, name, { get: all[name], enumerable: true });
 };
-var __copyProps = (to, from, except, desc) => {
-  if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
+var __copyProps = (to, from2, except, desc) => {
+  if (from2 && typeof from2 === "object" || typeof from2 === "function") {
+    for (let key of __getOwnPropNames(from2))
       if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+        __defProp(to, key, { get: () => from2[key], enumerable: !(desc = __getOwnPropDesc(from2, key)) || desc.enumerable });
   }
   return to;
 };
@@ -1213,8 +1213,8 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path3 = __require("node:path");
-    var fs4 = __require("node:fs");
+    var path5 = __require("node:path");
+    var fs5 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
     var { CommanderError: CommanderError2 } = require_error();
@@ -2208,7 +2208,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} subcommandName
        */
       _checkForMissingExecutable(executableFile, executableDir, subcommandName) {
-        if (fs4.existsSync(executableFile)) return;
+        if (fs5.existsSync(executableFile)) return;
         const executableDirMessage = executableDir ? `searched for local subcommand relative to directory '${executableDir}'` : "no directory for search for local subcommand, use .executableDir() to supply a custom directory";
         const executableMissing = `'${executableFile}' does not exist
  - if '${subcommandName}' is not meant to be an executable command, remove description parameter from '.command()' and use '.description()' instead
@@ -2226,11 +2226,11 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path3.resolve(baseDir, baseName);
-          if (fs4.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path3.extname(baseName))) return void 0;
+          const localBin = path5.resolve(baseDir, baseName);
+          if (fs5.existsSync(localBin)) return localBin;
+          if (sourceExt.includes(path5.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
-            (ext) => fs4.existsSync(`${localBin}${ext}`)
+            (ext) => fs5.existsSync(`${localBin}${ext}`)
           );
           if (foundExt) return `${localBin}${foundExt}`;
           return void 0;
@@ -2242,21 +2242,21 @@ Expecting one of '${allowedValues.join("', '")}'`);
         if (this._scriptPath) {
           let resolvedScriptPath;
           try {
-            resolvedScriptPath = fs4.realpathSync(this._scriptPath);
+            resolvedScriptPath = fs5.realpathSync(this._scriptPath);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path3.resolve(
-            path3.dirname(resolvedScriptPath),
+          executableDir = path5.resolve(
+            path5.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path3.basename(
+            const legacyName = path5.basename(
               this._scriptPath,
-              path3.extname(this._scriptPath)
+              path5.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2267,7 +2267,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path3.extname(executableFile));
+        launchWithNode = sourceExt.includes(path5.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -3182,7 +3182,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path3.basename(filename, path3.extname(filename));
+        this._name = path5.basename(filename, path5.extname(filename));
         return this;
       }
       /**
@@ -3196,9 +3196,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path4) {
-        if (path4 === void 0) return this._executableDir;
-        this._executableDir = path4;
+      executableDir(path6) {
+        if (path6 === void 0) return this._executableDir;
+        this._executableDir = path6;
         return this;
       }
       /**
@@ -3602,13 +3602,13 @@ function redact(text) {
   if (ranges.length) {
     ranges.sort((a, b) => a[0] - b[0]);
     let masked = "";
-    let from = 0;
+    let from2 = 0;
     for (const [start, end] of ranges) {
-      if (end <= from) continue;
-      if (start >= from) masked += out.slice(from, start) + "***";
-      from = end;
+      if (end <= from2) continue;
+      if (start >= from2) masked += out.slice(from2, start) + "***";
+      from2 = end;
     }
-    out = masked + out.slice(from);
+    out = masked + out.slice(from2);
   }
   if (out.includes("\u2026")) for (const s of secretValues) out = maskCutPieces(out, s);
   return out;
@@ -3934,10 +3934,10 @@ function dedupKey(stream) {
 function streamOrder(names = STREAM_NAMES) {
   const wanted2 = new Set(names);
   const out = [];
-  const visit = (name, path3) => {
+  const visit = (name, path5) => {
     if (out.includes(name)) return;
-    if (path3.includes(name)) throw new Error(`stream dependency cycle: ${[...path3, name].join(" \u2192 ")}`);
-    for (const dep of STREAMS[name].dependsOn) if (wanted2.has(dep)) visit(dep, [...path3, name]);
+    if (path5.includes(name)) throw new Error(`stream dependency cycle: ${[...path5, name].join(" \u2192 ")}`);
+    for (const dep of STREAMS[name].dependsOn) if (wanted2.has(dep)) visit(dep, [...path5, name]);
     out.push(name);
   };
   for (const name of STREAM_NAMES) if (wanted2.has(name)) visit(name, []);
@@ -4775,17 +4775,17 @@ var require_codegen = __commonJS({
       }
     };
     var ForRange = class extends For {
-      constructor(varKind, name, from, to) {
+      constructor(varKind, name, from2, to) {
         super();
         this.varKind = varKind;
         this.name = name;
-        this.from = from;
+        this.from = from2;
         this.to = to;
       }
       render(opts) {
         const varKind = opts.es5 ? scope_1.varKinds.var : this.varKind;
-        const { name, from, to } = this;
-        return `for(${varKind} ${name}=${from}; ${name}<${to}; ${name}++)` + super.render(opts);
+        const { name, from: from2, to } = this;
+        return `for(${varKind} ${name}=${from2}; ${name}<${to}; ${name}++)` + super.render(opts);
       }
       get names() {
         const names = addExprNames(super.names, this.from);
@@ -5004,9 +5004,9 @@ var require_codegen = __commonJS({
         return this._for(new ForLoop(iteration), forBody);
       }
       // `for` statement for a range of values
-      forRange(nameOrPrefix, from, to, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.let) {
+      forRange(nameOrPrefix, from2, to, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.let) {
         const name = this._scope.toName(nameOrPrefix);
-        return this._for(new ForRange(varKind, name, from, to), () => forBody(name));
+        return this._for(new ForRange(varKind, name, from2, to), () => forBody(name));
       }
       // `for-of` statement (in es5 mode replace with a normal for loop)
       forOf(nameOrPrefix, iterable, forBody, varKind = scope_1.varKinds.const) {
@@ -5145,13 +5145,13 @@ var require_codegen = __commonJS({
       }
     };
     exports.CodeGen = CodeGen;
-    function addNames(names, from) {
-      for (const n in from)
-        names[n] = (names[n] || 0) + (from[n] || 0);
+    function addNames(names, from2) {
+      for (const n in from2)
+        names[n] = (names[n] || 0) + (from2[n] || 0);
       return names;
     }
-    function addExprNames(names, from) {
-      return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
+    function addExprNames(names, from2) {
+      return from2 instanceof code_1._CodeOrName ? addNames(names, from2.names) : names;
     }
     function optimizeExpr(expr, names, constants) {
       if (expr instanceof code_1.Name)
@@ -5178,9 +5178,9 @@ var require_codegen = __commonJS({
         return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants[c.str] !== void 0);
       }
     }
-    function subtractNames(names, from) {
-      for (const n in from)
-        names[n] = (names[n] || 0) - (from[n] || 0);
+    function subtractNames(names, from2) {
+      for (const n in from2)
+        names[n] = (names[n] || 0) - (from2[n] || 0);
     }
     function not(x) {
       return typeof x == "boolean" || typeof x == "number" || x === null ? !x : (0, code_1._)`!${par(x)}`;
@@ -5298,31 +5298,31 @@ var require_util = __commonJS({
     }
     exports.eachItem = eachItem;
     function makeMergeEvaluated({ mergeNames, mergeToName, mergeValues, resultToName }) {
-      return (gen, from, to, toName) => {
-        const res = to === void 0 ? from : to instanceof codegen_1.Name ? (from instanceof codegen_1.Name ? mergeNames(gen, from, to) : mergeToName(gen, from, to), to) : from instanceof codegen_1.Name ? (mergeToName(gen, to, from), from) : mergeValues(from, to);
+      return (gen, from2, to, toName) => {
+        const res = to === void 0 ? from2 : to instanceof codegen_1.Name ? (from2 instanceof codegen_1.Name ? mergeNames(gen, from2, to) : mergeToName(gen, from2, to), to) : from2 instanceof codegen_1.Name ? (mergeToName(gen, to, from2), from2) : mergeValues(from2, to);
         return toName === codegen_1.Name && !(res instanceof codegen_1.Name) ? resultToName(gen, res) : res;
       };
     }
     exports.mergeEvaluated = {
       props: makeMergeEvaluated({
-        mergeNames: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true && ${from} !== undefined`, () => {
-          gen.if((0, codegen_1._)`${from} === true`, () => gen.assign(to, true), () => gen.assign(to, (0, codegen_1._)`${to} || {}`).code((0, codegen_1._)`Object.assign(${to}, ${from})`));
+        mergeNames: (gen, from2, to) => gen.if((0, codegen_1._)`${to} !== true && ${from2} !== undefined`, () => {
+          gen.if((0, codegen_1._)`${from2} === true`, () => gen.assign(to, true), () => gen.assign(to, (0, codegen_1._)`${to} || {}`).code((0, codegen_1._)`Object.assign(${to}, ${from2})`));
         }),
-        mergeToName: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true`, () => {
-          if (from === true) {
+        mergeToName: (gen, from2, to) => gen.if((0, codegen_1._)`${to} !== true`, () => {
+          if (from2 === true) {
             gen.assign(to, true);
           } else {
             gen.assign(to, (0, codegen_1._)`${to} || {}`);
-            setEvaluated(gen, to, from);
+            setEvaluated(gen, to, from2);
           }
         }),
-        mergeValues: (from, to) => from === true ? true : { ...from, ...to },
+        mergeValues: (from2, to) => from2 === true ? true : { ...from2, ...to },
         resultToName: evaluatedPropsToName
       }),
       items: makeMergeEvaluated({
-        mergeNames: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true && ${from} !== undefined`, () => gen.assign(to, (0, codegen_1._)`${from} === true ? true : ${to} > ${from} ? ${to} : ${from}`)),
-        mergeToName: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true`, () => gen.assign(to, from === true ? true : (0, codegen_1._)`${to} > ${from} ? ${to} : ${from}`)),
-        mergeValues: (from, to) => from === true ? true : Math.max(from, to),
+        mergeNames: (gen, from2, to) => gen.if((0, codegen_1._)`${to} !== true && ${from2} !== undefined`, () => gen.assign(to, (0, codegen_1._)`${from2} === true ? true : ${to} > ${from2} ? ${to} : ${from2}`)),
+        mergeToName: (gen, from2, to) => gen.if((0, codegen_1._)`${to} !== true`, () => gen.assign(to, from2 === true ? true : (0, codegen_1._)`${to} > ${from2} ? ${to} : ${from2}`)),
+        mergeValues: (from2, to) => from2 === true ? true : Math.max(from2, to),
         resultToName: (gen, items) => gen.var("items", items)
       })
     };
@@ -7415,8 +7415,8 @@ var require_utils = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path3) {
-      let input = path3;
+    function removeDotSegments(path5) {
+      let input = path5;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -7490,11 +7490,11 @@ var require_utils = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path3) {
-      if (path3 === "" || path3[0] === "/") {
-        return removeDotSegments(path3);
+    function removeDotSegmentsRelative(path5) {
+      if (path5 === "" || path5[0] === "/") {
+        return removeDotSegments(path5);
       }
-      const segments = path3.split("/");
+      const segments = path5.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -7857,8 +7857,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path3 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path3 && path3 !== "/" ? path3 : void 0;
+        const path5 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path5 && path5 !== "/" ? path5 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -11395,12 +11395,12 @@ var require_dist = __commonJS({
         throw new Error(`Unknown format "${name}"`);
       return f;
     };
-    function addFormats2(ajv, list, fs4, exportName) {
+    function addFormats2(ajv, list, fs5, exportName) {
       var _a;
       var _b;
       (_a = (_b = ajv.opts.code).formats) !== null && _a !== void 0 ? _a : _b.formats = (0, codegen_1._)`require("ajv-formats/dist/formats").${exportName}`;
       for (const f of list)
-        ajv.addFormat(f, fs4[f]);
+        ajv.addFormat(f, fs5[f]);
     }
     module.exports = exports = formatsPlugin;
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -11699,6 +11699,85 @@ var init_base_url = __esm({
   }
 });
 
+// src/config/sdk-settings.ts
+import path3 from "node:path";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
+function from(origins, key) {
+  return origins.has(key) ? ` (from ${origins.get(key)})` : "";
+}
+function refuseStreamMaps(raw, origins) {
+  const maps = raw.stream_maps;
+  if (maps === void 0 || maps === null) return;
+  const empty = typeof maps === "object" && !Array.isArray(maps) && Object.keys(maps).length === 0;
+  if (empty) {
+    log.info(`Setting 'stream_maps'${from(origins, "stream_maps")} is empty: no stream is mapped.`);
+    delete raw.stream_maps;
+    return;
+  }
+  throw new ConfigError(
+    `Setting 'stream_maps'${from(origins, "stream_maps")}: tap-scarf does not apply stream maps, and will not send records it was asked to transform untransformed. Remove stream_maps (and stream_map_config) from the tap's config and run the maps in the ${MAPPER_PLUGIN} mapper between the tap and the target: 'meltano add mapper meltano-map-transformer', give the mapping your stream_maps, then 'meltano run tap-scarf <mapping> <target>' (docs/meltano.md, "Stream maps").`
+  );
+}
+function checkFlattening(settings) {
+  if (!settings.flattening_enabled) return;
+  for (const stream of STREAM_NAMES) {
+    for (const [name, p] of Object.entries(loadSchema(stream).properties)) {
+      const types = [].concat(p.type ?? []);
+      if (types.includes("object") || types.includes("array"))
+        throw new ConfigError(
+          `Setting 'flattening_enabled': ${stream}.${name} is nested and tap-scarf does not flatten; turn flattening_enabled off and flatten in the ${MAPPER_PLUGIN} mapper.`
+        );
+    }
+  }
+}
+function batchSettings(settings) {
+  const cfg = settings.batch_config;
+  if (!cfg) return void 0;
+  const format = cfg.encoding.format;
+  if (format !== "jsonl")
+    throw new ConfigError(
+      `Setting 'batch_config': encoding.format '${format}' is not supported; tap-scarf writes jsonl batch files (set "format": "jsonl").`
+    );
+  const compression = cfg.encoding.compression ?? "gzip";
+  if (compression !== "gzip" && compression !== "none")
+    throw new ConfigError(`Setting 'batch_config': encoding.compression '${compression}' is not supported; use gzip or none.`);
+  const root = cfg.storage.root;
+  let dir;
+  if (/^file:/i.test(root)) {
+    try {
+      dir = fileURLToPath2(root);
+    } catch {
+      throw new ConfigError(
+        `Setting 'batch_config': storage.root '${root}' is not a valid file:// URL (file:///absolute/folder).`
+      );
+    }
+  } else if (/^[a-z][a-z0-9+.-]+:\/\//i.test(root)) {
+    throw new ConfigError(
+      `Setting 'batch_config': storage.root '${root}' is not local; tap-scarf writes batch files to a local folder (a file:// URL or a path), which the target must be able to read.`
+    );
+  } else {
+    if (root.trim() === "") throw new ConfigError(`Setting 'batch_config': storage.root must name a folder.`);
+    dir = path3.resolve(root);
+  }
+  return {
+    root: dir,
+    prefix: cfg.storage.prefix ?? "",
+    gzip: compression === "gzip",
+    batchSize: cfg.batch_size ?? DEFAULT_BATCH_SIZE
+  };
+}
+var MAPPER_PLUGIN, DEFAULT_BATCH_SIZE;
+var init_sdk_settings = __esm({
+  "src/config/sdk-settings.ts"() {
+    "use strict";
+    init_errors();
+    init_log();
+    init_schemas();
+    MAPPER_PLUGIN = "meltano-map-transform";
+    DEFAULT_BATCH_SIZE = 1e4;
+  }
+});
+
 // src/config/load.ts
 function readConfigFile(file, envHint) {
   const value = readJsonFile2(file, {
@@ -11759,6 +11838,8 @@ function readEnv() {
     const raw = process.env[envVarName(setting)];
     if (raw !== void 0) out[setting] = castEnv(setting, spec, raw);
   }
+  const maps = process.env[envVarName("stream_maps")];
+  if (maps !== void 0) out.stream_maps = castEnv("stream_maps", { type: "object" }, maps);
   return out;
 }
 function describe(source) {
@@ -11766,13 +11847,17 @@ function describe(source) {
 }
 function formatAjvError(e, origins, envHint) {
   const props = loadSpec().connectionSpecification.properties;
+  if (e.keyword === "required" && e.instancePath !== "") {
+    const missing = e.params.missingProperty;
+    return `Setting '${e.instancePath.slice(1).replace(/\//g, ".")}' is missing '${missing}'. ${props[e.instancePath.split("/")[1]]?.description ?? ""}`.trim();
+  }
   if (e.keyword === "required") {
     const missing = e.params.missingProperty;
     return `Missing required setting '${missing}': set it in the config file${envHint ? ` or as ${envVarName(missing)}` : ""}. ${props[missing]?.description ?? ""}`.trim();
   }
   const setting = e.instancePath.split("/")[1] ?? "(config)";
-  const from = origins.get(setting);
-  const where = from ? ` (from ${from})` : "";
+  const from2 = origins.get(setting);
+  const where = from2 ? ` (from ${from2})` : "";
   const spec = props[setting];
   switch (e.keyword) {
     case "type":
@@ -11813,14 +11898,14 @@ function settingDay(text) {
   return text.slice(0, 10);
 }
 function checkDateRange(settings, origins, today) {
-  const from = (key) => origins.has(key) ? ` (from ${origins.get(key)})` : "";
+  const from2 = (key) => origins.has(key) ? ` (from ${origins.get(key)})` : "";
   const start = settings.start_date?.slice(0, 10);
   const end = settings.end_date?.slice(0, 10);
   if (start && end && start > end)
     throw new ConfigError(`Setting 'start_date' (${start}) is after 'end_date' (${end}); swap them or remove end_date.`);
   if (start && start > today)
     throw new ConfigError(
-      `Setting 'start_date'${from("start_date")} (${start}) is after today (${today}, UTC): there is no data to export yet. Set start_date to today or an earlier day, or remove it (default: 31 days before today).`
+      `Setting 'start_date'${from2("start_date")} (${start}) is after today (${today}, UTC): there is no data to export yet. Set start_date to today or an earlier day, or remove it (default: 31 days before today).`
     );
 }
 function normaliseOwner(owner, origins) {
@@ -11855,6 +11940,7 @@ function normaliseDomains(domains, origins) {
 function validateSettings(merged, origins = /* @__PURE__ */ new Map(), envHint = true) {
   const value = structuredClone(merged);
   registerSecret(typeof value.api_token === "string" ? value.api_token : void 0);
+  refuseStreamMaps(value, origins);
   const validate = getValidator();
   if (!validate(value)) {
     const messages = [...new Set((validate.errors ?? []).map((e) => formatAjvError(e, origins, envHint)))];
@@ -11883,6 +11969,8 @@ function validateSettings(merged, origins = /* @__PURE__ */ new Map(), envHint =
   }
   if (settings.company_domains !== void 0) settings.company_domains = normaliseDomains(settings.company_domains, origins);
   checkBaseUrl(settings.base_url);
+  checkFlattening(settings);
+  batchSettings(settings);
   const known = new Set(Object.keys(loadSpec().connectionSpecification.properties));
   for (const key of Object.keys(settings)) {
     if (!known.has(key))
@@ -11914,6 +12002,7 @@ var init_load = __esm({
     init_convert();
     init_json();
     init_base_url();
+    init_sdk_settings();
     init_spec();
   }
 });
@@ -13146,14 +13235,14 @@ var require_util2 = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path3 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path5 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path3 && path3[0] !== "/") {
-          path3 = `/${path3}`;
+        if (path5 && path5[0] !== "/") {
+          path5 = `/${path5}`;
         }
-        return new URL(`${origin}${path3}`);
+        return new URL(`${origin}${path5}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError2("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -13988,9 +14077,9 @@ var require_diagnostics = __commonJS({
         "undici:client:sendHeaders",
         (evt) => {
           const {
-            request: { method, path: path3, origin }
+            request: { method, path: path5, origin }
           } = evt;
-          debugLog("sending request to %s %s%s", method, origin, path3);
+          debugLog("sending request to %s %s%s", method, origin, path5);
         }
       );
     }
@@ -14008,14 +14097,14 @@ var require_diagnostics = __commonJS({
         "undici:request:headers",
         (evt) => {
           const {
-            request: { method, path: path3, origin },
+            request: { method, path: path5, origin },
             response: { statusCode }
           } = evt;
           debugLog(
             "received response to %s %s%s - HTTP %d",
             method,
             origin,
-            path3,
+            path5,
             statusCode
           );
         }
@@ -14024,23 +14113,23 @@ var require_diagnostics = __commonJS({
         "undici:request:trailers",
         (evt) => {
           const {
-            request: { method, path: path3, origin }
+            request: { method, path: path5, origin }
           } = evt;
-          debugLog("trailers received from %s %s%s", method, origin, path3);
+          debugLog("trailers received from %s %s%s", method, origin, path5);
         }
       );
       diagnosticsChannel.subscribe(
         "undici:request:error",
         (evt) => {
           const {
-            request: { method, path: path3, origin },
+            request: { method, path: path5, origin },
             error
           } = evt;
           debugLog(
             "request to %s %s%s errored - %s",
             method,
             origin,
-            path3,
+            path5,
             error.message
           );
         }
@@ -14155,7 +14244,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path3,
+        path: path5,
         method,
         body,
         headers,
@@ -14172,11 +14261,11 @@ var require_request = __commonJS({
         maxRedirections,
         typeOfService
       }, handler) {
-        if (typeof path3 !== "string") {
+        if (typeof path5 !== "string") {
           throw new InvalidArgumentError2("path must be a string");
-        } else if (path3[0] !== "/" && !(path3.startsWith("http://") || path3.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path5[0] !== "/" && !(path5.startsWith("http://") || path5.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError2("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path3)) {
+        } else if (invalidPathRegex.test(path5)) {
           throw new InvalidArgumentError2("invalid request path");
         }
         if (typeof method !== "string") {
@@ -14251,7 +14340,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? serializePathWithQuery(path3, query) : path3;
+        this.path = query ? serializePathWithQuery(path5, query) : path5;
         this.origin = origin;
         this.protocol = getProtocolFromUrlString(origin);
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
@@ -17070,7 +17159,7 @@ var require_util3 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
     var { Transform } = __require("node:stream");
-    var zlib = __require("node:zlib");
+    var zlib2 = __require("node:zlib");
     var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
     var { collectAnHTTPQuotedString, parseMIMEType } = require_data_url();
@@ -17673,7 +17762,7 @@ var require_util3 = __commonJS({
             callback();
             return;
           }
-          this._inflateStream = (chunk[0] & 15) === 8 ? zlib.createInflate(this.#zlibOptions) : zlib.createInflateRaw(this.#zlibOptions);
+          this._inflateStream = (chunk[0] & 15) === 8 ? zlib2.createInflate(this.#zlibOptions) : zlib2.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
           this._inflateStream.on("error", (err) => this.destroy(err));
@@ -19495,7 +19584,7 @@ var require_client_h1 = __commonJS({
       }
     }
     function writeH1(client, request) {
-      const { method, path: path3, host, upgrade, blocking, reset } = request;
+      const { method, path: path5, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -19571,7 +19660,7 @@ var require_client_h1 = __commonJS({
         socket[kBlocking] = true;
       }
       setTypeOfService(socket, request);
-      let header = `${method} ${path3} HTTP/1.1\r
+      let header = `${method} ${path5} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -20248,7 +20337,7 @@ var require_client_h2 = __commonJS({
       const headersTimeout = request.headersTimeout ?? client[kHeadersTimeout];
       const bodyTimeout = request.bodyTimeout ?? client[kBodyTimeout];
       const session = client[kHTTP2Session];
-      const { method, path: path3, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request;
+      const { method, path: path5, host, upgrade, expectContinue, signal, protocol, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade != null && upgrade !== "websocket") {
         util.errorRequest(client, request, new InvalidArgumentError2(`Custom upgrade "${upgrade}" not supported over HTTP/2`));
@@ -20317,7 +20406,7 @@ var require_client_h2 = __commonJS({
           }
           headers[HTTP2_HEADER_METHOD] = "CONNECT";
           headers[HTTP2_HEADER_PROTOCOL] = "websocket";
-          headers[HTTP2_HEADER_PATH] = path3;
+          headers[HTTP2_HEADER_PATH] = path5;
           if (protocol === "ws:" || protocol === "wss:") {
             headers[HTTP2_HEADER_SCHEME] = protocol === "ws:" ? "http" : "https";
           } else {
@@ -20369,7 +20458,7 @@ var require_client_h2 = __commonJS({
         stream.setTimeout(headersTimeout);
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path3;
+      headers[HTTP2_HEADER_PATH] = path5;
       headers[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -22725,10 +22814,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path3 = "/",
+          path: path5 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path3;
+        opts.path = origin + path5;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL(origin);
           headers.host = host;
@@ -24888,20 +24977,20 @@ var require_mock_utils = __commonJS({
       }
       return normalizedQp;
     }
-    function safeUrl(path3) {
-      if (typeof path3 !== "string") {
-        return path3;
+    function safeUrl(path5) {
+      if (typeof path5 !== "string") {
+        return path5;
       }
-      const pathSegments = path3.split("?", 3);
+      const pathSegments = path5.split("?", 3);
       if (pathSegments.length !== 2) {
-        return path3;
+        return path5;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path3, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path3);
+    function matchKey(mockDispatch2, { path: path5, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path5);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -24926,8 +25015,8 @@ var require_mock_utils = __commonJS({
       const basePath = key.query ? serializePathWithQuery(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
       const resolvedPathWithoutTrailingSlash = removeTrailingSlash(resolvedPath);
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3, ignoreTrailingSlash }) => {
-        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path3)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path3), resolvedPath);
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path5, ignoreTrailingSlash }) => {
+        return ignoreTrailingSlash ? matchValue(removeTrailingSlash(safeUrl(path5)), resolvedPathWithoutTrailingSlash) : matchValue(safeUrl(path5), resolvedPath);
       });
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
@@ -24966,19 +25055,19 @@ var require_mock_utils = __commonJS({
         mockDispatches.splice(index, 1);
       }
     }
-    function removeTrailingSlash(path3) {
-      while (path3.endsWith("/")) {
-        path3 = path3.slice(0, -1);
+    function removeTrailingSlash(path5) {
+      while (path5.endsWith("/")) {
+        path5 = path5.slice(0, -1);
       }
-      if (path3.length === 0) {
-        path3 = "/";
+      if (path5.length === 0) {
+        path5 = "/";
       }
-      return path3;
+      return path5;
     }
     function buildKey(opts) {
-      const { path: path3, method, body, headers, query } = opts;
+      const { path: path5, method, body, headers, query } = opts;
       return {
-        path: path3,
+        path: path5,
         method,
         body,
         headers,
@@ -25668,10 +25757,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path3, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path5, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path3,
+            Path: path5,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -25753,9 +25842,9 @@ var require_mock_agent = __commonJS({
         const acceptNonStandardSearchParameters = this[kMockAgentAcceptsNonStandardSearchParameters];
         const dispatchOpts = { ...opts };
         if (acceptNonStandardSearchParameters && dispatchOpts.path) {
-          const [path3, searchParams] = dispatchOpts.path.split("?");
+          const [path5, searchParams] = dispatchOpts.path.split("?");
           const normalizedSearchParams = normalizeSearchParams(searchParams, acceptNonStandardSearchParameters);
-          dispatchOpts.path = `${path3}?${normalizedSearchParams}`;
+          dispatchOpts.path = `${path5}?${normalizedSearchParams}`;
         }
         return this[kAgent].dispatch(dispatchOpts, handler);
       }
@@ -26156,12 +26245,12 @@ var require_snapshot_recorder = __commonJS({
        * @return {Promise<void>} - Resolves when snapshots are loaded
        */
       async loadSnapshots(filePath) {
-        const path3 = filePath || this.#snapshotPath;
-        if (!path3) {
+        const path5 = filePath || this.#snapshotPath;
+        if (!path5) {
           throw new InvalidArgumentError2("Snapshot path is required");
         }
         try {
-          const data = await readFile(resolve(path3), "utf8");
+          const data = await readFile(resolve(path5), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -26175,7 +26264,7 @@ var require_snapshot_recorder = __commonJS({
           if (error.code === "ENOENT") {
             this.#snapshots.clear();
           } else {
-            throw new UndiciError(`Failed to load snapshots from ${path3}`, { cause: error });
+            throw new UndiciError(`Failed to load snapshots from ${path5}`, { cause: error });
           }
         }
       }
@@ -26186,11 +26275,11 @@ var require_snapshot_recorder = __commonJS({
        * @returns {Promise<void>} - Resolves when snapshots are saved
        */
       async saveSnapshots(filePath) {
-        const path3 = filePath || this.#snapshotPath;
-        if (!path3) {
+        const path5 = filePath || this.#snapshotPath;
+        if (!path5) {
           throw new InvalidArgumentError2("Snapshot path is required");
         }
-        const resolvedPath = resolve(path3);
+        const resolvedPath = resolve(path5);
         await mkdir(dirname(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
@@ -26831,15 +26920,15 @@ var require_redirect_handler = __commonJS({
           receivedAt: Date.now()
         });
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path3 = search ? `${pathname}${search}` : pathname;
-        const redirectUrlString = `${origin}${path3}`;
+        const path5 = search ? `${pathname}${search}` : pathname;
+        const redirectUrlString = `${origin}${path5}`;
         for (const historyUrl of this.history) {
           if (historyUrl.toString() === redirectUrlString) {
             throw new InvalidArgumentError2(`Redirect loop detected. Cannot redirect to ${origin}. This typically happens when using a Client or Pool with cross-origin redirects. Use an Agent for cross-origin redirects.`);
           }
         }
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path3;
+        this.opts.path = path5;
         this.opts.origin = origin;
         this.opts.query = null;
       }
@@ -28656,10 +28745,10 @@ var require_cache_handler = __commonJS({
       }
       return locationUrl.pathname + locationUrl.search;
     }
-    function deleteCachedUri(store, cacheKey, path3) {
+    function deleteCachedUri(store, cacheKey, path5) {
       deleteCachedValue(store, {
         ...cacheKey,
-        path: path3
+        path: path5
       });
       for (let i = 0; i < util.safeHTTPMethods.length; i++) {
         const method = util.safeHTTPMethods[i];
@@ -28667,7 +28756,7 @@ var require_cache_handler = __commonJS({
           deleteCachedValue(store, {
             ...cacheKey,
             method,
-            path: path3
+            path: path5
           });
         }
       }
@@ -28678,9 +28767,9 @@ var require_cache_handler = __commonJS({
       }
       const values = Array.isArray(headerValue) ? headerValue : [headerValue];
       for (let i = 0; i < values.length; i++) {
-        const path3 = getSameOriginPath(cacheKey, values[i]);
-        if (path3 !== void 0) {
-          deleteCachedUri(store, cacheKey, path3);
+        const path5 = getSameOriginPath(cacheKey, values[i]);
+        if (path5 !== void 0) {
+          deleteCachedUri(store, cacheKey, path5);
         }
       }
     }
@@ -33226,7 +33315,7 @@ var require_fetch = __commonJS({
     } = require_response();
     var { HeadersList } = require_headers();
     var { Request, cloneRequest, getRequestDispatcher, getRequestState } = require_request2();
-    var zlib = __require("node:zlib");
+    var zlib2 = __require("node:zlib");
     var {
       makePolicyContainer,
       clonePolicyContainer,
@@ -34168,11 +34257,11 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        const path3 = url.pathname + url.search;
+        const path5 = url.pathname + url.search;
         const hasTrailingQuestionMark = url.search.length === 0 && url.href[url.href.length - url.hash.length - 1] === "?";
         return new Promise((resolve, reject) => agent.dispatch(
           {
-            path: hasTrailingQuestionMark ? `${path3}?` : path3,
+            path: hasTrailingQuestionMark ? `${path5}?` : path5,
             origin: url.origin,
             method: request.method,
             body: agent.isMockActive ? request.body && (request.body.source || request.body.stream) : body,
@@ -34227,28 +34316,28 @@ var require_fetch = __commonJS({
                 for (let i = codings.length - 1; i >= 0; --i) {
                   const coding = codings[i].trim();
                   if (coding === "x-gzip" || coding === "gzip") {
-                    decoders.push(zlib.createGunzip({
+                    decoders.push(zlib2.createGunzip({
                       // Be less strict when decoding compressed responses, since sometimes
                       // servers send slightly invalid responses that are still accepted
                       // by common browsers.
                       // Always using Z_SYNC_FLUSH is what cURL does.
-                      flush: zlib.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib.constants.Z_SYNC_FLUSH
+                      flush: zlib2.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib2.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "deflate") {
                     decoders.push(createInflate({
-                      flush: zlib.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib.constants.Z_SYNC_FLUSH
+                      flush: zlib2.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib2.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "br") {
-                    decoders.push(zlib.createBrotliDecompress({
-                      flush: zlib.constants.BROTLI_OPERATION_FLUSH,
-                      finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH
+                    decoders.push(zlib2.createBrotliDecompress({
+                      flush: zlib2.constants.BROTLI_OPERATION_FLUSH,
+                      finishFlush: zlib2.constants.BROTLI_OPERATION_FLUSH
                     }));
                   } else if (coding === "zstd" && hasZstd) {
-                    decoders.push(zlib.createZstdDecompress({
-                      flush: zlib.constants.ZSTD_e_continue,
-                      finishFlush: zlib.constants.ZSTD_e_end
+                    decoders.push(zlib2.createZstdDecompress({
+                      flush: zlib2.constants.ZSTD_e_continue,
+                      finishFlush: zlib2.constants.ZSTD_e_end
                     }));
                   } else {
                     decoders.length = 0;
@@ -35119,9 +35208,9 @@ var require_util5 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path3) {
-      for (let i = 0; i < path3.length; ++i) {
-        const code = path3.charCodeAt(i);
+    function validateCookiePath(path5) {
+      for (let i = 0; i < path5.length; ++i) {
+        const code = path5.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -38557,11 +38646,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError2("invalid opts.path");
           }
-          let path3 = opts.path;
+          let path5 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path3 = `/${path3}`;
+            path5 = `/${path5}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path3);
+          url = new URL(util.parseOrigin(url).origin + path5);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -38994,10 +39083,10 @@ function encodeQuery(query) {
   }
   return parts.join("&");
 }
-function buildUrl(baseUrl, path3, query) {
+function buildUrl(baseUrl, path5, query) {
   const base = baseUrl.replace(/\/+$/, "");
   const qs = encodeQuery(query);
-  return base + (path3.startsWith("/") ? path3 : "/" + path3) + (qs ? "?" + qs : "");
+  return base + (path5.startsWith("/") ? path5 : "/" + path5) + (qs ? "?" + qs : "");
 }
 var seg;
 var init_endpoints = __esm({
@@ -39312,8 +39401,8 @@ var init_client = __esm({
       active = 0;
       waiters = [];
       closed = false;
-      buildUrl(path3, query) {
-        return buildUrl(this.base, path3, query);
+      buildUrl(path5, query) {
+        return buildUrl(this.base, path5, query);
       }
       /**
        * GETs req and hands a 2xx body to consume. One retry budget covers the whole call,
@@ -39324,7 +39413,7 @@ var init_client = __esm({
       async fetch(req, consume) {
         const budget = new RetryBudget(this.opts.maxRetries, this.opts.maxRetryWaitMs);
         const url = new URL(this.buildUrl(req.path, req.query));
-        const path3 = url.pathname + url.search;
+        const path5 = url.pathname + url.search;
         const headers = {
           ...this.headersBase,
           accept: req.format === "ndjson" ? "application/x-ndjson" : "text/csv"
@@ -39334,7 +39423,7 @@ var init_client = __esm({
           await this.acquire();
           let outcome;
           try {
-            outcome = await this.attempt(req, path3, headers, attempt, consume);
+            outcome = await this.attempt(req, path5, headers, attempt, consume);
           } finally {
             this.release();
           }
@@ -39353,7 +39442,7 @@ var init_client = __esm({
           await sleep(wait);
         }
       }
-      async attempt(req, path3, headers, attempt, consume) {
+      async attempt(req, path5, headers, attempt, consume) {
         const t0 = performance.now();
         const deadline = new RequestDeadline(this.opts.deadlineMs ?? 0);
         const seconds = Math.round((this.opts.deadlineMs ?? 0) / 1e3);
@@ -39374,7 +39463,7 @@ var init_client = __esm({
           try {
             deadline.run();
             res = await this.pool.request({
-              path: path3,
+              path: path5,
               method: "GET",
               headers,
               headersTimeout: this.opts.timeoutMs,
@@ -41669,8 +41758,8 @@ async function transcodeCsv(body, opts, handlers) {
       let o = 0;
       for (const piece of held) {
         if (target === work && piece.buffer === work.buffer && piece.byteOffset >= work.byteOffset) {
-          const from = piece.byteOffset - work.byteOffset;
-          if (from !== o) work.copyWithin(o, from, from + piece.length);
+          const from2 = piece.byteOffset - work.byteOffset;
+          if (from2 !== o) work.copyWithin(o, from2, from2 + piece.length);
         } else piece.copy(target, o);
         o += piece.length;
       }
@@ -44259,8 +44348,8 @@ function boundHeapGrowth() {
 async function runSync(ctx, selections, writer, options = {}) {
   const limit = options.recordLimit ?? Infinity;
   boundHeapGrowth();
-  const path3 = csvPath();
-  if (path3 === "reference") log.info("TAP_SCARF_CSV_PATH=reference: CSV rows are read by papaparse and the row typer.");
+  const path5 = csvPath();
+  if (path5 === "reference") log.info("TAP_SCARF_CSV_PATH=reference: CSV rows are read by papaparse and the row typer.");
   const outcomes = [];
   log.info(
     `Syncing ${selections.map((s) => s.stream).join(", ") || "no streams"} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`
@@ -45050,7 +45139,10 @@ function parseAirbyteArgs(argv) {
   return args;
 }
 function settingsFrom(args) {
-  return loadConfig(configSources([args.config]), { envHint: args.config === "ENV" });
+  const settings = loadConfig(configSources([args.config]), { envHint: args.config === "ENV" });
+  if (settings.batch_config)
+    log.warn("Setting 'batch_config' is for Singer (Meltano) only: an Airbyte read writes RECORD messages.");
+  return settings;
 }
 function specMessage() {
   const spec = loadSpec();
@@ -45296,12 +45388,12 @@ init_output();
 init_spec();
 init_paths();
 init_schemas();
-var CAPABILITIES = ["catalog", "discover", "state", "about", "test", "properties"];
+var CAPABILITIES = ["catalog", "discover", "state", "about", "test", "properties", "batch", "schema-flattening"];
 function aboutInfo() {
   const spec = loadSpec().connectionSpecification;
   const properties = Object.fromEntries(
     Object.entries(spec.properties).map(([name, p]) => {
-      const { airbyte_secret, order: _order, ...rest } = p;
+      const { airbyte_secret, order: _order, airbyte_hidden: _hidden, ...rest } = p;
       return [name, airbyte_secret ? { ...rest, secret: true, writeOnly: true } : rest];
     })
   );
@@ -45356,10 +45448,146 @@ function aboutText() {
 // src/singer/main.ts
 init_catalog();
 init_load();
+init_sdk_settings();
 init_errors();
 init_log();
 init_paths();
 init_singer();
+
+// src/protocol/singer-batch.ts
+init_errors();
+init_singer();
+import { randomUUID } from "node:crypto";
+import fs4 from "node:fs";
+import path4 from "node:path";
+import { pathToFileURL } from "node:url";
+import zlib from "node:zlib";
+var CHUNK = 256 * 1024;
+var GZIP_LEVEL = 1;
+var NEWLINE2 = 10;
+var SingerBatchWriter = class {
+  inner;
+  cfg;
+  file;
+  chunk = Buffer.allocUnsafe(CHUNK + 64 * 1024);
+  used = 0;
+  /** Uncompressed record bytes written to files: the checkpoint throttle weighs a STATE against them. */
+  fileBytes = 0;
+  sync = randomUUID();
+  seq = 0;
+  /** Files written and announced, for the log. */
+  files = 0;
+  constructor(cfg, inner = new SingerWriter()) {
+    this.cfg = cfg;
+    this.inner = inner;
+    try {
+      fs4.mkdirSync(cfg.root, { recursive: true });
+    } catch (err) {
+      throw new ConfigError(
+        `Setting 'batch_config': cannot create storage.root folder ${cfg.root}: ${err.message}. Use a folder the tap can write.`
+      );
+    }
+  }
+  get out() {
+    return this.inner.out;
+  }
+  outputBytes() {
+    return this.inner.outputBytes() + this.fileBytes;
+  }
+  async startStream(selection) {
+    await this.announce();
+    await this.inner.startStream(selection);
+  }
+  record(stream, rec) {
+    const text = JSON.stringify(rec);
+    const most = text.length * 3 + 1;
+    if (this.used + most > this.chunk.length) this.writeChunk(most);
+    const n = this.chunk.write(text, this.used);
+    this.added(stream, n);
+    return this.full();
+  }
+  recordJson(stream, json, end) {
+    if (this.used + end + 1 > this.chunk.length) this.writeChunk(end + 1);
+    json.copy(this.chunk, this.used, 0, end);
+    this.added(stream, end);
+    return this.full();
+  }
+  async checkpoint(stream, state, final) {
+    await this.announce();
+    await this.inner.checkpoint(stream, state, final);
+  }
+  endStream(selection, stats, error) {
+    return this.inner.endStream(selection, stats, error);
+  }
+  /**
+   * For a stop signal: closes and announces the open file at once (the BATCH line goes into
+   * the output buffer), so the last safe state written after it covers only announced records.
+   */
+  announceNow() {
+    const line = this.close();
+    if (line !== void 0) void this.inner.out.write(line);
+  }
+  /** The last state, written on the way out of an interrupted sync (after announceNow). */
+  stateLine(state) {
+    return this.inner.stateLine(state);
+  }
+  added(stream, n) {
+    this.chunk[this.used + n] = NEWLINE2;
+    this.used += n + 1;
+    this.fileBytes += n + 1;
+    const file = this.file ??= this.open(stream);
+    file.records++;
+  }
+  full() {
+    if (this.file.records >= this.cfg.batchSize) return this.announce();
+    if (this.used >= CHUNK) this.writeChunk(0);
+  }
+  open(stream) {
+    const name = `${this.cfg.prefix}tap-scarf--${stream}-${this.sync}-${++this.seq}.json${this.cfg.gzip ? ".gz" : ""}`;
+    const file = path4.join(this.cfg.root, name);
+    let fd;
+    try {
+      fd = fs4.openSync(file, "wx");
+    } catch (err) {
+      throw new ConfigError(
+        `Setting 'batch_config': cannot create batch file ${file}: ${err.message}. Check storage.root and the free space there.`
+      );
+    }
+    return { stream, path: file, fd, records: 0 };
+  }
+  /** Compresses and writes the gathered lines; makes room for `need` more bytes. */
+  writeChunk(need) {
+    if (this.used > 0) {
+      const data = this.chunk.subarray(0, this.used);
+      const bytes = this.cfg.gzip ? zlib.gzipSync(data, { level: GZIP_LEVEL }) : data;
+      fs4.writeSync(this.file.fd, bytes);
+      this.used = 0;
+    }
+    if (need > this.chunk.length) this.chunk = Buffer.allocUnsafe(need + CHUNK);
+  }
+  /** Closes the open file; returns its BATCH line (undefined when no file is open). */
+  close() {
+    const file = this.file;
+    if (!file) return void 0;
+    this.writeChunk(0);
+    fs4.closeSync(file.fd);
+    this.file = void 0;
+    this.files++;
+    return JSON.stringify({
+      type: "BATCH",
+      stream: file.stream,
+      encoding: { format: "jsonl", compression: this.cfg.gzip ? "gzip" : null },
+      manifest: [pathToFileURL(file.path).href]
+    });
+  }
+  async announce() {
+    const line = this.close();
+    if (line === void 0) return;
+    await this.inner.out.write(line);
+  }
+};
+
+// src/singer/main.ts
 init_config_sources();
 init_stop();
 init_from_settings();
@@ -45431,12 +45659,16 @@ async function singerMain(args) {
   const selections = catalogFile ? selectionFromSingerCatalog(readCatalogFile(catalogFile), catalogFile) : defaultSelection();
   if (!catalogFile) log.info("No --catalog given: syncing every stream with every field.");
   const state = args.state ? readStateFile(args.state) : new StateStore();
-  const writer = new SingerWriter();
+  const batch = batchSettings(settings);
+  const writer = batch ? new SingerBatchWriter(batch) : new SingerWriter();
   const client = makeClient(settings);
   const ctx = makeContext(settings, state, client);
   const removeHandlers = installStopHandlers(
     ctx,
-    () => writer.out.flush(),
+    () => {
+      if (writer instanceof SingerBatchWriter) writer.announceNow();
+      return writer.out.flush();
+    },
     () => writer.stateLine(state)
   );
   try {
