@@ -28,6 +28,9 @@
 //   scale         company_rollup + company_events over one week for 200, 1,000 and
 //                 --scale-companies (10,000) companies: wall time, peak RSS, requests, STATE
 //                 messages and bytes (linear in the companies), the most a SIGKILL redoes
+//   meltano       `meltano run tap-scarf target-postgres` (MeltanoLabs) into a real PostgreSQL,
+//                 RECORD messages vs batch_config (BATCH messages), the same events in the same
+//                 run (bench/meltano; needs `bash scripts/python-env.sh`)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +39,7 @@ import { Command } from 'commander';
 
 import { DEFAULT_TOKEN } from '../sim/options.js';
 import { type ClientResult, compareClients } from './http-clients.js';
+import { meltanoRecordVsBatch } from './meltano.js';
 import {
   airbyteCatalogSelecting,
   catalogSelecting,
@@ -69,6 +73,7 @@ const ALL = [
   'latency',
   'requests',
   'scale',
+  'meltano',
 ];
 
 const env = (name: string, dflt: string) => process.env[`BENCH_${name}`] ?? dflt;
@@ -97,6 +102,8 @@ const program = new Command('bench')
   )
   .option('--python <exe>', 'Python for the Python-style baseline (throughput; "" to skip it)', env('PYTHON', 'python3'))
   .option('--slow-mb-per-sec <n>', 'read rate of the slow target (backpressure)', env('SLOW_MB_PER_SEC', '20'))
+  .option('--meltano-events-per-day <n>', 'events per day of the meltano scenario', env('MELTANO_EVENTS_PER_DAY', '20000'))
+  .option('--meltano-days <n>', 'days of the meltano scenario', env('MELTANO_DAYS', '5'))
   .option('--only <list>', `comma-separated scenarios (${ALL.join(',')})`, env('ONLY', ALL.join(',')))
   .option('--out <dir>', 'where the JSON goes', env('OUT', path.join(repoRoot, 'bench', 'results')))
   .option('--commit-copy', 'also write bench/results/latest-committed.json (the copy the README quotes)', false)
@@ -113,6 +120,8 @@ const o = program.opts<{
   scaleCompanies: string;
   slowMbPerSec: string;
   differentialRows: string;
+  meltanoEventsPerDay: string;
+  meltanoDays: string;
   python: string;
   only: string;
   out: string;
@@ -755,6 +764,30 @@ async function scaleGroup(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Meltano into Postgres: RECORD vs BATCH messages (bench/meltano.ts).
+
+async function meltanoGroup(): Promise<void> {
+  const res = await meltanoRecordVsBatch({ eventsPerDay: Number(o.meltanoEventsPerDay), days: Number(o.meltanoDays), log });
+  if (!res) return;
+  result.meltano = res;
+  for (const r of res.runs)
+    rows.push({
+      scenario: `meltano run → MeltanoLabs target-postgres, ${r.mode} messages`,
+      size: `${res.days} days`,
+      records: r.records,
+      requests: 0,
+      wallSec: r.wallSec,
+      cpuSec: NaN,
+      recordsPerSec: r.recordsPerSec,
+      peakRssMB: 0,
+      note:
+        r.mode === 'BATCH'
+          ? `${r.batchFiles} batch files; ${res.batchVsRecord}× the RECORD-mode speed`
+          : 'wall time of the whole meltano run',
+    });
+}
+
+// ---------------------------------------------------------------------------------------
 
 function table(): string {
   const head = [
@@ -811,6 +844,7 @@ try {
   if (want('differential')) await differentialCheck();
   if (want('latency') || want('requests')) await latencyGroup();
   if (want('scale')) await scaleGroup();
+  if (want('meltano')) await meltanoGroup();
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }
