@@ -3,6 +3,7 @@
 // every STATE comes after the BATCH messages of the records it covers, a stop signal announces
 // the open file before the last safe state, and stream_maps is refused before any request.
 // The same is run through Meltano into MeltanoLabs target-postgres by the ecosystem suite.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +11,10 @@ import zlib from 'node:zlib';
 
 import { expect } from 'chai';
 
-import { expectSameRecords } from './helpers/reliability.js';
+import { shebangNodeFlags } from '../src/node-flags.js';
+import { configuredCatalogFor, expectSameRecords } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
-import { records, runTap, type TapRun, tmpDir } from './helpers/tap.js';
+import { parseLines, records, runTap, tapBin, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const END = '2026-10-05';
@@ -113,33 +115,73 @@ describe('batch_config: BATCH messages instead of RECORD messages (Singer)', fun
   });
 
   it('SIGTERM mid-sync: the open file is announced, then the last safe state, which covers only announced records', async () => {
+    // The default 10 s STATE interval: windows are committed with no STATE yet, their records in
+    // the open file, when the signal comes; the last safe state then covers them, so the file
+    // must be announced first. Signalled once the fourth events request is in (three windows
+    // committed: one request at a time).
     const root = tmpDir('tap-scarf-batch-term-');
     suite.sim.setOptions({ latencyMs: 150 });
     try {
-      const run = await runTap(
-        [
-          '--config',
-          suite.config({
-            batch_config: { encoding: { format: 'jsonl' }, storage: { root } },
-            max_concurrent_requests: 1,
-            end_date: '2026-10-06',
-          }),
-        ],
-        { killAfterLines: { lines: 3, signal: 'SIGTERM' }, env: { TAP_SCARF_STATE_INTERVAL_MS: '0' } },
-      );
-      expect(run.code, run.stderr).to.equal(143);
+      const cfg = suite.config({
+        batch_config: { encoding: { format: 'jsonl' }, storage: { root }, batch_size: 100_000 },
+        max_concurrent_requests: 1,
+        verify_counts: false,
+        end_date: '2026-10-06',
+      });
+      const child = spawn(process.execPath, [...shebangNodeFlags(tapBin), tapBin, '--config', cfg], {
+        env: { ...process.env, TAP_SCARF_STATE_INTERVAL_MS: undefined },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const deadline = Date.now() + 30_000;
+      while (suite.sim.requests.filter((r) => r.endpoint === 'events').length < 4 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      child.kill('SIGTERM');
+      const code = await closed;
+      expect(code, stderr).to.equal(143);
+      const run = { ...parseLines(stdout), stdout, stderr, code, signal: null } as TapRun;
       const last = run.messages.at(-1)!;
       expect(last.type).to.equal('STATE');
+      expect(
+        run.messages.filter((m) => m.type === 'STATE'),
+        'the only STATE is the last safe one',
+      ).to.have.length(1);
       const bookmark = last.value.bookmarks.events?.replication_key_value as string | undefined;
-      expect(bookmark, 'events were committed before the signal').to.be.a('string');
+      expect(bookmark, 'events windows were committed before the signal').to.be.a('string');
+      expect(bookmark! >= '2026-10-04', `three windows committed (${bookmark})`).to.equal(true);
       const announced = batchRecords(run).get('events') ?? [];
       const covered = suite.sim.truth.events({ start: START, end: END }).filter((r) => (r.time as string) < bookmark!);
+      expect(covered.length).to.be.greaterThan(0);
       const ids = new Set(announced.map((r) => r.id));
       for (const r of covered)
         expect(ids.has(r.id), `record ${String(r.id)} before the bookmark is in an announced file`).to.equal(true);
+      const batchAt = run.messages.findIndex((m) => m.type === 'BATCH');
+      expect(batchAt, 'the BATCH comes before the last safe STATE').to.be.lessThan(run.messages.length - 1);
     } finally {
       suite.sim.setOptions({ latencyMs: 0 });
     }
+  });
+
+  it('an Airbyte read ignores batch_config with a warning: RECORD messages as always', async () => {
+    const catalog = writeJson(suite.dir, 'configured-events.json', configuredCatalogFor(['events']));
+    const cfg = suite.config({
+      batch_config: { encoding: { format: 'jsonl' }, storage: { root: tmpDir('tap-scarf-batch-ab-') } },
+    });
+    const run = await runTap(['read', '--config', cfg, '--catalog', catalog]);
+    expect(run.code, run.stderr).to.equal(0);
+    const records = run.messages.filter((m) => m.type === 'RECORD');
+    expectSameRecords(
+      records.map((m) => m.record.data),
+      suite.sim.truth.events({ start: START, end: END }),
+      'id',
+      'events',
+    );
+    expect(run.messages.some((m) => m.type === 'BATCH')).to.equal(false);
+    expect(run.messages.some((m) => m.type === 'LOG' && /batch_config' is for Singer/.test(m.log.message))).to.equal(true);
   });
 
   for (const [what, batch, message] of [
