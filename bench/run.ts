@@ -901,3 +901,5 @@ if (clients) {
   for (const c of clients) console.log(`  ${c.client.padEnd(22)} ${String(c.mbPerSec).padStart(5)} MB/s  RSS ${c.rssMB} MB`);
 }
 console.log(`\nJSON: ${path.relative(process.cwd(), path.join(o.out, 'latest.json'))}`);
+// The meltano scenario's PostgreSQL (test/helpers/postgres.ts) lives as long as this process: end it.
+process.exit(process.exitCode ?? 0);
