@@ -7,7 +7,7 @@ import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'src/generated/', 'bench/results/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', 'src/generated/', 'bench/results/', 'coverage/', 'python/', '.pyenvs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

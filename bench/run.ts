@@ -31,6 +31,9 @@
 //   scale         company_rollup + company_events over one week for 200, 1,000 and
 //                 --scale-companies (10,000) companies: wall time, peak RSS, requests, STATE
 //                 messages and bytes (linear in the companies), the most a SIGKILL redoes
+//   meltano       `meltano run tap-scarf target-postgres` (MeltanoLabs) into a real PostgreSQL,
+//                 RECORD messages vs batch_config (BATCH messages), the same events in the same
+//                 run (bench/meltano; needs `bash scripts/python-env.sh`)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +43,7 @@ import { Command } from 'commander';
 import { DEFAULT_TOKEN } from '../sim/index.js';
 import { type ClientResult, compareClients } from './http-clients.js';
 import { type PgScenarioResult, postgresScenario } from './postgres.js';
+import { meltanoRecordVsBatch } from './meltano.js';
 import {
   airbyteCatalogSelecting,
   catalogSelecting,
@@ -74,6 +78,7 @@ const ALL = [
   'requests',
   'scale',
   'postgres',
+  'meltano',
 ];
 
 const env = (name: string, dflt: string) => process.env[`BENCH_${name}`] ?? dflt;
@@ -109,6 +114,8 @@ const program = new Command('bench')
     "the Singer target of the postgres scenario: 'venv' (pipelinewise-target-postgres in bench/.venv, made once), a path, or '' to skip",
     env('PG_SINGER_TARGET', 'venv'),
   )
+  .option('--meltano-events-per-day <n>', 'events per day of the meltano scenario', env('MELTANO_EVENTS_PER_DAY', '20000'))
+  .option('--meltano-days <n>', 'days of the meltano scenario', env('MELTANO_DAYS', '5'))
   .option('--only <list>', `comma-separated scenarios (${ALL.join(',')})`, env('ONLY', ALL.join(',')))
   .option('--out <dir>', 'where the JSON goes', env('OUT', path.join(repoRoot, 'bench', 'results')))
   .option('--commit-copy', 'also write bench/results/latest-committed.json (the copy the README quotes)', false)
@@ -125,6 +132,8 @@ const o = program.opts<{
   scaleCompanies: string;
   slowMbPerSec: string;
   differentialRows: string;
+  meltanoEventsPerDay: string;
+  meltanoDays: string;
   python: string;
   only: string;
   pgEventsPerDay: string;
@@ -770,6 +779,30 @@ async function scaleGroup(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Meltano into Postgres: RECORD vs BATCH messages (bench/meltano.ts).
+
+async function meltanoGroup(): Promise<void> {
+  const res = await meltanoRecordVsBatch({ eventsPerDay: Number(o.meltanoEventsPerDay), days: Number(o.meltanoDays), log });
+  if (!res) return;
+  result.meltano = res;
+  for (const r of res.runs)
+    rows.push({
+      scenario: `meltano run → MeltanoLabs target-postgres, ${r.mode} messages`,
+      size: `${res.days} days`,
+      records: r.records,
+      requests: 0,
+      wallSec: r.wallSec,
+      cpuSec: NaN,
+      recordsPerSec: r.recordsPerSec,
+      peakRssMB: 0,
+      note:
+        r.mode === 'BATCH'
+          ? `${r.batchFiles} batch files; ${res.batchVsRecord}× the RECORD-mode speed`
+          : 'wall time of the whole meltano run',
+    });
+}
+
+// ---------------------------------------------------------------------------------------
 
 async function postgresGroup(): Promise<void> {
   const pgResult = await postgresScenario({
@@ -856,6 +889,7 @@ try {
   if (want('latency') || want('requests')) await latencyGroup();
   if (want('scale')) await scaleGroup();
   if (want('postgres')) await postgresGroup();
+  if (want('meltano')) await meltanoGroup();
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }
@@ -917,3 +951,5 @@ if (pgr)
     `\nPostgreSQL (${pgr.postgresVersion}), ${pgr.events} events: load ${pgr.runs[1]!.rowsPerSec} rows/s (target ≥ ${pgr.target.recordsPerSec}), ×${pgr.loadVsExporter} the exporter-style \\copy (target ≥ ${pgr.target.withinOfExporter}), ×${pgr.loadVsSinger ?? '–'} tap | target-postgres (target ≥ ${pgr.target.timesSinger}): ${pgr.target.met ? 'met' : 'NOT met'}; load peak RSS ${pgr.runs[1]!.peakRssMB} MB (${pgr.days} days) vs ${pgr.loadOneDayPeakRssMB} MB (1 day); load average ${pgr.loadAvg.join(' → ')}`,
   );
 console.log(`\nJSON: ${path.relative(process.cwd(), path.join(o.out, 'latest.json'))}`);
+// The meltano scenario's PostgreSQL (test/helpers/postgres.ts) lives as long as this process: end it.
+process.exit(process.exitCode ?? 0);

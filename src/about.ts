@@ -3,7 +3,7 @@ import { loadSpec } from './config/spec.js';
 import { packageJson } from './paths.js';
 import { STREAM_NAMES } from './schemas.js';
 
-export const CAPABILITIES = ['catalog', 'discover', 'state', 'about', 'test', 'properties'];
+export const CAPABILITIES = ['catalog', 'discover', 'state', 'about', 'test', 'properties', 'batch', 'schema-flattening'];
 
 /**
  * `--about --format json` in the shape Meltano SDK taps print (name, description, version,
@@ -17,7 +17,7 @@ export function aboutInfo(): Record<string, unknown> {
   const properties = Object.fromEntries(
     Object.entries(spec.properties).map(([name, p]) => {
       // airbyte_secret and order are Airbyte form hints; the SDK's words for a secret follow.
-      const { airbyte_secret, order: _order, ...rest } = p;
+      const { airbyte_secret, order: _order, airbyte_hidden: _hidden, ...rest } = p;
       return [name, airbyte_secret ? { ...rest, secret: true, writeOnly: true } : rest];
     }),
   );

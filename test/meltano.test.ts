@@ -41,7 +41,9 @@ describe('Meltano plugin definition', () => {
     expect(def.name).to.equal('tap-scarf');
     expect(def.namespace).to.equal('tap_scarf');
     expect(def.executable).to.equal('tap-scarf');
-    expect(def.pip_url, 'an npm package: Meltano cannot pip-install it').to.equal(undefined);
+    expect(def.pip_url, 'the Python package of python/ (the bundled tap)').to.equal(
+      'git+https://github.com/tap-scarf/tap-scarf.git#subdirectory=python',
+    );
     expect(def.capabilities).to.include.members(['catalog', 'discover', 'state', 'about', 'test']);
     expect(CAPABILITIES, '--about must claim what the definition claims').to.include.members(def.capabilities);
     expect(def.settings_group_validation).to.deep.equal([spec.required]);
@@ -102,7 +104,7 @@ describe('Meltano plugin definition', () => {
     expect(about.settings.required).to.deep.equal(spec.required);
     expect(Object.keys(about.settings.properties)).to.deep.equal(Object.keys(spec.properties));
     for (const [name, p] of Object.entries<any>(about.settings.properties)) {
-      const { airbyte_secret, order: _order, ...rest } = spec.properties[name];
+      const { airbyte_secret, order: _order, airbyte_hidden: _hidden, ...rest } = spec.properties[name];
       expect(p, name).to.deep.equal(airbyte_secret ? { ...rest, secret: true, writeOnly: true } : rest);
     }
     expect(about.settings.properties.api_token).to.include({ secret: true, writeOnly: true });
@@ -111,7 +113,7 @@ describe('Meltano plugin definition', () => {
   it('the example meltano.yml carries the same definition and a working pipeline', () => {
     const project = loadYaml('examples/meltano/meltano.yml');
     const tap = project.plugins.extractors.find((e: any) => e.name === 'tap-scarf');
-    for (const k of ['namespace', 'executable', 'capabilities', 'settings', 'settings_group_validation'])
+    for (const k of ['namespace', 'pip_url', 'executable', 'capabilities', 'settings', 'settings_group_validation'])
       expect(tap[k], k).to.deep.equal(def[k]);
     const names = new Set(def.settings.map((s: any) => s.name));
     for (const k of Object.keys(tap.config)) expect(names.has(k), `config key ${k} is a setting`).to.equal(true);

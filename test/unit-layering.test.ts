@@ -39,7 +39,10 @@ const LAYERS: { layer: string; groups: Record<string, string[]> }[] = [
   { layer: 'protocol output', groups: { output: ['protocol/output.ts'] } },
   {
     layer: 'protocol writers',
-    groups: { singer: ['protocol/singer.ts'], airbyte: ['protocol/airbyte.ts', 'protocol/airbyte-types.ts'] },
+    groups: {
+      singer: ['protocol/singer.ts', 'protocol/singer-batch.ts'],
+      airbyte: ['protocol/airbyte.ts', 'protocol/airbyte-types.ts'],
+    },
   },
   // A destination writes a sync's records somewhere other than stdout, behind the same ProtocolWriter.
   { layer: 'destinations', groups: { postgres: ['destination/postgres/'] } },

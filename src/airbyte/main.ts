@@ -71,7 +71,11 @@ export function parseAirbyteArgs(argv: string[]): AirbyteArgs {
 function settingsFrom(args: AirbyteArgs): Settings {
   // configSources also accepts ENV, which lets a container take TAP_SCARF_* variables; only
   // then do errors speak of them.
-  return loadConfig(configSources([args.config!]), { envHint: args.config === 'ENV' });
+  const settings = loadConfig(configSources([args.config!]), { envHint: args.config === 'ENV' });
+  // The Airbyte protocol has no BATCH message: records go out as RECORDs whatever the config says.
+  if (settings.batch_config)
+    log.warn("Setting 'batch_config' is for Singer (Meltano) only: an Airbyte read writes RECORD messages.");
+  return settings;
 }
 
 export function specMessage(): AirbyteSpecMessage {

@@ -12,6 +12,7 @@ import { log, registerSecret } from '../log.js';
 import { toTimestamp } from '../scarf/convert.js';
 import { readJsonFile } from '../util/json.js';
 import { checkBaseUrl } from './base-url.js';
+import { batchSettings, checkFlattening, refuseStreamMaps } from './sdk-settings.js';
 import { envVarName, loadSpec, type SettingSpec } from './spec.js';
 
 export type RawConfig = Record<string, unknown>;
@@ -88,6 +89,9 @@ function readEnv(): RawConfig {
     const raw = process.env[envVarName(setting)];
     if (raw !== undefined) out[setting] = castEnv(setting, spec, raw);
   }
+  // Not a setting, but read so that it is refused (sdk-settings.ts) rather than missed.
+  const maps = process.env[envVarName('stream_maps')];
+  if (maps !== undefined) out.stream_maps = castEnv('stream_maps', { type: 'object' }, maps);
   return out;
 }
 
@@ -101,6 +105,10 @@ function describe(source: ConfigSource): string {
 
 function formatAjvError(e: ErrorObject, origins: Map<string, string>, envHint: boolean): string {
   const props = loadSpec().connectionSpecification.properties;
+  if (e.keyword === 'required' && e.instancePath !== '') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    return `Setting '${e.instancePath.slice(1).replace(/\//g, '.')}' is missing '${missing}'. ${props[e.instancePath.split('/')[1]!]?.description ?? ''}`.trim();
+  }
   if (e.keyword === 'required') {
     const missing = (e.params as { missingProperty: string }).missingProperty;
     return `Missing required setting '${missing}': set it in the config file${envHint ? ` or as ${envVarName(missing)}` : ''}. ${props[missing]?.description ?? ''}`.trim();
@@ -220,6 +228,7 @@ function normaliseDomains(domains: string[], origins: Map<string, string>): stri
 export function validateSettings(merged: RawConfig, origins = new Map<string, string>(), envHint = true): Settings {
   const value = structuredClone(merged);
   registerSecret(typeof value.api_token === 'string' ? value.api_token : undefined);
+  refuseStreamMaps(value, origins);
   const validate = getValidator();
   if (!validate(value)) {
     const messages = [...new Set((validate.errors ?? []).map((e) => formatAjvError(e, origins, envHint)))];
@@ -251,6 +260,8 @@ export function validateSettings(merged: RawConfig, origins = new Map<string, st
   }
   if (settings.company_domains !== undefined) settings.company_domains = normaliseDomains(settings.company_domains, origins);
   checkBaseUrl(settings.base_url);
+  checkFlattening(settings);
+  batchSettings(settings);
   const known = new Set(Object.keys(loadSpec().connectionSpecification.properties));
   for (const key of Object.keys(settings)) {
     if (!known.has(key))

@@ -4,10 +4,12 @@
 import { aboutInfo, aboutMarkdown, aboutText } from '../about.js';
 import { defaultSelection, readCatalogFile, selectionFromSingerCatalog, singerCatalog } from '../catalog.js';
 import { loadConfig } from '../config/load.js';
+import { batchSettings } from '../config/sdk-settings.js';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { packageJson } from '../paths.js';
 import { SingerWriter } from '../protocol/singer.js';
+import { SingerBatchWriter } from '../protocol/singer-batch.js';
 import { configSources } from '../run/config-sources.js';
 import { installStopHandlers } from '../run/stop.js';
 import { makeClient } from '../scarf/from-settings.js';
@@ -98,12 +100,17 @@ export async function singerMain(args: SingerArgs): Promise<number> {
   if (!catalogFile) log.info('No --catalog given: syncing every stream with every field.');
   const state = args.state ? readStateFile(args.state) : new StateStore();
 
-  const writer = new SingerWriter();
+  const batch = batchSettings(settings);
+  const writer = batch ? new SingerBatchWriter(batch) : new SingerWriter();
   const client = makeClient(settings);
   const ctx = makeContext(settings, state, client);
   const removeHandlers = installStopHandlers(
     ctx,
-    () => writer.out.flush(),
+    () => {
+      // The open batch file is announced before the last safe state, which may cover its records.
+      if (writer instanceof SingerBatchWriter) writer.announceNow();
+      return writer.out.flush();
+    },
     () => writer.stateLine(state),
   );
   try {
