@@ -42,8 +42,8 @@ import { Command } from 'commander';
 
 import { DEFAULT_TOKEN } from '../sim/index.js';
 import { type ClientResult, compareClients } from './http-clients.js';
-import { type PgScenarioResult, postgresScenario } from './postgres.js';
 import { meltanoRecordVsBatch } from './meltano.js';
+import { type PgScenarioResult, postgresScenario } from './postgres.js';
 import {
   airbyteCatalogSelecting,
   catalogSelecting,

@@ -38,6 +38,22 @@ function packageSubset(): string {
   return JSON.stringify(Object.fromEntries(keep.filter((k) => k in pkg).map((k) => [k, pkg[k]])), null, 2) + '\n';
 }
 
+/**
+ * A package's license text: its LICENSE/COPYING file, or else the "License" section that ends
+ * its README (pg-copy-streams ships its MIT text only there).
+ */
+function licenseText(dir: string, name: string): string {
+  const files = fs.readdirSync(dir);
+  const file = files.find((f) => /^(licen[sc]e|copying)(\.(md|txt))?$/i.test(f));
+  if (file) return fs.readFileSync(path.join(dir, file), 'utf8').trim();
+  const readme = files.find((f) => /^readme(\.(md|txt))?$/i.test(f));
+  const section = readme ? /^#+ *licen[sc]e *\n([\s\S]+)$/im.exec(fs.readFileSync(path.join(dir, readme), 'utf8')) : null;
+  if (section && /permission is hereby granted|licensed under/i.test(section[1]!)) return section[1]!.trim();
+  throw new Error(
+    `bundle: ${name} has no license file nor a License section in its README; add its license text by hand before bundling it`,
+  );
+}
+
 /** The license texts of the npm packages inside the bundle (their licenses ask for it when redistributed). */
 function thirdPartyLicenses(metafile: Metafile): string {
   const packages = new Set<string>();
@@ -49,9 +65,7 @@ function thirdPartyLicenses(metafile: Metafile): string {
   for (const name of [...packages].sort()) {
     const dir = path.join(packageRoot, 'node_modules', name);
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string; license?: string };
-    const file = fs.readdirSync(dir).find((f) => /^(licen[sc]e|copying)(\.(md|txt))?$/i.test(f));
-    if (!file) throw new Error(`bundle: ${name} has no license file; add its license text by hand before bundling it`);
-    const text = fs.readFileSync(path.join(dir, file), 'utf8').trim();
+    const text = licenseText(dir, name);
     parts.push(`${'='.repeat(78)}\n${name} ${pkg.version} (${pkg.license ?? 'see below'})\n${'='.repeat(78)}\n\n${text}\n`);
   }
   return parts.join('\n');
