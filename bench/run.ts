@@ -10,7 +10,7 @@
 // Every flag also reads BENCH_<NAME> from the environment (BENCH_EVENTS_PER_DAY=…).
 // Scenarios (README.md "Performance" explains each):
 //   throughput    events to /dev/null from cached bodies, the fast CSV path and (TAP_SCARF_CSV_PATH=
-//                 reference) the reference path; the bare floor pipeline (bench/floor) and the
+//                 reference) the papaparse path; the bare floor pipeline (bench/floor) and the
 //                 Python-style baseline (bench/python-tap.py) in the same run; records/s, MB/s,
 //                 ratios; peak RSS
 //   memory        the same at 1 day and at --days days (and 5M events with --with-5m):
@@ -19,7 +19,7 @@
 //   stages        per-stage cost on one body in memory (bench/stages)
 //   clients       HTTP client download speed (bench/http-clients)
 //   profile       one tap run under --cpu-prof, self time by stage (bench/profile)
-//   differential  the fast CSV path against the reference path on --differential-rows
+//   differential  the fast CSV path against the papaparse path on --differential-rows
 //                 generated hostile rows (bench/differential, test/helpers/csv-differential)
 //   latency       1 s per request: a 90-day events backfill and company_events over 50
 //                 companies, wall time vs requests × latency ÷ max_concurrent_requests
@@ -92,7 +92,7 @@ const program = new Command('bench')
   .option('--scale-companies <n>', 'companies of the largest scale run', env('SCALE_COMPANIES', '10000'))
   .option(
     '--differential-rows <n>',
-    'rows of the fast-vs-reference CSV differential check (differential scenario)',
+    'rows of the fast-vs-papaparse CSV differential check (differential scenario)',
     env('DIFFERENTIAL_ROWS', '2000000'),
   )
   .option('--python <exe>', 'Python for the Python-style baseline (throughput; "" to skip it)', env('PYTHON', 'python3'))
@@ -268,11 +268,11 @@ async function throughputGroup(): Promise<void> {
             check(py, 'python baseline');
             if (!bestPython || py.wallSec < bestPython.wallSec) bestPython = py;
           }
-          log(`tap, reference CSV path, ${DAYS} days, run ${i + 1}/${REPEATS}…`);
+          log(`tap, papaparse CSV path, ${DAYS} days, run ${i + 1}/${REPEATS}…`);
           const rf = await runNode(tapBin, ['--config', cfgAll, '--catalog', eventsCatalog], {
             env: { TAP_SCARF_CSV_PATH: 'reference' },
           });
-          check(rf, 'tap (reference path)');
+          check(rf, 'tap (papaparse path)');
           if (!bestRef || rf.wallSec < bestRef.wallSec) bestRef = rf;
         }
         log(`tap, ${DAYS} days, run ${i + 1}/${REPEATS}…`);
@@ -339,7 +339,7 @@ async function throughputGroup(): Promise<void> {
         const sr = summary(bestRef, 'events');
         refRate = sr.records / bestRef.wallSec;
         rows.push({
-          scenario: 'tap, reference CSV path (TAP_SCARF_CSV_PATH=reference)',
+          scenario: 'tap, papaparse CSV path (TAP_SCARF_CSV_PATH=reference)',
           size: `${DAYS} d`,
           records: sr.records,
           requests: sr.requests,
@@ -406,7 +406,7 @@ async function throughputGroup(): Promise<void> {
           ? { wallSec: r2(bestPython.wallSec), rowsPerSec: Math.round(pythonRate!), peakRssMB: r1(bestPython.peakRssMB) }
           : undefined,
         ratioToPython: pythonRate ? r2(tapRate / pythonRate) : undefined,
-        referencePath: bestRef
+        papaparsePath: bestRef
           ? {
               wallSec: r2(bestRef.wallSec),
               cpuSec: r2(bestRef.cpuSec),
@@ -414,7 +414,7 @@ async function throughputGroup(): Promise<void> {
               peakRssMB: r1(bestRef.peakRssMB),
             }
           : undefined,
-        ratioToReferencePath: refRate ? r2(tapRate / refRate) : undefined,
+        ratioToPapaparsePath: refRate ? r2(tapRate / refRate) : undefined,
         airbyte: bestAirbyte
           ? {
               records: airbyteRecords,
@@ -840,13 +840,13 @@ if (stages) {
 const diff = result.differential as { rows: number; bodies: number; mismatches: unknown[]; wallSec: number } | undefined;
 if (diff)
   console.log(
-    `\nDifferential check, fast vs reference CSV path: ${diff.rows} rows in ${diff.bodies} bodies, ${diff.mismatches.length === 0 ? 'identical' : `${diff.mismatches.length} MISMATCHES`} (${diff.wallSec} s)`,
+    `\nDifferential check, fast vs papaparse CSV path: ${diff.rows} rows in ${diff.bodies} bodies, ${diff.mismatches.length === 0 ? 'identical' : `${diff.mismatches.length} MISMATCHES`} (${diff.wallSec} s)`,
   );
 const tp = result.throughput as
   | {
       ratioToFloor?: number;
       ratioToPython?: number;
-      ratioToReferencePath?: number;
+      ratioToPapaparsePath?: number;
       loadAvg?: number[];
       tap: { recordsPerSec: number };
       target: { recordsPerSec: number; met: boolean };
@@ -854,7 +854,7 @@ const tp = result.throughput as
   | undefined;
 if (tp)
   console.log(
-    `\nThroughput: ${tp.tap.recordsPerSec} records/s (target ≥ ${tp.target.recordsPerSec}: ${tp.target.met ? 'met' : 'NOT met'}), ×${tp.ratioToFloor ?? '–'} the floor, ×${tp.ratioToPython ?? '–'} the Python-style baseline, ×${tp.ratioToReferencePath ?? '–'} the reference CSV path; load average during the runs ${tp.loadAvg?.join(' → ')}`,
+    `\nThroughput: ${tp.tap.recordsPerSec} records/s (target ≥ ${tp.target.recordsPerSec}: ${tp.target.met ? 'met' : 'NOT met'}), ×${tp.ratioToFloor ?? '–'} the floor, ×${tp.ratioToPython ?? '–'} the Python-style baseline, ×${tp.ratioToPapaparsePath ?? '–'} the papaparse CSV path; load average during the runs ${tp.loadAvg?.join(' → ')}`,
   );
 const prof = result.profile as ReturnType<typeof summarizeProfile> | undefined;
 if (prof) {
