@@ -1,4 +1,4 @@
-// `npm run bench`: the performance scenarios of README.md's Performance section against the simulator running as
+// `npm run bench`: the performance scenarios of docs/performance.md against the simulator running as
 // its own process, the tap run as a user runs it (bin/tap-scarf.js, its own process, stdout
 // to /dev/null unless said otherwise). Prints a table and writes JSON to bench/results/.
 //
@@ -8,7 +8,7 @@
 //                    [--commit-copy]
 //
 // Every flag also reads BENCH_<NAME> from the environment (BENCH_EVENTS_PER_DAY=…).
-// Scenarios (README.md "Performance" explains each):
+// Scenarios (docs/performance.md "Performance" explains each):
 //   throughput    events to /dev/null from cached bodies, the fast CSV path and (TAP_SCARF_CSV_PATH=
 //                 reference) the papaparse path; the bare floor pipeline (bench/floor) and the
 //                 Python-style baseline (bench/python-tap.py) in the same run; records/s, MB/s,
@@ -99,7 +99,7 @@ const program = new Command('bench')
   .option('--slow-mb-per-sec <n>', 'read rate of the slow target (backpressure)', env('SLOW_MB_PER_SEC', '20'))
   .option('--only <list>', `comma-separated scenarios (${ALL.join(',')})`, env('ONLY', ALL.join(',')))
   .option('--out <dir>', 'where the JSON goes', env('OUT', path.join(repoRoot, 'bench', 'results')))
-  .option('--commit-copy', 'also write bench/results/latest-committed.json (the copy the README quotes)', false)
+  .option('--commit-copy', 'also write bench/results/latest-committed.json (the copy docs/performance.md quotes)', false)
   .parse();
 const o = program.opts<{
   eventsPerDay: string;
