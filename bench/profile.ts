@@ -28,8 +28,8 @@ function stageOf(fn: string, url: string): string {
   if (fn === 'runMicrotasks' || url.includes('task_queues')) return 'promises and ticks';
   if (url.includes('papaparse')) return 'CSV parse';
   if (url.endsWith('/scarf/csv-rows.js')) return 'CSV parse';
-  if (url.endsWith('/scarf/csv-fast.js'))
-    return fn === 'putTyped' || fn === 'putPgTimestamp' ? 'typing' : 'CSV → JSON text (fast path)';
+  if (url.endsWith('/scarf/csv-fast/values.js')) return 'typing';
+  if (url.includes('/scarf/csv-fast/')) return 'CSV → JSON text (fast path)';
   if (url.endsWith('/scarf/convert.js') || url.endsWith('/scarf/row-typer.js')) return 'typing';
   if (url.endsWith('/streams/fetch.js')) return fn === 'onRow' ? 'typing' : 'de-duplication';
   if (url.endsWith('/protocol/singer.js') || url.endsWith('/protocol/airbyte.js')) return 'serialisation';

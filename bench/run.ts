@@ -1,4 +1,4 @@
-// `npm run bench`: the performance scenarios of README.md's Performance section against the simulator running as
+// `npm run bench`: the performance scenarios of docs/performance.md against the simulator running as
 // its own process, the tap run as a user runs it (bin/tap-scarf.js, its own process, stdout
 // to /dev/null unless said otherwise). Prints a table and writes JSON to bench/results/.
 //
@@ -8,9 +8,9 @@
 //                    [--commit-copy] [--pg-events-per-day N] [--pg-days N] [--pg-singer-target venv|EXE|'']
 //
 // Every flag also reads BENCH_<NAME> from the environment (BENCH_EVENTS_PER_DAY=…).
-// Scenarios (README.md "Performance" explains each):
+// Scenarios (docs/performance.md "Performance" explains each):
 //   throughput    events to /dev/null from cached bodies, the fast CSV path and (TAP_SCARF_CSV_PATH=
-//                 reference) the reference path; the bare floor pipeline (bench/floor) and the
+//                 reference) the papaparse path; the bare floor pipeline (bench/floor) and the
 //                 Python-style baseline (bench/python-tap.py) in the same run; records/s, MB/s,
 //                 ratios; peak RSS
 //   memory        the same at 1 day and at --days days (and 5M events with --with-5m):
@@ -19,7 +19,7 @@
 //   stages        per-stage cost on one body in memory (bench/stages)
 //   clients       HTTP client download speed (bench/http-clients)
 //   profile       one tap run under --cpu-prof, self time by stage (bench/profile)
-//   differential  the fast CSV path against the reference path on --differential-rows
+//   differential  the fast CSV path against the papaparse path on --differential-rows
 //                 generated hostile rows (bench/differential, test/helpers/csv-differential)
 //   latency       1 s per request: a 90-day events backfill and company_events over 50
 //                 companies, wall time vs requests × latency ÷ max_concurrent_requests
@@ -102,7 +102,7 @@ const program = new Command('bench')
   .option('--scale-companies <n>', 'companies of the largest scale run', env('SCALE_COMPANIES', '10000'))
   .option(
     '--differential-rows <n>',
-    'rows of the fast-vs-reference CSV differential check (differential scenario)',
+    'rows of the fast-vs-papaparse CSV differential check (differential scenario)',
     env('DIFFERENTIAL_ROWS', '2000000'),
   )
   .option('--python <exe>', 'Python for the Python-style baseline (throughput; "" to skip it)', env('PYTHON', 'python3'))
@@ -118,7 +118,7 @@ const program = new Command('bench')
   .option('--meltano-days <n>', 'days of the meltano scenario', env('MELTANO_DAYS', '5'))
   .option('--only <list>', `comma-separated scenarios (${ALL.join(',')})`, env('ONLY', ALL.join(',')))
   .option('--out <dir>', 'where the JSON goes', env('OUT', path.join(repoRoot, 'bench', 'results')))
-  .option('--commit-copy', 'also write bench/results/latest-committed.json (the copy the README quotes)', false)
+  .option('--commit-copy', 'also write bench/results/latest-committed.json (the copy docs/performance.md quotes)', false)
   .parse();
 const o = program.opts<{
   eventsPerDay: string;
@@ -292,11 +292,11 @@ async function throughputGroup(): Promise<void> {
             check(py, 'python baseline');
             if (!bestPython || py.wallSec < bestPython.wallSec) bestPython = py;
           }
-          log(`tap, reference CSV path, ${DAYS} days, run ${i + 1}/${REPEATS}…`);
+          log(`tap, papaparse CSV path, ${DAYS} days, run ${i + 1}/${REPEATS}…`);
           const rf = await runNode(tapBin, ['--config', cfgAll, '--catalog', eventsCatalog], {
             env: { TAP_SCARF_CSV_PATH: 'reference' },
           });
-          check(rf, 'tap (reference path)');
+          check(rf, 'tap (papaparse path)');
           if (!bestRef || rf.wallSec < bestRef.wallSec) bestRef = rf;
         }
         log(`tap, ${DAYS} days, run ${i + 1}/${REPEATS}…`);
@@ -363,7 +363,7 @@ async function throughputGroup(): Promise<void> {
         const sr = summary(bestRef, 'events');
         refRate = sr.records / bestRef.wallSec;
         rows.push({
-          scenario: 'tap, reference CSV path (TAP_SCARF_CSV_PATH=reference)',
+          scenario: 'tap, papaparse CSV path (TAP_SCARF_CSV_PATH=reference)',
           size: `${DAYS} d`,
           records: sr.records,
           requests: sr.requests,
@@ -430,7 +430,7 @@ async function throughputGroup(): Promise<void> {
           ? { wallSec: r2(bestPython.wallSec), rowsPerSec: Math.round(pythonRate!), peakRssMB: r1(bestPython.peakRssMB) }
           : undefined,
         ratioToPython: pythonRate ? r2(tapRate / pythonRate) : undefined,
-        referencePath: bestRef
+        papaparsePath: bestRef
           ? {
               wallSec: r2(bestRef.wallSec),
               cpuSec: r2(bestRef.cpuSec),
@@ -438,7 +438,7 @@ async function throughputGroup(): Promise<void> {
               peakRssMB: r1(bestRef.peakRssMB),
             }
           : undefined,
-        ratioToReferencePath: refRate ? r2(tapRate / refRate) : undefined,
+        ratioToPapaparsePath: refRate ? r2(tapRate / refRate) : undefined,
         airbyte: bestAirbyte
           ? {
               records: airbyteRecords,
@@ -919,13 +919,13 @@ if (stages) {
 const diff = result.differential as { rows: number; bodies: number; mismatches: unknown[]; wallSec: number } | undefined;
 if (diff)
   console.log(
-    `\nDifferential check, fast vs reference CSV path: ${diff.rows} rows in ${diff.bodies} bodies, ${diff.mismatches.length === 0 ? 'identical' : `${diff.mismatches.length} MISMATCHES`} (${diff.wallSec} s)`,
+    `\nDifferential check, fast vs papaparse CSV path: ${diff.rows} rows in ${diff.bodies} bodies, ${diff.mismatches.length === 0 ? 'identical' : `${diff.mismatches.length} MISMATCHES`} (${diff.wallSec} s)`,
   );
 const tp = result.throughput as
   | {
       ratioToFloor?: number;
       ratioToPython?: number;
-      ratioToReferencePath?: number;
+      ratioToPapaparsePath?: number;
       loadAvg?: number[];
       tap: { recordsPerSec: number };
       target: { recordsPerSec: number; met: boolean };
@@ -933,7 +933,7 @@ const tp = result.throughput as
   | undefined;
 if (tp)
   console.log(
-    `\nThroughput: ${tp.tap.recordsPerSec} records/s (target ≥ ${tp.target.recordsPerSec}: ${tp.target.met ? 'met' : 'NOT met'}), ×${tp.ratioToFloor ?? '–'} the floor, ×${tp.ratioToPython ?? '–'} the Python-style baseline, ×${tp.ratioToReferencePath ?? '–'} the reference CSV path; load average during the runs ${tp.loadAvg?.join(' → ')}`,
+    `\nThroughput: ${tp.tap.recordsPerSec} records/s (target ≥ ${tp.target.recordsPerSec}: ${tp.target.met ? 'met' : 'NOT met'}), ×${tp.ratioToFloor ?? '–'} the floor, ×${tp.ratioToPython ?? '–'} the Python-style baseline, ×${tp.ratioToPapaparsePath ?? '–'} the papaparse CSV path; load average during the runs ${tp.loadAvg?.join(' → ')}`,
   );
 const prof = result.profile as ReturnType<typeof summarizeProfile> | undefined;
 if (prof) {

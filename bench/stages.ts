@@ -38,7 +38,7 @@ export const STAGES = [
   'de-duplication + key check (fetchRecords)',
   'serialisation (RECORD line, JSON.stringify)',
   'batching + write(2) to /dev/null (SingerWriter)',
-  // The fast path (src/scarf/csv-fast.ts), not on top of the levels above: its first level
+  // The fast path (src/scarf/csv-fast/), not on top of the levels above: its first level
   // adds to nothing, its second to its first.
   'fast path: bytes → JSON text + de-duplication',
   'fast path + batching + write(2) (SingerWriter.recordJson)',

@@ -5,7 +5,7 @@
 // so are the bookmarks of streams we do not know: they are not ours to judge.
 // Besides the bookmark, a stream's entry records the settings that decided which data it
 // covers ("settings"), and aggregates keeps one bookmark per breakdown ("breakdowns"); see
-// src/streams/settings.ts and README "When you change settings".
+// src/streams/settings.ts and docs/state.md "When you change settings".
 import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { toDate, toTimestamp } from './scarf/convert.js';

@@ -1,4 +1,4 @@
-// Count reconciliation end to end (README "Completeness: count reconciliation"): bodies that
+// Count reconciliation end to end (docs/reliability.md "Completeness: count reconciliation"): bodies that
 // end cleanly but short, on every endpoint, are caught by Scarf's own counts and read again;
 // aggregates that count differently are warned about, with bounded re-reads; a clean sync
 // pays exactly one request for the check.

@@ -36,7 +36,7 @@ const FAULTS: FaultSpec[] = [
   { kind: 'cut-mid-row' },
   { kind: 'unterminated-quote', endCleanly: true },
   // Bodies that end cleanly but short: only verify_counts (Scarf's counts) can catch them.
-  // Not on aggregates: the aggregates stream is itself the reference (README "Completeness").
+  // Not on aggregates: the aggregates stream is itself the reference (docs/reliability.md "Completeness: count reconciliation").
   { kind: 'cut-after-line', endpoint: 'events', endCleanly: true, afterRows: 'random' },
   { kind: 'cut-after-line', endpoint: 'company-events', contentLength: 'short', afterRows: 'random' },
   { kind: 'cut-after-line', endpoint: 'company-rollup', endCleanly: true, afterRows: 'random' },

@@ -32,15 +32,6 @@ export function loadSpec(): ConnectorSpec {
   return cached;
 }
 
-export function settingNames(): string[] {
-  return Object.keys(loadSpec().connectionSpecification.properties);
-}
-
-export function secretSettings(): string[] {
-  const props = loadSpec().connectionSpecification.properties;
-  return Object.keys(props).filter((k) => props[k]!.airbyte_secret === true);
-}
-
 /** Environment variable Meltano (and users) set for a setting: TAP_SCARF_<SETTING>. */
 export function envVarName(setting: string): string {
   return `TAP_SCARF_${setting.toUpperCase()}`;

@@ -3,7 +3,7 @@
 // naming each finished file instead of its RECORD messages. SCHEMA and STATE are the Singer
 // writer's own lines, and the order rules are Singer's: a file is announced (BATCH) before any
 // STATE that covers its records, because every checkpoint first closes and announces the file
-// being filled. Files are also closed at batch_size records. README/docs/meltano.md "Batch
+// being filled. Files are also closed at batch_size records. docs/meltano.md "Batch
 // messages" has the message shapes.
 //
 // The files are written synchronously, a compressed chunk at a time (each chunk a gzip member:

@@ -95,7 +95,7 @@ export function labelPrefix(label: string | undefined): string {
 // Is this answer an export at all? A 2xx status proves nothing: a proxy's sign-in page, a
 // JSON error sent with 200, an empty body or a 204 all arrive as "success". Each is judged
 // from the status, the headers and the first bytes, before a row is read, so none of them
-// can pass for an empty window and move a bookmark (README.md: "What the tap does when a
+// can pass for an empty window and move a bookmark (docs/reliability.md "What the tap does when a
 // response is wrong").
 
 export type ExportFormat = 'csv' | 'ndjson';

@@ -20,6 +20,7 @@ import {
   toTimestamp,
   TS_EXPECTED,
 } from './convert.js';
+import { Kind, kindOf } from './schema-kind.js';
 
 export type { JsonSchemaProperty };
 
@@ -27,33 +28,6 @@ export interface JsonSchemaObject {
   properties?: Record<string, JsonSchemaProperty>;
   required?: string[];
   [key: string]: unknown;
-}
-
-const enum Kind {
-  String = 0,
-  Integer = 1,
-  Number = 2,
-  Boolean = 3,
-  DateTime = 4,
-  Date = 5,
-}
-
-function kindOf(prop: JsonSchemaProperty): { kind: Kind; nullable: boolean } {
-  const types = Array.isArray(prop.type) ? prop.type : prop.type === undefined ? ['string'] : [prop.type];
-  const nullable = types.includes('null') || prop.type === undefined;
-  const t = types.find((x) => x !== 'null') ?? 'string';
-  switch (t) {
-    case 'integer':
-      return { kind: Kind.Integer, nullable };
-    case 'number':
-      return { kind: Kind.Number, nullable };
-    case 'boolean':
-      return { kind: Kind.Boolean, nullable };
-    default:
-      if (prop.format === 'date-time') return { kind: Kind.DateTime, nullable };
-      if (prop.format === 'date') return { kind: Kind.Date, nullable };
-      return { kind: Kind.String, nullable };
-  }
 }
 
 function convertText(kind: Kind, raw: string): unknown {

@@ -5,7 +5,7 @@
 import { AbortedError, ConfigError, DataError } from '../errors.js';
 import { clip, log } from '../log.js';
 import { openExport } from '../scarf/body.js';
-import { type FastRecord, transcodeCsv } from '../scarf/csv-fast.js';
+import { type FastCsvResult, type FastRecord, transcodeCsv } from '../scarf/csv-fast/index.js';
 import { readCsv } from '../scarf/csv-rows.js';
 import type { Endpoint, Query } from '../scarf/endpoints.js';
 import { readNdjson } from '../scarf/ndjson-rows.js';
@@ -34,6 +34,8 @@ export interface FetchSpec {
    * (src/streams/reconcile.ts).
    */
   onAccepted?: AcceptedTally;
+  /** Called with how the fast path read a body, once it stops (the differential test and the bench check its work). */
+  onFastPath?: (read: FastCsvResult) => void;
 }
 
 /** What counts the accepted records per UTC day of their `time` (src/streams/reconcile.ts). */
@@ -48,7 +50,7 @@ export type OnRecord = (rec: Rec) => void | Promise<void>;
 /** A record given as its JSON object text (UTF-8, the bytes JSON.stringify(rec) gives) in json[0, end); valid only during the call. */
 export type OnRecordJson = (json: Buffer, end: number) => void | Promise<void>;
 
-/** Streams whose CSV bodies take the fast path (src/scarf/csv-fast.ts); the others are read the reference way. */
+/** Streams whose CSV bodies take the fast path (src/scarf/csv-fast/); the others are read the papaparse way. */
 const FAST_CSV_STREAMS: ReadonlySet<StreamName> = new Set<StreamName>(['events', 'company_events']);
 
 /**
@@ -89,7 +91,7 @@ export async function fetchRecords(
   stats: StreamStats,
   onRecord: OnRecord,
   waitTurn?: () => Promise<void>,
-  /** Where a record given as JSON text goes; without it every row takes the reference path. */
+  /** Where a record given as JSON text goes; without it every row takes the papaparse path. */
   onRecordJson?: OnRecordJson,
 ): Promise<void> {
   const schema = loadSchema(spec.stream);
@@ -119,8 +121,8 @@ export async function fetchRecords(
     }
     if (seen.size > stats.maxKeySet) stats.maxKeySet = seen.size;
     if (tally) {
-      if (rec.timeStart >= 0) tally.addText(rec.json, rec.timeStart, rec.timeEnd);
-      else tally.add(rec.timeStart === -1 ? null : undefined);
+      if (rec.tallyStart >= 0) tally.addText(rec.json, rec.tallyStart, rec.tallyEnd);
+      else tally.add(rec.tallyStart === -1 ? null : undefined);
     }
     return onRecordJson!(rec.json, rec.end);
   };
@@ -190,7 +192,7 @@ export async function fetchRecords(
         if (fast) {
           await transcodeCsv(
             body,
-            { stream: spec.stream, schema, constants, keyField: spec.keyField },
+            { stream: spec.stream, schema, constants, keyField: spec.keyField, tallyField: 'time', onRead: spec.onFastPath },
             { ...handlers, onRecord: acceptJson },
           );
         } else await readCsv(body, handlers);

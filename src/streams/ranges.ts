@@ -10,7 +10,7 @@
 //   one request fewer. Refused, it is not tried again, and the rest is read in parts of the
 //   accepted length.
 // So a long backfill costs what knowing the limit would cost, plus its refused probes (a few:
-// README "Requests (Scarf Runs)" gives the figures), and never pays for a halving it
+// docs/requests.md "Learning the range limit" gives the figures), and never pays for a halving it
 // cannot grow back from.
 import { RangeTooLongError } from '../errors.js';
 import { log } from '../log.js';

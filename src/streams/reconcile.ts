@@ -1,7 +1,7 @@
 // Count reconciliation: a window's export is judged against Scarf's own daily counts
 // (src/streams/reference.ts) before its bookmark may move, because a body that ends cleanly
-// but short looks exactly like a complete one (docs/scarf-api.md "Completeness"). README
-// "Completeness: count reconciliation" is the user's side of these rules:
+// but short looks exactly like a complete one (docs/scarf-api.md "Completeness: what the aggregates count, and why it matters").
+// docs/reliability.md "Completeness: count reconciliation" is the user's side of these rules:
 // - events: per UTC day, the distinct ids exported = Σ by-total; company_events: per day,
 //   the distinct ids of that company = Σ its by-company rows; company_rollup: every domain
 //   the counts show active in the verified days is in the snapshot.

@@ -1,5 +1,5 @@
 // Scarf's own daily counts, the one reference a body that ended cleanly but short can be
-// judged against (docs/scarf-api.md "Completeness: what the aggregates count"). Read once
+// judged against (docs/scarf-api.md "Completeness: what the aggregates count, and why it matters"). Read once
 // per sync, before a verified stream's first window, for the days it has pending, and kept on the
 // SyncContext so events, company_rollup and company_events share it.
 //

@@ -11,8 +11,8 @@
 //   as a window of its own (src/streams/ranges.ts).
 // - STATE after a commit is throttled (CheckpointPolicy below), so the state output stays
 //   linear in the number of partitions.
-// docs/DESIGN.md "The window runner" names the places where count reconciliation and
-// throttled checkpoints plug in.
+// docs/DESIGN.md "Where count reconciliation and throttled checkpoints plug in" names the
+// places.
 import { requestConcurrency } from '../config/concurrency.js';
 import type { Window } from './days.js';
 import { dedupKey, type StreamDeclaration } from './definitions.js';

@@ -2,7 +2,7 @@
 // breakdown added, a package filter dropped or an earlier start_date all ask for rows the
 // bookmark never covered. So each stream's entry in the state records those settings, and
 // a sync that finds them changed re-reads what the change implies before anything else.
-// README "When you change settings" is the user's side of this.
+// docs/state.md "When you change settings" is the user's side of this.
 import type { StreamSelection } from '../catalog.js';
 import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';

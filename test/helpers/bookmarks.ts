@@ -1,5 +1,5 @@
 // Bookmarks as the tap writes them: besides the value, a stream's entry records the settings
-// that decided which data it covers (README "When you change settings"), and aggregates keeps
+// that decided which data it covers (docs/state.md "When you change settings"), and aggregates keeps
 // one bookmark per breakdown. Tests that assert "the bookmark stays" compare whole entries.
 
 export function eventsBookmark(value: string, startDate: string, packageQuery: string | null = null) {

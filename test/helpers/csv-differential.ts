@@ -1,7 +1,8 @@
-// The differential check of the two CSV paths (src/scarf/csv-fast.ts against papaparse + the
-// row typer): generated hostile bodies, cut into random chunks, read by fetchRecords both
-// ways into the real protocol writers; everything observable must be identical: the output
-// bytes, the error (class and message), the stats, the key set, the onAccepted tally.
+// The differential check of the two CSV paths (the fast path, src/scarf/csv-fast/, against
+// the papaparse path: papaparse + the row typer): generated hostile bodies, cut into random
+// chunks, read by fetchRecords both ways into the real protocol writers; everything
+// observable must be identical: the output bytes, the error (class and message), the stats,
+// the key set, the onAccepted tally.
 // Used by test/scarf-csv-differential.test.ts (a small size) and the bench (millions of rows).
 import { Writable } from 'node:stream';
 
@@ -11,6 +12,7 @@ import { AirbyteWriter } from '../../src/protocol/airbyte.js';
 import { LineWriter } from '../../src/protocol/output.js';
 import { SingerWriter } from '../../src/protocol/singer.js';
 import type { ScarfClient } from '../../src/scarf/client.js';
+import type { FastCsvResult } from '../../src/scarf/csv-fast/index.js';
 import { loadSchema, type StreamName } from '../../src/schemas.js';
 import { fetchRecords, type FetchSpec } from '../../src/streams/fetch.js';
 import { KeySet } from '../../src/streams/key-set.js';
@@ -269,13 +271,18 @@ export interface PathResult {
   stats: StreamStats;
   accepted: unknown[];
   seen: string[];
+  /** How the fast path read the body, when it took it. */
+  fastPath?: FastCsvResult;
 }
 
 const OWNER = 'acme-oss';
 
+/** The two ways of reading a CSV body: the fast path, and papaparse + the row typer. */
+export type CsvPath = 'fast' | 'papaparse';
+
 /** One body read by fetchRecords the given way into the given writer. */
 export async function readBody(
-  path: 'fast' | 'reference',
+  path: CsvPath,
   stream: StreamName,
   chunks: Buffer[],
   protocol: 'singer' | 'airbyte',
@@ -310,6 +317,7 @@ export async function readBody(
     settings: { owner: OWNER },
   } as unknown as SyncContext;
   const accepted: unknown[] = [];
+  let fastPath: FastCsvResult | undefined;
   const spec: FetchSpec = {
     stream,
     endpoint: stream === 'events' ? 'events' : 'company-events',
@@ -323,6 +331,7 @@ export async function readBody(
       add: (t: unknown) => accepted.push(t),
       addText: (b: Buffer, s: number, e: number) => accepted.push(b.toString('latin1', s, e)),
     },
+    onFastPath: (read: FastCsvResult) => (fastPath = read),
   } as FetchSpec;
   const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
   const seen = new KeySet();
@@ -357,14 +366,14 @@ export async function readBody(
   let out = Buffer.concat(parts).toString('latin1');
   // What differs between two runs of the same code: the clock.
   out = out.replace(/"emitted_at":\d+/g, '"emitted_at":0').replace(/"time_extracted":"[^"]*"/g, '"time_extracted":""');
-  return { out, logged, error, stats, accepted, seen: seen.storedKeys() };
+  return { out, logged, error, stats, accepted, seen: seen.storedKeys(), fastPath };
 }
 
 export interface Mismatch {
   seed: number;
   what: string;
   fast: string;
-  reference: string;
+  papaparse: string;
 }
 
 function firstDifference(a: string, b: string): string {
@@ -379,41 +388,59 @@ export async function compareOne(
   seed: number,
   rows: number,
   protocol: 'singer' | 'airbyte',
-): Promise<{ rows: number; mismatches: Mismatch[] }> {
+): Promise<{ rows: number; mismatches: Mismatch[]; fastPath?: FastCsvResult }> {
   const r = rng(seed);
   const stream: StreamName = r() < 0.75 ? 'events' : 'company_events';
   const body = makeBody(r, { stream, rows, faults: r() < 0.5 });
   const chunks = chunksOf(r, body);
   const fast = await readBody('fast', stream, chunks, protocol);
-  const ref = await readBody('reference', stream, chunks, protocol);
+  const ref = await readBody('papaparse', stream, chunks, protocol);
   const mismatches: Mismatch[] = [];
   const diff = (what: string, f: string, rr: string) => {
-    if (f !== rr) mismatches.push({ seed, what, fast: f.slice(0, 2000), reference: rr.slice(0, 2000) });
+    if (f !== rr) mismatches.push({ seed, what, fast: f.slice(0, 2000), papaparse: rr.slice(0, 2000) });
   };
-  if (fast.out !== ref.out) mismatches.push({ seed, what: 'output', fast: firstDifference(fast.out, ref.out), reference: '' });
+  if (fast.out !== ref.out) mismatches.push({ seed, what: 'output', fast: firstDifference(fast.out, ref.out), papaparse: '' });
   diff('error', fast.error ?? '(none)', ref.error ?? '(none)');
   diff('log', fast.logged.join('\n'), ref.logged.join('\n'));
   diff('stats', JSON.stringify(fast.stats), JSON.stringify(ref.stats));
   diff('accepted', JSON.stringify(fast.accepted), JSON.stringify(ref.accepted));
   diff('key set', JSON.stringify(fast.seen), JSON.stringify(ref.seen));
-  return { rows: ref.stats.records + ref.stats.duplicates, mismatches };
+  return { rows: ref.stats.records + ref.stats.duplicates, mismatches, fastPath: fast.fastPath };
+}
+
+/** What the fast path did over the bodies it read. */
+export interface FastPathCounts {
+  /** Rows it made into JSON text. */
+  fastRows: number;
+  /** Rows it handed to the row typer. */
+  typerRows: number;
+  /** Bodies it read, and of those the ones whose rest it handed to readCsv. */
+  bodiesRead: number;
+  handedOverBodies: number;
 }
 
 /** Bodies from `seed` on until `rows` rows were compared. */
 export async function differential(
   rows: number,
   opts: { seed?: number; rowsPerBody?: number; airbyteEvery?: number } = {},
-): Promise<{ rows: number; bodies: number; mismatches: Mismatch[] }> {
+): Promise<{ rows: number; bodies: number; mismatches: Mismatch[]; fastPath: FastPathCounts }> {
   let done = 0;
   let bodies = 0;
   const mismatches: Mismatch[] = [];
+  const fastPath: FastPathCounts = { fastRows: 0, typerRows: 0, bodiesRead: 0, handedOverBodies: 0 };
   for (let seed = opts.seed ?? 1; done < rows; seed++) {
     const n = opts.rowsPerBody ?? 400;
     const res = await compareOne(seed, n, bodies % (opts.airbyteEvery ?? 4) === 3 ? 'airbyte' : 'singer');
     done += res.rows;
     bodies++;
     mismatches.push(...res.mismatches);
+    if (res.fastPath) {
+      fastPath.fastRows += res.fastPath.fastRows;
+      fastPath.typerRows += res.fastPath.typerRows;
+      fastPath.bodiesRead++;
+      if (res.fastPath.handedOver !== undefined) fastPath.handedOverBodies++;
+    }
     if (mismatches.length >= 10) break;
   }
-  return { rows: done, bodies, mismatches };
+  return { rows: done, bodies, mismatches, fastPath };
 }

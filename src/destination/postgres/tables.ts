@@ -27,8 +27,9 @@ export const STATE_TABLE = 'tap_scarf_state';
  * in UTC), `date` strings days; integers are counts that may pass 2^31 over a year of a large
  * package, so bigint; numbers are kept exact as Scarf sent them (numeric, not a float that
  * would turn 37.7749 into 37.774899999999995 on the way back). `extra_fields` holds JSON object
- * text by the tap's own rule (docs/DESIGN.md "Canonical typed values"), so it is jsonb; every
- * other string, the JSON-text key `row_key` included, stays text: a key compares as text.
+ * text by the tap's own rule (docs/DESIGN.md "Canonical typed values (the tap emits these; the
+ * simulator's ground truth uses the same)"), so it is jsonb; every other string, the JSON-text
+ * key `row_key` included, stays text: a key compares as text.
  */
 export function columnType(name: string, prop: JsonSchemaProperty): PgType {
   const types = Array.isArray(prop.type) ? prop.type : [prop.type];
