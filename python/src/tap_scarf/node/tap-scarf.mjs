@@ -35998,7 +35998,7 @@ var require_util6 = __commonJS({
   "node_modules/undici/lib/web/websocket/util.js"(exports, module) {
     "use strict";
     var { states, opcodes } = require_constants5();
-    var { isUtf8: isUtf82 } = __require("node:buffer");
+    var { isUtf8: isUtf85 } = __require("node:buffer");
     var { removeHTTPWhitespace } = require_data_url();
     var { collectASequenceOfCodePointsFast } = require_infra();
     function isConnecting(readyState) {
@@ -36141,7 +36141,7 @@ var require_util6 = __commonJS({
         return fatalDecoder.decode.bind(fatalDecoder);
       }
       return function(buffer) {
-        if (isUtf82(buffer)) {
+        if (isUtf85(buffer)) {
           return buffer.toString("utf-8");
         }
         throw new TypeError("Invalid utf-8 received.");
@@ -37892,7 +37892,7 @@ var require_eventsource_stream = __commonJS({
     var DATA = Buffer.from("data");
     var EVENT = Buffer.from("event");
     var ID = Buffer.from("id");
-    var RETRY2 = Buffer.from("retry");
+    var RETRY = Buffer.from("retry");
     var minParserItems = 1024;
     var maxParserItems = 131072;
     var bytesPerParserItem = 128;
@@ -38101,7 +38101,7 @@ ${value}`;
           this.dataLineCount++;
           return;
         }
-        if (isFieldName(line, fieldLength, RETRY2)) {
+        if (isFieldName(line, fieldLength, RETRY)) {
           if (isASCIINumberBytes(line, valueStart)) {
             this.setEventFieldSize("retry", line.length - valueStart);
             event.retry = line.toString("utf8", valueStart);
@@ -41576,45 +41576,35 @@ var init_csv_rows = __esm({
   }
 });
 
-// src/scarf/csv-fast.ts
-import { isUtf8 } from "node:buffer";
-function isDigit(c) {
-  return c >= 48 && c <= 57;
-}
-function num(b, i, len) {
-  let v = 0;
-  for (let j = i; j < i + len; j++) {
-    const c = b[j];
-    if (c < 48 || c > 57) return -1;
-    v = v * 10 + c - 48;
-  }
-  return v;
-}
-function plainQuoted(w) {
-  const q = w ^ 572662306;
-  const bs = w ^ 1549556828;
-  return ((w | w - 538976288 & ~w | q - 16843009 & ~q | bs - 16843009 & ~bs) & 2155905152) === 0;
-}
-function plainUnquoted(w) {
-  const q = w ^ 572662306;
-  const bs = w ^ 1549556828;
-  const cm = w ^ 741092396;
-  return ((w | w - 538976288 & ~w | q - 16843009 & ~q | bs - 16843009 & ~bs | cm - 16843009 & ~cm) & 2155905152) === 0;
-}
-function kindOp(prop) {
+// src/scarf/schema-kind.ts
+function kindOf(prop) {
   const types2 = Array.isArray(prop.type) ? prop.type : prop.type === void 0 ? ["string"] : [prop.type];
+  const nullable = types2.includes("null") || prop.type === void 0;
   const t = types2.find((x) => x !== "null") ?? "string";
-  if (t === "integer") return 3 /* Integer */;
-  if (t === "number") return 2 /* Number */;
-  if (t === "boolean") return 4 /* Boolean */;
-  if (prop.format === "date-time") return 5 /* DateTime */;
-  if (prop.format === "date") return 6 /* Date */;
-  return 1 /* String */;
+  switch (t) {
+    case "integer":
+      return { kind: 1 /* Integer */, nullable };
+    case "number":
+      return { kind: 2 /* Number */, nullable };
+    case "boolean":
+      return { kind: 3 /* Boolean */, nullable };
+    default:
+      if (prop.format === "date-time") return { kind: 4 /* DateTime */, nullable };
+      if (prop.format === "date") return { kind: 5 /* Date */, nullable };
+      return { kind: 0 /* String */, nullable };
+  }
 }
-function compilePlan(opts, header) {
-  const props = opts.schema.properties ?? {};
+var init_schema_kind = __esm({
+  "src/scarf/schema-kind.ts"() {
+    "use strict";
+  }
+});
+
+// src/scarf/csv-fast/compile.ts
+function compileLayout(spec, header) {
+  const props = spec.schema.properties ?? {};
   const keys = Object.keys(props);
-  const constants = opts.constants;
+  const constants = spec.constants;
   const fixed = /* @__PURE__ */ new Set([...Object.keys(constants), "extra_fields"]);
   const colOf = /* @__PURE__ */ new Map();
   const unknownCols = [];
@@ -41625,12 +41615,11 @@ function compilePlan(opts, header) {
   const steps = [];
   let pending = "{";
   const flush = () => {
-    if (pending) steps.push({ op: 0 /* Bytes */, bytes: Buffer.from(pending, "utf8"), col: -1, nonNull: false });
+    if (pending) steps.push({ op: 6 /* Bytes */, bytes: Buffer.from(pending, "utf8"), col: -1, nonNull: false });
     pending = "";
   };
   keys.forEach((k, i) => {
     const member = (i === 0 ? "" : ",") + JSON.stringify(k) + ":";
-    const prop = props[k];
     if (k in constants) {
       pending += member + (constants[k] === void 0 ? "null" : JSON.stringify(constants[k]));
       return;
@@ -41649,19 +41638,220 @@ function compilePlan(opts, header) {
       return;
     }
     flush();
-    const nullable = prop.type === void 0 || Array.isArray(prop.type) && prop.type.includes("null");
-    steps.push({ op: kindOp(prop), bytes: Buffer.from(member, "utf8"), col: c, nonNull: !nullable });
+    const { kind, nullable } = kindOf(props[k]);
+    steps.push({ op: kind, bytes: Buffer.from(member, "utf8"), col: c, nonNull: !nullable });
   });
   pending += "}";
   flush();
-  const keyCol = colOf.get(opts.keyField);
-  if (keyCol === void 0 || kindOp(props[opts.keyField]) !== 1 /* String */) return void 0;
-  const hasTime = Object.prototype.hasOwnProperty.call(props, "time");
+  const keyCol = colOf.get(spec.keyField);
+  if (keyCol === void 0 || kindOf(props[spec.keyField]).kind !== 0 /* String */) return "the key is not a text column";
+  const tally = spec.tallyField;
+  const hasTally = tally !== void 0 && Object.prototype.hasOwnProperty.call(props, tally);
+  const tallyCol = hasTally ? colOf.get(tally) ?? -1 : -1;
+  if (tallyCol >= 0 && kindOf(props[tally]).kind !== 4 /* DateTime */) return "the tallied field is not a timestamp";
   const unknownPrefix = unknownCols.map((c, j) => {
     const inner = (j === 0 ? "{" : ",") + JSON.stringify(header[c]) + ":";
     return Buffer.from(JSON.stringify(inner).slice(1, -1), "utf8");
   });
-  return { steps, keyCol, timeCol: colOf.get("time") ?? -1, hasTime, unknownCols, unknownPrefix };
+  return { steps, keyCol, tallyCol, hasTally, unknownCols, unknownPrefix };
+}
+function compileOnePass(layout, ncols) {
+  const colOp = new Int8Array(ncols).fill(-1);
+  const colNonNull = new Uint8Array(ncols);
+  const colPre = [];
+  for (let c = 0; c < ncols; c++) colPre.push(Buffer.alloc(0));
+  let lastCol = -1;
+  let pre = [];
+  let inOrder = true;
+  const tail = [];
+  let lastColStep = -1;
+  layout.steps.forEach((st, j) => {
+    if (st.op !== 6 /* Bytes */ && st.op !== 7 /* Extra */) lastColStep = j;
+  });
+  layout.steps.forEach((st, j) => {
+    if (j > lastColStep) tail.push(st);
+    else if (st.op === 6 /* Bytes */) pre.push(st.bytes);
+    else if (st.op === 7 /* Extra */) inOrder = false;
+    else {
+      if (st.col <= lastCol) inOrder = false;
+      colPre[st.col] = Buffer.concat([...pre, st.bytes]);
+      colOp[st.col] = st.op;
+      colNonNull[st.col] = st.nonNull ? 1 : 0;
+      pre = [];
+      lastCol = st.col;
+    }
+  });
+  const words = colPre.map(wordsOf);
+  return { inOrder, colOp, colNonNull, colPreW: words.map((w) => w.words), colPreT: words.map((w) => w.tail), tail };
+}
+var init_compile = __esm({
+  "src/scarf/csv-fast/compile.ts"() {
+    "use strict";
+    init_words();
+    init_schema_kind();
+  }
+});
+
+// src/scarf/csv-fast/scan.ts
+import { isUtf8 } from "node:buffer";
+function headerEnd(b) {
+  const lf = b.indexOf(10);
+  if (lf < 0) return void 0;
+  const crlf = lf > 0 && b[lf - 1] === 13;
+  if (b.subarray(0, crlf ? lf - 1 : lf).indexOf(13) >= 0) return "lone CR";
+  return { end: lf + 1, crlf };
+}
+var CLS, Fields;
+var init_scan = __esm({
+  "src/scarf/csv-fast/scan.ts"() {
+    "use strict";
+    CLS = new Uint8Array(256);
+    for (let b = 0; b < 32; b++) CLS[b] = 5;
+    CLS[92] = 5;
+    CLS[44] = 1;
+    CLS[10] = 2;
+    CLS[13] = 3;
+    CLS[34] = 4;
+    for (let b = 128; b < 256; b++) CLS[b] = 6;
+    Fields = class {
+      constructor(ncols, crlf) {
+        this.ncols = ncols;
+        this.crlf = crlf;
+        this.start = new Int32Array(ncols);
+        this.end = new Int32Array(ncols);
+        this.flags = new Uint8Array(ncols);
+        this.last = ncols - 1;
+      }
+      ncols;
+      crlf;
+      start;
+      end;
+      flags;
+      /** Index of the last column. */
+      last;
+      /** Length of a blank line at p (0: none, -1: not known yet). */
+      blankLine(b, p, n) {
+        const c = b[p];
+        if (c === 10 && !this.crlf) return 1;
+        if (c === 13 && this.crlf) {
+          if (p + 1 >= n) return -1;
+          return b[p + 1] === 10 ? 2 : 0;
+        }
+        return 0;
+      }
+      /** Finds the fields of the row at p (the two-pass reading's first pass): the position after its line break, Row.Incomplete or Row.Unusual. */
+      scan(b, p, n) {
+        const last = this.last;
+        const crlf = this.crlf;
+        const fStart = this.start;
+        const fEnd = this.end;
+        const fFlags = this.flags;
+        for (let c = 0; ; c++) {
+          if (p >= n) return -1 /* Incomplete */;
+          let flags = 0;
+          if (b[p] === 34) {
+            let i2 = p + 1;
+            const s = i2;
+            for (; ; ) {
+              if (i2 >= n) return -1 /* Incomplete */;
+              const k = CLS[b[i2]];
+              if (k <= 1) {
+                i2++;
+                continue;
+              }
+              if (k === 4) {
+                if (i2 + 1 >= n) return -1 /* Incomplete */;
+                if (b[i2 + 1] === 34) {
+                  flags |= 1 /* Escape */ | 2 /* Doubled */;
+                  i2 += 2;
+                  continue;
+                }
+                break;
+              }
+              flags |= k === 6 ? 4 /* High */ : 1 /* Escape */;
+              i2++;
+            }
+            fStart[c] = s;
+            fEnd[c] = i2;
+            fFlags[c] = flags;
+            p = i2 + 1;
+            if (p >= n) return -1 /* Incomplete */;
+            const d = b[p];
+            if (c < last) {
+              if (d !== 44) return -2 /* Unusual */;
+              p++;
+              continue;
+            }
+            if (!crlf) return d === 10 ? p + 1 : -2 /* Unusual */;
+            if (d !== 13) return -2 /* Unusual */;
+            if (p + 1 >= n) return -1 /* Incomplete */;
+            return b[p + 1] === 10 ? p + 2 : -2 /* Unusual */;
+          }
+          let i = p;
+          for (; ; ) {
+            if (i >= n) return -1 /* Incomplete */;
+            const k = CLS[b[i]];
+            if (k === 0) {
+              i++;
+              continue;
+            }
+            if (k === 1) {
+              if (c === last) return -2 /* Unusual */;
+              fStart[c] = p;
+              fEnd[c] = i;
+              fFlags[c] = flags;
+              p = i + 1;
+              break;
+            }
+            if (k === 2 && !crlf) {
+              if (c !== last) return -2 /* Unusual */;
+              fStart[c] = p;
+              fEnd[c] = i;
+              fFlags[c] = flags;
+              return i + 1;
+            }
+            if (k === 3 && crlf) {
+              if (i + 1 >= n) return -1 /* Incomplete */;
+              if (b[i + 1] === 10) {
+                if (c !== last) return -2 /* Unusual */;
+                fStart[c] = p;
+                fEnd[c] = i;
+                fFlags[c] = flags;
+                return i + 2;
+              }
+            }
+            flags |= k === 6 ? 4 /* High */ : 1 /* Escape */;
+            i++;
+          }
+        }
+      }
+      /** The row's fields as papaparse gives them (for the row typer); undefined if one is not valid UTF-8. */
+      texts(b) {
+        const out = new Array(this.ncols);
+        for (let c = 0; c < this.ncols; c++) {
+          if (this.flags[c] & 4 /* High */ && !isUtf8(b.subarray(this.start[c], this.end[c]))) return void 0;
+          const s = b.toString("utf8", this.start[c], this.end[c]);
+          out[c] = this.flags[c] & 2 /* Doubled */ ? s.replaceAll('""', '"') : s;
+        }
+        return out;
+      }
+    };
+  }
+});
+
+// src/scarf/csv-fast/values.ts
+import { isUtf8 as isUtf82 } from "node:buffer";
+function isDigit(c) {
+  return c >= 48 && c <= 57;
+}
+function num(b, i, len) {
+  let v = 0;
+  for (let j = i; j < i + len; j++) {
+    const c = b[j];
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + c - 48;
+  }
+  return v;
 }
 function isShortestNumber(b, s, e, integer) {
   let i = s;
@@ -41698,204 +41888,13 @@ function isShortestNumber(b, s, e, integer) {
   if (zeroInt && leadingZeros > 5) return false;
   return digits <= 15;
 }
-function asBuffer(chunk) {
-  if (typeof chunk === "string") return void 0;
-  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-}
-function headerEnd(b) {
-  const lf = b.indexOf(10);
-  if (lf < 0) return void 0;
-  const crlf = lf > 0 && b[lf - 1] === 13;
-  if (b.subarray(0, crlf ? lf - 1 : lf).indexOf(13) >= 0) return "lone CR";
-  return { end: lf + 1, crlf };
-}
-async function transcodeCsv(body, opts, handlers) {
-  const label = labelPrefix(opts.label);
-  const src = new BodyPuller(body, label);
-  const maxRow = opts.maxRowChars ?? maxRowChars();
-  fastPathCounts.bodies++;
-  let held = [];
-  let heldBytes = 0;
-  let headerBytes;
-  let tc;
-  let rows = 0;
-  let fastRows = 0;
-  let stringChunk;
-  let triedAt = 0;
-  const handOver = async (reason, rest) => {
-    const replay2 = async function* () {
-      if (headerBytes) yield headerBytes;
-      for (const c of rest) yield c;
-      if (stringChunk !== void 0) yield stringChunk;
-      for (; ; ) {
-        const c = await src.next();
-        if (c === void 0) return;
-        yield c;
-      }
-    };
-    let headerSeen = headerBytes !== void 0;
-    const res = await readCsv(
-      replay2(),
-      {
-        onHeader(h) {
-          if (!headerSeen) handlers.onHeader(h);
-          headerSeen = true;
-        },
-        onRow: handlers.onRow
-      },
-      { label: opts.label, maxRowChars: maxRow, rowOffset: rows }
-    );
-    fastPathCounts.handedOverBodies++;
-    return { rows: res.rows, fastRows, handedOver: reason };
-  };
-  try {
-    for (; ; ) {
-      const chunk = await src.next();
-      if (chunk === void 0) return await handOver("the body has no complete header line", held);
-      const buf = asBuffer(chunk);
-      if (buf === void 0) {
-        stringChunk = chunk;
-        return await handOver("the body came as text", held);
-      }
-      if (buf.length === 0) continue;
-      held.push(buf);
-      heldBytes += buf.length;
-      const all = held.length === 1 ? buf : Buffer.concat(held);
-      const bom = all.length >= 3 && all[0] === 239 && all[1] === 187 && all[2] === 191 ? 3 : 0;
-      const he = headerEnd(all);
-      if (he === "lone CR") return await handOver("the header line does not end with LF or CRLF", held);
-      if (he === void 0) {
-        const cr = all.indexOf(13);
-        if (cr >= 0 && cr < all.length - 1) return await handOver("the header line does not end with LF or CRLF", held);
-        if (heldBytes > maxRow) return await handOver("the header line is too long", held);
-        continue;
-      }
-      const line = all.subarray(bom, he.end - (he.crlf ? 2 : 1));
-      if (line.indexOf(34) >= 0 || !isUtf8(line)) return await handOver("the header has quotes or is not UTF-8", held);
-      const header = line.toString("utf8").split(",");
-      handlers.onHeader(header);
-      headerBytes = all.subarray(0, he.end);
-      held = [];
-      heldBytes = 0;
-      if (header.length < 2) return await handOver("the header has one column", [all.subarray(he.end)]);
-      const plan2 = compilePlan(opts, header);
-      if (plan2 === void 0) return await handOver("the key is not a text column", [all.subarray(he.end)]);
-      tc = new Transcoder(plan2, header.length, he.crlf);
-      if (he.end < all.length) {
-        held.push(all.subarray(he.end));
-        heldBytes = all.length - he.end;
-      }
-      break;
-    }
-    const t = tc;
-    const rec = t.rec;
-    let work = Buffer.allocUnsafe(0);
-    const join = () => {
-      let target = work;
-      if (target.length < heldBytes) target = Buffer.allocUnsafe(Math.max(heldBytes, work.length * 2, 256 * 1024));
-      let o = 0;
-      for (const piece of held) {
-        if (target === work && piece.buffer === work.buffer && piece.byteOffset >= work.byteOffset) {
-          const from2 = piece.byteOffset - work.byteOffset;
-          if (from2 !== o) work.copyWithin(o, from2, from2 + piece.length);
-        } else piece.copy(target, o);
-        o += piece.length;
-      }
-      work = target;
-      return target.subarray(0, o);
-    };
-    let first = heldBytes > 0 ? Buffer.concat(held, heldBytes) : void 0;
-    held = [];
-    heldBytes = 0;
-    for (; ; ) {
-      let b;
-      if (first !== void 0) {
-        b = first;
-        first = void 0;
-      } else {
-        const chunk = await src.next();
-        if (chunk === void 0) {
-          if (heldBytes === 0) return { rows, fastRows };
-          return await handOver("the body does not end with a line break", held);
-        }
-        const buf = asBuffer(chunk);
-        if (buf === void 0) {
-          stringChunk = chunk;
-          return await handOver("the body came as text", held);
-        }
-        b = buf;
-        if (heldBytes > 0) {
-          held.push(buf);
-          heldBytes += buf.length;
-          if (heldBytes < triedAt * 2) {
-            if (heldBytes > maxRow) return await handOver("a row is longer than the row size limit", held);
-            continue;
-          }
-          b = join();
-          held = [];
-          heldBytes = 0;
-        }
-      }
-      const n = b.length;
-      let p = 0;
-      while (p < n) {
-        const blank = t.blankLine(b, p, n);
-        if (blank > 0) {
-          p += blank;
-          continue;
-        }
-        let end = blank < 0 ? INCOMPLETE : t.inOrder ? t.row1(b, p, n) : RETRY;
-        let r = OK;
-        if (end === RETRY) {
-          end = t.scan(b, p, n);
-          if (end >= 0) r = t.emit(b, end - p);
-        }
-        if (end === INCOMPLETE) break;
-        if (end === UNUSUAL) return await handOver("a row the fast path does not read", [b.subarray(p)]);
-        let done;
-        if (r === OK) {
-          fastRows++;
-          fastPathCounts.fastRows++;
-          done = handlers.onRecord(rec, ++rows);
-        } else {
-          const fields = r === SLOW_ROW ? t.fields(b) : void 0;
-          if (fields === void 0) return await handOver("a value that is not valid UTF-8", [b.subarray(p)]);
-          fastPathCounts.typerRows++;
-          done = handlers.onRow(fields, ++rows);
-        }
-        if (done !== void 0) await done;
-        p = end;
-      }
-      if (p < n) {
-        const rest = b.subarray(p);
-        held = [rest];
-        heldBytes = rest.length;
-        triedAt = heldBytes;
-        if (heldBytes > maxRow) return await handOver("a row is longer than the row size limit", held);
-      } else triedAt = 0;
-    }
-  } catch (err) {
-    src.release();
-    throw err;
-  }
-}
-var fastPathCounts, CLS, ESC, ESC2, F_ESCAPE, F_DOUBLED, F_HIGH, INCOMPLETE, UNUSUAL, RETRY, ONE_PASS_MAX, OK, SLOW_ROW, HAND_OVER, TRUE, FALSE, NULL, MONTH_DAYS2, Transcoder;
-var init_csv_fast = __esm({
-  "src/scarf/csv-fast.ts"() {
+var ESC, ESC2, NULL, TRUE, FALSE, MONTH_DAYS2, JsonText;
+var init_values = __esm({
+  "src/scarf/csv-fast/values.ts"() {
     "use strict";
-    init_words();
-    init_body();
     init_convert();
-    init_csv_rows();
-    fastPathCounts = { fastRows: 0, typerRows: 0, handedOverBodies: 0, bodies: 0 };
-    CLS = new Uint8Array(256);
-    for (let b = 0; b < 32; b++) CLS[b] = 5;
-    CLS[92] = 5;
-    CLS[44] = 1;
-    CLS[10] = 2;
-    CLS[13] = 3;
-    CLS[34] = 4;
-    for (let b = 128; b < 256; b++) CLS[b] = 6;
+    init_schema_kind();
+    init_scan();
     ESC = [];
     for (let b = 0; b < 256; b++) {
       const s = b < 32 || b === 34 || b === 92 ? JSON.stringify(String.fromCharCode(b)).slice(1, -1) : "";
@@ -41904,394 +41903,14 @@ var init_csv_fast = __esm({
     ESC2 = ESC.map(
       (e) => e.length === 0 ? e : Buffer.from(JSON.stringify(e.toString("latin1")).slice(1, -1), "latin1")
     );
-    F_ESCAPE = 1;
-    F_DOUBLED = 2;
-    F_HIGH = 4;
-    INCOMPLETE = -1;
-    UNUSUAL = -2;
-    RETRY = -3;
-    ONE_PASS_MAX = 16 * 1024;
-    OK = 0;
-    SLOW_ROW = 1;
-    HAND_OVER = 2;
+    NULL = Buffer.from("null");
     TRUE = Buffer.from("true");
     FALSE = Buffer.from("false");
-    NULL = Buffer.from("null");
     MONTH_DAYS2 = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    Transcoder = class {
-      constructor(plan2, ncols, crlf) {
-        this.plan = plan2;
-        this.crlf = crlf;
-        this.ncols = ncols;
-        this.last = ncols - 1;
-        this.fStart = new Int32Array(ncols);
-        this.fEnd = new Int32Array(ncols);
-        this.fFlags = new Uint8Array(ncols);
-        this.slack = plan2.steps.reduce((n, st) => n + st.bytes.length, 0) + ncols * 40 + 64;
-        this.colOp = new Int8Array(ncols).fill(-1);
-        this.colNonNull = new Uint8Array(ncols);
-        const colPre = [];
-        for (let c = 0; c < ncols; c++) colPre.push(Buffer.alloc(0));
-        let lastCol = -1;
-        let pre = [];
-        let inOrder = true;
-        this.tail = [];
-        let lastColStep = -1;
-        plan2.steps.forEach((st, j) => {
-          if (st.op !== 0 /* Bytes */ && st.op !== 7 /* Extra */) lastColStep = j;
-        });
-        plan2.steps.forEach((st, j) => {
-          if (j > lastColStep) this.tail.push(st);
-          else if (st.op === 0 /* Bytes */) pre.push(st.bytes);
-          else if (st.op === 7 /* Extra */) inOrder = false;
-          else {
-            if (st.col <= lastCol) inOrder = false;
-            colPre[st.col] = Buffer.concat([...pre, st.bytes]);
-            this.colOp[st.col] = st.op;
-            this.colNonNull[st.col] = st.nonNull ? 1 : 0;
-            pre = [];
-            lastCol = st.col;
-          }
-        });
-        this.inOrder = inOrder;
-        const words = colPre.map(wordsOf);
-        this.colPreW = words.map((w) => w.words);
-        this.colPreT = words.map((w) => w.tail);
-        this.rec = { json: this.out, end: 0, src: this.out, keyStart: 0, keyEnd: 0, keyText: void 0, timeStart: -2, timeEnd: -1 };
-      }
-      plan;
-      crlf;
-      ncols;
-      last;
-      fStart;
-      fEnd;
-      fFlags;
+    JsonText = class {
       out = Buffer.allocUnsafe(64 * 1024);
-      /** this.out as a DataView (word stores), and the input chunk last read with its view. */
-      odv = viewOf(this.out);
-      inBuf;
-      idv = viewOf(this.out);
       o = 0;
-      /** Where the `time` value is in this.out (-1: null). */
-      timeS = -1;
-      timeE = -1;
-      slack;
-      inOrder;
-      colOp;
-      colNonNull;
-      colPreW;
-      colPreT;
-      tail;
-      rec;
-      /** Length of a blank line at p (0: none, -1: not known yet). */
-      blankLine(b, p, n) {
-        const c = b[p];
-        if (c === 10 && !this.crlf) return 1;
-        if (c === 13 && this.crlf) {
-          if (p + 1 >= n) return -1;
-          return b[p + 1] === 10 ? 2 : 0;
-        }
-        return 0;
-      }
-      /** Finds the fields of the row at p: the position after its line break, INCOMPLETE or UNUSUAL. */
-      scan(b, p, n) {
-        const last = this.last;
-        const crlf = this.crlf;
-        const fStart = this.fStart;
-        const fEnd = this.fEnd;
-        const fFlags = this.fFlags;
-        for (let c = 0; ; c++) {
-          if (p >= n) return INCOMPLETE;
-          let flags = 0;
-          if (b[p] === 34) {
-            let i2 = p + 1;
-            const s = i2;
-            for (; ; ) {
-              if (i2 >= n) return INCOMPLETE;
-              const k = CLS[b[i2]];
-              if (k <= 1) {
-                i2++;
-                continue;
-              }
-              if (k === 4) {
-                if (i2 + 1 >= n) return INCOMPLETE;
-                if (b[i2 + 1] === 34) {
-                  flags |= F_ESCAPE | F_DOUBLED;
-                  i2 += 2;
-                  continue;
-                }
-                break;
-              }
-              flags |= k === 6 ? F_HIGH : F_ESCAPE;
-              i2++;
-            }
-            fStart[c] = s;
-            fEnd[c] = i2;
-            fFlags[c] = flags;
-            p = i2 + 1;
-            if (p >= n) return INCOMPLETE;
-            const d = b[p];
-            if (c < last) {
-              if (d !== 44) return UNUSUAL;
-              p++;
-              continue;
-            }
-            if (!crlf) return d === 10 ? p + 1 : UNUSUAL;
-            if (d !== 13) return UNUSUAL;
-            if (p + 1 >= n) return INCOMPLETE;
-            return b[p + 1] === 10 ? p + 2 : UNUSUAL;
-          }
-          let i = p;
-          for (; ; ) {
-            if (i >= n) return INCOMPLETE;
-            const k = CLS[b[i]];
-            if (k === 0) {
-              i++;
-              continue;
-            }
-            if (k === 1) {
-              if (c === last) return UNUSUAL;
-              fStart[c] = p;
-              fEnd[c] = i;
-              fFlags[c] = flags;
-              p = i + 1;
-              break;
-            }
-            if (k === 2 && !crlf) {
-              if (c !== last) return UNUSUAL;
-              fStart[c] = p;
-              fEnd[c] = i;
-              fFlags[c] = flags;
-              return i + 1;
-            }
-            if (k === 3 && crlf) {
-              if (i + 1 >= n) return INCOMPLETE;
-              if (b[i + 1] === 10) {
-                if (c !== last) return UNUSUAL;
-                fStart[c] = p;
-                fEnd[c] = i;
-                fFlags[c] = flags;
-                return i + 2;
-              }
-            }
-            flags |= k === 6 ? F_HIGH : F_ESCAPE;
-            i++;
-          }
-        }
-      }
-      /**
-       * The one-pass reading of the row at p: scans each field and writes its value as it goes.
-       * Returns the position after the row (its JSON text is then in this.out), INCOMPLETE,
-       * UNUSUAL, or RETRY for anything else (the two-pass reading decides).
-       */
-      row1(b, p, n) {
-        const lim = n - p > ONE_PASS_MAX ? p + ONE_PASS_MAX : n;
-        const short = lim < n ? RETRY : INCOMPLETE;
-        if (this.out.length < ONE_PASS_MAX * 7 + this.slack) this.ensure(ONE_PASS_MAX * 7 + this.slack);
-        const out = this.out;
-        const odv = this.odv;
-        if (b !== this.inBuf) {
-          this.inBuf = b;
-          this.idv = viewOf(b);
-        }
-        const idv = this.idv;
-        const last = this.last;
-        const crlf = this.crlf;
-        const colOp = this.colOp;
-        const colPreW = this.colPreW;
-        const colPreT = this.colPreT;
-        const fStart = this.fStart;
-        const fEnd = this.fEnd;
-        const fFlags = this.fFlags;
-        const timeCol = this.plan.timeCol;
-        let o = 0;
-        this.timeS = -1;
-        for (let c = 0; ; c++) {
-          const op = colOp[c];
-          const pw = colPreW[c];
-          for (let j = 0; j < pw.length; j++) {
-            odv.setInt32(o, pw[j], true);
-            o += 4;
-          }
-          const pt = colPreT[c];
-          for (let j = 0; j < pt.length; j++) out[o++] = pt[j];
-          if (p >= lim) return short;
-          const copy = op === 1 /* String */;
-          const vStart = o;
-          if (copy) out[o++] = 34;
-          let flags = 0;
-          let s;
-          let e;
-          let next;
-          let i;
-          if (b[p] === 34) {
-            i = p + 1;
-            s = i;
-            for (; ; ) {
-              if (i + 4 <= lim) {
-                const w = idv.getInt32(i, true);
-                if (plainQuoted(w)) {
-                  if (copy) {
-                    odv.setInt32(o, w, true);
-                    o += 4;
-                  }
-                  i += 4;
-                  continue;
-                }
-              }
-              if (i >= lim) return short;
-              const x = b[i];
-              const k = CLS[x];
-              if (k <= 1) {
-                if (copy) out[o++] = x;
-                i++;
-                continue;
-              }
-              if (k === 4) {
-                if (i + 1 >= lim) return short;
-                if (b[i + 1] === 34) {
-                  flags |= F_ESCAPE | F_DOUBLED;
-                  if (copy) {
-                    out[o++] = 92;
-                    out[o++] = 34;
-                  }
-                  i += 2;
-                  continue;
-                }
-                break;
-              }
-              if (k === 6) {
-                flags |= F_HIGH;
-                if (copy) out[o++] = x;
-              } else {
-                flags |= F_ESCAPE;
-                if (copy) {
-                  const es = ESC[x];
-                  for (let j = 0; j < es.length; j++) out[o++] = es[j];
-                }
-              }
-              i++;
-            }
-            e = i;
-            i++;
-            if (i >= lim) return short;
-            const d = b[i];
-            if (c < last) {
-              if (d !== 44) return UNUSUAL;
-              next = i + 1;
-            } else if (!crlf) {
-              if (d !== 10) return UNUSUAL;
-              next = i + 1;
-            } else {
-              if (d !== 13) return UNUSUAL;
-              if (i + 1 >= lim) return short;
-              if (b[i + 1] !== 10) return UNUSUAL;
-              next = i + 2;
-            }
-          } else {
-            i = p;
-            s = p;
-            for (; ; ) {
-              if (i + 4 <= lim) {
-                const w = idv.getInt32(i, true);
-                if (plainUnquoted(w)) {
-                  if (copy) {
-                    odv.setInt32(o, w, true);
-                    o += 4;
-                  }
-                  i += 4;
-                  continue;
-                }
-              }
-              if (i >= lim) return short;
-              const x = b[i];
-              const k = CLS[x];
-              if (k === 0) {
-                if (copy) out[o++] = x;
-                i++;
-                continue;
-              }
-              if (k === 1) {
-                if (c === last) return UNUSUAL;
-                next = i + 1;
-                break;
-              }
-              if (k === 2 && !crlf) {
-                if (c !== last) return UNUSUAL;
-                next = i + 1;
-                break;
-              }
-              if (k === 3 && crlf) {
-                if (i + 1 >= lim) return short;
-                if (b[i + 1] === 10) {
-                  if (c !== last) return UNUSUAL;
-                  next = i + 2;
-                  break;
-                }
-              }
-              if (k === 6) {
-                flags |= F_HIGH;
-                if (copy) out[o++] = x;
-              } else {
-                flags |= F_ESCAPE;
-                if (copy) {
-                  const es = ESC[x];
-                  for (let j = 0; j < es.length; j++) out[o++] = es[j];
-                }
-              }
-              i++;
-            }
-            e = i;
-          }
-          fStart[c] = s;
-          fEnd[c] = e;
-          fFlags[c] = flags;
-          if (op >= 0) {
-            if (s === e) {
-              if (this.colNonNull[c]) return RETRY;
-              o = vStart;
-              out[o++] = 110;
-              out[o++] = 117;
-              out[o++] = 108;
-              out[o++] = 108;
-            } else if (flags & F_HIGH && !isUtf8(b.subarray(s, e))) return RETRY;
-            else if (copy) out[o++] = 34;
-            else {
-              this.o = o;
-              if (!this.putTyped(op, b, s, e, flags, c === timeCol)) return RETRY;
-              o = this.o;
-            }
-          }
-          p = next;
-          if (c === last) break;
-        }
-        this.o = o;
-        const tail = this.tail;
-        for (let j = 0; j < tail.length; j++) {
-          const st = tail[j];
-          this.put(st.bytes, 0, st.bytes.length);
-          if (st.op === 7 /* Extra */ && !this.putExtra(b)) return RETRY;
-        }
-        return this.finish(b) === OK ? p : RETRY;
-      }
-      /** The row's fields as papaparse gives them (for the reference typer); undefined if one is not valid UTF-8. */
-      fields(b) {
-        const out = new Array(this.ncols);
-        for (let c = 0; c < this.ncols; c++) {
-          if (this.fFlags[c] & F_HIGH && !isUtf8(b.subarray(this.fStart[c], this.fEnd[c]))) return void 0;
-          const s = b.toString("utf8", this.fStart[c], this.fEnd[c]);
-          out[c] = this.fFlags[c] & F_DOUBLED ? s.replaceAll('""', '"') : s;
-        }
-        return out;
-      }
-      ensure(extra) {
-        if (this.o + extra <= this.out.length) return;
-        const bigger = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.o + extra));
-        this.out.copy(bigger, 0, 0, this.o);
-        this.out = bigger;
-        this.odv = viewOf(bigger);
-        this.rec.json = bigger;
-      }
+      /** Copies src[s, e). */
       put(src, s, e) {
         const out = this.out;
         let o = this.o;
@@ -42301,16 +41920,19 @@ var init_csv_fast = __esm({
         } else for (let i = s; i < e; i++) out[o++] = src[i];
         this.o = o;
       }
-      /** Field bytes as JSON string content; `esc` is ESC or ESC2. Returns false for invalid UTF-8. */
+      putAscii(s) {
+        this.o += this.out.latin1Write(s, this.o);
+      }
+      /** Field bytes as JSON string content; `esc` is ESC or ESC2. False for invalid UTF-8. */
       putEscaped(b, s, e, flags, esc) {
-        if (flags & F_HIGH && !isUtf8(b.subarray(s, e))) return false;
-        if (!(flags & F_ESCAPE)) {
+        if (flags & 4 /* High */ && !isUtf82(b.subarray(s, e))) return false;
+        if (!(flags & 1 /* Escape */)) {
           this.put(b, s, e);
           return true;
         }
         const out = this.out;
         let o = this.o;
-        const doubled = (flags & F_DOUBLED) !== 0;
+        const doubled = (flags & 2 /* Doubled */) !== 0;
         for (let i = s; i < e; i++) {
           const c = b[i];
           const x = esc[c];
@@ -42324,48 +41946,6 @@ var init_csv_fast = __esm({
         this.o = o;
         return true;
       }
-      putAscii(s) {
-        this.o += this.out.latin1Write(s, this.o);
-      }
-      /** Writes the record's JSON text into this.out; OK, SLOW_ROW or HAND_OVER. */
-      emit(b, rowBytes) {
-        const plan2 = this.plan;
-        const fStart = this.fStart;
-        const fEnd = this.fEnd;
-        const fFlags = this.fFlags;
-        this.o = 0;
-        this.ensure(rowBytes * 7 + this.slack);
-        this.timeS = -1;
-        const steps = plan2.steps;
-        for (let j = 0; j < steps.length; j++) {
-          const st = steps[j];
-          const key = st.bytes;
-          this.put(key, 0, key.length);
-          if (st.op === 0 /* Bytes */) continue;
-          if (st.op === 7 /* Extra */) {
-            if (!this.putExtra(b)) return HAND_OVER;
-            continue;
-          }
-          const c = st.col;
-          const s = fStart[c];
-          const e = fEnd[c];
-          if (s === e) {
-            if (st.nonNull) return SLOW_ROW;
-            this.put(NULL, 0, 4);
-            continue;
-          }
-          const flags = fFlags[c];
-          if (st.op === 1 /* String */) {
-            this.out[this.o++] = 34;
-            if (!this.putEscaped(b, s, e, flags, ESC)) return HAND_OVER;
-            this.out[this.o++] = 34;
-            continue;
-          }
-          if (flags & F_HIGH && !isUtf8(b.subarray(s, e))) return HAND_OVER;
-          if (!this.putTyped(st.op, b, s, e, flags, c === plan2.timeCol)) return SLOW_ROW;
-        }
-        return this.finish(b);
-      }
       /**
        * `2026-11-02 13:04:05.123456+00` (Scarf's form: Postgres drops the fraction's trailing
        * zeros, and the fraction itself when it is zero) or the canonical
@@ -42373,7 +41953,7 @@ var init_csv_fast = __esm({
        * writes them (quoted; the fraction padded to 6 digits), without making strings. False: not
        * one of these forms (toTimestamp decides).
        */
-      putPgTimestamp(b, s, e) {
+      putScarfTimestamp(b, s, e) {
         const len = e - s;
         let pg2;
         let fd;
@@ -42412,17 +41992,21 @@ var init_csv_fast = __esm({
         this.o = o;
         return true;
       }
-      /** A typed value (number, boolean, timestamp, date) at this.o; false: the reference typer must judge it. */
-      putTyped(op, b, s, e, flags, isTime) {
+      /**
+       * A typed value (number, integer, boolean, timestamp, date) of the field b[s, e) with its
+       * Flag bits; false: the row typer must judge it. A timestamp or date comes out quoted, its
+       * text right inside the quotes (where the day tally reads it).
+       */
+      putTyped(kind, b, s, e, flags) {
         if (flags !== 0) return false;
-        switch (op) {
+        switch (kind) {
           case 2 /* Number */:
-          case 3 /* Integer */: {
-            if (isShortestNumber(b, s, e, op === 3 /* Integer */)) {
+          case 1 /* Integer */: {
+            if (isShortestNumber(b, s, e, kind === 1 /* Integer */)) {
               this.put(b, s, e);
               return true;
             }
-            if (op === 2 /* Number */) {
+            if (kind === 2 /* Number */) {
               let t = e;
               while (t > s && b[t - 1] === 48) t--;
               if (t < e && t > s && b.indexOf(46, s) > 0 && b.indexOf(46, s) < t + 1) {
@@ -42436,14 +42020,14 @@ var init_csv_fast = __esm({
             const text = b.latin1Slice(s, e);
             let v;
             try {
-              v = op === 3 /* Integer */ ? toInteger(text) : toNumber(text);
+              v = kind === 1 /* Integer */ ? toInteger(text) : toNumber(text);
             } catch {
               return false;
             }
             this.putAscii(String(v));
             return true;
           }
-          case 4 /* Boolean */: {
+          case 3 /* Boolean */: {
             const len = e - s;
             const c0 = b[s];
             let v;
@@ -42461,68 +42045,373 @@ var init_csv_fast = __esm({
             return true;
           }
           default: {
-            if (op === 5 /* DateTime */ && this.putPgTimestamp(b, s, e)) {
-              if (isTime) {
-                this.timeS = this.o - 28;
-                this.timeE = this.o - 1;
-              }
-              return true;
-            }
+            if (kind === 4 /* DateTime */ && this.putScarfTimestamp(b, s, e)) return true;
             let v;
             try {
               const text = b.latin1Slice(s, e);
-              v = op === 5 /* DateTime */ ? toTimestamp(text) : toDate(text);
+              v = kind === 4 /* DateTime */ ? toTimestamp(text) : toDate(text);
             } catch {
               return false;
             }
             this.out[this.o++] = 34;
-            const vs = this.o;
             this.putAscii(v);
-            if (isTime) {
-              this.timeS = vs;
-              this.timeE = this.o;
-            }
             this.out[this.o++] = 34;
             return true;
           }
         }
       }
-      /** The record's end and its key, once every value is written. */
+    };
+  }
+});
+
+// src/scarf/csv-fast/record.ts
+import { isUtf8 as isUtf83 } from "node:buffer";
+function plainQuoted(w) {
+  const q = w ^ 572662306;
+  const bs = w ^ 1549556828;
+  return ((w | w - 538976288 & ~w | q - 16843009 & ~q | bs - 16843009 & ~bs) & 2155905152) === 0;
+}
+function plainUnquoted(w) {
+  const q = w ^ 572662306;
+  const bs = w ^ 1549556828;
+  const cm = w ^ 741092396;
+  return ((w | w - 538976288 & ~w | q - 16843009 & ~q | bs - 16843009 & ~bs | cm - 16843009 & ~cm) & 2155905152) === 0;
+}
+var ONE_PASS_MAX, RecordWriter;
+var init_record = __esm({
+  "src/scarf/csv-fast/record.ts"() {
+    "use strict";
+    init_words();
+    init_schema_kind();
+    init_compile();
+    init_scan();
+    init_values();
+    ONE_PASS_MAX = 16 * 1024;
+    RecordWriter = class extends JsonText {
+      constructor(layout, ncols, crlf) {
+        super();
+        this.layout = layout;
+        this.fields = new Fields(ncols, crlf);
+        this.slack = layout.steps.reduce((n, st) => n + st.bytes.length, 0) + ncols * 40 + 64;
+        this.one = compileOnePass(layout, ncols);
+        this.inOrder = this.one.inOrder;
+        this.rec = {
+          json: this.out,
+          end: 0,
+          src: this.out,
+          keyStart: 0,
+          keyEnd: 0,
+          keyText: void 0,
+          tallyStart: -2,
+          tallyEnd: -1
+        };
+      }
+      layout;
+      fields;
+      /** this.out as a DataView (word stores), and the input chunk last read with its view. */
+      odv = viewOf(this.out);
+      inBuf;
+      idv = viewOf(this.out);
+      /** Where the tallied value is in this.out (-1: null). */
+      tallyS = -1;
+      tallyE = -1;
+      slack;
+      one;
+      /** The one-pass reading applies (see OnePass.inOrder); otherwise every row is read in two passes. */
+      inOrder;
+      rec;
+      /**
+       * The one-pass reading of the row at p: scans each field and writes its value as it goes.
+       * Returns the position after the row (its JSON text is then in this.out), Row.Incomplete,
+       * Row.Unusual, or Row.TwoPass for anything else (the two-pass reading decides).
+       */
+      row1(b, p, n) {
+        const lim = n - p > ONE_PASS_MAX ? p + ONE_PASS_MAX : n;
+        const short = lim < n ? -3 /* TwoPass */ : -1 /* Incomplete */;
+        if (this.out.length < ONE_PASS_MAX * 7 + this.slack) this.ensure(ONE_PASS_MAX * 7 + this.slack);
+        const out = this.out;
+        const odv = this.odv;
+        if (b !== this.inBuf) {
+          this.inBuf = b;
+          this.idv = viewOf(b);
+        }
+        const idv = this.idv;
+        const f = this.fields;
+        const last = f.last;
+        const crlf = f.crlf;
+        const fStart = f.start;
+        const fEnd = f.end;
+        const fFlags = f.flags;
+        const one = this.one;
+        const colOp = one.colOp;
+        const colPreW = one.colPreW;
+        const colPreT = one.colPreT;
+        const colNonNull = one.colNonNull;
+        const tallyCol = this.layout.tallyCol;
+        const cls = CLS;
+        const esc = ESC;
+        let o = 0;
+        this.tallyS = -1;
+        for (let c = 0; ; c++) {
+          const op = colOp[c];
+          const pw = colPreW[c];
+          for (let j = 0; j < pw.length; j++) {
+            odv.setInt32(o, pw[j], true);
+            o += 4;
+          }
+          const pt = colPreT[c];
+          for (let j = 0; j < pt.length; j++) out[o++] = pt[j];
+          if (p >= lim) return short;
+          const copyText = op === 0 /* String */;
+          const vStart = o;
+          if (copyText) out[o++] = 34;
+          let flags = 0;
+          let s;
+          let e;
+          let next;
+          let i;
+          if (b[p] === 34) {
+            i = p + 1;
+            s = i;
+            for (; ; ) {
+              if (i + 4 <= lim) {
+                const w = idv.getInt32(i, true);
+                if (plainQuoted(w)) {
+                  if (copyText) {
+                    odv.setInt32(o, w, true);
+                    o += 4;
+                  }
+                  i += 4;
+                  continue;
+                }
+              }
+              if (i >= lim) return short;
+              const x = b[i];
+              const k = cls[x];
+              if (k <= 1) {
+                if (copyText) out[o++] = x;
+                i++;
+                continue;
+              }
+              if (k === 4) {
+                if (i + 1 >= lim) return short;
+                if (b[i + 1] === 34) {
+                  flags |= 1 /* Escape */ | 2 /* Doubled */;
+                  if (copyText) {
+                    out[o++] = 92;
+                    out[o++] = 34;
+                  }
+                  i += 2;
+                  continue;
+                }
+                break;
+              }
+              if (k === 6) {
+                flags |= 4 /* High */;
+                if (copyText) out[o++] = x;
+              } else {
+                flags |= 1 /* Escape */;
+                if (copyText) {
+                  const es = esc[x];
+                  for (let j = 0; j < es.length; j++) out[o++] = es[j];
+                }
+              }
+              i++;
+            }
+            e = i;
+            i++;
+            if (i >= lim) return short;
+            const d = b[i];
+            if (c < last) {
+              if (d !== 44) return -2 /* Unusual */;
+              next = i + 1;
+            } else if (!crlf) {
+              if (d !== 10) return -2 /* Unusual */;
+              next = i + 1;
+            } else {
+              if (d !== 13) return -2 /* Unusual */;
+              if (i + 1 >= lim) return short;
+              if (b[i + 1] !== 10) return -2 /* Unusual */;
+              next = i + 2;
+            }
+          } else {
+            i = p;
+            s = p;
+            for (; ; ) {
+              if (i + 4 <= lim) {
+                const w = idv.getInt32(i, true);
+                if (plainUnquoted(w)) {
+                  if (copyText) {
+                    odv.setInt32(o, w, true);
+                    o += 4;
+                  }
+                  i += 4;
+                  continue;
+                }
+              }
+              if (i >= lim) return short;
+              const x = b[i];
+              const k = cls[x];
+              if (k === 0) {
+                if (copyText) out[o++] = x;
+                i++;
+                continue;
+              }
+              if (k === 1) {
+                if (c === last) return -2 /* Unusual */;
+                next = i + 1;
+                break;
+              }
+              if (k === 2 && !crlf) {
+                if (c !== last) return -2 /* Unusual */;
+                next = i + 1;
+                break;
+              }
+              if (k === 3 && crlf) {
+                if (i + 1 >= lim) return short;
+                if (b[i + 1] === 10) {
+                  if (c !== last) return -2 /* Unusual */;
+                  next = i + 2;
+                  break;
+                }
+              }
+              if (k === 6) {
+                flags |= 4 /* High */;
+                if (copyText) out[o++] = x;
+              } else {
+                flags |= 1 /* Escape */;
+                if (copyText) {
+                  const es = esc[x];
+                  for (let j = 0; j < es.length; j++) out[o++] = es[j];
+                }
+              }
+              i++;
+            }
+            e = i;
+          }
+          fStart[c] = s;
+          fEnd[c] = e;
+          fFlags[c] = flags;
+          if (op >= 0) {
+            if (s === e) {
+              if (colNonNull[c]) return -3 /* TwoPass */;
+              o = vStart;
+              out[o++] = 110;
+              out[o++] = 117;
+              out[o++] = 108;
+              out[o++] = 108;
+            } else if (flags & 4 /* High */ && !isUtf83(b.subarray(s, e))) return -3 /* TwoPass */;
+            else if (copyText) out[o++] = 34;
+            else {
+              this.o = o;
+              if (!this.putTyped(op, b, s, e, flags)) return -3 /* TwoPass */;
+              if (c === tallyCol) {
+                this.tallyS = o + 1;
+                this.tallyE = this.o - 1;
+              }
+              o = this.o;
+            }
+          }
+          p = next;
+          if (c === last) break;
+        }
+        this.o = o;
+        const tail = one.tail;
+        for (let j = 0; j < tail.length; j++) {
+          const st = tail[j];
+          this.put(st.bytes, 0, st.bytes.length);
+          if (st.op === 7 /* Extra */ && !this.putExtra(b)) return -3 /* TwoPass */;
+        }
+        return this.finish(b) === 0 /* Made */ ? p : -3 /* TwoPass */;
+      }
+      /** The two-pass reading's second pass, after Fields.scan: writes the record's JSON text into this.out; Row.Made, Row.ToTyper or Row.NotUtf8. */
+      emit(b, rowBytes) {
+        const layout = this.layout;
+        const f = this.fields;
+        const fStart = f.start;
+        const fEnd = f.end;
+        const fFlags = f.flags;
+        this.o = 0;
+        this.ensure(rowBytes * 7 + this.slack);
+        this.tallyS = -1;
+        const steps = layout.steps;
+        for (let j = 0; j < steps.length; j++) {
+          const st = steps[j];
+          const key = st.bytes;
+          this.put(key, 0, key.length);
+          if (st.op === 6 /* Bytes */) continue;
+          if (st.op === 7 /* Extra */) {
+            if (!this.putExtra(b)) return -5 /* NotUtf8 */;
+            continue;
+          }
+          const c = st.col;
+          const s = fStart[c];
+          const e = fEnd[c];
+          if (s === e) {
+            if (st.nonNull) return -4 /* ToTyper */;
+            this.put(NULL, 0, 4);
+            continue;
+          }
+          const flags = fFlags[c];
+          if (st.op === 0 /* String */) {
+            this.out[this.o++] = 34;
+            if (!this.putEscaped(b, s, e, flags, ESC)) return -5 /* NotUtf8 */;
+            this.out[this.o++] = 34;
+            continue;
+          }
+          if (flags & 4 /* High */ && !isUtf83(b.subarray(s, e))) return -5 /* NotUtf8 */;
+          const at = this.o;
+          if (!this.putTyped(st.op, b, s, e, flags)) return -4 /* ToTyper */;
+          if (c === layout.tallyCol) {
+            this.tallyS = at + 1;
+            this.tallyE = this.o - 1;
+          }
+        }
+        return this.finish(b);
+      }
+      ensure(extra) {
+        if (this.o + extra <= this.out.length) return;
+        const bigger = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.o + extra));
+        this.out.copy(bigger, 0, 0, this.o);
+        this.out = bigger;
+        this.odv = viewOf(bigger);
+        this.rec.json = bigger;
+      }
+      /** The record's end and its key, once every value is written: Row.Made, or Row.ToTyper for an empty key. */
       finish(b) {
-        const plan2 = this.plan;
-        const fStart = this.fStart;
-        const fEnd = this.fEnd;
-        const fFlags = this.fFlags;
+        const layout = this.layout;
+        const f = this.fields;
         const rec = this.rec;
         rec.end = this.o;
-        rec.timeStart = plan2.hasTime ? this.timeS : -2;
-        rec.timeEnd = this.timeE;
-        const kc = plan2.keyCol;
-        const ks = fStart[kc];
-        const ke = fEnd[kc];
-        if (ks === ke) return SLOW_ROW;
+        rec.tallyStart = layout.hasTally ? this.tallyS : -2;
+        rec.tallyEnd = this.tallyE;
+        const kc = layout.keyCol;
+        const ks = f.start[kc];
+        const ke = f.end[kc];
+        if (ks === ke) return -4 /* ToTyper */;
         rec.src = b;
         rec.keyStart = ks;
         rec.keyEnd = ke;
-        const kf = fFlags[kc];
-        rec.keyText = kf === 0 ? void 0 : kf & F_DOUBLED ? b.toString("utf8", ks, ke).replaceAll('""', '"') : b.toString("utf8", ks, ke);
-        return OK;
+        const kf = f.flags[kc];
+        rec.keyText = kf === 0 ? void 0 : kf & 2 /* Doubled */ ? b.toString("utf8", ks, ke).replaceAll('""', '"') : b.toString("utf8", ks, ke);
+        return 0 /* Made */;
       }
-      /** extra_fields: `{"col":"raw"|null,…}` as JSON text, itself inside a JSON string. */
+      /** extra_fields: `{"col":"raw"|null,…}` as JSON text, itself inside a JSON string. False: a value is not valid UTF-8. */
       putExtra(b) {
-        const plan2 = this.plan;
+        const layout = this.layout;
+        const f = this.fields;
         this.out[this.o++] = 34;
-        for (let j = 0; j < plan2.unknownCols.length; j++) {
-          const p = plan2.unknownPrefix[j];
+        for (let j = 0; j < layout.unknownCols.length; j++) {
+          const p = layout.unknownPrefix[j];
           this.put(p, 0, p.length);
-          const c = plan2.unknownCols[j];
-          const s = this.fStart[c];
-          const e = this.fEnd[c];
+          const c = layout.unknownCols[j];
+          const s = f.start[c];
+          const e = f.end[c];
           if (s === e) this.put(NULL, 0, 4);
           else {
             this.out[this.o++] = 92;
             this.out[this.o++] = 34;
-            if (!this.putEscaped(b, s, e, this.fFlags[c] | F_ESCAPE, ESC2)) return false;
+            if (!this.putEscaped(b, s, e, f.flags[c] | 1 /* Escape */, ESC2)) return false;
             this.out[this.o++] = 92;
             this.out[this.o++] = 34;
           }
@@ -42532,6 +42421,217 @@ var init_csv_fast = __esm({
         return true;
       }
     };
+  }
+});
+
+// src/scarf/csv-fast/transcode.ts
+import { isUtf8 as isUtf84 } from "node:buffer";
+function asBuffer(chunk) {
+  if (typeof chunk === "string") return void 0;
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+async function transcodeCsv(body, opts, handlers) {
+  const read2 = { rows: 0, fastRows: 0, typerRows: 0 };
+  try {
+    return await readBody(body, opts, handlers, read2);
+  } finally {
+    opts.onRead?.(read2);
+  }
+}
+async function readBody(body, opts, handlers, read2) {
+  const label = labelPrefix(opts.label);
+  const src = new BodyPuller(body, label);
+  const maxRow = opts.maxRowChars ?? maxRowChars();
+  let held = [];
+  let heldBytes = 0;
+  let headerBytes;
+  let writer;
+  let rows = 0;
+  let fastRows = 0;
+  let typerRows = 0;
+  let stringChunk;
+  let triedAt = 0;
+  const counted = () => {
+    read2.rows = rows;
+    read2.fastRows = fastRows;
+    read2.typerRows = typerRows;
+    return read2;
+  };
+  const handOver = async (reason, rest) => {
+    const replay2 = async function* () {
+      if (headerBytes) yield headerBytes;
+      for (const c of rest) yield c;
+      if (stringChunk !== void 0) yield stringChunk;
+      for (; ; ) {
+        const c = await src.next();
+        if (c === void 0) return;
+        yield c;
+      }
+    };
+    read2.handedOver = reason;
+    let headerSeen = headerBytes !== void 0;
+    const res = await readCsv(
+      replay2(),
+      {
+        onHeader(h) {
+          if (!headerSeen) handlers.onHeader(h);
+          headerSeen = true;
+        },
+        onRow: handlers.onRow
+      },
+      { label: opts.label, maxRowChars: maxRow, rowOffset: rows }
+    );
+    rows = res.rows;
+    return counted();
+  };
+  try {
+    for (; ; ) {
+      const chunk = await src.next();
+      if (chunk === void 0) return await handOver("the body has no complete header line", held);
+      const buf = asBuffer(chunk);
+      if (buf === void 0) {
+        stringChunk = chunk;
+        return await handOver("the body came as text", held);
+      }
+      if (buf.length === 0) continue;
+      held.push(buf);
+      heldBytes += buf.length;
+      const all = held.length === 1 ? buf : Buffer.concat(held);
+      const bom = all.length >= 3 && all[0] === 239 && all[1] === 187 && all[2] === 191 ? 3 : 0;
+      const he = headerEnd(all);
+      if (he === "lone CR") return await handOver("the header line does not end with LF or CRLF", held);
+      if (he === void 0) {
+        const cr = all.indexOf(13);
+        if (cr >= 0 && cr < all.length - 1) return await handOver("the header line does not end with LF or CRLF", held);
+        if (heldBytes > maxRow) return await handOver("the header line is too long", held);
+        continue;
+      }
+      const line = all.subarray(bom, he.end - (he.crlf ? 2 : 1));
+      if (line.indexOf(34) >= 0 || !isUtf84(line)) return await handOver("the header has quotes or is not UTF-8", held);
+      const header = line.toString("utf8").split(",");
+      handlers.onHeader(header);
+      headerBytes = all.subarray(0, he.end);
+      held = [];
+      heldBytes = 0;
+      if (header.length < 2) return await handOver("the header has one column", [all.subarray(he.end)]);
+      const layout = compileLayout(opts, header);
+      if (typeof layout === "string") return await handOver(layout, [all.subarray(he.end)]);
+      writer = new RecordWriter(layout, header.length, he.crlf);
+      if (he.end < all.length) {
+        held.push(all.subarray(he.end));
+        heldBytes = all.length - he.end;
+      }
+      break;
+    }
+    const w = writer;
+    const f = w.fields;
+    const rec = w.rec;
+    let work = Buffer.allocUnsafe(0);
+    const join = () => {
+      let target = work;
+      if (target.length < heldBytes) target = Buffer.allocUnsafe(Math.max(heldBytes, work.length * 2, 256 * 1024));
+      let o = 0;
+      for (const piece of held) {
+        if (target === work && piece.buffer === work.buffer && piece.byteOffset >= work.byteOffset) {
+          const from2 = piece.byteOffset - work.byteOffset;
+          if (from2 !== o) work.copyWithin(o, from2, from2 + piece.length);
+        } else piece.copy(target, o);
+        o += piece.length;
+      }
+      work = target;
+      return target.subarray(0, o);
+    };
+    let first = heldBytes > 0 ? Buffer.concat(held, heldBytes) : void 0;
+    held = [];
+    heldBytes = 0;
+    for (; ; ) {
+      let b;
+      if (first !== void 0) {
+        b = first;
+        first = void 0;
+      } else {
+        const chunk = await src.next();
+        if (chunk === void 0) {
+          if (heldBytes === 0) return counted();
+          return await handOver("the body does not end with a line break", held);
+        }
+        const buf = asBuffer(chunk);
+        if (buf === void 0) {
+          stringChunk = chunk;
+          return await handOver("the body came as text", held);
+        }
+        b = buf;
+        if (heldBytes > 0) {
+          held.push(buf);
+          heldBytes += buf.length;
+          if (heldBytes < triedAt * 2) {
+            if (heldBytes > maxRow) return await handOver("a row is longer than the row size limit", held);
+            continue;
+          }
+          b = join();
+          held = [];
+          heldBytes = 0;
+        }
+      }
+      const n = b.length;
+      let p = 0;
+      while (p < n) {
+        const blank = f.blankLine(b, p, n);
+        if (blank > 0) {
+          p += blank;
+          continue;
+        }
+        let end = blank < 0 ? -1 /* Incomplete */ : w.inOrder ? w.row1(b, p, n) : -3 /* TwoPass */;
+        let made = 0 /* Made */;
+        if (end === -3 /* TwoPass */) {
+          end = f.scan(b, p, n);
+          if (end >= 0) made = w.emit(b, end - p);
+        }
+        if (end === -1 /* Incomplete */) break;
+        if (end === -2 /* Unusual */) return await handOver("a row the fast path does not read", [b.subarray(p)]);
+        let done;
+        if (made === 0 /* Made */) {
+          fastRows++;
+          done = handlers.onRecord(rec, ++rows);
+        } else {
+          const fields = made === -4 /* ToTyper */ ? f.texts(b) : void 0;
+          if (fields === void 0) return await handOver("a value that is not valid UTF-8", [b.subarray(p)]);
+          typerRows++;
+          done = handlers.onRow(fields, ++rows);
+        }
+        if (done !== void 0) await done;
+        p = end;
+      }
+      if (p < n) {
+        const rest = b.subarray(p);
+        held = [rest];
+        heldBytes = rest.length;
+        triedAt = heldBytes;
+        if (heldBytes > maxRow) return await handOver("a row is longer than the row size limit", held);
+      } else triedAt = 0;
+    }
+  } catch (err) {
+    src.release();
+    counted();
+    throw err;
+  }
+}
+var init_transcode = __esm({
+  "src/scarf/csv-fast/transcode.ts"() {
+    "use strict";
+    init_body();
+    init_csv_rows();
+    init_compile();
+    init_record();
+    init_scan();
+  }
+});
+
+// src/scarf/csv-fast/index.ts
+var init_csv_fast = __esm({
+  "src/scarf/csv-fast/index.ts"() {
+    "use strict";
+    init_transcode();
   }
 });
 
@@ -42632,23 +42732,6 @@ var init_ndjson_rows = __esm({
 });
 
 // src/scarf/row-typer.ts
-function kindOf(prop) {
-  const types2 = Array.isArray(prop.type) ? prop.type : prop.type === void 0 ? ["string"] : [prop.type];
-  const nullable = types2.includes("null") || prop.type === void 0;
-  const t = types2.find((x) => x !== "null") ?? "string";
-  switch (t) {
-    case "integer":
-      return { kind: 1 /* Integer */, nullable };
-    case "number":
-      return { kind: 2 /* Number */, nullable };
-    case "boolean":
-      return { kind: 3 /* Boolean */, nullable };
-    default:
-      if (prop.format === "date-time") return { kind: 4 /* DateTime */, nullable };
-      if (prop.format === "date") return { kind: 5 /* Date */, nullable };
-      return { kind: 0 /* String */, nullable };
-  }
-}
 function convertText(kind, raw) {
   switch (kind) {
     case 0 /* String */:
@@ -42865,6 +42948,7 @@ var init_row_typer = __esm({
     init_errors();
     init_log();
     init_convert();
+    init_schema_kind();
     EXTRA = "extra_fields";
   }
 });
@@ -42917,8 +43001,8 @@ async function fetchRecords(ctx, spec, seen, stats, onRecord, waitTurn, onRecord
     }
     if (seen.size > stats.maxKeySet) stats.maxKeySet = seen.size;
     if (tally) {
-      if (rec.timeStart >= 0) tally.addText(rec.json, rec.timeStart, rec.timeEnd);
-      else tally.add(rec.timeStart === -1 ? null : void 0);
+      if (rec.tallyStart >= 0) tally.addText(rec.json, rec.tallyStart, rec.tallyEnd);
+      else tally.add(rec.tallyStart === -1 ? null : void 0);
     }
     return onRecordJson(rec.json, rec.end);
   };
@@ -42979,7 +43063,7 @@ async function fetchRecords(ctx, spec, seen, stats, onRecord, waitTurn, onRecord
       if (fast) {
         await transcodeCsv(
           body,
-          { stream: spec.stream, schema, constants, keyField: spec.keyField },
+          { stream: spec.stream, schema, constants, keyField: spec.keyField, tallyField: "time", onRead: spec.onFastPath },
           { ...handlers, onRecord: acceptJson }
         );
       } else await readCsv(body, handlers);
