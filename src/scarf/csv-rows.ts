@@ -224,7 +224,8 @@ export async function readCsv(
       if (res.data.length > 0) await deliver(res.data, firstBadRow(res, false));
     }
     // A CR of a CRLF whose LF never came: the row itself is complete.
-    if (newline === '\r\n' && partial.charCodeAt(partial.length - 1) === 13) partial = partial.slice(0, -1);
+    const crEnded = newline === '\r\n' && partial.charCodeAt(partial.length - 1) === 13;
+    if (crEnded) partial = partial.slice(0, -1);
     if (partial.length > 0) {
       // The body did not end with a line break: judge its last row.
       parsedChars += partial.length;
@@ -246,6 +247,19 @@ export async function readCsv(
       ) {
         throw new IncompleteBodyError(
           `${label}the CSV body ended without a line break in the middle of row ${rows + 1} (${last.length} of ${ncols} fields): it was cut`,
+        );
+      }
+      // A row too wide (or a malformed quote) is a data error whatever follows it.
+      if (badRow >= 0 || (header !== undefined && last !== undefined && last.length > ncols)) {
+        await deliver(res.data, badRow);
+      }
+      // Every field is there, but the last one may have been cut cleanly (`eu-west-3` sent as
+      // `eu-we`): nothing in the message or the CSV tells a complete row from a cut one, so
+      // the row is not emitted and the body is read again (docs/scarf-api.md "The final line break").
+      if (!crEnded && res.data.some((r) => !(r.length === 1 && r[0] === ''))) {
+        const what = header === undefined ? 'its header row' : `row ${rows + 1}`;
+        throw new IncompleteBodyError(
+          `${label}the CSV body ended without a line break after ${what} (after ${rows} complete rows): a last row without its line break may be cut inside its last field, so it is not emitted and the body is read again`,
         );
       }
       await deliver(res.data, badRow);

@@ -36,7 +36,16 @@ export interface FetchSpec {
   onAccepted?: AcceptedTally;
   /** Called with how the fast path read a body, once it stops (the differential test and the bench check its work). */
   onFastPath?: (read: FastCsvResult) => void;
+  /** Columns a CSV header must have beyond the key (the cursor the caller bookmarks on); see REQUIRED_COLUMNS. */
+  requiredColumns?: string[];
 }
+
+/**
+ * Columns without which a CSV answer is a failed answer, not records with nulls: the `time`
+ * the count reconciliation tallies and the day windows stand on (the key columns are
+ * required by their schemas already).
+ */
+const REQUIRED_COLUMNS: Partial<Record<StreamName, string[]>> = { events: ['time'], company_events: ['time'] };
 
 /** What counts the accepted records per UTC day of their `time` (src/streams/reconcile.ts). */
 export interface AcceptedTally {
@@ -72,6 +81,16 @@ function warnUnknown(ctx: SyncContext, stream: StreamName, columns: string[]): v
   for (const c of fresh) ctx.warnedUnknownColumns.add(`${stream}.${c}`);
   log.warn(
     `${stream}: Scarf sent column(s) this version does not know: ${fresh.join(', ')}. Their values are kept as JSON text in the extra_fields column; upgrade tap-scarf to get them as typed columns.`,
+  );
+}
+
+/** Once per stream and spelling: a column taken under another spelling is worth knowing, not a failure. */
+function warnRenamed(ctx: SyncContext, stream: StreamName, renamed: [string, string][]): void {
+  const fresh = renamed.filter(([from, to]) => !ctx.warnedUnknownColumns.has(`${stream}.${from}→${to}`));
+  if (fresh.length === 0) return;
+  for (const [from, to] of fresh) ctx.warnedUnknownColumns.add(`${stream}.${from}→${to}`);
+  log.warn(
+    `${stream}: Scarf spelled column(s) differently: ${fresh.map(([from, to]) => `${JSON.stringify(from)} read as ${to}`).join(', ')} (known columns are matched after trimming spaces and ignoring letter case).`,
   );
 }
 
@@ -175,7 +194,14 @@ export async function fetchRecords(
         let typeRow: ((fields: string[]) => Rec) | undefined;
         const handlers = {
           onHeader(header: string[]) {
-            const typer = compileRowTyper({ stream: spec.stream, schema, header, constants });
+            const typer = compileRowTyper({
+              stream: spec.stream,
+              schema,
+              header,
+              constants,
+              requiredColumns: [...(REQUIRED_COLUMNS[spec.stream] ?? []), ...(spec.requiredColumns ?? [])],
+            });
+            if (typer.renamedColumns.length) warnRenamed(ctx, spec.stream, typer.renamedColumns);
             if (typer.unknownColumns.length) warnUnknown(ctx, spec.stream, typer.unknownColumns);
             typeRow = typer.typeRow;
           },
