@@ -175,10 +175,12 @@ export async function openExport(body: BodySource, info: AnswerInfo, format: Exp
       `${label}Scarf answered HTTP ${info.status}${info.status === 204 ? ' No Content' : ''} instead of 200 with ${want}: the answer holds no data, so it does not prove the window empty`,
     );
   }
-  const encoding = headerText(info.headers['content-encoding'])?.trim().toLowerCase();
-  if (encoding && encoding !== 'identity') {
+  // Redacted as sent, before any normalisation: a token echoed here must be masked in the
+  // letter case it came in, and no folded copy of it may exist to be printed (issue 18, defect 8).
+  const encoding = redact(headerText(info.headers['content-encoding']) ?? '').trim();
+  if (encoding && encoding.toLowerCase() !== 'identity') {
     throw new DataError(
-      `${label}the answer came with Content-Encoding ${JSON.stringify(clipText(redact(encoding), 50))}, which tap-scarf did not ask for and does not decode. ` +
+      `${label}the answer came with Content-Encoding ${JSON.stringify(clipText(encoding, 50))}, which tap-scarf did not ask for and does not decode. ` +
         'A proxy or gateway between tap-scarf and Scarf (see base_url, HTTPS_PROXY) is probably compressing responses: make it pass them through unchanged',
     );
   }
