@@ -5,7 +5,7 @@ import { asTapError } from './errors.js';
 import { helpRequested, type ProgramName } from './help.js';
 import { log } from './log.js';
 import { packageJson } from './paths.js';
-import { exitOnBrokenOutput } from './protocol/output.js';
+import { exitOnBrokenOutput, stdoutWasClosed } from './protocol/output.js';
 import { type SingerArgs, singerMain } from './singer/main.js';
 
 export const AIRBYTE_COMMANDS = new Set(['spec', 'check', 'discover', 'read', 'plan']);
@@ -61,6 +61,13 @@ export function parseSingerArgs(argv: string[]): SingerArgs {
 
 export async function main(argv: string[], prog: ProgramName = 'tap-scarf'): Promise<number> {
   exitOnBrokenOutput();
+  if (stdoutWasClosed()) {
+    log.error(
+      'stdout is closed (as with >&-): every message the tap writes (records, state, catalog) would go nowhere, so it does not start. ' +
+        'Give it a stdout: a pipe to a target, or a file (> out.jsonl); to discard the output on purpose, redirect it to /dev/null (> /dev/null).',
+    );
+    return 1;
+  }
   try {
     if (argv[0] === 'load' || argv[0] === 'verify') {
       const { loadHelp, loadMain } = await import('./load/main.js');

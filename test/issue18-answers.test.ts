@@ -175,6 +175,35 @@ describe('issue 18: renamed columns, bodies without their final line break, a to
     });
   });
 
+  describe('rough edges of answers', () => {
+    for (const path of PATHS) {
+      it(`${path} path: invalid UTF-8 in the bodies → counted and one warning per stream; the records are still complete; exit 0`, async () => {
+        const run = await sync(['events'], [{ kind: 'invalid-utf8', endpoint: 'events', times: 1e9 }], path);
+        expect(run.code, run.stderr).to.equal(0);
+        const warnings = run.stderr.split('\n').filter((l) => l.includes('invalid UTF-8'));
+        // C3 28 FF: a cut two-byte sequence and a byte UTF-8 never uses, two replacements.
+        expect(warnings).to.have.length(1);
+        expect(warnings[0]).to.match(
+          /^WARNING events: the answer for events 2026-10-01\.\.2026-10-01 held 2 invalid UTF-8 sequence\(s\); each was replaced with U\+FFFD .* Reported once per stream\.$/,
+        );
+        const ids = streamRecords(run, 'events').map((r) => r.id);
+        expect(new Set(ids)).to.deep.equal(new Set(truth().map((r) => r.id)));
+        expect(streamRecords(run, 'events').filter((r) => String(r.user_agent).includes('\uFFFD'))).to.have.length(3);
+      });
+    }
+
+    it('a redirect → not followed; the message names the target host and points to base_url, never the token; exit 1', async () => {
+      const run = await sync(['events'], [{ kind: 'redirect', endpoint: 'events', times: 1e9 }]);
+      expect(run.code, run.stderr).to.equal(1);
+      expect(suite.sim.requests.filter((r) => r.fault === 'redirect')).to.have.length(1);
+      expect(run.stderr).to.match(
+        /the server answered HTTP 301, a redirect to https:\/\/login\.example\.invalid, instead of an export\. tap-scarf does not follow redirects .*check the base_url setting/,
+      );
+      expect(run.stderr).not.to.match(/sso\?return/);
+      expect(tokenPieceAnyCase(run.stdout + run.stderr)).to.equal(undefined);
+    });
+  });
+
   describe('defect 8: a token echoed in another letter case in a response header', () => {
     for (const echo of ['upper', 'lower'] as const) {
       it(`Content-Encoding holding the token (${echo} case) → the stream fails naming the header; no piece of the token in any case`, async () => {

@@ -292,3 +292,34 @@ async function* replay(seen: BodyChunk[], src: BodyPuller, ended: boolean): Asyn
     if (!done) src.release();
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// Invalid UTF-8: the decoder replaces each invalid sequence with U+FFFD and goes on, so a
+// value arrives changed without a word. The replacements are counted so the stream can say
+// so: U+FFFD characters decoded, less those the body itself spelled (EF BF BD).
+
+const REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]);
+
+export class InvalidUtf8Counter {
+  private decodedFffd = 0;
+  private sentFffd = 0;
+  /** The last two bytes of the previous chunk: an EF BF BD may straddle two chunks. */
+  private tail: Buffer = Buffer.alloc(0);
+
+  /** A chunk of the body, before decoding. */
+  bytes(chunk: Buffer): void {
+    const b = this.tail.length === 0 ? chunk : Buffer.concat([this.tail, chunk]);
+    for (let at = b.indexOf(REPLACEMENT); at >= 0; at = b.indexOf(REPLACEMENT, at + 3)) this.sentFffd++;
+    this.tail = Buffer.from(b.subarray(Math.max(0, b.length - 2)));
+  }
+
+  /** Text the decoder made of the chunks. */
+  text(text: string): void {
+    for (let at = text.indexOf('\uFFFD'); at >= 0; at = text.indexOf('\uFFFD', at + 1)) this.decodedFffd++;
+  }
+
+  /** Invalid UTF-8 sequences replaced so far. */
+  get invalid(): number {
+    return Math.max(0, this.decodedFffd - this.sentFffd);
+  }
+}

@@ -94,6 +94,16 @@ function warnRenamed(ctx: SyncContext, stream: StreamName, renamed: [string, str
   );
 }
 
+/** Once per stream: values changed by the decoder are worth knowing (the count is of the first body that had them). */
+function warnInvalidUtf8(ctx: SyncContext, spec: FetchSpec, count: number): void {
+  const key = `${spec.stream}.(invalid UTF-8)`;
+  if (ctx.warnedUnknownColumns.has(key)) return;
+  ctx.warnedUnknownColumns.add(key);
+  log.warn(
+    `${spec.stream}: the answer for ${spec.label} held ${count} invalid UTF-8 sequence(s); each was replaced with U+FFFD (\uFFFD), so the values holding them are not exactly what Scarf stored. Reported once per stream.`,
+  );
+}
+
 function wrapRowError(spec: FetchSpec, what: string, n: number, err: unknown): never {
   const msg = err instanceof Error ? err.message : String(err);
   throw new DataError(`Stream ${spec.stream}, window ${spec.label}, ${what} ${n}: ${msg}`);
@@ -167,6 +177,7 @@ export async function fetchRecords(
         stream: spec.stream,
       },
       async (answer, info) => {
+        const onInvalidUtf8 = (n: number) => warnInvalidUtf8(ctx, spec, n);
         // Judged before the turn is awaited: an answer that is no export is retried at once.
         const body = await openExport(answer, info, spec.format, '');
         if (waitTurn) await waitTurn();
@@ -178,17 +189,21 @@ export async function fetchRecords(
             computed: spec.deriveKey ? { [spec.keyField]: spec.deriveKey } : undefined,
             onUnknownKey: (key) => warnUnknown(ctx, spec.stream, [key]),
           });
-          await readNdjson(body, {
-            onObject(obj, line) {
-              let rec: Rec;
-              try {
-                rec = typer.typeObject(obj);
-              } catch (e) {
-                wrapRowError(spec, 'line', line, e);
-              }
-              return accept(rec, line, 'line');
+          await readNdjson(
+            body,
+            {
+              onObject(obj, line) {
+                let rec: Rec;
+                try {
+                  rec = typer.typeObject(obj);
+                } catch (e) {
+                  wrapRowError(spec, 'line', line, e);
+                }
+                return accept(rec, line, 'line');
+              },
             },
-          });
+            { onInvalidUtf8 },
+          );
           return;
         }
         let typeRow: ((fields: string[]) => Rec) | undefined;
@@ -218,10 +233,18 @@ export async function fetchRecords(
         if (fast) {
           await transcodeCsv(
             body,
-            { stream: spec.stream, schema, constants, keyField: spec.keyField, tallyField: 'time', onRead: spec.onFastPath },
+            {
+              stream: spec.stream,
+              schema,
+              constants,
+              keyField: spec.keyField,
+              tallyField: 'time',
+              onRead: spec.onFastPath,
+              onInvalidUtf8,
+            },
             { ...handlers, onRecord: acceptJson },
           );
-        } else await readCsv(body, handlers);
+        } else await readCsv(body, handlers, { onInvalidUtf8 });
       },
     )
     .catch((err: unknown) => {
