@@ -61,13 +61,6 @@ export function parseSingerArgs(argv: string[]): SingerArgs {
 
 export async function main(argv: string[], prog: ProgramName = 'tap-scarf'): Promise<number> {
   exitOnBrokenOutput();
-  if (stdoutWasClosed()) {
-    log.error(
-      'stdout is closed (as with >&-): every message the tap writes (records, state, catalog) would go nowhere, so it does not start. ' +
-        'Give it a stdout: a pipe to a target, or a file (> out.jsonl); to discard the output on purpose, redirect it to /dev/null (> /dev/null).',
-    );
-    return 1;
-  }
   try {
     if (argv[0] === 'load' || argv[0] === 'verify') {
       const { loadHelp, loadMain } = await import('./load/main.js');
@@ -76,6 +69,14 @@ export async function main(argv: string[], prog: ProgramName = 'tap-scarf'): Pro
         return 0;
       }
       return await loadMain(argv);
+    }
+    // (load writes its records to PostgreSQL, not stdout: checked after it.)
+    if (stdoutWasClosed()) {
+      log.error(
+        'stdout is closed (as with >&-): every message the tap writes (records, state, catalog) would go nowhere, so it does not start. ' +
+          'Give it a stdout: a pipe to a target, or a file (> out.jsonl); to discard the output on purpose, redirect it to /dev/null (> /dev/null).',
+      );
+      return 1;
     }
     const help = helpRequested(argv, prog, singerHelp);
     if (help !== undefined) {
