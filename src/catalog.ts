@@ -95,7 +95,33 @@ export function defaultSelection(): StreamSelection[] {
 }
 
 /** Reads the selection out of a Singer catalog (--catalog, or legacy --properties). */
+/** Which of the catalog formats a parsed catalog file is, judged from its first stream entry. */
+export type CatalogFormat = 'singer' | 'airbyte-configured' | 'airbyte-discovered' | 'unknown';
+
+/** The format and the fields that show it, for a message saying which format was found. */
+export function catalogFormat(value: unknown): { format: CatalogFormat; shownBy: string } {
+  // A discover output saved whole: {"type":"CATALOG","catalog":{…}}.
+  if (isObj(value) && value.type === 'CATALOG' && isObj(value.catalog))
+    return { format: 'airbyte-discovered', shownBy: 'it is a whole CATALOG message' };
+  const first = isObj(value) && Array.isArray(value.streams) ? (value.streams as unknown[]).find(isObj) : undefined;
+  if (first === undefined) return { format: 'unknown', shownBy: '' };
+  if (isObj(first.stream) && ('sync_mode' in first || 'destination_sync_mode' in first))
+    return { format: 'airbyte-configured', shownBy: 'its streams have a "stream" object and a "sync_mode"' };
+  if (typeof first.name === 'string' && isObj(first.json_schema))
+    return { format: 'airbyte-discovered', shownBy: 'its streams have "name" and "json_schema"' };
+  if (typeof first.tap_stream_id === 'string' || Array.isArray(first.metadata))
+    return { format: 'singer', shownBy: 'its streams have "tap_stream_id" and "metadata"' };
+  return { format: 'unknown', shownBy: '' };
+}
+
 export function selectionFromSingerCatalog(value: unknown, source: string): StreamSelection[] {
+  const found = catalogFormat(value);
+  if (found.format === 'airbyte-configured' || found.format === 'airbyte-discovered') {
+    throw new ConfigError(
+      `Catalog ${source} is an Airbyte ${found.format === 'airbyte-configured' ? 'configured catalog' : 'catalog (discover output)'} (${found.shownBy}), but the Singer command expects a Singer catalog, with "tap_stream_id" and "metadata" per stream. ` +
+        `Get one with tap-scarf --discover, or give this file to the Airbyte command: tap-scarf read --config … --catalog ${source}.`,
+    );
+  }
   if (!isObj(value) || !Array.isArray(value.streams))
     throw new ConfigError(
       `Catalog ${source} must be a JSON object with a "streams" array (run tap-scarf --discover to get one).`,

@@ -5,7 +5,7 @@ import { asTapError } from './errors.js';
 import { helpRequested, type ProgramName } from './help.js';
 import { log } from './log.js';
 import { packageJson } from './paths.js';
-import { exitOnBrokenOutput } from './protocol/output.js';
+import { exitOnBrokenOutput, stdoutWasClosed } from './protocol/output.js';
 import { type SingerArgs, singerMain } from './singer/main.js';
 
 export const AIRBYTE_COMMANDS = new Set(['spec', 'check', 'discover', 'read', 'plan']);
@@ -69,6 +69,14 @@ export async function main(argv: string[], prog: ProgramName = 'tap-scarf'): Pro
         return 0;
       }
       return await loadMain(argv);
+    }
+    // (load writes its records to PostgreSQL, not stdout: checked after it.)
+    if (stdoutWasClosed()) {
+      log.error(
+        'stdout is closed (as with >&-): every message the tap writes (records, state, catalog) would go nowhere, so it does not start. ' +
+          'Give it a stdout: a pipe to a target, or a file (> out.jsonl); to discard the output on purpose, redirect it to /dev/null (> /dev/null).',
+      );
+      return 1;
     }
     const help = helpRequested(argv, prog, singerHelp);
     if (help !== undefined) {

@@ -59,7 +59,7 @@ describe('Airbyte messages speak Airbyte', function () {
     const status = check.messages.find((m) => m.type === 'CONNECTION_STATUS')!.connectionStatus;
     expect(status.status).to.equal('FAILED');
     expect(status.message).to.equal(
-      "Invalid configuration:\n  - Missing required setting 'api_token': set it in the config file. Scarf API token (app.scarf.sh → account settings → API tokens). Sent as a bearer token; never printed.",
+      "Invalid configuration: Missing required setting 'api_token': set it in the config file. Scarf API token (app.scarf.sh → account settings → API tokens). Sent as a bearer token; never printed.",
     );
     const read = await airbyte(['read', '--config', file, '--catalog', catalog(['events'])]);
     expect(read.code).to.equal(1);

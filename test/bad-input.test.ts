@@ -505,7 +505,8 @@ const CASES: Case[] = [
     code: 1,
     stdout: 'no-records',
     requests: 1,
-    message: /Scarf answered HTTP 302/,
+    message:
+      /the server answered HTTP 302, a redirect to http:\/\/127\.0\.0\.1:9, instead of an export\. tap-scarf does not follow redirects .*check the base_url setting/,
   },
   {
     group: 'api payload',

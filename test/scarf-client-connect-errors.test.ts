@@ -105,18 +105,31 @@ describe('scarf client: connection failures are one readable line naming base_ur
     });
   });
 
-  it('nothing listening on the port: retried, then one line naming the port and base_url', async () => {
-    const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
-    const run = await runEvents(`http://127.0.0.1:${port}`);
-    expect(run.code).to.equal(1);
-    const refused = `127.0.0.1:${port} refused the connection (ECONNREFUSED: nothing listens there); check the base_url setting (http://127.0.0.1:${port})`;
-    expect(run.stderr).to.include(`WARNING ${LABEL}: attempt 1 failed (${refused}); retry 1 of 1 in `);
-    expect(lastLine(run)).to.equal(
-      `ERROR 1 of 1 stream(s) failed: events: ${LABEL}: giving up after 2 attempts (max_retries 1, 0 s waited of max_retry_wait_seconds 900); last failure: ${refused}`,
-    );
+  it('nothing listening on a port of this machine (127.0.0.1 or [::1]): no retry, one line naming the port and base_url (issue 18)', async () => {
+    for (const [listen, host] of [
+      ['127.0.0.1', '127.0.0.1'],
+      ['::1', '[::1]'],
+    ] as const) {
+      const probe = net.createServer();
+      await new Promise<void>((r) => probe.listen(0, listen, r));
+      const port = (probe.address() as AddressInfo).port;
+      await new Promise<void>((r) => probe.close(() => r()));
+      const run = await runEvents(`http://${host}:${port}`);
+      expect(run.code).to.equal(1);
+      expect(run.stderr).not.to.match(/attempt 1 failed/);
+      expect(lastLine(run)).to.equal(
+        `ERROR 1 of 1 stream(s) failed: events: ${LABEL}: ${host}:${port} refused the connection (ECONNREFUSED: nothing listens on that port of this machine); start the server there (such as tap-scarf-sim) or check the base_url setting (http://${host}:${port})`,
+      );
+    }
+  });
+
+  it('a refusal from another host is still retried (a server may be restarting)', () => {
+    const e = Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:443'), { code: 'ECONNREFUSED' });
+    expect(connectionProblem(e, 'https://10.0.0.7')).to.deep.equal({
+      final: false,
+      message:
+        '10.0.0.7:443 refused the connection (ECONNREFUSED: nothing listens there); check the base_url setting (https://10.0.0.7)',
+    });
   });
 });
 

@@ -294,7 +294,7 @@ describe('scarf/client ScarfClient', function () {
     expect(logs.filter((l) => l.level === 'WARNING')).to.have.length(2);
   });
 
-  it('connection refused is retried, then TransientError', async () => {
+  it('connection refused on loopback is final at once (ConfigError, one request)', async () => {
     const s = await serve(() => {});
     await s.close();
     const client = new ScarfClient({
@@ -308,9 +308,9 @@ describe('scarf/client ScarfClient', function () {
     });
     clients.push(client);
     const err = await rejects(csvRows(client, 'events x'));
-    expect(err).to.be.instanceOf(TransientError);
-    expect(err.message).to.match(/ECONNREFUSED/);
-    expect(client.requestCount).to.equal(2);
+    expect(err).to.be.instanceOf(ConfigError);
+    expect(err.message).to.match(/refused the connection \(ECONNREFUSED: nothing listens on that port of this machine\)/);
+    expect(client.requestCount).to.equal(1);
   });
 
   it('the total wait budget ends the retries', async () => {

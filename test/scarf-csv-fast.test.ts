@@ -71,8 +71,12 @@ describe('scarf/csv-fast: counts and the tallied field', () => {
 
   it('says when and why readCsv read the rest of the body, with the rows counted over both', async () => {
     const r = await read(HEADER + 'a,pixel-fetch,,,t\nb,pixel-fetch,,,f');
-    expect(r.result).to.deep.equal({ rows: 2, fastRows: 1, typerRows: 0, handedOver: 'the body does not end with a line break' });
-    expect(r.rows).to.deep.equal([{ fields: ['b', 'pixel-fetch', '', '', 'f'], n: 2 }]);
+    // readCsv's rule: a last row without its line break may be cut in its last field (`t` → ``), so it is not emitted.
+    expect(r.error?.constructor.name).to.equal('IncompleteBodyError');
+    expect(r.reported).to.deep.equal([
+      { rows: 1, fastRows: 1, typerRows: 0, handedOver: 'the body does not end with a line break' },
+    ]);
+    expect(r.rows).to.deep.equal([]);
   });
 
   it('reports what it did before an error too (onRead), and nothing is returned', async () => {

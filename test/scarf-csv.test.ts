@@ -77,12 +77,31 @@ describe('scarf/csv-rows readCsv', () => {
     }
   });
 
-  it('handles LF line ends and a final row without line break', async () => {
-    const r = await collect(chunksOf(['a,b\n1,2\n', '3,"4\n5"']));
+  it('handles LF line ends and a quoted line break in the last row', async () => {
+    const r = await collect(chunksOf(['a,b\n1,2\n', '3,"4\n5"\n']));
     expect(r.rows).to.deep.equal([
       ['1', '2'],
       ['3', '4\n5'],
     ]);
+  });
+
+  it('a last row without its line break is not proven complete: IncompleteBodyError, the row is not handed over', async () => {
+    // The field count matches, but `eu-west-3` may have been cut to `eu-we` (issue 18, defect 7).
+    for (const parts of [['a,b\n1,2\n', '3,eu-we'], ['a,b\n1,2\n3,"4\n5"'], ['a,b\r\n1,2\r\n3,t']]) {
+      const rows: string[][] = [];
+      const err = await rejects(readCsv(chunksOf(parts), { onHeader() {}, onRow: (f) => void rows.push(f) }));
+      expect(err, parts.join('')).to.be.instanceOf(IncompleteBodyError);
+      expect(err.message).to.match(
+        /ended without a line break after row 2 \(after 1 complete rows\): a last row without its line break may be cut inside its last field/,
+      );
+      expect(rows).to.deep.equal([['1', '2']]);
+    }
+    // A header without its line break may be a cut header: not an empty window either.
+    const h = await rejects(collect(chunksOf(['a,b'])));
+    expect(h).to.be.instanceOf(IncompleteBodyError);
+    expect(h.message).to.match(/after its header row/);
+    // The CR of a CRLF whose LF never came ends the row: complete.
+    expect((await collect(chunksOf(['a,b\r\n1,2\r']))).rows).to.deep.equal([['1', '2']]);
   });
 
   it('decodes multibyte UTF-8 split across chunks', async () => {

@@ -26,10 +26,14 @@ const TOKEN_PIECES = (() => {
   return [...pieces];
 })();
 
-/** The first piece of the token found in text, with its surroundings, or undefined. */
+/**
+ * The first piece of the token found in text, in any letter case (a header or a message may
+ * have been case-folded on its way out: issue 18, defect 8), with its surroundings, or undefined.
+ */
 function tokenPiece(text: string): string | undefined {
+  const folded = text.toLowerCase();
   for (const p of TOKEN_PIECES) {
-    const at = text.indexOf(p);
+    const at = folded.length === text.length ? folded.indexOf(p.toLowerCase()) : text.indexOf(p);
     if (at >= 0) return `${JSON.stringify(p)} in …${JSON.stringify(text.slice(Math.max(0, at - 60), at + 60))}…`;
   }
   return undefined;

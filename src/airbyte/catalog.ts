@@ -1,6 +1,6 @@
 // The Airbyte catalog and the configured catalog → StreamSelection, derived from the same
 // schemas and stream facts as the Singer catalog (src/catalog.ts), so the two cannot drift.
-import { automaticFields, type StreamSelection } from '../catalog.js';
+import { automaticFields, catalogFormat, type StreamSelection } from '../catalog.js';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from '../schemas.js';
@@ -39,6 +39,19 @@ export function airbyteCatalog(): { streams: AirbyteStream[] } {
 
 /** Reads a ConfiguredAirbyteCatalog: which streams, which sync mode, which cursor, which columns. */
 export function selectionFromConfiguredCatalog(value: unknown, source: string): StreamSelection[] {
+  const found = catalogFormat(value);
+  if (found.format === 'singer') {
+    throw new ConfigError(
+      `Configured catalog ${source} is a Singer catalog (${found.shownBy}), but read expects an Airbyte ConfiguredAirbyteCatalog, with a "stream" object and a "sync_mode" per stream. ` +
+        `Give this file to the Singer command (tap-scarf --config … --catalog ${source}), or configure the streams of 'tap-scarf discover' for read.`,
+    );
+  }
+  if (found.format === 'airbyte-discovered') {
+    throw new ConfigError(
+      `Configured catalog ${source} is the catalog that discover prints (${found.shownBy}), but read expects a ConfiguredAirbyteCatalog: each stream wrapped as {"stream": {…}, "sync_mode": "incremental" or "full_refresh", "destination_sync_mode": …}. ` +
+        'The Airbyte platform writes it from your connection settings; by hand, wrap each stream of the discover output that way.',
+    );
+  }
   if (!isObj(value) || !Array.isArray(value.streams)) {
     throw new ConfigError(
       `Configured catalog ${source} must be a JSON object with a "streams" array (a ConfiguredAirbyteCatalog; run discover to see the streams).`,

@@ -224,6 +224,28 @@ function normaliseDomains(domains: string[], origins: Map<string, string>): stri
   return out;
 }
 
+/**
+ * The token goes out as `Authorization: Bearer <token>` exactly as given: spaces around it
+ * (a copy from a web page) make every request a 401, and a character outside Latin-1 (a
+ * typographic quote or dash) makes the HTTP client fail mid-sync. Both are refused here,
+ * naming the setting, never showing the value.
+ */
+function checkToken(token: string, origins: Map<string, string>): void {
+  const where = origins.has('api_token') ? ` (from ${origins.get('api_token')})` : '';
+  if (token.trim() !== token) {
+    throw new ConfigError(
+      `Setting 'api_token'${where} has spaces at its start or end; Scarf would refuse the token as sent. Remove them (the value is not shown).`,
+    );
+  }
+  for (let i = 0; i < token.length; i++) {
+    if (token.charCodeAt(i) > 0xff) {
+      throw new ConfigError(
+        `Setting 'api_token'${where} has a character that cannot be sent in an HTTP header at character ${i + 1} of ${token.length} (outside Latin-1, such as a typographic quote or dash from a copied text); a Scarf token is plain ASCII. Copy it again from app.scarf.sh (the value is not shown).`,
+      );
+    }
+  }
+}
+
 /** Validates merged settings against spec.json and applies its defaults. */
 export function validateSettings(merged: RawConfig, origins = new Map<string, string>(), envHint = true): Settings {
   const value = structuredClone(merged);
@@ -232,7 +254,12 @@ export function validateSettings(merged: RawConfig, origins = new Map<string, st
   const validate = getValidator();
   if (!validate(value)) {
     const messages = [...new Set((validate.errors ?? []).map((e) => formatAjvError(e, origins, envHint)))];
-    throw new ConfigError(`Invalid configuration:\n  - ${messages.join('\n  - ')}`);
+    // One line: a log line cannot hold a line break (log.ts shows it as a visible \n).
+    throw new ConfigError(
+      messages.length === 1
+        ? `Invalid configuration: ${messages[0]}`
+        : `Invalid configuration (${messages.length} problems): ${messages.map((m, i) => `(${i + 1}) ${m}`).join(' ')}`,
+    );
   }
   const settings = value as unknown as Settings;
   for (const key of ['start_date', 'end_date'] as const) {
@@ -258,6 +285,7 @@ export function validateSettings(merged: RawConfig, origins = new Map<string, st
       );
     }
   }
+  checkToken(settings.api_token, origins);
   if (settings.company_domains !== undefined) settings.company_domains = normaliseDomains(settings.company_domains, origins);
   checkBaseUrl(settings.base_url);
   checkFlattening(settings);

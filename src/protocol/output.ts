@@ -184,3 +184,20 @@ export function exitOnBrokenOutput(out: NodeJS.WriteStream = process.stdout): vo
   // A closed stderr (a hung-up terminal) must not crash the tap either; its lines are lost.
   process.stderr.on('error', () => undefined);
 }
+
+/**
+ * Whether stdout was closed when the tap started (`>&-`): Node then opens /dev/null in its
+ * place, for reading and writing, and every record would vanish with exit 0. A shell's
+ * `> /dev/null` opens it write-only, so discarding the output on purpose still works. Linux
+ * only (it reads /proc); elsewhere undefined.
+ */
+export function stdoutWasClosed(fd = 1): boolean | undefined {
+  try {
+    if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== '/dev/null') return false;
+    const flags = /^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    // O_ACCMODE 3; O_RDWR 2.
+    return flags ? (parseInt(flags[1]!, 8) & 3) === 2 : undefined;
+  } catch {
+    return undefined;
+  }
+}

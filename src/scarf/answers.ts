@@ -19,6 +19,8 @@ export interface Answer {
   status: number;
   code?: string;
   message?: string;
+  /** A redirect's target, as `scheme://host` (never its path or query), when it had a usable Location. */
+  location?: string;
 }
 
 /** What the words of a hint may name about the request. */
@@ -104,6 +106,16 @@ export const ANSWER_RULES: readonly AnswerRule[] = [
         ? `owner ${c.owner} or company domain '${c.domain ?? '?'}' not found: check the owner setting (Scarf user or organization name) and the company_domains setting.`
         : `owner ${c.owner} or package not found: check the owner setting (Scarf user or organization name)` +
           (c.packageQuery ? ' and the package_query setting.' : '.')),
+  },
+  {
+    when: '3xx redirect',
+    matches: (a) => a.status >= 300 && a.status < 400,
+    action: 'fail',
+    failureType: 'config_error',
+    // Not followed: the token would go wherever the Location points.
+    hint: (a) =>
+      `the server answered HTTP ${a.status}, a redirect ${a.location ? `to ${a.location}` : 'without a usable Location'}, instead of an export. ` +
+      "tap-scarf does not follow redirects (the token would go to wherever it points): check the base_url setting; it must be Scarf's API itself (https://api.scarf.sh), not a sign-in page, a web address or a proxy that redirects.",
   },
   {
     when: 'any other answer',

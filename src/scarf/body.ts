@@ -175,10 +175,12 @@ export async function openExport(body: BodySource, info: AnswerInfo, format: Exp
       `${label}Scarf answered HTTP ${info.status}${info.status === 204 ? ' No Content' : ''} instead of 200 with ${want}: the answer holds no data, so it does not prove the window empty`,
     );
   }
-  const encoding = headerText(info.headers['content-encoding'])?.trim().toLowerCase();
-  if (encoding && encoding !== 'identity') {
+  // Redacted as sent, before any normalisation: a token echoed here must be masked in the
+  // letter case it came in, and no folded copy of it may exist to be printed (issue 18, defect 8).
+  const encoding = redact(headerText(info.headers['content-encoding']) ?? '').trim();
+  if (encoding && encoding.toLowerCase() !== 'identity') {
     throw new DataError(
-      `${label}the answer came with Content-Encoding ${JSON.stringify(clipText(redact(encoding), 50))}, which tap-scarf did not ask for and does not decode. ` +
+      `${label}the answer came with Content-Encoding ${JSON.stringify(clipText(encoding, 50))}, which tap-scarf did not ask for and does not decode. ` +
         'A proxy or gateway between tap-scarf and Scarf (see base_url, HTTPS_PROXY) is probably compressing responses: make it pass them through unchanged',
     );
   }
@@ -288,5 +290,36 @@ async function* replay(seen: BodyChunk[], src: BodyPuller, ended: boolean): Asyn
     }
   } finally {
     if (!done) src.release();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Invalid UTF-8: the decoder replaces each invalid sequence with U+FFFD and goes on, so a
+// value arrives changed without a word. The replacements are counted so the stream can say
+// so: U+FFFD characters decoded, less those the body itself spelled (EF BF BD).
+
+const REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]);
+
+export class InvalidUtf8Counter {
+  private decodedFffd = 0;
+  private sentFffd = 0;
+  /** The last two bytes of the previous chunk: an EF BF BD may straddle two chunks. */
+  private tail: Buffer = Buffer.alloc(0);
+
+  /** A chunk of the body, before decoding. */
+  bytes(chunk: Buffer): void {
+    const b = this.tail.length === 0 ? chunk : Buffer.concat([this.tail, chunk]);
+    for (let at = b.indexOf(REPLACEMENT); at >= 0; at = b.indexOf(REPLACEMENT, at + 3)) this.sentFffd++;
+    this.tail = Buffer.from(b.subarray(Math.max(0, b.length - 2)));
+  }
+
+  /** Text the decoder made of the chunks. */
+  text(text: string): void {
+    for (let at = text.indexOf('\uFFFD'); at >= 0; at = text.indexOf('\uFFFD', at + 1)) this.decodedFffd++;
+  }
+
+  /** Invalid UTF-8 sequences replaced so far. */
+  get invalid(): number {
+    return Math.max(0, this.decodedFffd - this.sentFffd);
   }
 }

@@ -206,10 +206,18 @@ export function connectionProblem(err: unknown, baseUrl: string): { message: str
         message: `looking up the host ${u.hostname} of ${setting} failed for now (EAI_AGAIN: DNS unavailable)`,
       };
     case 'ECONNREFUSED':
-      return {
-        final: false,
-        message: `${hostPort} refused the connection (ECONNREFUSED: nothing listens there); check ${setting}`,
-      };
+      // On this machine a refusal is an answer, not a passing failure: nothing listens on that
+      // port, and retrying it for minutes (as for a remote host that may be restarting) only
+      // hides the cause. `check` gives up as quickly (issue 18).
+      return isLoopback(u.hostname)
+        ? {
+            final: true,
+            message: `${hostPort} refused the connection (ECONNREFUSED: nothing listens on that port of this machine); start the server there (such as tap-scarf-sim) or check ${setting}`,
+          }
+        : {
+            final: false,
+            message: `${hostPort} refused the connection (ECONNREFUSED: nothing listens there); check ${setting}`,
+          };
     case 'UND_ERR_CONNECT_TIMEOUT':
       return {
         final: false,
@@ -222,6 +230,20 @@ export function connectionProblem(err: unknown, baseUrl: string): { message: str
       return { final: false, message: `${hostPort} is unreachable (${code}); check ${setting} and the network` };
   }
   return undefined;
+}
+
+/**
+ * Where a redirect points, as its host only (a Location may carry a query, even the token
+ * a gateway put there): "another host", "the same host", or undefined without a usable Location.
+ */
+function redirectHost(location: string | undefined, base: string): string | undefined {
+  if (location === undefined || location.trim() === '') return undefined;
+  try {
+    const to = new URL(location, base);
+    return to.host === new URL(base).host ? `the same host (${to.protocol}//${to.host})` : `${to.protocol}//${to.host}`;
+  } catch {
+    return undefined;
+  }
 }
 
 function firstHeader(v: string | string[] | undefined): string | undefined {
@@ -466,7 +488,7 @@ export class ScarfClient {
         }
         return { ok: false, reason: rule.hint({ status }, this.answerContext(req)), retryAfter };
       }
-      throw this.apiError(req, status, await readSmall(body, this.opts.token));
+      throw this.apiError(req, status, await readSmall(body, this.opts.token), firstHeader(res.headers.location));
     } finally {
       deadline.stop();
       if (body && !body.readableEnded && !body.destroyed) {
@@ -489,7 +511,7 @@ export class ScarfClient {
     }
   }
 
-  private apiError(req: FetchRequest, status: number, text: string): ApiError {
+  private apiError(req: FetchRequest, status: number, text: string, location?: string): ApiError {
     let code: string | undefined;
     let message: string | undefined;
     try {
@@ -506,7 +528,10 @@ export class ScarfClient {
     const said = message ?? text.trim();
     const scarfSays = said ? ` Scarf said: ${JSON.stringify(clip(redact(said), 300))}.` : '';
     const head = `${req.label}: `;
-    return answerError({ status, code, message }, this.answerContext(req), (hint) => redact(head + hint + scarfSays));
+    const redirect = status >= 300 && status < 400 ? { location: redirectHost(location, this.base) } : {};
+    // A redirect's page says nothing the hint does not (and may echo the request): left out.
+    const quoted = status >= 300 && status < 400 ? '' : scarfSays;
+    return answerError({ status, code, message, ...redirect }, this.answerContext(req), (hint) => redact(head + hint + quoted));
   }
 
   private answerContext(req: FetchRequest): AnswerContext {

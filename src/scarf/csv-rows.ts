@@ -12,7 +12,7 @@ import { StringDecoder } from 'node:string_decoder';
 import Papa from 'papaparse';
 
 import { DataError, IncompleteBodyError, NotAnExportError } from '../errors.js';
-import { BodyPuller, BodySource, labelPrefix, maxRowChars, rowTooLong } from './body.js';
+import { BodyPuller, BodySource, InvalidUtf8Counter, labelPrefix, maxRowChars, rowTooLong } from './body.js';
 
 export interface CsvHandlers {
   /** Called once with the header row (an empty body is a NotAnExportError: an export always has its header). */
@@ -107,11 +107,14 @@ export async function readCsv(
     maxRowChars?: number;
     /** Data rows already read before this body's rows (the fast path hands over mid-body): numbering continues from there. */
     rowOffset?: number;
+    /** Called once at the body's end when invalid UTF-8 was replaced with U+FFFD, with how many sequences. */
+    onInvalidUtf8?: (count: number) => void;
   } = {},
 ): Promise<CsvResult> {
   const label = labelPrefix(opts.label);
   const src = new BodyPuller(body, label);
   const decoder = new StringDecoder('utf8');
+  const utf8 = new InvalidUtf8Counter();
   const onRow = handlers.onRow;
 
   let parser: Papa.Parser | undefined;
@@ -171,6 +174,10 @@ export async function readCsv(
       const chunk = await src.next();
       if (chunk === undefined) break;
       let text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+      if (typeof chunk !== 'string') {
+        utf8.bytes(chunk as Buffer);
+        utf8.text(text);
+      }
       if (first) {
         if (text.length === 0) continue;
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -208,7 +215,9 @@ export async function readCsv(
       if (res.data.length > 0) await deliver(res.data, firstBadRow(res, false));
     }
 
-    partial += decoder.end();
+    const rest = decoder.end();
+    utf8.text(rest);
+    partial += rest;
     if (first && partial.charCodeAt(0) === 0xfeff) partial = partial.slice(1);
     if (parser === undefined) {
       if (partial.length === 0) {
@@ -224,7 +233,8 @@ export async function readCsv(
       if (res.data.length > 0) await deliver(res.data, firstBadRow(res, false));
     }
     // A CR of a CRLF whose LF never came: the row itself is complete.
-    if (newline === '\r\n' && partial.charCodeAt(partial.length - 1) === 13) partial = partial.slice(0, -1);
+    const crEnded = newline === '\r\n' && partial.charCodeAt(partial.length - 1) === 13;
+    if (crEnded) partial = partial.slice(0, -1);
     if (partial.length > 0) {
       // The body did not end with a line break: judge its last row.
       parsedChars += partial.length;
@@ -248,8 +258,22 @@ export async function readCsv(
           `${label}the CSV body ended without a line break in the middle of row ${rows + 1} (${last.length} of ${ncols} fields): it was cut`,
         );
       }
+      // A row too wide (or a malformed quote) is a data error whatever follows it.
+      if (badRow >= 0 || (header !== undefined && last !== undefined && last.length > ncols)) {
+        await deliver(res.data, badRow);
+      }
+      // Every field is there, but the last one may have been cut cleanly (`eu-west-3` sent as
+      // `eu-we`): nothing in the message or the CSV tells a complete row from a cut one, so
+      // the row is not emitted and the body is read again (docs/scarf-api.md "The final line break").
+      if (!crEnded && res.data.some((r) => !(r.length === 1 && r[0] === ''))) {
+        const what = header === undefined ? 'its header row' : `row ${rows + 1}`;
+        throw new IncompleteBodyError(
+          `${label}the CSV body ended without a line break after ${what} (after ${rows} complete rows): a last row without its line break may be cut inside its last field, so it is not emitted and the body is read again`,
+        );
+      }
       await deliver(res.data, badRow);
     }
+    if (utf8.invalid > 0) opts.onInvalidUtf8?.(utf8.invalid);
     return { rows, bytes: src.bytes, header: header!, parsedChars };
   } catch (err) {
     src.release();

@@ -5,7 +5,7 @@
 import { StringDecoder } from 'node:string_decoder';
 
 import { DataError, IncompleteBodyError } from '../errors.js';
-import { BodyPuller, BodySource, labelPrefix, maxRowChars, rowTooLong } from './body.js';
+import { BodyPuller, BodySource, InvalidUtf8Counter, labelPrefix, maxRowChars, rowTooLong } from './body.js';
 
 export interface NdjsonHandlers {
   /** Called per JSON object, in body order; lineNumber counts every physical line from 1. A returned Promise pauses reading until it settles. */
@@ -33,12 +33,18 @@ function isBlank(line: string): boolean {
 export async function readNdjson(
   body: BodySource,
   handlers: NdjsonHandlers,
-  opts: { label?: string; maxRowChars?: number } = {},
+  opts: {
+    label?: string;
+    maxRowChars?: number;
+    /** Called once at the body's end when invalid UTF-8 was replaced with U+FFFD, with how many sequences. */
+    onInvalidUtf8?: (count: number) => void;
+  } = {},
 ): Promise<NdjsonResult> {
   const maxLine = opts.maxRowChars ?? maxRowChars();
   const label = labelPrefix(opts.label);
   const src = new BodyPuller(body, label);
   const decoder = new StringDecoder('utf8');
+  const utf8 = new InvalidUtf8Counter();
   const onObject = handlers.onObject;
   let partial = '';
   let lineNo = 0;
@@ -68,6 +74,10 @@ export async function readNdjson(
       const chunk = await src.next();
       if (chunk === undefined) break;
       let text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+      if (typeof chunk !== 'string') {
+        utf8.bytes(chunk as Buffer);
+        utf8.text(text);
+      }
       if (first && text.length > 0) {
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
         first = false;
@@ -97,7 +107,9 @@ export async function readNdjson(
       partial = start < buf.length ? buf.slice(start) : '';
       buf = '';
     }
-    partial += decoder.end();
+    const rest = decoder.end();
+    utf8.text(rest);
+    partial += rest;
     if (first && partial.charCodeAt(0) === 0xfeff) partial = partial.slice(1);
     if (partial.length > 0 && !isBlank(partial)) {
       lineNo++;
@@ -106,6 +118,7 @@ export async function readNdjson(
       const r = onObject(obj, lineNo);
       if (r !== undefined) await r;
     }
+    if (utf8.invalid > 0) opts.onInvalidUtf8?.(utf8.invalid);
     return { lines: objects, bytes: src.bytes };
   } catch (err) {
     src.release();

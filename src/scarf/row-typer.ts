@@ -20,6 +20,7 @@ import {
   toTimestamp,
   TS_EXPECTED,
 } from './convert.js';
+import { matchHeader } from './header-names.js';
 import { Kind, kindOf } from './schema-kind.js';
 
 export type { JsonSchemaProperty };
@@ -97,6 +98,12 @@ export interface RowTyperOptions {
   onUnknownKey?: (key: string) => void;
   /** Non-nullable schema properties must not come out null (default true): DataError otherwise. */
   requireNonNull?: boolean;
+  /**
+   * Columns a CSV header must have although their values may be empty: the fields a sync
+   * relies on (a cursor, the tallied `time`). Without one every record would carry null
+   * there, so the header is a failed answer (DataError).
+   */
+  requiredColumns?: string[];
 }
 
 export interface RowTyper {
@@ -108,6 +115,8 @@ export interface RowTyper {
   unknownColumns: string[];
   /** Schema properties absent from the header (emitted as null), in schema order; constants and computed fields excluded. */
   missingColumns: string[];
+  /** Header columns taken under another spelling (trimmed, case-folded): [as sent, schema name]. */
+  renamedColumns: [string, string][];
 }
 
 type Factory = (v: unknown[]) => Record<string, unknown>;
@@ -175,10 +184,13 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
   const unknownIdx: number[] = [];
   const unknownPrefix: string[] = [];
   const missingColumns: string[] = [];
+  let renamedColumns: [string, string][] = [];
   if (header) {
     const seen = new Set<string>();
+    const matched = matchHeader(opts.stream, header, new Set(keys.filter((k) => !fixed.has(k))));
+    renamedColumns = matched.renamed;
     for (let c = 0; c < header.length; c++) {
-      const name = header[c]!;
+      const name = matched.names[c]!;
       if (name.trim() === '') {
         throw new DataError(
           `${opts.stream}: in the response header, column ${c + 1} has an empty name, so tap-scarf cannot tell what its values are; columns sent: ${header.join(',').slice(0, 300)}`,
@@ -202,13 +214,14 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
       }
     }
     for (const k of keys) if (!fixed.has(k) && !seen.has(k)) missingColumns.push(k);
-    if (requireNonNull) {
-      const missingRequired = missingColumns.filter((k) => nonNullIdx.includes(propIndex.get(k)!));
-      if (missingRequired.length > 0) {
-        throw new DataError(
-          `${opts.stream}: the response has no column ${missingRequired.map((k) => quoteValue(k)).join(', ')}, which every record needs; columns sent: ${clip(header.join(','), 300)}`,
-        );
-      }
+    const needed = new Set(opts.requiredColumns ?? []);
+    const missingRequired = missingColumns.filter(
+      (k) => needed.has(k) || (requireNonNull && nonNullIdx.includes(propIndex.get(k)!)),
+    );
+    if (missingRequired.length > 0) {
+      throw new DataError(
+        `${opts.stream}: the response has no column ${missingRequired.map((k) => quoteValue(k)).join(', ')}, which every record needs (also under another letter case or with spaces around it), so the answer is not used; columns sent: ${clip(header.join(','), 300)}`,
+      );
     }
   }
   const nunknown = unknownIdx.length;
@@ -294,5 +307,5 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
     return finish(v);
   }
 
-  return { typeRow, typeObject, unknownColumns, missingColumns };
+  return { typeRow, typeObject, unknownColumns, missingColumns, renamedColumns };
 }

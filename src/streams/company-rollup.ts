@@ -13,7 +13,13 @@ import type { Rec, StreamReader, StreamStats, SyncContext } from './types.js';
  * Reads the company-rollup snapshot once, remembering every domain's last_seen for
  * company_events, so a sync that selects both streams pays for one request, not two.
  */
-export async function readRollup(ctx: SyncContext, stats: StreamStats, onRecord: OnRecord): Promise<void> {
+export async function readRollup(
+  ctx: SyncContext,
+  stats: StreamStats,
+  onRecord: OnRecord,
+  /** The company_rollup stream's cursor: the snapshot must have that column (issue 18, defect 2). */
+  cursor?: string,
+): Promise<void> {
   const activity = new Map<string, string | null>();
   const present = new Set<string>();
   const decl = STREAMS.company_rollup;
@@ -26,6 +32,7 @@ export async function readRollup(ctx: SyncContext, stats: StreamStats, onRecord:
       query: {},
       label: 'company-rollup snapshot',
       keyField: dedupKey(decl.name),
+      requiredColumns: cursor !== undefined ? [cursor] : [],
     };
     const take = (rec: Rec) => {
       // Typed by the schema-compiled typer from schemas/company_rollup.json.
@@ -68,12 +75,17 @@ export const readCompanyRollup: StreamReader = async (ctx, selection, sink, stat
   let max = bookmark;
   stats.windowsPlanned = 1;
   stats.windows++;
-  await readRollup(ctx, stats, (rec) => {
-    const v = rec[key] as string | null;
-    if (bookmark && v !== null && v < bookmark) return;
-    if (v !== null && (max === undefined || v > max)) max = v;
-    return sink.record(rec);
-  });
+  await readRollup(
+    ctx,
+    stats,
+    (rec) => {
+      const v = rec[key] as string | null;
+      if (bookmark && v !== null && v < bookmark) return;
+      if (v !== null && (max === undefined || v > max)) max = v;
+      return sink.record(rec);
+    },
+    key,
+  );
   // An unchanged bookmark stays as it was, even one past the signpost (we did not set it).
   if (max !== undefined && max !== bookmark) state.commit(max > ctx.signpostTs ? ctx.signpostTs : max);
 };

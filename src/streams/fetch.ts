@@ -36,7 +36,16 @@ export interface FetchSpec {
   onAccepted?: AcceptedTally;
   /** Called with how the fast path read a body, once it stops (the differential test and the bench check its work). */
   onFastPath?: (read: FastCsvResult) => void;
+  /** Columns a CSV header must have beyond the key (the cursor the caller bookmarks on); see REQUIRED_COLUMNS. */
+  requiredColumns?: string[];
 }
+
+/**
+ * Columns without which a CSV answer is a failed answer, not records with nulls: the `time`
+ * the count reconciliation tallies and the day windows stand on (the key columns are
+ * required by their schemas already).
+ */
+const REQUIRED_COLUMNS: Partial<Record<StreamName, string[]>> = { events: ['time'], company_events: ['time'] };
 
 /** What counts the accepted records per UTC day of their `time` (src/streams/reconcile.ts). */
 export interface AcceptedTally {
@@ -72,6 +81,26 @@ function warnUnknown(ctx: SyncContext, stream: StreamName, columns: string[]): v
   for (const c of fresh) ctx.warnedUnknownColumns.add(`${stream}.${c}`);
   log.warn(
     `${stream}: Scarf sent column(s) this version does not know: ${fresh.join(', ')}. Their values are kept as JSON text in the extra_fields column; upgrade tap-scarf to get them as typed columns.`,
+  );
+}
+
+/** Once per stream and spelling: a column taken under another spelling is worth knowing, not a failure. */
+function warnRenamed(ctx: SyncContext, stream: StreamName, renamed: [string, string][]): void {
+  const fresh = renamed.filter(([from, to]) => !ctx.warnedUnknownColumns.has(`${stream}.${from}→${to}`));
+  if (fresh.length === 0) return;
+  for (const [from, to] of fresh) ctx.warnedUnknownColumns.add(`${stream}.${from}→${to}`);
+  log.warn(
+    `${stream}: Scarf spelled column(s) differently: ${fresh.map(([from, to]) => `${JSON.stringify(from)} read as ${to}`).join(', ')} (known columns are matched after trimming spaces and ignoring letter case).`,
+  );
+}
+
+/** Once per stream: values changed by the decoder are worth knowing (the count is of the first body that had them). */
+function warnInvalidUtf8(ctx: SyncContext, spec: FetchSpec, count: number): void {
+  const key = `${spec.stream}.(invalid UTF-8)`;
+  if (ctx.warnedUnknownColumns.has(key)) return;
+  ctx.warnedUnknownColumns.add(key);
+  log.warn(
+    `${spec.stream}: the answer for ${spec.label} held ${count} invalid UTF-8 sequence(s); each was replaced with U+FFFD (\uFFFD), so the values holding them are not exactly what Scarf stored. Reported once per stream.`,
   );
 }
 
@@ -148,6 +177,7 @@ export async function fetchRecords(
         stream: spec.stream,
       },
       async (answer, info) => {
+        const onInvalidUtf8 = (n: number) => warnInvalidUtf8(ctx, spec, n);
         // Judged before the turn is awaited: an answer that is no export is retried at once.
         const body = await openExport(answer, info, spec.format, '');
         if (waitTurn) await waitTurn();
@@ -159,23 +189,34 @@ export async function fetchRecords(
             computed: spec.deriveKey ? { [spec.keyField]: spec.deriveKey } : undefined,
             onUnknownKey: (key) => warnUnknown(ctx, spec.stream, [key]),
           });
-          await readNdjson(body, {
-            onObject(obj, line) {
-              let rec: Rec;
-              try {
-                rec = typer.typeObject(obj);
-              } catch (e) {
-                wrapRowError(spec, 'line', line, e);
-              }
-              return accept(rec, line, 'line');
+          await readNdjson(
+            body,
+            {
+              onObject(obj, line) {
+                let rec: Rec;
+                try {
+                  rec = typer.typeObject(obj);
+                } catch (e) {
+                  wrapRowError(spec, 'line', line, e);
+                }
+                return accept(rec, line, 'line');
+              },
             },
-          });
+            { onInvalidUtf8 },
+          );
           return;
         }
         let typeRow: ((fields: string[]) => Rec) | undefined;
         const handlers = {
           onHeader(header: string[]) {
-            const typer = compileRowTyper({ stream: spec.stream, schema, header, constants });
+            const typer = compileRowTyper({
+              stream: spec.stream,
+              schema,
+              header,
+              constants,
+              requiredColumns: [...(REQUIRED_COLUMNS[spec.stream] ?? []), ...(spec.requiredColumns ?? [])],
+            });
+            if (typer.renamedColumns.length) warnRenamed(ctx, spec.stream, typer.renamedColumns);
             if (typer.unknownColumns.length) warnUnknown(ctx, spec.stream, typer.unknownColumns);
             typeRow = typer.typeRow;
           },
@@ -192,10 +233,18 @@ export async function fetchRecords(
         if (fast) {
           await transcodeCsv(
             body,
-            { stream: spec.stream, schema, constants, keyField: spec.keyField, tallyField: 'time', onRead: spec.onFastPath },
+            {
+              stream: spec.stream,
+              schema,
+              constants,
+              keyField: spec.keyField,
+              tallyField: 'time',
+              onRead: spec.onFastPath,
+              onInvalidUtf8,
+            },
             { ...handlers, onRecord: acceptJson },
           );
-        } else await readCsv(body, handlers);
+        } else await readCsv(body, handlers, { onInvalidUtf8 });
       },
     )
     .catch((err: unknown) => {

@@ -209,7 +209,12 @@ export function makeBody(r: Rng, opts: GenOptions): Buffer {
   const nl = crlf ? '\r\n' : '\n';
   const parts: string[] = [];
   if (r() < 0.05) parts.push('\ufeff');
-  parts.push(cols.map((c) => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',') + nl);
+  // Known columns spelled otherwise at times (`Time`, ` version`): both paths must match them alike (issue 18).
+  const respell = r() < 0.15;
+  const spelled = cols.map((c) =>
+    respell && kinds.has(c) && Object.hasOwn(schema.properties, c) && r() < 0.3 ? (r() < 0.5 ? c.toUpperCase() : ` ${c}`) : c,
+  );
+  parts.push(spelled.map((c) => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',') + nl);
   const ids: string[] = [];
   const faultAt = opts.faults ? int(r, 0, opts.rows) : -1;
   const faultKind = int(r, 0, 9);

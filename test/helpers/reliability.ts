@@ -20,11 +20,12 @@ export type Stream = keyof typeof STREAM_KEYS;
 /** Every output of every run made through runChecked, for a final sweep. */
 export const allOutputs: { what: string; text: string }[] = [];
 
-/** Asserts the token is nowhere in text (nor a large piece of it). */
+/** Asserts the token is nowhere in text (nor a large piece of it), in any letter case. */
 export function expectNoToken(text: string, what: string): void {
-  expect(text.includes(TOKEN), `${what} contains the API token`).to.equal(false);
+  const folded = text.toLowerCase();
+  expect(folded.includes(TOKEN.toLowerCase()), `${what} contains the API token`).to.equal(false);
   // A token cut or re-encoded on its way out would still leak its distinctive middle.
-  expect(text.includes(TOKEN_MIDDLE), `${what} contains part of the API token`).to.equal(false);
+  expect(folded.includes(TOKEN_MIDDLE.toLowerCase()), `${what} contains part of the API token`).to.equal(false);
 }
 
 /**

@@ -2,11 +2,14 @@
 // row typer (compileRowTyper) would make of every row with this header, as fixed bytes and
 // one step per value.
 import { wordsOf } from '../../util/words.js';
+import { matchHeader } from '../header-names.js';
 import type { JsonSchemaObject } from '../row-typer.js';
 import { Kind, kindOf } from '../schema-kind.js';
 
 /** What the fast path needs to know of a stream's records. */
 export interface RecordSpec {
+  /** The stream, for messages. */
+  stream?: string;
   schema: JsonSchemaObject;
   /** Values every record carries (owner, company_domain), JSON-serialised once. */
   constants: Record<string, unknown>;
@@ -55,7 +58,9 @@ export function compileLayout(spec: RecordSpec, header: string[]): Layout | stri
   const fixed = new Set<string>([...Object.keys(constants), 'extra_fields']);
   const colOf = new Map<string, number>();
   const unknownCols: number[] = [];
-  header.forEach((name, c) => {
+  // The same matching as the row typer's (which has already accepted this header).
+  const names = matchHeader(spec.stream ?? '', header, new Set(keys.filter((k) => !fixed.has(k)))).names;
+  names.forEach((name, c) => {
     if (!fixed.has(name) && Object.prototype.hasOwnProperty.call(props, name)) colOf.set(name, c);
     else unknownCols.push(c);
   });

@@ -44,6 +44,8 @@ export interface FastCsvOptions extends RecordSpec {
   maxRowChars?: number;
   /** Called once the body's reading stops, at its end or at an error, with what the fast path did. */
   onRead?: (read: FastCsvResult) => void;
+  /** readCsv's: the fast path hands every row that is not valid UTF-8 to readCsv, which counts them. */
+  onInvalidUtf8?: (count: number) => void;
 }
 
 /** How a body's rows were read: what the differential test and the bench check the fast path did. */
@@ -130,7 +132,7 @@ async function readBody(
         },
         onRow: handlers.onRow,
       },
-      { label: opts.label, maxRowChars: maxRow, rowOffset: rows },
+      { label: opts.label, maxRowChars: maxRow, rowOffset: rows, onInvalidUtf8: opts.onInvalidUtf8 },
     );
     rows = res.rows;
     return counted();
