@@ -37,6 +37,8 @@ export interface PgRow {
   distinct: number;
   wallSec: number;
   cpuSec: number;
+  /** CPU seconds of the PostgreSQL server's processes during the run (the machine is shared: CPU, unlike wall time, is not inflated by other work). */
+  serverCpuSec: number;
   rowsPerSec: number;
   peakRssMB: number;
   note?: string;
@@ -94,9 +96,45 @@ function addDays(day: string, n: number): string {
   return new Date(Date.parse(day + 'T00:00:00Z') + n * 86_400_000).toISOString().slice(0, 10);
 }
 
-async function startServer(
-  dir: string,
-): Promise<{ url: (db: string) => string; stop: () => Promise<void>; create: (db: string) => Promise<string> }> {
+/**
+ * CPU seconds used so far by the server whose data directory is `dataDir`: the postmaster,
+ * its live children (backends, WAL writer, checkpointer) and the children that exited (a
+ * backend ends with its connection; Linux adds its time to the postmaster's cutime/cstime).
+ */
+export function serverCpuSec(dataDir: string): number {
+  const stat = (pid: string) => {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name "(...)": ppid is field 4, utime 14, stime 15, cutime 16, cstime 17.
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  };
+  const pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  const postmaster = pids.find((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(dataDir);
+    } catch {
+      return false;
+    }
+  });
+  if (!postmaster) return NaN;
+  let ticks = 0;
+  for (const p of pids) {
+    try {
+      const f = stat(p);
+      if (p === postmaster) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      else if (f[1] === postmaster) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // the process ended meanwhile: its time is in the postmaster's cutime now
+    }
+  }
+  return ticks / 100;
+}
+
+async function startServer(dir: string): Promise<{
+  url: (db: string) => string;
+  stop: () => Promise<void>;
+  create: (db: string) => Promise<string>;
+  cpuSec: () => number;
+}> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const password = 'bench-pg-pw';
   fs.chmodSync(dir, 0o777);
@@ -115,6 +153,7 @@ async function startServer(
   const url = (db: string) => `postgres://postgres:${password}@127.0.0.1:${port}/${db}`;
   return {
     url,
+    cpuSec: () => serverCpuSec(path.join(dir, 'data')),
     stop: () => server.stop(),
     create: async (db: string) => {
       await server.createDatabase(db);
@@ -222,6 +261,7 @@ export async function postgresScenario(o: PgScenarioOptions): Promise<PgScenario
         await query(url, EXPORTER_DDL);
         const file = path.join(work, 'export.csv');
         o.log(`postgres: exporter-style download + ${psql ? 'psql \\copy' : 'COPY FROM STDIN'}, run ${i + 1}/${o.repeats}…`);
+        const s0 = server.cpuSec();
         const t0 = performance.now();
         const res = await fetch(`${sim.url}${csvPath}`, { headers: { authorization: `Bearer ${o.token}` } });
         fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
@@ -246,6 +286,7 @@ export async function postgresScenario(o: PgScenarioOptions): Promise<PgScenario
           await c.end();
         }
         const wall = (performance.now() - t0) / 1000;
+        const serverCpu = server.cpuSec() - s0;
         const [{ rows, distinct }] = (await query<{ rows: string; distinct: string }>(
           url,
           'SELECT count(*) AS rows, count(DISTINCT id) AS distinct FROM scarf_events_raw',
@@ -256,6 +297,7 @@ export async function postgresScenario(o: PgScenarioOptions): Promise<PgScenario
           distinct: Number(distinct),
           wallSec: r2(wall),
           cpuSec: NaN,
+          serverCpuSec: r2(serverCpu),
           rowsPerSec: Math.round(Number(rows) / wall),
           peakRssMB: NaN,
           note: 'no key: duplicates kept; no resume',
@@ -265,7 +307,9 @@ export async function postgresScenario(o: PgScenarioOptions): Promise<PgScenario
       {
         const url = await fresh();
         o.log(`postgres: tap-scarf load, run ${i + 1}/${o.repeats}…`);
+        const s0 = server.cpuSec();
         const run = await runNode(tapBin, ['load', '--config', cfg, '--catalog', o.eventsCatalog, '--to', url]);
+        const serverCpu = server.cpuSec() - s0;
         check(run, 'tap-scarf load');
         const [{ rows, distinct }] = (await query<{ rows: string; distinct: string }>(
           url,
@@ -278,6 +322,7 @@ export async function postgresScenario(o: PgScenarioOptions): Promise<PgScenario
           distinct: Number(distinct),
           wallSec: r2(run.wallSec),
           cpuSec: r2(run.cpuSec),
+          serverCpuSec: r2(serverCpu),
           rowsPerSec: Math.round(Number(rows) / run.wallSec),
           peakRssMB: r1(run.peakRssMB),
         });
@@ -298,10 +343,12 @@ export async function postgresScenario(o: PgScenarioOptions): Promise<PgScenario
         });
         o.log('postgres: tap-scarf | pipelinewise-target-postgres…');
         const tapCmd = [process.execPath, tapBin, '--config', cfg, '--catalog', o.eventsCatalog].map((a) => `'${a}'`).join(' ');
+        const s0 = server.cpuSec();
         const run = await runNode('-c', [`${tapCmd} | '${singer}' --config '${tcfg}' > /dev/null`], {
           executable: '/bin/sh',
           timeoutMs: 3_600_000,
         });
+        const serverCpu = server.cpuSec() - s0;
         check(run, 'tap-scarf | target-postgres');
         const [{ rows, distinct }] = (await query<{ rows: string; distinct: string }>(
           url,
@@ -313,6 +360,7 @@ export async function postgresScenario(o: PgScenarioOptions): Promise<PgScenario
           distinct: Number(distinct),
           wallSec: r2(run.wallSec),
           cpuSec: NaN,
+          serverCpuSec: r2(serverCpu),
           rowsPerSec: Math.round(Number(rows) / run.wallSec),
           peakRssMB: NaN,
           note: 'keyed, de-duplicated; Python',

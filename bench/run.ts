@@ -827,7 +827,7 @@ async function postgresGroup(): Promise<void> {
       cpuSec: r.cpuSec,
       recordsPerSec: r.rowsPerSec,
       peakRssMB: r.peakRssMB,
-      note: `${r.distinct} distinct ids${r.note ? `; ${r.note}` : ''}`,
+      note: `${r.distinct} distinct ids; server CPU ${r.serverCpuSec} s${r.note ? `; ${r.note}` : ''}`,
     });
 }
 

@@ -4,7 +4,7 @@
 // window (read again, committed once), a disk that fills up, and the errors a database user
 // must be able to act on (unreachable, login refused, privileges, other column types), each
 // before any Scarf request where it can be.
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -12,13 +12,12 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type pg from 'pg';
 
-import { ScarfSimulator } from '../sim/index.js';
+import { type FaultSpec, ScarfSimulator } from '../sim/index.js';
 import { destinationError } from '../src/destination/postgres/errors.js';
 import { addDays, dayOf } from '../src/streams/days.js';
 import { expectTable, runCli, stateRows, tableRecords, withClient } from './helpers/load.js';
 import { testPostgres } from './helpers/postgres.js';
 import { catalogFor } from './helpers/reliability.js';
-import { rng } from './helpers/rng.js';
 import { tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
 
@@ -52,10 +51,48 @@ async function expectStateMatchesRows(c: pg.Client, sim: ScarfSimulator, start: 
   expectTable('company_events', companyRows, covered);
 }
 
-describe('load: exactly once under SIGKILL at random points', function () {
-  this.timeout(240_000);
+/** Polls `ready` (never by the clock: each step of the load it waits for is its own) and signals the child once it holds. */
+function signalWhen(ready: () => Promise<boolean>, signal: NodeJS.Signals = 'SIGKILL'): (child: ChildProcess) => void {
+  return (child) => {
+    void (async () => {
+      while (child.exitCode === null && child.signalCode === null) {
+        if (await ready().catch(() => false)) {
+          child.kill(signal);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
+  };
+}
 
-  it('after each kill the tables hold exactly what the committed state covers, no key twice; the last load completes the truth', async () => {
+/** The database's sessions of the load running a COPY into a staging table (rows sent, window not committed). */
+async function copyActive(c: pg.Client, db: string): Promise<boolean> {
+  const { rows } = await c.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = $1 AND application_name = 'tap-scarf' AND query LIKE 'COPY%' AND state = 'active'`,
+    [db.slice(db.lastIndexOf('/') + 1)],
+  );
+  return rows[0]!.n > 0;
+}
+
+/** The events bookmark committed in database `db` (read from a session on the server's own database). */
+async function committedThrough(db: string): Promise<string | undefined> {
+  return withClient(
+    db,
+    async (d) => (await stateRows(d, OWNER).catch(() => new Map<string, any>())).get('events/')?.replication_key_value,
+  );
+}
+
+/** A stall that holds a body halfway until the test acts (every read of it, retries included). */
+function stall(spec: Omit<FaultSpec, 'kind'>): FaultSpec {
+  return { kind: 'stall-mid-body', latencyMs: 600_000, times: 1000, ...spec };
+}
+
+describe('load: exactly once under SIGKILL at points of its progress', function () {
+  this.timeout(300_000);
+
+  it('each kill lands at a known point; the tables then hold exactly what the committed state covers, no key twice; the last load completes the truth', async () => {
     const server = await testPostgres();
     const db = await server.freshDatabase('kill');
     const sim = new ScarfSimulator({
@@ -63,10 +100,10 @@ describe('load: exactly once under SIGKILL at random points', function () {
       seed: 21,
       now: new Date('2026-11-14T12:00:00Z'),
       dataStart: '2026-10-25',
-      eventsPerDay: 300,
+      eventsPerDay: 1500,
       companies: 14,
       lateRate: 0,
-      latencyMs: 25,
+      latencyMs: 5,
     });
     const url = await sim.start();
     const env = baseEnv(url, {
@@ -74,30 +111,91 @@ describe('load: exactly once under SIGKILL at random points', function () {
       TAP_SCARF_END_DATE: '2026-11-14',
       TAP_SCARF_AGGREGATES_WINDOW_DAYS: '3',
     });
+    const start = '2026-11-01';
+    const stalled = (endpoint: string, domain?: string) =>
+      sim.requests.some(
+        (r) => r.fault === 'stall-mid-body' && r.endpoint === endpoint && (domain === undefined || r.domain === domain),
+      );
+    const bookmark = async (c: pg.Client, key: string) =>
+      (await stateRows(c, OWNER).catch(() => new Map<string, any>())).get(key)?.replication_key_value as string | undefined;
+    // A company with events in the range (its window is read; the stall holds it).
+    const domain = sim.truth
+      .companyRollup()
+      .map((r) => r.company_domain as string)
+      .find((d) => sim.truth.companyEvents(d, { start, end: '2026-11-14' }).length > 0)!;
+    // Each point is defined by what the load has done (windows committed, a body halfway, a COPY open), never by a time.
+    const points: {
+      what: string;
+      faults: FaultSpec[];
+      ready: (c: pg.Client) => Promise<boolean>;
+      then: (c: pg.Client) => Promise<void>;
+    }[] = [
+      {
+        what: 'mid-COPY of the first events window, nothing committed',
+        faults: [stall({ endpoint: 'events', coversDay: '2026-11-01', afterRows: 700 })],
+        ready: async (c) => stalled('events') && (await copyActive(c, db)),
+        then: async (c) => {
+          expect(await bookmark(c, 'events/')).to.equal(undefined);
+          expect(await tableRecords(c, 'events')).to.deep.equal([]);
+        },
+      },
+      {
+        what: 'mid-COPY of the 6th events window, after 5 committed',
+        faults: [stall({ endpoint: 'events', coversDay: '2026-11-06', afterRows: 700 })],
+        ready: async (c) =>
+          stalled('events') && (await bookmark(c, 'events/')) === '2026-11-06T00:00:00.000000Z' && (await copyActive(c, db)),
+        then: async (c) => {
+          expect(await bookmark(c, 'events/')).to.equal('2026-11-06T00:00:00.000000Z');
+          expectTable('events', await tableRecords(c, 'events'), sim.truth.events({ start, end: '2026-11-05' }));
+        },
+      },
+      {
+        what: 'right after the first aggregates window was committed',
+        faults: [],
+        ready: async (c) => (await bookmark(c, 'aggregates/')) !== undefined,
+        then: async (c) => {
+          expect(await bookmark(c, 'events/')).to.equal('2026-11-15T00:00:00.000000Z');
+          expectTable('events', await tableRecords(c, 'events'), sim.truth.events({ start, end: '2026-11-14' }));
+        },
+      },
+      {
+        what: `halfway through the body of one company's events (${domain}), the rollup committed`,
+        faults: [stall({ endpoint: 'company-events', domain })],
+        ready: async (c) => stalled('company-events', domain) && (await bookmark(c, 'company_rollup/')) !== undefined,
+        then: async (c) => {
+          const state = await stateRows(c, OWNER);
+          expect(state.get('aggregates/')?.replication_key_value).to.equal('2026-11-14');
+          expect([...state.keys()].filter((k) => k.startsWith('company_events/{') && k.includes(domain))).to.deep.equal([]);
+        },
+      },
+    ];
     try {
-      const random = rng(2114);
-      let killed = 0;
-      for (let i = 0; i < 5; i++) {
-        const run = await runCli(
-          ['load', '--config', 'ENV', '--to', db],
-          { env, killAfterMs: 600 + Math.floor(random() * 2000) },
-          [server.password, TOKEN],
+      for (const point of points) {
+        sim.setFaults(point.faults);
+        sim.resetRequests();
+        const run = await withClient(db, (c) =>
+          runCli(['load', '--config', 'ENV', '--to', db], { env, timeoutMs: 120_000, during: signalWhen(() => point.ready(c)) }, [
+            server.password,
+            TOKEN,
+          ]),
         );
-        if (run.signal === 'SIGKILL') killed++;
-        else expect(run.code, run.stderr.slice(-2000)).to.equal(0);
-        await withClient(db, (c) => expectStateMatchesRows(c, sim, '2026-11-01'));
+        expect(run.signal, `${point.what}: the kill landed while the load ran\n${run.stderr.slice(-2000)}`).to.equal('SIGKILL');
+        await withClient(db, async (c) => {
+          await point.then(c);
+          await expectStateMatchesRows(c, sim, start);
+        });
       }
-      expect(killed, 'kills that landed while the load ran').to.be.greaterThan(2);
+      sim.clearFaults();
       const last = await runCli(['load', '--config', 'ENV', '--to', db], { env }, [server.password, TOKEN]);
       expect(last.code, last.stderr.slice(-2000)).to.equal(0);
       await withClient(db, async (c) => {
-        await expectStateMatchesRows(c, sim, '2026-11-01');
-        expectTable('events', await tableRecords(c, 'events'), sim.truth.events({ start: '2026-11-01', end: '2026-11-14' }));
-        expectTable(
-          'aggregates',
-          await tableRecords(c, 'aggregates'),
-          sim.truth.aggregates({ start: '2026-11-01', end: '2026-11-14' }),
-        );
+        await expectStateMatchesRows(c, sim, start);
+        expectTable('events', await tableRecords(c, 'events'), sim.truth.events({ start, end: '2026-11-14' }));
+        expectTable('aggregates', await tableRecords(c, 'aggregates'), sim.truth.aggregates({ start, end: '2026-11-14' }));
+        expect(
+          [...(await stateRows(c, OWNER)).keys()].filter((k) => k.startsWith('company_events/{')).length,
+          'every company has its bookmark',
+        ).to.be.greaterThan(0);
       });
     } finally {
       await sim.stop();
@@ -118,45 +216,42 @@ describe('load: a stop signal', function () {
       dataStart: '2026-10-25',
       eventsPerDay: 200,
       lateRate: 0,
-      latencyMs: 150,
+      latencyMs: 5,
     });
+    // The 5th day's body holds halfway: the signal comes once the 4 windows before it are committed.
+    sim.setFaults([stall({ endpoint: 'events', coversDay: '2026-11-05' })]);
     const url = await sim.start();
     const catalog = writeJson(tmpDir(), 'catalog.json', catalogFor(['events', 'aggregates']));
     const env = baseEnv(url, {
       TAP_SCARF_START_DATE: '2026-11-01',
       TAP_SCARF_END_DATE: '2026-11-10',
-      TAP_SCARF_MAX_CONCURRENT_REQUESTS: '1',
     });
     try {
-      const stopped = await runCli(
-        ['load', '--config', 'ENV', '--to', db, '--catalog', catalog],
-        {
-          env,
-          // Once the first windows are committed: the signal then lands in the middle of the load.
-          during: (child) => {
-            void withClient(db, async (c) => {
-              for (let i = 0; i < 600; i++) {
-                const n = await c
-                  .query<{ n: number }>(`SELECT count(*)::int AS n FROM scarf.tap_scarf_state WHERE stream = 'events'`)
-                  .then((r) => r.rows[0]!.n)
-                  .catch(() => 0);
-                if (n > 0) break;
-                await new Promise((r) => setTimeout(r, 50));
-              }
-              child.kill('SIGTERM');
-            });
+      const stopped = await withClient(db, (c) =>
+        runCli(
+          ['load', '--config', 'ENV', '--to', db, '--catalog', catalog],
+          {
+            env,
+            during: signalWhen(
+              async () =>
+                sim.requests.some((r) => r.fault === 'stall-mid-body') &&
+                (await stateRows(c, OWNER)).get('events/')?.replication_key_value === '2026-11-05T00:00:00.000000Z',
+              'SIGTERM',
+            ),
           },
-        },
-        [server.password, TOKEN],
+          [server.password, TOKEN],
+        ),
       );
       expect(stopped.code, stopped.stderr.slice(-2000)).to.equal(143);
       expect(stopped.stderr).to.include('Stopped by SIGTERM: the database holds every window committed before it');
       await withClient(db, async (c) => {
         const ev = (await stateRows(c, OWNER)).get('events/')?.replication_key_value as string | undefined;
-        expect(ev, 'some windows were committed before the signal').to.be.a('string');
-        expect(ev! < '2026-11-11', 'and not all of them').to.equal(true);
+        expect(ev, 'the 4 windows committed before the signal, not the one it interrupted').to.equal(
+          '2026-11-05T00:00:00.000000Z',
+        );
         await expectStateMatchesRows(c, sim, '2026-11-01', false);
       });
+      sim.clearFaults();
       const again = await runCli(['load', '--config', 'ENV', '--to', db, '--catalog', catalog], { env }, [
         server.password,
         TOKEN,
@@ -177,7 +272,8 @@ describe('load: a connection the server terminates in the middle of a window', f
   it('the window is rolled back, read again from the committed state, and committed once', async () => {
     const server = await testPostgres();
     const db = await server.freshDatabase('drop');
-    // Day 2's body pauses halfway, while its COPY is open with rows sent: then the server ends the session.
+    // Day 2's body holds halfway (every read of it: the tap's request timeout retries it), with its COPY open and rows
+    // sent: then the server ends the session, and only then is the body let through. No step depends on a time.
     const sim = new ScarfSimulator({
       token: TOKEN,
       seed: 5,
@@ -186,33 +282,45 @@ describe('load: a connection the server terminates in the middle of a window', f
       eventsPerDay: 3000,
       lateRate: 0,
     });
-    sim.setFaults([{ kind: 'stall-mid-body', endpoint: 'events', nth: 2, latencyMs: 2500 }]);
+    sim.setFaults([stall({ endpoint: 'events', coversDay: '2026-11-02' })]);
     const url = await sim.start();
     const catalog = writeJson(tmpDir(), 'catalog.json', catalogFor(['events']));
     let terminated = 0;
     try {
-      const run = await runCli(
-        ['load', '--config', 'ENV', '--to', db, '--catalog', catalog],
-        {
-          env: baseEnv(url, { TAP_SCARF_START_DATE: '2026-11-01', TAP_SCARF_END_DATE: '2026-11-03' }),
-          during: () => {
-            void (async () => {
-              const until = Date.now() + 30_000;
-              await withClient(server.url(), async (c) => {
-                while (!terminated && Date.now() < until) {
-                  const { rows } = await c.query<{ n: number }>(
-                    `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
-                      WHERE datname = $1 AND application_name = 'tap-scarf' AND query LIKE 'COPY%' AND state = 'active'`,
-                    [db.slice(db.lastIndexOf('/') + 1)],
-                  );
-                  terminated += rows[0]!.n;
-                  await new Promise((r) => setTimeout(r, 50));
+      const run = await withClient(server.url(), (c) =>
+        runCli(
+          ['load', '--config', 'ENV', '--to', db, '--catalog', catalog],
+          {
+            env: baseEnv(url, {
+              TAP_SCARF_START_DATE: '2026-11-01',
+              TAP_SCARF_END_DATE: '2026-11-03',
+              TAP_SCARF_REQUEST_TIMEOUT_SECONDS: '2',
+              TAP_SCARF_MAX_RETRIES: '50',
+            }),
+            during: (child) => {
+              void (async () => {
+                while (!terminated && child.exitCode === null) {
+                  // Day 1 committed, day 2's body held with its COPY open: the only COPY is day 2's.
+                  if (
+                    sim.requests.some((r) => r.fault === 'stall-mid-body') &&
+                    (await committedThrough(db)) === '2026-11-02T00:00:00.000000Z' &&
+                    (await copyActive(c, db))
+                  ) {
+                    const { rows } = await c.query<{ n: number }>(
+                      `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+                        WHERE datname = $1 AND application_name = 'tap-scarf' AND query LIKE 'COPY%' AND state = 'active'`,
+                      [db.slice(db.lastIndexOf('/') + 1)],
+                    );
+                    terminated += rows[0]!.n;
+                    if (terminated) sim.clearFaults();
+                  }
+                  await new Promise((r) => setTimeout(r, 25));
                 }
-              });
-            })();
+              })();
+            },
           },
-        },
-        [server.password, TOKEN],
+          [server.password, TOKEN],
+        ),
       );
       expect(terminated, 'the server terminated the load’s session during a COPY').to.equal(1);
       expect(run.code, run.stderr.slice(-3000)).to.equal(0);
@@ -406,6 +514,7 @@ describe('load: errors a database user can act on', function () {
         );
       });
       execFileSync('mount', ['-o', 'remount,size=64m', spot]);
+      sim.clearFaults();
       const again = await runCli(['load', '--config', 'ENV', '--to', db, '--catalog', catalog], { env }, [server.password]);
       expect(again.code, again.stderr.slice(-2000)).to.equal(0);
       await withClient(db, async (c) =>

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 
 import { ScarfSimulator } from '../sim/index.js';
-import { addDays } from '../src/streams/days.js';
+import { addDays, dayOf } from '../src/streams/days.js';
 import { expectTable, runCli, stateRows, tableRecords, withClient } from './helpers/load.js';
 import { testPostgres } from './helpers/postgres.js';
 import { catalogFor } from './helpers/reliability.js';
@@ -124,6 +124,20 @@ describe('load into PostgreSQL: every stream equals the truth, incrementally, pe
     expect(ok.code, ok.stderr.slice(-2000)).to.equal(0);
     expect(ok.stdout).to.match(/Verified 12 UTC day\(s\), 2026-11-01\.\.2026-11-12/);
     expect(ok.stdout).to.include('every day holds exactly the events Scarf counts');
+    const domains = sim.truth.activeDomains({ start: '2026-11-01', end: '2026-11-12' });
+    // Each company's days: 2026-11-01 to the day before its own bookmark.
+    const companyDays = await withClient(db, async (c) => {
+      let n = 0;
+      for (const [k, v] of await stateRows(c, OWNER))
+        if (k.startsWith('company_events/{'))
+          for (let d = '2026-11-01'; d < dayOf(v.replication_key_value as string) && d <= '2026-11-12'; d = addDays(d, 1)) n++;
+      return n;
+    });
+    expect(companyDays, 'most companies to the last day').to.be.greaterThan(11 * domains.length);
+    expect(ok.stdout).to.match(
+      new RegExp(`Verified ${companyDays} company-day\\(s\\) of ${domains.length} companies, 2026-11-01\\.\\.2026-11-12`),
+    );
+    expect(ok.stdout).to.include('every company holds exactly the events Scarf counts on each day');
     const deleted = await withClient(db, async (c) => {
       const r = await c.query(
         `DELETE FROM scarf.events WHERE owner = $1 AND "time" >= '2026-11-05T00:00:00Z' AND "time" < '2026-11-06T00:00:00Z'`,
@@ -137,6 +151,36 @@ describe('load into PostgreSQL: every stream equals the truth, incrementally, pe
     expect(bad.stdout).to.include('1 day(s) differ');
     expect(bad.stdout).to.match(new RegExp(`2026-11-05\\s+0\\s+${deleted}\\s+-${deleted}`));
     expect(bad.stderr).to.include('verify: 1 of 12 day(s) differ');
+    expect(bad.stdout, 'company_events untouched so far').to.include('every company holds exactly the events Scarf counts');
+
+    // One company's events of one day deleted by hand: that company and day, and no other, are reported.
+    const domain = domains.find((d) => sim.truth.companyEvents(d, { start: '2026-11-07', end: '2026-11-07' }).length > 0)!;
+    const gone = await withClient(db, async (c) => {
+      const r = await c.query(
+        `DELETE FROM scarf.company_events WHERE owner = $1 AND company_domain = $2 AND "time" >= '2026-11-07T00:00:00Z' AND "time" < '2026-11-08T00:00:00Z'`,
+        [OWNER, domain],
+      );
+      return r.rowCount ?? 0;
+    });
+    expect(gone).to.equal(sim.truth.companyEvents(domain, { start: '2026-11-07', end: '2026-11-07' }).length);
+    const worse = await runCli(['verify', '--config', 'ENV', '--to', db], { env: env(sim, simUrl) }, [password, TOKEN]);
+    expect(worse.code).to.equal(1);
+    expect(worse.stdout).to.include('1 company-day(s) differ');
+    const escaped = domain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(worse.stdout).to.match(new RegExp(`2026-11-07\\s+0\\s+${gone}\\s+-${gone}\\s+${escaped}\\n`));
+    const part = await withClient(db, async (c) => {
+      const { rows } = await c.query<{ part: string }>(
+        `SELECT part FROM scarf.tap_scarf_state WHERE owner = $1 AND stream = 'company_events' AND part <> ''`,
+        [OWNER],
+      );
+      return rows.find((r) => (JSON.parse(r.part) as { company_domain: string }).company_domain === domain)!.part;
+    });
+    expect(worse.stdout, 'the state row to delete is named').to.include(
+      `DELETE FROM "scarf"."tap_scarf_state" WHERE owner = '${OWNER}' AND stream = 'company_events' AND part = '${part}'; then load with start_date 2026-11-07.`,
+    );
+    expect(worse.stderr).to.include(
+      `verify: 1 of ${companyDays} company-day(s) of company_events differ from Scarf's by-company counts: 2026-11-07 ${domain} (database 0, Scarf ${gone})`,
+    );
   });
 
   it('several owners share the tables: each owner’s rows equal its truth, keyed and stated per owner', async () => {

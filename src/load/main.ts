@@ -15,7 +15,7 @@ import { EXPORTER_TABLE, exporterTableExists, importExporterTable } from '../des
 import { ensureTables } from '../destination/postgres/migrate.js';
 import { selectStateSql, stateFromRows, type StateRow, TrackedStateStore } from '../destination/postgres/state-table.js';
 import { qualified, STATE_TABLE } from '../destination/postgres/tables.js';
-import { verifyEvents, verifyText } from '../destination/postgres/verify.js';
+import { verifyCompanyEvents, verifyCompanyText, verifyEvents, verifyText } from '../destination/postgres/verify.js';
 import { PostgresWriter } from '../destination/postgres/writer.js';
 import { AbortedError, ConfigError, SyncFailedError, type TapError } from '../errors.js';
 import { log } from '../log.js';
@@ -23,6 +23,7 @@ import { configSources } from '../run/config-sources.js';
 import { makeClient } from '../scarf/from-settings.js';
 import type { StreamName } from '../schemas.js';
 import { addDays, dayOf } from '../streams/days.js';
+import { CountReference } from '../streams/reference.js';
 import type { SyncContext } from '../streams/types.js';
 import { makeContext, runSync, type StreamOutcome } from '../sync.js';
 
@@ -47,7 +48,7 @@ function program(command: 'load' | 'verify'): Command {
     .description(
       command === 'load'
         ? 'Sync Scarf into PostgreSQL, exactly once: every window committed with its bookmark in one transaction.'
-        : "Compare, per UTC day, the events the database holds with Scarf's own daily counts.",
+        : "Compare, per UTC day, the events (and per company the company_events) the database holds with Scarf's own daily counts.",
     )
     .option(
       '--config <file>',
@@ -288,12 +289,20 @@ async function syncWithRetries(
 }
 
 async function runVerify(ctx: SyncContext, client: pg.Client, target: PgTarget): Promise<number> {
-  const report = await verifyEvents(ctx, client, target.schema).catch((err: unknown) => {
-    throw err instanceof Error && 'code' in err ? destinationError(err, target, 'counting events per day') : err;
-  });
-  process.stdout.write(
-    verifyText(report, qualified(target.schema, 'events'), qualified(target.schema, STATE_TABLE), ctx.settings.owner),
+  const owner = ctx.settings.owner;
+  const stateTable = qualified(target.schema, STATE_TABLE);
+  const fail = (doing: string) => (err: unknown) => {
+    throw err instanceof Error && 'code' in err ? destinationError(err, target, doing) : err;
+  };
+  // One reference: without package_query one aggregates request carries both kinds of count.
+  const reference = new CountReference(ctx);
+  const report = await verifyEvents(ctx, client, target.schema, undefined, reference).catch(fail('counting events per day'));
+  const companies = await verifyCompanyEvents(ctx, client, target.schema, reference).catch(
+    fail('counting company_events per day and company'),
   );
+  process.stdout.write(verifyText(report, qualified(target.schema, 'events'), stateTable, owner));
+  process.stdout.write(verifyCompanyText(companies, qualified(target.schema, 'company_events'), stateTable, owner));
+  let code = 0;
   if (report.differing.length) {
     log.error(
       `verify: ${report.differing.length} of ${report.days.length} day(s) differ from Scarf's counts: ${report.differing
@@ -301,10 +310,21 @@ async function runVerify(ctx: SyncContext, client: pg.Client, target: PgTarget):
         .map((d) => `${d.day} (database ${d.database}, Scarf ${d.scarf})`)
         .join(', ')}${report.differing.length > 10 ? ', …' : ''}.`,
     );
-    return 1;
-  }
-  log.info(`verify: ${report.days.length} day(s) checked, all equal to Scarf's counts.`);
-  return 0;
+    code = 1;
+  } else log.info(`verify: ${report.days.length} day(s) checked, all equal to Scarf's counts.`);
+  if (companies.differing.length) {
+    log.error(
+      `verify: ${companies.differing.length} of ${companies.days.length} company-day(s) of company_events differ from Scarf's by-company counts: ${companies.differing
+        .slice(0, 10)
+        .map((d) => `${d.day} ${d.company} (database ${d.database}, Scarf ${d.scarf})`)
+        .join(', ')}${companies.differing.length > 10 ? ', …' : ''}.`,
+    );
+    code = 1;
+  } else if (companies.range)
+    log.info(
+      `verify: ${companies.days.length} company-day(s) of company_events checked, all equal to Scarf's by-company counts.`,
+    );
+  return code;
 }
 
 async function verifyOnly(args: LoadArgs): Promise<number> {

@@ -20,9 +20,7 @@ export interface LoadRun {
 export interface LoadRunOptions {
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
-  /** SIGKILL the process this many ms after it started. */
-  killAfterMs?: number;
-  /** Called with the child once it runs (a test that acts on the database meanwhile). */
+  /** Called with the child once it runs (a test that acts on the database meanwhile, or signals the child at a point of its progress). */
   during?: (child: ReturnType<typeof spawn>) => void;
 }
 
@@ -39,7 +37,6 @@ export function runCli(args: string[], opts: LoadRunOptions = {}, secrets: strin
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d: string) => (stdout += d));
     child.stderr.on('data', (d: string) => (stderr += d));
-    const kill = opts.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`tap-scarf ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 60000} ms\n${stderr.slice(-3000)}`));
@@ -48,7 +45,6 @@ export function runCli(args: string[], opts: LoadRunOptions = {}, secrets: strin
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (kill) clearTimeout(kill);
       everyRunOutput.push(
         { what: `tap-scarf ${args[0]} (stdout)`, text: stdout },
         { what: `tap-scarf ${args[0]} (stderr)`, text: stderr },

