@@ -59,7 +59,7 @@ export function singerCatalog(): SingerCatalog {
           breadcrumb: [],
           metadata: {
             inclusion: 'available',
-            'selected-by-default': true,
+            'selected-by-default': info.selectedByDefault ?? true,
             'table-key-properties': info.keyProperties,
             'valid-replication-keys': info.validReplicationKeys,
             'replication-method': 'INCREMENTAL',
@@ -84,9 +84,9 @@ export function singerCatalog(): SingerCatalog {
   };
 }
 
-/** Every stream with every field: what a sync without a catalog does. */
+/** Every stream selected by default, with every field: what a sync without a catalog does. */
 export function defaultSelection(): StreamSelection[] {
-  return streamOrder().map((stream) => ({
+  return streamOrder(STREAM_NAMES.filter((s) => STREAMS[s].selectedByDefault !== false)).map((stream) => ({
     stream,
     fields: Object.keys(emittedSchema(stream).properties),
     replicationKey: STREAMS[stream].defaultReplicationKey,
