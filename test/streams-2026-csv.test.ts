@@ -11,7 +11,7 @@ import { protocolProblems } from './helpers/protocol.js';
 import { catalogFor, configuredCatalogFor, expectSameRecords } from './helpers/reliability.js';
 import { recordValidators } from './helpers/schemas.js';
 import { useSimulator } from './helpers/sim-suite.js';
-import { lastState, records, runTap, type TapRun, writeJson } from './helpers/tap.js';
+import { lastState, records, runTap, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const END = '2026-10-06';
