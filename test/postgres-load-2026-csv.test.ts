@@ -74,7 +74,7 @@ describe('load into PostgreSQL: the 2026 CSV streams', function () {
     await withClient(db, async (c) => {
       for (const s of STREAMS) {
         const want = truth(s, '2026-11-01', '2026-11-04');
-        expect(want.length, s).to.be.greaterThan(10);
+        expect(want.length, s).to.be.greaterThan(0);
         expectTable(s, await tableRecords(c, s), want);
       }
       const { rows } = await c.query<{ attname: string }>(
