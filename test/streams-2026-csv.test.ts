@@ -292,6 +292,18 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
     expectTruth([...table.values()], 'company_pixel_rollup', START, END);
   });
 
+  it("the package rollup's header is assumed: a key column named otherwise fails the stream, naming it, with no bookmark", async () => {
+    suite.sim.setFaults([
+      { kind: 'rename-column', endpoint: 'company-package-rollup', column: 'package', value: 'package_id', times: 1e9 },
+    ]);
+    const run = await runTap(['--config', suite.config({ max_retries: 0 }), '--catalog', catalog(['company_package_rollup'])]);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(/company_package_rollup.*package/);
+    expect(run.stderr, 'the unknown column is named').to.include('package_id');
+    expect(records(run, 'company_package_rollup')).to.deep.equal([]);
+    expect(lastState(run)?.bookmarks?.company_package_rollup?.replication_key_value).to.equal(undefined);
+  });
+
   it('selection: the 2026 streams are opt-in, left out of a sync without a catalog', async () => {
     const run = await runTap(['--config', suite.config({ verify_counts: false })]);
     expect(run.code, run.stderr).to.equal(0);

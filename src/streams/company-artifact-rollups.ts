@@ -3,8 +3,9 @@
 // one module; each stream has its own declaration, state and requests.
 // Incremental by date like aggregates: the bookmark is the last day read (today's rows are
 // partial, so that day is read again), and every sync re-reads aggregates_lookback_days
-// before it, because Scarf revises past company attribution (docs/scarf-api.md, "Past
-// periods change"); the target replaces the revised rows by their key.
+// before it, because Scarf revises past company attribution (docs/scarf-api.md, "v3
+// aggregations export: `GET /v3/insights/{owner}/aggregations/export`", the revisions row);
+// the target replaces the revised rows by their key.
 import type { StreamSelection } from '../catalog.js';
 import { companyArtifactRollupPath } from '../scarf/endpoints.js';
 import { dayOf, dayWindows, minDay, type Window } from './days.js';
