@@ -127,15 +127,20 @@ export function selectionFromSingerCatalog(value: unknown, source: string): Stre
     return typeof legacy === 'boolean' ? legacy : undefined;
   };
   const anySelectionKey = entries.some((e) => streamSelected(e) !== undefined);
+  // Without "selected", the tap's own default decides: the opt-in streams stay out, as in a sync without a catalog.
+  const byDefault = (e: (typeof entries)[number]): boolean => e.meta.get('[]')?.['selected-by-default'] !== false;
   if (!anySelectionKey && entries.length > 0) {
     log.info(
-      `Catalog ${source} has no "selected" metadata: syncing every stream it lists (${entries.map((e) => e.stream).join(', ')}). Mark streams with "selected": true/false to choose.`,
+      `Catalog ${source} has no "selected" metadata: syncing every stream it lists (${entries
+        .filter(byDefault)
+        .map((e) => e.stream)
+        .join(', ')}) except those marked "selected-by-default": false. Mark streams with "selected": true/false to choose.`,
     );
   }
 
   const out: StreamSelection[] = [];
   for (const e of entries) {
-    if (anySelectionKey && streamSelected(e) !== true) continue;
+    if (anySelectionKey ? streamSelected(e) !== true : !byDefault(e)) continue;
     if (out.some((o) => o.stream === e.stream)) {
       // Synced twice, the second run would re-emit every record and rewind nothing useful.
       log.warn(`Catalog ${source}: stream '${e.stream}' is selected twice; syncing it once, as its first selected entry says.`);

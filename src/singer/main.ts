@@ -97,7 +97,10 @@ export async function singerMain(args: SingerArgs): Promise<number> {
   const settings = loadConfig(configSources(args.config));
   const catalogFile = args.catalog ?? args.properties;
   const selections = catalogFile ? selectionFromSingerCatalog(readCatalogFile(catalogFile), catalogFile) : defaultSelection();
-  if (!catalogFile) log.info('No --catalog given: syncing every stream with every field.');
+  if (!catalogFile)
+    log.info(
+      'No --catalog given: syncing every stream with every field, except the opt-in ones (pixel_events, company_package_rollup, company_pixel_rollup: select them in a catalog).',
+    );
   const state = args.state ? readStateFile(args.state) : new StateStore();
 
   const batch = batchSettings(settings);
