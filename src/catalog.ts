@@ -84,6 +84,11 @@ export function singerCatalog(): SingerCatalog {
   };
 }
 
+/** The streams a sync leaves out unless a catalog selects them (declared `selectedByDefault: false`). */
+export function optInStreams(): StreamName[] {
+  return STREAM_NAMES.filter((s) => STREAMS[s].selectedByDefault === false);
+}
+
 /** Every stream selected by default, with every field: what a sync without a catalog does. */
 export function defaultSelection(): StreamSelection[] {
   return streamOrder(STREAM_NAMES.filter((s) => STREAMS[s].selectedByDefault !== false)).map((stream) => ({
