@@ -304,6 +304,37 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
     expect(lastState(run)?.bookmarks?.company_package_rollup?.replication_key_value).to.equal(undefined);
   });
 
+  it('SIGTERM mid-sync: the last line a STATE, exit 143, and resuming from it loses no row', async () => {
+    suite.sim.setOptions({ latencyMs: 120 });
+    try {
+      const cfg = suite.config({ aggregates_window_days: 1, events_window_days: 1, max_concurrent_requests: 1 });
+      const cat = catalog(NEW_STREAMS);
+      const run = await runTap(['--config', cfg, '--catalog', cat], { killAfterLines: { lines: 60, signal: 'SIGTERM' } });
+      expect(run.code, run.stderr).to.equal(143);
+      expect(run.badLines).to.deep.equal([]);
+      expect(run.messages.at(-1)!.type, 'the last message is STATE').to.equal('STATE');
+      expect(records(run, 'company_pixel_rollup').length, 'stopped before the last stream finished').to.be.lessThan(
+        truth('company_pixel_rollup', START, END).length,
+      );
+      suite.sim.setOptions({ latencyMs: 0 });
+      const rerun = await runTap([
+        '--config',
+        cfg,
+        '--catalog',
+        cat,
+        '--state',
+        writeJson(suite.dir, 'state-stop.json', lastState(run)),
+      ]);
+      expect(rerun.code, rerun.stderr).to.equal(0);
+      for (const stream of NEW_STREAMS) {
+        const table = new Map([...records(run, stream), ...records(rerun, stream)].map((r) => [keyOf(stream, r), r]));
+        expectTruth([...table.values()], stream, START, END);
+      }
+    } finally {
+      suite.sim.setOptions({ latencyMs: 0 });
+    }
+  });
+
   it('selection: the 2026 streams are opt-in, left out of a sync without a catalog', async () => {
     const run = await runTap(['--config', suite.config({ verify_counts: false })]);
     expect(run.code, run.stderr).to.equal(0);
