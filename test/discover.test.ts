@@ -3,6 +3,7 @@ import path from 'node:path';
 
 import { expect } from 'chai';
 
+import { STREAM_NAMES } from '../src/schemas.js';
 import { loadRepoJson } from './helpers/schemas.js';
 import { repoRoot, runTap } from './helpers/tap.js';
 
@@ -13,13 +14,30 @@ describe('discovery and about (Singer)', () => {
     const catalog = JSON.parse(run.stdout);
     expect(catalog).to.deep.equal(loadRepoJson('catalog.json'));
     const byName = Object.fromEntries(catalog.streams.map((s: any) => [s.tap_stream_id, s]));
-    expect(Object.keys(byName)).to.deep.equal(['events', 'aggregates', 'company_rollup', 'company_events']);
+    expect(Object.keys(byName)).to.deep.equal([
+      'events',
+      'aggregates',
+      'company_rollup',
+      'company_events',
+      'pixel_events',
+      'company_package_rollup',
+      'company_pixel_rollup',
+    ]);
     const top = (s: string) => byName[s].metadata.find((m: any) => m.breadcrumb.length === 0).metadata;
     expect(top('events')['table-key-properties']).to.deep.equal(['owner', 'id']);
     expect(top('company_events')['table-key-properties']).to.deep.equal(['owner', 'id']);
     expect(top('company_rollup')['table-key-properties']).to.deep.equal(['owner', 'company_domain']);
     expect(top('company_rollup')['valid-replication-keys']).to.deep.equal(['last_seen', 'first_seen']);
     expect(top('aggregates')['table-key-properties']).to.deep.equal(['owner', 'row_key']);
+    expect(top('pixel_events')['table-key-properties']).to.deep.equal(['owner', 'id']);
+    expect(top('company_package_rollup')['table-key-properties']).to.deep.equal(['owner', 'date', 'package', 'company_domain']);
+    expect(top('company_pixel_rollup')['table-key-properties']).to.deep.equal(['owner', 'date', 'pixel', 'company_domain']);
+    expect(top('company_pixel_rollup')['valid-replication-keys']).to.deep.equal(['date']);
+    // The 2026 exports are opt-in (they cost Runs; pixel_events may repeat the views events holds).
+    for (const s of Object.keys(byName))
+      expect(top(s)['selected-by-default'], s).to.equal(
+        !['pixel_events', 'company_package_rollup', 'company_pixel_rollup'].includes(s),
+      );
     const field = (s: string, f: string) => byName[s].metadata.find((m: any) => m.breadcrumb[1] === f).metadata.inclusion;
     expect(field('events', 'id')).to.equal('automatic');
     expect(field('events', 'time')).to.equal('automatic');
@@ -29,7 +47,7 @@ describe('discovery and about (Singer)', () => {
   });
 
   it('schemas follow what targets need: snake_case names, nullable non-key fields, no $ref or empty objects', () => {
-    for (const s of ['events', 'aggregates', 'company_rollup', 'company_events']) {
+    for (const s of STREAM_NAMES) {
       const schema = loadRepoJson(`schemas/${s}.json`);
       for (const [name, p] of Object.entries<any>(schema.properties)) {
         expect(name).to.match(/^[a-z][a-z0-9_]{0,62}$/);

@@ -17,7 +17,12 @@ const ENDPOINT: Record<string, string> = {
   aggregates: 'aggregates',
   company_rollup: 'company-rollup',
   company_events: 'company-events',
+  pixel_events: 'pixel-events',
+  company_package_rollup: 'company-package-rollup',
+  company_pixel_rollup: 'company-pixel-rollup',
 };
+/** Every stream, the opt-in 2026 exports included. */
+const EVERY_STREAM = Object.keys(ENDPOINT);
 
 /** Requests per stream, from the sync's own summary lines ("events: … 12 API requests (Scarf Runs) …"). */
 function requestsPerStream(run: TapRun): Record<string, number> {
@@ -59,7 +64,7 @@ describe('the Runs plan and the request budget', function () {
     return JSON.parse(lines[0]!);
   }
 
-  for (const streams of [STREAMS, ['events', 'company_events'], ['aggregates', 'company_rollup']]) {
+  for (const streams of [STREAMS, EVERY_STREAM, ['events', 'company_events'], ['aggregates', 'company_rollup']]) {
     it(`--plan equals the requests of the sync, full then incremental (${streams.join(', ')})`, async () => {
       const catalog = writeJson(suite.dir, `cat-${streams.join('-')}.json`, catalogFor(streams));
       const first = suite.config({ end_date: MID });

@@ -45,6 +45,11 @@ describe('stream declarations → catalogs', () => {
     expect(defaultSelection().map((s) => s.stream)).to.deep.equal(['events', 'aggregates', 'company_rollup', 'company_events']);
     const singer = singerCatalog();
     singer.streams.reverse();
+    // Without "selected" metadata the opt-in streams (selected-by-default false) stay out, as without a catalog.
+    expect(selectionFromSingerCatalog(singer, 'test').map((s) => s.stream)).to.deep.equal(
+      defaultSelection().map((s) => s.stream),
+    );
+    for (const s of singer.streams) s.metadata[0]!.metadata.selected = true;
     expect(selectionFromSingerCatalog(singer, 'test').map((s) => s.stream)).to.deep.equal([...STREAM_NAMES]);
     const configured = {
       streams: airbyteCatalog()

@@ -1,7 +1,14 @@
-// Paths and URLs of the four Scarf export endpoints (docs/scarf-api.md). Path segments
+// Paths and URLs of the Scarf export endpoints (docs/scarf-api.md). Path segments
 // taken from config (owner, company domain) are percent-encoded here, once.
 
-export type Endpoint = 'events' | 'aggregates' | 'company-rollup' | 'company-events';
+export type Endpoint =
+  | 'events'
+  | 'aggregates'
+  | 'company-rollup'
+  | 'company-events'
+  | 'pixel-events'
+  | 'company-package-rollup'
+  | 'company-pixel-rollup';
 
 export type Query = Record<string, string | string[] | undefined>;
 
@@ -25,6 +32,16 @@ export function companyRollupPath(owner: string): string {
 /** `GET /v2/companies/{owner}/{domain}/events?start_date&end_date` → CSV. */
 export function companyEventsPath(owner: string, domain: string): string {
   return `/v2/companies/${seg(owner)}/${seg(domain)}/events`;
+}
+
+/** `GET /v2/tracking-pixels/{owner}/events?start_date&end_date` → CSV, the columns of events. */
+export function pixelEventsPath(owner: string): string {
+  return `/v2/tracking-pixels/${seg(owner)}/events`;
+}
+
+/** `GET /v2/companies/{owner}/package-rollup?start_date&end_date` or `…/pixel-rollup` → CSV, a row per day, artifact and company. */
+export function companyArtifactRollupPath(owner: string, artifact: 'package' | 'pixel'): string {
+  return `/v2/companies/${seg(owner)}/${artifact}-rollup`;
 }
 
 /** `a=1&b=x&b=y` — undefined values left out, arrays repeated in order. */

@@ -2,7 +2,7 @@
 // --config/--state/--catalog (or legacy --properties).
 
 import { aboutInfo, aboutMarkdown, aboutText } from '../about.js';
-import { defaultSelection, readCatalogFile, selectionFromSingerCatalog, singerCatalog } from '../catalog.js';
+import { defaultSelection, optInStreams, readCatalogFile, selectionFromSingerCatalog, singerCatalog } from '../catalog.js';
 import { loadConfig } from '../config/load.js';
 import { batchSettings } from '../config/sdk-settings.js';
 import { ConfigError } from '../errors.js';
@@ -97,7 +97,10 @@ export async function singerMain(args: SingerArgs): Promise<number> {
   const settings = loadConfig(configSources(args.config));
   const catalogFile = args.catalog ?? args.properties;
   const selections = catalogFile ? selectionFromSingerCatalog(readCatalogFile(catalogFile), catalogFile) : defaultSelection();
-  if (!catalogFile) log.info('No --catalog given: syncing every stream with every field.');
+  if (!catalogFile)
+    log.info(
+      `No --catalog given: syncing every stream with every field, except the opt-in ones (${optInStreams().join(', ')}: select them in a catalog).`,
+    );
   const state = args.state ? readStateFile(args.state) : new StateStore();
 
   const batch = batchSettings(settings);

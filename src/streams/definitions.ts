@@ -56,6 +56,12 @@ export interface StreamDeclaration {
   /** Besides the stream-wide bookmark, one per value of this list setting, so a value added is read from start_date alone. */
   bookmarkPer?: 'aggregates_breakdowns';
   pastSignpost: PastSignpost;
+  /**
+   * false: left out of a sync without a catalog, and `selected-by-default: false` in the
+   * Singer catalog. The 2026 exports are opt-in: each costs Runs, and pixel_events may hold
+   * the very views events already has (README "Pixel views: events or pixel_events").
+   */
+  selectedByDefault?: false;
 }
 
 export const STREAMS: Record<StreamName, StreamDeclaration> = {
@@ -118,9 +124,56 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
     coveredBy: { start_date: 'start_date' },
     pastSignpost: 'signpost',
   },
+  pixel_events: {
+    name: 'pixel_events',
+    endpoint: 'pixel-events',
+    format: 'csv',
+    keyProperties: ['owner', 'id'],
+    validReplicationKeys: ['time'],
+    defaultReplicationKey: 'time',
+    userChoosableCursor: false,
+    dependsOn: [],
+    window: 'days',
+    lookback: 'lookback_days',
+    // The endpoint takes no package query: only start_date narrows what it reads.
+    coveredBy: { start_date: 'start_date' },
+    pastSignpost: 'signpost',
+    selectedByDefault: false,
+  },
+  company_package_rollup: {
+    name: 'company_package_rollup',
+    endpoint: 'company-package-rollup',
+    format: 'csv',
+    keyProperties: ['owner', 'date', 'package', 'company_domain'],
+    validReplicationKeys: ['date'],
+    defaultReplicationKey: 'date',
+    userChoosableCursor: false,
+    dependsOn: [],
+    window: 'days',
+    // Scarf revises past company attribution, as for aggregates: the same trailing days are re-read.
+    lookback: 'aggregates_lookback_days',
+    coveredBy: { start_date: 'start_date' },
+    pastSignpost: 'signpost-day',
+    selectedByDefault: false,
+  },
+  company_pixel_rollup: {
+    name: 'company_pixel_rollup',
+    endpoint: 'company-pixel-rollup',
+    format: 'csv',
+    keyProperties: ['owner', 'date', 'pixel', 'company_domain'],
+    validReplicationKeys: ['date'],
+    defaultReplicationKey: 'date',
+    userChoosableCursor: false,
+    dependsOn: [],
+    window: 'days',
+    lookback: 'aggregates_lookback_days',
+    coveredBy: { start_date: 'start_date' },
+    pastSignpost: 'signpost-day',
+    selectedByDefault: false,
+  },
 };
 
-/** The key a window's records are de-duplicated by. */
+/** The key a window's records are de-duplicated by (a key of several fields: its last, with the stream's `keyOf` on the request). */
 export function dedupKey(stream: StreamName): string {
   return STREAMS[stream].keyProperties.at(-1)!;
 }

@@ -26,6 +26,11 @@ export interface FetchSpec {
   keyField: string;
   /** Values every record of this request carries (company_events: its domain). */
   constants?: Rec;
+  /**
+   * A key of several fields (the company rollups: date, artifact, domain): the text a record
+   * is de-duplicated by, from the typed record. Without it, the record's keyField.
+   */
+  keyOf?: (rec: Rec) => string;
   /** Computes a derived key (aggregates' row_key) after typing. */
   deriveKey?: (rec: Rec) => string;
   /**
@@ -60,7 +65,7 @@ export type OnRecord = (rec: Rec) => void | Promise<void>;
 export type OnRecordJson = (json: Buffer, end: number) => void | Promise<void>;
 
 /** Streams whose CSV bodies take the fast path (src/scarf/csv-fast/); the others are read the papaparse way. */
-const FAST_CSV_STREAMS: ReadonlySet<StreamName> = new Set<StreamName>(['events', 'company_events']);
+const FAST_CSV_STREAMS: ReadonlySet<StreamName> = new Set<StreamName>(['events', 'company_events', 'pixel_events']);
 
 /**
  * TAP_SCARF_CSV_PATH: `fast` (default) or `reference` (papaparse + the row typer for every
@@ -125,7 +130,7 @@ export async function fetchRecords(
 ): Promise<void> {
   const schema = loadSchema(spec.stream);
   const keyOf = (rec: Rec, n: number, what: string): string => {
-    const key = rec[spec.keyField];
+    const key = spec.keyOf ? spec.keyOf(rec) : rec[spec.keyField];
     if (key === null || key === undefined || key === '')
       wrapRowError(spec, what, n, new Error(`the key column '${spec.keyField}' is empty`));
     return key as string;
@@ -160,6 +165,7 @@ export async function fetchRecords(
     spec.format === 'csv' &&
     FAST_CSV_STREAMS.has(spec.stream) &&
     !spec.deriveKey &&
+    !spec.keyOf &&
     csvPath() === 'fast';
 
   const domain = spec.constants?.company_domain as string | undefined;

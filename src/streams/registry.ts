@@ -1,9 +1,16 @@
 // Every stream's reader and planner, by name: adding a stream adds its one module here.
 import type { StreamName } from '../schemas.js';
 import { planAggregates, readAggregates } from './aggregates.js';
+import {
+  planCompanyPackageRollup,
+  planCompanyPixelRollup,
+  readCompanyPackageRollup,
+  readCompanyPixelRollup,
+} from './company-artifact-rollups.js';
 import { planCompanyEvents, readCompanyEvents } from './company-events.js';
 import { planCompanyRollup, readCompanyRollup } from './company-rollup.js';
 import { planEvents, readEvents } from './events.js';
+import { planPixelEvents, readPixelEvents } from './pixel-events.js';
 import type { StreamPlanner } from './planned.js';
 import type { StreamReader } from './types.js';
 
@@ -12,6 +19,9 @@ export const READERS: Record<StreamName, StreamReader> = {
   aggregates: readAggregates,
   company_rollup: readCompanyRollup,
   company_events: readCompanyEvents,
+  pixel_events: readPixelEvents,
+  company_package_rollup: readCompanyPackageRollup,
+  company_pixel_rollup: readCompanyPixelRollup,
 };
 
 /** The requests each reader would make (src/streams/planned.ts), for the plan and the budget. */
@@ -20,4 +30,7 @@ export const PLANNERS: Record<StreamName, StreamPlanner> = {
   aggregates: planAggregates,
   company_rollup: planCompanyRollup,
   company_events: planCompanyEvents,
+  pixel_events: planPixelEvents,
+  company_package_rollup: planCompanyPackageRollup,
+  company_pixel_rollup: planCompanyPixelRollup,
 };

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 
 import type { ScarfSimulator } from '../../sim/index.js';
 import { airbyteCatalog } from '../../src/airbyte/catalog.js';
+import { STREAM_NAMES } from '../../src/schemas.js';
 import { byKey, type RunOptions, runTap, type TapRun } from './tap.js';
 import { TOKEN, TOKEN_MIDDLE } from './token.js';
 
@@ -45,7 +46,7 @@ export async function runChecked(args: string[], opts: RunOptions = {}, sim?: Sc
 /** A Singer catalog selecting `streams`; `methods` overrides a stream's replication-method. */
 export function catalogFor(streams: string[], methods: Record<string, string> = {}): unknown {
   return {
-    streams: (Object.keys(STREAM_KEYS) as Stream[]).map((s) => ({
+    streams: STREAM_NAMES.map((s) => ({
       tap_stream_id: s,
       stream: s,
       schema: {},

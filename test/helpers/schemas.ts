@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { newAjv } from '../../src/ajv.js';
+import { STREAM_NAMES } from '../../src/schemas.js';
 import { repoRoot } from './tap.js';
 
 export function loadRepoJson(rel: string): any {
@@ -12,7 +13,7 @@ export function loadRepoJson(rel: string): any {
 export function recordValidators(): Record<string, (rec: unknown) => string | undefined> {
   const ajv = newAjv({ allErrors: true });
   const out: Record<string, (rec: unknown) => string | undefined> = {};
-  for (const stream of ['events', 'aggregates', 'company_rollup', 'company_events']) {
+  for (const stream of STREAM_NAMES) {
     const validate = ajv.compile(loadRepoJson(`schemas/${stream}.json`));
     out[stream] = (rec) => (validate(rec) ? undefined : ajv.errorsText(validate.errors));
   }
