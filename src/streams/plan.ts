@@ -109,6 +109,8 @@ export function planSync(
       selections.map((s) => s.stream),
       ctx.settings.owner,
     );
+  // The copy marks what it writes with the owner, as the sync's state does.
+  planCtx.state.writeFor(ctx.settings.owner);
   const warnings = reconciled ? [] : planCtx.state.clampToSignpost(planCtx.signpostTs);
   if (!reconciled) reconcileSettings(planCtx, selections);
   return { plan: planStreams(planCtx, selections), planCtx, warnings };
@@ -140,6 +142,7 @@ export function syncsUnderBudget(planCtx: SyncContext, selections: StreamSelecti
   if (plan.bound === 'unknown') return {};
   if (plan.total <= budget) return { syncs: 1 };
   const unlimited: SyncContext = { ...planCtx, state: new StateStore(planCtx.state.snapshot()) };
+  unlimited.state.writeFor(planCtx.settings.owner);
   for (const request of planStreams(unlimited, selections).streams.flatMap((p) => p.requests)) request.commit?.();
   const target = progressOf(unlimited.state);
   for (let n = 1; n <= MAX_FORECAST_SYNCS; n++) {
