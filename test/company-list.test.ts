@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 
 import type { FaultSpec } from '../sim/index.js';
-import { catalogFor, expectSameRecords } from './helpers/reliability.js';
+import { catalogFor, configuredCatalogFor, expectSameRecords } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, records, runTap, type TapRun, writeJson } from './helpers/tap.js';
 
@@ -98,6 +98,56 @@ describe('company_events: the company list and failing companies (issue 18, item
   });
 
   describe('a failing company (item 6)', () => {
+    it('every company failing is the stream failing: after the first 3 fail and none was read, no other is asked', async () => {
+      const domains = suite.sim.companyDomains().slice(0, 6);
+      const run = await sync({ company_domains: domains }, [
+        { kind: 'http-error', status: 404, endpoint: 'company-events', times: ALWAYS },
+      ]);
+      expect(run.code).to.not.equal(0);
+      expect(asked()).to.deep.equal([...domains].sort().slice(0, 3));
+      expect(run.stderr).to.include(
+        'ERROR company_events: the first 3 companies asked all failed and none was read: taken as a failure of the stream, not of one company, so no other company is asked in this sync (their failures are recorded).',
+      );
+      const parts = lastState(run)!.bookmarks.company_events.partitions as Record<string, any>[];
+      expect(parts.map((p) => [p.context.company_domain, p.failure.attempts])).to.deep.equal(
+        [...domains]
+          .sort()
+          .slice(0, 3)
+          .map((d) => [d, 1]),
+      );
+    });
+
+    it('Airbyte: the stream ends INCOMPLETE with an error naming the company; its stream_state records the failure; exit non-zero', async () => {
+      const domains = active();
+      const bad = domains[0]!;
+      suite.sim.setFaults([{ kind: 'http-error', status: 404, endpoint: 'company-events', domain: bad, times: ALWAYS }]);
+      suite.sim.resetRequests();
+      const run = await runTap([
+        'read',
+        '--config',
+        suite.config(),
+        '--catalog',
+        writeJson(suite.dir, 'configured-ce.json', configuredCatalogFor(['company_events'])),
+      ]);
+      expect(run.code).to.not.equal(0);
+      const traces = run.messages.filter((m) => m.type === 'TRACE').map((m) => m.trace);
+      expect(traces.filter((t) => t.type === 'STREAM_STATUS').map((t) => t.stream_status.status)).to.deep.equal([
+        'STARTED',
+        'RUNNING',
+        'INCOMPLETE',
+      ]);
+      const errors = traces.filter((t) => t.type === 'ERROR').map((t) => t.error.message as string);
+      expect(
+        errors.some((e) => e.includes(`1 company failed (its bookmark stays; the other ${domains.length - 1} were read`)),
+      ).to.equal(true);
+      expect(errors.some((e) => e.includes(bad))).to.equal(true);
+      const records = run.messages.filter((m) => m.type === 'RECORD').map((m) => m.record.data);
+      expectSameRecords(records, truthOf(domains.slice(1)), 'id', 'company_events of the others');
+      const states = run.messages.filter((m) => m.type === 'STATE').map((m) => m.state.stream.stream_state);
+      const failed = (states.at(-1).partitions as Record<string, any>[]).find((p) => p.context.company_domain === bad)!;
+      expect(failed.failure.attempts).to.equal(1);
+    });
+
     for (const [what, fault] of [
       ['404 on every read', { kind: 'http-error', status: 404 }],
       ['500 after every retry', { kind: '500' }],

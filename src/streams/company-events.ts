@@ -25,6 +25,9 @@ export interface PartitionFailure {
   last_failed_at: string;
 }
 
+/** Companies failing before any company was read, after which the failure is taken as the stream's. */
+const FAILURES_BEFORE_ANY_SUCCESS = 3;
+
 /** The label of company_events' own read of the rollup, when company_rollup is not part of the sync. */
 const OWN_ROLLUP_READ = 'company-rollup snapshot (the list of active companies)';
 
@@ -140,6 +143,7 @@ function companyEventsStream(
   };
   pending.sort(order);
   const failures = new Map<string, PartitionFailure>();
+  let committed = 0;
   return {
     declaration: STREAMS.company_events,
     windows: pending.map(({ domain, start, end }) => ({ domain, start, end })),
@@ -156,6 +160,7 @@ function companyEventsStream(
     }),
     commit: ({ domain }, w) => {
       state.commit(coverageMark(ctx, w.end, state.bookmark(domain)), domain);
+      committed++;
       ctx.state.setPartitionField('company_events', { owner, company_domain: domain }, 'failure', undefined);
     },
     isolate: ({ domain }, err) => {
@@ -169,6 +174,14 @@ function companyEventsStream(
       };
       failures.set(domain, failure);
       ctx.state.setPartitionField('company_events', { owner, company_domain: domain }, 'failure', failure);
+      if (committed === 0 && failures.size >= FAILURES_BEFORE_ANY_SUCCESS) {
+        // Every company failing (a wrong owner, Scarf down) is no company's own failure:
+        // asking each of thousands in turn, with its retries, would only take hours.
+        log.error(
+          `company_events: the first ${failures.size} companies asked all failed and none was read: taken as a failure of the stream, not of one company, so no other company is asked in this sync (their failures are recorded).`,
+        );
+        return false;
+      }
       log.error(
         `company_events ${domain}: ${own.message} (failed ${plural(failure.attempts, 'sync')} in a row; the other companies go on).`,
       );
