@@ -146,6 +146,34 @@ describe('owner: a bookmark belongs to one owner (issue 18, item 3)', function (
     });
   });
 
+  it("--plan counts another owner's requests from start_date, not from the bookmark of the owner the state was written for", async () => {
+    serve('acme-oss', D1);
+    const cat = writeJson(suite.dir, 'cat-events.json', catalogFor(['events']));
+    const first = await runTap(['--config', suite.config({ owner: 'acme-oss', end_date: D1 }), '--catalog', cat]);
+    expect(first.code, first.stderr).to.equal(0);
+    const state = writeJson(suite.dir, 'state-plan.json', lastState(first));
+    const planned = async (owner: Owner, withState: boolean) => {
+      const run = await runTap([
+        '--config',
+        suite.config({ owner, end_date: D1 }),
+        '--catalog',
+        cat,
+        ...(withState ? ['--state', state] : []),
+        '--plan',
+        '--format',
+        'json',
+      ]);
+      expect(run.code, run.stderr).to.equal(0);
+      return JSON.parse(run.stdout.trim()).streams.events as number;
+    };
+    serve('other-org', D1);
+    const fresh = await planned('other-org', false);
+    expect(fresh).to.be.greaterThan(20);
+    expect(await planned('other-org', true)).to.equal(fresh);
+    serve('acme-oss', D1);
+    expect(await planned('acme-oss', true)).to.equal(0);
+  });
+
   it('Airbyte: the same four syncs on per-stream state', async () => {
     const cat = writeJson(suite.dir, 'configured-all.json', configuredCatalogFor(STREAMS));
     let states: unknown[] | undefined;

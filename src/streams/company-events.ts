@@ -191,14 +191,14 @@ function companyEventsStream(
 }
 
 /** The stream's error once every other company was read: the failed ones, named. */
-function failedCompanies(failures: Map<string, PartitionFailure>, read: number): TapError {
+function failedCompanies(failures: Map<string, PartitionFailure>, read: number | undefined): TapError {
   const names = [...failures.keys()].sort();
   const each = names.map((d) => {
     const f = failures.get(d)!;
     return `${d} (${plural(f.attempts, 'failed sync')} in a row: ${f.last_error.replace(/\.$/, '')})`;
   });
   return new TapError(
-    `${plural(names.length, 'company', 'companies')} failed (${names.length === 1 ? 'its bookmark stays' : 'their bookmarks stay'}; the other ${read} were read and committed): ${each.join('; ')}. ` +
+    `${plural(names.length, 'company', 'companies')} failed (${names.length === 1 ? 'its bookmark stays' : 'their bookmarks stay'}${read === undefined ? '' : `; the other ${read} were read and committed`}): ${each.join('; ')}. ` +
       'The next sync tries again, after the other companies; a domain Scarf does not know (404) can be removed from company_domains.',
     'system_error',
   );
@@ -224,7 +224,14 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
     log.warn(
       `company_events: the company-rollup snapshot gives no last_seen for ${plural(stream.unknownSeen, 'company', 'companies')} (an empty value, a row missing, or a renamed column): reading them as active.`,
     );
-  await runWindows(ctx, stream, sink, stats);
+  try {
+    await runWindows(ctx, stream, sink, stats);
+  } catch (err) {
+    // Stopped (by the budget, a signal, or a failure of the stream): the companies that failed
+    // before are still named, and their records are in the state.
+    if (stream.failures.size) log.error(`company_events: ${failedCompanies(stream.failures, undefined).message}`);
+    throw err;
+  }
   const skipped = stream.skipped;
   stats.skippedPartitions = skipped;
   if (skipped)
