@@ -28,6 +28,12 @@ export interface StreamBookmark {
   settings?: Record<string, unknown>;
   /** aggregates: the bookmark of each breakdown, so a new one can be backfilled alone. */
   breakdowns?: Record<string, string>;
+  /** The owner everything else in this entry belongs to (src/streams/owners.ts). */
+  owner?: string;
+  /** The entries of the other owners this state has served, by owner, kept for when one is configured again. */
+  other_owners?: Record<string, StreamBookmark>;
+  /** An entry written before owners were recorded whose owner the state cannot tell: kept, never used. */
+  unowned?: StreamBookmark;
   [k: string]: unknown;
 }
 
@@ -62,6 +68,39 @@ function checkValue(where: string, value: unknown): unknown {
   );
 }
 
+/** Checks one stream entry in place (values made canonical); `whose` says which entry for the error. */
+function checkEntry(source: string, stream: string, bm: unknown, whose: string): void {
+  if (!isPlainObject(bm))
+    throw new ConfigError(`State from ${source}: bookmark of stream '${stream}'${whose} must be an object. ${RESET_HINT}`);
+  if (bm.replication_key_value != null)
+    bm.replication_key_value = checkValue(`from ${source}, stream '${stream}'${whose}`, bm.replication_key_value);
+  if (bm.partitions !== undefined) {
+    if (!Array.isArray(bm.partitions))
+      throw new ConfigError(`State from ${source}: '${stream}'${whose}.partitions must be an array. ${RESET_HINT}`);
+    bm.partitions.forEach((p, i) => {
+      if (!isPlainObject(p) || !isPlainObject(p.context))
+        throw new ConfigError(
+          `State from ${source}: '${stream}'${whose}.partitions[${i}] must be an object with a "context". ${RESET_HINT}`,
+        );
+      if (p.replication_key_value != null)
+        p.replication_key_value = checkValue(
+          `from ${source}, stream '${stream}'${whose} partition ${JSON.stringify(p.context)}`,
+          p.replication_key_value,
+        );
+    });
+  }
+  if (bm.settings !== undefined && !isPlainObject(bm.settings))
+    throw new ConfigError(`State from ${source}: '${stream}'${whose}.settings must be an object. ${RESET_HINT}`);
+  if (bm.breakdowns !== undefined) {
+    if (!isPlainObject(bm.breakdowns))
+      throw new ConfigError(`State from ${source}: '${stream}'${whose}.breakdowns must be an object. ${RESET_HINT}`);
+    for (const [b, v] of Object.entries(bm.breakdowns))
+      bm.breakdowns[b] = checkValue(`from ${source}, stream '${stream}'${whose} breakdown '${b}'`, v);
+  }
+  if (bm.owner !== undefined && typeof bm.owner !== 'string')
+    throw new ConfigError(`State from ${source}: '${stream}'${whose}.owner must be a string. ${RESET_HINT}`);
+}
+
 /** Validates a parsed state value; `source` names where it came from for the error. */
 export function parseState(raw: unknown, source: string): TapState {
   if (raw === undefined || raw === null) return { bookmarks: {} };
@@ -82,32 +121,14 @@ export function parseState(raw: unknown, source: string): TapState {
   const bookmarks = structuredClone(given);
   for (const [stream, bm] of Object.entries(bookmarks)) {
     if (!KNOWN_STREAMS.has(stream)) continue;
-    if (!isPlainObject(bm))
-      throw new ConfigError(`State from ${source}: bookmark of stream '${stream}' must be an object. ${RESET_HINT}`);
-    if (bm.replication_key_value != null)
-      bm.replication_key_value = checkValue(`from ${source}, stream '${stream}'`, bm.replication_key_value);
-    if (bm.partitions !== undefined) {
-      if (!Array.isArray(bm.partitions))
-        throw new ConfigError(`State from ${source}: '${stream}'.partitions must be an array. ${RESET_HINT}`);
-      bm.partitions.forEach((p, i) => {
-        if (!isPlainObject(p) || !isPlainObject(p.context))
-          throw new ConfigError(
-            `State from ${source}: '${stream}'.partitions[${i}] must be an object with a "context". ${RESET_HINT}`,
-          );
-        if (p.replication_key_value != null)
-          p.replication_key_value = checkValue(
-            `from ${source}, stream '${stream}' partition ${JSON.stringify(p.context)}`,
-            p.replication_key_value,
-          );
-      });
-    }
-    if (bm.settings !== undefined && !isPlainObject(bm.settings))
-      throw new ConfigError(`State from ${source}: '${stream}'.settings must be an object. ${RESET_HINT}`);
-    if (bm.breakdowns !== undefined) {
-      if (!isPlainObject(bm.breakdowns))
-        throw new ConfigError(`State from ${source}: '${stream}'.breakdowns must be an object. ${RESET_HINT}`);
-      for (const [b, v] of Object.entries(bm.breakdowns))
-        bm.breakdowns[b] = checkValue(`from ${source}, stream '${stream}' breakdown '${b}'`, v);
+    checkEntry(source, stream, bm, '');
+    const entry = bm as Record<string, unknown>;
+    // Other owners' entries are checked now too: one becomes the bookmark when its owner is configured again.
+    if (entry.other_owners !== undefined) {
+      if (!isPlainObject(entry.other_owners))
+        throw new ConfigError(`State from ${source}: '${stream}'.other_owners must be an object. ${RESET_HINT}`);
+      for (const [owner, other] of Object.entries(entry.other_owners))
+        checkEntry(source, stream, other, ` (of owner '${owner}', in other_owners)`);
     }
   }
   return { ...inner, bookmarks: bookmarks as Record<string, StreamBookmark> };
@@ -137,6 +158,8 @@ export class StateStore {
   private readonly partitionIndex = new WeakMap<Partition[], Map<string, Partition>>();
   /** Settings to record with a stream's bookmark once it has one (a stream that never moves writes nothing). */
   private readonly pendingSettings = new Map<string, Record<string, unknown>>();
+  /** The owner an entry is marked with when this sync first writes it (src/streams/owners.ts). */
+  private owner: string | undefined;
 
   constructor(initial: TapState = { bookmarks: {} }) {
     this.state = structuredClone(initial);
@@ -154,8 +177,14 @@ export class StateStore {
     return bm.replication_key_value;
   }
 
+  /** From now on, an entry written without an owner mark is marked as `owner`'s. */
+  writeFor(owner: string): void {
+    this.owner = owner;
+  }
+
   private entry(stream: StreamName): StreamBookmark {
     const bm = (this.state.bookmarks[stream] ??= {});
+    if (this.owner !== undefined && bm.owner === undefined) bm.owner = this.owner;
     const pending = this.pendingSettings.get(stream);
     if (pending) {
       bm.settings = pending;
@@ -202,6 +231,29 @@ export class StateStore {
     }
     p.replication_key = replicationKey;
     p.replication_key_value = value;
+  }
+
+  /** A field of one partition besides its bookmark (company_events' failure record), if the partition exists. */
+  partitionField(stream: StreamName, context: Record<string, string>, field: string): unknown {
+    const parts = this.state.bookmarks[stream]?.partitions;
+    return parts && this.indexOf(parts).get(contextKey(context))?.[field];
+  }
+
+  /** Sets (or, with undefined, removes) a field of one partition, creating the partition without a bookmark if needed. */
+  setPartitionField(stream: StreamName, context: Record<string, string>, field: string, value: unknown): void {
+    const key = contextKey(context);
+    const existing = this.state.bookmarks[stream]?.partitions;
+    if (value === undefined && !(existing && this.indexOf(existing).get(key))) return;
+    const parts = (this.entry(stream).partitions ??= []);
+    const index = this.indexOf(parts);
+    let p = index.get(key);
+    if (!p) {
+      p = { context: { ...context } };
+      parts.push(p);
+      index.set(key, p);
+    }
+    if (value === undefined) delete p[field];
+    else p[field] = value;
   }
 
   /**

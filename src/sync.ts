@@ -15,6 +15,7 @@ import type { StateStore } from './state.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
 import { STREAMS } from './streams/definitions.js';
 import { csvPath } from './streams/fetch.js';
+import { selectOwner } from './streams/owners.js';
 import { warnIfBookmarkPastEnd } from './streams/past-end.js';
 import { logPlan } from './streams/plan.js';
 import { verifiedMetric, verifiedText } from './streams/reconcile.js';
@@ -122,6 +123,12 @@ export async function runSync(
   );
   // Before any request: a bookmark past the signpost would stall its stream, one made with
   // other settings would skip rows, and a huge backfill should be pointed out before it costs.
+  // First of all: every bookmark read below must be this owner's (src/streams/owners.ts).
+  selectOwner(
+    ctx.state,
+    selections.map((s) => s.stream),
+    ctx.settings.owner,
+  );
   for (const warning of ctx.state.clampToSignpost(ctx.signpostTs)) log.warn(warning);
   reconcileSettings(ctx, selections);
   // --test stops at the first record: a plan of the whole sync would mislead.

@@ -201,6 +201,8 @@ describe('state: future bookmarks, settings changes, old and unknown bookmarks (
         replication_key_value: TODAY,
         breakdowns: { 'by-total': TODAY },
         settings: { start_date: START, package_query: null, rollup: 'daily' },
+        // The owner the bookmark belongs to (docs/state.md "Owners").
+        owner: 'acme-oss',
       });
 
       sim.resetRequests();
@@ -237,6 +239,8 @@ describe('state: future bookmarks, settings changes, old and unknown bookmarks (
         replication_key_value: TODAY,
         breakdowns: { 'by-total': TODAY, 'by-country': TODAY },
         settings: { start_date: START, package_query: null, rollup: 'daily' },
+        // The owner the bookmark belongs to (docs/state.md "Owners").
+        owner: 'acme-oss',
       });
 
       sim.resetRequests();

@@ -99,6 +99,7 @@ describe('sync against the simulator (Singer)', function () {
       replication_key: 'time',
       replication_key_value: '2026-10-07T00:00:00.000000Z',
       settings: { start_date: START, package_query: null },
+      owner: 'acme-oss',
     });
     // Every STATE's events bookmark is a day boundary at or after every record before it.
     let maxTime = '';

@@ -1,9 +1,9 @@
 import type { StreamSelection } from '../catalog.js';
-import { TapError } from '../errors.js';
+import { ApiError, TapError } from '../errors.js';
 import { log } from '../log.js';
 import { companyEventsPath } from '../scarf/endpoints.js';
 import { readRollup } from './company-rollup.js';
-import { dayOf, type Window } from './days.js';
+import { type Day, dayOf, type Window } from './days.js';
 import { STREAMS } from './definitions.js';
 import { type PlannedRequest, plural, type StreamPlanner, windowedPlan } from './planned.js';
 import { splitByDays } from './ranges.js';
@@ -15,6 +15,18 @@ import type { StreamReader, SyncContext } from './types.js';
 interface DomainRange extends Window {
   domain: string;
 }
+
+/** What the state keeps of a company whose requests failed (its partition's "failure"), cleared by its next commit. */
+export interface PartitionFailure {
+  /** Syncs in a row whose request for this company failed. */
+  attempts: number;
+  last_error: string;
+  /** When the last failed sync started (its signpost). */
+  last_failed_at: string;
+}
+
+/** Companies failing before any company was read, after which the failure is taken as the stream's. */
+const FAILURES_BEFORE_ANY_SUCCESS = 3;
 
 /** The label of company_events' own read of the rollup, when company_rollup is not part of the sync. */
 const OWN_ROLLUP_READ = 'company-rollup snapshot (the list of active companies)';
@@ -32,50 +44,164 @@ function rollupFailed(cause: TapError, when: string): TapError {
 }
 
 /**
+ * The rollup's last_seen per domain, in lower case: Scarf may spell a domain in another case
+ * in the rollup than the user did in company_domains (domains are case-insensitive). Of two
+ * spellings the first is kept for the request, and the later last_seen.
+ */
+function rollupByDomain(activity: Map<string, string | null>): Map<string, { spelled: string; lastSeen: string | null }> {
+  const out = new Map<string, { spelled: string; lastSeen: string | null }>();
+  for (const [domain, lastSeen] of activity) {
+    const key = domain.toLowerCase();
+    const had = out.get(key);
+    if (!had) out.set(key, { spelled: domain, lastSeen });
+    else if (had.lastSeen !== null && (lastSeen === null || lastSeen > had.lastSeen)) had.lastSeen = lastSeen;
+  }
+  return out;
+}
+
+/** Per domain (lower case): the last day Scarf's by-company counts read so far this sync show an event. */
+function lastCountedDay(ctx: SyncContext): Map<string, Day> {
+  const out = new Map<string, Day>();
+  const ref = ctx.countReference;
+  if (!ref) return out;
+  for (const day of [...ref.coveredDays('company')].sort())
+    for (const domain of ref.activeDomains({ start: day, end: day })) out.set(domain, day);
+  return out;
+}
+
+/** A TapError other than the ones every company would meet alike (token, signal, budget): that company's own. */
+function ownFailure(err: unknown): TapError | undefined {
+  if (!(err instanceof TapError)) return undefined;
+  if (err instanceof ApiError) return err.status === 401 || err.status === 403 ? undefined : err;
+  // A configuration problem (base_url, a redirect) fails every company alike.
+  return err.failureType === 'config_error' ? undefined : err;
+}
+
+/**
  * One request per active company over its whole pending range (split only when Scarf
  * answers range-too-long). A company whose last_seen is before its pending range has no
- * new events, and asking anyway would cost the user a Run for nothing.
+ * new events, and asking anyway would cost the user a Run for nothing; one whose last_seen
+ * is unknown (empty, or no such column) is asked, and so is one that Scarf's by-company
+ * counts, when verify_counts has read them, show active in its range, whatever the rollup says.
  */
-function companyEventsStream(ctx: SyncContext, selection: StreamSelection): WindowedStream<DomainRange> & { skipped: number } {
-  const state = new StreamState(ctx.state, selection, ctx.settings.owner);
+function companyEventsStream(
+  ctx: SyncContext,
+  selection: StreamSelection,
+): WindowedStream<DomainRange> & { skipped: number; unknownSeen: number; failures: Map<string, PartitionFailure> } {
+  const owner = ctx.settings.owner;
+  const state = new StreamState(ctx.state, selection, owner);
   const explicit = ctx.settings.company_domains;
-  ctx.state.adoptOwnerlessPartitions('company_events', ctx.settings.owner);
+  ctx.state.adoptOwnerlessPartitions('company_events', owner);
   const activity = ctx.companyActivity;
-  const domains = explicit ? [...explicit] : [...(activity?.keys() ?? [])].sort();
+  const rollup = activity && rollupByDomain(activity);
+  const counted = lastCountedDay(ctx);
+  const domains: string[] = [];
+  const listed = new Set<string>();
+  const add = (d: string) => {
+    if (listed.has(d.toLowerCase())) return;
+    listed.add(d.toLowerCase());
+    domains.push(d);
+  };
+  if (explicit) explicit.forEach(add);
+  else {
+    for (const { spelled } of rollup?.values() ?? []) add(spelled);
+    // Companies Scarf counts but the snapshot does not list (verifyRollup has warned): read them too.
+    for (const d of counted.keys()) add(d);
+    domains.sort();
+  }
+  const failureOf = (domain: string) =>
+    ctx.state.partitionField('company_events', { owner, company_domain: domain }, 'failure') as PartitionFailure | undefined;
   let skipped = 0;
-  const pending: DomainRange[] = [];
+  let unknownSeen = 0;
+  const pending: (DomainRange & { failure?: PartitionFailure })[] = [];
   for (const domain of domains) {
     const start = resumeDay(ctx, state.bookmark(domain), ctx.settings.lookback_days);
     if (start > ctx.endDay) continue;
-    if (activity) {
-      const lastSeen = activity.get(domain);
-      if (lastSeen === undefined || lastSeen === null || dayOf(lastSeen) < start) {
+    const key = domain.toLowerCase();
+    const countedDay = counted.get(key);
+    if (rollup && !(countedDay !== undefined && countedDay >= start)) {
+      const row = rollup.get(key);
+      if (row && row.lastSeen !== null && dayOf(row.lastSeen) < start) {
         skipped++;
         continue;
       }
+      if (!row || row.lastSeen === null) unknownSeen++;
     }
-    pending.push({ domain, start, end: ctx.endDay });
+    pending.push({ domain, start, end: ctx.endDay, failure: failureOf(domain) });
   }
   // The companies furthest behind first: a sync stopped by max_requests_per_sync then leaves
   // the ones it just read (whose next requests are only their lookback) for later, and the
-  // next sync goes on with the rest instead of re-reading the same companies.
-  pending.sort((a, b) =>
-    a.start < b.start ? -1 : a.start > b.start ? 1 : a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0,
-  );
+  // next sync goes on with the rest instead of re-reading the same companies. A company whose
+  // last sync failed comes after every other (it would be furthest behind for ever and, under a
+  // budget, spend it first on every sync); among those, the one that failed longest ago first.
+  const order = (a: (typeof pending)[number], b: (typeof pending)[number]): number => {
+    if (!a.failure !== !b.failure) return a.failure ? 1 : -1;
+    const fa = a.failure?.last_failed_at ?? '';
+    const fb = b.failure?.last_failed_at ?? '';
+    if (fa !== fb) return fa < fb ? -1 : 1;
+    return a.start < b.start ? -1 : a.start > b.start ? 1 : a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0;
+  };
+  pending.sort(order);
+  const failures = new Map<string, PartitionFailure>();
+  let committed = 0;
   return {
     declaration: STREAMS.company_events,
-    windows: pending,
+    windows: pending.map(({ domain, start, end }) => ({ domain, start, end })),
     skipped,
+    unknownSeen,
+    failures,
     split: splitByDays,
     concurrent: true,
     request: ({ domain }, w) => ({
-      path: companyEventsPath(ctx.settings.owner, domain),
+      path: companyEventsPath(owner, domain),
       query: { start_date: w.start, end_date: w.end },
       label: `company_events ${domain} ${w.start}..${w.end}`,
       constants: { [STREAMS.company_events.partitionedBy!]: domain },
     }),
-    commit: ({ domain }, w) => state.commit(coverageMark(ctx, w.end, state.bookmark(domain)), domain),
+    commit: ({ domain }, w) => {
+      state.commit(coverageMark(ctx, w.end, state.bookmark(domain)), domain);
+      committed++;
+      ctx.state.setPartitionField('company_events', { owner, company_domain: domain }, 'failure', undefined);
+    },
+    isolate: ({ domain }, err) => {
+      const own = ownFailure(err);
+      if (!own) return false;
+      const before = failureOf(domain);
+      const failure: PartitionFailure = {
+        attempts: (before?.attempts ?? 0) + 1,
+        last_error: own.message,
+        last_failed_at: ctx.signpostTs,
+      };
+      failures.set(domain, failure);
+      ctx.state.setPartitionField('company_events', { owner, company_domain: domain }, 'failure', failure);
+      if (committed === 0 && failures.size >= FAILURES_BEFORE_ANY_SUCCESS) {
+        // Every company failing (a wrong owner, Scarf down) is no company's own failure:
+        // asking each of thousands in turn, with its retries, would only take hours.
+        log.error(
+          `company_events: the first ${failures.size} companies asked all failed and none was read: taken as a failure of the stream, not of one company, so no other company is asked in this sync (their failures are recorded).`,
+        );
+        return false;
+      }
+      log.error(
+        `company_events ${domain}: ${own.message} (failed ${plural(failure.attempts, 'sync')} in a row; the other companies go on).`,
+      );
+      return true;
+    },
   };
+}
+
+/** The stream's error once every other company was read: the failed ones, named. */
+function failedCompanies(failures: Map<string, PartitionFailure>, read: number | undefined): TapError {
+  const names = [...failures.keys()].sort();
+  const each = names.map((d) => {
+    const f = failures.get(d)!;
+    return `${d} (${plural(f.attempts, 'failed sync')} in a row: ${f.last_error.replace(/\.$/, '')})`;
+  });
+  return new TapError(
+    `${plural(names.length, 'company', 'companies')} failed (${names.length === 1 ? 'its bookmark stays' : 'their bookmarks stay'}${read === undefined ? '' : `; the other ${read} were read and committed`}): ${each.join('; ')}. ` +
+      'The next sync tries again, after the other companies; a domain Scarf does not know (404) can be removed from company_domains.',
+    'system_error',
+  );
 }
 
 export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stats) => {
@@ -94,13 +220,25 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
     );
   }
   const stream = companyEventsStream(ctx, selection);
-  await runWindows(ctx, stream, sink, stats);
+  if (stream.unknownSeen)
+    log.warn(
+      `company_events: the company-rollup snapshot gives no last_seen for ${plural(stream.unknownSeen, 'company', 'companies')} (an empty value, a row missing, or a renamed column): reading them as active.`,
+    );
+  try {
+    await runWindows(ctx, stream, sink, stats);
+  } catch (err) {
+    // Stopped (by the budget, a signal, or a failure of the stream): the companies that failed
+    // before are still named, and their records are in the state.
+    if (stream.failures.size) log.error(`company_events: ${failedCompanies(stream.failures, undefined).message}`);
+    throw err;
+  }
   const skipped = stream.skipped;
   stats.skippedPartitions = skipped;
   if (skipped)
     log.info(
       `company_events: skipped ${skipped} compan${skipped === 1 ? 'y' : 'ies'} without activity in their pending range (no request made).`,
     );
+  if (stream.failures.size) throw failedCompanies(stream.failures, stream.windows.length - stream.failures.size);
 };
 
 /**

@@ -9,6 +9,7 @@ import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import { StateStore } from '../state.js';
 import { addDays, type Day, type Window } from './days.js';
+import { selectOwner } from './owners.js';
 import { type PlannedRequest, plural, type StreamPlan } from './planned.js';
 import { type CountKind, countWindows, kindsRead, rollupCheckRange, spanOf } from './reference.js';
 import { PLANNERS } from './registry.js';
@@ -102,6 +103,14 @@ export function planSync(
   reconciled: boolean,
 ): { plan: SyncPlan; planCtx: SyncContext; warnings: string[] } {
   const planCtx: SyncContext = { ...ctx, state: new StateStore(ctx.state.snapshot()) };
+  if (!reconciled)
+    selectOwner(
+      planCtx.state,
+      selections.map((s) => s.stream),
+      ctx.settings.owner,
+    );
+  // The copy marks what it writes with the owner, as the sync's state does.
+  planCtx.state.writeFor(ctx.settings.owner);
   const warnings = reconciled ? [] : planCtx.state.clampToSignpost(planCtx.signpostTs);
   if (!reconciled) reconcileSettings(planCtx, selections);
   return { plan: planStreams(planCtx, selections), planCtx, warnings };
@@ -133,6 +142,7 @@ export function syncsUnderBudget(planCtx: SyncContext, selections: StreamSelecti
   if (plan.bound === 'unknown') return {};
   if (plan.total <= budget) return { syncs: 1 };
   const unlimited: SyncContext = { ...planCtx, state: new StateStore(planCtx.state.snapshot()) };
+  unlimited.state.writeFor(planCtx.settings.owner);
   for (const request of planStreams(unlimited, selections).streams.flatMap((p) => p.requests)) request.commit?.();
   const target = progressOf(unlimited.state);
   for (let n = 1; n <= MAX_FORECAST_SYNCS; n++) {

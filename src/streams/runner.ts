@@ -37,6 +37,11 @@ export interface WindowedStream<W extends Window> {
   request(window: W, part: Window): WindowRequest;
   /** The bookmark rule: called once a part's records are all written, before its checkpoint. */
   commit(window: W, part: Window): void;
+  /**
+   * A window (a partition) whose failure is its own: true when the stream has recorded it and
+   * the other windows go on (company_events); absent or false: the error ends the stream.
+   */
+  isolate?(window: W, err: unknown): boolean;
 }
 
 /**
@@ -151,13 +156,25 @@ export async function runWindows<W extends Window>(
     await checkpoints.committed();
   };
 
-  await runInOrder(stream.windows, concurrency, (window, waitTurn) =>
-    ranges.forEachRange(decl.endpoint, window, stream.split, (part, answered) =>
-      // The request's answer has arrived when its turn is first awaited: the range was accepted.
-      readPart(window, part, () => {
-        answered();
-        return waitTurn();
-      }),
-    ),
-  );
+  await runInOrder(stream.windows, concurrency, async (window, waitTurn) => {
+    // An earlier window's error reaches this one through its turn: that error is not this window's.
+    let earlierFailed = false;
+    const turn = () =>
+      waitTurn().catch((err: unknown) => {
+        earlierFailed = true;
+        throw err;
+      });
+    try {
+      await ranges.forEachRange(decl.endpoint, window, stream.split, (part, answered) =>
+        // The request's answer has arrived when its turn is first awaited: the range was accepted.
+        readPart(window, part, () => {
+          answered();
+          return turn();
+        }),
+      );
+    } catch (err) {
+      // Its bookmark stays where its last complete part left it; the next windows keep their turn.
+      if (earlierFailed || !stream.isolate?.(window, err)) throw err;
+    }
+  });
 }

@@ -85,6 +85,17 @@ export class TrackedStateStore extends StateStore {
     else d.allParts = true;
   }
 
+  /** company_events' failure record of a partition (src/streams/company-events.ts): its row is written with the next commit. */
+  override setPartitionField(stream: StreamName, context: Record<string, string>, field: string, value: unknown): void {
+    if (value === undefined && this.partitionField(stream, context, field) === undefined) return;
+    super.setPartitionField(stream, context, field, value);
+    const key = partKey(context);
+    const p = this.partition(stream, key);
+    const d = this.mark(stream);
+    if (p) d.parts.set(key, p);
+    else d.allParts = true;
+  }
+
   /** Partition objects by row name, per partitions array (StateStore changes them in place and appends new ones). */
   private readonly index = new WeakMap<Partition[], Map<string, Partition>>();
 
