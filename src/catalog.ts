@@ -59,7 +59,7 @@ export function singerCatalog(): SingerCatalog {
           breadcrumb: [],
           metadata: {
             inclusion: 'available',
-            'selected-by-default': true,
+            'selected-by-default': !info.optIn,
             'table-key-properties': info.keyProperties,
             'valid-replication-keys': info.validReplicationKeys,
             'replication-method': 'INCREMENTAL',
@@ -86,7 +86,7 @@ export function singerCatalog(): SingerCatalog {
 
 /** Every stream with every field: what a sync without a catalog does. */
 export function defaultSelection(): StreamSelection[] {
-  return streamOrder().map((stream) => ({
+  return streamOrder(STREAM_NAMES.filter((s) => !STREAMS[s].optIn)).map((stream) => ({
     stream,
     fields: Object.keys(emittedSchema(stream).properties),
     replicationKey: STREAMS[stream].defaultReplicationKey,
@@ -127,15 +127,21 @@ export function selectionFromSingerCatalog(value: unknown, source: string): Stre
     return typeof legacy === 'boolean' ? legacy : undefined;
   };
   const anySelectionKey = entries.some((e) => streamSelected(e) !== undefined);
+  // Without any "selected", the tap's own suggestion decides: an opt-in stream marked
+  // selected-by-default false (aggregations) is left out, as in a sync without a catalog.
+  const byDefault = (e: (typeof entries)[number]): boolean => e.meta.get('[]')?.['selected-by-default'] !== false;
   if (!anySelectionKey && entries.length > 0) {
     log.info(
-      `Catalog ${source} has no "selected" metadata: syncing every stream it lists (${entries.map((e) => e.stream).join(', ')}). Mark streams with "selected": true/false to choose.`,
+      `Catalog ${source} has no "selected" metadata: syncing every stream it lists that is selected by default (${entries
+        .filter(byDefault)
+        .map((e) => e.stream)
+        .join(', ')}). Mark streams with "selected": true/false to choose.`,
     );
   }
 
   const out: StreamSelection[] = [];
   for (const e of entries) {
-    if (anySelectionKey && streamSelected(e) !== true) continue;
+    if (anySelectionKey ? streamSelected(e) !== true : !byDefault(e)) continue;
     if (out.some((o) => o.stream === e.stream)) {
       // Synced twice, the second run would re-emit every record and rewind nothing useful.
       log.warn(`Catalog ${source}: stream '${e.stream}' is selected twice; syncing it once, as its first selected entry says.`);

@@ -17,7 +17,7 @@ export interface StreamSchema {
   [k: string]: unknown;
 }
 
-export const STREAM_NAMES = ['events', 'aggregates', 'company_rollup', 'company_events'] as const;
+export const STREAM_NAMES = ['events', 'aggregates', 'company_rollup', 'company_events', 'aggregations'] as const;
 export type StreamName = (typeof STREAM_NAMES)[number];
 
 const cache = new Map<StreamName, StreamSchema>();

@@ -13,8 +13,12 @@ describe('discovery and about (Singer)', () => {
     const catalog = JSON.parse(run.stdout);
     expect(catalog).to.deep.equal(loadRepoJson('catalog.json'));
     const byName = Object.fromEntries(catalog.streams.map((s: any) => [s.tap_stream_id, s]));
-    expect(Object.keys(byName)).to.deep.equal(['events', 'aggregates', 'company_rollup', 'company_events']);
+    expect(Object.keys(byName)).to.deep.equal(['events', 'aggregates', 'company_rollup', 'company_events', 'aggregations']);
     const top = (s: string) => byName[s].metadata.find((m: any) => m.breadcrumb.length === 0).metadata;
+    // A stream added later is opt-in: upgrading must not spend more Runs unasked.
+    expect(top('aggregations')['selected-by-default']).to.equal(false);
+    expect(top('aggregations')['table-key-properties']).to.deep.equal(['owner', 'row_key']);
+    expect(top('events')['selected-by-default']).to.equal(true);
     expect(top('events')['table-key-properties']).to.deep.equal(['owner', 'id']);
     expect(top('company_events')['table-key-properties']).to.deep.equal(['owner', 'id']);
     expect(top('company_rollup')['table-key-properties']).to.deep.equal(['owner', 'company_domain']);

@@ -85,6 +85,32 @@ export const ANSWER_RULES: readonly AnswerRule[] = [
       'Exports need a paid Scarf plan: upgrade it at app.scarf.sh, or set owner to an account whose plan includes exports.',
   },
   {
+    when: '403 "does not include aggregation exports" (v3)',
+    matches: (a) => a.status === 403 && a.message !== undefined && /does not include aggregation exports/i.test(a.message),
+    action: 'fail',
+    failureType: 'config_error',
+    hint: (_a, c) =>
+      `Scarf refused the v3 aggregations export (HTTP 403): the plan of owner ${c.owner} does not include aggregation exports. ` +
+      'Upgrade the plan at app.scarf.sh, or leave the aggregations stream out of the catalog.',
+  },
+  {
+    when: '404 "Organization not found" (v3: the owner is case-sensitive)',
+    matches: (a) => a.status === 404 && a.message !== undefined && /organization not found/i.test(a.message),
+    action: 'fail',
+    failureType: 'config_error',
+    hint: (_a, c) =>
+      `Scarf answered 404 on v3: organization ${c.owner} not found. Scarf's v3 matches the owner's exact spelling, ` +
+      'upper and lower case included (v2 takes any case): set owner exactly as app.scarf.sh shows the organization.',
+  },
+  {
+    when: '422: parameters refused (v3)',
+    matches: (a) => a.status === 422,
+    action: 'fail',
+    failureType: 'config_error',
+    hint: () =>
+      "Scarf refused the request's parameters (HTTP 422): check the aggregations_* settings (breakdown sets, rollup, artifact ids or query).",
+  },
+  {
     when: '401 or 403: the token',
     matches: (a) => a.status === 401 || a.status === 403,
     action: 'fail',

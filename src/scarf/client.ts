@@ -499,6 +499,9 @@ export class ScarfClient {
         if (typeof o.code === 'string') code = o.code;
         if (typeof o.message === 'string') message = o.message;
         else if (typeof o.error === 'string') message = o.error;
+        // v3 (FastAPI): {"detail": "text"}, or pydantic's list of {loc, msg} for a malformed value.
+        else if (typeof o.detail === 'string') message = o.detail;
+        else if (Array.isArray(o.detail)) message = o.detail.map(detailText).join('; ');
       }
     } catch {
       // not JSON: quote the text itself
@@ -538,4 +541,13 @@ export class ScarfClient {
     this.closed = true;
     await this.pool.destroy();
   }
+}
+
+/** One entry of FastAPI's validation list as words: `start_date: Input should be a valid date`. */
+function detailText(d: unknown): string {
+  if (!d || typeof d !== 'object') return String(d);
+  const o = d as { loc?: unknown; msg?: unknown };
+  const loc = Array.isArray(o.loc) ? o.loc.filter((x) => x !== 'query').join('.') : '';
+  const msg = typeof o.msg === 'string' ? o.msg : JSON.stringify(d);
+  return loc ? `${loc}: ${msg}` : msg;
 }

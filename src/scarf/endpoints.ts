@@ -1,7 +1,7 @@
 // Paths and URLs of the four Scarf export endpoints (docs/scarf-api.md). Path segments
 // taken from config (owner, company domain) are percent-encoded here, once.
 
-export type Endpoint = 'events' | 'aggregates' | 'company-rollup' | 'company-events';
+export type Endpoint = 'events' | 'aggregates' | 'company-rollup' | 'company-events' | 'aggregations';
 
 export type Query = Record<string, string | string[] | undefined>;
 
@@ -25,6 +25,14 @@ export function companyRollupPath(owner: string): string {
 /** `GET /v2/companies/{owner}/{domain}/events?start_date&end_date` → CSV. */
 export function companyEventsPath(owner: string, domain: string): string {
   return `/v2/companies/${seg(owner)}/${seg(domain)}/events`;
+}
+
+/**
+ * `GET /v3/insights/{owner}/aggregations/export?start_date&end_date(exclusive)&rollup&breakdown_set…` → NDJSON.
+ * v3 matches the owner case-sensitively: give it as the user configured it (src/config/owner-case.ts).
+ */
+export function aggregationsPath(owner: string): string {
+  return `/v3/insights/${seg(owner)}/aggregations/export`;
 }
 
 /** `a=1&b=x&b=y` — undefined values left out, arrays repeated in order. */

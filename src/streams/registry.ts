@@ -1,6 +1,7 @@
 // Every stream's reader and planner, by name: adding a stream adds its one module here.
 import type { StreamName } from '../schemas.js';
 import { planAggregates, readAggregates } from './aggregates.js';
+import { planAggregations, readAggregations } from './aggregations.js';
 import { planCompanyEvents, readCompanyEvents } from './company-events.js';
 import { planCompanyRollup, readCompanyRollup } from './company-rollup.js';
 import { planEvents, readEvents } from './events.js';
@@ -12,6 +13,7 @@ export const READERS: Record<StreamName, StreamReader> = {
   aggregates: readAggregates,
   company_rollup: readCompanyRollup,
   company_events: readCompanyEvents,
+  aggregations: readAggregations,
 };
 
 /** The requests each reader would make (src/streams/planned.ts), for the plan and the budget. */
@@ -20,4 +22,5 @@ export const PLANNERS: Record<StreamName, StreamPlanner> = {
   aggregates: planAggregates,
   company_rollup: planCompanyRollup,
   company_events: planCompanyEvents,
+  aggregations: planAggregations,
 };

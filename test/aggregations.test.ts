@@ -1,0 +1,315 @@
+// The aggregations stream (Scarf's v3 export) end to end against the simulator's ground truth:
+// a backfill longer than a year (366-day windows, exclusive end, no day lost or read twice at
+// either edge), periods aligned to the rollup, the owner's case, the incremental sync from
+// state with its rewrite window picking up a revised period, a server answering a narrower
+// window than asked, v3's errors, and both protocols.
+import { expect } from 'chai';
+
+import type { RequestLogEntry } from '../sim/index.js';
+import { protocolProblems } from './helpers/protocol.js';
+import { configuredCatalogFor, expectSameRecords } from './helpers/reliability.js';
+import { useSimulator } from './helpers/sim-suite.js';
+import { lastState, records, runTap, type TapRun, writeJson } from './helpers/tap.js';
+
+const OWNER = 'Acme-OSS'; // the simulator's owner in its display case: v3 takes only this spelling
+const DATA_START = '2025-01-06';
+const NOW = new Date('2026-03-15T12:00:00Z');
+const TODAY = '2026-03-15';
+
+const DIMS = [
+  'country',
+  'company_name',
+  'company_domain',
+  'cloud_provider_name',
+  'cloud_provider_domain',
+  'platform',
+  'version',
+  'client',
+  'variable',
+  'value',
+  'domain',
+  'referer',
+  'endpoint_id',
+  'origin_id',
+  'file_extension',
+  'user_agent',
+  'importance',
+  'funnel_stage',
+  'company_size',
+  'sic_code',
+];
+
+const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+const daysBetween = (a: string, b: string) =>
+  Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+
+/** A served v3 row as the tap must emit it: the owner lower-case, arrays as JSON text, last_seen canonical, its key. */
+function expected(row: Record<string, unknown>): Record<string, unknown> {
+  const rec: Record<string, unknown> = { owner: OWNER.toLowerCase() };
+  const key = [OWNER.toLowerCase(), row.date, row.rollup, row.breakdown, row.artifact, ...DIMS.map((d) => row[d] ?? null)];
+  rec.row_key = JSON.stringify(key);
+  for (const f of ['date', 'artifact', 'artifact_name', 'artifact_type', 'rollup', 'breakdown']) rec[f] = row[f];
+  rec.breakdowns = JSON.stringify(row.breakdowns);
+  for (const d of DIMS) rec[d] = row[d];
+  for (const f of ['total', 'unique_origins', 'unique_endpoints', 'company_count', 'points']) rec[f] = row[f];
+  rec.company_sic_codes = row.company_sic_codes === null ? null : JSON.stringify(row.company_sic_codes);
+  const seen = row.last_seen as string | null;
+  rec.last_seen = seen === null ? null : `${seen.slice(0, 10)}T${seen.slice(11, 19)}.000000Z`;
+  rec.extra_fields = null;
+  return rec;
+}
+
+const aggRequests = (log: RequestLogEntry[]) => log.filter((r) => r.endpoint === 'aggregations');
+const asked = (r: RequestLogEntry) => ({ start: r.query.start_date![0]!, end: r.query.end_date![0]! });
+
+describe('aggregations (v3) end to end', function () {
+  this.timeout(300_000);
+  const suite = useSimulator(
+    { seed: 11, owner: OWNER, dataStart: DATA_START, now: NOW, eventsPerDay: 4, companies: 12, duplicateRate: 0 },
+    { owner: OWNER, start_date: DATA_START, end_date: TODAY },
+  );
+  const catalog = () =>
+    writeJson(suite.dir, 'cat-aggregations.json', {
+      streams: [
+        {
+          tap_stream_id: 'aggregations',
+          stream: 'aggregations',
+          schema: {},
+          metadata: [{ breadcrumb: [], metadata: { selected: true } }],
+        },
+      ],
+    });
+  /** The truth for the given v3 windows (each within 366 days), in the tap's record shape. */
+  const truth = (windows: [string, string][], q: Record<string, string> = {}) =>
+    windows.flatMap(([start, end]) =>
+      suite.sim.truth.aggregations({ start_date: start, end_date: end, ...q }).map((row) => expected(row)),
+    );
+  const sync = async (cfg: string, ...more: string[]): Promise<TapRun> => {
+    const run = await runTap(['--config', cfg, '--catalog', catalog(), ...more]);
+    expect(run.badLines).to.deep.equal([]);
+    return run;
+  };
+
+  it('a backfill longer than a year: 366-day windows with exclusive ends, every row once, equal to the truth however the range is split', async () => {
+    const run = await sync(suite.config());
+    expect(run.code, run.stderr).to.equal(0);
+    const reqs = aggRequests(suite.sim.requests);
+    // 2025-01-06..2026-03-15 inclusive is 434 days: a first window of exactly 366, then the rest up to today, end exclusive.
+    expect(reqs.map(asked)).to.deep.equal([
+      { start: DATA_START, end: '2026-01-07' },
+      { start: '2026-01-07', end: '2026-03-16' },
+    ]);
+    expect(daysBetween(DATA_START, '2026-01-07')).to.equal(366);
+    // The owner goes to v3 exactly as configured (v3 is case-sensitive), and every request was answered.
+    expect(reqs.every((r) => r.path === `/v3/insights/${OWNER}/aggregations/export`)).to.equal(true);
+    expect(reqs.map((r) => r.status)).to.deep.equal([200, 200]);
+    expect(reqs[0]!.query).to.include.keys('rollup', 'breakdown_set');
+    expect(reqs[0]!.query.breakdown_set).to.deep.equal(['by-total']);
+
+    const got = records(run, 'aggregations');
+    expect(new Set(got.map((r) => r.row_key)).size, 'one record per key').to.equal(got.length);
+    expect(got.every((r) => r.owner === 'acme-oss')).to.equal(true);
+    // Daily rows do not depend on where a range is cut: the truth read with other cuts is the same set.
+    expectSameRecords(
+      got,
+      truth([
+        [DATA_START, '2025-09-01'],
+        ['2025-09-01', '2026-03-16'],
+      ]),
+      'row_key',
+      'aggregations',
+    );
+    expect(got.map((r) => r.date).sort()[0]).to.equal(DATA_START);
+    expect(
+      got.some((r) => r.date === TODAY),
+      'today, the last day of the range, is read',
+    ).to.equal(true);
+    expect(lastState(run)!.bookmarks.aggregations).to.deep.include({ replication_key: 'date', replication_key_value: TODAY });
+    expect(lastState(run)!.bookmarks.aggregations.breakdowns).to.deep.equal({ 'by-total': TODAY });
+  });
+
+  it('weekly: windows start on a Monday and end before one, so no week is split; a mid-week start_date reads its whole week', async () => {
+    const start = '2025-01-09'; // a Thursday
+    const cfg = suite.config({ start_date: start, aggregations_rollup: 'weekly', aggregations_breakdown_sets: [['by-country']] });
+    const run = await sync(cfg);
+    expect(run.code, run.stderr).to.equal(0);
+    const windows = aggRequests(suite.sim.requests).map(asked);
+    // 52 whole weeks (364 days) fit in 366 days; the last window ends after today (exclusive).
+    expect(windows).to.deep.equal([
+      { start: '2025-01-06', end: '2026-01-05' },
+      { start: '2026-01-05', end: '2026-03-16' },
+    ]);
+    for (const w of windows) expect(new Date(`${w.start}T00:00:00Z`).getUTCDay(), w.start).to.equal(1);
+    const got = records(run, 'aggregations');
+    expect(new Set(got.map((r) => r.row_key)).size).to.equal(got.length);
+    expectSameRecords(
+      got,
+      truth(
+        [
+          ['2025-01-06', '2025-06-02'],
+          ['2025-06-02', '2026-03-16'],
+        ],
+        { rollup: 'weekly', breakdown_set: 'by-country' },
+      ),
+      'row_key',
+      'weekly aggregations',
+    );
+    expect(lastState(run)!.bookmarks.aggregations.breakdowns).to.deep.equal({ 'by-country': TODAY });
+  });
+
+  it('incremental from state: the rewrite window re-reads whole trailing periods and picks up a revised period', async () => {
+    const sets = [['by-total'], ['by-company']];
+    const cfg = suite.config({ start_date: '2026-01-01', aggregations_breakdown_sets: sets });
+    const first = await sync(cfg);
+    expect(first.code, first.stderr).to.equal(0);
+    expect(lastState(first)!.bookmarks.aggregations.breakdowns).to.deep.equal({ 'by-total': TODAY, 'by-company': TODAY });
+    const before = records(first, 'aggregations');
+
+    // Later that day Scarf attributes 2026-03-01's anonymous events to Globex.
+    const later = new Date('2026-03-15T20:00:00Z');
+    suite.sim.setOptions({ revisions: [{ at: '2026-03-15T18:00:00Z', day: '2026-03-01', domain: 'globex.com', share: 1 }] });
+    suite.sim.setNow(later);
+    try {
+      suite.sim.resetRequests();
+      const state = writeJson(suite.dir, 'state-rewrite.json', lastState(first));
+      const second = await sync(cfg, '--state', state);
+      expect(second.code, second.stderr).to.equal(0);
+      // aggregations_rewrite_days 28 before the bookmark: from 2026-02-15, for each set.
+      expect(aggRequests(suite.sim.requests).map((r) => [r.query.breakdown_set![0], asked(r)])).to.deep.equal([
+        ['by-total', { start: '2026-02-15', end: '2026-03-16' }],
+        ['by-company', { start: '2026-02-15', end: '2026-03-16' }],
+      ]);
+      const got = records(second, 'aggregations');
+      const now = [
+        ...truth([['2026-02-15', '2026-03-16']]),
+        ...truth([['2026-02-15', '2026-03-16']], { breakdown_set: 'by-company' }),
+      ];
+      expectSameRecords(got, now, 'row_key', 'the rewrite window');
+      const revised = now.filter((r) => r.date === '2026-03-01' && r.company_domain === 'globex.com');
+      const old = new Map(before.map((r) => [r.row_key, JSON.stringify(r)]));
+      const changed = revised.filter((r) => old.get(r.row_key) !== JSON.stringify(r));
+      expect(changed.length, 'the revision changed Globex rows of 2026-03-01 after the first sync').to.be.greaterThan(0);
+      // The target, merging by key, ends with the revised counts.
+      const merged = new Map([...before, ...got].map((r) => [r.row_key, r]));
+      for (const r of revised) expect(merged.get(r.row_key as string)).to.deep.equal(r);
+    } finally {
+      suite.sim.setOptions({ revisions: [] });
+    }
+  });
+
+  it('a narrower window than asked (X-Scarf-Effective-*) is reported, and the bookmark goes no further than the days answered', async () => {
+    const cfg = suite.config({ start_date: '2026-02-01' });
+    suite.sim.setOptions({ aggregationsNarrow: { start: 0, end: 3 } });
+    try {
+      const run = await sync(cfg);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stderr).to.include(
+        'aggregations by-total 2026-02-01..2026-03-15: Scarf answered 2026-02-01..2026-03-12 (its X-Scarf-Effective-Start-Date/End-Date headers; end shown inclusive), not the whole window asked. The bookmark of by-total moves only to 2026-03-12',
+      );
+      expect(lastState(run)!.bookmarks.aggregations.breakdowns).to.deep.equal({ 'by-total': '2026-03-12' });
+      // The truth of the window asked, as the narrowing server answers it.
+      expectSameRecords(records(run, 'aggregations'), truth([['2026-02-01', '2026-03-16']]), 'row_key', 'narrowed');
+      expect(records(run, 'aggregations').some((r) => r.date === '2026-03-13')).to.equal(false);
+
+      // Narrowed at the start: the days before are a gap, so the bookmark stays where it was.
+      suite.sim.setOptions({ aggregationsNarrow: { start: 2, end: 0 } });
+      const state = writeJson(suite.dir, 'state-narrow.json', lastState(run));
+      const again = await sync(cfg, '--state', state);
+      expect(again.code, again.stderr).to.equal(0);
+      expect(again.stderr).to.include('The bookmark of by-total stays where it was');
+      expect(lastState(again)!.bookmarks.aggregations.breakdowns).to.deep.equal({ 'by-total': '2026-03-12' });
+    } finally {
+      suite.sim.setOptions({ aggregationsNarrow: { start: 0, end: 0 } });
+    }
+  });
+
+  it("the owner is sent as configured: a lower-case owner gets v3's 404, told to check its exact spelling", async () => {
+    const run = await sync(suite.config({ owner: 'acme-oss', start_date: '2026-03-01' }));
+    expect(run.code).to.not.equal(0);
+    expect(aggRequests(suite.sim.requests).map((r) => [r.path, r.status])).to.deep.equal([
+      ['/v3/insights/acme-oss/aggregations/export', 404],
+    ]);
+    expect(run.stderr).to.include("Scarf answered 404 on v3: organization 'acme-oss' not found");
+    expect(run.stderr).to.include('exact spelling, upper and lower case included');
+    expect(run.stderr).to.include('Scarf said: "Organization not found"');
+    expect(lastState(run)?.bookmarks?.aggregations?.breakdowns).to.equal(undefined);
+  });
+
+  it('config errors: query with ids refused before any request; 422 and the plan refusal are config errors naming the fix', async () => {
+    const both = await sync(
+      suite.config({ aggregations_query: 'acme*', aggregations_tracking_pixel_ids: ['00000000-0000-4000-8000-000000000000'] }),
+    );
+    expect(both.code).to.not.equal(0);
+    expect(both.stderr).to.include("Settings 'aggregations_query'");
+    expect(both.stderr).to.include('cannot be used together');
+    expect(suite.sim.requests).to.deep.equal([]);
+
+    suite.sim.setOptions({ aggregationsMaxDays: 100 });
+    try {
+      const refused = await sync(suite.config());
+      expect(refused.code).to.not.equal(0);
+      expect(aggRequests(suite.sim.requests)[0]!.status).to.equal(422);
+      expect(refused.stderr).to.include("Scarf refused the request's parameters (HTTP 422): check the aggregations_* settings");
+      expect(refused.stderr).to.include('Date range cannot exceed 100 days');
+    } finally {
+      suite.sim.setOptions({ aggregationsMaxDays: 366 });
+    }
+
+    suite.sim.resetRequests();
+    suite.sim.setOptions({ planIncludesAggregations: false });
+    try {
+      const plan = await sync(suite.config({ start_date: '2026-03-01' }));
+      expect(plan.code).to.not.equal(0);
+      expect(aggRequests(suite.sim.requests)).to.have.length(1);
+      expect(plan.stderr).to.include('does not include aggregation exports');
+      expect(plan.stderr).to.include('leave the aggregations stream out of the catalog');
+    } finally {
+      suite.sim.setOptions({ planIncludesAggregations: true });
+    }
+  });
+
+  it('an unknown tracking pixel id answers no rows: warned as a likely typo', async () => {
+    const typo = '00000000-0000-4000-8000-000000000000';
+    const run = await sync(suite.config({ start_date: '2026-03-01', aggregations_tracking_pixel_ids: [typo] }));
+    expect(run.code, run.stderr).to.equal(0);
+    expect(records(run, 'aggregations')).to.deep.equal([]);
+    expect(aggRequests(suite.sim.requests)[0]!.query.tracking_pixel_id).to.deep.equal([typo]);
+    expect(run.stderr).to.include(`aggregations: no rows for aggregations_tracking_pixel_ids '${typo}'`);
+    expect(run.stderr).to.include('almost always a typo');
+  });
+
+  it('Airbyte: read emits the same records as valid protocol messages, with the per-set bookmark in its state', async () => {
+    const cfg = suite.config({ start_date: '2026-01-01' });
+    const cat = writeJson(suite.dir, 'configured-aggregations.json', configuredCatalogFor(['aggregations']));
+    const run = await runTap(['read', '--config', cfg, '--catalog', cat]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(protocolProblems(run.stdout)).to.deep.equal([]);
+    const got = run.messages.filter((m) => m.type === 'RECORD').map((m) => m.record.data);
+    expect(run.messages.filter((m) => m.type === 'RECORD').every((m) => m.record.stream === 'aggregations')).to.equal(true);
+    expectSameRecords(got, truth([['2026-01-01', '2026-03-16']]), 'row_key', 'Airbyte aggregations');
+    const states = run.messages.filter((m) => m.type === 'STATE').map((m) => m.state);
+    expect(states.at(-1).stream.stream_descriptor.name).to.equal('aggregations');
+    expect(states.at(-1).stream.stream_state.breakdowns).to.deep.equal({ 'by-total': TODAY });
+  });
+
+  it('--plan equals the request log of the sync', async () => {
+    const cfg = suite.config({
+      start_date: '2025-02-01',
+      aggregations_breakdown_sets: [['by-total'], ['by-referer', 'by-company']],
+    });
+    const planRun = await runTap(['--config', cfg, '--catalog', catalog(), '--plan', '--format', 'json']);
+    expect(planRun.code, planRun.stderr).to.equal(0);
+    const planned = JSON.parse(planRun.stdout.trim());
+    expect(suite.sim.requests).to.deep.equal([]);
+    const run = await sync(cfg);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(suite.sim.requests.length).to.equal(planned.total);
+    expect(planned.streams).to.deep.equal({ aggregations: 4 });
+    expect(aggRequests(suite.sim.requests).map((r) => `${r.query.breakdown_set![0]} ${asked(r).start}`)).to.deep.equal([
+      'by-total 2025-02-01',
+      `by-total ${addDays('2025-02-01', 366)}`,
+      'by-referer,by-company 2025-02-01',
+      `by-referer,by-company ${addDays('2025-02-01', 366)}`,
+    ]);
+  });
+});
