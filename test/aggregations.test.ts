@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import type { RequestLogEntry } from '../sim/index.js';
 import { protocolProblems } from './helpers/protocol.js';
 import { configuredCatalogFor, expectSameRecords } from './helpers/reliability.js';
+import { aggregationsRecord } from './helpers/aggregations.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, records, runTap, type TapRun, writeJson } from './helpers/tap.js';
 
@@ -16,48 +17,9 @@ const DATA_START = '2025-01-06';
 const NOW = new Date('2026-03-15T12:00:00Z');
 const TODAY = '2026-03-15';
 
-const DIMS = [
-  'country',
-  'company_name',
-  'company_domain',
-  'cloud_provider_name',
-  'cloud_provider_domain',
-  'platform',
-  'version',
-  'client',
-  'variable',
-  'value',
-  'domain',
-  'referer',
-  'endpoint_id',
-  'origin_id',
-  'file_extension',
-  'user_agent',
-  'importance',
-  'funnel_stage',
-  'company_size',
-  'sic_code',
-];
-
 const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 const daysBetween = (a: string, b: string) =>
   Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
-
-/** A served v3 row as the tap must emit it: the owner lower-case, arrays as JSON text, last_seen canonical, its key. */
-function expected(row: Record<string, unknown>): Record<string, unknown> {
-  const rec: Record<string, unknown> = { owner: OWNER.toLowerCase() };
-  const key = [OWNER.toLowerCase(), row.date, row.rollup, row.breakdown, row.artifact, ...DIMS.map((d) => row[d] ?? null)];
-  rec.row_key = JSON.stringify(key);
-  for (const f of ['date', 'artifact', 'artifact_name', 'artifact_type', 'rollup', 'breakdown']) rec[f] = row[f];
-  rec.breakdowns = JSON.stringify(row.breakdowns);
-  for (const d of DIMS) rec[d] = row[d];
-  for (const f of ['total', 'unique_origins', 'unique_endpoints', 'company_count', 'points']) rec[f] = row[f];
-  rec.company_sic_codes = row.company_sic_codes === null ? null : JSON.stringify(row.company_sic_codes);
-  const seen = row.last_seen as string | null;
-  rec.last_seen = seen === null ? null : `${seen.slice(0, 10)}T${seen.slice(11, 19)}.000000Z`;
-  rec.extra_fields = null;
-  return rec;
-}
 
 const aggRequests = (log: RequestLogEntry[]) => log.filter((r) => r.endpoint === 'aggregations');
 const asked = (r: RequestLogEntry) => ({ start: r.query.start_date![0]!, end: r.query.end_date![0]! });
@@ -82,7 +44,7 @@ describe('aggregations (v3) end to end', function () {
   /** The truth for the given v3 windows (each within 366 days), in the tap's record shape. */
   const truth = (windows: [string, string][], q: Record<string, string> = {}) =>
     windows.flatMap(([start, end]) =>
-      suite.sim.truth.aggregations({ start_date: start, end_date: end, ...q }).map((row) => expected(row)),
+      suite.sim.truth.aggregations({ start_date: start, end_date: end, ...q }).map((row) => aggregationsRecord(row, OWNER)),
     );
   const sync = async (cfg: string, ...more: string[]): Promise<TapRun> => {
     const run = await runTap(['--config', cfg, '--catalog', catalog(), ...more]);
@@ -276,6 +238,89 @@ describe('aggregations (v3) end to end', function () {
     expect(aggRequests(suite.sim.requests)[0]!.query.tracking_pixel_id).to.deep.equal([typo]);
     expect(run.stderr).to.include(`aggregations: no rows for aggregations_tracking_pixel_ids '${typo}'`);
     expect(run.stderr).to.include('almost always a typo');
+  });
+
+  it('faults: a 503 and a body reset mid-way are retried, and every row still arrives exactly once', async () => {
+    const cfg = suite.config({ start_date: '2025-06-02', max_concurrent_requests: 1 });
+    suite.sim.setFaults([
+      { kind: '503', endpoint: 'aggregations', nth: 1 },
+      { kind: 'reset-mid-body', endpoint: 'aggregations', nth: 2, afterRows: 40 },
+    ]);
+    const run = await sync(cfg);
+    expect(run.code, run.stderr).to.equal(0);
+    // One window (287 days): the 503, the answer cut by the reset, then the whole answer.
+    expect(aggRequests(suite.sim.requests).map((r) => [r.status, r.fault ?? null])).to.deep.equal([
+      [503, '503'],
+      [200, 'reset-mid-body'],
+      [200, null],
+    ]);
+    const got = records(run, 'aggregations');
+    expect(new Set(got.map((r) => r.row_key)).size, 'no row emitted twice after the retry').to.equal(got.length);
+    expectSameRecords(got, truth([['2025-06-02', '2026-03-16']]), 'row_key', 'aggregations after faults');
+    expect(lastState(run)!.bookmarks.aggregations.breakdowns).to.deep.equal({ 'by-total': TODAY });
+  });
+
+  it('a malformed line stops the stream (exit 1, window and line named); the set that failed keeps its bookmark', async () => {
+    const cfg = suite.config({
+      start_date: '2025-02-01',
+      max_concurrent_requests: 1,
+      aggregations_breakdown_sets: [['by-total'], ['by-country']],
+    });
+    // The by-country set's second window: by-total finished, by-country's first window committed.
+    suite.sim.setFaults([{ kind: 'bad-json-line', endpoint: 'aggregations', nth: 4, afterRows: 3 }]);
+    const run = await sync(cfg);
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(
+      /Stream aggregations, window aggregations by-country 2026-02-02\.\.2026-03-15: NDJSON line 4 is not valid JSON/,
+    );
+    const bm = lastState(run)!.bookmarks.aggregations;
+    expect(bm.breakdowns).to.deep.equal({ 'by-total': TODAY, 'by-country': '2026-02-01' });
+    // The stream-wide value is the least of the sets': every set is read up to it.
+    expect(bm.replication_key_value).to.equal('2026-02-01');
+  });
+
+  it('SIGTERM mid-sync: a complete STATE last, exit 143, and the next sync from it ends with exactly the truth', async () => {
+    const sets = [['by-total'], ['by-country'], ['by-client']];
+    const cfg = suite.config({ start_date: '2025-02-01', max_concurrent_requests: 1, aggregations_breakdown_sets: sets });
+    suite.sim.setOptions({ latencyMs: 150 });
+    let run: TapRun;
+    try {
+      run = await runTap(['--config', cfg, '--catalog', catalog()], {
+        killAfterLines: { lines: 1500, signal: 'SIGTERM' },
+        env: { TAP_SCARF_STATE_INTERVAL_MS: '0' },
+      });
+    } finally {
+      suite.sim.setOptions({ latencyMs: 0 });
+    }
+    expect(run.code, run.stderr).to.equal(143);
+    expect(run.badLines).to.deep.equal([]);
+    expect(run.messages.at(-1)!.type).to.equal('STATE');
+    const state = run.messages.at(-1)!.value;
+    const done = state.bookmarks?.aggregations?.breakdowns ?? {};
+    expect(Object.keys(done).length, 'stopped before the last set finished').to.be.lessThan(3);
+    const windows = (q: Record<string, string>) =>
+      truth(
+        [
+          ['2025-02-01', '2026-02-02'],
+          ['2026-02-02', '2026-03-16'],
+        ],
+        q,
+      );
+    const all = [...windows({}), ...windows({ breakdown_set: 'by-country' }), ...windows({ breakdown_set: 'by-client' })];
+    // Every row a set's bookmark covers was emitted before the signal.
+    const emitted = new Set(records(run, 'aggregations').map((r) => r.row_key));
+    for (const [set, mark] of Object.entries<string>(done))
+      for (const r of all.filter((x) => x.breakdown === set && (x.date as string) <= mark))
+        expect(emitted.has(r.row_key), `${set} row ${r.row_key as string} covered by the bookmark`).to.equal(true);
+    const resumed = await sync(cfg, '--state', writeJson(suite.dir, 'state-sigterm.json', state));
+    expect(resumed.code, resumed.stderr).to.equal(0);
+    const merged = new Map([...records(run, 'aggregations'), ...records(resumed, 'aggregations')].map((r) => [r.row_key, r]));
+    expectSameRecords([...merged.values()], all, 'row_key', 'aggregations after a stop and a resume');
+    expect(lastState(resumed)!.bookmarks.aggregations.breakdowns).to.deep.equal({
+      'by-total': TODAY,
+      'by-country': TODAY,
+      'by-client': TODAY,
+    });
   });
 
   it('Airbyte: read emits the same records as valid protocol messages, with the per-set bookmark in its state', async () => {
