@@ -6,9 +6,9 @@
 import { expect } from 'chai';
 
 import type { RequestLogEntry } from '../sim/index.js';
+import { aggregationsRecord } from './helpers/aggregations.js';
 import { protocolProblems } from './helpers/protocol.js';
 import { configuredCatalogFor, expectSameRecords } from './helpers/reliability.js';
-import { aggregationsRecord } from './helpers/aggregations.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, records, runTap, type TapRun, writeJson } from './helpers/tap.js';
 
