@@ -323,6 +323,38 @@ describe('aggregations (v3) end to end', function () {
     });
   });
 
+  it('legacy aggregates: v2 answering no rows for days that have events is said once, pointing to aggregations; with rows, nothing is said', async () => {
+    const legacy = writeJson(suite.dir, 'cat-legacy.json', {
+      streams: [
+        {
+          tap_stream_id: 'aggregates',
+          stream: 'aggregates',
+          schema: {},
+          metadata: [{ breadcrumb: [], metadata: { selected: true } }],
+        },
+      ],
+    });
+    const cfg = suite.config({ start_date: '2026-03-01' });
+    const hint = "aggregates (legacy): Scarf's v2 aggregates export answered no rows for 2026-03-01..2026-03-15.";
+    const ok = await runTap(['--config', cfg, '--catalog', legacy]);
+    expect(ok.code, ok.stderr).to.equal(0);
+    expect(records(ok, 'aggregates').length).to.be.greaterThan(0);
+    expect(ok.stderr).to.not.include('aggregates (legacy)');
+
+    suite.sim.setOptions({ v2Aggregates: 'empty' });
+    try {
+      // The days do have events: the events export serves them.
+      expect(suite.sim.truth.events({ start: '2026-03-01', end: '2026-03-15' }).length).to.be.greaterThan(0);
+      const empty = await runTap(['--config', cfg, '--catalog', legacy]);
+      expect(empty.code, empty.stderr).to.equal(0);
+      expect(records(empty, 'aggregates')).to.deep.equal([]);
+      expect(empty.stderr.split(hint).length - 1, 'said once').to.equal(1);
+      expect(empty.stderr).to.include('select the aggregations stream');
+    } finally {
+      suite.sim.setOptions({ v2Aggregates: 'rows' });
+    }
+  });
+
   it('Airbyte: read emits the same records as valid protocol messages, with the per-set bookmark in its state', async () => {
     const cfg = suite.config({ start_date: '2026-01-01' });
     const cat = writeJson(suite.dir, 'configured-aggregations.json', configuredCatalogFor(['aggregations']));
