@@ -17,6 +17,7 @@ const ENDPOINT: Record<string, string> = {
   aggregates: 'aggregates',
   company_rollup: 'company-rollup',
   company_events: 'company-events',
+  aggregations: 'aggregations',
 };
 
 /** Requests per stream, from the sync's own summary lines ("events: … 12 API requests (Scarf Runs) …"). */
@@ -59,7 +60,7 @@ describe('the Runs plan and the request budget', function () {
     return JSON.parse(lines[0]!);
   }
 
-  for (const streams of [STREAMS, ['events', 'company_events'], ['aggregates', 'company_rollup']]) {
+  for (const streams of [STREAMS, ['events', 'company_events'], ['aggregates', 'company_rollup'], [...STREAMS, 'aggregations']]) {
     it(`--plan equals the requests of the sync, full then incremental (${streams.join(', ')})`, async () => {
       const catalog = writeJson(suite.dir, `cat-${streams.join('-')}.json`, catalogFor(streams));
       const first = suite.config({ end_date: MID });

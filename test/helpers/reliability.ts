@@ -44,7 +44,8 @@ export async function runChecked(args: string[], opts: RunOptions = {}, sim?: Sc
 /** A Singer catalog selecting `streams`; `methods` overrides a stream's replication-method. */
 export function catalogFor(streams: string[], methods: Record<string, string> = {}): unknown {
   return {
-    streams: (Object.keys(STREAM_KEYS) as Stream[]).map((s) => ({
+    // Streams beyond STREAM_KEYS (aggregations, opt-in) are listed when asked for.
+    streams: [...new Set([...Object.keys(STREAM_KEYS), ...streams])].map((s) => ({
       tap_stream_id: s,
       stream: s,
       schema: {},
