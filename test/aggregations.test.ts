@@ -240,6 +240,44 @@ describe('aggregations (v3) end to end', function () {
     expect(run.stderr).to.include('almost always a typo');
   });
 
+  it('settings changes: a set added is read alone from start_date; a changed rollup or artifact selection re-reads from start_date', async () => {
+    const base = { start_date: '2026-01-01' };
+    const first = await sync(suite.config(base));
+    expect(first.code, first.stderr).to.equal(0);
+    const state = writeJson(suite.dir, 'state-settings.json', lastState(first));
+
+    suite.sim.resetRequests();
+    const added = await sync(
+      suite.config({ ...base, aggregations_breakdown_sets: [['by-total'], ['by-platform']] }),
+      '--state',
+      state,
+    );
+    expect(added.code, added.stderr).to.equal(0);
+    expect(added.stderr).to.include(
+      'breakdown(s) by-platform added since the last sync: reading them from start_date 2026-01-01 while by-total continue from their bookmark',
+    );
+    expect(aggRequests(suite.sim.requests).map((r) => [r.query.breakdown_set![0], asked(r).start])).to.deep.equal([
+      ['by-total', '2026-02-15'],
+      ['by-platform', '2026-01-01'],
+    ]);
+    expectSameRecords(
+      records(added, 'aggregations'),
+      [...truth([['2026-02-15', '2026-03-16']]), ...truth([['2026-01-01', '2026-03-16']], { breakdown_set: 'by-platform' })],
+      'row_key',
+      'a set added',
+    );
+
+    for (const change of [{ aggregations_rollup: 'monthly' }, { aggregations_query: 'acme*' }]) {
+      suite.sim.resetRequests();
+      const run = await sync(suite.config({ ...base, ...change }), '--state', state);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stderr).to.include(
+        'since its bookmark was written, so the bookmark does not cover what the settings now ask for: reading aggregations again from start_date 2026-01-01',
+      );
+      expect(aggRequests(suite.sim.requests).map((r) => asked(r).start)).to.deep.equal(['2026-01-01']);
+    }
+  });
+
   it('faults: a 503 and a body reset mid-way are retried, and every row still arrives exactly once', async () => {
     const cfg = suite.config({ start_date: '2025-06-02', max_concurrent_requests: 1 });
     suite.sim.setFaults([
