@@ -19,6 +19,8 @@ export interface Answer {
   status: number;
   code?: string;
   message?: string;
+  /** The body was FastAPI's `{"detail": …}`: Scarf's v3 answered. */
+  detail?: boolean;
 }
 
 /** What the words of a hint may name about the request. */
@@ -103,8 +105,8 @@ export const ANSWER_RULES: readonly AnswerRule[] = [
       'upper and lower case included (v2 takes any case): set owner exactly as app.scarf.sh shows the organization.',
   },
   {
-    when: '422: parameters refused (v3)',
-    matches: (a) => a.status === 422,
+    when: '422 with a {"detail"} body: parameters refused (v3)',
+    matches: (a) => a.status === 422 && a.detail === true,
     action: 'fail',
     failureType: 'config_error',
     hint: () =>

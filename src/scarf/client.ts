@@ -492,6 +492,7 @@ export class ScarfClient {
   private apiError(req: FetchRequest, status: number, text: string): ApiError {
     let code: string | undefined;
     let message: string | undefined;
+    let detail = false;
     try {
       const j = JSON.parse(text) as unknown;
       if (j && typeof j === 'object') {
@@ -502,6 +503,7 @@ export class ScarfClient {
         // v3 (FastAPI): {"detail": "text"}, or pydantic's list of {loc, msg} for a malformed value.
         else if (typeof o.detail === 'string') message = o.detail;
         else if (Array.isArray(o.detail)) message = o.detail.map(detailText).join('; ');
+        detail = o.detail !== undefined;
       }
     } catch {
       // not JSON: quote the text itself
@@ -509,7 +511,7 @@ export class ScarfClient {
     const said = message ?? text.trim();
     const scarfSays = said ? ` Scarf said: ${JSON.stringify(clip(redact(said), 300))}.` : '';
     const head = `${req.label}: `;
-    return answerError({ status, code, message }, this.answerContext(req), (hint) => redact(head + hint + scarfSays));
+    return answerError({ status, code, message, detail }, this.answerContext(req), (hint) => redact(head + hint + scarfSays));
   }
 
   private answerContext(req: FetchRequest): AnswerContext {
