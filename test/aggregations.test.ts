@@ -278,6 +278,34 @@ describe('aggregations (v3) end to end', function () {
     }
   });
 
+  it('max_requests_per_sync stops at the budget with the finished sets committed, and the next sync reads only the rest', async () => {
+    const sets = [['by-total'], ['by-country']];
+    const cfg = suite.config({ start_date: '2025-02-01', aggregations_breakdown_sets: sets, max_concurrent_requests: 1 });
+    const first = await sync(
+      suite.config({
+        start_date: '2025-02-01',
+        aggregations_breakdown_sets: sets,
+        max_concurrent_requests: 1,
+        max_requests_per_sync: 3,
+      }),
+    );
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stderr).to.include('Stopped after 3 API requests, the max_requests_per_sync setting');
+    expect(aggRequests(suite.sim.requests)).to.have.length(3);
+    expect(lastState(first)!.bookmarks.aggregations.breakdowns).to.deep.equal({ 'by-total': TODAY, 'by-country': '2026-02-01' });
+
+    suite.sim.resetRequests();
+    const state = writeJson(suite.dir, 'state-budget.json', lastState(first));
+    const rest = await sync(cfg, '--state', state);
+    expect(rest.code, rest.stderr).to.equal(0);
+    // by-country from its bookmark (less the rewrite window), by-total only its rewrite window.
+    expect(aggRequests(suite.sim.requests).map((r) => [r.query.breakdown_set![0], asked(r)])).to.deep.equal([
+      ['by-total', { start: '2026-02-15', end: '2026-03-16' }],
+      ['by-country', { start: '2026-01-04', end: '2026-03-16' }],
+    ]);
+    expect(lastState(rest)!.bookmarks.aggregations.breakdowns).to.deep.equal({ 'by-total': TODAY, 'by-country': TODAY });
+  });
+
   it('faults: a 503 and a body reset mid-way are retried, and every row still arrives exactly once', async () => {
     const cfg = suite.config({ start_date: '2025-06-02', max_concurrent_requests: 1 });
     suite.sim.setFaults([
