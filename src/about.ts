@@ -61,6 +61,8 @@ export function aboutText(): string {
     `${packageJson.name} ${packageJson.version}: ${packageJson.description}`,
     `Capabilities: ${CAPABILITIES.join(', ')}`,
     `Streams: ${STREAM_NAMES.join(', ')}`,
+    // Scarf calls v2 aggregates a deprecated legacy export (docs/scarf-api.md "More v2 exports").
+    "  aggregates is legacy (Scarf's deprecated v2 export, empty for some organizations); aggregations reads its v3 successor and is opt-in: select it in the catalog.",
     // Not an SDK capability, so not in CAPABILITIES; said here so it can be found.
     'Plan: --plan (or the plan command) prints the API requests (Scarf Runs) the next sync would make; max_requests_per_sync caps a sync.',
     'Settings:',

@@ -59,7 +59,7 @@ export function singerCatalog(): SingerCatalog {
           breadcrumb: [],
           metadata: {
             inclusion: 'available',
-            'selected-by-default': info.selectedByDefault ?? true,
+            'selected-by-default': !info.optIn,
             'table-key-properties': info.keyProperties,
             'valid-replication-keys': info.validReplicationKeys,
             'replication-method': 'INCREMENTAL',
@@ -86,12 +86,12 @@ export function singerCatalog(): SingerCatalog {
 
 /** The streams a sync leaves out unless a catalog selects them (declared `selectedByDefault: false`). */
 export function optInStreams(): StreamName[] {
-  return STREAM_NAMES.filter((s) => STREAMS[s].selectedByDefault === false);
+  return STREAM_NAMES.filter((s) => STREAMS[s].optIn === true);
 }
 
 /** Every stream selected by default, with every field: what a sync without a catalog does. */
 export function defaultSelection(): StreamSelection[] {
-  return streamOrder(STREAM_NAMES.filter((s) => STREAMS[s].selectedByDefault !== false)).map((stream) => ({
+  return streamOrder(STREAM_NAMES.filter((s) => !STREAMS[s].optIn)).map((stream) => ({
     stream,
     fields: Object.keys(emittedSchema(stream).properties),
     replicationKey: STREAMS[stream].defaultReplicationKey,
@@ -158,7 +158,7 @@ export function selectionFromSingerCatalog(value: unknown, source: string): Stre
     return typeof legacy === 'boolean' ? legacy : undefined;
   };
   const anySelectionKey = entries.some((e) => streamSelected(e) !== undefined);
-  // Without "selected", the tap's own default decides: the opt-in streams stay out, as in a sync without a catalog.
+  // Without "selected", the tap's own default decides: an opt-in stream marked selected-by-default false stays out, as in a sync without a catalog.
   const byDefault = (e: (typeof entries)[number]): boolean => e.meta.get('[]')?.['selected-by-default'] !== false;
   if (!anySelectionKey && entries.length > 0) {
     log.info(

@@ -25,6 +25,7 @@ export const STREAM_NAMES = [
   'pixel_events',
   'company_package_rollup',
   'company_pixel_rollup',
+  'aggregations',
 ] as const;
 export type StreamName = (typeof STREAM_NAMES)[number];
 

@@ -22,8 +22,13 @@ describe('discovery and about (Singer)', () => {
       'pixel_events',
       'company_package_rollup',
       'company_pixel_rollup',
+      'aggregations',
     ]);
     const top = (s: string) => byName[s].metadata.find((m: any) => m.breadcrumb.length === 0).metadata;
+    // A stream added later is opt-in: upgrading must not spend more Runs unasked.
+    expect(top('aggregations')['selected-by-default']).to.equal(false);
+    expect(top('aggregations')['table-key-properties']).to.deep.equal(['owner', 'row_key']);
+    expect(top('events')['selected-by-default']).to.equal(true);
     expect(top('events')['table-key-properties']).to.deep.equal(['owner', 'id']);
     expect(top('company_events')['table-key-properties']).to.deep.equal(['owner', 'id']);
     expect(top('company_rollup')['table-key-properties']).to.deep.equal(['owner', 'company_domain']);

@@ -184,7 +184,7 @@ describe('examples/meltano runs as documented (the way Meltano runs tap-scarf)',
     expect(run.code, run.stderr).to.equal(0);
     const recs = run.messages.filter((m) => m.type === 'RECORD');
     expect(new Set(recs.map((m) => m.stream))).to.deep.equal(
-      new Set(['events', 'aggregates', 'company_rollup', 'company_events']),
+      new Set(['events', 'aggregates', 'company_rollup', 'company_events', 'aggregations']),
     );
     const events = recs.filter((m) => m.stream === 'events');
     expect(events.length).to.be.greaterThan(0);

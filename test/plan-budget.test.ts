@@ -20,6 +20,7 @@ const ENDPOINT: Record<string, string> = {
   pixel_events: 'pixel-events',
   company_package_rollup: 'company-package-rollup',
   company_pixel_rollup: 'company-pixel-rollup',
+  aggregations: 'aggregations',
 };
 /** Every stream, the opt-in 2026 exports included. */
 const EVERY_STREAM = Object.keys(ENDPOINT);

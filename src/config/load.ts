@@ -11,7 +11,9 @@ import type { Settings } from '../generated/settings.js';
 import { log, registerSecret } from '../log.js';
 import { toTimestamp } from '../scarf/convert.js';
 import { readJsonFile } from '../util/json.js';
+import { checkAggregationsSettings } from './aggregations.js';
 import { checkBaseUrl } from './base-url.js';
+import { rememberOwnerSpelling } from './owner-case.js';
 import { batchSettings, checkFlattening, refuseStreamMaps } from './sdk-settings.js';
 import { envVarName, loadSpec, type SettingSpec } from './spec.js';
 
@@ -189,9 +191,13 @@ export function checkDateRange(
 /** Scarf accepts an owner in any case; one spelling keeps records, keys and state partitions equal. */
 function normaliseOwner(owner: string, origins: Map<string, string>): string {
   const lower = owner.trim().toLowerCase();
+  rememberOwnerSpelling(owner.trim());
   if (lower === '')
     throw new ConfigError(`Setting 'owner'${origins.has('owner') ? ` (from ${origins.get('owner')})` : ''} must not be empty.`);
-  if (lower !== owner) log.info(`Setting 'owner': using '${owner}' as '${lower}' (Scarf owners are case-insensitive).`);
+  if (lower !== owner)
+    log.info(
+      `Setting 'owner': using '${owner}' as '${lower}' (Scarf's v2 exports match owners in any case; the aggregations stream asks v3, which does not, for '${owner.trim()}' as given).`,
+    );
   return lower;
 }
 
@@ -288,6 +294,7 @@ export function validateSettings(merged: RawConfig, origins = new Map<string, st
   checkToken(settings.api_token, origins);
   if (settings.company_domains !== undefined) settings.company_domains = normaliseDomains(settings.company_domains, origins);
   checkBaseUrl(settings.base_url);
+  checkAggregationsSettings(settings, origins);
   checkFlattening(settings);
   batchSettings(settings);
   const known = new Set(Object.keys(loadSpec().connectionSpecification.properties));

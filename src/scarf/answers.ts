@@ -21,6 +21,8 @@ export interface Answer {
   message?: string;
   /** A redirect's target, as `scheme://host` (never its path or query), when it had a usable Location. */
   location?: string;
+  /** The body was FastAPI's `{"detail": …}`: Scarf's v3 answered. */
+  detail?: boolean;
 }
 
 /** What the words of a hint may name about the request. */
@@ -85,6 +87,32 @@ export const ANSWER_RULES: readonly AnswerRule[] = [
     hint: (a, c) =>
       `Scarf refused the export (HTTP 403${withCode(a)}): the plan of owner ${c.owner} is not eligible for data export. ` +
       'Exports need a paid Scarf plan: upgrade it at app.scarf.sh, or set owner to an account whose plan includes exports.',
+  },
+  {
+    when: '403 "does not include aggregation exports" (v3)',
+    matches: (a) => a.status === 403 && a.message !== undefined && /does not include aggregation exports/i.test(a.message),
+    action: 'fail',
+    failureType: 'config_error',
+    hint: (_a, c) =>
+      `Scarf refused the v3 aggregations export (HTTP 403): the plan of owner ${c.owner} does not include aggregation exports. ` +
+      'Upgrade the plan at app.scarf.sh, or leave the aggregations stream out of the catalog.',
+  },
+  {
+    when: '404 "Organization not found" (v3: the owner is case-sensitive)',
+    matches: (a) => a.status === 404 && a.message !== undefined && /organization not found/i.test(a.message),
+    action: 'fail',
+    failureType: 'config_error',
+    hint: (_a, c) =>
+      `Scarf answered 404 on v3: organization ${c.owner} not found. Scarf's v3 matches the owner's exact spelling, ` +
+      'upper and lower case included (v2 takes any case): set owner exactly as app.scarf.sh shows the organization.',
+  },
+  {
+    when: '422 with a {"detail"} body: parameters refused (v3)',
+    matches: (a) => a.status === 422 && a.detail === true,
+    action: 'fail',
+    failureType: 'config_error',
+    hint: () =>
+      "Scarf refused the request's parameters (HTTP 422): check the aggregations_* settings (breakdown sets, rollup, artifact ids or query).",
   },
   {
     when: '401 or 403: the token',

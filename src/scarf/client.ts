@@ -514,6 +514,7 @@ export class ScarfClient {
   private apiError(req: FetchRequest, status: number, text: string, location?: string): ApiError {
     let code: string | undefined;
     let message: string | undefined;
+    let detail = false;
     try {
       const j = JSON.parse(text) as unknown;
       if (j && typeof j === 'object') {
@@ -521,6 +522,10 @@ export class ScarfClient {
         if (typeof o.code === 'string') code = o.code;
         if (typeof o.message === 'string') message = o.message;
         else if (typeof o.error === 'string') message = o.error;
+        // v3 (FastAPI): {"detail": "text"}, or pydantic's list of {loc, msg} for a malformed value.
+        else if (typeof o.detail === 'string') message = o.detail;
+        else if (Array.isArray(o.detail)) message = o.detail.map(detailText).join('; ');
+        detail = o.detail !== undefined;
       }
     } catch {
       // not JSON: quote the text itself
@@ -531,7 +536,9 @@ export class ScarfClient {
     const redirect = status >= 300 && status < 400 ? { location: redirectHost(location, this.base) } : {};
     // A redirect's page says nothing the hint does not (and may echo the request): left out.
     const quoted = status >= 300 && status < 400 ? '' : scarfSays;
-    return answerError({ status, code, message, ...redirect }, this.answerContext(req), (hint) => redact(head + hint + quoted));
+    return answerError({ status, code, message, detail, ...redirect }, this.answerContext(req), (hint) =>
+      redact(head + hint + quoted),
+    );
   }
 
   private answerContext(req: FetchRequest): AnswerContext {
@@ -563,4 +570,13 @@ export class ScarfClient {
     this.closed = true;
     await this.pool.destroy();
   }
+}
+
+/** One entry of FastAPI's validation list as words: `start_date: Input should be a valid date`. */
+function detailText(d: unknown): string {
+  if (!d || typeof d !== 'object') return String(d);
+  const o = d as { loc?: unknown; msg?: unknown };
+  const loc = Array.isArray(o.loc) ? o.loc.filter((x) => x !== 'query').join('.') : '';
+  const msg = typeof o.msg === 'string' ? o.msg : JSON.stringify(d);
+  return loc ? `${loc}: ${msg}` : msg;
 }

@@ -8,7 +8,8 @@ export type Endpoint =
   | 'company-events'
   | 'pixel-events'
   | 'company-package-rollup'
-  | 'company-pixel-rollup';
+  | 'company-pixel-rollup'
+  | 'aggregations';
 
 export type Query = Record<string, string | string[] | undefined>;
 
@@ -42,6 +43,14 @@ export function pixelEventsPath(owner: string): string {
 /** `GET /v2/companies/{owner}/package-rollup?start_date&end_date` or `…/pixel-rollup` → CSV, a row per day, artifact and company. */
 export function companyArtifactRollupPath(owner: string, artifact: 'package' | 'pixel'): string {
   return `/v2/companies/${seg(owner)}/${artifact}-rollup`;
+}
+
+/**
+ * `GET /v3/insights/{owner}/aggregations/export?start_date&end_date(exclusive)&rollup&breakdown_set…` → NDJSON.
+ * v3 matches the owner case-sensitively: give it as the user configured it (src/config/owner-case.ts).
+ */
+export function aggregationsPath(owner: string): string {
+  return `/v3/insights/${seg(owner)}/aggregations/export`;
 }
 
 /** `a=1&b=x&b=y` — undefined values left out, arrays repeated in order. */

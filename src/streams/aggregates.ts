@@ -1,5 +1,6 @@
 import type { StreamSelection } from '../catalog.js';
 import type { AggregatesRecord } from '../generated/records.js';
+import { log } from '../log.js';
 import { aggregatesPath } from '../scarf/endpoints.js';
 import { dayOf, minDay, periodWindows, type Rollup, type Window } from './days.js';
 import { STREAMS } from './definitions.js';
@@ -44,7 +45,11 @@ interface BreakdownWindow extends Window {
  * re-reads aggregates_lookback_days before the bookmark; rows are keyed by row_key so the
  * target replaces the revised values.
  */
-function aggregatesStream(ctx: SyncContext, selection: StreamSelection): WindowedStream<BreakdownWindow> {
+function aggregatesStream(
+  ctx: SyncContext,
+  selection: StreamSelection,
+  counted?: { rows: number },
+): WindowedStream<BreakdownWindow> {
   const s = ctx.settings;
   const rollup = s.aggregates_rollup as Rollup;
   const state = new StreamState(ctx.state, selection);
@@ -68,7 +73,10 @@ function aggregatesStream(ctx: SyncContext, selection: StreamSelection): Windowe
       query: { start_date: w.start, end_date: w.end, query: s.package_query, rollup, breakdown: asked },
       label: `aggregates ${w.start}..${w.end}`,
       // The typer has just built the record from schemas/aggregates.json: it has this shape.
-      deriveKey: (rec: Rec) => aggregateRowKey(rec as unknown as KeySource),
+      deriveKey: (rec: Rec) => {
+        if (counted) counted.rows++;
+        return aggregateRowKey(rec as unknown as KeySource);
+      },
     }),
     commit: ({ asked }, w) => {
       const mark = minDay(w.end, dayOf(ctx.signpost));
@@ -83,8 +91,25 @@ function aggregatesStream(ctx: SyncContext, selection: StreamSelection): Windowe
   };
 }
 
-export const readAggregates: StreamReader = (ctx, selection, sink, stats) =>
-  runWindows(ctx, aggregatesStream(ctx, selection), sink, stats);
+/**
+ * Scarf calls v2 aggregates a deprecated legacy export, and it answers no rows at all for at
+ * least one real organization whose v3 export works (docs/scarf-api.md "More v2 exports").
+ * by-total has a row for every day with an event, so no row over a whole sync's range means
+ * either no events or that failure: said once, pointing to the aggregations stream.
+ */
+function warnIfEmpty(ctx: SyncContext, windows: readonly Window[], rows: number): void {
+  if (rows > 0 || windows.length === 0 || !ctx.settings.aggregates_breakdowns.includes('by-total')) return;
+  log.warn(
+    `aggregates (legacy): Scarf's v2 aggregates export answered no rows for ${windows[0]!.start}..${windows.at(-1)!.end}. Scarf calls this export deprecated, and it answers nothing for some organizations that do have events; if ${ctx.settings.owner} had downloads or views in these days, select the aggregations stream (Scarf's v3 export) instead.`,
+  );
+}
+
+export const readAggregates: StreamReader = async (ctx, selection, sink, stats) => {
+  const counted = { rows: 0 };
+  const stream = aggregatesStream(ctx, selection, counted);
+  await runWindows(ctx, stream, sink, stats);
+  warnIfEmpty(ctx, stream.windows, counted.rows);
+};
 
 export const planAggregates: StreamPlanner = (ctx, selection) => {
   const stream = aggregatesStream(ctx, selection);

@@ -101,3 +101,17 @@ export function periodWindows(start: Day, end: Day, size: number, rollup: Rollup
   }
   return out;
 }
+
+/**
+ * The one conversion between the tap's inclusive windows and an API whose `end_date` is
+ * exclusive (Scarf's v3: docs/scarf-api.md "Scarf's API as it is now (2026)"): the inclusive last
+ * day `end` is the exclusive end `end + 1`.
+ */
+export function exclusiveEnd(inclusiveEnd: Day): Day {
+  return addDays(inclusiveEnd, 1);
+}
+
+/** The inverse of exclusiveEnd: the last day an exclusive end covers. */
+export function inclusiveEnd(exclusiveEndDay: Day): Day {
+  return addDays(exclusiveEndDay, -1);
+}

@@ -4,6 +4,7 @@
 // schemas/<name>.json. docs/DESIGN.md "Adding a stream" lists what a new stream needs.
 // Every key starts with the owner: one warehouse table may hold several Scarf owners, and
 // Scarf documents no id as unique beyond one owner's export (README "Streams").
+import { breakdownSetKey } from '../config/aggregations.js';
 import type { Settings } from '../config/load.js';
 import type { Endpoint } from '../scarf/endpoints.js';
 import { STREAM_NAMES, type StreamName } from '../schemas.js';
@@ -45,7 +46,7 @@ export interface StreamDeclaration {
   dependsOn: StreamName[];
   window: WindowKind;
   /** The setting naming how many days before its bookmark a sync re-reads (late-arriving data). */
-  lookback?: 'lookback_days' | 'aggregates_lookback_days';
+  lookback?: 'lookback_days' | 'aggregates_lookback_days' | 'aggregations_rewrite_days';
   /**
    * The settings that decide WHICH rows its bookmark covers, recorded with the bookmark as
    * {key in the state's "settings": the setting}; a change re-reads from start_date
@@ -54,14 +55,15 @@ export interface StreamDeclaration {
    */
   coveredBy?: Record<string, 'start_date' | keyof Settings>;
   /** Besides the stream-wide bookmark, one per value of this list setting, so a value added is read from start_date alone. */
-  bookmarkPer?: 'aggregates_breakdowns';
-  pastSignpost: PastSignpost;
+  bookmarkPer?: 'aggregates_breakdowns' | 'aggregations_breakdown_sets';
   /**
-   * false: left out of a sync without a catalog, and `selected-by-default: false` in the
-   * Singer catalog. The 2026 exports are opt-in: each costs Runs, and pixel_events may hold
-   * the very views events already has (README "Pixel views: events or pixel_events").
+   * Left out of a sync without a catalog, and `selected-by-default: false` in the Singer
+   * catalog. The 2026 exports are opt-in: a stream added later must not spend more Runs
+   * unasked on upgrade, and pixel_events may hold the very views events already has (README
+   * "Pixel views: events or pixel_events").
    */
-  selectedByDefault?: false;
+  optIn?: true;
+  pastSignpost: PastSignpost;
 }
 
 export const STREAMS: Record<StreamName, StreamDeclaration> = {
@@ -138,7 +140,7 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
     // The endpoint takes no package query: only start_date narrows what it reads.
     coveredBy: { start_date: 'start_date' },
     pastSignpost: 'signpost',
-    selectedByDefault: false,
+    optIn: true,
   },
   company_package_rollup: {
     name: 'company_package_rollup',
@@ -154,7 +156,7 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
     lookback: 'aggregates_lookback_days',
     coveredBy: { start_date: 'start_date' },
     pastSignpost: 'signpost-day',
-    selectedByDefault: false,
+    optIn: true,
   },
   company_pixel_rollup: {
     name: 'company_pixel_rollup',
@@ -169,9 +171,39 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
     lookback: 'aggregates_lookback_days',
     coveredBy: { start_date: 'start_date' },
     pastSignpost: 'signpost-day',
-    selectedByDefault: false,
+    optIn: true,
+  },
+  aggregations: {
+    name: 'aggregations',
+    endpoint: 'aggregations',
+    format: 'ndjson',
+    keyProperties: ['owner', 'row_key'],
+    validReplicationKeys: ['date'],
+    defaultReplicationKey: 'date',
+    userChoosableCursor: false,
+    dependsOn: [],
+    window: 'periods',
+    // Its rewrite window: re-read every sync, widened to whole periods (src/streams/aggregations.ts).
+    lookback: 'aggregations_rewrite_days',
+    coveredBy: {
+      start_date: 'start_date',
+      rollup: 'aggregations_rollup',
+      package_ids: 'aggregations_package_ids',
+      tracking_pixel_ids: 'aggregations_tracking_pixel_ids',
+      query: 'aggregations_query',
+      group_by_artifact: 'aggregations_group_by_artifact',
+      include_low_confidence: 'aggregations_include_low_confidence',
+    },
+    bookmarkPer: 'aggregations_breakdown_sets',
+    pastSignpost: 'signpost-day',
+    optIn: true,
   },
 };
+
+/** The values of a stream's `bookmarkPer` setting, as bookmark keys (a breakdown set: its dimensions comma-joined). */
+export function bookmarkKeys(per: NonNullable<StreamDeclaration['bookmarkPer']>, settings: Settings): string[] {
+  return per === 'aggregations_breakdown_sets' ? settings[per].map(breakdownSetKey) : settings[per];
+}
 
 /** The key a window's records are de-duplicated by (a key of several fields: its last, with the stream's `keyOf` on the request). */
 export function dedupKey(stream: StreamName): string {

@@ -5,6 +5,7 @@
 import { AbortedError, ConfigError, DataError } from '../errors.js';
 import { clip, log } from '../log.js';
 import { openExport } from '../scarf/body.js';
+import type { ResponseInfo } from '../scarf/client.js';
 import { type FastCsvResult, type FastRecord, transcodeCsv } from '../scarf/csv-fast/index.js';
 import { readCsv } from '../scarf/csv-rows.js';
 import type { Endpoint, Query } from '../scarf/endpoints.js';
@@ -39,6 +40,11 @@ export interface FetchSpec {
    * (src/streams/reconcile.ts).
    */
   onAccepted?: AcceptedTally;
+  /**
+   * Called with each 2xx answer's headers, before its body is read (the aggregations stream
+   * checks the window Scarf says it answered: src/streams/aggregations.ts).
+   */
+  onHeaders?: (headers: ResponseInfo['headers']) => void;
   /** Called with how the fast path read a body, once it stops (the differential test and the bench check its work). */
   onFastPath?: (read: FastCsvResult) => void;
   /** Columns a CSV header must have beyond the key (the cursor the caller bookmarks on); see REQUIRED_COLUMNS. */
@@ -186,6 +192,7 @@ export async function fetchRecords(
         const onInvalidUtf8 = (n: number) => warnInvalidUtf8(ctx, spec, n);
         // Judged before the turn is awaited: an answer that is no export is retried at once.
         const body = await openExport(answer, info, spec.format, '');
+        spec.onHeaders?.(info.headers);
         if (waitTurn) await waitTurn();
         if (spec.format === 'ndjson') {
           const typer = compileRowTyper({

@@ -5,7 +5,7 @@
 import type { StreamSelection } from '../catalog.js';
 import { log } from '../log.js';
 import { minDay } from './days.js';
-import { STREAMS } from './definitions.js';
+import { bookmarkKeys, STREAMS } from './definitions.js';
 import { resumeDay } from './resume.js';
 import type { SyncContext } from './types.js';
 
@@ -18,7 +18,7 @@ export function warnIfBookmarkPastEnd(ctx: SyncContext, selections: StreamSelect
     if (partitionedBy || window === 'snapshot' || !lookback) continue;
     let bookmark: string | undefined;
     if (bookmarkPer) {
-      const marks = s[bookmarkPer].map((b) => ctx.state.breakdownValue(sel.stream, b));
+      const marks = bookmarkKeys(bookmarkPer, s).map((b) => ctx.state.breakdownValue(sel.stream, b));
       if (marks.some((m) => m === undefined)) continue;
       bookmark = (marks as string[]).reduce(minDay);
     } else bookmark = ctx.state.value(sel.stream, sel.replicationKey);

@@ -18,6 +18,7 @@ import { fetchRecords } from './fetch.js';
 import { KeySet } from './key-set.js';
 import { RangeLimits, splitByDays } from './ranges.js';
 import type { Rec, StreamStats, SyncContext, SyncScope } from './types.js';
+import { readV3Counts, v2CountsGone } from './v3-counts.js';
 
 export type CountKind = 'total' | 'company';
 
@@ -127,7 +128,9 @@ export class CountReference {
     };
     const before = this.ctx.client.requestCount;
     try {
-      await this.limits.forEachRange('aggregates (counts)', window, splitByDays, (w) => this.readRange(kinds, w, query, why));
+      await this.limits.forEachRange('aggregates (counts)', window, splitByDays, (w) =>
+        this.readRange(kinds, w, query, why, kind),
+      );
     } catch (err) {
       // A bad token or base_url fails every request alike: then the advice is the error's own.
       if (err instanceof TapError && err.failureType !== 'config_error')
@@ -140,37 +143,75 @@ export class CountReference {
     }
   }
 
-  private async readRange(kinds: CountKind[], w: Window, query: Query, why: string): Promise<void> {
+  /** Where the counts come from: v2 aggregates, until it shows it has none (then v3, for the rest of the sync). */
+  private source: 'v2' | 'v3' = 'v2';
+
+  private async readV2(w: Window, query: Query, why: string, stats: StreamStats, tally: (rec: Rec) => void, kinds: CountKind[]) {
+    let rows = 0;
+    try {
+      await fetchRecords(
+        this.ctx,
+        {
+          stream: STREAMS.aggregates.name,
+          endpoint: STREAMS.aggregates.endpoint,
+          format: STREAMS.aggregates.format,
+          path: aggregatesPath(this.ctx.settings.owner),
+          query: { start_date: w.start, end_date: w.end, ...query },
+          label: `aggregates counts ${w.start}..${w.end} (${why} for verify_counts)`,
+          keyField: 'row_key',
+          deriveKey: (rec: Rec) =>
+            JSON.stringify([rec.date, rec.rollup, rec.breakdown, rec.artifact, rec.company_domain ?? null]),
+        },
+        new KeySet(),
+        stats,
+        (rec) => {
+          rows++;
+          tally(rec);
+        },
+      );
+    } catch (err) {
+      if (!v2CountsGone(err)) throw err;
+      this.useV3(`answered HTTP ${(err as { status: number }).status}`);
+      return;
+    }
+    // by-total has a row for every day with an event: none at all is v2's known failure (or no events; v3 then says 0 too).
+    if (rows === 0 && kinds.includes('total')) this.useV3(`answered no rows for ${w.start}..${w.end}`);
+  }
+
+  private useV3(why: string): void {
+    this.source = 'v3';
+    log.warn(
+      `verify_counts: Scarf's legacy v2 aggregates export ${why}; reading the daily counts from its v3 aggregations export for the rest of this sync (one request per count kind and window).`,
+    );
+  }
+
+  private async readRange(read: CountKind[], w: Window, query: Query, why: string, asked: CountKind): Promise<void> {
+    let kinds = read;
     // Counted into fresh maps and taken over only once the body is whole, so a failed read
     // leaves the previous counts as they were.
     const fresh = new Map<Day, DayCounts>();
     for (const d of everyDay(w)) fresh.set(d, { total: 0, company: new Map() });
     const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
-    const decl = STREAMS.aggregates;
-    await fetchRecords(
-      this.ctx,
-      {
-        stream: decl.name,
-        endpoint: decl.endpoint,
-        format: decl.format,
-        path: aggregatesPath(this.ctx.settings.owner),
-        query: { start_date: w.start, end_date: w.end, ...query },
-        label: `aggregates counts ${w.start}..${w.end} (${why} for verify_counts)`,
-        keyField: 'row_key',
-        deriveKey: (rec: Rec) => JSON.stringify([rec.date, rec.rollup, rec.breakdown, rec.artifact, rec.company_domain ?? null]),
-      },
-      new KeySet(),
-      stats,
-      (rec) => {
-        const c = fresh.get(rec.date as Day);
-        if (!c || rec.rollup !== 'daily' || typeof rec.total !== 'number') return;
-        if (rec.breakdown === 'by-total') c.total += rec.total;
-        else if (rec.breakdown === 'by-company' && typeof rec.company_domain === 'string') {
-          const d = rec.company_domain.toLowerCase();
-          c.company.set(d, (c.company.get(d) ?? 0) + rec.total);
-        }
-      },
-    );
+    const tally = (rec: Rec) => {
+      const c = fresh.get(rec.date as Day);
+      if (!c || rec.rollup !== 'daily' || typeof rec.total !== 'number') return;
+      if (rec.breakdown === 'by-total') c.total += rec.total;
+      else if (rec.breakdown === 'by-company' && typeof rec.company_domain === 'string') {
+        const d = rec.company_domain.toLowerCase();
+        c.company.set(d, (c.company.get(d) ?? 0) + rec.total);
+      }
+    };
+    // v2 until it shows it has no counts; then v3 for the rest of the sync (src/streams/v3-counts.ts).
+    if (this.source === 'v2') await this.readV2(w, query, why, stats, tally, kinds);
+    if (this.source === 'v3') {
+      // v3 takes one breakdown set a request: only the kind asked for (the other kind, if a stream needs it, is its own read).
+      kinds = [asked];
+      for (const c of fresh.values()) {
+        c.total = 0;
+        c.company.clear();
+      }
+      await readV3Counts(this.ctx, kinds, w, kinds.includes('total') ? this.ctx.settings.package_query : undefined, why, tally);
+    }
     for (const [day, c] of fresh) {
       const kept = this.days.get(day) ?? { total: 0, company: new Map<string, number>() };
       if (kinds.includes('total')) kept.total = c.total;

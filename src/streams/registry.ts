@@ -1,6 +1,7 @@
 // Every stream's reader and planner, by name: adding a stream adds its one module here.
 import type { StreamName } from '../schemas.js';
 import { planAggregates, readAggregates } from './aggregates.js';
+import { planAggregations, readAggregations } from './aggregations.js';
 import {
   planCompanyPackageRollup,
   planCompanyPixelRollup,
@@ -22,6 +23,7 @@ export const READERS: Record<StreamName, StreamReader> = {
   pixel_events: readPixelEvents,
   company_package_rollup: readCompanyPackageRollup,
   company_pixel_rollup: readCompanyPixelRollup,
+  aggregations: readAggregations,
 };
 
 /** The requests each reader would make (src/streams/planned.ts), for the plan and the budget. */
@@ -33,4 +35,5 @@ export const PLANNERS: Record<StreamName, StreamPlanner> = {
   pixel_events: planPixelEvents,
   company_package_rollup: planCompanyPackageRollup,
   company_pixel_rollup: planCompanyPixelRollup,
+  aggregations: planAggregations,
 };

@@ -24,7 +24,7 @@ import { partVerifier } from './reconcile.js';
 import type { StreamSink, StreamStats, SyncContext } from './types.js';
 
 /** What to request for one part of a window; the stream, endpoint, body format and key come from the declaration. */
-export type WindowRequest = Pick<FetchSpec, 'path' | 'query' | 'label' | 'constants' | 'deriveKey' | 'keyOf'>;
+export type WindowRequest = Pick<FetchSpec, 'path' | 'query' | 'label' | 'constants' | 'deriveKey' | 'keyOf' | 'onHeaders'>;
 
 export interface WindowedStream<W extends Window> {
   declaration: StreamDeclaration;

@@ -7,7 +7,7 @@ import type { StreamSelection } from '../catalog.js';
 import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import { minDay } from './days.js';
-import { STREAMS } from './definitions.js';
+import { bookmarkKeys, STREAMS } from './definitions.js';
 import type { SyncContext } from './types.js';
 
 /** The settings that decide WHICH rows a stream's bookmark covers (not how they are fetched): its declared `coveredBy`. */
@@ -35,7 +35,9 @@ function changes(stream: StreamName, recorded: Record<string, unknown>, now: Rec
   for (const key of Object.keys(now)) {
     if (key === 'start_date') continue;
     const before = key in recorded ? recorded[key] : now[key];
-    if ((before ?? null) !== now[key]) out.push(`${settingName(stream, key)} ${show(before)} → ${show(now[key])}`);
+    // JSON text: list settings (aggregations_package_ids) compare by value.
+    if (JSON.stringify(before ?? null) !== JSON.stringify(now[key]))
+      out.push(`${settingName(stream, key)} ${show(before)} → ${show(now[key])}`);
   }
   const start = recorded.start_date;
   if (typeof start === 'string' && (now.start_date as string) < start)
@@ -83,7 +85,7 @@ export function reconcileSettings(ctx: SyncContext, selections: StreamSelection[
         ? minDay(recorded.start_date, ctx.startDay)
         : ctx.startDay;
     const per = STREAMS[stream].bookmarkPer;
-    if (per) reconcileBreakdowns(ctx, stream, ctx.settings[per], legacy);
+    if (per) reconcileBreakdowns(ctx, stream, bookmarkKeys(per, ctx.settings), legacy);
     state.recordSettings(stream, { ...now, start_date: coveredFrom });
   }
 }
