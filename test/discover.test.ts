@@ -41,7 +41,7 @@ describe('discovery and about (Singer)', () => {
     // The 2026 exports are opt-in (they cost Runs; pixel_events may repeat the views events holds).
     for (const s of Object.keys(byName))
       expect(top(s)['selected-by-default'], s).to.equal(
-        !['pixel_events', 'company_package_rollup', 'company_pixel_rollup'].includes(s),
+        !['pixel_events', 'company_package_rollup', 'company_pixel_rollup', 'aggregations'].includes(s),
       );
     const field = (s: string, f: string) => byName[s].metadata.find((m: any) => m.breadcrumb[1] === f).metadata.inclusion;
     expect(field('events', 'id')).to.equal('automatic');
