@@ -75,6 +75,7 @@ function companyEventsStream(ctx: SyncContext, selection: StreamSelection): Wind
       constants: { [STREAMS.company_events.partitionedBy!]: domain },
     }),
     commit: ({ domain }, w) => state.commit(coverageMark(ctx, w.end, state.bookmark(domain)), domain),
+    openWindow: (e) => (e.company_domain === undefined ? undefined : { domain: e.company_domain, start: e.day, end: e.day }),
   };
 }
 
@@ -126,6 +127,7 @@ export const planCompanyEvents: StreamPlanner = (ctx, selection, selected) => {
     `${own.length ? 'the company-rollup snapshot, then ' : ''}${plural(stream.windows.length, 'company', 'companies')} with pending days${
       stream.skipped ? ` (${stream.skipped} without activity in their pending range skipped)` : ''
     }`,
+    ctx,
   );
   plan.requests.unshift(...own);
   if (explicit && rollupSelected && !ctx.companyActivity) {

@@ -10,6 +10,7 @@ import type { StreamName } from '../schemas.js';
 import { StateStore } from '../state.js';
 import { addDays, type Day, type Window } from './days.js';
 import { type PlannedRequest, plural, type StreamPlan } from './planned.js';
+import { extraReads } from './reconcile.js';
 import { type CountKind, countWindows, kindsRead, rollupCheckRange, spanOf } from './reference.js';
 import { PLANNERS } from './registry.js';
 import { reconcileSettings } from './settings.js';
@@ -25,6 +26,11 @@ export interface SyncPlan {
   total: number;
   /** The weakest bound of its streams; undefined: the count is what the sync will make (no refusal, no retry). */
   bound?: 'unknown' | 'upper';
+  /**
+   * verify_counts' re-reads at most, on top of `total`: extraReads(days) per verified window
+   * (src/streams/reconcile.ts). Made only for windows that do not reconcile at first.
+   */
+  rereadsAtMost: number;
 }
 
 /** Requests a sync makes beyond its streams' windows, charged to the stream they are made for, before its request `after`. */
@@ -60,12 +66,18 @@ function syncExtras(ctx: SyncContext, streams: StreamPlan[]): ExtraRequests[] {
       out.push({ stream, after, requests, detail: `${plural(requests.length, 'request')} for Scarf's counts (verify_counts)` });
   };
   for (const p of streams) {
-    const range = spanOf(p.requests.flatMap((r) => (r.window ? [r.window] : [])));
+    // As the window runner's verifier prepares: the open days' counts one by one, then the span of the windows.
+    const open = p.requests.flatMap((r) => (r.window && r.ledger ? [r.window] : []));
+    const range = spanOf(p.requests.flatMap((r) => (r.window && !r.ledger ? [r.window] : [])));
     const firstWindow = p.requests.findIndex((r) => r.window);
-    if (p.stream === 'events' && range) ensure('total', range, p.stream, firstWindow);
+    const verified = (kind: CountKind) => {
+      for (const w of open) ensure(kind, w, p.stream, firstWindow);
+      if (range) ensure(kind, range, p.stream, firstWindow);
+    };
+    if (p.stream === 'events') verified('total');
     const snapshot = p.requests.findIndex((r) => r.snapshot);
     if (snapshot >= 0) ensure('company', rollupCheckRange(ctx, covered.company), p.stream, snapshot + 1);
-    if (p.stream === 'company_events' && range) ensure('company', range, p.stream, firstWindow);
+    if (p.stream === 'company_events') verified('company');
   }
   return out;
 }
@@ -82,12 +94,23 @@ export function planStreams(ctx: SyncContext, selections: StreamSelection[]): Sy
     plan.detail += `; ${extra.detail}`;
   }
   const total = streams.reduce((n, p) => n + p.requests.length, 0);
+  const verified: readonly StreamName[] = ['events', 'company_events'];
+  const rereadsAtMost = ctx.settings.verify_counts
+    ? streams
+        .filter((p) => verified.includes(p.stream))
+        .flatMap((p) => p.requests)
+        .reduce((n, r) => n + (r.window && !r.counts ? extraReads(daysIn(r.window)) : 0), 0)
+    : 0;
   const bound = streams.some((p) => p.bound === 'unknown')
     ? 'unknown'
     : streams.some((p) => p.bound === 'upper')
       ? 'upper'
       : undefined;
-  return { streams, total, bound };
+  return { streams, total, bound, rereadsAtMost };
+}
+
+function daysIn(w: Window): number {
+  return Math.round((Date.parse(w.end) - Date.parse(w.start)) / 86_400_000) + 1;
 }
 
 /**
@@ -172,6 +195,8 @@ export function logPlan(ctx: SyncContext, selections: StreamSelection[]): SyncPl
   const budget = ctx.settings.max_requests_per_sync;
   const total = `${plan.bound === 'unknown' ? 'at least ' : ''}${plan.total}`;
   const line = `Plan: ${perStream(plan) || 'no streams'}: ${total} API request${plan.total === 1 && !plan.bound ? '' : 's'} (Scarf Runs) if Scarf refuses no range and no request is retried${
+    plan.rereadsAtMost ? `, plus at most ${plan.rereadsAtMost} re-reads of windows that do not reconcile with Scarf's counts` : ''
+  }${
     budget !== undefined && plan.total > budget
       ? `; max_requests_per_sync ${budget} stops this sync after ${budget}, and the next sync continues`
       : ''

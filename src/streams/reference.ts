@@ -74,12 +74,10 @@ export class CountReference {
   private readonly days = new Map<Day, DayCounts>();
   private readonly covered: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
   private readonly limits = new RangeLimits();
+  /** Days with at least one row of the kind's breakdown in the counts body (not merely a day in the range read). */
+  private readonly present: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
   /** Requests this reference made (its first reads and its re-reads). */
   requests = 0;
-  /** Stable disagreements met this sync, all streams together (src/streams/reconcile.ts). */
-  stableDisagreements = 0;
-  /** Set once stableDisagreements reaches its limit: no window is read again for the rest of the sync. */
-  stopped = false;
   /** Streams whose one disagreement warning has been given. */
   readonly warned = new Set<StreamName>();
 
@@ -89,6 +87,24 @@ export class CountReference {
     const c = this.days.get(day);
     if (!c) return 0;
     return kind === 'total' ? c.total : (c.company.get(domain!.toLowerCase()) ?? 0);
+  }
+
+  /**
+   * A day read but without one by-total row, between days that have rows: the counts body
+   * left it out (a day of a package that is downloaded every day does not count 0), so an
+   * empty export of that day proves nothing. Days before the first or after the last counted
+   * day are not gaps: a package starts and may stop.
+   */
+  gap(day: Day): boolean {
+    if (!this.covered.total.has(day) || this.present.total.has(day)) return false;
+    let before = false;
+    let after = false;
+    for (const d of this.present.total) {
+      if (d < day) before = true;
+      else if (d > day) after = true;
+      if (before && after) return true;
+    }
+    return false;
   }
 
   /** Domains (lower-case) with at least one counted event in the range. */
@@ -145,6 +161,7 @@ export class CountReference {
     // leaves the previous counts as they were.
     const fresh = new Map<Day, DayCounts>();
     for (const d of everyDay(w)) fresh.set(d, { total: 0, company: new Map() });
+    const seen: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
     const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
     const decl = STREAMS.aggregates;
     await fetchRecords(
@@ -164,8 +181,11 @@ export class CountReference {
       (rec) => {
         const c = fresh.get(rec.date as Day);
         if (!c || rec.rollup !== 'daily' || typeof rec.total !== 'number') return;
-        if (rec.breakdown === 'by-total') c.total += rec.total;
-        else if (rec.breakdown === 'by-company' && typeof rec.company_domain === 'string') {
+        if (rec.breakdown === 'by-total') {
+          c.total += rec.total;
+          seen.total.add(rec.date as Day);
+        } else if (rec.breakdown === 'by-company' && typeof rec.company_domain === 'string') {
+          seen.company.add(rec.date as Day);
           const d = rec.company_domain.toLowerCase();
           c.company.set(d, (c.company.get(d) ?? 0) + rec.total);
         }
@@ -176,7 +196,11 @@ export class CountReference {
       if (kinds.includes('total')) kept.total = c.total;
       if (kinds.includes('company')) kept.company = c.company;
       this.days.set(day, kept);
-      for (const k of kinds) this.covered[k].add(day);
+      for (const k of kinds) {
+        this.covered[k].add(day);
+        if (seen[k].has(day)) this.present[k].add(day);
+        else this.present[k].delete(day);
+      }
     }
   }
 }
