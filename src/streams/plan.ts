@@ -10,7 +10,7 @@ import type { StreamName } from '../schemas.js';
 import { StateStore } from '../state.js';
 import { addDays, type Day, type Window } from './days.js';
 import { type PlannedRequest, plural, type StreamPlan } from './planned.js';
-import { extraReads } from './reconcile.js';
+import { aroundDay, extraReads } from './reconcile.js';
 import { type CountKind, countWindows, kindsRead, rollupCheckRange, spanOf } from './reference.js';
 import { PLANNERS } from './registry.js';
 import { reconcileSettings } from './settings.js';
@@ -71,7 +71,7 @@ function syncExtras(ctx: SyncContext, streams: StreamPlan[]): ExtraRequests[] {
     const range = spanOf(p.requests.flatMap((r) => (r.window && !r.ledger ? [r.window] : [])));
     const firstWindow = p.requests.findIndex((r) => r.window);
     const verified = (kind: CountKind) => {
-      for (const w of open) ensure(kind, w, p.stream, firstWindow);
+      for (const w of open) ensure(kind, aroundDay(w), p.stream, firstWindow);
       if (range) ensure(kind, range, p.stream, firstWindow);
     };
     if (p.stream === 'events') verified('total');

@@ -94,6 +94,11 @@ function daysOf(w: Window): Day[] {
   return out;
 }
 
+/** An open day's counts request: the day and one on each side. */
+export function aroundDay(w: Window): Window {
+  return { start: addDays(w.start, -1), end: addDays(w.end, 1) };
+}
+
 function record(stats: StreamStats, outcome: keyof VerifiedCounts): void {
   (stats.verified ??= { equal: 0, reread: 0, disagree: 0 })[outcome]++;
 }
@@ -161,7 +166,8 @@ export function partVerifier(
   return {
     async prepare() {
       const ref = countReference(ctx);
-      for (const w of ledgerWindows) await ref.ensure(kind, w);
+      // With a day on each side, so a day the counts body leaves out shows as a gap (CountReference.gap).
+      for (const w of ledgerWindows) await ref.ensure(kind, aroundDay(w));
       if (range) await ref.ensure(kind, range);
     },
     tally: () => new DayTally(),
@@ -179,15 +185,18 @@ export function partVerifier(
       const settled = new Set<Day>();
       let exportReads = 0;
       let countsReread = false;
-      const readAgain = async (w: Window): Promise<number> => {
+      // A day is settled for this sync once a read of it alone held everything held so far and
+      // nothing new: reading it again would answer the same (a read cut at random holds less).
+      const readAgain = async (w: Window): Promise<void> => {
         exportReads++;
         for (const d of daysOf(w)) reads.set(d, (reads.get(d) ?? 0) + 1);
         let fresh = 0;
+        const again = new DayTally();
         await refetch(
           {
             ...spec,
             query: { ...spec.query, start_date: w.start, end_date: w.end },
-            onAccepted: new DayTally(),
+            onAccepted: again,
             label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`,
           },
           new KeySet(),
@@ -198,7 +207,7 @@ export function partVerifier(
             return onRecord(rec);
           },
         );
-        return fresh;
+        if (w.start === w.end && fresh === 0 && again.get(w.start) === tally.get(w.start)) settled.add(w.start);
       };
       for (;;) {
         const open = days.filter(unproven);
@@ -223,8 +232,7 @@ export function partVerifier(
           log.info(
             `${spec.label}: ${first}: ${numbers}; reading ${span.start}..${span.end} again (its bookmark waits until they agree).`,
           );
-          const fresh = await readAgain(span);
-          if (fresh === 0 && span.start === span.end) settled.add(span.start);
+          await readAgain(span);
           continue;
         }
         // Then one day per request: a cap that cut the longer body does not cut a day alone at the same place.
@@ -233,7 +241,7 @@ export function partVerifier(
           log.info(
             `${spec.label}: ${d}: Scarf counts ${events(counted(d))}, the export holds ${fmt(tally.get(d))}; reading the day alone.`,
           );
-          if ((await readAgain({ start: d, end: d })) === 0) settled.add(d);
+          await readAgain({ start: d, end: d });
         }
       }
       const left = days.filter(unproven);
@@ -247,10 +255,11 @@ export function partVerifier(
           }
           continue;
         }
+        // held: the most one sync's reads held (the records of every sync reach the destination).
         const entry: OpenDay = {
           ...key,
           scarf_count: counted(d),
-          held: tally.get(d),
+          held: Math.max(before?.held ?? 0, tally.get(d)),
           reads: (before?.reads ?? 0) + reads.get(d)!,
         };
         if (accepted) {
