@@ -20,6 +20,7 @@ import { progress } from './progress.js';
 import type { ScarfClient } from './scarf/client.js';
 import { emittedSchema, type StreamName } from './schemas.js';
 import type { StateStore } from './state.js';
+import { checkBudget, firstStep } from './streams/budget.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
 import { STREAMS } from './streams/definitions.js';
 import { csvPath } from './streams/fetch.js';
@@ -29,6 +30,7 @@ import { logPlan } from './streams/plan.js';
 import { verifiedMetric, verifiedText } from './streams/reconcile.js';
 import { READERS } from './streams/registry.js';
 import { reconcileSettings } from './streams/settings.js';
+import { markStarved, progressOf, serveStarvedFirst } from './streams/starved.js';
 import type { Rec, StreamSink, StreamStats, SyncContext } from './streams/types.js';
 
 export interface ProtocolWriter {
@@ -116,7 +118,7 @@ function boundHeapGrowth(): void {
 
 export async function runSync(
   ctx: SyncContext,
-  selections: StreamSelection[],
+  selected: StreamSelection[],
   writer: ProtocolWriter,
   options: SyncOptions = {},
 ): Promise<StreamOutcome[]> {
@@ -127,12 +129,16 @@ export async function runSync(
   if (path === 'reference') log.info('TAP_SCARF_CSV_PATH=reference: CSV rows are read by papaparse and the row typer.');
   const outcomes: StreamOutcome[] = [];
   log.info(
-    `Syncing ${selections.map((s) => s.stream).join(', ') || 'no streams'} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`,
+    `Syncing ${selected.map((s) => s.stream).join(', ') || 'no streams'} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`,
   );
   // Before any request: a bookmark past the signpost would stall its stream, one made with
   // other settings would skip rows, and a huge backfill should be pointed out before it costs.
   for (const warning of ctx.state.clampToSignpost(ctx.signpostTs)) log.warn(warning);
-  reconcileSettings(ctx, selections);
+  reconcileSettings(ctx, selected);
+  // Streams a budget starved last time go first (src/streams/budget.ts); a budget too small
+  // for any progress is refused here, before the first request.
+  const selections = serveStarvedFirst(ctx.state, selected);
+  if (options.recordLimit === undefined) checkBudget(ctx, selections);
   // --test stops at the first record: a plan of the whole sync would mislead.
   if (options.recordLimit === undefined) logPlan(ctx, selections);
   warnIfBookmarkPastEnd(ctx, selections);
@@ -142,7 +148,9 @@ export async function runSync(
     const stream = selection.stream;
     const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
     if (budgetSpent) {
-      // Its first request would pass the budget too: it waits for the next sync.
+      // Its first request would pass the budget too: it waits for the next sync, which serves
+      // it first (its starved mark goes out in its own STATE, which Airbyte keeps per stream).
+      await writer.checkpoint(stream, ctx.state, true);
       outcomes.push({ stream, stats, budget: 'not started' });
       continue;
     }
@@ -192,6 +200,7 @@ export async function runSync(
       outputBytes: () => writer.outputBytes(),
     };
     const requestsBefore = ctx.client.requestCount;
+    const progressBefore = progressOf(ctx.state, stream);
     const started = Date.now();
     let error: TapError | undefined;
     await writer.startStream(selection);
@@ -222,6 +231,15 @@ export async function runSync(
         `${open.length} day(s) differ from Scarf's counts after every re-read and stay open in the state (the next sync reads them again first): ${listOpen(open)}. If your account's counts are known to differ from its export, add ${stream} to accept_count_mismatches.`,
       );
     }
+    if (budgetSpent) {
+      // Stopped before it moved: served first next time; so are the streams not started (in
+      // this STATE, the last one the sync writes).
+      // A stream with nothing left but its lookback is not starved: it would only take turns.
+      const pending = (s: StreamName) => firstStep(ctx, selections, s) !== undefined;
+      markStarved(ctx.state, stream, progressOf(ctx.state, stream) === progressBefore && pending(stream), ctx.signpostTs);
+      for (const later of selections.slice(selections.indexOf(selection) + 1))
+        markStarved(ctx.state, later.stream, pending(later.stream), ctx.signpostTs);
+    } else markStarved(ctx.state, stream, false, ctx.signpostTs);
     tracker.done(error !== undefined);
     stats.requests = ctx.client.requestCount - requestsBefore;
     await writer.checkpoint(stream, ctx.state, true);
@@ -243,7 +261,7 @@ export async function runSync(
       break;
     }
   }
-  if (budgetSpent) warnBudgetSpent(budgetSpent, outcomes);
+  if (budgetSpent) warnBudgetSpent(budgetSpent, outcomes, ctx);
   // The last lines: every open day, so a reader of the log's tail sees what is missing.
   for (const { stream, days } of openAtEnd)
     log.error(`${stream}: ${days.length} open day(s), not proven complete against Scarf's counts: ${listOpen(days, Infinity)}.`);
@@ -258,15 +276,16 @@ function acceptedText(ctx: SyncContext, stream: StreamName, stats: StreamStats):
   return `; count mismatches accepted (accept_count_mismatches): ${n} day(s) accepted${n ? `: ${listOpen(stats.acceptedDays!)}` : ''}`;
 }
 
-function warnBudgetSpent(spent: RequestBudgetReached, outcomes: StreamOutcome[]): void {
+function warnBudgetSpent(spent: RequestBudgetReached, outcomes: StreamOutcome[], ctx: SyncContext): void {
+  const first = outcomes.filter((o) => typeof ctx.state.bookmark(o.stream)?.starved_since === 'string').map((o) => o.stream);
   const stopped = outcomes.filter((o) => o.budget === 'stopped').map((o) => o.stream);
   const waiting = outcomes.filter((o) => o.budget === 'not started').map((o) => o.stream);
   log.warn(
     `Stopped after ${spent.budget} API requests, the max_requests_per_sync setting: ${[
       ...(stopped.length ? [`${stopped.join(', ')} stopped at the bookmark of its last complete window`] : []),
       ...(waiting.length ? [`${waiting.join(', ')} not started`] : []),
-    ].join(
-      '; ',
-    )}. Every completed window is in the state: the next sync continues where this one stopped ('tap-scarf --plan' says how many syncs the rest takes). Raise or remove max_requests_per_sync to read more per sync.`,
+    ].join('; ')}. Every completed window is in the state: the next sync continues where this one stopped${
+      first.length ? `, serving ${first.join(', ')} first (starved by this budget)` : ''
+    } ('tap-scarf --plan' says how many syncs the rest takes). Raise or remove max_requests_per_sync to read more per sync.`,
   );
 }

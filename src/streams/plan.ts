@@ -14,6 +14,7 @@ import { aroundDay, extraReads } from './reconcile.js';
 import { type CountKind, countWindows, kindsRead, rollupCheckRange, spanOf } from './reference.js';
 import { PLANNERS } from './registry.js';
 import { reconcileSettings } from './settings.js';
+import { markStarved, progressOf as streamProgress, serveStarvedFirst } from './starved.js';
 import type { SyncContext } from './types.js';
 
 /** Above this many requests the sync says how many it is about to make. */
@@ -142,7 +143,9 @@ const MAX_FORECAST_SYNCS = 1000;
 
 /** The bookmarks of a state, without the settings recorded next to them. */
 function progressOf(state: StateStore): string {
-  return JSON.stringify(state.snapshot(), (key, value: unknown) => (key === 'settings' ? undefined : value));
+  return JSON.stringify(state.snapshot(), (key, value: unknown) =>
+    key === 'settings' || key === 'starved_since' ? undefined : value,
+  );
 }
 
 /**
@@ -152,24 +155,37 @@ function progressOf(state: StateStore): string {
  * where one sync without a budget would leave them. Changes planCtx's state.
  */
 export function syncsUnderBudget(planCtx: SyncContext, selections: StreamSelection[], budget: number): BudgetForecast {
-  let plan = planStreams(planCtx, selections);
+  let plan = planStreams(planCtx, serveStarvedFirst(planCtx.state, selections));
   if (plan.bound === 'unknown') return {};
   if (plan.total <= budget) return { syncs: 1 };
   const unlimited: SyncContext = { ...planCtx, state: new StateStore(planCtx.state.snapshot()) };
   for (const request of planStreams(unlimited, selections).streams.flatMap((p) => p.requests)) request.commit?.();
   const target = progressOf(unlimited.state);
+  const signpost = Date.parse(planCtx.signpostTs);
   for (let n = 1; n <= MAX_FORECAST_SYNCS; n++) {
     const before = progressOf(planCtx.state);
+    const streamsBefore = new Map(plan.streams.map((p) => [p.stream, streamProgress(planCtx.state, p.stream)]));
     let left = budget;
-    for (const request of plan.streams.flatMap((p) => p.requests)) {
-      if (left-- <= 0) break;
-      request.commit?.();
-    }
+    let stoppedAt = -1;
+    plan.streams.forEach((p, i) => {
+      for (const request of p.requests) {
+        if (stoppedAt >= 0) return;
+        if (left-- <= 0) stoppedAt = i;
+        else request.commit?.();
+      }
+    });
     const after = progressOf(planCtx.state);
     if (after === target) return { syncs: n };
     // A budget that only pays for what every sync re-reads (a lookback, the snapshot) gets nowhere.
     if (after === before) return { never: true };
-    plan = planStreams(planCtx, selections);
+    // As the sync marks them (src/streams/starved.ts): stopped or not started without moving, with something left to read.
+    const since = new Date(signpost + n * 1000).toISOString();
+    plan.streams.forEach((p, i) => {
+      const moved = streamProgress(planCtx.state, p.stream) !== streamsBefore.get(p.stream);
+      const pending = streamProgress(planCtx.state, p.stream) !== streamProgress(unlimited.state, p.stream);
+      markStarved(planCtx.state, p.stream, stoppedAt >= 0 && i >= stoppedAt && !moved && pending, since);
+    });
+    plan = planStreams(planCtx, serveStarvedFirst(planCtx.state, selections));
   }
   return {};
 }
