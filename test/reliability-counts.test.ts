@@ -252,6 +252,23 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     expectSameRecords([...latest.values()], truth, 'row_key', 'aggregates, latest of two syncs');
   });
 
+  it('a counts request refused for by-company does not fail events, which needs only by-total', async () => {
+    suite.sim.setFaults([
+      { kind: 'http-error', endpoint: 'aggregates', status: 403, params: { breakdown: 'by-company' }, times: 1e9 },
+    ]);
+    const cat = writeJson(suite.dir, 'cat-events.json', catalogFor(['events']));
+    const run = await runChecked(['--config', suite.config(), '--catalog', cat], {}, suite.sim);
+    expect(run.code, run.stderr.slice(-3000)).to.equal(0);
+    expectSameRecords(streamRecords(run, 'events'), suite.sim.truth.events({ start: START, end: END }), 'id', 'events');
+    const counts = suite.sim.requests.filter((r) => r.endpoint === 'aggregates').map((r) => [r.status, r.query.breakdown]);
+    expect(counts).to.deep.equal([
+      [403, ['by-total', 'by-company']],
+      [200, ['by-total']],
+    ]);
+    expect(logLines(run, /^WARNING Scarf refused the counts request with both by-total and by-company/)).to.have.length(1);
+    expect(logLines(run, /events: .*10 windows verified against Scarf's counts: 10 equal/)).to.have.length(1);
+  });
+
   it('with package_query: the company counts are read without it (the company export takes none), one request more', async () => {
     const query = { package_query: '@acme/widgets' };
     const off = await sync({ ...query, verify_counts: false });

@@ -8,7 +8,7 @@
 // counts are read without one: with package_query unset one request carries both
 // breakdowns; with it set, the company counts are a request of their own, made only when a
 // company stream needs them.
-import { TapError } from '../errors.js';
+import { ApiError, TapError } from '../errors.js';
 import { log } from '../log.js';
 import { aggregatesPath, type Query } from '../scarf/endpoints.js';
 import type { StreamName } from '../schemas.js';
@@ -73,13 +73,15 @@ export function rollupCheckRange(scope: SyncScope, companyDays: ReadonlySet<Day>
 export class CountReference {
   private readonly days = new Map<Day, DayCounts>();
   private readonly covered: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
-  private readonly limits = new RangeLimits();
+  private limits = new RangeLimits();
   /** Days with at least one row of the kind's breakdown in the counts body (not merely a day in the range read). */
   private readonly present: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
   /** Requests this reference made (its first reads and its re-reads). */
   requests = 0;
   /** Streams whose one disagreement warning has been given. */
   readonly warned = new Set<StreamName>();
+  /** Scarf refused the request carrying both breakdowns: each kind is read on its own from then on. */
+  private combinedRefused = false;
 
   constructor(private readonly ctx: SyncContext) {}
 
@@ -135,25 +137,40 @@ export class CountReference {
 
   private async read(kind: CountKind, window: Window, why: 'read' | 're-read'): Promise<void> {
     const s = this.ctx.settings;
-    const kinds = kindsRead(s, kind);
+    const kinds = this.combinedRefused ? [kind] : kindsRead(s, kind);
     const query: Query = {
       rollup: 'daily',
       breakdown: kinds.map((k) => (k === 'total' ? 'by-total' : 'by-company')),
       ...(kinds.includes('total') && s.package_query !== undefined ? { query: s.package_query } : {}),
     };
     const before = this.ctx.client.requestCount;
+    let alone = false;
     try {
       await this.limits.forEachRange('aggregates (counts)', window, splitByDays, (w) => this.readRange(kinds, w, query, why));
     } catch (err) {
-      // A bad token or base_url fails every request alike: then the advice is the error's own.
-      if (err instanceof TapError && err.failureType !== 'config_error')
-        log.error(
-          `Could not read Scarf's aggregates counts for ${window.start}..${window.end}, which verify_counts checks the exports against: ${err.message}. Without them no window can be proven complete, so its bookmark stays; set verify_counts to false to sync without the check.`,
+      // A refusal of the two breakdowns together (one of them not allowed for this account)
+      // must not fail the stream that needs only the other: each is asked for alone. A 401
+      // would fail any request alike.
+      if (err instanceof ApiError && err.status !== 401 && kinds.length > 1) {
+        this.combinedRefused = true;
+        // What the refused request taught about ranges is not about range length.
+        this.limits = new RangeLimits();
+        log.warn(
+          `Scarf refused the counts request with both by-total and by-company (${err.message}): reading ${kind === 'total' ? 'by-total' : 'by-company'} alone; a stream that needs the other breakdown fails only if that is refused too.`,
         );
-      throw err;
+        alone = true;
+      } else {
+        // A bad token or base_url fails every request alike: then the advice is the error's own.
+        if (err instanceof TapError && err.failureType !== 'config_error')
+          log.error(
+            `Could not read Scarf's aggregates counts for ${window.start}..${window.end}, which verify_counts checks the exports against: ${err.message}. Without them no window can be proven complete, so its bookmark stays; set verify_counts to false to sync without the check.`,
+          );
+        throw err;
+      }
     } finally {
       this.requests += this.ctx.client.requestCount - before;
     }
+    if (alone) await this.read(kind, window, why);
   }
 
   private async readRange(kinds: CountKind[], w: Window, query: Query, why: string): Promise<void> {
