@@ -28,6 +28,12 @@ export interface SyncPlan {
   /** The weakest bound of its streams; undefined: the count is what the sync will make (no refusal, no retry). */
   bound?: 'unknown' | 'upper';
   /**
+   * Days of the longest range requested. Scarf's range limit is unknown until a sync learns it
+   * (docs/requests.md "Learning the range limit"), so a plan with a range over one day is a
+   * lower bound: each refusal costs a request more.
+   */
+  longestRange: number;
+  /**
    * verify_counts' re-reads at most, on top of `total`: extraReads(days) per verified window
    * (src/streams/reconcile.ts). Made only for windows that do not reconcile at first.
    */
@@ -60,7 +66,7 @@ function syncExtras(ctx: SyncContext, streams: StreamPlan[]): ExtraRequests[] {
   const ensure = (kind: CountKind, range: Window, stream: StreamName, after: number): void => {
     const requests: PlannedRequest[] = [];
     for (const w of countWindows(range, covered[kind], s.aggregates_window_days)) {
-      requests.push({ label: `aggregates counts ${w.start}..${w.end} (for verify_counts)`, counts: true });
+      requests.push({ label: `aggregates counts ${w.start}..${w.end} (for verify_counts)`, counts: true, range: w });
       for (let d = w.start; d <= w.end; d = addDays(d, 1)) for (const k of kindsRead(s, kind)) covered[k].add(d);
     }
     if (requests.length)
@@ -107,7 +113,10 @@ export function planStreams(ctx: SyncContext, selections: StreamSelection[]): Sy
     : streams.some((p) => p.bound === 'upper')
       ? 'upper'
       : undefined;
-  return { streams, total, bound, rereadsAtMost };
+  const longestRange = streams
+    .flatMap((p) => p.requests)
+    .reduce((n, r) => Math.max(n, r.window ? daysIn(r.window) : r.range ? daysIn(r.range) : 0), 0);
+  return { streams, total, bound, rereadsAtMost, longestRange };
 }
 
 function daysIn(w: Window): number {

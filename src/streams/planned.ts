@@ -18,6 +18,8 @@ export interface PlannedRequest {
   snapshot?: true;
   /** A request for Scarf's daily counts (verify_counts), made on the aggregates endpoint for this stream. */
   counts?: true;
+  /** The days a request for Scarf's counts covers. */
+  range?: Window;
   /** A day of the open-days ledger read again before the stream's windows (src/streams/open-days.ts); moves no bookmark. */
   ledger?: true;
 }
