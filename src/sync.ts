@@ -41,6 +41,8 @@ export interface ProtocolWriter {
   /** Emit the stream's state; `final` marks the end of the stream (emit even if unchanged only when none was emitted yet). */
   checkpoint(stream: StreamName, state: StateStore, final: boolean): Promise<void>;
   endStream(selection: StreamSelection, stats: StreamStats, error?: TapError): void | Promise<void>;
+  /** A selected stream not read at all (a failure that fails every stream alike came first). */
+  skipStream?(selection: StreamSelection): void | Promise<void>;
   /** Bytes of protocol output so far (the checkpoint throttle weighs a STATE against them). */
   outputBytes(): number;
 }
@@ -49,6 +51,8 @@ export interface StreamOutcome {
   stream: StreamName;
   stats: StreamStats;
   error?: TapError;
+  /** Not read: a config_error (bad token, unknown owner) of an earlier stream stopped the sync. */
+  notRun?: true;
   /** max_requests_per_sync stopped it ('stopped': after some requests; 'not started': before any). */
   budget?: 'stopped' | 'not started';
 }
@@ -257,7 +261,16 @@ export async function runSync(
     await writer.endStream(selection, stats, error);
     outcomes.push({ stream, stats, error, ...(budgetSpent ? { budget: 'stopped' as const } : {}) });
     if (error && error.failureType === 'config_error') {
-      // The same credentials/owner problem would fail every remaining stream: stop here.
+      // The same credentials/owner problem would fail every remaining stream: stop here, and
+      // say so for each of them (Airbyte: a status for every selected stream).
+      for (const rest of selections.slice(selections.indexOf(selection) + 1)) {
+        await writer.skipStream?.(rest);
+        outcomes.push({
+          stream: rest.stream,
+          stats: { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 },
+          notRun: true,
+        });
+      }
       break;
     }
   }
