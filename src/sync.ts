@@ -251,7 +251,9 @@ export async function runSync(
     counter.done();
     syncDuration(stream, secs, error !== undefined);
     if (stats.verified) log.metric(verifiedMetric(stream, stats.verified));
-    const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ''}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}${stats.verified ? `; ${verifiedText(stats.verified)}` : ''}${acceptedText(ctx, stream, stats)}`;
+    const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ''}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}${stats.verified ? `; ${verifiedText(stats.verified)}` : ''}${
+      stats.unchecked ? `; ${stats.unchecked} window(s) not checked against Scarf's counts (${stats.uncheckedWhy})` : ''
+    }${acceptedText(ctx, stream, stats)}`;
     if (error) log.error(`${summary}; FAILED: ${error.message}`);
     else if (budgetSpent)
       log.warn(`${summary}; STOPPED at max_requests_per_sync before its end: the next sync continues from this bookmark.`);

@@ -77,7 +77,8 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
       ),
     ).to.have.length(1);
     expect(logLines(on, /company_rollup: .*; 1 window verified against Scarf's counts: 1 equal/)).to.have.length(1);
-    expect(logLines(on, /aggregates: .*verified/)).to.deep.equal([]);
+    // The aggregates window is checked against the same by-total counts, at no extra request.
+    expect(logLines(on, /aggregates: .*; 1 window verified against Scarf's counts: 1 equal, 0 re-read/)).to.have.length(1);
     expect(
       logLines(
         on,
@@ -267,6 +268,48 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     ]);
     expect(logLines(run, /^WARNING Scarf refused the counts request with both by-total and by-company/)).to.have.length(1);
     expect(logLines(run, /events: .*10 windows verified against Scarf's counts: 10 equal/)).to.have.length(1);
+  });
+
+  it('aggregates checked against the by-total counts: a window cut cleanly is read again in the same sync; one that cannot be checked is said', async () => {
+    const cat = writeJson(suite.dir, 'cat-ev-agg.json', catalogFor(['events', 'aggregates']));
+    // The counts are the first aggregates request (events run first), the stream's one window the second.
+    suite.sim.setFaults([{ kind: 'cut-after-line', endpoint: 'aggregates', contentLength: 'short', nth: 2, afterRows: 4 }]);
+    const run = await runChecked(['--config', suite.config(), '--catalog', cat], {}, suite.sim);
+    expect(run.code, run.stderr.slice(-3000)).to.equal(0);
+    expectSameRecords(
+      streamRecords(run, 'aggregates'),
+      suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: ['by-total'] }),
+      'row_key',
+      'aggregates',
+    );
+    expect(byEndpoint().aggregates).to.equal(3);
+    expect(
+      logLines(
+        run,
+        /^INFO aggregates 2026-10-01\.\.2026-10-10: 2026-10-\d\d: Scarf counts \d+ events, the aggregates' by-total rows sum to \d+; reading the window again\.$/,
+      ),
+    ).to.have.length(1);
+    expect(
+      logLines(run, /aggregates: .*1 window verified against Scarf's counts: 0 equal, 1 re-read after a short body/),
+    ).to.have.length(1);
+
+    // Weekly rollup: no daily sums to compare; passed, but said.
+    suite.sim.resetRequests();
+    suite.sim.clearFaults();
+    const weekly = await runChecked(['--config', suite.config({ aggregates_rollup: 'weekly' }), '--catalog', cat], {}, suite.sim);
+    expect(weekly.code, weekly.stderr.slice(-3000)).to.equal(0);
+    expect(
+      logLines(
+        weekly,
+        /^WARNING aggregates .*: not checked against Scarf's counts, because aggregates_rollup is weekly, not daily/,
+      ),
+    ).to.have.length(1);
+    expect(
+      logLines(
+        weekly,
+        /aggregates: .*; \d+ window\(s\) not checked against Scarf's counts \(aggregates_rollup is weekly, not daily\)/,
+      ),
+    ).to.have.length(1);
   });
 
   it('with package_query: the company counts are read without it (the company export takes none), one request more', async () => {

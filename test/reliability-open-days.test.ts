@@ -8,7 +8,8 @@
 import { expect } from 'chai';
 
 import type { FaultSpec } from '../sim/index.js';
-import { catalogFor, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import { airbyteOutput } from './helpers/output.js';
+import { catalogFor, configuredCatalogFor, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
@@ -256,5 +257,22 @@ describe('open days: a stable disagreement with Scarf’s counts never becomes "
     expect(healed.complete).to.equal(true);
     expect(eventsLedger(healed.last.state)).to.deep.equal([]);
     expect(healed.last.state.bookmarks.company_events.open_days).to.equal(undefined);
+  });
+
+  it('Airbyte: an open day ends the stream with an error TRACE and INCOMPLETE, after its records and its state (with the ledger)', async () => {
+    const day = '2026-10-04';
+    suite.sim.setFaults([{ kind: 'drop-day', endpoint: 'events', date: day, times: 1e9 }]);
+    const cat = writeJson(suite.dir, 'cat-ab.json', configuredCatalogFor(['events']));
+    const run = airbyteOutput(await runChecked(['read', '--config', suite.config(), '--catalog', cat], {}, suite.sim));
+    expect(run.run.code).to.equal(1);
+    expect(run.streamStatuses('events')).to.deep.equal(['STARTED', 'RUNNING', 'INCOMPLETE']);
+    const error = run.traces('ERROR').find((t) => t.error.stream_descriptor?.name === 'events' || /events/.test(t.error.message));
+    expect(error!.error.message).to.match(
+      /1 day\(s\) differ from Scarf's counts after every re-read .*2026-10-04 \(Scarf counts \d+, the export held 0, 2 reads\)/,
+    );
+    expect(run.bookmark('events')!.open_days).to.deep.equal([{ day, owner: OWNER, scarf_count: count(day), held: 0, reads: 2 }]);
+    const got = new Set(run.records('events').map((r) => r.id as string));
+    const missed = suite.sim.truth.events({ start: START, end: END }).filter((r) => !got.has(r.id as string));
+    expect(new Set(missed.map((r) => dayOf(r.time as string)))).to.deep.equal(new Set([day]));
   });
 });

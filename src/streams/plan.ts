@@ -101,7 +101,7 @@ export function planStreams(ctx: SyncContext, selections: StreamSelection[]): Sy
     plan.detail += `; ${extra.detail}`;
   }
   const total = streams.reduce((n, p) => n + p.requests.length, 0);
-  const verified: readonly StreamName[] = ['events', 'company_events'];
+  const verified: readonly StreamName[] = ['events', 'company_events', 'aggregates'];
   const rereadsAtMost = ctx.settings.verify_counts
     ? streams
         .filter((p) => verified.includes(p.stream))

@@ -14,6 +14,7 @@
 // docs/DESIGN.md "Where count reconciliation and throttled checkpoints plug in" names the
 // places.
 import { requestConcurrency } from '../config/concurrency.js';
+import { checkAggregatesPart, TotalsTally } from './aggregates-check.js';
 import type { Window } from './days.js';
 import { dedupKey, type StreamDeclaration } from './definitions.js';
 import { fetchRecords, type FetchSpec } from './fetch.js';
@@ -170,8 +171,22 @@ export async function runWindows<W extends Window>(
     const seen = new KeySet();
     const tally = verifier?.tally();
     if (tally) spec.onAccepted = tally;
+    const totals = decl.name === 'aggregates' ? new TotalsTally() : undefined;
+    if (totals) spec.onAccepted = totals;
     await fetch(ctx, spec, seen, stats, sink.record, waitTurn, sink.recordJson);
     await waitTurn();
+    if (totals)
+      await checkAggregatesPart(
+        ctx,
+        part,
+        spec,
+        seen,
+        totals,
+        stats,
+        (s, set, onRecord) => fetch(ctx, s, set, stats, onRecord),
+        sink.record,
+        () => new KeySet(),
+      );
     // The part's records are written and its bookmark has not moved: judged against Scarf's
     // counts here, and read again (emitting only new rows) while it falls short.
     if (verifier)

@@ -40,6 +40,9 @@ export interface StreamStats {
   verified?: VerifiedCounts;
   /** Days whose counts differ after every re-read, accepted because accept_count_mismatches names the stream. */
   acceptedDays?: OpenDay[];
+  /** aggregates: windows that could not be checked against Scarf's counts, and why (the first reason). */
+  unchecked?: number;
+  uncheckedWhy?: string;
 }
 
 /** Windows judged against Scarf's aggregates counts, by outcome. */
