@@ -73,6 +73,16 @@ export class DataError extends TapError {
 export interface FailedStreamOutcome {
   stream: string;
   error?: TapError;
+  /** Not read: a failure that fails every stream alike (a bad token) stopped the sync before it. */
+  notRun?: true;
+}
+
+/** "; 3 other selected stream(s) did not run (…)": said once, after the cause. */
+export function notRunText(outcomes: FailedStreamOutcome[]): string {
+  const skipped = outcomes.filter((o) => o.notRun).map((o) => o.stream);
+  return skipped.length
+    ? `; ${skipped.length} other selected stream(s) did not run (${skipped.join(', ')}): the same cause would fail them`
+    : '';
 }
 
 /**
@@ -89,7 +99,7 @@ export class SyncFailedError<O extends FailedStreamOutcome = FailedStreamOutcome
       failed.find((o) => o.error!.failureType === 'system_error') ??
       failed[0]!;
     super(
-      `${failed.length} of ${outcomes.length} stream(s) failed: ${failed.map((o) => `${o.stream}: ${o.error!.message}`).join(' | ')}`,
+      `${failed.length} of ${outcomes.length - outcomes.filter((o) => o.notRun).length} stream(s) failed: ${failed.map((o) => `${o.stream}: ${o.error!.message}`).join(' | ')}${notRunText(outcomes)}`,
       worst.error!.failureType,
     );
     this.outcomes = outcomes;

@@ -285,6 +285,18 @@ export class StateStore {
     (bm.breakdowns ??= {})[breakdown] = value;
   }
 
+  /**
+   * A field of the stream's entry besides its bookmark (the open-days ledger,
+   * src/streams/open-days.ts); undefined removes it. No entry is made just to remove a field.
+   */
+  setExtra(stream: StreamName, key: string, value: unknown): void {
+    if (value === undefined) {
+      if (this.state.bookmarks[stream]) delete this.state.bookmarks[stream][key];
+      return;
+    }
+    this.entry(stream)[key] = value;
+  }
+
   recordedSettings(stream: StreamName): Record<string, unknown> | undefined {
     return this.state.bookmarks[stream]?.settings;
   }
@@ -303,6 +315,8 @@ export class StateStore {
     delete bm.replication_key_value;
     delete bm.partitions;
     delete bm.breakdowns;
+    // A stream read again from start_date reads its open days again anyway.
+    delete bm.open_days;
   }
 
   /** True when the stream has a bookmark that moves where a sync starts. */

@@ -5,22 +5,33 @@ import v8 from 'node:v8';
 
 import type { StreamSelection } from './catalog.js';
 import type { Settings } from './config/load.js';
-import { AbortedError, asTapError, RecordLimitReached, RequestBudgetReached, SyncFailedError, TapError } from './errors.js';
+import {
+  AbortedError,
+  asTapError,
+  DataError,
+  RecordLimitReached,
+  RequestBudgetReached,
+  SyncFailedError,
+  TapError,
+} from './errors.js';
 import { log } from './log.js';
 import { RecordCounter, syncDuration } from './metrics.js';
 import { progress } from './progress.js';
 import type { ScarfClient } from './scarf/client.js';
 import { emittedSchema, type StreamName } from './schemas.js';
 import type { StateStore } from './state.js';
+import { checkBudget, firstStep } from './streams/budget.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
 import { STREAMS } from './streams/definitions.js';
 import { csvPath } from './streams/fetch.js';
+import { listOpen, type OpenDay, openDays } from './streams/open-days.js';
 import { selectOwner } from './streams/owners.js';
 import { warnIfBookmarkPastEnd } from './streams/past-end.js';
 import { logPlan } from './streams/plan.js';
 import { verifiedMetric, verifiedText } from './streams/reconcile.js';
 import { READERS } from './streams/registry.js';
 import { reconcileSettings } from './streams/settings.js';
+import { markStarved, progressOf, serveStarvedFirst } from './streams/starved.js';
 import type { Rec, StreamSink, StreamStats, SyncContext } from './streams/types.js';
 
 export interface ProtocolWriter {
@@ -31,6 +42,8 @@ export interface ProtocolWriter {
   /** Emit the stream's state; `final` marks the end of the stream (emit even if unchanged only when none was emitted yet). */
   checkpoint(stream: StreamName, state: StateStore, final: boolean): Promise<void>;
   endStream(selection: StreamSelection, stats: StreamStats, error?: TapError): void | Promise<void>;
+  /** A selected stream not read at all (a failure that fails every stream alike came first). */
+  skipStream?(selection: StreamSelection): void | Promise<void>;
   /** Bytes of protocol output so far (the checkpoint throttle weighs a STATE against them). */
   outputBytes(): number;
 }
@@ -39,6 +52,8 @@ export interface StreamOutcome {
   stream: StreamName;
   stats: StreamStats;
   error?: TapError;
+  /** Not read: a config_error (bad token, unknown owner) of an earlier stream stopped the sync. */
+  notRun?: true;
   /** max_requests_per_sync stopped it ('stopped': after some requests; 'not started': before any). */
   budget?: 'stopped' | 'not started';
 }
@@ -108,7 +123,7 @@ function boundHeapGrowth(): void {
 
 export async function runSync(
   ctx: SyncContext,
-  selections: StreamSelection[],
+  selected: StreamSelection[],
   writer: ProtocolWriter,
   options: SyncOptions = {},
 ): Promise<StreamOutcome[]> {
@@ -119,27 +134,34 @@ export async function runSync(
   if (path === 'reference') log.info('TAP_SCARF_CSV_PATH=reference: CSV rows are read by papaparse and the row typer.');
   const outcomes: StreamOutcome[] = [];
   log.info(
-    `Syncing ${selections.map((s) => s.stream).join(', ') || 'no streams'} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`,
+    `Syncing ${selected.map((s) => s.stream).join(', ') || 'no streams'} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`,
   );
   // Before any request: a bookmark past the signpost would stall its stream, one made with
   // other settings would skip rows, and a huge backfill should be pointed out before it costs.
   // First of all: every bookmark read below must be this owner's (src/streams/owners.ts).
   selectOwner(
     ctx.state,
-    selections.map((s) => s.stream),
+    selected.map((s) => s.stream),
     ctx.settings.owner,
   );
   for (const warning of ctx.state.clampToSignpost(ctx.signpostTs)) log.warn(warning);
-  reconcileSettings(ctx, selections);
+  reconcileSettings(ctx, selected);
+  // Streams a budget starved last time go first (src/streams/budget.ts); a budget too small
+  // for any progress is refused here, before the first request.
+  const selections = serveStarvedFirst(ctx.state, selected);
+  if (options.recordLimit === undefined) checkBudget(ctx, selections);
   // --test stops at the first record: a plan of the whole sync would mislead.
   if (options.recordLimit === undefined) logPlan(ctx, selections);
   warnIfBookmarkPastEnd(ctx, selections);
   let budgetSpent: RequestBudgetReached | undefined;
+  const openAtEnd: { stream: StreamName; days: OpenDay[] }[] = [];
   for (const selection of selections) {
     const stream = selection.stream;
     const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
     if (budgetSpent) {
-      // Its first request would pass the budget too: it waits for the next sync.
+      // Its first request would pass the budget too: it waits for the next sync, which serves
+      // it first (its starved mark goes out in its own STATE, which Airbyte keeps per stream).
+      await writer.checkpoint(stream, ctx.state, true);
       outcomes.push({ stream, stats, budget: 'not started' });
       continue;
     }
@@ -189,6 +211,7 @@ export async function runSync(
       outputBytes: () => writer.outputBytes(),
     };
     const requestsBefore = ctx.client.requestCount;
+    const progressBefore = progressOf(ctx.state, stream);
     const started = Date.now();
     let error: TapError | undefined;
     await writer.startStream(selection);
@@ -210,6 +233,24 @@ export async function runSync(
       if (err instanceof RequestBudgetReached) budgetSpent = err;
       else error = asTapError(err);
     }
+    // Days of this stream that no read could prove (src/streams/open-days.ts): the stream
+    // finished what it could, and still fails, whatever else happened.
+    const open = ctx.settings.verify_counts ? openDays(ctx.state, stream, ctx.settings.owner) : [];
+    if (open.length) {
+      openAtEnd.push({ stream, days: open });
+      error ??= new DataError(
+        `${open.length} day(s) differ from Scarf's counts after every re-read and stay open in the state (the next sync reads them again first): ${listOpen(open)}. If your account's counts are known to differ from its export, add ${stream} to accept_count_mismatches.`,
+      );
+    }
+    if (budgetSpent) {
+      // Stopped before it moved: served first next time; so are the streams not started (in
+      // this STATE, the last one the sync writes).
+      // A stream with nothing left but its lookback is not starved: it would only take turns.
+      const pending = (s: StreamName) => firstStep(ctx, selections, s) !== undefined;
+      markStarved(ctx.state, stream, progressOf(ctx.state, stream) === progressBefore && pending(stream), ctx.signpostTs);
+      for (const later of selections.slice(selections.indexOf(selection) + 1))
+        markStarved(ctx.state, later.stream, pending(later.stream), ctx.signpostTs);
+    } else markStarved(ctx.state, stream, false, ctx.signpostTs);
     tracker.done(error !== undefined);
     stats.requests = ctx.client.requestCount - requestsBefore;
     await writer.checkpoint(stream, ctx.state, true);
@@ -217,7 +258,9 @@ export async function runSync(
     counter.done();
     syncDuration(stream, secs, error !== undefined);
     if (stats.verified) log.metric(verifiedMetric(stream, stats.verified));
-    const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ''}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}${stats.verified ? `; ${verifiedText(stats.verified)}` : ''}`;
+    const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ''}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}${stats.verified ? `; ${verifiedText(stats.verified)}` : ''}${
+      stats.unchecked ? `; ${stats.unchecked} window(s) not checked against Scarf's counts (${stats.uncheckedWhy})` : ''
+    }${acceptedText(ctx, stream, stats)}`;
     if (error) log.error(`${summary}; FAILED: ${error.message}`);
     else if (budgetSpent)
       log.warn(`${summary}; STOPPED at max_requests_per_sync before its end: the next sync continues from this bookmark.`);
@@ -227,24 +270,44 @@ export async function runSync(
     await writer.endStream(selection, stats, error);
     outcomes.push({ stream, stats, error, ...(budgetSpent ? { budget: 'stopped' as const } : {}) });
     if (error && error.failureType === 'config_error') {
-      // The same credentials/owner problem would fail every remaining stream: stop here.
+      // The same credentials/owner problem would fail every remaining stream: stop here, and
+      // say so for each of them (Airbyte: a status for every selected stream).
+      for (const rest of selections.slice(selections.indexOf(selection) + 1)) {
+        await writer.skipStream?.(rest);
+        outcomes.push({
+          stream: rest.stream,
+          stats: { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 },
+          notRun: true,
+        });
+      }
       break;
     }
   }
-  if (budgetSpent) warnBudgetSpent(budgetSpent, outcomes);
+  if (budgetSpent) warnBudgetSpent(budgetSpent, outcomes, ctx);
+  // The last lines: every open day, so a reader of the log's tail sees what is missing.
+  for (const { stream, days } of openAtEnd)
+    log.error(`${stream}: ${days.length} open day(s), not proven complete against Scarf's counts: ${listOpen(days, Infinity)}.`);
   if (outcomes.some((o) => o.error)) throw new SyncFailedError(outcomes);
   return outcomes;
 }
 
-function warnBudgetSpent(spent: RequestBudgetReached, outcomes: StreamOutcome[]): void {
+/** The report line's words when accept_count_mismatches names the stream: the choice, and the days it let through. */
+function acceptedText(ctx: SyncContext, stream: StreamName, stats: StreamStats): string {
+  if (!ctx.settings.accept_count_mismatches?.includes(stream as 'events')) return '';
+  const n = stats.acceptedDays?.length ?? 0;
+  return `; count mismatches accepted (accept_count_mismatches): ${n} day(s) accepted${n ? `: ${listOpen(stats.acceptedDays!)}` : ''}`;
+}
+
+function warnBudgetSpent(spent: RequestBudgetReached, outcomes: StreamOutcome[], ctx: SyncContext): void {
+  const first = outcomes.filter((o) => typeof ctx.state.bookmark(o.stream)?.starved_since === 'string').map((o) => o.stream);
   const stopped = outcomes.filter((o) => o.budget === 'stopped').map((o) => o.stream);
   const waiting = outcomes.filter((o) => o.budget === 'not started').map((o) => o.stream);
   log.warn(
     `Stopped after ${spent.budget} API requests, the max_requests_per_sync setting: ${[
       ...(stopped.length ? [`${stopped.join(', ')} stopped at the bookmark of its last complete window`] : []),
       ...(waiting.length ? [`${waiting.join(', ')} not started`] : []),
-    ].join(
-      '; ',
-    )}. Every completed window is in the state: the next sync continues where this one stopped ('tap-scarf --plan' says how many syncs the rest takes). Raise or remove max_requests_per_sync to read more per sync.`,
+    ].join('; ')}. Every completed window is in the state: the next sync continues where this one stopped${
+      first.length ? `, serving ${first.join(', ')} first (starved by this budget)` : ''
+    } ('tap-scarf --plan' says how many syncs the rest takes). Raise or remove max_requests_per_sync to read more per sync.`,
   );
 }

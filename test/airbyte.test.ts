@@ -434,8 +434,22 @@ describe('Airbyte source (spec, check, discover, read)', function () {
       for (const e of errors) expect(e.error.failure_type).to.equal('config_error');
       expect(run.errors.at(-1)).to.match(/api_token/);
       expect(run.records()).to.deep.equal([]);
-      // Stops at the first stream: the same token would fail every other one.
-      expect(run.traces('STREAM_STATUS').map((t) => t.stream_status.status)).to.deep.equal(['STARTED', 'INCOMPLETE']);
+      // Stops at the first stream: the same token would fail every other one. Each selected
+      // stream still gets a status, and the closing error counts them, naming the cause once.
+      expect(
+        run.traces('STREAM_STATUS').map((t) => [t.stream_status.stream_descriptor.name, t.stream_status.status]),
+      ).to.deep.equal([
+        ['events', 'STARTED'],
+        ['events', 'INCOMPLETE'],
+        ['aggregates', 'INCOMPLETE'],
+        ['company_rollup', 'INCOMPLETE'],
+        ['company_events', 'INCOMPLETE'],
+      ]);
+      const closing = errors.at(-1)!.error.message as string;
+      expect(closing).to.match(
+        /^1 of 1 stream\(s\) failed: events: .*; 3 other selected stream\(s\) did not run \(aggregates, company_rollup, company_events\): the same cause would fail them$/,
+      );
+      expect(closing.match(/api_token/g)).to.have.length(1);
     });
 
     it('an invalid config or catalog is a config_error; exhausted retries a transient_error; bad data a system_error', async () => {

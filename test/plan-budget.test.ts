@@ -76,7 +76,8 @@ describe('the Runs plan and the request budget', function () {
         'the plan reads the rollup only to count companies',
       ).to.deep.equal(needsRollup ? ['company-rollup'] : []);
       expect(planned.plan_requests).to.equal(needsRollup ? 1 : 0);
-      expect(planned.bound).to.equal('exact');
+      // Ranges over one day, Scarf's limit not known yet: each refusal would cost a request more.
+      expect(planned.bound).to.equal('lower');
       expect(Object.keys(planned.streams)).to.deep.equal(streams);
 
       suite.sim.resetRequests();
@@ -104,6 +105,33 @@ describe('the Runs plan and the request budget', function () {
     });
   }
 
+  it('--plan --format json: "exact" only when no range is over one day (no refusal possible), else "lower"', async () => {
+    const cat = writeJson(suite.dir, 'cat-events-only.json', catalogFor(['events']));
+    const exact = await plan([
+      '--config',
+      suite.config({ verify_counts: false }),
+      '--catalog',
+      cat,
+      '--plan',
+      '--format',
+      'json',
+    ]);
+    expect(exact.bound).to.equal('exact');
+    const wide = await plan([
+      '--config',
+      suite.config({ verify_counts: false, events_window_days: 3 }),
+      '--catalog',
+      cat,
+      '--plan',
+      '--format',
+      'json',
+    ]);
+    expect(wide.bound).to.equal('lower');
+    // The counts request of verify_counts spans the pending days.
+    const counted = await plan(['--config', suite.config(), '--catalog', cat, '--plan', '--format', 'json']);
+    expect(counted.bound).to.equal('lower');
+  });
+
   it('--plan prints a table, and --plan-upper-bound makes no request', async () => {
     suite.sim.resetRequests();
     const text = await runTap(['--config', suite.config(), '--plan']);
@@ -129,7 +157,8 @@ describe('the Runs plan and the request budget', function () {
     expect(listed.bound).to.equal('upper');
     const exact = await plan(['--config', suite.config({ company_domains: domains }), '--plan', '--format', 'json']);
     expect(exact.streams.company_events).to.be.at.most(5);
-    expect(exact.bound).to.equal('exact');
+    // The companies are counted; their multi-day ranges may still be refused.
+    expect(exact.bound).to.equal('lower');
   });
 
   it('Airbyte: `plan` with the configured catalog and state equals the requests of `read`', async () => {

@@ -77,7 +77,8 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
       ),
     ).to.have.length(1);
     expect(logLines(on, /company_rollup: .*; 1 window verified against Scarf's counts: 1 equal/)).to.have.length(1);
-    expect(logLines(on, /aggregates: .*verified/)).to.deep.equal([]);
+    // The aggregates window is checked against the same by-total counts, at no extra request.
+    expect(logLines(on, /aggregates: .*; 1 window verified against Scarf's counts: 1 equal, 0 re-read/)).to.have.length(1);
     expect(
       logLines(
         on,
@@ -111,7 +112,8 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
       const countRereads = logLines(run, /reading Scarf's counts for .* again/).length;
       expect(n.aggregates).to.equal(2 + countRereads);
       expect(countRereads).to.be.at.most(3 * (10 + windows));
-      const reread = logLines(run, /reading the window again/).length;
+      // One re-read per cut response: the short days' span, or a day alone after a re-read cut too.
+      const reread = logLines(run, /reading (\S+ again \(its bookmark waits|the day alone)/).length;
       expect(reread).to.equal(faulted('events') + faulted('company-events'));
       expect(logLines(run, /Accepted as Scarf serves it/)).to.deep.equal([]);
     });
@@ -148,48 +150,74 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     expect(logLines(run, /Accepted as Scarf serves it/)).to.deep.equal([]);
   });
 
-  it('aggregates counting one fewer per day: a warning with the numbers, re-reads stop after 3 stable disagreements, exit 0, complete data', async () => {
+  it('aggregates counting one fewer per day: every day stays open in the state, the sync fails after emitting everything; accepted per stream it exits 0', async () => {
     suite.sim.setOptions({ aggregatesCountSkew: -1 });
     try {
       const run = await sync();
-      expectComplete(run);
-      const warn = logLines(
-        run,
-        /^WARNING events 2026-10-01: Scarf counts \d+ events, its export holds \d+ after two identical reads of the counts/,
+      expect(run.code, run.stderr.slice(-3000)).to.equal(1);
+      expectSameRecords(streamRecords(run, 'events'), suite.sim.truth.events({ start: START, end: END }), 'id', 'events');
+      expectSameRecords(streamRecords(run, 'company_events'), truthCompanyEvents(), 'id', 'company_events');
+      const state = lastState(run)!;
+      const held = suite.sim.truth.dailyCounts({ start: START, end: END });
+      const counted = suite.sim.truth.aggregatesDailyTotals({ start: START, end: END });
+      // More than counted: only the counts are read again (once per window), never the export.
+      expect(state.bookmarks.events.open_days).to.deep.equal(
+        Object.keys(held)
+          .sort()
+          .map((day) => ({ day, owner: 'acme-oss', scarf_count: counted[day], held: held[day], reads: 1 })),
       );
-      expect(warn, run.stderr.slice(-3000)).to.have.length(1);
-      const [, counted, held] = /Scarf counts (\d+) events, its export holds (\d+)/.exec(warn[0]!)!;
-      const truth = suite.sim.truth.dailyCounts({ start: '2026-10-01', end: '2026-10-01' })['2026-10-01']!;
-      expect(Number(held)).to.equal(truth);
-      expect(Number(counted)).to.equal(
-        suite.sim.truth.aggregatesDailyTotals({ start: '2026-10-01', end: '2026-10-01' })['2026-10-01'],
+      const n = byEndpoint();
+      expect(n.events).to.equal(10);
+      const windows = Number(/company_events: .*?(\d+) windows, /.exec(run.stderr)![1]);
+      // One re-read of the counts per window with a day over its count: every events window, and the companies with events.
+      const countRereads = logLines(run, /reading Scarf's counts for .* again/).length;
+      expect(n.aggregates).to.equal(2 + countRereads);
+      expect(countRereads).to.be.within(10 + 1, 10 + windows);
+      expect(logLines(run, /for the rest of this sync no window is read again/)).to.deep.equal([]);
+      // The last lines list the open days.
+      const tail = run.stderr.trim().split('\n').slice(-4).join('\n');
+      expect(tail).to.match(
+        /ERROR events: 10 open day\(s\), not proven complete against Scarf's counts: 2026-10-01 \(Scarf counts \d+, the export held \d+, 1 read\)/,
       );
-      expect(logLines(run, /for the rest of this sync no window is read again/)).to.have.length(1);
-      // exactly 3 re-reads of the counts (one per stable disagreement), then none
-      expect(logLines(run, /reading Scarf's counts for .* again/)).to.have.length(3);
-      expect(byEndpoint().aggregates).to.equal(2 + 3);
+
+      suite.sim.resetRequests();
+      const accepted = await sync({ accept_count_mismatches: ['events', 'company_events'] });
+      expectComplete(accepted);
+      const after = lastState(accepted)!;
+      expect(after.bookmarks.events.count_mismatches).to.equal('accepted');
+      expect(after.bookmarks.events.open_days).to.equal(undefined);
+      expect(after.bookmarks.company_events.count_mismatches).to.equal('accepted');
       expect(
-        logLines(run, /events: .*10 windows verified against Scarf's counts: 0 equal, 0 re-read after a short body, 10 disagree/),
+        logLines(
+          accepted,
+          /^INFO events: .*; count mismatches accepted \(accept_count_mismatches\): 10 day\(s\) accepted: 2026-10-01/,
+        ),
       ).to.have.length(1);
-      expect(logLines(run, /WARNING company_events /)).to.have.length(1);
+      expect(
+        logLines(accepted, /^WARNING events: 2026-10-\d\d .*accepted as it is, because accept_count_mismatches names events/),
+      ).to.have.length(10);
     } finally {
       suite.sim.setOptions({ aggregatesCountSkew: 0 });
     }
   });
 
-  it('aggregates counting one more per day: the windows are read again once each until 3 agree to differ, then accepted', async () => {
+  it('aggregates counting one more per day: each day is read alone once more, then kept open (exit 1), its reads counted', async () => {
     suite.sim.setOptions({ aggregatesCountSkew: 1 });
     try {
       const run = await sync({ verify_counts: true });
-      expectComplete(run);
-      expect(
-        logLines(
-          run,
-          /^WARNING events 2026-10-01: Scarf counts \d+ events, its export holds \d+ after two identical reads\. Accepted/,
-        ),
-      ).to.have.length(1);
-      expect(byEndpoint().events).to.equal(10 + 3);
+      expect(run.code, run.stderr.slice(-3000)).to.equal(1);
+      expectSameRecords(streamRecords(run, 'events'), suite.sim.truth.events({ start: START, end: END }), 'id', 'events');
+      // 10 one-day windows, each read once more; nothing new, so not again.
+      expect(byEndpoint().events).to.equal(10 + 10);
       expect(byEndpoint().aggregates).to.equal(2);
+      const open = lastState(run)!.bookmarks.events.open_days as {
+        day: string;
+        reads: number;
+        held: number;
+        scarf_count: number;
+      }[];
+      expect(open.map((e) => e.day)).to.have.length(10);
+      expect(open.every((e) => e.reads === 2 && e.scarf_count > e.held)).to.equal(true);
     } finally {
       suite.sim.setOptions({ aggregatesCountSkew: 0 });
     }
@@ -223,6 +251,65 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     const latest = new Map<string, Record<string, any>>();
     for (const run of [first, second]) for (const rec of streamRecords(run, 'aggregates')) latest.set(rec.row_key, rec);
     expectSameRecords([...latest.values()], truth, 'row_key', 'aggregates, latest of two syncs');
+  });
+
+  it('a counts request refused for by-company does not fail events, which needs only by-total', async () => {
+    suite.sim.setFaults([
+      { kind: 'http-error', endpoint: 'aggregates', status: 403, params: { breakdown: 'by-company' }, times: 1e9 },
+    ]);
+    const cat = writeJson(suite.dir, 'cat-events.json', catalogFor(['events']));
+    const run = await runChecked(['--config', suite.config(), '--catalog', cat], {}, suite.sim);
+    expect(run.code, run.stderr.slice(-3000)).to.equal(0);
+    expectSameRecords(streamRecords(run, 'events'), suite.sim.truth.events({ start: START, end: END }), 'id', 'events');
+    const counts = suite.sim.requests.filter((r) => r.endpoint === 'aggregates').map((r) => [r.status, r.query.breakdown]);
+    expect(counts).to.deep.equal([
+      [403, ['by-total', 'by-company']],
+      [200, ['by-total']],
+    ]);
+    expect(logLines(run, /^WARNING Scarf refused the counts request with both by-total and by-company/)).to.have.length(1);
+    expect(logLines(run, /events: .*10 windows verified against Scarf's counts: 10 equal/)).to.have.length(1);
+  });
+
+  it('aggregates checked against the by-total counts: a window cut cleanly is read again in the same sync; one that cannot be checked is said', async () => {
+    const cat = writeJson(suite.dir, 'cat-ev-agg.json', catalogFor(['events', 'aggregates']));
+    // The counts are the first aggregates request (events run first), the stream's one window the second.
+    suite.sim.setFaults([{ kind: 'cut-after-line', endpoint: 'aggregates', contentLength: 'short', nth: 2, afterRows: 4 }]);
+    const run = await runChecked(['--config', suite.config(), '--catalog', cat], {}, suite.sim);
+    expect(run.code, run.stderr.slice(-3000)).to.equal(0);
+    expectSameRecords(
+      streamRecords(run, 'aggregates'),
+      suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: ['by-total'] }),
+      'row_key',
+      'aggregates',
+    );
+    expect(byEndpoint().aggregates).to.equal(3);
+    expect(
+      logLines(
+        run,
+        /^INFO aggregates 2026-10-01\.\.2026-10-10: 2026-10-\d\d: Scarf counts \d+ events, the aggregates' by-total rows sum to \d+; reading the window again\.$/,
+      ),
+    ).to.have.length(1);
+    expect(
+      logLines(run, /aggregates: .*1 window verified against Scarf's counts: 0 equal, 1 re-read after a short body/),
+    ).to.have.length(1);
+
+    // Weekly rollup: no daily sums to compare; passed, but said.
+    suite.sim.resetRequests();
+    suite.sim.clearFaults();
+    const weekly = await runChecked(['--config', suite.config({ aggregates_rollup: 'weekly' }), '--catalog', cat], {}, suite.sim);
+    expect(weekly.code, weekly.stderr.slice(-3000)).to.equal(0);
+    expect(
+      logLines(
+        weekly,
+        /^WARNING aggregates .*: not checked against Scarf's counts, because aggregates_rollup is weekly, not daily/,
+      ),
+    ).to.have.length(1);
+    expect(
+      logLines(
+        weekly,
+        /aggregates: .*; \d+ window\(s\) not checked against Scarf's counts \(aggregates_rollup is weekly, not daily\)/,
+      ),
+    ).to.have.length(1);
   });
 
   it('with package_query: the company counts are read without it (the company export takes none), one request more', async () => {

@@ -2,7 +2,7 @@
 // one LineWriter carries records, state, traces and logs in the order they happened.
 // The sync and the streams are the same as for Singer; this class only translates.
 import type { StreamSelection } from '../catalog.js';
-import type { FailureType, TapError } from '../errors.js';
+import { type FailureType, notRunText, type TapError } from '../errors.js';
 import { type Level, type LogSink, redact } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import type { StateStore, StreamBookmark } from '../state.js';
@@ -92,9 +92,10 @@ function failureDetail(stream: string, message: string): string {
 }
 
 /** The read's closing error: which streams failed and why, each said once. */
-export function syncFailure(outcomes: { stream: string; error?: TapError }[]): string {
+export function syncFailure(outcomes: { stream: string; error?: TapError; notRun?: true }[]): string {
   const failed = outcomes.filter((o) => o.error);
-  return `${failed.length} of ${outcomes.length} stream(s) failed: ${failed.map((o) => `${o.stream}: ${failureDetail(o.stream, o.error!.message)}`).join(' | ')}`;
+  const read = outcomes.length - outcomes.filter((o) => o.notRun).length;
+  return `${failed.length} of ${read} stream(s) failed: ${failed.map((o) => `${o.stream}: ${failureDetail(o.stream, o.error!.message)}`).join(' | ')}${notRunText(outcomes)}`;
 }
 
 export class AirbyteWriter implements ProtocolWriter {
@@ -175,6 +176,11 @@ export class AirbyteWriter implements ProtocolWriter {
     await this.out.write(stateMessage(stream, streamState, count));
     // A STATE only counts once it has left our buffer: the platform commits on it.
     await this.out.flush();
+  }
+
+  /** A selected stream the sync did not read (a bad token stopped it first): the platform gets a status for every stream. */
+  skipStream(selection: StreamSelection): void | Promise<void> {
+    return this.out.write(streamStatus(selection.stream, 'INCOMPLETE'));
   }
 
   endStream(selection: StreamSelection, _stats: StreamStats, error?: TapError): void | Promise<void> {

@@ -75,7 +75,8 @@ function planJson(plan: SyncPlan, days: Days, budget: number | undefined, foreca
     streams: Object.fromEntries(plan.streams.map((p) => [p.stream, p.bound === 'unknown' ? null : p.requests.length])),
     total: unknown ? null : plan.total,
     // exact: the sync makes this many if Scarf refuses no range and no request is retried.
-    bound: plan.bound ?? 'exact',
+    // lower: a range longer than one day may be refused (Scarf's limit is learned, not known), each refusal a request more.
+    bound: plan.bound ?? (plan.longestRange > 1 ? 'lower' : 'exact'),
     details: Object.fromEntries(plan.streams.map((p) => [p.stream, p.detail])),
     // Of each stream's requests, those for Scarf's counts (verify_counts), sent to the aggregates endpoint.
     counts: Object.fromEntries(plan.streams.map((p) => [p.stream, p.requests.filter((r) => r.counts).length])),

@@ -187,6 +187,7 @@ function companyEventsStream(
       );
       return true;
     },
+    openWindow: (e) => (e.company_domain === undefined ? undefined : { domain: e.company_domain, start: e.day, end: e.day }),
   };
 }
 
@@ -264,6 +265,7 @@ export const planCompanyEvents: StreamPlanner = (ctx, selection, selected) => {
     `${own.length ? 'the company-rollup snapshot, then ' : ''}${plural(stream.windows.length, 'company', 'companies')} with pending days${
       stream.skipped ? ` (${stream.skipped} without activity in their pending range skipped)` : ''
     }`,
+    ctx,
   );
   plan.requests.unshift(...own);
   if (explicit && rollupSelected && !ctx.companyActivity) {

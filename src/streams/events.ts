@@ -24,6 +24,7 @@ function eventsStream(ctx: SyncContext, selection: StreamSelection): WindowedStr
       label: `events ${w.start}..${w.end}`,
     }),
     commit: (_window, w) => state.commit(coverageMark(ctx, w.end, state.bookmark())),
+    openWindow: (e) => (e.company_domain === undefined ? { start: e.day, end: e.day } : undefined),
   };
 }
 
@@ -38,5 +39,6 @@ export const planEvents: StreamPlanner = (ctx, selection) => {
     first
       ? `${plural(stream.windows.length, 'window')} of ${plural(ctx.settings.events_window_days, 'day')}, ${first.start}..${ctx.endDay}`
       : 'nothing to read',
+    ctx,
   );
 };

@@ -60,8 +60,8 @@ const REQUIRED_COLUMNS: Partial<Record<StreamName, string[]>> = { events: ['time
 
 /** What counts the accepted records per UTC day of their `time` (src/streams/reconcile.ts). */
 export interface AcceptedTally {
-  /** A record's `time` as typed: a canonical timestamp, null, or undefined (no such column). */
-  add(time: unknown): void;
+  /** A record's `time` as typed: a canonical timestamp, null, or undefined (no such column); and the record (the aggregates check sums its rows). */
+  add(time: unknown, rec?: Rec): void;
   /** The same for a canonical timestamp given as its ASCII text b[s, e): the fast path makes no string per record. */
   addText(b: Buffer, s: number, e: number): void;
 }
@@ -148,7 +148,7 @@ export async function fetchRecords(
       return;
     }
     if (seen.size > stats.maxKeySet) stats.maxKeySet = seen.size;
-    spec.onAccepted?.add(rec.time);
+    spec.onAccepted?.add(rec.time, rec);
     return onRecord(rec);
   };
   // The fast path's twin of accept(): the same checks in the same order, on a record given as text.

@@ -11,9 +11,11 @@ import { StateStore } from '../state.js';
 import { addDays, type Day, type Window } from './days.js';
 import { selectOwner } from './owners.js';
 import { type PlannedRequest, plural, type StreamPlan } from './planned.js';
+import { aroundDay, extraReads } from './reconcile.js';
 import { type CountKind, countWindows, kindsRead, rollupCheckRange, spanOf } from './reference.js';
 import { PLANNERS } from './registry.js';
 import { reconcileSettings } from './settings.js';
+import { markStarved, progressOf as streamProgress, serveStarvedFirst } from './starved.js';
 import type { SyncContext } from './types.js';
 
 /** Above this many requests the sync says how many it is about to make. */
@@ -26,6 +28,17 @@ export interface SyncPlan {
   total: number;
   /** The weakest bound of its streams; undefined: the count is what the sync will make (no refusal, no retry). */
   bound?: 'unknown' | 'upper';
+  /**
+   * Days of the longest range requested. Scarf's range limit is unknown until a sync learns it
+   * (docs/requests.md "Learning the range limit"), so a plan with a range over one day is a
+   * lower bound: each refusal costs a request more.
+   */
+  longestRange: number;
+  /**
+   * verify_counts' re-reads at most, on top of `total`: extraReads(days) per verified window
+   * (src/streams/reconcile.ts). Made only for windows that do not reconcile at first.
+   */
+  rereadsAtMost: number;
 }
 
 /** Requests a sync makes beyond its streams' windows, charged to the stream they are made for, before its request `after`. */
@@ -54,19 +67,25 @@ function syncExtras(ctx: SyncContext, streams: StreamPlan[]): ExtraRequests[] {
   const ensure = (kind: CountKind, range: Window, stream: StreamName, after: number): void => {
     const requests: PlannedRequest[] = [];
     for (const w of countWindows(range, covered[kind], s.aggregates_window_days)) {
-      requests.push({ label: `aggregates counts ${w.start}..${w.end} (for verify_counts)`, counts: true });
+      requests.push({ label: `aggregates counts ${w.start}..${w.end} (for verify_counts)`, counts: true, range: w });
       for (let d = w.start; d <= w.end; d = addDays(d, 1)) for (const k of kindsRead(s, kind)) covered[k].add(d);
     }
     if (requests.length)
       out.push({ stream, after, requests, detail: `${plural(requests.length, 'request')} for Scarf's counts (verify_counts)` });
   };
   for (const p of streams) {
-    const range = spanOf(p.requests.flatMap((r) => (r.window ? [r.window] : [])));
+    // As the window runner's verifier prepares: the open days' counts one by one, then the span of the windows.
+    const open = p.requests.flatMap((r) => (r.window && r.ledger ? [r.window] : []));
+    const range = spanOf(p.requests.flatMap((r) => (r.window && !r.ledger ? [r.window] : [])));
     const firstWindow = p.requests.findIndex((r) => r.window);
-    if (p.stream === 'events' && range) ensure('total', range, p.stream, firstWindow);
+    const verified = (kind: CountKind) => {
+      for (const w of open) ensure(kind, aroundDay(w), p.stream, firstWindow);
+      if (range) ensure(kind, range, p.stream, firstWindow);
+    };
+    if (p.stream === 'events') verified('total');
     const snapshot = p.requests.findIndex((r) => r.snapshot);
     if (snapshot >= 0) ensure('company', rollupCheckRange(ctx, covered.company), p.stream, snapshot + 1);
-    if (p.stream === 'company_events' && range) ensure('company', range, p.stream, firstWindow);
+    if (p.stream === 'company_events') verified('company');
   }
   return out;
 }
@@ -83,12 +102,26 @@ export function planStreams(ctx: SyncContext, selections: StreamSelection[]): Sy
     plan.detail += `; ${extra.detail}`;
   }
   const total = streams.reduce((n, p) => n + p.requests.length, 0);
+  const verified: readonly StreamName[] = ['events', 'company_events', 'aggregates'];
+  const rereadsAtMost = ctx.settings.verify_counts
+    ? streams
+        .filter((p) => verified.includes(p.stream))
+        .flatMap((p) => p.requests)
+        .reduce((n, r) => n + (r.window && !r.counts ? extraReads(daysIn(r.window)) : 0), 0)
+    : 0;
   const bound = streams.some((p) => p.bound === 'unknown')
     ? 'unknown'
     : streams.some((p) => p.bound === 'upper')
       ? 'upper'
       : undefined;
-  return { streams, total, bound };
+  const longestRange = streams
+    .flatMap((p) => p.requests)
+    .reduce((n, r) => Math.max(n, r.window ? daysIn(r.window) : r.range ? daysIn(r.range) : 0), 0);
+  return { streams, total, bound, rereadsAtMost, longestRange };
+}
+
+function daysIn(w: Window): number {
+  return Math.round((Date.parse(w.end) - Date.parse(w.start)) / 86_400_000) + 1;
 }
 
 /**
@@ -128,7 +161,9 @@ const MAX_FORECAST_SYNCS = 1000;
 
 /** The bookmarks of a state, without the settings recorded next to them. */
 function progressOf(state: StateStore): string {
-  return JSON.stringify(state.snapshot(), (key, value: unknown) => (key === 'settings' ? undefined : value));
+  return JSON.stringify(state.snapshot(), (key, value: unknown) =>
+    key === 'settings' || key === 'starved_since' ? undefined : value,
+  );
 }
 
 /**
@@ -138,25 +173,38 @@ function progressOf(state: StateStore): string {
  * where one sync without a budget would leave them. Changes planCtx's state.
  */
 export function syncsUnderBudget(planCtx: SyncContext, selections: StreamSelection[], budget: number): BudgetForecast {
-  let plan = planStreams(planCtx, selections);
+  let plan = planStreams(planCtx, serveStarvedFirst(planCtx.state, selections));
   if (plan.bound === 'unknown') return {};
   if (plan.total <= budget) return { syncs: 1 };
   const unlimited: SyncContext = { ...planCtx, state: new StateStore(planCtx.state.snapshot()) };
   unlimited.state.writeFor(planCtx.settings.owner);
   for (const request of planStreams(unlimited, selections).streams.flatMap((p) => p.requests)) request.commit?.();
   const target = progressOf(unlimited.state);
+  const signpost = Date.parse(planCtx.signpostTs);
   for (let n = 1; n <= MAX_FORECAST_SYNCS; n++) {
     const before = progressOf(planCtx.state);
+    const streamsBefore = new Map(plan.streams.map((p) => [p.stream, streamProgress(planCtx.state, p.stream)]));
     let left = budget;
-    for (const request of plan.streams.flatMap((p) => p.requests)) {
-      if (left-- <= 0) break;
-      request.commit?.();
-    }
+    let stoppedAt = -1;
+    plan.streams.forEach((p, i) => {
+      for (const request of p.requests) {
+        if (stoppedAt >= 0) return;
+        if (left-- <= 0) stoppedAt = i;
+        else request.commit?.();
+      }
+    });
     const after = progressOf(planCtx.state);
     if (after === target) return { syncs: n };
     // A budget that only pays for what every sync re-reads (a lookback, the snapshot) gets nowhere.
     if (after === before) return { never: true };
-    plan = planStreams(planCtx, selections);
+    // As the sync marks them (src/streams/starved.ts): stopped or not started without moving, with something left to read.
+    const since = new Date(signpost + n * 1000).toISOString();
+    plan.streams.forEach((p, i) => {
+      const moved = streamProgress(planCtx.state, p.stream) !== streamsBefore.get(p.stream);
+      const pending = streamProgress(planCtx.state, p.stream) !== streamProgress(unlimited.state, p.stream);
+      markStarved(planCtx.state, p.stream, stoppedAt >= 0 && i >= stoppedAt && !moved && pending, since);
+    });
+    plan = planStreams(planCtx, serveStarvedFirst(planCtx.state, selections));
   }
   return {};
 }
@@ -182,6 +230,8 @@ export function logPlan(ctx: SyncContext, selections: StreamSelection[]): SyncPl
   const budget = ctx.settings.max_requests_per_sync;
   const total = `${plan.bound === 'unknown' ? 'at least ' : ''}${plan.total}`;
   const line = `Plan: ${perStream(plan) || 'no streams'}: ${total} API request${plan.total === 1 && !plan.bound ? '' : 's'} (Scarf Runs) if Scarf refuses no range and no request is retried${
+    plan.rereadsAtMost ? `, plus at most ${plan.rereadsAtMost} re-reads of windows that do not reconcile with Scarf's counts` : ''
+  }${
     budget !== undefined && plan.total > budget
       ? `; max_requests_per_sync ${budget} stops this sync after ${budget}, and the next sync continues`
       : ''

@@ -4,7 +4,7 @@
 import type { StreamSelection } from '../catalog.js';
 import type { StreamName } from '../schemas.js';
 import type { Window } from './days.js';
-import type { WindowedStream } from './runner.js';
+import { ledgerWindows, type WindowedStream } from './runner.js';
 import type { SyncContext } from './types.js';
 
 /** One request the next sync makes, in the order it makes them. */
@@ -18,6 +18,10 @@ export interface PlannedRequest {
   snapshot?: true;
   /** A request for Scarf's daily counts (verify_counts), made on the aggregates endpoint for this stream. */
   counts?: true;
+  /** The days a request for Scarf's counts covers. */
+  range?: Window;
+  /** A day of the open-days ledger read again before the stream's windows (src/streams/open-days.ts); moves no bookmark. */
+  ledger?: true;
 }
 
 export interface StreamPlan {
@@ -41,11 +45,15 @@ export interface StreamPlan {
 export type StreamPlanner = (ctx: SyncContext, selection: StreamSelection, selected: readonly StreamName[]) => StreamPlan;
 
 /** The plan of a windowed stream: one request per window (Scarf refusing no range). */
-export function windowedPlan<W extends Window>(stream: WindowedStream<W>, detail: string): StreamPlan {
+export function windowedPlan<W extends Window>(stream: WindowedStream<W>, detail: string, ctx?: SyncContext): StreamPlan {
+  const open = ctx ? ledgerWindows(ctx, stream) : [];
   return {
     stream: stream.declaration.name,
-    detail,
-    requests: stream.windows.map((w) => ({ label: stream.request(w, w).label, commit: () => stream.commit(w, w), window: w })),
+    detail: open.length ? `${plural(open.length, 'open day')} of earlier syncs read again first, then ${detail}` : detail,
+    requests: [
+      ...open.map((w): PlannedRequest => ({ label: `${stream.request(w, w).label} (open day)`, window: w, ledger: true })),
+      ...stream.windows.map((w) => ({ label: stream.request(w, w).label, commit: () => stream.commit(w, w), window: w })),
+    ],
   };
 }
 

@@ -5,28 +5,41 @@
 // - events: per UTC day, the distinct ids exported = Σ by-total; company_events: per day,
 //   the distinct ids of that company = Σ its by-company rows; company_rollup: every domain
 //   the counts show active in the verified days is in the snapshot.
-// - Fewer than counted: the window is read again with the same key set, so nothing is
-//   emitted twice, and its bookmark moves only once it reconciles. More than counted (or
-//   events on a day without counts): the counts are late or short, so they are read again.
-// - A read that returns exactly what the previous one did and still differs is a stable
-//   disagreement (Scarf may count differently from its export): accepted, warned about once
-//   per stream; after STABLE_LIMIT of them nothing is read again for the rest of the sync.
-// - Every window takes at most MAX_REREADS extra reads; a window still short after them,
-//   each read different, fails the stream with its bookmark where it was.
-import { DataError } from '../errors.js';
+// - A day is proven only when the two agree, and a day the counts body left out (a gap
+//   between counted days) is not proven by an empty export either.
+// - More than counted (or events on a day without counts): the counts are late or short, so
+//   they are read again, once per window, for those days.
+// - Fewer than counted: read again, narrowing, because a size cap or a deadline that cuts a
+//   long body does not cut a short one at the same place: first the span of the short days,
+//   then each day still short alone. A day read alone that returns nothing new is not read
+//   again this sync. At most EXTRA_READS(window) export reads per window (planned:
+//   src/streams/plan.ts). The key set makes every re-read emit only rows not emitted yet.
+// - A day still unproven goes into the open-days ledger (src/streams/open-days.ts): the
+//   bookmark of the window may move on, the day stays in the state, every later sync reads
+//   it again first, and a sync ending with open days fails. accept_count_mismatches turns
+//   that into a warning for a stream, said in the state and in every report line.
+// - Nothing stops the re-reading for the rest of a sync: every window gets its own re-reads.
 import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';
-import { addDays, type Day, dayOf, type Window } from './days.js';
+import { addDays, type Day, type Window } from './days.js';
 import type { StreamDeclaration } from './definitions.js';
 import type { AcceptedTally, FetchSpec, OnRecord } from './fetch.js';
 import { KeySet } from './key-set.js';
-import { type CountKind, type CountReference, countReference, rollupCheckRange, spanOf } from './reference.js';
+import { acceptsMismatches, closeDay, describe, findOpenDay, type OpenDay, openDay } from './open-days.js';
+import { type CountKind, countReference, rollupCheckRange, spanOf } from './reference.js';
 import type { Rec, StreamStats, SyncContext, VerifiedCounts } from './types.js';
 
-/** Extra reads of one window (of its export or of its counts) before the window is given up. */
+/** Extra reads of the company-rollup snapshot before its check is given up. */
 export const MAX_REREADS = 3;
-/** Stable disagreements in one sync after which windows are no longer read again. */
-export const STABLE_LIMIT = 3;
+
+/**
+ * Most extra reads a window of `days` days may take: one of its short days' span, one per
+ * day read alone, and one of its counts (src/streams/plan.ts charges them to the plan as an
+ * upper bound).
+ */
+export function extraReads(days: number): number {
+  return days + 2;
+}
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const events = (n: number) => `${fmt(n)} event${n === 1 ? '' : 's'}`;
@@ -81,6 +94,11 @@ function daysOf(w: Window): Day[] {
   return out;
 }
 
+/** An open day's counts request: the day and one on each side. */
+export function aroundDay(w: Window): Window {
+  return { start: addDays(w.start, -1), end: addDays(w.end, 1) };
+}
+
 function record(stats: StreamStats, outcome: keyof VerifiedCounts): void {
   (stats.verified ??= { equal: 0, reread: 0, disagree: 0 })[outcome]++;
 }
@@ -96,25 +114,14 @@ export function verifiedMetric(stream: StreamName, v: VerifiedCounts): Record<st
   return { type: 'counter', metric: 'windows_verified', value: v.equal + v.reread + v.disagree, tags: { stream, ...v } };
 }
 
-/**
- * Counts a stable disagreement, warns once per stream with the numbers, and stops re-reading
- * for the rest of the sync once there have been STABLE_LIMIT of them.
- */
-function disagreement(ctx: SyncContext, ref: CountReference, stream: StreamName, words: string, stable: boolean): void {
-  if (!ref.warned.has(stream)) {
-    ref.warned.add(stream);
-    log.warn(
-      `${words}. Accepted as Scarf serves it (its counts may not match its export exactly); the stream's report line counts every such window as "disagree".`,
-    );
-  }
-  if (!stable || ref.stopped) return;
-  ref.stableDisagreements++;
-  if (ref.stableDisagreements >= STABLE_LIMIT) {
-    ref.stopped = true;
-    log.warn(
-      `verify_counts: ${ref.stableDisagreements} windows disagreed with Scarf's counts after identical reads, so Scarf counts differently from its exports here: for the rest of this sync no window is read again (the counts are still compared and reported).`,
-    );
-  }
+/** Warns once per stream (the rollup's check): the numbers of its first disagreement. */
+function disagreement(ctx: SyncContext, stream: StreamName, words: string): void {
+  const ref = countReference(ctx);
+  if (ref.warned.has(stream)) return;
+  ref.warned.add(stream);
+  log.warn(
+    `${words}. Accepted as Scarf serves it (its counts may not match its export exactly); the stream's report line counts every such window as "disagree".`,
+  );
 }
 
 /** What the window runner needs to reconcile a stream's parts; undefined when the stream is not verified. */
@@ -145,90 +152,130 @@ export function partVerifier(
   decl: StreamDeclaration,
   windows: readonly Window[],
   stats: StreamStats,
+  ledgerWindows: readonly Window[] = [],
 ): PartVerifier | undefined {
   const kind = KINDS[decl.name];
-  if (!ctx.settings.verify_counts || !kind || windows.length === 0) return undefined;
+  if (!ctx.settings.verify_counts || !kind || windows.length + ledgerWindows.length === 0) return undefined;
   // The whole range the stream has pending, so the counts are read in as few requests as possible.
   // Exactly the stream's pending days: reading more would cost more than one request where
-  // Scarf's range limit is shorter than aggregates_window_days.
-  const range = spanOf(windows)!;
+  // Scarf's range limit is shorter than aggregates_window_days. The open days of earlier
+  // syncs before that range are read on their own, one run of days each.
+  const range = spanOf(windows);
+  const owner = ctx.settings.owner;
+  const accepted = acceptsMismatches(ctx.state, decl.name, ctx.settings);
   return {
-    prepare: () => countReference(ctx).ensure(kind, range),
+    async prepare() {
+      const ref = countReference(ctx);
+      // With a day on each side, so a day the counts body leaves out shows as a gap (CountReference.gap).
+      for (const w of ledgerWindows) await ref.ensure(kind, aroundDay(w));
+      if (range) await ref.ensure(kind, range);
+    },
     tally: () => new DayTally(),
     async reconcile(part, spec, seen, tally, refetch, onRecord) {
       const ref = countReference(ctx);
-      await ref.ensure(kind, range);
+      await ref.ensure(kind, part);
       const domain = kind === 'company' ? (spec.constants?.company_domain as string) : undefined;
       const days = daysOf(part);
-      const what = (day: Day) => `${decl.name}${domain ? ` ${domain}` : ''} ${day}`;
-      let partReread = false;
-      for (let step = 0; ; step++) {
-        const diff = days.filter((d) => tally.get(d) !== ref.count(kind, d, domain));
-        if (diff.length === 0) return record(stats, partReread ? 'reread' : 'equal');
-        const first = diff[0]!;
-        const numbers = `Scarf counts ${events(ref.count(kind, first, domain))}, its export holds ${fmt(tally.get(first))}${diff.length > 1 ? ` (and ${diff.length - 1} more day${diff.length > 2 ? 's' : ''} differ)` : ''}`;
-        if (ref.stopped) {
-          disagreement(ctx, ref, decl.name, `${what(first)}: ${numbers}`, false);
-          return record(stats, 'disagree');
-        }
-        const short = diff.filter((d) => tally.get(d) < ref.count(kind, d, domain));
-        if (step >= MAX_REREADS) {
-          if (short.length === 0) {
-            disagreement(ctx, ref, decl.name, `${what(first)}: ${numbers} after ${step + 1} reads`, false);
-            return record(stats, 'disagree');
-          }
-          // Days the next sync reads again anyway (its lookback) may just still be filling up
-          // (every read found new events): accepted, the next sync's re-read completes them.
-          const refilled = addDays(dayOf(ctx.signpost), -ctx.settings.lookback_days);
-          if (short.every((d) => d >= refilled)) {
-            log.info(
-              `${spec.label}: ${numbers} after ${step + 1} reads, each finding new events: still arriving, so accepted; the next sync reads ${short.join(', ')} again (lookback_days ${ctx.settings.lookback_days}).`,
-            );
-            return record(stats, 'reread');
-          }
-          const d = short[0]!;
-          throw new DataError(
-            `${spec.label}: ${d}: Scarf counts ${events(ref.count(kind, d, domain))}, but ${step + 1} reads of the export, each different, held at most ${fmt(tally.get(d))}, so the window cannot be proven complete and its bookmark stays (the next sync reads it again). If Scarf keeps answering like this, set verify_counts to false.`,
-          );
-        }
-        if (short.length > 0) {
-          // Fewer than counted: the body was short. Read the window again; the key set makes
-          // it emit only what the earlier reads did not.
-          log.info(`${spec.label}: ${short[0]!}: ${numbers}; reading the window again (its bookmark waits until they agree).`);
-          const again = new DayTally();
-          const reSeen = new KeySet();
-          let fresh = 0;
-          await refetch({ ...spec, onAccepted: again, label: `${spec.label} (re-read)` }, reSeen, (rec: Rec) => {
+      const counted = (d: Day) => ref.count(kind, d, domain);
+      // A gap in the counts proves nothing, whatever the export holds.
+      const gap = (d: Day) => kind === 'total' && ref.gap(d);
+      const unproven = (d: Day) => tally.get(d) !== counted(d) || gap(d);
+      const reads = new Map<Day, number>(days.map((d) => [d, 1]));
+      const limit = extraReads(days.length) - 1;
+      const settled = new Set<Day>();
+      let exportReads = 0;
+      let countsReread = false;
+      // A day is settled for this sync once a read of it alone held everything held so far and
+      // nothing new: reading it again would answer the same (a read cut at random holds less).
+      const readAgain = async (w: Window): Promise<void> => {
+        exportReads++;
+        for (const d of daysOf(w)) reads.set(d, (reads.get(d) ?? 0) + 1);
+        let fresh = 0;
+        const again = new DayTally();
+        await refetch(
+          {
+            ...spec,
+            query: { ...spec.query, start_date: w.start, end_date: w.end },
+            onAccepted: again,
+            label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`,
+          },
+          new KeySet(),
+          (rec: Rec) => {
             if (!seen.add(rec[spec.keyField] as string)) return;
             fresh++;
             tally.add(rec.time);
             return onRecord(rec);
-          });
-          partReread = true;
-          const same = fresh === 0 && days.every((d) => again.get(d) === tally.get(d));
-          const still = days.filter((d) => tally.get(d) !== ref.count(kind, d, domain));
-          if (same && still.length > 0) {
-            const d = still[0]!;
-            disagreement(
-              ctx,
-              ref,
-              decl.name,
-              `${what(d)}: Scarf counts ${events(ref.count(kind, d, domain))}, its export holds ${fmt(tally.get(d))} after two identical reads`,
-              true,
-            );
-            return record(stats, 'disagree');
+          },
+        );
+        if (w.start === w.end && fresh === 0 && again.get(w.start) === tally.get(w.start)) settled.add(w.start);
+      };
+      for (;;) {
+        const open = days.filter(unproven);
+        if (open.length === 0) break;
+        const first = open[0]!;
+        const numbers = `Scarf counts ${events(counted(first))}${gap(first) ? ' (no row for the day in its counts)' : ''}, its export holds ${fmt(tally.get(first))}${open.length > 1 ? ` (and ${open.length - 1} more day${open.length > 2 ? 's' : ''} differ)` : ''}`;
+        const over = open.filter((d) => tally.get(d) > counted(d) || gap(d));
+        if (over.length > 0 && !countsReread) {
+          // More than counted, or no counts: late or short counts. Read them again for these days.
+          countsReread = true;
+          const span = { start: over[0]!, end: over[over.length - 1]! };
+          log.info(`${spec.label}: ${first}: ${numbers}; reading Scarf's counts for ${span.start}..${span.end} again.`);
+          await ref.reread(kind, span, domain);
+          continue;
+        }
+        // Fewer than counted, or nothing on a day the counts left out: the export is read again.
+        const short = open.filter((d) => (tally.get(d) < counted(d) || (gap(d) && tally.get(d) === 0)) && !settled.has(d));
+        if (short.length === 0 || exportReads >= limit) break;
+        if (exportReads === 0) {
+          // The short days' span first: a random cut heals in this one read.
+          const span = { start: short[0]!, end: short[short.length - 1]! };
+          log.info(
+            `${spec.label}: ${first}: ${numbers}; reading ${span.start}..${span.end} again (its bookmark waits until they agree).`,
+          );
+          await readAgain(span);
+          continue;
+        }
+        // Then one day per request: a cap that cut the longer body does not cut a day alone at the same place.
+        for (const d of short) {
+          if (exportReads >= limit) break;
+          log.info(
+            `${spec.label}: ${d}: Scarf counts ${events(counted(d))}, the export holds ${fmt(tally.get(d))}; reading the day alone.`,
+          );
+          await readAgain({ start: d, end: d });
+        }
+      }
+      const left = days.filter(unproven);
+      for (const d of days) {
+        const key = { day: d, owner, ...(domain ? { company_domain: domain } : {}) };
+        const before = findOpenDay(ctx.state, decl.name, key);
+        if (!left.includes(d)) {
+          if (before) {
+            log.info(`${decl.name}: open day ${describe(before)} now agrees with Scarf's counts (${fmt(tally.get(d))}): closed.`);
+            closeDay(ctx.state, decl.name, key);
           }
           continue;
         }
-        // More than counted, or events on a day without counts: the counts are late (events
-        // arrived after they were read) or short themselves. Read them again for these days.
-        log.info(`${spec.label}: ${first}: ${numbers}; reading Scarf's counts for ${part.start}..${part.end} again.`);
-        const changed = await ref.reread(kind, part, domain);
-        if (!changed) {
-          disagreement(ctx, ref, decl.name, `${what(first)}: ${numbers} after two identical reads of the counts`, true);
-          return record(stats, 'disagree');
+        // held: the most one sync's reads held (the records of every sync reach the destination).
+        const entry: OpenDay = {
+          ...key,
+          scarf_count: counted(d),
+          held: Math.max(before?.held ?? 0, tally.get(d)),
+          reads: (before?.reads ?? 0) + reads.get(d)!,
+        };
+        if (accepted) {
+          closeDay(ctx.state, decl.name, key);
+          (stats.acceptedDays ??= []).push(entry);
+          log.warn(
+            `${decl.name}: ${describe(entry)}: accepted as it is, because accept_count_mismatches names ${decl.name}; the export of that day may miss events.`,
+          );
+        } else {
+          openDay(ctx.state, decl.name, entry);
+          log.warn(
+            `${decl.name}: ${describe(entry)} still differs: kept open in the state; the next sync reads it again first, and this sync ends failed.`,
+          );
         }
       }
+      record(stats, left.length ? 'disagree' : exportReads + (countsReread ? 1 : 0) > 0 ? 'reread' : 'equal');
     },
   };
 }
@@ -255,8 +302,8 @@ export async function verifyRollup(
     const lost = missing();
     if (lost.length === 0) return record(stats, reread_ ? 'reread' : 'equal');
     const words = `company_rollup: Scarf counts events in ${range.start}..${range.end} of ${lost.length} compan${lost.length === 1 ? 'y' : 'ies'} the company-rollup snapshot does not list (${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ', …' : ''})`;
-    if (ref.stopped || step >= MAX_REREADS) {
-      disagreement(ctx, ref, 'company_rollup', step >= MAX_REREADS ? `${words} after ${step + 1} reads` : words, false);
+    if (step >= MAX_REREADS) {
+      disagreement(ctx, 'company_rollup', `${words} after ${step + 1} reads`);
       return record(stats, 'disagree');
     }
     log.info(`${words}; reading the snapshot again.`);
@@ -265,7 +312,7 @@ export async function verifyRollup(
     const fresh = await reread(reSeen);
     reread_ = true;
     if (fresh === 0 && reSeen.size === before && missing().length > 0) {
-      disagreement(ctx, ref, 'company_rollup', `${words} after two identical reads`, true);
+      disagreement(ctx, 'company_rollup', `${words} after two identical reads`);
       return record(stats, 'disagree');
     }
   }

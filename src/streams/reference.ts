@@ -8,7 +8,7 @@
 // counts are read without one: with package_query unset one request carries both
 // breakdowns; with it set, the company counts are a request of their own, made only when a
 // company stream needs them.
-import { TapError } from '../errors.js';
+import { ApiError, TapError } from '../errors.js';
 import { log } from '../log.js';
 import { aggregatesPath, type Query } from '../scarf/endpoints.js';
 import type { StreamName } from '../schemas.js';
@@ -74,15 +74,15 @@ export function rollupCheckRange(scope: SyncScope, companyDays: ReadonlySet<Day>
 export class CountReference {
   private readonly days = new Map<Day, DayCounts>();
   private readonly covered: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
-  private readonly limits = new RangeLimits();
+  private limits = new RangeLimits();
+  /** Days with at least one row of the kind's breakdown in the counts body (not merely a day in the range read). */
+  private readonly present: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
   /** Requests this reference made (its first reads and its re-reads). */
   requests = 0;
-  /** Stable disagreements met this sync, all streams together (src/streams/reconcile.ts). */
-  stableDisagreements = 0;
-  /** Set once stableDisagreements reaches its limit: no window is read again for the rest of the sync. */
-  stopped = false;
   /** Streams whose one disagreement warning has been given. */
   readonly warned = new Set<StreamName>();
+  /** Scarf refused the request carrying both breakdowns: each kind is read on its own from then on. */
+  private combinedRefused = false;
 
   constructor(private readonly ctx: SyncContext) {}
 
@@ -90,6 +90,24 @@ export class CountReference {
     const c = this.days.get(day);
     if (!c) return 0;
     return kind === 'total' ? c.total : (c.company.get(domain!.toLowerCase()) ?? 0);
+  }
+
+  /**
+   * A day read but without one by-total row, between days that have rows: the counts body
+   * left it out (a day of a package that is downloaded every day does not count 0), so an
+   * empty export of that day proves nothing. Days before the first or after the last counted
+   * day are not gaps: a package starts and may stop.
+   */
+  gap(day: Day): boolean {
+    if (!this.covered.total.has(day) || this.present.total.has(day)) return false;
+    let before = false;
+    let after = false;
+    for (const d of this.present.total) {
+      if (d < day) before = true;
+      else if (d > day) after = true;
+      if (before && after) return true;
+    }
+    return false;
   }
 
   /** Domains (lower-case) with at least one counted event in the range. */
@@ -120,27 +138,42 @@ export class CountReference {
 
   private async read(kind: CountKind, window: Window, why: 'read' | 're-read'): Promise<void> {
     const s = this.ctx.settings;
-    const kinds = kindsRead(s, kind);
+    const kinds = this.combinedRefused ? [kind] : kindsRead(s, kind);
     const query: Query = {
       rollup: 'daily',
       breakdown: kinds.map((k) => (k === 'total' ? 'by-total' : 'by-company')),
       ...(kinds.includes('total') && s.package_query !== undefined ? { query: s.package_query } : {}),
     };
     const before = this.ctx.client.requestCount;
+    let alone = false;
     try {
       await this.limits.forEachRange('aggregates (counts)', window, splitByDays, (w) =>
         this.readRange(kinds, w, query, why, kind),
       );
     } catch (err) {
-      // A bad token or base_url fails every request alike: then the advice is the error's own.
-      if (err instanceof TapError && err.failureType !== 'config_error')
-        log.error(
-          `Could not read Scarf's aggregates counts for ${window.start}..${window.end}, which verify_counts checks the exports against: ${err.message}. Without them no window can be proven complete, so its bookmark stays; set verify_counts to false to sync without the check.`,
+      // A refusal of the two breakdowns together (one of them not allowed for this account)
+      // must not fail the stream that needs only the other: each is asked for alone. A 401
+      // would fail any request alike.
+      if (err instanceof ApiError && err.status !== 401 && kinds.length > 1) {
+        this.combinedRefused = true;
+        // What the refused request taught about ranges is not about range length.
+        this.limits = new RangeLimits();
+        log.warn(
+          `Scarf refused the counts request with both by-total and by-company (${err.message}): reading ${kind === 'total' ? 'by-total' : 'by-company'} alone; a stream that needs the other breakdown fails only if that is refused too.`,
         );
-      throw err;
+        alone = true;
+      } else {
+        // A bad token or base_url fails every request alike: then the advice is the error's own.
+        if (err instanceof TapError && err.failureType !== 'config_error')
+          log.error(
+            `Could not read Scarf's aggregates counts for ${window.start}..${window.end}, which verify_counts checks the exports against: ${err.message}. Without them no window can be proven complete, so its bookmark stays; set verify_counts to false to sync without the check.`,
+          );
+        throw err;
+      }
     } finally {
       this.requests += this.ctx.client.requestCount - before;
     }
+    if (alone) await this.read(kind, window, why);
   }
 
   /** Where the counts come from: v2 aggregates, until it shows it has none (then v3, for the rest of the sync). */
@@ -191,12 +224,16 @@ export class CountReference {
     // leaves the previous counts as they were.
     const fresh = new Map<Day, DayCounts>();
     for (const d of everyDay(w)) fresh.set(d, { total: 0, company: new Map() });
+    const seen: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
     const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
     const tally = (rec: Rec) => {
       const c = fresh.get(rec.date as Day);
       if (!c || rec.rollup !== 'daily' || typeof rec.total !== 'number') return;
-      if (rec.breakdown === 'by-total') c.total += rec.total;
-      else if (rec.breakdown === 'by-company' && typeof rec.company_domain === 'string') {
+      if (rec.breakdown === 'by-total') {
+        c.total += rec.total;
+        seen.total.add(rec.date as Day);
+      } else if (rec.breakdown === 'by-company' && typeof rec.company_domain === 'string') {
+        seen.company.add(rec.date as Day);
         const d = rec.company_domain.toLowerCase();
         c.company.set(d, (c.company.get(d) ?? 0) + rec.total);
       }
@@ -210,6 +247,8 @@ export class CountReference {
         c.total = 0;
         c.company.clear();
       }
+      seen.total.clear();
+      seen.company.clear();
       await readV3Counts(this.ctx, kinds, w, kinds.includes('total') ? this.ctx.settings.package_query : undefined, why, tally);
     }
     for (const [day, c] of fresh) {
@@ -217,7 +256,11 @@ export class CountReference {
       if (kinds.includes('total')) kept.total = c.total;
       if (kinds.includes('company')) kept.company = c.company;
       this.days.set(day, kept);
-      for (const k of kinds) this.covered[k].add(day);
+      for (const k of kinds) {
+        this.covered[k].add(day);
+        if (seen[k].has(day)) this.present[k].add(day);
+        else this.present[k].delete(day);
+      }
     }
   }
 }

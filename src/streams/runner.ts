@@ -14,10 +14,12 @@
 // docs/DESIGN.md "Where count reconciliation and throttled checkpoints plug in" names the
 // places.
 import { requestConcurrency } from '../config/concurrency.js';
+import { checkAggregatesPart, TotalsTally } from './aggregates-check.js';
 import type { Window } from './days.js';
 import { dedupKey, type StreamDeclaration } from './definitions.js';
 import { fetchRecords, type FetchSpec } from './fetch.js';
 import { KeySet } from './key-set.js';
+import { type OpenDay, openDays } from './open-days.js';
 import { runInOrder, type Turn } from './ordered.js';
 import { RangeLimits, type Splitter } from './ranges.js';
 import { partVerifier } from './reconcile.js';
@@ -42,6 +44,33 @@ export interface WindowedStream<W extends Window> {
    * the other windows go on (company_events); absent or false: the error ends the stream.
    */
   isolate?(window: W, err: unknown): boolean;
+  /** The one-day window that reads an open day of the ledger again (src/streams/open-days.ts); undefined: not this stream's. */
+  openWindow?(entry: OpenDay): W | undefined;
+}
+
+/** A window's partition (company_events: its domain), to match an open day with the windows of its own partition. */
+function partitionOf(w: Window): string {
+  const { start: _s, end: _e, ...rest } = w as Window & Record<string, unknown>;
+  return JSON.stringify(rest);
+}
+
+/**
+ * The open days of earlier syncs (src/streams/open-days.ts) that this sync's windows do not
+ * cover, each as a one-day window read before the others; a covered one is judged with its
+ * window. None without verify_counts: nothing could prove them.
+ */
+export function ledgerWindows<W extends Window>(ctx: SyncContext, stream: WindowedStream<W>): W[] {
+  if (!ctx.settings.verify_counts || !stream.openWindow) return [];
+  const out: W[] = [];
+  for (const entry of openDays(ctx.state, stream.declaration.name, ctx.settings.owner)) {
+    const w = stream.openWindow(entry);
+    if (!w) continue;
+    const key = partitionOf(w);
+    if (stream.windows.some((x) => partitionOf(x) === key && x.start <= w.start && w.end <= x.end)) continue;
+    if (out.some((x) => partitionOf(x) === key && x.start === w.start)) continue;
+    out.push(w);
+  }
+  return out;
 }
 
 /**
@@ -130,10 +159,11 @@ export async function runWindows<W extends Window>(
   const checkpoints = ctx.checkpointEveryCommit ? everyCommit(sink) : policy(sink);
   stats.windowsPlanned = stream.windows.length;
   const concurrency = stream.concurrent ? requestConcurrency(ctx.settings) : 1;
-  const verifier = partVerifier(ctx, decl, stream.windows, stats);
+  const open = ledgerWindows(ctx, stream);
+  const verifier = partVerifier(ctx, decl, stream.windows, stats, open);
   await verifier?.prepare();
 
-  const readPart = async (window: W, part: Window, waitTurn: Turn): Promise<void> => {
+  const readPart = async (window: W, part: Window, waitTurn: Turn, commit = true): Promise<void> => {
     stats.windows++;
     const spec: FetchSpec = {
       ...stream.request(window, part),
@@ -146,15 +176,37 @@ export async function runWindows<W extends Window>(
     const seen = new KeySet();
     const tally = verifier?.tally();
     if (tally) spec.onAccepted = tally;
+    const totals = decl.name === 'aggregates' ? new TotalsTally() : undefined;
+    if (totals) spec.onAccepted = totals;
     await fetch(ctx, spec, seen, stats, sink.record, waitTurn, sink.recordJson);
     await waitTurn();
+    if (totals)
+      await checkAggregatesPart(
+        ctx,
+        part,
+        spec,
+        seen,
+        totals,
+        stats,
+        (s, set, onRecord) => fetch(ctx, s, set, stats, onRecord),
+        sink.record,
+        () => new KeySet(),
+      );
     // The part's records are written and its bookmark has not moved: judged against Scarf's
     // counts here, and read again (emitting only new rows) while it falls short.
     if (verifier)
       await verifier.reconcile(part, spec, seen, tally!, (s, set, onRecord) => fetch(ctx, s, set, stats, onRecord), sink.record);
+    if (!commit) {
+      // An open day behind the bookmark: the ledger moved, the bookmark stays.
+      await sink.checkpoint();
+      return;
+    }
     stream.commit(window, part);
     await checkpoints.committed();
   };
+
+  // The open days first, one day per request: whatever this sync's budget allows goes to them.
+  for (const w of open) await readPart(w, w, async () => undefined, false);
 
   await runInOrder(stream.windows, concurrency, async (window, waitTurn) => {
     // An earlier window's error reaches this one through its turn: that error is not this window's.

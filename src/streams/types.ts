@@ -4,6 +4,7 @@ import type { TapError } from '../errors.js';
 import type { ScarfClient } from '../scarf/client.js';
 import type { StateStore } from '../state.js';
 import type { Day } from './days.js';
+import type { OpenDay } from './open-days.js';
 import type { CountReference } from './reference.js';
 
 export type Rec = Record<string, unknown>;
@@ -37,6 +38,11 @@ export interface StreamStats {
   skippedPartitions?: number;
   /** What the count reconciliation found (src/streams/reconcile.ts); unset when it did not run. */
   verified?: VerifiedCounts;
+  /** Days whose counts differ after every re-read, accepted because accept_count_mismatches names the stream. */
+  acceptedDays?: OpenDay[];
+  /** aggregates: windows that could not be checked against Scarf's counts, and why (the first reason). */
+  unchecked?: number;
+  uncheckedWhy?: string;
 }
 
 /** Windows judged against Scarf's aggregates counts, by outcome. */
