@@ -57,7 +57,8 @@ describe('load into PostgreSQL: new windows straight into the table, known keys 
       seed: 21,
       now: new Date('2026-11-10T12:00:00Z'),
       dataStart: '2026-10-20',
-      eventsPerDay: 50,
+      // ~1.2 MB of COPY text a day: a window is several 256 KB chunks, as at scale.
+      eventsPerDay: 1500,
       companies: 8,
     });
     simUrl = await sim.start();

@@ -351,6 +351,10 @@ export class PostgresWriter implements ProtocolWriter {
 
   /** Sends the rows still in the chunk and ends the COPY; resolves with the rows the server took. */
   private async endCopy(s: Session, load: StreamLoad, tail: Buffer, mode: WindowMode): Promise<number> {
+    // A COPY the server already failed has let go of its connection (pg-copy-streams): writing
+    // to it would throw a TypeError instead of the server's error (a unique_violation of a
+    // direct COPY must reach the writer as that, to be read again through the merge).
+    if (s.copyFailure) throw s.copyFailure;
     if (tail.length) {
       // Inside the session's own commit: waiting for it to be free would wait for itself.
       if (!s.copy) await this.begin(s, load, mode);
@@ -363,7 +367,8 @@ export class PostgresWriter implements ProtocolWriter {
     if (s.copyFailure) throw s.copyFailure;
     await new Promise<void>((resolve, reject) => {
       copy.once('finish', resolve);
-      copy.once('error', reject);
+      // The server's error first: ending a COPY it failed just before fails on its own.
+      copy.once('error', (err) => reject(s.copyFailure ?? err));
       copy.end();
     });
     return copy.rowCount;
