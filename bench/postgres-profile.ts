@@ -3,7 +3,7 @@
 // events table, committed, each statement's CPU read from the backend's /proc entry (CPU, not
 // wall time: the machine is shared) next to its wall time; then variants of the merge on the
 // same rows, each in a fresh database. A run: docs/postgres.md "Where the time goes (CPU profile)".
-//   npm run build && node dist/bench/postgres-profile.js [events per window] [rounds]
+//   npm run build && node dist/bench/postgres-profile.js [events per window] [rounds] [variants whose name includes]
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -13,11 +13,21 @@ import copyStreams from 'pg-copy-streams';
 
 import { ScarfSimulator } from '../sim/index.js';
 import { CopyChunk, JsonEncoder } from '../src/destination/postgres/copy-text.js';
-import { copySql, createStagingSql, createTableSql, insertSql, mergeSql, TABLES } from '../src/destination/postgres/tables.js';
+import {
+  copySql,
+  createStagingSql,
+  createTableSql,
+  directCopySql,
+  insertSql,
+  mergeSql,
+  TABLES,
+} from '../src/destination/postgres/tables.js';
 import { tmpDir } from './proc.js';
 
 const perWindow = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 2);
+/** Only the variants whose name includes this text (all by default). */
+const only = process.argv[4] ?? '';
 const VARIANTS = {
   'as the load does it': (sql: string) => sql,
   'no ORDER BY key': (sql: string) => sql.replace(/ ORDER BY .*$/, ''),
@@ -25,7 +35,17 @@ const VARIANTS = {
   'table without a primary key': (sql: string) => sql,
   'ON CONFLICT DO NOTHING': (sql: string) => `${sql} ON CONFLICT DO NOTHING`,
   'ON CONFLICT DO UPDATE … WHERE IS DISTINCT FROM': () => mergeSql('scarf', TABLES.events, columns),
+  // A window of new keys as the load writes it now: no staging table, no merge.
+  'COPY straight into the table (the load, new keys)': (sql: string) => sql,
+  // The exporter's step: one COPY into a table without a key.
+  'COPY straight into a table without a primary key': (sql: string) => sql,
+  'COPY straight into the table, key columns COLLATE "C"': (sql: string) => sql,
 } as const;
+const DIRECT = new Set<string>([
+  'COPY straight into the table, key columns COLLATE "C"',
+  'COPY straight into the table (the load, new keys)',
+  'COPY straight into a table without a primary key',
+]);
 type Variant = keyof typeof VARIANTS;
 
 const spec = TABLES.events;
@@ -83,7 +103,7 @@ async function main(): Promise<void> {
   try {
     let n = 0;
     for (let round = 0; round < rounds; round++)
-      for (const variant of Object.keys(VARIANTS) as Variant[]) {
+      for (const variant of (Object.keys(VARIANTS) as Variant[]).filter((v) => v.includes(only))) {
         const db = `profile_${++n}`;
         await server.createDatabase(db);
         const c = new pg.Client({ connectionString: `postgres://postgres:profile-pw@127.0.0.1:${port}/${db}` });
@@ -92,8 +112,9 @@ async function main(): Promise<void> {
           const pid = (await c.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
           await c.query('CREATE SCHEMA scarf');
           let ddl = createTableSql('scarf', spec);
-          if (variant === 'table without a primary key') ddl = ddl.replace(/, PRIMARY KEY \([^)]*\)\)$/, ')');
-          if (variant === 'key columns COLLATE "C"')
+          if (variant === 'table without a primary key' || variant === 'COPY straight into a table without a primary key')
+            ddl = ddl.replace(/, PRIMARY KEY \([^)]*\)\)$/, ')');
+          if (variant.includes('COLLATE "C"'))
             ddl = ddl
               .replace('"owner" text NOT NULL', '"owner" text COLLATE "C" NOT NULL')
               .replace('"id" text NOT NULL', '"id" text COLLATE "C" NOT NULL');
@@ -106,17 +127,23 @@ async function main(): Promise<void> {
             const key = `${variant} | ${name}`;
             results.set(key, [...(results.get(key) ?? []), `${backendCpuMs(pid) - c0}/${Math.round(performance.now() - t0)}`]);
           };
-          const copyIn = () =>
+          const copyIn = (sql = copySql('events', columns)) =>
             new Promise<void>((resolve, reject) => {
-              const s = c.query(copyStreams.from(copySql('events', columns)));
+              const s = c.query(copyStreams.from(sql));
               s.on('finish', resolve);
               s.on('error', reject);
               for (const b of data) s.write(b);
               s.end();
             });
           const merge = VARIANTS[variant](insertSql('scarf', spec, columns));
+          if (DIRECT.has(variant)) {
+            await c.query('BEGIN');
+            await step('COPY into the table', () => copyIn(directCopySql('scarf', 'events', columns)));
+            await step('COMMIT', () => c.query('COMMIT'));
+            continue;
+          }
           await c.query('BEGIN');
-          await step('COPY into staging', copyIn);
+          await step('COPY into staging', () => copyIn());
           await step('merge, new keys', () => c.query(merge));
           await step('COMMIT', () => c.query('COMMIT'));
           if (variant.startsWith('ON CONFLICT')) {

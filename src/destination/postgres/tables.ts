@@ -100,6 +100,16 @@ export function copySql(stream: StreamName, columns: string[]): string {
   return `COPY ${ident(stagingName(stream))} (${columns.map(ident).join(', ')}) FROM STDIN`;
 }
 
+/** COPY straight into the stream's table, for a window whose keys are new (src/destination/postgres/writer.ts). */
+export function directCopySql(schema: string, stream: StreamName, columns: string[]): string {
+  return `COPY ${qualified(schema, stream)} (${columns.map(ident).join(', ')}) FROM STDIN`;
+}
+
+/** Whether the owner has no row in the stream's table: one probe of the primary key's index (owner first). */
+export function emptySql(schema: string, stream: StreamName): string {
+  return `SELECT EXISTS (SELECT 1 FROM ${qualified(schema, stream)} WHERE owner = $1) AS held`;
+}
+
 /**
  * One set-based merge of the window's rows by key: new keys are inserted, known keys updated
  * only when a value differs (a re-read of identical events writes nothing, a revised count

@@ -7,6 +7,17 @@
 // written, and the transaction commits: the rows and the bookmark that covers them become
 // visible together or not at all, whatever kills the process when.
 //
+// Straight into the table: an `events` window whose keys are new (its day lies past the
+// bookmark this stream run started from, or the owner has no events at all yet) is copied
+// straight into the table inside its transaction, skipping the staging table and the merge
+// (the tap already de-duplicates within a window): the server writes each row once instead of
+// twice (docs/postgres.md "Straight into the table"). A window that may hold known keys (the
+// lookback re-read, the day the bookmark points into, a load whose table has rows but no
+// bookmark) takes the staging table and the merge. Should a direct COPY meet a key the table
+// holds anyway (an event whose time Scarf changed), the window's transaction is rolled back
+// and the stream fails with a retryable error: the load reads it again from the committed
+// state (src/load/main.ts), and windows up to the one that met the key take the merge.
+//
 // Two sessions take turns: while one merges and commits window k, the next window's rows
 // stream into the other's staging table, so the server's merge overlaps the download and
 // parsing of the next window instead of stopping them. Commits stay in window order: window
@@ -34,7 +45,7 @@ import { type PgTarget } from './connection.js';
 import { CopyChunk, JsonEncoder, ObjectEncoder } from './copy-text.js';
 import { DestinationError, destinationError } from './errors.js';
 import type { TrackedStateStore } from './state-table.js';
-import { copySql, createStagingSql, insertSql, mergeSql, qualified, TABLES } from './tables.js';
+import { copySql, createStagingSql, directCopySql, emptySql, insertSql, mergeSql, qualified, TABLES } from './tables.js';
 
 /** COPY data is sent in chunks of about this size. */
 const CHUNK_BYTES = 1 << 18;
@@ -47,6 +58,12 @@ interface StreamLoad {
   json?: JsonEncoder;
   obj: ObjectEncoder;
   copyText: string;
+  /** COPY straight into the table, for a window whose keys are new; undefined: never (only events). */
+  directText: string | undefined;
+  /** The stream's bookmark when this stream run started (undefined: none). */
+  startMark: string | undefined;
+  /** The owner had no rows in the table when this stream run started. */
+  emptyAtStart: boolean;
   mergeText: string;
   insertText: string;
   /** The last window's keys were all new: the next one tries the plain INSERT first. */
@@ -56,12 +73,24 @@ interface StreamLoad {
   sent: number;
   merged: number;
   transactions: number;
+  /** Windows copied straight into the table, and windows that took the staging table and the merge. */
+  direct: number;
+  staged: number;
 }
 
 export interface LoadTotals {
   sent: number;
   merged: number;
   transactions: number;
+  direct: number;
+  staged: number;
+}
+
+/** How a window's rows reach the table, decided at its first row. */
+interface WindowMode {
+  direct: boolean;
+  /** The stream's bookmark at the window's first row (where the window starts; '' before any). */
+  mark: string;
 }
 
 /** One connection and the window transaction on it. */
@@ -70,6 +99,8 @@ class Session {
   readonly staged = new Set<StreamName>();
   copy: CopyStream | undefined;
   copyFailure: unknown;
+  /** The mode of the window whose COPY is open on this session. */
+  window: WindowMode | undefined;
   txOpen = false;
   /** The commit running on this session, settled (its failure is reported through the writer). */
   busy: Promise<void> = Promise.resolve();
@@ -86,6 +117,12 @@ export class PostgresWriter implements ProtocolWriter {
   private readonly chunk = new CopyChunk(CHUNK_BYTES + (1 << 16));
   private pendingRows = 0;
   private pendingStream: StreamName | undefined;
+  private pendingMode: WindowMode = { direct: false, mark: '' };
+  /**
+   * Per stream, the bookmark at the first row of a window whose direct COPY met a known key:
+   * windows up to there take the merge for the rest of this load (the retry reads them again).
+   */
+  private readonly conflicts = new Map<StreamName, string>();
   private changesAtLastRow = -1;
   private bytes = 0;
   /** The last commit handed to a session (the next one waits for it, to keep window order). */
@@ -118,7 +155,7 @@ export class PostgresWriter implements ProtocolWriter {
 
   totals(stream: StreamName): LoadTotals | undefined {
     const l = this.loads.get(stream);
-    return l && { sent: l.sent, merged: l.merged, transactions: l.transactions };
+    return l && { sent: l.sent, merged: l.merged, transactions: l.transactions, direct: l.direct, staged: l.staged };
   }
 
   private get session(): Session {
@@ -129,6 +166,21 @@ export class PostgresWriter implements ProtocolWriter {
     const stream = selection.stream;
     const spec = TABLES[stream];
     const columns = spec.columns.map((c) => c.name).filter((c) => selection.fields.includes(c));
+    this.failures.delete(stream);
+    if (this.broken) await this.reset();
+    const direct = stream === 'events';
+    const startMark = direct ? this.bookmark(stream) : undefined;
+    // Without a bookmark, windows are new only if the owner has no rows yet (a state row deleted
+    // by hand to read days again leaves rows behind: those windows take the merge).
+    const emptyAtStart =
+      direct && startMark === undefined
+        ? await this.sessions[0]!.client.query<{ held: boolean }>(emptySql(this.target.schema, stream), [this.owner]).then(
+            (r) => !r.rows[0]!.held,
+            (err: unknown) => {
+              throw this.failed(stream, err, `reading ${qualified(this.target.schema, stream)}`);
+            },
+          )
+        : false;
     this.loads.set(stream, {
       stream,
       columns,
@@ -136,6 +188,9 @@ export class PostgresWriter implements ProtocolWriter {
       json: columns.length === spec.columns.length ? new JsonEncoder(stream, columns) : undefined,
       obj: new ObjectEncoder(stream, columns),
       copyText: copySql(stream, columns),
+      directText: direct ? directCopySql(this.target.schema, stream, columns) : undefined,
+      startMark,
+      emptyAtStart,
       mergeText: mergeSql(this.target.schema, spec, columns),
       insertText: insertSql(this.target.schema, spec, columns),
       fresh: true,
@@ -143,9 +198,31 @@ export class PostgresWriter implements ProtocolWriter {
       sent: 0,
       merged: 0,
       transactions: 0,
+      direct: 0,
+      staged: 0,
     });
-    this.failures.delete(stream);
-    if (this.broken) await this.reset();
+  }
+
+  /** The stream's own bookmark (events: `time`), as the runner moved it so far. */
+  private bookmark(stream: StreamName): string | undefined {
+    return this.state.value(stream, STREAMS[stream].defaultReplicationKey);
+  }
+
+  /**
+   * A window opening now (its first row) copies straight into the table when its keys are
+   * new: the stream's bookmark, which is where this window starts, moved past the one this
+   * stream run started from (the lookback re-read and the day the old bookmark points into do
+   * not), or there was no bookmark and no row of the owner; and no direct COPY of this stream
+   * met a known key at or after this window's start in this load.
+   */
+  private modeFor(load: StreamLoad): WindowMode {
+    const bm = this.bookmark(load.stream);
+    const mark = bm ?? '';
+    if (!load.directText) return { direct: false, mark };
+    const conflict = this.conflicts.get(load.stream);
+    if (conflict !== undefined && mark <= conflict) return { direct: false, mark };
+    const direct = load.startMark === undefined ? load.emptyAtStart : bm !== undefined && bm > load.startMark;
+    return { direct, mark };
   }
 
   private throwIfFailed(): void {
@@ -175,6 +252,7 @@ export class PostgresWriter implements ProtocolWriter {
   }
 
   private added(load: StreamLoad): void | Promise<void> {
+    if (!this.pendingRows) this.pendingMode = this.modeFor(load);
     load.sent++;
     this.pendingRows++;
     this.pendingStream = load.stream;
@@ -188,23 +266,45 @@ export class PostgresWriter implements ProtocolWriter {
     await write();
   }
 
-  private failed(stream: StreamName, err: unknown, doing: string): DestinationError {
+  private failed(stream: StreamName, err: unknown, doing: string, window?: WindowMode): DestinationError {
+    if (window?.direct && (err as { code?: string } | undefined)?.code === '23505') return this.conflicted(stream, err, window);
     const e = destinationError(err, this.target, doing);
     if (e.retry) this.broken = e;
     this.failures.set(stream, e);
     return e;
   }
 
+  /**
+   * A direct COPY met a key the table holds: the window is rolled back (by the caller) and the
+   * stream fails with a retryable error, so the load reads it again from the committed state;
+   * this window and the ones before it then take the staging table and the merge. The
+   * connections stay usable (the error is the window's, not the session's).
+   */
+  private conflicted(stream: StreamName, err: unknown, window: WindowMode): DestinationError {
+    const prev = this.conflicts.get(stream);
+    if (prev === undefined || window.mark > prev) this.conflicts.set(stream, window.mark);
+    const detail = ((err as { detail?: string }).detail ?? '').replace(/\s+/g, ' ').trim();
+    const e = new DestinationError(
+      `${stream}: a window copied straight into ${qualified(this.target.schema, stream)} met a key the table already holds${detail ? ` (${detail})` : ''}, e.g. an event whose time Scarf changed; the window was rolled back and is read again through the staging table and the merge by key.`,
+      'transient_error',
+      true,
+      '23505',
+    );
+    this.failures.set(stream, e);
+    return e;
+  }
+
   /** Opens the window's transaction and its COPY, once the session's previous commit is done. */
-  private async open(s: Session, load: StreamLoad): Promise<void> {
+  private async open(s: Session, load: StreamLoad, mode: WindowMode): Promise<void> {
     await s.busy;
-    await this.begin(s, load);
+    await this.begin(s, load, mode);
   }
 
   /** The transaction and COPY on a session known to be free (inside its own commit). */
-  private async begin(s: Session, load: StreamLoad): Promise<void> {
+  private async begin(s: Session, load: StreamLoad, mode: WindowMode): Promise<void> {
     if (this.broken) throw this.broken;
-    if (!s.staged.has(load.stream)) {
+    s.window = mode;
+    if (!mode.direct && !s.staged.has(load.stream)) {
       await s.client.query(load.stagingText);
       s.staged.add(load.stream);
     }
@@ -212,7 +312,7 @@ export class PostgresWriter implements ProtocolWriter {
       await s.client.query('BEGIN');
       s.txOpen = true;
     }
-    const copy = s.client.query(copyStreams.from(load.copyText));
+    const copy = s.client.query(copyStreams.from(mode.direct ? load.directText! : load.copyText));
     copy.on('error', (err) => {
       s.copyFailure ??= err;
     });
@@ -221,14 +321,16 @@ export class PostgresWriter implements ProtocolWriter {
 
   private flush(load: StreamLoad): void | Promise<void> {
     const s = this.session;
-    if (!s.copy)
-      return this.open(s, load).then(
+    if (!s.copy) {
+      const mode = this.pendingMode;
+      return this.open(s, load, mode).then(
         () => this.flush(load),
         (err: unknown) => {
-          throw this.failed(load.stream, err, `loading ${load.stream}`);
+          throw this.failed(load.stream, err, `loading ${load.stream}`, mode);
         },
       );
-    if (s.copyFailure) throw this.failed(load.stream, s.copyFailure, `loading ${load.stream}`);
+    }
+    if (s.copyFailure) throw this.failed(load.stream, s.copyFailure, `loading ${load.stream}`, s.window);
     const buf = this.chunk.take();
     this.bytes += buf.length;
     if (s.copy.write(buf)) return;
@@ -237,7 +339,7 @@ export class PostgresWriter implements ProtocolWriter {
       const done = (err?: unknown) => {
         copy.off('drain', onDrain);
         copy.off('error', onError);
-        if (err) reject(this.failed(load.stream, err, `loading ${load.stream}`));
+        if (err) reject(this.failed(load.stream, err, `loading ${load.stream}`, s.window));
         else resolve();
       };
       const onDrain = () => done();
@@ -247,23 +349,29 @@ export class PostgresWriter implements ProtocolWriter {
     });
   }
 
-  /** Sends the rows still in the chunk and ends the COPY; resolves once the server has every row. */
-  private async endCopy(s: Session, load: StreamLoad, tail: Buffer): Promise<void> {
+  /** Sends the rows still in the chunk and ends the COPY; resolves with the rows the server took. */
+  private async endCopy(s: Session, load: StreamLoad, tail: Buffer, mode: WindowMode): Promise<number> {
+    // A COPY the server already failed has let go of its connection (pg-copy-streams): writing
+    // to it would throw a TypeError instead of the server's error (a unique_violation of a
+    // direct COPY must reach the writer as that, to be read again through the merge).
+    if (s.copyFailure) throw s.copyFailure;
     if (tail.length) {
       // Inside the session's own commit: waiting for it to be free would wait for itself.
-      if (!s.copy) await this.begin(s, load);
+      if (!s.copy) await this.begin(s, load, mode);
       this.bytes += tail.length;
       s.copy!.write(tail);
     }
     const copy = s.copy;
-    if (!copy) return;
+    if (!copy) return 0;
     s.copy = undefined;
     if (s.copyFailure) throw s.copyFailure;
     await new Promise<void>((resolve, reject) => {
       copy.once('finish', resolve);
-      copy.once('error', reject);
+      // The server's error first: ending a COPY it failed just before fails on its own.
+      copy.once('error', (err) => reject(s.copyFailure ?? err));
       copy.end();
     });
+    return copy.rowCount;
   }
 
   /**
@@ -281,6 +389,7 @@ export class PostgresWriter implements ProtocolWriter {
     const { statements, restore } = this.state.takeWrites(this.target.schema, this.owner, stream);
     if (!rows && !statements.length && !s.txOpen) return wait ? this.lastCommit : Promise.resolve();
     const tail = this.chunk.take();
+    const mode = this.pendingMode;
     this.pendingRows = 0;
     this.pendingStream = undefined;
     const previous = this.lastCommit;
@@ -289,13 +398,18 @@ export class PostgresWriter implements ProtocolWriter {
         await s.busy;
         if (this.broken) throw this.broken;
         const t0 = performance.now();
-        if (rows) await this.endCopy(s, load, tail);
+        const copied = rows ? await this.endCopy(s, load, tail, mode) : 0;
         const t1 = performance.now();
         // Window order: the one before is committed first (its failure fails this one too).
         await previous;
         const t2 = performance.now();
-        if (rows) load.merged += await this.merge(s, load);
-        else if (!s.txOpen) {
+        if (rows && mode.direct) {
+          load.merged += copied;
+          load.direct++;
+        } else if (rows) {
+          load.merged += await this.merge(s, load);
+          load.staged++;
+        } else if (!s.txOpen) {
           await s.client.query('BEGIN');
           s.txOpen = true;
         }
@@ -305,12 +419,12 @@ export class PostgresWriter implements ProtocolWriter {
         s.txOpen = false;
         load.transactions++;
         log.debug(
-          `${stream}: committed ${rows} rows: COPY end ${(t1 - t0).toFixed(0)} ms, wait for the previous window ${(t2 - t1).toFixed(0)} ms, merge ${(t3 - t2).toFixed(0)} ms, COMMIT ${(performance.now() - t3).toFixed(0)} ms.`,
+          `${stream}: committed ${rows} rows (${rows ? (mode.direct ? 'straight into the table' : 'through the merge') : 'state only'}): COPY end ${(t1 - t0).toFixed(0)} ms, wait for the previous window ${(t2 - t1).toFixed(0)} ms, merge ${(t3 - t2).toFixed(0)} ms, COMMIT ${(performance.now() - t3).toFixed(0)} ms.`,
         );
       } catch (err) {
         restore();
         await this.rollback(s);
-        throw this.failed(stream, err, `committing a window of ${stream}`);
+        throw this.failed(stream, err, `committing a window of ${stream}`, mode);
       }
     })();
     this.lastCommit = run;
@@ -364,6 +478,7 @@ export class PostgresWriter implements ProtocolWriter {
     if (s.txOpen && !this.broken) await s.client.query('ROLLBACK').catch(() => undefined);
     s.txOpen = false;
     s.copyFailure = undefined;
+    s.window = undefined;
   }
 
   /** Drops the pending rows of the current session: the window they belong to did not finish. */
@@ -406,7 +521,7 @@ export class PostgresWriter implements ProtocolWriter {
     this.asyncFailure = undefined;
     if (load && !this.failures.has(stream))
       log.info(
-        `${stream}: ${load.sent} rows loaded into ${qualified(this.target.schema, stream)} in ${load.transactions} transaction(s), ${load.merged} inserted or changed.`,
+        `${stream}: ${load.sent} rows loaded into ${qualified(this.target.schema, stream)} in ${load.transactions} transaction(s), ${load.merged} inserted or changed; ${load.direct} window(s) copied straight into the table, ${load.staged} through the staging table and the merge.`,
       );
   }
 
