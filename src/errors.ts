@@ -44,6 +44,8 @@ export class ApiError extends TapError {
   readonly status: number;
   readonly code: string | undefined;
   readonly endpoint: string;
+  /** The request it answered, as its message begins (`aggregates counts … (read for verify_counts)`). */
+  request?: string;
   constructor(message: string, opts: { status: number; code?: string; endpoint: string; failureType: FailureType }) {
     super(message, opts.failureType);
     this.status = opts.status;
@@ -77,6 +79,24 @@ export interface FailedStreamOutcome {
   notRun?: true;
 }
 
+/**
+ * A failure that stopped the sync before the other streams (a bad token, an unknown owner):
+ * its cause first, said once, then where it was found and what did not run. The request it
+ * answered is not the cause (a wrong token fails any first request alike), so it comes last.
+ */
+export function stoppedText(outcomes: FailedStreamOutcome[], detail: (o: FailedStreamOutcome) => string): string | undefined {
+  const failed = outcomes.filter((o) => o.error);
+  const skipped = outcomes.filter((o) => o.notRun).map((o) => o.stream);
+  if (failed.length !== 1 || skipped.length === 0) return undefined;
+  const stop = failed[0]!;
+  const err = stop.error!;
+  const head = err instanceof ApiError && err.request ? `${err.request}: ` : '';
+  const text = detail(stop);
+  const cause = head && text.startsWith(head) ? text.slice(head.length) : text;
+  const where = head ? ` (request: ${head.slice(0, -2)})` : '';
+  return `${cause.replace(/\s+$/, '')} No selected stream could sync: ${stop.stream} met this first${where}, and ${skipped.length} other selected stream(s) did not run (${skipped.join(', ')}): the same cause would fail them.`;
+}
+
 /** "; 3 other selected stream(s) did not run (…)": said once, after the cause. */
 export function notRunText(outcomes: FailedStreamOutcome[]): string {
   const skipped = outcomes.filter((o) => o.notRun).map((o) => o.stream);
@@ -99,7 +119,8 @@ export class SyncFailedError<O extends FailedStreamOutcome = FailedStreamOutcome
       failed.find((o) => o.error!.failureType === 'system_error') ??
       failed[0]!;
     super(
-      `${failed.length} of ${outcomes.length - outcomes.filter((o) => o.notRun).length} stream(s) failed: ${failed.map((o) => `${o.stream}: ${o.error!.message}`).join(' | ')}${notRunText(outcomes)}`,
+      stoppedText(outcomes, (o) => o.error!.message) ??
+        `${failed.length} of ${outcomes.length - outcomes.filter((o) => o.notRun).length} stream(s) failed: ${failed.map((o) => `${o.stream}: ${o.error!.message}`).join(' | ')}${notRunText(outcomes)}`,
       worst.error!.failureType,
     );
     this.outcomes = outcomes;

@@ -444,10 +444,14 @@ describe('Airbyte source (spec, check, discover, read)', function () {
         ['aggregates', 'INCOMPLETE'],
         ['company_rollup', 'INCOMPLETE'],
         ['company_events', 'INCOMPLETE'],
+        ['pixel_events', 'INCOMPLETE'],
+        ['company_package_rollup', 'INCOMPLETE'],
+        ['company_pixel_rollup', 'INCOMPLETE'],
+        ['aggregations', 'INCOMPLETE'],
       ]);
       const closing = errors.at(-1)!.error.message as string;
       expect(closing).to.match(
-        /^1 of 1 stream\(s\) failed: events: .*; 3 other selected stream\(s\) did not run \(aggregates, company_rollup, company_events\): the same cause would fail them$/,
+        /^Scarf rejected the API token .* No selected stream could sync: events met this first \(request: aggregates counts .*\), and 7 other selected stream\(s\) did not run \(aggregates, company_rollup, company_events, pixel_events, company_package_rollup, company_pixel_rollup, aggregations\): the same cause would fail them\.$/,
       );
       expect(closing.match(/api_token/g)).to.have.length(1);
     });

@@ -150,6 +150,19 @@ describe('bad configuration and API refusals (Singer)', function () {
     });
   }
 
+  it('a wrong token with four streams selected: the last line says the cause once, first, and counts the streams that did not run', async () => {
+    const run = await runTap(['--config', writeJson(dir, 'api.json', { ...base(), api_token: 'wrong-token-value' })]);
+    expect(run.code).to.equal(1);
+    const last = run.stderr.trimEnd().split('\n').at(-1)!;
+    expect(last).to.match(/^ERROR Scarf rejected the API token \(HTTP 401\)\. Check the api_token setting/);
+    expect(last).to.match(
+      /No selected stream could sync: events met this first \(request: aggregates counts \S+ \(read for verify_counts\)\), and 3 other selected stream\(s\) did not run \(aggregates, company_rollup, company_events\): the same cause would fail them\.$/,
+    );
+    expect(last.match(/api_token/g)).to.have.length(1);
+    expect(last).not.to.include('stream(s) failed');
+    sim.resetRequests();
+  });
+
   it('a state file that is not JSON, or holds a bad bookmark, fails before any request', async () => {
     sim.resetRequests();
     for (const [content, message] of [

@@ -2,7 +2,7 @@
 // one LineWriter carries records, state, traces and logs in the order they happened.
 // The sync and the streams are the same as for Singer; this class only translates.
 import type { StreamSelection } from '../catalog.js';
-import { type FailureType, notRunText, type TapError } from '../errors.js';
+import { type FailureType, notRunText, stoppedText, type TapError } from '../errors.js';
 import { type Level, type LogSink, redact } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import type { StateStore, StreamBookmark } from '../state.js';
@@ -94,6 +94,8 @@ function failureDetail(stream: string, message: string): string {
 /** The read's closing error: which streams failed and why, each said once. */
 export function syncFailure(outcomes: { stream: string; error?: TapError; notRun?: true }[]): string {
   const failed = outcomes.filter((o) => o.error);
+  const stopped = stoppedText(outcomes, (o) => failureDetail(o.stream, o.error!.message));
+  if (stopped) return stopped;
   const read = outcomes.length - outcomes.filter((o) => o.notRun).length;
   return `${failed.length} of ${read} stream(s) failed: ${failed.map((o) => `${o.stream}: ${failureDetail(o.stream, o.error!.message)}`).join(' | ')}${notRunText(outcomes)}`;
 }

@@ -536,9 +536,11 @@ export class ScarfClient {
     const redirect = status >= 300 && status < 400 ? { location: redirectHost(location, this.base) } : {};
     // A redirect's page says nothing the hint does not (and may echo the request): left out.
     const quoted = status >= 300 && status < 400 ? '' : scarfSays;
-    return answerError({ status, code, message, detail, ...redirect }, this.answerContext(req), (hint) =>
+    const err = answerError({ status, code, message, detail, ...redirect }, this.answerContext(req), (hint) =>
       redact(head + hint + quoted),
     );
+    err.request = redact(req.label);
+    return err;
   }
 
   private answerContext(req: FetchRequest): AnswerContext {

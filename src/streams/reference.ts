@@ -153,8 +153,8 @@ export class CountReference {
     } catch (err) {
       // A refusal of the two breakdowns together (one of them not allowed for this account)
       // must not fail the stream that needs only the other: each is asked for alone. A 401
-      // would fail any request alike.
-      if (err instanceof ApiError && err.status !== 401 && kinds.length > 1) {
+      // (the token) or a 404 (the owner: v2's and v3's both said so) would fail any request alike.
+      if (err instanceof ApiError && err.status !== 401 && err.status !== 404 && kinds.length > 1) {
         this.combinedRefused = true;
         // What the refused request taught about ranges is not about range length.
         this.limits = new RangeLimits();
