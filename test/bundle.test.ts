@@ -33,10 +33,8 @@ describe('the bundled tap of the Python package', function () {
         'THIRD_PARTY_LICENSES.txt',
         BUNDLE_FILE,
         'package.json',
-        'schemas/aggregates.json',
-        'schemas/company_events.json',
-        'schemas/company_rollup.json',
-        'schemas/events.json',
+        // Every record schema of the repository, one per stream.
+        ...fs.readdirSync(path.join(repoRoot, 'schemas')).map((f) => `schemas/${f}`),
         'spec.json',
       ].sort(),
     );

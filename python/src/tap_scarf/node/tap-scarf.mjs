@@ -3501,6 +3501,22 @@ var init_esm = __esm({
 });
 
 // src/errors.ts
+function stoppedText(outcomes, detail) {
+  const failed = outcomes.filter((o) => o.error);
+  const skipped = outcomes.filter((o) => o.notRun).map((o) => o.stream);
+  if (failed.length !== 1 || skipped.length === 0) return void 0;
+  const stop = failed[0];
+  const err = stop.error;
+  const head = err instanceof ApiError && err.request ? `${err.request}: ` : "";
+  const text = detail(stop);
+  const cause = head && text.startsWith(head) ? text.slice(head.length) : text;
+  const where = head ? ` (request: ${head.slice(0, -2)})` : "";
+  return `${cause.replace(/\s+$/, "")} No selected stream could sync: ${stop.stream} met this first${where}, and ${skipped.length} other selected stream(s) did not run (${skipped.join(", ")}): the same cause would fail them.`;
+}
+function notRunText(outcomes) {
+  const skipped = outcomes.filter((o) => o.notRun).map((o) => o.stream);
+  return skipped.length ? `; ${skipped.length} other selected stream(s) did not run (${skipped.join(", ")}): the same cause would fail them` : "";
+}
 function asTapError(err) {
   if (err instanceof TapError) return err;
   const message = err instanceof Error ? err.message : String(err);
@@ -3527,6 +3543,8 @@ var init_errors = __esm({
       status;
       code;
       endpoint;
+      /** The request it answered, as its message begins (`aggregates counts … (read for verify_counts)`). */
+      request;
       constructor(message, opts) {
         super(message, opts.failureType);
         this.status = opts.status;
@@ -3552,7 +3570,7 @@ var init_errors = __esm({
         const failed = outcomes.filter((o) => o.error);
         const worst = failed.find((o) => o.error.failureType === "config_error") ?? failed.find((o) => o.error.failureType === "system_error") ?? failed[0];
         super(
-          `${failed.length} of ${outcomes.length} stream(s) failed: ${failed.map((o) => `${o.stream}: ${o.error.message}`).join(" | ")}`,
+          stoppedText(outcomes, (o) => o.error.message) ?? `${failed.length} of ${outcomes.length - outcomes.filter((o) => o.notRun).length} stream(s) failed: ${failed.map((o) => `${o.stream}: ${o.error.message}`).join(" | ")}${notRunText(outcomes)}`,
           worst.error.failureType
         );
         this.outcomes = outcomes;
@@ -3620,20 +3638,20 @@ function registerSecret(value) {
   ];
   for (const f of forms) if (f.length >= MIN_CUT_PIECE) secretForms.add(fold(f));
 }
-function fragmentRanges(folded, secret, ranges) {
+function fragmentRanges(folded2, secret, ranges) {
   if (secret.length < FRAGMENT) return;
   for (let i = 0; i + FRAGMENT <= secret.length; i++) {
     const gram = secret.slice(i, i + FRAGMENT);
-    for (let at = folded.indexOf(gram); at >= 0; at = folded.indexOf(gram, at + 1)) ranges.push([at, at + FRAGMENT]);
+    for (let at = folded2.indexOf(gram); at >= 0; at = folded2.indexOf(gram, at + 1)) ranges.push([at, at + FRAGMENT]);
   }
 }
 function redact(text) {
   if (secretValues.size === 0) return text;
-  const folded = fold(text);
+  const folded2 = fold(text);
   const ranges = [];
   for (const f of secretForms)
-    for (let at = folded.indexOf(f); at >= 0; at = folded.indexOf(f, at + 1)) ranges.push([at, at + f.length]);
-  for (const s of secretValues) fragmentRanges(folded, s, ranges);
+    for (let at = folded2.indexOf(f); at >= 0; at = folded2.indexOf(f, at + 1)) ranges.push([at, at + f.length]);
+  for (const s of secretValues) fragmentRanges(folded2, s, ranges);
   let out = text;
   if (ranges.length) {
     ranges.sort((a, b) => a[0] - b[0]);
@@ -3650,9 +3668,9 @@ function redact(text) {
   return out;
 }
 function cutPieceLength(text, secret) {
-  const folded = fold(text.slice(-secret.length));
-  for (let n = Math.min(secret.length - 1, folded.length); n >= MIN_CUT_PIECE; n--)
-    if (folded.endsWith(secret.slice(0, n))) return n;
+  const folded2 = fold(text.slice(-secret.length));
+  for (let n = Math.min(secret.length - 1, folded2.length); n >= MIN_CUT_PIECE; n--)
+    if (folded2.endsWith(secret.slice(0, n))) return n;
   return 0;
 }
 function maskCutPieces(text, secret) {
@@ -3793,6 +3811,15 @@ function exitOnBrokenOutput(out = process.stdout) {
     process.exit(brokenOutputCode(err));
   });
   process.stderr.on("error", () => void 0);
+}
+function stdoutWasClosed(fd = 1) {
+  try {
+    if (fs2.readlinkSync(`/proc/self/fd/${fd}`) !== "/dev/null") return false;
+    const flags = /^flags:\s*([0-7]+)$/m.exec(fs2.readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"));
+    return flags ? (parseInt(flags[1], 8) & 3) === 2 : void 0;
+  } catch {
+    return void 0;
+  }
 }
 var NEWLINE, LineWriter, guarded;
 var init_output = __esm({
@@ -3960,12 +3987,57 @@ var init_schemas = __esm({
   "src/schemas.ts"() {
     "use strict";
     init_paths();
-    STREAM_NAMES = ["events", "aggregates", "company_rollup", "company_events"];
+    STREAM_NAMES = [
+      "events",
+      "aggregates",
+      "company_rollup",
+      "company_events",
+      "pixel_events",
+      "company_package_rollup",
+      "company_pixel_rollup",
+      "aggregations"
+    ];
     cache = /* @__PURE__ */ new Map();
   }
 });
 
+// src/config/aggregations.ts
+function breakdownSetKey(set) {
+  return set.join(",");
+}
+function checkAggregationsSettings(settings, origins) {
+  const where = (k) => origins.has(k) ? ` (from ${origins.get(k)})` : "";
+  if (settings.aggregations_query !== void 0) {
+    const ids = ["aggregations_package_ids", "aggregations_tracking_pixel_ids"].filter(
+      (k) => settings[k] !== void 0
+    );
+    if (ids.length)
+      throw new ConfigError(
+        `Settings 'aggregations_query'${where("aggregations_query")} and '${ids[0]}'${where(ids[0])} cannot be used together: Scarf selects artifacts either by a name pattern or by ids. Remove one of them.`
+      );
+  }
+  const seen = /* @__PURE__ */ new Map();
+  for (const set of settings.aggregations_breakdown_sets) {
+    const sorted = breakdownSetKey([...set].sort());
+    const before = seen.get(sorted);
+    if (before)
+      throw new ConfigError(
+        `Setting 'aggregations_breakdown_sets'${where("aggregations_breakdown_sets")} lists the set ${JSON.stringify(set)} twice (as ${JSON.stringify(before)} too; the order of its dimensions does not matter). Remove one.`
+      );
+    seen.set(sorted, set);
+  }
+}
+var init_aggregations = __esm({
+  "src/config/aggregations.ts"() {
+    "use strict";
+    init_errors();
+  }
+});
+
 // src/streams/definitions.ts
+function bookmarkKeys(per, settings) {
+  return per === "aggregations_breakdown_sets" ? settings[per].map(breakdownSetKey) : settings[per];
+}
 function dedupKey(stream) {
   return STREAMS[stream].keyProperties.at(-1);
 }
@@ -3989,6 +4061,7 @@ var STREAMS;
 var init_definitions = __esm({
   "src/streams/definitions.ts"() {
     "use strict";
+    init_aggregations();
     init_schemas();
     STREAMS = {
       events: {
@@ -4049,6 +4122,78 @@ var init_definitions = __esm({
         // Each domain has its own bookmark, so a changed company_domains needs nothing here.
         coveredBy: { start_date: "start_date" },
         pastSignpost: "signpost"
+      },
+      pixel_events: {
+        name: "pixel_events",
+        endpoint: "pixel-events",
+        format: "csv",
+        keyProperties: ["owner", "id"],
+        validReplicationKeys: ["time"],
+        defaultReplicationKey: "time",
+        userChoosableCursor: false,
+        dependsOn: [],
+        window: "days",
+        lookback: "lookback_days",
+        // The endpoint takes no package query: only start_date narrows what it reads.
+        coveredBy: { start_date: "start_date" },
+        pastSignpost: "signpost",
+        optIn: true
+      },
+      company_package_rollup: {
+        name: "company_package_rollup",
+        endpoint: "company-package-rollup",
+        format: "csv",
+        keyProperties: ["owner", "date", "package", "company_domain"],
+        validReplicationKeys: ["date"],
+        defaultReplicationKey: "date",
+        userChoosableCursor: false,
+        dependsOn: [],
+        window: "days",
+        // Scarf revises past company attribution, as for aggregates: the same trailing days are re-read.
+        lookback: "aggregates_lookback_days",
+        coveredBy: { start_date: "start_date" },
+        pastSignpost: "signpost-day",
+        optIn: true
+      },
+      company_pixel_rollup: {
+        name: "company_pixel_rollup",
+        endpoint: "company-pixel-rollup",
+        format: "csv",
+        keyProperties: ["owner", "date", "pixel", "company_domain"],
+        validReplicationKeys: ["date"],
+        defaultReplicationKey: "date",
+        userChoosableCursor: false,
+        dependsOn: [],
+        window: "days",
+        lookback: "aggregates_lookback_days",
+        coveredBy: { start_date: "start_date" },
+        pastSignpost: "signpost-day",
+        optIn: true
+      },
+      aggregations: {
+        name: "aggregations",
+        endpoint: "aggregations",
+        format: "ndjson",
+        keyProperties: ["owner", "row_key"],
+        validReplicationKeys: ["date"],
+        defaultReplicationKey: "date",
+        userChoosableCursor: false,
+        dependsOn: [],
+        window: "periods",
+        // Its rewrite window: re-read every sync, widened to whole periods (src/streams/aggregations.ts).
+        lookback: "aggregations_rewrite_days",
+        coveredBy: {
+          start_date: "start_date",
+          rollup: "aggregations_rollup",
+          package_ids: "aggregations_package_ids",
+          tracking_pixel_ids: "aggregations_tracking_pixel_ids",
+          query: "aggregations_query",
+          group_by_artifact: "aggregations_group_by_artifact",
+          include_low_confidence: "aggregations_include_low_confidence"
+        },
+        bookmarkPer: "aggregations_breakdown_sets",
+        pastSignpost: "signpost-day",
+        optIn: true
       }
     };
   }
@@ -4067,23 +4212,62 @@ function readJsonFile2(file, opts) {
   try {
     text = stripBom(fs3.readFileSync(file, "utf8"));
   } catch (e) {
-    const why = e.code ?? e.message;
+    const code = e.code;
+    const why = code ?? e.message;
+    if (code === "EISDIR")
+      throw new ConfigError(
+        `Cannot read ${opts.kind} file ${file}: it is a directory (EISDIR). Pass the path of a ${opts.kind} file, not of its folder.`
+      );
+    if (code === "EACCES" || code === "EPERM")
+      throw new ConfigError(
+        `Cannot read ${opts.kind} file ${file}: permission denied (${code}). The file exists but this user may not read it: check its permissions and owner (ls -l), or run as the user that wrote it.`
+      );
     throw new ConfigError(
       `Cannot read ${opts.kind} file ${file}: ${why}.${opts.unreadableHint ? ` ${opts.unreadableHint}` : ""}`
     );
   }
-  if (opts.blankIsEmpty && text.trim() === "") return void 0;
+  const kind = opts.kind.charAt(0).toUpperCase() + opts.kind.slice(1);
+  if (opts.blankIsEmpty && text.trim() === "") {
+    log.warn(
+      `${kind} file ${file} is empty (${Buffer.byteLength(text)} bytes): starting without ${opts.kind}, so every stream is read from start_date. If it held a ${opts.kind} before, restore it before the next sync.`
+    );
+    return void 0;
+  }
+  let value;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
-    const kind = opts.kind.charAt(0).toUpperCase() + opts.kind.slice(1);
     throw new ConfigError(`${kind} file ${file} is not valid JSON (${e.message}). ${opts.invalidHint}`);
   }
+  const depth = nestingDepth(value, MAX_DEPTH);
+  if (depth > MAX_DEPTH) {
+    throw new ConfigError(
+      `${kind} file ${file} nests objects or arrays more than ${MAX_DEPTH} levels deep; no tap-scarf ${opts.kind} is nearly that deep, so it is not one. ${opts.invalidHint}`
+    );
+  }
+  return value;
 }
+function nestingDepth(value, limit) {
+  let max = 0;
+  const stack = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop();
+    if (v === null || typeof v !== "object") continue;
+    if (d + 1 > max) {
+      max = d + 1;
+      if (max > limit) return max;
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+var MAX_DEPTH;
 var init_json = __esm({
   "src/util/json.ts"() {
     "use strict";
     init_errors();
+    init_log();
+    MAX_DEPTH = 100;
   }
 });
 
@@ -4110,7 +4294,7 @@ function singerCatalog() {
           breadcrumb: [],
           metadata: {
             inclusion: "available",
-            "selected-by-default": true,
+            "selected-by-default": !info.optIn,
             "table-key-properties": info.keyProperties,
             "valid-replication-keys": info.validReplicationKeys,
             "replication-method": "INCREMENTAL",
@@ -4134,15 +4318,37 @@ function singerCatalog() {
     })
   };
 }
+function optInStreams() {
+  return STREAM_NAMES.filter((s) => STREAMS[s].optIn === true);
+}
 function defaultSelection() {
-  return streamOrder().map((stream) => ({
+  return streamOrder(STREAM_NAMES.filter((s) => !STREAMS[s].optIn)).map((stream) => ({
     stream,
     fields: Object.keys(emittedSchema(stream).properties),
     replicationKey: STREAMS[stream].defaultReplicationKey,
     replicationMethod: "INCREMENTAL"
   }));
 }
+function catalogFormat(value) {
+  if (isObj(value) && value.type === "CATALOG" && isObj(value.catalog))
+    return { format: "airbyte-discovered", shownBy: "it is a whole CATALOG message" };
+  const first = isObj(value) && Array.isArray(value.streams) ? value.streams.find(isObj) : void 0;
+  if (first === void 0) return { format: "unknown", shownBy: "" };
+  if (isObj(first.stream) && ("sync_mode" in first || "destination_sync_mode" in first))
+    return { format: "airbyte-configured", shownBy: 'its streams have a "stream" object and a "sync_mode"' };
+  if (typeof first.name === "string" && isObj(first.json_schema))
+    return { format: "airbyte-discovered", shownBy: 'its streams have "name" and "json_schema"' };
+  if (typeof first.tap_stream_id === "string" || Array.isArray(first.metadata))
+    return { format: "singer", shownBy: 'its streams have "tap_stream_id" and "metadata"' };
+  return { format: "unknown", shownBy: "" };
+}
 function selectionFromSingerCatalog(value, source) {
+  const found = catalogFormat(value);
+  if (found.format === "airbyte-configured" || found.format === "airbyte-discovered") {
+    throw new ConfigError(
+      `Catalog ${source} is an Airbyte ${found.format === "airbyte-configured" ? "configured catalog" : "catalog (discover output)"} (${found.shownBy}), but the Singer command expects a Singer catalog, with "tap_stream_id" and "metadata" per stream. Get one with tap-scarf --discover, or give this file to the Airbyte command: tap-scarf read --config \u2026 --catalog ${source}.`
+    );
+  }
   if (!isObj(value) || !Array.isArray(value.streams))
     throw new ConfigError(
       `Catalog ${source} must be a JSON object with a "streams" array (run tap-scarf --discover to get one).`
@@ -4173,14 +4379,15 @@ function selectionFromSingerCatalog(value, source) {
     return typeof legacy === "boolean" ? legacy : void 0;
   };
   const anySelectionKey = entries.some((e) => streamSelected(e) !== void 0);
+  const byDefault = (e) => e.meta.get("[]")?.["selected-by-default"] !== false;
   if (!anySelectionKey && entries.length > 0) {
     log.info(
-      `Catalog ${source} has no "selected" metadata: syncing every stream it lists (${entries.map((e) => e.stream).join(", ")}). Mark streams with "selected": true/false to choose.`
+      `Catalog ${source} has no "selected" metadata: syncing every stream it lists (${entries.filter(byDefault).map((e) => e.stream).join(", ")}) except those marked "selected-by-default": false. Mark streams with "selected": true/false to choose.`
     );
   }
   const out = [];
   for (const e of entries) {
-    if (anySelectionKey && streamSelected(e) !== true) continue;
+    if (anySelectionKey ? streamSelected(e) !== true : !byDefault(e)) continue;
     if (out.some((o) => o.stream === e.stream)) {
       log.warn(`Catalog ${source}: stream '${e.stream}' is selected twice; syncing it once, as its first selected entry says.`);
       continue;
@@ -11737,6 +11944,21 @@ var init_base_url = __esm({
   }
 });
 
+// src/config/owner-case.ts
+function rememberOwnerSpelling(configured) {
+  spellings.set(configured.toLowerCase(), configured);
+}
+function ownerAsConfigured(owner) {
+  return spellings.get(owner.toLowerCase()) ?? owner;
+}
+var spellings;
+var init_owner_case = __esm({
+  "src/config/owner-case.ts"() {
+    "use strict";
+    spellings = /* @__PURE__ */ new Map();
+  }
+});
+
 // src/config/sdk-settings.ts
 import path3 from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
@@ -11948,9 +12170,13 @@ function checkDateRange(settings, origins, today) {
 }
 function normaliseOwner(owner, origins) {
   const lower = owner.trim().toLowerCase();
+  rememberOwnerSpelling(owner.trim());
   if (lower === "")
     throw new ConfigError(`Setting 'owner'${origins.has("owner") ? ` (from ${origins.get("owner")})` : ""} must not be empty.`);
-  if (lower !== owner) log.info(`Setting 'owner': using '${owner}' as '${lower}' (Scarf owners are case-insensitive).`);
+  if (lower !== owner)
+    log.info(
+      `Setting 'owner': using '${owner}' as '${lower}' (Scarf's v2 exports match owners in any case; the aggregations stream asks v3, which does not, for '${owner.trim()}' as given).`
+    );
   return lower;
 }
 function normaliseDomains(domains, origins) {
@@ -11975,6 +12201,21 @@ function normaliseDomains(domains, origins) {
   }
   return out;
 }
+function checkToken(token, origins) {
+  const where = origins.has("api_token") ? ` (from ${origins.get("api_token")})` : "";
+  if (token.trim() !== token) {
+    throw new ConfigError(
+      `Setting 'api_token'${where} has spaces at its start or end; Scarf would refuse the token as sent. Remove them (the value is not shown).`
+    );
+  }
+  for (let i = 0; i < token.length; i++) {
+    if (token.charCodeAt(i) > 255) {
+      throw new ConfigError(
+        `Setting 'api_token'${where} has a character that cannot be sent in an HTTP header at character ${i + 1} of ${token.length} (outside Latin-1, such as a typographic quote or dash from a copied text); a Scarf token is plain ASCII. Copy it again from app.scarf.sh (the value is not shown).`
+      );
+    }
+  }
+}
 function validateSettings(merged, origins = /* @__PURE__ */ new Map(), envHint = true) {
   const value = structuredClone(merged);
   registerSecret(typeof value.api_token === "string" ? value.api_token : void 0);
@@ -11982,8 +12223,9 @@ function validateSettings(merged, origins = /* @__PURE__ */ new Map(), envHint =
   const validate = getValidator();
   if (!validate(value)) {
     const messages = [...new Set((validate.errors ?? []).map((e) => formatAjvError(e, origins, envHint)))];
-    throw new ConfigError(`Invalid configuration:
-  - ${messages.join("\n  - ")}`);
+    throw new ConfigError(
+      messages.length === 1 ? `Invalid configuration: ${messages[0]}` : `Invalid configuration (${messages.length} problems): ${messages.map((m, i) => `(${i + 1}) ${m}`).join(" ")}`
+    );
   }
   const settings = value;
   for (const key of ["start_date", "end_date"]) {
@@ -12005,8 +12247,10 @@ function validateSettings(merged, origins = /* @__PURE__ */ new Map(), envHint =
       );
     }
   }
+  checkToken(settings.api_token, origins);
   if (settings.company_domains !== void 0) settings.company_domains = normaliseDomains(settings.company_domains, origins);
   checkBaseUrl(settings.base_url);
+  checkAggregationsSettings(settings, origins);
   checkFlattening(settings);
   batchSettings(settings);
   const known = new Set(Object.keys(loadSpec().connectionSpecification.properties));
@@ -12039,7 +12283,9 @@ var init_load = __esm({
     init_log();
     init_convert();
     init_json();
+    init_aggregations();
     init_base_url();
+    init_owner_case();
     init_sdk_settings();
     init_spec();
   }
@@ -17657,8 +17903,8 @@ var require_util3 = __commonJS({
       const successSteps = processBody;
       const errorSteps = processBodyError;
       try {
-        const reader = body.stream.getReader();
-        readAllBytes(reader, successSteps, errorSteps);
+        const reader2 = body.stream.getReader();
+        readAllBytes(reader2, successSteps, errorSteps);
       } catch (e) {
         errorSteps(e);
       }
@@ -17673,12 +17919,12 @@ var require_util3 = __commonJS({
         }
       }
     }
-    async function readAllBytes(reader, successSteps, failureSteps) {
+    async function readAllBytes(reader2, successSteps, failureSteps) {
       try {
         const bytes = [];
         let byteLength = 0;
         do {
-          const { done, value: chunk } = await reader.read();
+          const { done, value: chunk } = await reader2.read();
           if (done) {
             successSteps(Buffer.concat(bytes, byteLength));
             return;
@@ -27520,17 +27766,17 @@ var require_dns = __commonJS({
         const timestamp = Date.now();
         const records = { records: { 4: null, 6: null } };
         let minTTL = this.#maxTTL;
-        for (const record2 of addresses) {
-          record2.timestamp = timestamp;
-          if (typeof record2.ttl === "number") {
-            record2.ttl = Math.min(record2.ttl, this.#maxTTL);
-            minTTL = Math.min(minTTL, record2.ttl);
+        for (const record3 of addresses) {
+          record3.timestamp = timestamp;
+          if (typeof record3.ttl === "number") {
+            record3.ttl = Math.min(record3.ttl, this.#maxTTL);
+            minTTL = Math.min(minTTL, record3.ttl);
           } else {
-            record2.ttl = this.#maxTTL;
+            record3.ttl = this.#maxTTL;
           }
-          const familyRecords = records.records[record2.family] ?? { ips: [] };
-          familyRecords.ips.push(record2);
-          records.records[record2.family] = familyRecords;
+          const familyRecords = records.records[record3.family] ?? { ips: [] };
+          familyRecords.ips.push(record3);
+          records.records[record3.family] = familyRecords;
         }
         this.storage.set(origin.hostname, records, { ttl: minTTL });
       }
@@ -34719,8 +34965,8 @@ var require_cache3 = __commonJS({
         const bodyReadPromise = createDeferredPromise();
         if (innerResponse.body != null) {
           const stream = innerResponse.body.stream;
-          const reader = stream.getReader();
-          readAllBytes(reader, bodyReadPromise.resolve, bodyReadPromise.reject);
+          const reader2 = stream.getReader();
+          readAllBytes(reader2, bodyReadPromise.resolve, bodyReadPromise.reject);
         } else {
           bodyReadPromise.resolve(void 0);
         }
@@ -38850,6 +39096,27 @@ var init_answers = __esm({
         hint: (a, c) => `Scarf refused the export (HTTP 403${withCode(a)}): the plan of owner ${c.owner} is not eligible for data export. Exports need a paid Scarf plan: upgrade it at app.scarf.sh, or set owner to an account whose plan includes exports.`
       },
       {
+        when: '403 "does not include aggregation exports" (v3)',
+        matches: (a) => a.status === 403 && a.message !== void 0 && /does not include aggregation exports/i.test(a.message),
+        action: "fail",
+        failureType: "config_error",
+        hint: (_a, c) => `Scarf refused the v3 aggregations export (HTTP 403): the plan of owner ${c.owner} does not include aggregation exports. Upgrade the plan at app.scarf.sh, or leave the aggregations stream out of the catalog.`
+      },
+      {
+        when: '404 "Organization not found" (v3: the owner is case-sensitive)',
+        matches: (a) => a.status === 404 && a.message !== void 0 && /organization not found/i.test(a.message),
+        action: "fail",
+        failureType: "config_error",
+        hint: (_a, c) => `Scarf answered 404 on v3: organization ${c.owner} not found. Scarf's v3 matches the owner's exact spelling, upper and lower case included (v2 takes any case): set owner exactly as app.scarf.sh shows the organization.`
+      },
+      {
+        when: '422 with a {"detail"} body: parameters refused (v3)',
+        matches: (a) => a.status === 422 && a.detail === true,
+        action: "fail",
+        failureType: "config_error",
+        hint: () => "Scarf refused the request's parameters (HTTP 422): check the aggregations_* settings (breakdown sets, rollup, artifact ids or query)."
+      },
+      {
         when: "401 or 403: the token",
         matches: (a) => a.status === 401 || a.status === 403,
         action: "fail",
@@ -38862,6 +39129,14 @@ var init_answers = __esm({
         action: "fail",
         failureType: "config_error",
         hint: (a, c) => `Scarf answered 404${withCode(a)}: ` + (c.endpoint === "company-events" ? `owner ${c.owner} or company domain '${c.domain ?? "?"}' not found: check the owner setting (Scarf user or organization name) and the company_domains setting.` : `owner ${c.owner} or package not found: check the owner setting (Scarf user or organization name)` + (c.packageQuery ? " and the package_query setting." : "."))
+      },
+      {
+        when: "3xx redirect",
+        matches: (a) => a.status >= 300 && a.status < 400,
+        action: "fail",
+        failureType: "config_error",
+        // Not followed: the token would go wherever the Location points.
+        hint: (a) => `the server answered HTTP ${a.status}, a redirect ${a.location ? `to ${a.location}` : "without a usable Location"}, instead of an export. tap-scarf does not follow redirects (the token would go to wherever it points): check the base_url setting; it must be Scarf's API itself (https://api.scarf.sh), not a sign-in page, a web address or a proxy that redirects.`
       },
       {
         when: "any other answer",
@@ -38947,10 +39222,10 @@ async function openExport(body, info, format, label) {
       `${label}Scarf answered HTTP ${info.status}${info.status === 204 ? " No Content" : ""} instead of 200 with ${want}: the answer holds no data, so it does not prove the window empty`
     );
   }
-  const encoding = headerText(info.headers["content-encoding"])?.trim().toLowerCase();
-  if (encoding && encoding !== "identity") {
+  const encoding = redact(headerText(info.headers["content-encoding"]) ?? "").trim();
+  if (encoding && encoding.toLowerCase() !== "identity") {
     throw new DataError(
-      `${label}the answer came with Content-Encoding ${JSON.stringify(clipText(redact(encoding), 50))}, which tap-scarf did not ask for and does not decode. A proxy or gateway between tap-scarf and Scarf (see base_url, HTTPS_PROXY) is probably compressing responses: make it pass them through unchanged`
+      `${label}the answer came with Content-Encoding ${JSON.stringify(clipText(encoding, 50))}, which tap-scarf did not ask for and does not decode. A proxy or gateway between tap-scarf and Scarf (see base_url, HTTPS_PROXY) is probably compressing responses: make it pass them through unchanged`
     );
   }
   const src = new BodyPuller(body, label);
@@ -39046,7 +39321,7 @@ async function* replay(seen, src, ended) {
     if (!done) src.release();
   }
 }
-var BodyPuller, DEFAULT_MAX_ROW_CHARS, NDJSON_TYPES, JSON_TYPES, SNIFF_LIMIT;
+var BodyPuller, DEFAULT_MAX_ROW_CHARS, NDJSON_TYPES, JSON_TYPES, SNIFF_LIMIT, REPLACEMENT, InvalidUtf8Counter;
 var init_body = __esm({
   "src/scarf/body.ts"() {
     "use strict";
@@ -39094,6 +39369,27 @@ var init_body = __esm({
     NDJSON_TYPES = /^application\/(x-ndjson|ndjson|x-jsonlines|jsonl|jsonlines|json|[\w.+-]+\+json)$/;
     JSON_TYPES = /^application\/(json|[\w.+-]+\+json|problem\+json)$/;
     SNIFF_LIMIT = 64 * 1024;
+    REPLACEMENT = Buffer.from([239, 191, 189]);
+    InvalidUtf8Counter = class {
+      decodedFffd = 0;
+      sentFffd = 0;
+      /** The last two bytes of the previous chunk: an EF BF BD may straddle two chunks. */
+      tail = Buffer.alloc(0);
+      /** A chunk of the body, before decoding. */
+      bytes(chunk) {
+        const b = this.tail.length === 0 ? chunk : Buffer.concat([this.tail, chunk]);
+        for (let at = b.indexOf(REPLACEMENT); at >= 0; at = b.indexOf(REPLACEMENT, at + 3)) this.sentFffd++;
+        this.tail = Buffer.from(b.subarray(Math.max(0, b.length - 2)));
+      }
+      /** Text the decoder made of the chunks. */
+      text(text) {
+        for (let at = text.indexOf("\uFFFD"); at >= 0; at = text.indexOf("\uFFFD", at + 1)) this.decodedFffd++;
+      }
+      /** Invalid UTF-8 sequences replaced so far. */
+      get invalid() {
+        return Math.max(0, this.decodedFffd - this.sentFffd);
+      }
+    };
   }
 });
 
@@ -39109,6 +39405,15 @@ function companyRollupPath(owner) {
 }
 function companyEventsPath(owner, domain) {
   return `/v2/companies/${seg(owner)}/${seg(domain)}/events`;
+}
+function pixelEventsPath(owner) {
+  return `/v2/tracking-pixels/${seg(owner)}/events`;
+}
+function companyArtifactRollupPath(owner, artifact) {
+  return `/v2/companies/${seg(owner)}/${artifact}-rollup`;
+}
+function aggregationsPath(owner) {
+  return `/v3/insights/${seg(owner)}/aggregations/export`;
 }
 function encodeQuery(query) {
   if (!query) return "";
@@ -39271,7 +39576,10 @@ function connectionProblem(err, baseUrl) {
         message: `looking up the host ${u.hostname} of ${setting} failed for now (EAI_AGAIN: DNS unavailable)`
       };
     case "ECONNREFUSED":
-      return {
+      return isLoopback(u.hostname) ? {
+        final: true,
+        message: `${hostPort} refused the connection (ECONNREFUSED: nothing listens on that port of this machine); start the server there (such as tap-scarf-sim) or check ${setting}`
+      } : {
         final: false,
         message: `${hostPort} refused the connection (ECONNREFUSED: nothing listens there); check ${setting}`
       };
@@ -39287,6 +39595,15 @@ function connectionProblem(err, baseUrl) {
       return { final: false, message: `${hostPort} is unreachable (${code}); check ${setting} and the network` };
   }
   return void 0;
+}
+function redirectHost(location, base) {
+  if (location === void 0 || location.trim() === "") return void 0;
+  try {
+    const to = new URL(location, base);
+    return to.host === new URL(base).host ? `the same host (${to.protocol}//${to.host})` : `${to.protocol}//${to.host}`;
+  } catch {
+    return void 0;
+  }
 }
 function firstHeader(v) {
   return Array.isArray(v) ? v[0] : v;
@@ -39313,6 +39630,13 @@ async function readSmall(body, secret, limit = 64 * 1024) {
   }
   const text = Buffer.concat(parts).toString("utf8");
   return cut ? text.slice(0, Math.max(0, text.length - secret.length)) : text;
+}
+function detailText(d) {
+  if (!d || typeof d !== "object") return String(d);
+  const o = d;
+  const loc = Array.isArray(o.loc) ? o.loc.filter((x) => x !== "query").join(".") : "";
+  const msg = typeof o.msg === "string" ? o.msg : JSON.stringify(d);
+  return loc ? `${loc}: ${msg}` : msg;
 }
 var import_undici, RETRYABLE_CODES, FINAL_UNDICI_CODES, NOT_TLS, CERT_CODES, RequestDeadline, ScarfClient;
 var init_client = __esm({
@@ -39546,7 +39870,7 @@ var init_client = __esm({
             }
             return { ok: false, reason: rule.hint({ status }, this.answerContext(req)), retryAfter };
           }
-          throw this.apiError(req, status, await readSmall(body, this.opts.token));
+          throw this.apiError(req, status, await readSmall(body, this.opts.token), firstHeader(res.headers.location));
         } finally {
           deadline.stop();
           if (body && !body.readableEnded && !body.destroyed) {
@@ -39566,9 +39890,10 @@ var init_client = __esm({
           });
         }
       }
-      apiError(req, status, text) {
+      apiError(req, status, text, location) {
         let code;
         let message;
+        let detail = false;
         try {
           const j = JSON.parse(text);
           if (j && typeof j === "object") {
@@ -39576,13 +39901,24 @@ var init_client = __esm({
             if (typeof o.code === "string") code = o.code;
             if (typeof o.message === "string") message = o.message;
             else if (typeof o.error === "string") message = o.error;
+            else if (typeof o.detail === "string") message = o.detail;
+            else if (Array.isArray(o.detail)) message = o.detail.map(detailText).join("; ");
+            detail = o.detail !== void 0;
           }
         } catch {
         }
         const said = message ?? text.trim();
         const scarfSays = said ? ` Scarf said: ${JSON.stringify(clip2(redact(said), 300))}.` : "";
         const head = `${req.label}: `;
-        return answerError({ status, code, message }, this.answerContext(req), (hint) => redact(head + hint + scarfSays));
+        const redirect = status >= 300 && status < 400 ? { location: redirectHost(location, this.base) } : {};
+        const quoted = status >= 300 && status < 400 ? "" : scarfSays;
+        const err = answerError(
+          { status, code, message, detail, ...redirect },
+          this.answerContext(req),
+          (hint) => redact(head + hint + quoted)
+        );
+        err.request = redact(req.label);
+        return err;
       }
       answerContext(req) {
         return {
@@ -39650,6 +39986,37 @@ function checkValue(where, value) {
     `State ${where}: replication_key_value ${JSON.stringify(value)} is not a valid date or RFC3339 timestamp. ${RESET_HINT}`
   );
 }
+function checkEntry(source, stream, bm, whose) {
+  if (!isObj(bm))
+    throw new ConfigError(`State from ${source}: bookmark of stream '${stream}'${whose} must be an object. ${RESET_HINT}`);
+  if (bm.replication_key_value != null)
+    bm.replication_key_value = checkValue(`from ${source}, stream '${stream}'${whose}`, bm.replication_key_value);
+  if (bm.partitions !== void 0) {
+    if (!Array.isArray(bm.partitions))
+      throw new ConfigError(`State from ${source}: '${stream}'${whose}.partitions must be an array. ${RESET_HINT}`);
+    bm.partitions.forEach((p, i) => {
+      if (!isObj(p) || !isObj(p.context))
+        throw new ConfigError(
+          `State from ${source}: '${stream}'${whose}.partitions[${i}] must be an object with a "context". ${RESET_HINT}`
+        );
+      if (p.replication_key_value != null)
+        p.replication_key_value = checkValue(
+          `from ${source}, stream '${stream}'${whose} partition ${JSON.stringify(p.context)}`,
+          p.replication_key_value
+        );
+    });
+  }
+  if (bm.settings !== void 0 && !isObj(bm.settings))
+    throw new ConfigError(`State from ${source}: '${stream}'${whose}.settings must be an object. ${RESET_HINT}`);
+  if (bm.breakdowns !== void 0) {
+    if (!isObj(bm.breakdowns))
+      throw new ConfigError(`State from ${source}: '${stream}'${whose}.breakdowns must be an object. ${RESET_HINT}`);
+    for (const [b, v] of Object.entries(bm.breakdowns))
+      bm.breakdowns[b] = checkValue(`from ${source}, stream '${stream}'${whose} breakdown '${b}'`, v);
+  }
+  if (bm.owner !== void 0 && typeof bm.owner !== "string")
+    throw new ConfigError(`State from ${source}: '${stream}'${whose}.owner must be a string. ${RESET_HINT}`);
+}
 function parseState(raw, source) {
   if (raw === void 0 || raw === null) return { bookmarks: {} };
   if (!isObj(raw))
@@ -39667,32 +40034,13 @@ function parseState(raw, source) {
   const bookmarks = structuredClone(given);
   for (const [stream, bm] of Object.entries(bookmarks)) {
     if (!KNOWN_STREAMS.has(stream)) continue;
-    if (!isObj(bm))
-      throw new ConfigError(`State from ${source}: bookmark of stream '${stream}' must be an object. ${RESET_HINT}`);
-    if (bm.replication_key_value != null)
-      bm.replication_key_value = checkValue(`from ${source}, stream '${stream}'`, bm.replication_key_value);
-    if (bm.partitions !== void 0) {
-      if (!Array.isArray(bm.partitions))
-        throw new ConfigError(`State from ${source}: '${stream}'.partitions must be an array. ${RESET_HINT}`);
-      bm.partitions.forEach((p, i) => {
-        if (!isObj(p) || !isObj(p.context))
-          throw new ConfigError(
-            `State from ${source}: '${stream}'.partitions[${i}] must be an object with a "context". ${RESET_HINT}`
-          );
-        if (p.replication_key_value != null)
-          p.replication_key_value = checkValue(
-            `from ${source}, stream '${stream}' partition ${JSON.stringify(p.context)}`,
-            p.replication_key_value
-          );
-      });
-    }
-    if (bm.settings !== void 0 && !isObj(bm.settings))
-      throw new ConfigError(`State from ${source}: '${stream}'.settings must be an object. ${RESET_HINT}`);
-    if (bm.breakdowns !== void 0) {
-      if (!isObj(bm.breakdowns))
-        throw new ConfigError(`State from ${source}: '${stream}'.breakdowns must be an object. ${RESET_HINT}`);
-      for (const [b, v] of Object.entries(bm.breakdowns))
-        bm.breakdowns[b] = checkValue(`from ${source}, stream '${stream}' breakdown '${b}'`, v);
+    checkEntry(source, stream, bm, "");
+    const entry = bm;
+    if (entry.other_owners !== void 0) {
+      if (!isObj(entry.other_owners))
+        throw new ConfigError(`State from ${source}: '${stream}'.other_owners must be an object. ${RESET_HINT}`);
+      for (const [owner, other] of Object.entries(entry.other_owners))
+        checkEntry(source, stream, other, ` (of owner '${owner}', in other_owners)`);
     }
   }
   return { ...inner, bookmarks };
@@ -39729,6 +40077,8 @@ var init_state = __esm({
       partitionIndex = /* @__PURE__ */ new WeakMap();
       /** Settings to record with a stream's bookmark once it has one (a stream that never moves writes nothing). */
       pendingSettings = /* @__PURE__ */ new Map();
+      /** The owner an entry is marked with when this sync first writes it (src/streams/owners.ts). */
+      owner;
       constructor(initial = { bookmarks: {} }) {
         this.state = structuredClone(initial);
       }
@@ -39742,8 +40092,13 @@ var init_state = __esm({
         if (bm.replication_key && bm.replication_key !== replicationKey) return void 0;
         return bm.replication_key_value;
       }
+      /** From now on, an entry written without an owner mark is marked as `owner`'s. */
+      writeFor(owner) {
+        this.owner = owner;
+      }
       entry(stream) {
         const bm = this.state.bookmarks[stream] ??= {};
+        if (this.owner !== void 0 && bm.owner === void 0) bm.owner = this.owner;
         const pending = this.pendingSettings.get(stream);
         if (pending) {
           bm.settings = pending;
@@ -39786,6 +40141,27 @@ var init_state = __esm({
         p.replication_key = replicationKey;
         p.replication_key_value = value;
       }
+      /** A field of one partition besides its bookmark (company_events' failure record), if the partition exists. */
+      partitionField(stream, context, field) {
+        const parts = this.state.bookmarks[stream]?.partitions;
+        return parts && this.indexOf(parts).get(contextKey(context))?.[field];
+      }
+      /** Sets (or, with undefined, removes) a field of one partition, creating the partition without a bookmark if needed. */
+      setPartitionField(stream, context, field, value) {
+        const key = contextKey(context);
+        const existing = this.state.bookmarks[stream]?.partitions;
+        if (value === void 0 && !(existing && this.indexOf(existing).get(key))) return;
+        const parts = this.entry(stream).partitions ??= [];
+        const index = this.indexOf(parts);
+        let p = index.get(key);
+        if (!p) {
+          p = { context: { ...context } };
+          parts.push(p);
+          index.set(key, p);
+        }
+        if (value === void 0) delete p[field];
+        else p[field] = value;
+      }
       /**
        * Partitions written before the owner was part of their context ({company_domain} alone)
        * are taken as the current owner's, the one assumption that lets such a state resume
@@ -39812,6 +40188,17 @@ var init_state = __esm({
         const bm = this.entry(stream);
         (bm.breakdowns ??= {})[breakdown] = value;
       }
+      /**
+       * A field of the stream's entry besides its bookmark (the open-days ledger,
+       * src/streams/open-days.ts); undefined removes it. No entry is made just to remove a field.
+       */
+      setExtra(stream, key, value) {
+        if (value === void 0) {
+          if (this.state.bookmarks[stream]) delete this.state.bookmarks[stream][key];
+          return;
+        }
+        this.entry(stream)[key] = value;
+      }
       recordedSettings(stream) {
         return this.state.bookmarks[stream]?.settings;
       }
@@ -39828,6 +40215,7 @@ var init_state = __esm({
         delete bm.replication_key_value;
         delete bm.partitions;
         delete bm.breakdowns;
+        delete bm.open_days;
       }
       /** True when the stream has a bookmark that moves where a sync starts. */
       hasProgress(stream) {
@@ -40106,11 +40494,112 @@ function periodWindows(start, end, size, rollup) {
   }
   return out;
 }
+function exclusiveEnd(inclusiveEnd2) {
+  return addDays(inclusiveEnd2, 1);
+}
+function inclusiveEnd(exclusiveEndDay) {
+  return addDays(exclusiveEndDay, -1);
+}
 var MS_PER_DAY;
 var init_days = __esm({
   "src/streams/days.ts"() {
     "use strict";
     MS_PER_DAY = 864e5;
+  }
+});
+
+// src/streams/owners.ts
+function recordedOwners(state) {
+  const out = /* @__PURE__ */ new Set();
+  for (const name of STREAM_NAMES) {
+    const bm = state.bookmark(name);
+    if (!bm) continue;
+    if (typeof bm.owner === "string") out.add(bm.owner);
+    for (const o of Object.keys(bm.other_owners ?? {})) out.add(o);
+    for (const p of bm.partitions ?? []) if (typeof p.context.owner === "string") out.add(p.context.owner);
+  }
+  return out;
+}
+function takeProgress(bm) {
+  const out = {};
+  for (const k of Object.keys(bm)) {
+    if (OWNER_KEYS.has(k)) continue;
+    out[k] = bm[k];
+    delete bm[k];
+  }
+  return out;
+}
+function hasContent(bm) {
+  return Object.keys(bm).length > 0;
+}
+function switchTo(stream, bm, from2, owner) {
+  const others = bm.other_owners ??= {};
+  const away = takeProgress(bm);
+  if (hasContent(away)) others[from2] = away;
+  const mine = others[owner];
+  delete others[owner];
+  if (mine) Object.assign(bm, mine);
+  if (Object.keys(others).length === 0) delete bm.other_owners;
+  bm.owner = owner;
+  log.info(
+    `State of '${stream}' was last written for owner '${from2}'; this sync is for owner '${owner}': ${mine ? `resuming from its own bookmark` : `no bookmark of '${owner}' yet, so reading from start_date`} ('${from2}''s bookmark is kept for when it is configured again).`
+  );
+}
+function adoptLegacy(stream, bm, owner, recorded) {
+  const owned = /* @__PURE__ */ new Map();
+  const ownerless = [];
+  for (const p of bm.partitions ?? []) {
+    const o = p.context.owner;
+    if (typeof o === "string") owned.set(o, [...owned.get(o) ?? [], p]);
+    else ownerless.push(p);
+  }
+  const rest = takeProgress(bm);
+  delete rest.partitions;
+  if (ownerless.length) rest.partitions = ownerless;
+  const whose = recorded.size === 0 ? owner : recorded.size === 1 ? [...recorded][0] : void 0;
+  const others = { ...bm.other_owners ?? {} };
+  const mine = {};
+  const progress2 = rest.replication_key_value !== void 0 || rest.breakdowns !== void 0 || ownerless.length > 0;
+  if (!progress2) Object.assign(mine, rest);
+  else {
+    if (whose === owner) Object.assign(mine, rest);
+    else if (whose !== void 0) others[whose] = { ...rest, ...others[whose] ?? {} };
+    else bm.unowned = rest;
+    const said = recorded.size === 0 ? `taking it as owner '${owner}''s, the one configured (nothing in the state names another owner)` : whose === owner ? `taking it as owner '${owner}''s, the only owner the state records` : whose !== void 0 ? `taking it as owner '${whose}''s, the only owner the state records: owner '${owner}' reads from start_date` : `the state records several owners (${[...recorded].sort().join(", ")}), so it cannot tell whose it is: it is kept under "unowned" and not used, and owner '${owner}' reads from start_date`;
+    (whose === void 0 ? log.warn : log.info)(
+      `State of '${stream}' does not record its owner (an earlier tap-scarf wrote it): ${said}.`
+    );
+  }
+  for (const [o, parts] of owned) {
+    if (o === owner) mine.partitions = [...parts, ...mine.partitions ?? []];
+    else {
+      const other = others[o] ??= {};
+      other.partitions = [...other.partitions ?? [], ...parts];
+    }
+  }
+  Object.assign(bm, mine);
+  if (Object.keys(others).length) bm.other_owners = others;
+  else delete bm.other_owners;
+  bm.owner = owner;
+}
+function selectOwner(state, streams, owner) {
+  const recorded = recordedOwners(state);
+  for (const stream of streams) {
+    const bm = state.bookmark(stream);
+    if (!bm) continue;
+    if (bm.owner === owner) continue;
+    if (typeof bm.owner === "string") switchTo(stream, bm, bm.owner, owner);
+    else adoptLegacy(stream, bm, owner, recorded);
+  }
+  state.writeFor(owner);
+}
+var OWNER_KEYS;
+var init_owners = __esm({
+  "src/streams/owners.ts"() {
+    "use strict";
+    init_log();
+    init_schemas();
+    OWNER_KEYS = /* @__PURE__ */ new Set(["owner", "other_owners", "unowned"]);
   }
 });
 
@@ -40555,17 +41044,17 @@ var require_papaparse = __commonJS({
         if (!config.chunkSize)
           config.chunkSize = Papa2.LocalChunkSize;
         ChunkStreamer.call(this, config);
-        var reader, slice;
+        var reader2, slice;
         var usingAsyncReader = typeof FileReader !== "undefined";
         this.stream = function(file) {
           this._input = file;
           slice = file.slice || file.webkitSlice || file.mozSlice;
           if (usingAsyncReader) {
-            reader = new FileReader();
-            reader.onload = bindFunction(this._chunkLoaded, this);
-            reader.onerror = bindFunction(this._chunkError, this);
+            reader2 = new FileReader();
+            reader2.onload = bindFunction(this._chunkLoaded, this);
+            reader2.onerror = bindFunction(this._chunkError, this);
           } else
-            reader = new FileReaderSync();
+            reader2 = new FileReaderSync();
           this._nextChunk();
         };
         this._nextChunk = function() {
@@ -40578,7 +41067,7 @@ var require_papaparse = __commonJS({
             var end = Math.min(this._start + this._config.chunkSize, this._input.size);
             input = slice.call(input, this._start, end);
           }
-          var txt = reader.readAsText(input, this._config.encoding);
+          var txt = reader2.readAsText(input, this._config.encoding);
           if (!usingAsyncReader)
             this._chunkLoaded({ target: { result: txt } });
         };
@@ -40588,7 +41077,7 @@ var require_papaparse = __commonJS({
           this.parseChunk(event.target.result);
         };
         this._chunkError = function() {
-          this._sendError(reader.error);
+          this._sendError(reader2.error);
         };
       }
       FileStreamer.prototype = Object.create(ChunkStreamer.prototype);
@@ -41401,6 +41890,7 @@ async function readCsv(body, handlers, opts = {}) {
   const label = labelPrefix(opts.label);
   const src = new BodyPuller(body, label);
   const decoder = new StringDecoder2("utf8");
+  const utf8 = new InvalidUtf8Counter();
   const onRow = handlers.onRow;
   let parser;
   let newline;
@@ -41450,6 +41940,10 @@ async function readCsv(body, handlers, opts = {}) {
       const chunk = await src.next();
       if (chunk === void 0) break;
       let text = typeof chunk === "string" ? chunk : decoder.write(chunk);
+      if (typeof chunk !== "string") {
+        utf8.bytes(chunk);
+        utf8.text(text);
+      }
       if (first) {
         if (text.length === 0) continue;
         if (text.charCodeAt(0) === 65279) text = text.slice(1);
@@ -41484,7 +41978,9 @@ async function readCsv(body, handlers, opts = {}) {
       }
       if (res.data.length > 0) await deliver(res.data, firstBadRow(res, false));
     }
-    partial += decoder.end();
+    const rest = decoder.end();
+    utf8.text(rest);
+    partial += rest;
     if (first && partial.charCodeAt(0) === 65279) partial = partial.slice(1);
     if (parser === void 0) {
       if (partial.length === 0) {
@@ -41499,7 +41995,8 @@ async function readCsv(body, handlers, opts = {}) {
       partial = res.meta.cursor >= partial.length ? "" : partial.slice(res.meta.cursor);
       if (res.data.length > 0) await deliver(res.data, firstBadRow(res, false));
     }
-    if (newline === "\r\n" && partial.charCodeAt(partial.length - 1) === 13) partial = partial.slice(0, -1);
+    const crEnded = newline === "\r\n" && partial.charCodeAt(partial.length - 1) === 13;
+    if (crEnded) partial = partial.slice(0, -1);
     if (partial.length > 0) {
       parsedChars += partial.length;
       const res = parser.parse(partial, 0, false);
@@ -41515,8 +42012,18 @@ async function readCsv(body, handlers, opts = {}) {
           `${label}the CSV body ended without a line break in the middle of row ${rows + 1} (${last.length} of ${ncols} fields): it was cut`
         );
       }
+      if (badRow >= 0 || header !== void 0 && last !== void 0 && last.length > ncols) {
+        await deliver(res.data, badRow);
+      }
+      if (!crEnded && res.data.some((r) => !(r.length === 1 && r[0] === ""))) {
+        const what = header === void 0 ? "its header row" : `row ${rows + 1}`;
+        throw new IncompleteBodyError(
+          `${label}the CSV body ended without a line break after ${what} (after ${rows} complete rows): a last row without its line break may be cut inside its last field, so it is not emitted and the body is read again`
+        );
+      }
       await deliver(res.data, badRow);
     }
+    if (utf8.invalid > 0) opts.onInvalidUtf8?.(utf8.invalid);
     return { rows, bytes: src.bytes, header, parsedChars };
   } catch (err) {
     src.release();
@@ -41576,6 +42083,42 @@ var init_csv_rows = __esm({
   }
 });
 
+// src/scarf/header-names.ts
+function folded(name) {
+  return name.trim().toLowerCase();
+}
+function matchHeader(stream, header, known) {
+  const names = header.slice();
+  const renamed = [];
+  const exact = new Set(header.filter((h) => known.has(h)));
+  let byFold;
+  const taken = /* @__PURE__ */ new Map();
+  for (let c = 0; c < header.length; c++) {
+    const h = header[c];
+    if (known.has(h)) continue;
+    byFold ??= new Map([...known].map((k2) => [folded(k2), k2]));
+    const k = byFold.get(folded(h));
+    if (k === void 0 || exact.has(k)) continue;
+    const other = taken.get(k);
+    if (other !== void 0) {
+      throw new DataError(
+        `${stream}: the response header has two columns that both read as ${JSON.stringify(k)} (${JSON.stringify(escapeControls(clip(other, 60)))} and ${JSON.stringify(escapeControls(clip(h, 60)))}); cannot tell which value is meant`
+      );
+    }
+    taken.set(k, h);
+    names[c] = k;
+    renamed.push([h, k]);
+  }
+  return { names, renamed };
+}
+var init_header_names = __esm({
+  "src/scarf/header-names.ts"() {
+    "use strict";
+    init_errors();
+    init_log();
+  }
+});
+
 // src/scarf/schema-kind.ts
 function kindOf(prop) {
   const types2 = Array.isArray(prop.type) ? prop.type : prop.type === void 0 ? ["string"] : [prop.type];
@@ -41608,7 +42151,8 @@ function compileLayout(spec, header) {
   const fixed = /* @__PURE__ */ new Set([...Object.keys(constants), "extra_fields"]);
   const colOf = /* @__PURE__ */ new Map();
   const unknownCols = [];
-  header.forEach((name, c) => {
+  const names = matchHeader(spec.stream ?? "", header, new Set(keys.filter((k) => !fixed.has(k)))).names;
+  names.forEach((name, c) => {
     if (!fixed.has(name) && Object.prototype.hasOwnProperty.call(props, name)) colOf.set(name, c);
     else unknownCols.push(c);
   });
@@ -41688,6 +42232,7 @@ var init_compile = __esm({
   "src/scarf/csv-fast/compile.ts"() {
     "use strict";
     init_words();
+    init_header_names();
     init_schema_kind();
   }
 });
@@ -42479,7 +43024,7 @@ async function readBody(body, opts, handlers, read2) {
         },
         onRow: handlers.onRow
       },
-      { label: opts.label, maxRowChars: maxRow, rowOffset: rows }
+      { label: opts.label, maxRowChars: maxRow, rowOffset: rows, onInvalidUtf8: opts.onInvalidUtf8 }
     );
     rows = res.rows;
     return counted();
@@ -42652,6 +43197,7 @@ async function readNdjson(body, handlers, opts = {}) {
   const label = labelPrefix(opts.label);
   const src = new BodyPuller(body, label);
   const decoder = new StringDecoder3("utf8");
+  const utf8 = new InvalidUtf8Counter();
   const onObject = handlers.onObject;
   let partial = "";
   let lineNo = 0;
@@ -42679,6 +43225,10 @@ async function readNdjson(body, handlers, opts = {}) {
       const chunk = await src.next();
       if (chunk === void 0) break;
       let text = typeof chunk === "string" ? chunk : decoder.write(chunk);
+      if (typeof chunk !== "string") {
+        utf8.bytes(chunk);
+        utf8.text(text);
+      }
       if (first && text.length > 0) {
         if (text.charCodeAt(0) === 65279) text = text.slice(1);
         first = false;
@@ -42708,7 +43258,9 @@ async function readNdjson(body, handlers, opts = {}) {
       partial = start < buf.length ? buf.slice(start) : "";
       buf = "";
     }
-    partial += decoder.end();
+    const rest = decoder.end();
+    utf8.text(rest);
+    partial += rest;
     if (first && partial.charCodeAt(0) === 65279) partial = partial.slice(1);
     if (partial.length > 0 && !isBlank(partial)) {
       lineNo++;
@@ -42717,6 +43269,7 @@ async function readNdjson(body, handlers, opts = {}) {
       const r = onObject(obj, lineNo);
       if (r !== void 0) await r;
     }
+    if (utf8.invalid > 0) opts.onInvalidUtf8?.(utf8.invalid);
     return { lines: objects, bytes: src.bytes };
   } catch (err) {
     src.release();
@@ -42828,10 +43381,13 @@ function compileRowTyper(opts) {
   const unknownIdx = [];
   const unknownPrefix = [];
   const missingColumns = [];
+  let renamedColumns = [];
   if (header) {
     const seen = /* @__PURE__ */ new Set();
+    const matched = matchHeader(opts.stream, header, new Set(keys.filter((k) => !fixed.has(k))));
+    renamedColumns = matched.renamed;
     for (let c = 0; c < header.length; c++) {
-      const name = header[c];
+      const name = matched.names[c];
       if (name.trim() === "") {
         throw new DataError(
           `${opts.stream}: in the response header, column ${c + 1} has an empty name, so tap-scarf cannot tell what its values are; columns sent: ${header.join(",").slice(0, 300)}`
@@ -42855,13 +43411,14 @@ function compileRowTyper(opts) {
       }
     }
     for (const k of keys) if (!fixed.has(k) && !seen.has(k)) missingColumns.push(k);
-    if (requireNonNull) {
-      const missingRequired = missingColumns.filter((k) => nonNullIdx.includes(propIndex.get(k)));
-      if (missingRequired.length > 0) {
-        throw new DataError(
-          `${opts.stream}: the response has no column ${missingRequired.map((k) => quoteValue(k)).join(", ")}, which every record needs; columns sent: ${clip(header.join(","), 300)}`
-        );
-      }
+    const needed = new Set(opts.requiredColumns ?? []);
+    const missingRequired = missingColumns.filter(
+      (k) => needed.has(k) || requireNonNull && nonNullIdx.includes(propIndex.get(k))
+    );
+    if (missingRequired.length > 0) {
+      throw new DataError(
+        `${opts.stream}: the response has no column ${missingRequired.map((k) => quoteValue(k)).join(", ")}, which every record needs (also under another letter case or with spaces around it), so the answer is not used; columns sent: ${clip(header.join(","), 300)}`
+      );
     }
   }
   const nunknown = unknownIdx.length;
@@ -42939,7 +43496,7 @@ function compileRowTyper(opts) {
     if (nonNullIdx.length > 0) checkNonNull(v, "field");
     return finish(v);
   }
-  return { typeRow, typeObject, unknownColumns, missingColumns };
+  return { typeRow, typeObject, unknownColumns, missingColumns, renamedColumns };
 }
 var EXTRA;
 var init_row_typer = __esm({
@@ -42948,6 +43505,7 @@ var init_row_typer = __esm({
     init_errors();
     init_log();
     init_convert();
+    init_header_names();
     init_schema_kind();
     EXTRA = "extra_fields";
   }
@@ -42970,26 +43528,42 @@ function warnUnknown(ctx, stream, columns) {
     `${stream}: Scarf sent column(s) this version does not know: ${fresh.join(", ")}. Their values are kept as JSON text in the extra_fields column; upgrade tap-scarf to get them as typed columns.`
   );
 }
+function warnRenamed(ctx, stream, renamed) {
+  const fresh = renamed.filter(([from2, to]) => !ctx.warnedUnknownColumns.has(`${stream}.${from2}\u2192${to}`));
+  if (fresh.length === 0) return;
+  for (const [from2, to] of fresh) ctx.warnedUnknownColumns.add(`${stream}.${from2}\u2192${to}`);
+  log.warn(
+    `${stream}: Scarf spelled column(s) differently: ${fresh.map(([from2, to]) => `${JSON.stringify(from2)} read as ${to}`).join(", ")} (known columns are matched after trimming spaces and ignoring letter case).`
+  );
+}
+function warnInvalidUtf8(ctx, spec, count) {
+  const key = `${spec.stream}.(invalid UTF-8)`;
+  if (ctx.warnedUnknownColumns.has(key)) return;
+  ctx.warnedUnknownColumns.add(key);
+  log.warn(
+    `${spec.stream}: the answer for ${spec.label} held ${count} invalid UTF-8 sequence(s); each was replaced with U+FFFD (\uFFFD), so the values holding them are not exactly what Scarf stored. Reported once per stream.`
+  );
+}
 function wrapRowError(spec, what, n, err) {
   const msg = err instanceof Error ? err.message : String(err);
   throw new DataError(`Stream ${spec.stream}, window ${spec.label}, ${what} ${n}: ${msg}`);
 }
 async function fetchRecords(ctx, spec, seen, stats, onRecord, waitTurn, onRecordJson) {
   const schema = loadSchema(spec.stream);
-  const keyOf = (rec, n, what) => {
-    const key = rec[spec.keyField];
+  const keyOf2 = (rec, n, what) => {
+    const key = spec.keyOf ? spec.keyOf(rec) : rec[spec.keyField];
     if (key === null || key === void 0 || key === "")
       wrapRowError(spec, what, n, new Error(`the key column '${spec.keyField}' is empty`));
     return key;
   };
   const accept = (rec, n, what) => {
     if (ctx.aborted) throw new AbortedError();
-    if (!seen.add(keyOf(rec, n, what))) {
+    if (!seen.add(keyOf2(rec, n, what))) {
       stats.duplicates++;
       return;
     }
     if (seen.size > stats.maxKeySet) stats.maxKeySet = seen.size;
-    spec.onAccepted?.add(rec.time);
+    spec.onAccepted?.add(rec.time, rec);
     return onRecord(rec);
   };
   const tally = spec.onAccepted;
@@ -43006,7 +43580,7 @@ async function fetchRecords(ctx, spec, seen, stats, onRecord, waitTurn, onRecord
     }
     return onRecordJson(rec.json, rec.end);
   };
-  const fast = onRecordJson !== void 0 && spec.format === "csv" && FAST_CSV_STREAMS.has(spec.stream) && !spec.deriveKey && csvPath() === "fast";
+  const fast = onRecordJson !== void 0 && spec.format === "csv" && FAST_CSV_STREAMS.has(spec.stream) && !spec.deriveKey && !spec.keyOf && csvPath() === "fast";
   const domain = spec.constants?.company_domain;
   const constants = { owner: ctx.settings.owner, ...spec.constants };
   await ctx.client.fetch(
@@ -43020,7 +43594,9 @@ async function fetchRecords(ctx, spec, seen, stats, onRecord, waitTurn, onRecord
       stream: spec.stream
     },
     async (answer, info) => {
+      const onInvalidUtf8 = (n) => warnInvalidUtf8(ctx, spec, n);
       const body = await openExport(answer, info, spec.format, "");
+      spec.onHeaders?.(info.headers);
       if (waitTurn) await waitTurn();
       if (spec.format === "ndjson") {
         const typer = compileRowTyper({
@@ -43030,23 +43606,34 @@ async function fetchRecords(ctx, spec, seen, stats, onRecord, waitTurn, onRecord
           computed: spec.deriveKey ? { [spec.keyField]: spec.deriveKey } : void 0,
           onUnknownKey: (key) => warnUnknown(ctx, spec.stream, [key])
         });
-        await readNdjson(body, {
-          onObject(obj, line) {
-            let rec;
-            try {
-              rec = typer.typeObject(obj);
-            } catch (e) {
-              wrapRowError(spec, "line", line, e);
+        await readNdjson(
+          body,
+          {
+            onObject(obj, line) {
+              let rec;
+              try {
+                rec = typer.typeObject(obj);
+              } catch (e) {
+                wrapRowError(spec, "line", line, e);
+              }
+              return accept(rec, line, "line");
             }
-            return accept(rec, line, "line");
-          }
-        });
+          },
+          { onInvalidUtf8 }
+        );
         return;
       }
       let typeRow;
       const handlers = {
         onHeader(header) {
-          const typer = compileRowTyper({ stream: spec.stream, schema, header, constants });
+          const typer = compileRowTyper({
+            stream: spec.stream,
+            schema,
+            header,
+            constants,
+            requiredColumns: [...REQUIRED_COLUMNS[spec.stream] ?? [], ...spec.requiredColumns ?? []]
+          });
+          if (typer.renamedColumns.length) warnRenamed(ctx, spec.stream, typer.renamedColumns);
           if (typer.unknownColumns.length) warnUnknown(ctx, spec.stream, typer.unknownColumns);
           typeRow = typer.typeRow;
         },
@@ -43063,10 +43650,18 @@ async function fetchRecords(ctx, spec, seen, stats, onRecord, waitTurn, onRecord
       if (fast) {
         await transcodeCsv(
           body,
-          { stream: spec.stream, schema, constants, keyField: spec.keyField, tallyField: "time", onRead: spec.onFastPath },
+          {
+            stream: spec.stream,
+            schema,
+            constants,
+            keyField: spec.keyField,
+            tallyField: "time",
+            onRead: spec.onFastPath,
+            onInvalidUtf8
+          },
           { ...handlers, onRecord: acceptJson }
         );
-      } else await readCsv(body, handlers);
+      } else await readCsv(body, handlers, { onInvalidUtf8 });
     }
   ).catch((err) => {
     throw inWindow(spec, err);
@@ -43076,7 +43671,7 @@ function inWindow(spec, err) {
   if (!(err instanceof DataError) || err.message.startsWith("Stream ")) return err;
   return new DataError(`Stream ${spec.stream}, window ${spec.label}: ${err.message}`);
 }
-var FAST_CSV_STREAMS;
+var REQUIRED_COLUMNS, FAST_CSV_STREAMS;
 var init_fetch = __esm({
   "src/streams/fetch.ts"() {
     "use strict";
@@ -43088,70 +43683,8 @@ var init_fetch = __esm({
     init_ndjson_rows();
     init_row_typer();
     init_schemas();
-    FAST_CSV_STREAMS = /* @__PURE__ */ new Set(["events", "company_events"]);
-  }
-});
-
-// src/streams/resume.ts
-function resumeDay(ctx, bookmark, lookbackDays) {
-  if (!bookmark) return ctx.startDay;
-  return maxDay(ctx.startDay, addDays(dayOf(bookmark), -lookbackDays));
-}
-function coverageMark(ctx, windowEnd, previous) {
-  const next = `${addDays(windowEnd, 1)}T00:00:00.000000Z`;
-  const capped = next < ctx.signpostTs ? next : ctx.signpostTs;
-  return previous && previous > capped ? previous : capped;
-}
-var init_resume = __esm({
-  "src/streams/resume.ts"() {
-    "use strict";
-    init_days();
-  }
-});
-
-// src/streams/past-end.ts
-function warnIfBookmarkPastEnd(ctx, selections) {
-  const s = ctx.settings;
-  for (const sel of selections) {
-    if (sel.replicationMethod !== "INCREMENTAL") continue;
-    const { partitionedBy, window: window2, lookback, bookmarkPer } = STREAMS[sel.stream];
-    if (partitionedBy || window2 === "snapshot" || !lookback) continue;
-    let bookmark;
-    if (bookmarkPer) {
-      const marks = s[bookmarkPer].map((b) => ctx.state.breakdownValue(sel.stream, b));
-      if (marks.some((m) => m === void 0)) continue;
-      bookmark = marks.reduce(minDay);
-    } else bookmark = ctx.state.value(sel.stream, sel.replicationKey);
-    const start = resumeDay(ctx, bookmark, s[lookback]);
-    if (bookmark === void 0 || start <= ctx.endDay) continue;
-    log.warn(
-      `${sel.stream}: the state's bookmark (${bookmark}) is past the last day to read (${ctx.endDay}${s.end_date ? `, end_date` : ""}), so there is nothing to read and no request is made. That is expected when a finished backfill runs again with its state; to read later days, raise or remove end_date.`
-    );
-  }
-}
-var init_past_end = __esm({
-  "src/streams/past-end.ts"() {
-    "use strict";
-    init_log();
-    init_days();
-    init_definitions();
-    init_resume();
-  }
-});
-
-// src/streams/planned.ts
-function windowedPlan(stream, detail) {
-  return {
-    stream: stream.declaration.name,
-    detail,
-    requests: stream.windows.map((w) => ({ label: stream.request(w, w).label, commit: () => stream.commit(w, w), window: w }))
-  };
-}
-var plural;
-var init_planned = __esm({
-  "src/streams/planned.ts"() {
-    "use strict";
-    plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+    REQUIRED_COLUMNS = { events: ["time"], company_events: ["time"] };
+    FAST_CSV_STREAMS = /* @__PURE__ */ new Set(["events", "company_events", "pixel_events"]);
   }
 });
 
@@ -43388,472 +43921,20 @@ var init_ranges = __esm({
   }
 });
 
-// src/streams/reference.ts
-function everyDay(w) {
-  const out = [];
-  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
-  return out;
+// src/streams/resume.ts
+function resumeDay(ctx, bookmark, lookbackDays) {
+  if (!bookmark) return ctx.startDay;
+  return maxDay(ctx.startDay, addDays(dayOf(bookmark), -lookbackDays));
 }
-function spanOf(windows) {
-  if (windows.length === 0) return void 0;
-  return { start: windows.map((w) => w.start).reduce(minDay), end: windows.map((w) => w.end).reduce(maxDay) };
+function coverageMark(ctx, windowEnd, previous) {
+  const next = `${addDays(windowEnd, 1)}T00:00:00.000000Z`;
+  const capped = next < ctx.signpostTs ? next : ctx.signpostTs;
+  return previous && previous > capped ? previous : capped;
 }
-function countWindows(range, covered, windowDays) {
-  let run;
-  const runs = [];
-  for (const d of everyDay(range)) {
-    if (covered.has(d)) continue;
-    if (run && addDays(run.end, 1) === d) run.end = d;
-    else runs.push(run = { start: d, end: d });
-  }
-  return runs.flatMap((r) => dayWindows(r.start, r.end, windowDays));
-}
-function kindsRead(settings, kind) {
-  return settings.package_query === void 0 ? ["total", "company"] : [kind];
-}
-function rollupCheckRange(scope, companyDays) {
-  const days = [...companyDays];
-  if (days.length) return { start: days.reduce(minDay), end: days.reduce(maxDay) };
-  return {
-    start: maxDay(scope.startDay, addDays(scope.endDay, -(scope.settings.aggregates_window_days - 1))),
-    end: scope.endDay
-  };
-}
-function countReference(ctx) {
-  return ctx.countReference ??= new CountReference(ctx);
-}
-var CountReference;
-var init_reference = __esm({
-  "src/streams/reference.ts"() {
+var init_resume = __esm({
+  "src/streams/resume.ts"() {
     "use strict";
-    init_errors();
-    init_log();
-    init_endpoints();
     init_days();
-    init_definitions();
-    init_fetch();
-    init_key_set();
-    init_ranges();
-    CountReference = class {
-      constructor(ctx) {
-        this.ctx = ctx;
-      }
-      ctx;
-      days = /* @__PURE__ */ new Map();
-      covered = { total: /* @__PURE__ */ new Set(), company: /* @__PURE__ */ new Set() };
-      limits = new RangeLimits();
-      /** Requests this reference made (its first reads and its re-reads). */
-      requests = 0;
-      /** Stable disagreements met this sync, all streams together (src/streams/reconcile.ts). */
-      stableDisagreements = 0;
-      /** Set once stableDisagreements reaches its limit: no window is read again for the rest of the sync. */
-      stopped = false;
-      /** Streams whose one disagreement warning has been given. */
-      warned = /* @__PURE__ */ new Set();
-      count(kind, day, domain) {
-        const c = this.days.get(day);
-        if (!c) return 0;
-        return kind === "total" ? c.total : c.company.get(domain.toLowerCase()) ?? 0;
-      }
-      /** Domains (lower-case) with at least one counted event in the range. */
-      activeDomains(range) {
-        const out = /* @__PURE__ */ new Set();
-        for (const day of everyDay(range)) for (const [domain, n] of this.days.get(day)?.company ?? []) if (n > 0) out.add(domain);
-        return out;
-      }
-      /** The days whose counts of `kind` are read. */
-      coveredDays(kind) {
-        return this.covered[kind];
-      }
-      /** Reads the counts of the days of `range` not read yet (one request per aggregates_window_days days). */
-      async ensure(kind, range) {
-        for (const w of countWindows(range, this.covered[kind], this.ctx.settings.aggregates_window_days))
-          await this.read(kind, w, "read");
-      }
-      /** Reads the counts of `range` again; true when any count of `domain` (or by-total) changed. */
-      async reread(kind, range, domain) {
-        const before = everyDay(range).map((d) => this.count(kind, d, domain));
-        for (const w of dayWindows(range.start, range.end, this.ctx.settings.aggregates_window_days))
-          await this.read(kind, w, "re-read");
-        return everyDay(range).some((d, i) => this.count(kind, d, domain) !== before[i]);
-      }
-      async read(kind, window2, why) {
-        const s = this.ctx.settings;
-        const kinds = kindsRead(s, kind);
-        const query = {
-          rollup: "daily",
-          breakdown: kinds.map((k) => k === "total" ? "by-total" : "by-company"),
-          ...kinds.includes("total") && s.package_query !== void 0 ? { query: s.package_query } : {}
-        };
-        const before = this.ctx.client.requestCount;
-        try {
-          await this.limits.forEachRange("aggregates (counts)", window2, splitByDays, (w) => this.readRange(kinds, w, query, why));
-        } catch (err) {
-          if (err instanceof TapError && err.failureType !== "config_error")
-            log.error(
-              `Could not read Scarf's aggregates counts for ${window2.start}..${window2.end}, which verify_counts checks the exports against: ${err.message}. Without them no window can be proven complete, so its bookmark stays; set verify_counts to false to sync without the check.`
-            );
-          throw err;
-        } finally {
-          this.requests += this.ctx.client.requestCount - before;
-        }
-      }
-      async readRange(kinds, w, query, why) {
-        const fresh = /* @__PURE__ */ new Map();
-        for (const d of everyDay(w)) fresh.set(d, { total: 0, company: /* @__PURE__ */ new Map() });
-        const stats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
-        const decl = STREAMS.aggregates;
-        await fetchRecords(
-          this.ctx,
-          {
-            stream: decl.name,
-            endpoint: decl.endpoint,
-            format: decl.format,
-            path: aggregatesPath(this.ctx.settings.owner),
-            query: { start_date: w.start, end_date: w.end, ...query },
-            label: `aggregates counts ${w.start}..${w.end} (${why} for verify_counts)`,
-            keyField: "row_key",
-            deriveKey: (rec) => JSON.stringify([rec.date, rec.rollup, rec.breakdown, rec.artifact, rec.company_domain ?? null])
-          },
-          new KeySet(),
-          stats,
-          (rec) => {
-            const c = fresh.get(rec.date);
-            if (!c || rec.rollup !== "daily" || typeof rec.total !== "number") return;
-            if (rec.breakdown === "by-total") c.total += rec.total;
-            else if (rec.breakdown === "by-company" && typeof rec.company_domain === "string") {
-              const d = rec.company_domain.toLowerCase();
-              c.company.set(d, (c.company.get(d) ?? 0) + rec.total);
-            }
-          }
-        );
-        for (const [day, c] of fresh) {
-          const kept = this.days.get(day) ?? { total: 0, company: /* @__PURE__ */ new Map() };
-          if (kinds.includes("total")) kept.total = c.total;
-          if (kinds.includes("company")) kept.company = c.company;
-          this.days.set(day, kept);
-          for (const k of kinds) this.covered[k].add(day);
-        }
-      }
-    };
-  }
-});
-
-// src/streams/ordered.ts
-async function runInOrder(items, concurrency, run) {
-  if (items.length === 0) return;
-  const limit = Math.max(1, concurrency);
-  const gates = items.map(() => {
-    let open2;
-    let fail;
-    const promise = new Promise((res, rej) => {
-      open2 = res;
-      fail = rej;
-    });
-    promise.catch(() => void 0);
-    return { promise, open: open2, fail };
-  });
-  gates[0].open();
-  let next = 0;
-  let firstError;
-  const worker = async () => {
-    while (next < items.length && firstError === void 0) {
-      const i = next++;
-      try {
-        await run(items[i], () => gates[i].promise);
-        await gates[i].promise;
-        gates[i + 1]?.open();
-      } catch (err) {
-        if (firstError === void 0) firstError = err;
-        for (let j = i + 1; j < gates.length; j++) gates[j].fail(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (firstError !== void 0) throw firstError;
-}
-var init_ordered = __esm({
-  "src/streams/ordered.ts"() {
-    "use strict";
-  }
-});
-
-// src/streams/reconcile.ts
-function daysOf(w) {
-  const out = [];
-  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
-  return out;
-}
-function record(stats, outcome) {
-  (stats.verified ??= { equal: 0, reread: 0, disagree: 0 })[outcome]++;
-}
-function verifiedText(v) {
-  const n = v.equal + v.reread + v.disagree;
-  return `${n} window${n === 1 ? "" : "s"} verified against Scarf's counts: ${v.equal} equal, ${v.reread} re-read after a short body, ${v.disagree} disagree`;
-}
-function verifiedMetric(stream, v) {
-  return { type: "counter", metric: "windows_verified", value: v.equal + v.reread + v.disagree, tags: { stream, ...v } };
-}
-function disagreement(ctx, ref, stream, words, stable) {
-  if (!ref.warned.has(stream)) {
-    ref.warned.add(stream);
-    log.warn(
-      `${words}. Accepted as Scarf serves it (its counts may not match its export exactly); the stream's report line counts every such window as "disagree".`
-    );
-  }
-  if (!stable || ref.stopped) return;
-  ref.stableDisagreements++;
-  if (ref.stableDisagreements >= STABLE_LIMIT) {
-    ref.stopped = true;
-    log.warn(
-      `verify_counts: ${ref.stableDisagreements} windows disagreed with Scarf's counts after identical reads, so Scarf counts differently from its exports here: for the rest of this sync no window is read again (the counts are still compared and reported).`
-    );
-  }
-}
-function partVerifier(ctx, decl, windows, stats) {
-  const kind = KINDS[decl.name];
-  if (!ctx.settings.verify_counts || !kind || windows.length === 0) return void 0;
-  const range = spanOf(windows);
-  return {
-    prepare: () => countReference(ctx).ensure(kind, range),
-    tally: () => new DayTally(),
-    async reconcile(part, spec, seen, tally, refetch, onRecord) {
-      const ref = countReference(ctx);
-      await ref.ensure(kind, range);
-      const domain = kind === "company" ? spec.constants?.company_domain : void 0;
-      const days = daysOf(part);
-      const what = (day) => `${decl.name}${domain ? ` ${domain}` : ""} ${day}`;
-      let partReread = false;
-      for (let step = 0; ; step++) {
-        const diff = days.filter((d) => tally.get(d) !== ref.count(kind, d, domain));
-        if (diff.length === 0) return record(stats, partReread ? "reread" : "equal");
-        const first = diff[0];
-        const numbers = `Scarf counts ${events(ref.count(kind, first, domain))}, its export holds ${fmt(tally.get(first))}${diff.length > 1 ? ` (and ${diff.length - 1} more day${diff.length > 2 ? "s" : ""} differ)` : ""}`;
-        if (ref.stopped) {
-          disagreement(ctx, ref, decl.name, `${what(first)}: ${numbers}`, false);
-          return record(stats, "disagree");
-        }
-        const short = diff.filter((d) => tally.get(d) < ref.count(kind, d, domain));
-        if (step >= MAX_REREADS) {
-          if (short.length === 0) {
-            disagreement(ctx, ref, decl.name, `${what(first)}: ${numbers} after ${step + 1} reads`, false);
-            return record(stats, "disagree");
-          }
-          const refilled = addDays(dayOf(ctx.signpost), -ctx.settings.lookback_days);
-          if (short.every((d3) => d3 >= refilled)) {
-            log.info(
-              `${spec.label}: ${numbers} after ${step + 1} reads, each finding new events: still arriving, so accepted; the next sync reads ${short.join(", ")} again (lookback_days ${ctx.settings.lookback_days}).`
-            );
-            return record(stats, "reread");
-          }
-          const d = short[0];
-          throw new DataError(
-            `${spec.label}: ${d}: Scarf counts ${events(ref.count(kind, d, domain))}, but ${step + 1} reads of the export, each different, held at most ${fmt(tally.get(d))}, so the window cannot be proven complete and its bookmark stays (the next sync reads it again). If Scarf keeps answering like this, set verify_counts to false.`
-          );
-        }
-        if (short.length > 0) {
-          log.info(`${spec.label}: ${short[0]}: ${numbers}; reading the window again (its bookmark waits until they agree).`);
-          const again = new DayTally();
-          const reSeen = new KeySet();
-          let fresh = 0;
-          await refetch({ ...spec, onAccepted: again, label: `${spec.label} (re-read)` }, reSeen, (rec) => {
-            if (!seen.add(rec[spec.keyField])) return;
-            fresh++;
-            tally.add(rec.time);
-            return onRecord(rec);
-          });
-          partReread = true;
-          const same = fresh === 0 && days.every((d) => again.get(d) === tally.get(d));
-          const still = days.filter((d) => tally.get(d) !== ref.count(kind, d, domain));
-          if (same && still.length > 0) {
-            const d = still[0];
-            disagreement(
-              ctx,
-              ref,
-              decl.name,
-              `${what(d)}: Scarf counts ${events(ref.count(kind, d, domain))}, its export holds ${fmt(tally.get(d))} after two identical reads`,
-              true
-            );
-            return record(stats, "disagree");
-          }
-          continue;
-        }
-        log.info(`${spec.label}: ${first}: ${numbers}; reading Scarf's counts for ${part.start}..${part.end} again.`);
-        const changed = await ref.reread(kind, part, domain);
-        if (!changed) {
-          disagreement(ctx, ref, decl.name, `${what(first)}: ${numbers} after two identical reads of the counts`, true);
-          return record(stats, "disagree");
-        }
-      }
-    }
-  };
-}
-async function verifyRollup(ctx, stats, present, reread) {
-  if (!ctx.settings.verify_counts) return;
-  const ref = countReference(ctx);
-  const range = rollupCheckRange(ctx, ref.coveredDays("company"));
-  await ref.ensure("company", range);
-  const missing = () => [...ref.activeDomains(range)].filter((d) => !present.has(d)).sort();
-  let reread_ = false;
-  for (let step = 0; ; step++) {
-    const lost = missing();
-    if (lost.length === 0) return record(stats, reread_ ? "reread" : "equal");
-    const words = `company_rollup: Scarf counts events in ${range.start}..${range.end} of ${lost.length} compan${lost.length === 1 ? "y" : "ies"} the company-rollup snapshot does not list (${lost.slice(0, 5).join(", ")}${lost.length > 5 ? ", \u2026" : ""})`;
-    if (ref.stopped || step >= MAX_REREADS) {
-      disagreement(ctx, ref, "company_rollup", step >= MAX_REREADS ? `${words} after ${step + 1} reads` : words, false);
-      return record(stats, "disagree");
-    }
-    log.info(`${words}; reading the snapshot again.`);
-    const before = present.size;
-    const reSeen = new KeySet();
-    const fresh = await reread(reSeen);
-    reread_ = true;
-    if (fresh === 0 && reSeen.size === before && missing().length > 0) {
-      disagreement(ctx, ref, "company_rollup", `${words} after two identical reads`, true);
-      return record(stats, "disagree");
-    }
-  }
-}
-var MAX_REREADS, STABLE_LIMIT, fmt, events, DayTally, KINDS;
-var init_reconcile = __esm({
-  "src/streams/reconcile.ts"() {
-    "use strict";
-    init_errors();
-    init_log();
-    init_days();
-    init_key_set();
-    init_reference();
-    MAX_REREADS = 3;
-    STABLE_LIMIT = 3;
-    fmt = (n) => n.toLocaleString("en-US");
-    events = (n) => `${fmt(n)} event${n === 1 ? "" : "s"}`;
-    DayTally = class {
-      counts = /* @__PURE__ */ new Map();
-      day;
-      dayBytes = new Uint8Array(10);
-      pending = 0;
-      add(time) {
-        if (typeof time !== "string") return;
-        const day = time.slice(0, 10);
-        if (day !== this.day) this.switchTo(day);
-        this.pending++;
-      }
-      addText(b, s, _e) {
-        const d = this.dayBytes;
-        if (this.day === void 0 || b[s + 9] !== d[9] || b[s + 8] !== d[8] || !this.sameDay(b, s)) {
-          this.switchTo(b.toString("latin1", s, s + 10));
-        }
-        this.pending++;
-      }
-      get(day) {
-        return (this.counts.get(day) ?? 0) + (day === this.day ? this.pending : 0);
-      }
-      sameDay(b, s) {
-        const d = this.dayBytes;
-        for (let i = 0; i < 8; i++) if (b[s + i] !== d[i]) return false;
-        return true;
-      }
-      switchTo(day) {
-        if (this.day !== void 0 && this.pending > 0) this.counts.set(this.day, (this.counts.get(this.day) ?? 0) + this.pending);
-        this.day = day;
-        this.pending = 0;
-        for (let i = 0; i < 10; i++) this.dayBytes[i] = day.charCodeAt(i) & 255;
-      }
-    };
-    KINDS = { events: "total", company_events: "company" };
-  }
-});
-
-// src/streams/runner.ts
-function throttleOptions(env = process.env) {
-  const raw = env.TAP_SCARF_STATE_INTERVAL_MS;
-  const v = raw === void 0 || raw === "" ? NaN : Number(raw);
-  return {
-    ...STATE_THROTTLE,
-    minIntervalMs: Number.isFinite(v) && v >= 0 ? v : STATE_THROTTLE.minIntervalMs,
-    now: () => performance.now()
-  };
-}
-function throttledCheckpoints(sink2, opts = throttleOptions()) {
-  let lastAt = opts.now();
-  let lastOutput = sink2.outputBytes();
-  let parts = 0;
-  let stateBytes = 0;
-  return {
-    async committed() {
-      parts++;
-      const now = opts.now();
-      if (now - lastAt < opts.minIntervalMs) return;
-      const work = sink2.outputBytes() - lastOutput + parts * opts.partBytes;
-      if (work < opts.ratio * stateBytes) return;
-      const before = sink2.outputBytes();
-      await sink2.checkpoint();
-      lastOutput = sink2.outputBytes();
-      stateBytes = lastOutput - before;
-      lastAt = opts.now();
-      parts = 0;
-    }
-  };
-}
-function everyCommit(sink2) {
-  return { committed: () => sink2.checkpoint() };
-}
-async function runWindows(ctx, stream, sink2, stats, fetch = fetchRecords, policy = throttledCheckpoints) {
-  const decl = stream.declaration;
-  const ranges = new RangeLimits();
-  const checkpoints = ctx.checkpointEveryCommit ? everyCommit(sink2) : policy(sink2);
-  stats.windowsPlanned = stream.windows.length;
-  const concurrency = stream.concurrent ? requestConcurrency(ctx.settings) : 1;
-  const verifier = partVerifier(ctx, decl, stream.windows, stats);
-  await verifier?.prepare();
-  const readPart = async (window2, part, waitTurn) => {
-    stats.windows++;
-    const spec = {
-      ...stream.request(window2, part),
-      stream: decl.name,
-      endpoint: decl.endpoint,
-      format: decl.format,
-      keyField: dedupKey(decl.name)
-    };
-    const seen = new KeySet();
-    const tally = verifier?.tally();
-    if (tally) spec.onAccepted = tally;
-    await fetch(ctx, spec, seen, stats, sink2.record, waitTurn, sink2.recordJson);
-    await waitTurn();
-    if (verifier)
-      await verifier.reconcile(part, spec, seen, tally, (s, set, onRecord) => fetch(ctx, s, set, stats, onRecord), sink2.record);
-    stream.commit(window2, part);
-    await checkpoints.committed();
-  };
-  await runInOrder(
-    stream.windows,
-    concurrency,
-    (window2, waitTurn) => ranges.forEachRange(
-      decl.endpoint,
-      window2,
-      stream.split,
-      (part, answered) => (
-        // The request's answer has arrived when its turn is first awaited: the range was accepted.
-        readPart(window2, part, () => {
-          answered();
-          return waitTurn();
-        })
-      )
-    )
-  );
-}
-var STATE_THROTTLE;
-var init_runner = __esm({
-  "src/streams/runner.ts"() {
-    "use strict";
-    init_concurrency();
-    init_definitions();
-    init_fetch();
-    init_key_set();
-    init_ordered();
-    init_ranges();
-    init_reconcile();
-    STATE_THROTTLE = { minIntervalMs: 1e4, ratio: 10, partBytes: 2048 };
   }
 });
 
@@ -43915,13 +43996,1010 @@ var init_stream_state = __esm({
   }
 });
 
-// src/streams/aggregates.ts
-function aggregateRowKey(rec) {
+// src/streams/aggregations.ts
+function aggregationRowKey(rec) {
   const parts = [rec.owner, rec.date, rec.rollup, rec.breakdown, rec.artifact];
   for (const d of DIMENSIONS) parts.push(rec[d] ?? null);
   return JSON.stringify(parts);
 }
-function aggregatesStream(ctx, selection) {
+function answeredWindow(headers) {
+  const one = (name) => {
+    const v = headers[name];
+    const s = Array.isArray(v) ? v[0] : v;
+    return s !== void 0 && /^\d{4}-\d{2}-\d{2}$/.test(s.trim()) ? s.trim() : void 0;
+  };
+  const start = one("x-scarf-effective-start-date");
+  const end = one("x-scarf-effective-end-date");
+  if (start === void 0 || end === void 0) return void 0;
+  return { start, end: inclusiveEnd(end) };
+}
+function aggregationsStream(ctx, selection, seenArtifacts) {
+  const s = ctx.settings;
+  const rollup = s.aggregations_rollup;
+  const state = new StreamState(ctx.state, selection);
+  const sets = s.aggregations_breakdown_sets;
+  const stopped = /* @__PURE__ */ new Set();
+  const answered = /* @__PURE__ */ new Map();
+  const partId = (key, w) => `${key} ${w.start} ${w.end}`;
+  const windows = sets.flatMap((set) => {
+    const key = breakdownSetKey(set);
+    const from2 = resumeDay(ctx, state.breakdown(key), s[STREAMS.aggregations.lookback]);
+    return periodWindows(from2, ctx.endDay, MAX_WINDOW_DAYS, rollup).map((w) => ({ ...w, set, key }));
+  });
+  const split = (w, max) => periodWindows(w.start, w.end, max, rollup);
+  return {
+    declaration: STREAMS.aggregations,
+    windows,
+    split,
+    concurrent: true,
+    request: ({ set, key }, w) => {
+      const spec = {
+        path: aggregationsPath(ownerAsConfigured(s.owner)),
+        query: {
+          start_date: w.start,
+          end_date: exclusiveEnd(w.end),
+          rollup,
+          breakdown_set: breakdownSetKey(set),
+          package_id: s.aggregations_package_ids,
+          tracking_pixel_id: s.aggregations_tracking_pixel_ids,
+          query: s.aggregations_query,
+          group_by_artifact: String(s.aggregations_group_by_artifact),
+          include_low_confidence: String(s.aggregations_include_low_confidence)
+        },
+        label: `aggregations ${key} ${w.start}..${w.end}`,
+        deriveKey: (rec) => {
+          seenArtifacts?.add(rec.artifact);
+          return aggregationRowKey(rec);
+        },
+        onHeaders: (headers) => {
+          answered.set(partId(key, w), answeredWindow(headers));
+        }
+      };
+      return spec;
+    },
+    commit: ({ key }, w) => {
+      const got = answered.get(partId(key, w));
+      answered.delete(partId(key, w));
+      if (stopped.has(key)) return;
+      let last = w.end;
+      if (got && (got.start !== w.start || got.end !== w.end)) {
+        const before = got.start > w.start;
+        const until = before ? void 0 : minDay(got.end, w.end);
+        log.warn(
+          `aggregations ${key} ${w.start}..${w.end}: Scarf answered ${got.start}..${got.end} (its X-Scarf-Effective-Start-Date/End-Date headers; end shown inclusive), not the whole window asked. ` + (until !== void 0 && until >= w.start ? `The bookmark of ${key} moves only to ${until}` : `The bookmark of ${key} stays where it was`) + "; the next sync asks for the rest again."
+        );
+        stopped.add(key);
+        if (until === void 0 || until < w.start) return;
+        last = until;
+      } else if (!got) {
+        log.debug(`aggregations ${key} ${w.start}..${w.end}: no X-Scarf-Effective-* headers; taking the window as answered.`);
+      }
+      const mark = minDay(last, dayOf(ctx.signpost));
+      const prev = state.breakdown(key);
+      state.commitBreakdown(key, prev && prev > mark ? prev : mark);
+      const values = sets.map((set) => state.storedBreakdown(breakdownSetKey(set)));
+      if (values.every((v) => v !== void 0)) state.commit(values.reduce(minDay));
+    }
+  };
+}
+function warnUnseenIds(ctx, seen) {
+  const s = ctx.settings;
+  if (!s.aggregations_group_by_artifact) return;
+  for (const [setting, ids] of [
+    ["aggregations_tracking_pixel_ids", s.aggregations_tracking_pixel_ids],
+    ["aggregations_package_ids", s.aggregations_package_ids]
+  ]) {
+    for (const id of ids ?? []) {
+      if (seen.has(id.toLowerCase())) continue;
+      log.warn(
+        `aggregations: no rows for ${setting} '${id}' in ${ctx.startDay}..${ctx.endDay}. Scarf answers an id it does not know with no rows rather than an error, so this is almost always a typo: compare it with the id app.scarf.sh shows (if it is right, that artifact had no events in these days).`
+      );
+    }
+  }
+}
+var MAX_WINDOW_DAYS, DIMENSIONS, readAggregations, planAggregations;
+var init_aggregations2 = __esm({
+  "src/streams/aggregations.ts"() {
+    "use strict";
+    init_aggregations();
+    init_owner_case();
+    init_log();
+    init_endpoints();
+    init_days();
+    init_definitions();
+    init_planned();
+    init_resume();
+    init_runner();
+    init_stream_state();
+    MAX_WINDOW_DAYS = 366;
+    DIMENSIONS = [
+      "country",
+      "company_name",
+      "company_domain",
+      "cloud_provider_name",
+      "cloud_provider_domain",
+      "platform",
+      "version",
+      "client",
+      "variable",
+      "value",
+      "domain",
+      "referer",
+      "endpoint_id",
+      "origin_id",
+      "file_extension",
+      "user_agent",
+      "importance",
+      "funnel_stage",
+      "company_size",
+      "sic_code"
+    ];
+    readAggregations = async (ctx, selection, sink2, stats) => {
+      const seen = /* @__PURE__ */ new Set();
+      const stream = aggregationsStream(ctx, selection, seen);
+      await runWindows(ctx, stream, sink2, stats);
+      if (stream.windows.length > 0) warnUnseenIds(ctx, new Set([...seen].map((a) => a.toLowerCase())));
+    };
+    planAggregations = (ctx, selection) => {
+      const stream = aggregationsStream(ctx, selection);
+      const first = stream.windows[0];
+      const sets = ctx.settings.aggregations_breakdown_sets.length;
+      return windowedPlan(
+        stream,
+        first ? `${plural(stream.windows.length, "window")} of up to ${MAX_WINDOW_DAYS} days (${ctx.settings.aggregations_rollup}, ${plural(sets, "breakdown set")}), ${stream.windows.reduce((m, w) => minDay(m, w.start), first.start)}..${ctx.endDay}` : "nothing to read"
+      );
+    };
+  }
+});
+
+// src/streams/v3-counts.ts
+function v2CountsGone(err) {
+  return err instanceof ApiError && err.endpoint === "aggregates" && (err.status === 404 || err.status === 410);
+}
+async function readV3Counts(ctx, kinds, w, query, why, onRecord) {
+  for (const kind of kinds) {
+    const stats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
+    let answered;
+    const label = `aggregations counts ${kind === "total" ? "by-total" : "by-company"} ${w.start}..${w.end} (${why} for verify_counts, v3)`;
+    await fetchRecords(
+      ctx,
+      {
+        stream: "aggregations",
+        endpoint: "aggregations",
+        format: "ndjson",
+        path: aggregationsPath(ownerAsConfigured(ctx.settings.owner)),
+        query: {
+          start_date: w.start,
+          end_date: exclusiveEnd(w.end),
+          rollup: "daily",
+          breakdown_set: kind === "total" ? "by-total" : "by-company",
+          ...kind === "total" && query !== void 0 ? { query } : {}
+        },
+        label,
+        keyField: "row_key",
+        deriveKey: (rec) => JSON.stringify([rec.date, rec.breakdown, rec.artifact, rec.company_domain ?? null]),
+        onHeaders: (headers) => {
+          answered = answeredWindow(headers);
+        }
+      },
+      new KeySet(),
+      stats,
+      onRecord
+    );
+    const got = answered;
+    if (got && (got.start !== w.start || got.end !== w.end))
+      throw new TapError(
+        `${label}: Scarf answered only ${got.start}..${got.end}, so the days it left out have no counts to verify the exports against; their windows keep their bookmark and the next sync asks again.`,
+        "transient_error"
+      );
+  }
+}
+var init_v3_counts = __esm({
+  "src/streams/v3-counts.ts"() {
+    "use strict";
+    init_owner_case();
+    init_errors();
+    init_endpoints();
+    init_aggregations2();
+    init_days();
+    init_fetch();
+    init_key_set();
+  }
+});
+
+// src/streams/reference.ts
+function everyDay(w) {
+  const out = [];
+  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+function spanOf(windows) {
+  if (windows.length === 0) return void 0;
+  return { start: windows.map((w) => w.start).reduce(minDay), end: windows.map((w) => w.end).reduce(maxDay) };
+}
+function countWindows(range, covered, windowDays) {
+  let run;
+  const runs = [];
+  for (const d of everyDay(range)) {
+    if (covered.has(d)) continue;
+    if (run && addDays(run.end, 1) === d) run.end = d;
+    else runs.push(run = { start: d, end: d });
+  }
+  return runs.flatMap((r) => dayWindows(r.start, r.end, windowDays));
+}
+function kindsRead(settings, kind) {
+  return settings.package_query === void 0 ? ["total", "company"] : [kind];
+}
+function rollupCheckRange(scope, companyDays) {
+  const days = [...companyDays];
+  if (days.length) return { start: days.reduce(minDay), end: days.reduce(maxDay) };
+  return {
+    start: maxDay(scope.startDay, addDays(scope.endDay, -(scope.settings.aggregates_window_days - 1))),
+    end: scope.endDay
+  };
+}
+function countReference(ctx) {
+  return ctx.countReference ??= new CountReference(ctx);
+}
+var CountReference;
+var init_reference = __esm({
+  "src/streams/reference.ts"() {
+    "use strict";
+    init_errors();
+    init_log();
+    init_endpoints();
+    init_days();
+    init_definitions();
+    init_fetch();
+    init_key_set();
+    init_ranges();
+    init_v3_counts();
+    CountReference = class {
+      constructor(ctx) {
+        this.ctx = ctx;
+      }
+      ctx;
+      days = /* @__PURE__ */ new Map();
+      covered = { total: /* @__PURE__ */ new Set(), company: /* @__PURE__ */ new Set() };
+      limits = new RangeLimits();
+      /** Days with at least one row of the kind's breakdown in the counts body (not merely a day in the range read). */
+      present = { total: /* @__PURE__ */ new Set(), company: /* @__PURE__ */ new Set() };
+      /** Requests this reference made (its first reads and its re-reads). */
+      requests = 0;
+      /** Streams whose one disagreement warning has been given. */
+      warned = /* @__PURE__ */ new Set();
+      /** Scarf refused the request carrying both breakdowns: each kind is read on its own from then on. */
+      combinedRefused = false;
+      count(kind, day, domain) {
+        const c = this.days.get(day);
+        if (!c) return 0;
+        return kind === "total" ? c.total : c.company.get(domain.toLowerCase()) ?? 0;
+      }
+      /**
+       * A day read but without one by-total row, between days that have rows: the counts body
+       * left it out (a day of a package that is downloaded every day does not count 0), so an
+       * empty export of that day proves nothing. Days before the first or after the last counted
+       * day are not gaps: a package starts and may stop.
+       */
+      gap(day) {
+        if (!this.covered.total.has(day) || this.present.total.has(day)) return false;
+        let before = false;
+        let after = false;
+        for (const d of this.present.total) {
+          if (d < day) before = true;
+          else if (d > day) after = true;
+          if (before && after) return true;
+        }
+        return false;
+      }
+      /** Domains (lower-case) with at least one counted event in the range. */
+      activeDomains(range) {
+        const out = /* @__PURE__ */ new Set();
+        for (const day of everyDay(range)) for (const [domain, n] of this.days.get(day)?.company ?? []) if (n > 0) out.add(domain);
+        return out;
+      }
+      /** The days whose counts of `kind` are read. */
+      coveredDays(kind) {
+        return this.covered[kind];
+      }
+      /** Reads the counts of the days of `range` not read yet (one request per aggregates_window_days days). */
+      async ensure(kind, range) {
+        for (const w of countWindows(range, this.covered[kind], this.ctx.settings.aggregates_window_days))
+          await this.read(kind, w, "read");
+      }
+      /** Reads the counts of `range` again; true when any count of `domain` (or by-total) changed. */
+      async reread(kind, range, domain) {
+        const before = everyDay(range).map((d) => this.count(kind, d, domain));
+        for (const w of dayWindows(range.start, range.end, this.ctx.settings.aggregates_window_days))
+          await this.read(kind, w, "re-read");
+        return everyDay(range).some((d, i) => this.count(kind, d, domain) !== before[i]);
+      }
+      async read(kind, window2, why) {
+        const s = this.ctx.settings;
+        const kinds = this.combinedRefused ? [kind] : kindsRead(s, kind);
+        const query = {
+          rollup: "daily",
+          breakdown: kinds.map((k) => k === "total" ? "by-total" : "by-company"),
+          ...kinds.includes("total") && s.package_query !== void 0 ? { query: s.package_query } : {}
+        };
+        const before = this.ctx.client.requestCount;
+        let alone = false;
+        try {
+          await this.limits.forEachRange(
+            "aggregates (counts)",
+            window2,
+            splitByDays,
+            (w) => this.readRange(kinds, w, query, why, kind)
+          );
+        } catch (err) {
+          if (err instanceof ApiError && err.status !== 401 && err.status !== 404 && kinds.length > 1) {
+            this.combinedRefused = true;
+            this.limits = new RangeLimits();
+            log.warn(
+              `Scarf refused the counts request with both by-total and by-company (${err.message}): reading ${kind === "total" ? "by-total" : "by-company"} alone; a stream that needs the other breakdown fails only if that is refused too.`
+            );
+            alone = true;
+          } else {
+            if (err instanceof TapError && err.failureType !== "config_error")
+              log.error(
+                `Could not read Scarf's aggregates counts for ${window2.start}..${window2.end}, which verify_counts checks the exports against: ${err.message}. Without them no window can be proven complete, so its bookmark stays; set verify_counts to false to sync without the check.`
+              );
+            throw err;
+          }
+        } finally {
+          this.requests += this.ctx.client.requestCount - before;
+        }
+        if (alone) await this.read(kind, window2, why);
+      }
+      /** Where the counts come from: v2 aggregates, until it shows it has none (then v3, for the rest of the sync). */
+      source = "v2";
+      async readV2(w, query, why, stats, tally, kinds) {
+        let rows = 0;
+        try {
+          await fetchRecords(
+            this.ctx,
+            {
+              stream: STREAMS.aggregates.name,
+              endpoint: STREAMS.aggregates.endpoint,
+              format: STREAMS.aggregates.format,
+              path: aggregatesPath(this.ctx.settings.owner),
+              query: { start_date: w.start, end_date: w.end, ...query },
+              label: `aggregates counts ${w.start}..${w.end} (${why} for verify_counts)`,
+              keyField: "row_key",
+              deriveKey: (rec) => JSON.stringify([rec.date, rec.rollup, rec.breakdown, rec.artifact, rec.company_domain ?? null])
+            },
+            new KeySet(),
+            stats,
+            (rec) => {
+              rows++;
+              tally(rec);
+            }
+          );
+        } catch (err) {
+          if (!v2CountsGone(err)) throw err;
+          this.useV3(`answered HTTP ${err.status}`);
+          return;
+        }
+        if (rows === 0 && kinds.includes("total")) this.useV3(`answered no rows for ${w.start}..${w.end}`);
+      }
+      useV3(why) {
+        this.source = "v3";
+        log.warn(
+          `verify_counts: Scarf's legacy v2 aggregates export ${why}; reading the daily counts from its v3 aggregations export for the rest of this sync (one request per count kind and window).`
+        );
+      }
+      async readRange(read2, w, query, why, asked) {
+        let kinds = read2;
+        const fresh = /* @__PURE__ */ new Map();
+        for (const d of everyDay(w)) fresh.set(d, { total: 0, company: /* @__PURE__ */ new Map() });
+        const seen = { total: /* @__PURE__ */ new Set(), company: /* @__PURE__ */ new Set() };
+        const stats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
+        const tally = (rec) => {
+          const c = fresh.get(rec.date);
+          if (!c || rec.rollup !== "daily" || typeof rec.total !== "number") return;
+          if (rec.breakdown === "by-total") {
+            c.total += rec.total;
+            seen.total.add(rec.date);
+          } else if (rec.breakdown === "by-company" && typeof rec.company_domain === "string") {
+            seen.company.add(rec.date);
+            const d = rec.company_domain.toLowerCase();
+            c.company.set(d, (c.company.get(d) ?? 0) + rec.total);
+          }
+        };
+        if (this.source === "v2") await this.readV2(w, query, why, stats, tally, kinds);
+        if (this.source === "v3") {
+          kinds = [asked];
+          for (const c of fresh.values()) {
+            c.total = 0;
+            c.company.clear();
+          }
+          seen.total.clear();
+          seen.company.clear();
+          await readV3Counts(this.ctx, kinds, w, kinds.includes("total") ? this.ctx.settings.package_query : void 0, why, tally);
+        }
+        for (const [day, c] of fresh) {
+          const kept = this.days.get(day) ?? { total: 0, company: /* @__PURE__ */ new Map() };
+          if (kinds.includes("total")) kept.total = c.total;
+          if (kinds.includes("company")) kept.company = c.company;
+          this.days.set(day, kept);
+          for (const k of kinds) {
+            this.covered[k].add(day);
+            if (seen[k].has(day)) this.present[k].add(day);
+            else this.present[k].delete(day);
+          }
+        }
+      }
+    };
+  }
+});
+
+// src/streams/aggregates-check.ts
+function uncheckable(ctx, spec, part) {
+  if (spec.query.rollup !== "daily") return `aggregates_rollup is ${String(spec.query.rollup)}, not daily`;
+  const asked = [].concat(spec.query.breakdown ?? []);
+  if (!asked.includes("by-total")) return "by-total is not among the breakdowns asked";
+  const covered = countReference(ctx).coveredDays("total");
+  if (!daysOf(part).every((d) => covered.has(d)))
+    return "Scarf's by-total counts were not read for its days (select events, whose counts cover them)";
+  return void 0;
+}
+async function checkAggregatesPart(ctx, part, spec, seen, first, stats, refetch, onRecord, freshSet) {
+  if (!ctx.settings.verify_counts) return;
+  const why = uncheckable(ctx, spec, part);
+  if (why) {
+    stats.unchecked = (stats.unchecked ?? 0) + 1;
+    if (!stats.uncheckedWhy) {
+      stats.uncheckedWhy = why;
+      log.warn(
+        `aggregates ${part.start}..${part.end}: not checked against Scarf's counts, because ${why}; a body that ended cleanly but short would go unnoticed until a later sync re-reads these days. The report line counts such windows.`
+      );
+    }
+    return;
+  }
+  const ref = countReference(ctx);
+  const best = new Map(daysOf(part).map((d) => [d, first.get(d)]));
+  const differ = () => daysOf(part).filter((d) => best.get(d) !== ref.count("total", d));
+  const readAgain = async (w) => {
+    const again = new TotalsTally();
+    await refetch(
+      {
+        ...spec,
+        query: { ...spec.query, start_date: w.start, end_date: w.end },
+        onAccepted: again,
+        label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`
+      },
+      freshSet(),
+      (rec) => seen.add(rec[spec.keyField]) ? onRecord(rec) : void 0
+    );
+    for (const d of daysOf(w)) best.set(d, Math.max(best.get(d), again.get(d)));
+  };
+  let diff = differ();
+  if (diff.length === 0) return record(stats, "equal");
+  const say = (d) => `Scarf counts ${ref.count("total", d)} events, the aggregates' by-total rows sum to ${best.get(d)}`;
+  log.info(`${spec.label}: ${diff[0]}: ${say(diff[0])}; reading the window again.`);
+  await readAgain(part);
+  diff = differ();
+  for (const d of diff) {
+    if (part.start === part.end) break;
+    log.info(`${spec.label}: ${d}: ${say(d)}; reading the day alone.`);
+    await readAgain({ start: d, end: d });
+  }
+  diff = differ();
+  if (diff.length === 0) return record(stats, "reread");
+  throw new DataError(
+    `${spec.label}: ${diff[0]}: ${say(diff[0])} after every re-read${diff.length > 1 ? ` (and ${diff.length - 1} more day(s))` : ""}, so the window cannot be proven complete and its bookmark stays (the next sync reads it again).`
+  );
+}
+function record(stats, outcome) {
+  (stats.verified ??= { equal: 0, reread: 0, disagree: 0 })[outcome]++;
+}
+var TotalsTally, daysOf;
+var init_aggregates_check = __esm({
+  "src/streams/aggregates-check.ts"() {
+    "use strict";
+    init_errors();
+    init_log();
+    init_days();
+    init_reference();
+    TotalsTally = class {
+      sums = /* @__PURE__ */ new Map();
+      add(_time, rec) {
+        if (!rec || rec.breakdown !== "by-total" || rec.rollup !== "daily" || typeof rec.total !== "number") return;
+        const day = rec.date;
+        this.sums.set(day, (this.sums.get(day) ?? 0) + rec.total);
+      }
+      addText() {
+      }
+      get(day) {
+        return this.sums.get(day) ?? 0;
+      }
+    };
+    daysOf = (w) => {
+      const out = [];
+      for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
+      return out;
+    };
+  }
+});
+
+// src/streams/open-days.ts
+function isOpenDay(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v;
+  return typeof o.day === "string" && DAY_RE.test(o.day) && typeof o.owner === "string" && (o.company_domain === void 0 || typeof o.company_domain === "string") && typeof o.scarf_count === "number" && typeof o.held === "number" && typeof o.reads === "number";
+}
+function ledger(state, stream) {
+  const raw = state.bookmark(stream)?.open_days;
+  if (raw === void 0) return [];
+  if (!Array.isArray(raw) || !raw.every(isOpenDay))
+    throw new ConfigError(
+      `State: '${stream}'.open_days must be a list of {"day": "YYYY-MM-DD", "owner", "scarf_count", "held", "reads"} (docs/state.md "The open-days ledger"). Delete the entry to drop it; the days it held are then not read again.`
+    );
+  return raw;
+}
+function openDays(state, stream, owner) {
+  return ledger(state, stream).filter((e) => e.owner === owner);
+}
+function openDay(state, stream, entry) {
+  const list = ledger(state, stream).filter((e) => !same(e, entry));
+  list.push(entry);
+  list.sort((a, b) => a.day < b.day ? -1 : a.day > b.day ? 1 : (a.company_domain ?? "") < (b.company_domain ?? "") ? -1 : 1);
+  state.setExtra(stream, "open_days", list);
+}
+function closeDay(state, stream, key) {
+  const list = ledger(state, stream);
+  const kept = list.filter((e) => !same(e, key));
+  if (kept.length !== list.length) state.setExtra(stream, "open_days", kept.length ? kept : void 0);
+}
+function findOpenDay(state, stream, key) {
+  return ledger(state, stream).find((e) => same(e, key));
+}
+function acceptsMismatches(state, stream, settings) {
+  const accepted = settings.accept_count_mismatches?.includes(stream) ?? false;
+  state.setExtra(stream, "count_mismatches", accepted ? "accepted" : void 0);
+  return accepted;
+}
+function describe2(e) {
+  return `${e.company_domain ? `${e.company_domain} ` : ""}${e.day} (Scarf counts ${e.scarf_count}, the export held ${e.held}, ${e.reads} read${e.reads === 1 ? "" : "s"})`;
+}
+function listOpen(entries, max = 10) {
+  const shown = entries.slice(0, max).map(describe2).join("; ");
+  return entries.length > max ? `${shown}; and ${entries.length - max} more` : shown;
+}
+var DAY_RE, same;
+var init_open_days = __esm({
+  "src/streams/open-days.ts"() {
+    "use strict";
+    init_errors();
+    DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+    same = (a, b) => a.day === b.day && a.owner === b.owner && (a.company_domain ?? "").toLowerCase() === (b.company_domain ?? "").toLowerCase();
+  }
+});
+
+// src/streams/ordered.ts
+async function runInOrder(items, concurrency, run) {
+  if (items.length === 0) return;
+  const limit = Math.max(1, concurrency);
+  const gates = items.map(() => {
+    let open2;
+    let fail;
+    const promise = new Promise((res, rej) => {
+      open2 = res;
+      fail = rej;
+    });
+    promise.catch(() => void 0);
+    return { promise, open: open2, fail };
+  });
+  gates[0].open();
+  let next = 0;
+  let firstError;
+  const worker = async () => {
+    while (next < items.length && firstError === void 0) {
+      const i = next++;
+      try {
+        await run(items[i], () => gates[i].promise);
+        await gates[i].promise;
+        gates[i + 1]?.open();
+      } catch (err) {
+        if (firstError === void 0) firstError = err;
+        for (let j = i + 1; j < gates.length; j++) gates[j].fail(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (firstError !== void 0) throw firstError;
+}
+var init_ordered = __esm({
+  "src/streams/ordered.ts"() {
+    "use strict";
+  }
+});
+
+// src/streams/reconcile.ts
+function extraReads(days) {
+  return days + 2;
+}
+function daysOf2(w) {
+  const out = [];
+  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+function aroundDay(w) {
+  return { start: addDays(w.start, -1), end: addDays(w.end, 1) };
+}
+function record2(stats, outcome) {
+  (stats.verified ??= { equal: 0, reread: 0, disagree: 0 })[outcome]++;
+}
+function verifiedText(v) {
+  const n = v.equal + v.reread + v.disagree;
+  return `${n} window${n === 1 ? "" : "s"} verified against Scarf's counts: ${v.equal} equal, ${v.reread} re-read after a short body, ${v.disagree} disagree`;
+}
+function verifiedMetric(stream, v) {
+  return { type: "counter", metric: "windows_verified", value: v.equal + v.reread + v.disagree, tags: { stream, ...v } };
+}
+function disagreement(ctx, stream, words) {
+  const ref = countReference(ctx);
+  if (ref.warned.has(stream)) return;
+  ref.warned.add(stream);
+  log.warn(
+    `${words}. Accepted as Scarf serves it (its counts may not match its export exactly); the stream's report line counts every such window as "disagree".`
+  );
+}
+function partVerifier(ctx, decl, windows, stats, ledgerWindows2 = []) {
+  const kind = KINDS[decl.name];
+  if (!ctx.settings.verify_counts || !kind || windows.length + ledgerWindows2.length === 0) return void 0;
+  const range = spanOf(windows);
+  const owner = ctx.settings.owner;
+  const accepted = acceptsMismatches(ctx.state, decl.name, ctx.settings);
+  return {
+    async prepare() {
+      const ref = countReference(ctx);
+      for (const w of ledgerWindows2) await ref.ensure(kind, aroundDay(w));
+      if (range) await ref.ensure(kind, range);
+    },
+    tally: () => new DayTally(),
+    async reconcile(part, spec, seen, tally, refetch, onRecord) {
+      const ref = countReference(ctx);
+      await ref.ensure(kind, part);
+      const domain = kind === "company" ? spec.constants?.company_domain : void 0;
+      const days = daysOf2(part);
+      const counted = (d) => ref.count(kind, d, domain);
+      const gap = (d) => kind === "total" && ref.gap(d);
+      const unproven = (d) => tally.get(d) !== counted(d) || gap(d);
+      const reads = new Map(days.map((d) => [d, 1]));
+      const limit = extraReads(days.length) - 1;
+      const settled = /* @__PURE__ */ new Set();
+      let exportReads = 0;
+      let countsReread = false;
+      const readAgain = async (w) => {
+        exportReads++;
+        for (const d of daysOf2(w)) reads.set(d, (reads.get(d) ?? 0) + 1);
+        let fresh = 0;
+        const again = new DayTally();
+        await refetch(
+          {
+            ...spec,
+            query: { ...spec.query, start_date: w.start, end_date: w.end },
+            onAccepted: again,
+            label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`
+          },
+          new KeySet(),
+          (rec) => {
+            if (!seen.add(rec[spec.keyField])) return;
+            fresh++;
+            tally.add(rec.time);
+            return onRecord(rec);
+          }
+        );
+        if (w.start === w.end && fresh === 0 && again.get(w.start) === tally.get(w.start)) settled.add(w.start);
+      };
+      for (; ; ) {
+        const open2 = days.filter(unproven);
+        if (open2.length === 0) break;
+        const first = open2[0];
+        const numbers = `Scarf counts ${events(counted(first))}${gap(first) ? " (no row for the day in its counts)" : ""}, its export holds ${fmt(tally.get(first))}${open2.length > 1 ? ` (and ${open2.length - 1} more day${open2.length > 2 ? "s" : ""} differ)` : ""}`;
+        const over = open2.filter((d) => tally.get(d) > counted(d) || gap(d));
+        if (over.length > 0 && !countsReread) {
+          countsReread = true;
+          const span = { start: over[0], end: over[over.length - 1] };
+          log.info(`${spec.label}: ${first}: ${numbers}; reading Scarf's counts for ${span.start}..${span.end} again.`);
+          await ref.reread(kind, span, domain);
+          continue;
+        }
+        const short = open2.filter((d) => (tally.get(d) < counted(d) || gap(d) && tally.get(d) === 0) && !settled.has(d));
+        if (short.length === 0 || exportReads >= limit) break;
+        if (exportReads === 0) {
+          const span = { start: short[0], end: short[short.length - 1] };
+          log.info(
+            `${spec.label}: ${first}: ${numbers}; reading ${span.start}..${span.end} again (its bookmark waits until they agree).`
+          );
+          await readAgain(span);
+          continue;
+        }
+        for (const d of short) {
+          if (exportReads >= limit) break;
+          log.info(
+            `${spec.label}: ${d}: Scarf counts ${events(counted(d))}, the export holds ${fmt(tally.get(d))}; reading the day alone.`
+          );
+          await readAgain({ start: d, end: d });
+        }
+      }
+      const left = days.filter(unproven);
+      for (const d of days) {
+        const key = { day: d, owner, ...domain ? { company_domain: domain } : {} };
+        const before = findOpenDay(ctx.state, decl.name, key);
+        if (!left.includes(d)) {
+          if (before) {
+            log.info(`${decl.name}: open day ${describe2(before)} now agrees with Scarf's counts (${fmt(tally.get(d))}): closed.`);
+            closeDay(ctx.state, decl.name, key);
+          }
+          continue;
+        }
+        const entry = {
+          ...key,
+          scarf_count: counted(d),
+          held: Math.max(before?.held ?? 0, tally.get(d)),
+          reads: (before?.reads ?? 0) + reads.get(d)
+        };
+        if (accepted) {
+          closeDay(ctx.state, decl.name, key);
+          (stats.acceptedDays ??= []).push(entry);
+          log.warn(
+            `${decl.name}: ${describe2(entry)}: accepted as it is, because accept_count_mismatches names ${decl.name}; the export of that day may miss events.`
+          );
+        } else {
+          openDay(ctx.state, decl.name, entry);
+          log.warn(
+            `${decl.name}: ${describe2(entry)} still differs: kept open in the state; the next sync reads it again first, and this sync ends failed.`
+          );
+        }
+      }
+      record2(stats, left.length ? "disagree" : exportReads + (countsReread ? 1 : 0) > 0 ? "reread" : "equal");
+    }
+  };
+}
+async function verifyRollup(ctx, stats, present, reread) {
+  if (!ctx.settings.verify_counts) return;
+  const ref = countReference(ctx);
+  const range = rollupCheckRange(ctx, ref.coveredDays("company"));
+  await ref.ensure("company", range);
+  const missing = () => [...ref.activeDomains(range)].filter((d) => !present.has(d)).sort();
+  let reread_ = false;
+  for (let step = 0; ; step++) {
+    const lost = missing();
+    if (lost.length === 0) return record2(stats, reread_ ? "reread" : "equal");
+    const words = `company_rollup: Scarf counts events in ${range.start}..${range.end} of ${lost.length} compan${lost.length === 1 ? "y" : "ies"} the company-rollup snapshot does not list (${lost.slice(0, 5).join(", ")}${lost.length > 5 ? ", \u2026" : ""})`;
+    if (step >= MAX_REREADS) {
+      disagreement(ctx, "company_rollup", `${words} after ${step + 1} reads`);
+      return record2(stats, "disagree");
+    }
+    log.info(`${words}; reading the snapshot again.`);
+    const before = present.size;
+    const reSeen = new KeySet();
+    const fresh = await reread(reSeen);
+    reread_ = true;
+    if (fresh === 0 && reSeen.size === before && missing().length > 0) {
+      disagreement(ctx, "company_rollup", `${words} after two identical reads`);
+      return record2(stats, "disagree");
+    }
+  }
+}
+var MAX_REREADS, fmt, events, DayTally, KINDS;
+var init_reconcile = __esm({
+  "src/streams/reconcile.ts"() {
+    "use strict";
+    init_log();
+    init_days();
+    init_key_set();
+    init_open_days();
+    init_reference();
+    MAX_REREADS = 3;
+    fmt = (n) => n.toLocaleString("en-US");
+    events = (n) => `${fmt(n)} event${n === 1 ? "" : "s"}`;
+    DayTally = class {
+      counts = /* @__PURE__ */ new Map();
+      day;
+      dayBytes = new Uint8Array(10);
+      pending = 0;
+      add(time) {
+        if (typeof time !== "string") return;
+        const day = time.slice(0, 10);
+        if (day !== this.day) this.switchTo(day);
+        this.pending++;
+      }
+      addText(b, s, _e) {
+        const d = this.dayBytes;
+        if (this.day === void 0 || b[s + 9] !== d[9] || b[s + 8] !== d[8] || !this.sameDay(b, s)) {
+          this.switchTo(b.toString("latin1", s, s + 10));
+        }
+        this.pending++;
+      }
+      get(day) {
+        return (this.counts.get(day) ?? 0) + (day === this.day ? this.pending : 0);
+      }
+      sameDay(b, s) {
+        const d = this.dayBytes;
+        for (let i = 0; i < 8; i++) if (b[s + i] !== d[i]) return false;
+        return true;
+      }
+      switchTo(day) {
+        if (this.day !== void 0 && this.pending > 0) this.counts.set(this.day, (this.counts.get(this.day) ?? 0) + this.pending);
+        this.day = day;
+        this.pending = 0;
+        for (let i = 0; i < 10; i++) this.dayBytes[i] = day.charCodeAt(i) & 255;
+      }
+    };
+    KINDS = { events: "total", company_events: "company" };
+  }
+});
+
+// src/streams/runner.ts
+function partitionOf(w) {
+  const { start: _s, end: _e, ...rest } = w;
+  return JSON.stringify(rest);
+}
+function ledgerWindows(ctx, stream) {
+  if (!ctx.settings.verify_counts || !stream.openWindow) return [];
+  const out = [];
+  for (const entry of openDays(ctx.state, stream.declaration.name, ctx.settings.owner)) {
+    const w = stream.openWindow(entry);
+    if (!w) continue;
+    const key = partitionOf(w);
+    if (stream.windows.some((x) => partitionOf(x) === key && x.start <= w.start && w.end <= x.end)) continue;
+    if (out.some((x) => partitionOf(x) === key && x.start === w.start)) continue;
+    out.push(w);
+  }
+  return out;
+}
+function throttleOptions(env = process.env) {
+  const raw = env.TAP_SCARF_STATE_INTERVAL_MS;
+  const v = raw === void 0 || raw === "" ? NaN : Number(raw);
+  return {
+    ...STATE_THROTTLE,
+    minIntervalMs: Number.isFinite(v) && v >= 0 ? v : STATE_THROTTLE.minIntervalMs,
+    now: () => performance.now()
+  };
+}
+function throttledCheckpoints(sink2, opts = throttleOptions()) {
+  let lastAt = opts.now();
+  let lastOutput = sink2.outputBytes();
+  let parts = 0;
+  let stateBytes = 0;
+  return {
+    async committed() {
+      parts++;
+      const now = opts.now();
+      if (now - lastAt < opts.minIntervalMs) return;
+      const work = sink2.outputBytes() - lastOutput + parts * opts.partBytes;
+      if (work < opts.ratio * stateBytes) return;
+      const before = sink2.outputBytes();
+      await sink2.checkpoint();
+      lastOutput = sink2.outputBytes();
+      stateBytes = lastOutput - before;
+      lastAt = opts.now();
+      parts = 0;
+    }
+  };
+}
+function everyCommit(sink2) {
+  return { committed: () => sink2.checkpoint() };
+}
+async function runWindows(ctx, stream, sink2, stats, fetch = fetchRecords, policy = throttledCheckpoints) {
+  const decl = stream.declaration;
+  const ranges = new RangeLimits();
+  const checkpoints = ctx.checkpointEveryCommit ? everyCommit(sink2) : policy(sink2);
+  stats.windowsPlanned = stream.windows.length;
+  const concurrency = stream.concurrent ? requestConcurrency(ctx.settings) : 1;
+  const open2 = ledgerWindows(ctx, stream);
+  const verifier = partVerifier(ctx, decl, stream.windows, stats, open2);
+  await verifier?.prepare();
+  const readPart = async (window2, part, waitTurn, commit = true) => {
+    stats.windows++;
+    const spec = {
+      ...stream.request(window2, part),
+      stream: decl.name,
+      endpoint: decl.endpoint,
+      format: decl.format,
+      keyField: dedupKey(decl.name)
+    };
+    const seen = new KeySet();
+    const tally = verifier?.tally();
+    if (tally) spec.onAccepted = tally;
+    const totals = decl.name === "aggregates" ? new TotalsTally() : void 0;
+    if (totals) spec.onAccepted = totals;
+    await fetch(ctx, spec, seen, stats, sink2.record, waitTurn, sink2.recordJson);
+    await waitTurn();
+    if (totals)
+      await checkAggregatesPart(
+        ctx,
+        part,
+        spec,
+        seen,
+        totals,
+        stats,
+        (s, set, onRecord) => fetch(ctx, s, set, stats, onRecord),
+        sink2.record,
+        () => new KeySet()
+      );
+    if (verifier)
+      await verifier.reconcile(part, spec, seen, tally, (s, set, onRecord) => fetch(ctx, s, set, stats, onRecord), sink2.record);
+    if (!commit) {
+      await sink2.checkpoint();
+      return;
+    }
+    stream.commit(window2, part);
+    await checkpoints.committed();
+  };
+  for (const w of open2) await readPart(w, w, async () => void 0, false);
+  await runInOrder(stream.windows, concurrency, async (window2, waitTurn) => {
+    let earlierFailed = false;
+    const turn = () => waitTurn().catch((err) => {
+      earlierFailed = true;
+      throw err;
+    });
+    try {
+      await ranges.forEachRange(
+        decl.endpoint,
+        window2,
+        stream.split,
+        (part, answered) => (
+          // The request's answer has arrived when its turn is first awaited: the range was accepted.
+          readPart(window2, part, () => {
+            answered();
+            return turn();
+          })
+        )
+      );
+    } catch (err) {
+      if (earlierFailed || !stream.isolate?.(window2, err)) throw err;
+    }
+  });
+}
+var STATE_THROTTLE;
+var init_runner = __esm({
+  "src/streams/runner.ts"() {
+    "use strict";
+    init_concurrency();
+    init_aggregates_check();
+    init_definitions();
+    init_fetch();
+    init_key_set();
+    init_open_days();
+    init_ordered();
+    init_ranges();
+    init_reconcile();
+    STATE_THROTTLE = { minIntervalMs: 1e4, ratio: 10, partBytes: 2048 };
+  }
+});
+
+// src/streams/planned.ts
+function windowedPlan(stream, detail, ctx) {
+  const open2 = ctx ? ledgerWindows(ctx, stream) : [];
+  return {
+    stream: stream.declaration.name,
+    detail: open2.length ? `${plural(open2.length, "open day")} of earlier syncs read again first, then ${detail}` : detail,
+    requests: [
+      ...open2.map((w) => ({ label: `${stream.request(w, w).label} (open day)`, window: w, ledger: true })),
+      ...stream.windows.map((w) => ({ label: stream.request(w, w).label, commit: () => stream.commit(w, w), window: w }))
+    ]
+  };
+}
+var plural;
+var init_planned = __esm({
+  "src/streams/planned.ts"() {
+    "use strict";
+    init_runner();
+    plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+  }
+});
+
+// src/streams/aggregates.ts
+function aggregateRowKey(rec) {
+  const parts = [rec.owner, rec.date, rec.rollup, rec.breakdown, rec.artifact];
+  for (const d of DIMENSIONS2) parts.push(rec[d] ?? null);
+  return JSON.stringify(parts);
+}
+function aggregatesStream(ctx, selection, counted) {
   const s = ctx.settings;
   const rollup = s.aggregates_rollup;
   const state = new StreamState(ctx.state, selection);
@@ -43942,7 +45020,10 @@ function aggregatesStream(ctx, selection) {
       query: { start_date: w.start, end_date: w.end, query: s.package_query, rollup, breakdown: asked },
       label: `aggregates ${w.start}..${w.end}`,
       // The typer has just built the record from schemas/aggregates.json: it has this shape.
-      deriveKey: (rec) => aggregateRowKey(rec)
+      deriveKey: (rec) => {
+        if (counted) counted.rows++;
+        return aggregateRowKey(rec);
+      }
     }),
     commit: ({ asked }, w) => {
       const mark = minDay(w.end, dayOf(ctx.signpost));
@@ -43955,10 +45036,17 @@ function aggregatesStream(ctx, selection) {
     }
   };
 }
-var DIMENSIONS, readAggregates, planAggregates;
+function warnIfEmpty(ctx, windows, rows) {
+  if (rows > 0 || windows.length === 0 || !ctx.settings.aggregates_breakdowns.includes("by-total")) return;
+  log.warn(
+    `aggregates (legacy): Scarf's v2 aggregates export answered no rows for ${windows[0].start}..${windows.at(-1).end}. Scarf calls this export deprecated, and it answers nothing for some organizations that do have events; if ${ctx.settings.owner} had downloads or views in these days, select the aggregations stream (Scarf's v3 export) instead.`
+  );
+}
+var DIMENSIONS2, readAggregates, planAggregates;
 var init_aggregates = __esm({
   "src/streams/aggregates.ts"() {
     "use strict";
+    init_log();
     init_endpoints();
     init_days();
     init_definitions();
@@ -43966,7 +45054,7 @@ var init_aggregates = __esm({
     init_resume();
     init_runner();
     init_stream_state();
-    DIMENSIONS = [
+    DIMENSIONS2 = [
       "company_domain",
       "cloud_provider_domain",
       "country",
@@ -43977,7 +45065,12 @@ var init_aggregates = __esm({
       "value",
       "domain"
     ];
-    readAggregates = (ctx, selection, sink2, stats) => runWindows(ctx, aggregatesStream(ctx, selection), sink2, stats);
+    readAggregates = async (ctx, selection, sink2, stats) => {
+      const counted = { rows: 0 };
+      const stream = aggregatesStream(ctx, selection, counted);
+      await runWindows(ctx, stream, sink2, stats);
+      warnIfEmpty(ctx, stream.windows, counted.rows);
+    };
     planAggregates = (ctx, selection) => {
       const stream = aggregatesStream(ctx, selection);
       const first = stream.windows[0];
@@ -43989,8 +45082,73 @@ var init_aggregates = __esm({
   }
 });
 
+// src/streams/company-artifact-rollups.ts
+function keyOf(stream) {
+  const [, ...fields] = STREAMS[stream].keyProperties;
+  return (rec) => JSON.stringify(fields.map((f) => rec[f]));
+}
+function rollupStream(ctx, selection, name) {
+  const s = ctx.settings;
+  const state = new StreamState(ctx.state, selection);
+  const start = resumeDay(ctx, state.bookmark(), s.aggregates_lookback_days);
+  const key = keyOf(name);
+  return {
+    declaration: STREAMS[name],
+    windows: dayWindows(start, ctx.endDay, s.aggregates_window_days),
+    split: splitByDays,
+    concurrent: true,
+    request: (_window, w) => ({
+      path: companyArtifactRollupPath(s.owner, ARTIFACT[name]),
+      query: { start_date: w.start, end_date: w.end },
+      label: `${name} ${w.start}..${w.end}`,
+      keyOf: key
+    }),
+    // The last day read, never after the sync's start day (its rows were partial then).
+    commit: (_window, w) => {
+      const mark = minDay(w.end, dayOf(ctx.signpost));
+      const prev = state.bookmark();
+      state.commit(prev && prev > mark ? prev : mark);
+    }
+  };
+}
+function reader(name) {
+  return (ctx, selection, sink2, stats) => runWindows(ctx, rollupStream(ctx, selection, name), sink2, stats);
+}
+function planner(name) {
+  return (ctx, selection) => {
+    const stream = rollupStream(ctx, selection, name);
+    const first = stream.windows[0];
+    return windowedPlan(
+      stream,
+      first ? `${plural(stream.windows.length, "window")} of up to ${plural(ctx.settings.aggregates_window_days, "day")}, ${first.start}..${ctx.endDay}` : "nothing to read"
+    );
+  };
+}
+var ARTIFACT, readCompanyPackageRollup, planCompanyPackageRollup, readCompanyPixelRollup, planCompanyPixelRollup;
+var init_company_artifact_rollups = __esm({
+  "src/streams/company-artifact-rollups.ts"() {
+    "use strict";
+    init_endpoints();
+    init_days();
+    init_definitions();
+    init_planned();
+    init_ranges();
+    init_resume();
+    init_runner();
+    init_stream_state();
+    ARTIFACT = {
+      company_package_rollup: "package",
+      company_pixel_rollup: "pixel"
+    };
+    readCompanyPackageRollup = reader("company_package_rollup");
+    planCompanyPackageRollup = planner("company_package_rollup");
+    readCompanyPixelRollup = reader("company_pixel_rollup");
+    planCompanyPixelRollup = planner("company_pixel_rollup");
+  }
+});
+
 // src/streams/company-rollup.ts
-async function readRollup(ctx, stats, onRecord) {
+async function readRollup(ctx, stats, onRecord, cursor) {
   const activity = /* @__PURE__ */ new Map();
   const present = /* @__PURE__ */ new Set();
   const decl = STREAMS.company_rollup;
@@ -44002,7 +45160,8 @@ async function readRollup(ctx, stats, onRecord) {
       path: companyRollupPath(ctx.settings.owner),
       query: {},
       label: "company-rollup snapshot",
-      keyField: dedupKey(decl.name)
+      keyField: dedupKey(decl.name),
+      requiredColumns: cursor !== void 0 ? [cursor] : []
     };
     const take = (rec) => {
       const row = rec;
@@ -44045,12 +45204,17 @@ var init_company_rollup = __esm({
       let max = bookmark;
       stats.windowsPlanned = 1;
       stats.windows++;
-      await readRollup(ctx, stats, (rec) => {
-        const v = rec[key];
-        if (bookmark && v !== null && v < bookmark) return;
-        if (v !== null && (max === void 0 || v > max)) max = v;
-        return sink2.record(rec);
-      });
+      await readRollup(
+        ctx,
+        stats,
+        (rec) => {
+          const v = rec[key];
+          if (bookmark && v !== null && v < bookmark) return;
+          if (v !== null && (max === void 0 || v > max)) max = v;
+          return sink2.record(rec);
+        },
+        key
+      );
       if (max !== void 0 && max !== bookmark) state.commit(max > ctx.signpostTs ? ctx.signpostTs : max);
     };
     planCompanyRollup = () => ({
@@ -44068,45 +45232,135 @@ function rollupFailed(cause, when) {
     cause.failureType
   );
 }
+function rollupByDomain(activity) {
+  const out = /* @__PURE__ */ new Map();
+  for (const [domain, lastSeen] of activity) {
+    const key = domain.toLowerCase();
+    const had = out.get(key);
+    if (!had) out.set(key, { spelled: domain, lastSeen });
+    else if (had.lastSeen !== null && (lastSeen === null || lastSeen > had.lastSeen)) had.lastSeen = lastSeen;
+  }
+  return out;
+}
+function lastCountedDay(ctx) {
+  const out = /* @__PURE__ */ new Map();
+  const ref = ctx.countReference;
+  if (!ref) return out;
+  for (const day of [...ref.coveredDays("company")].sort())
+    for (const domain of ref.activeDomains({ start: day, end: day })) out.set(domain, day);
+  return out;
+}
+function ownFailure(err) {
+  if (!(err instanceof TapError)) return void 0;
+  if (err instanceof ApiError) return err.status === 401 || err.status === 403 ? void 0 : err;
+  return err.failureType === "config_error" ? void 0 : err;
+}
 function companyEventsStream(ctx, selection) {
-  const state = new StreamState(ctx.state, selection, ctx.settings.owner);
+  const owner = ctx.settings.owner;
+  const state = new StreamState(ctx.state, selection, owner);
   const explicit = ctx.settings.company_domains;
-  ctx.state.adoptOwnerlessPartitions("company_events", ctx.settings.owner);
+  ctx.state.adoptOwnerlessPartitions("company_events", owner);
   const activity = ctx.companyActivity;
-  const domains = explicit ? [...explicit] : [...activity?.keys() ?? []].sort();
+  const rollup = activity && rollupByDomain(activity);
+  const counted = lastCountedDay(ctx);
+  const domains = [];
+  const listed = /* @__PURE__ */ new Set();
+  const add = (d) => {
+    if (listed.has(d.toLowerCase())) return;
+    listed.add(d.toLowerCase());
+    domains.push(d);
+  };
+  if (explicit) explicit.forEach(add);
+  else {
+    for (const { spelled } of rollup?.values() ?? []) add(spelled);
+    for (const d of counted.keys()) add(d);
+    domains.sort();
+  }
+  const failureOf = (domain) => ctx.state.partitionField("company_events", { owner, company_domain: domain }, "failure");
   let skipped = 0;
+  let unknownSeen = 0;
   const pending = [];
   for (const domain of domains) {
     const start = resumeDay(ctx, state.bookmark(domain), ctx.settings.lookback_days);
     if (start > ctx.endDay) continue;
-    if (activity) {
-      const lastSeen = activity.get(domain);
-      if (lastSeen === void 0 || lastSeen === null || dayOf(lastSeen) < start) {
+    const key = domain.toLowerCase();
+    const countedDay = counted.get(key);
+    if (rollup && !(countedDay !== void 0 && countedDay >= start)) {
+      const row = rollup.get(key);
+      if (row && row.lastSeen !== null && dayOf(row.lastSeen) < start) {
         skipped++;
         continue;
       }
+      if (!row || row.lastSeen === null) unknownSeen++;
     }
-    pending.push({ domain, start, end: ctx.endDay });
+    pending.push({ domain, start, end: ctx.endDay, failure: failureOf(domain) });
   }
-  pending.sort(
-    (a, b) => a.start < b.start ? -1 : a.start > b.start ? 1 : a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0
-  );
+  const order = (a, b) => {
+    if (!a.failure !== !b.failure) return a.failure ? 1 : -1;
+    const fa = a.failure?.last_failed_at ?? "";
+    const fb = b.failure?.last_failed_at ?? "";
+    if (fa !== fb) return fa < fb ? -1 : 1;
+    return a.start < b.start ? -1 : a.start > b.start ? 1 : a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0;
+  };
+  pending.sort(order);
+  const failures = /* @__PURE__ */ new Map();
+  let committed = 0;
   return {
     declaration: STREAMS.company_events,
-    windows: pending,
+    windows: pending.map(({ domain, start, end }) => ({ domain, start, end })),
     skipped,
+    unknownSeen,
+    failures,
     split: splitByDays,
     concurrent: true,
     request: ({ domain }, w) => ({
-      path: companyEventsPath(ctx.settings.owner, domain),
+      path: companyEventsPath(owner, domain),
       query: { start_date: w.start, end_date: w.end },
       label: `company_events ${domain} ${w.start}..${w.end}`,
       constants: { [STREAMS.company_events.partitionedBy]: domain }
     }),
-    commit: ({ domain }, w) => state.commit(coverageMark(ctx, w.end, state.bookmark(domain)), domain)
+    commit: ({ domain }, w) => {
+      state.commit(coverageMark(ctx, w.end, state.bookmark(domain)), domain);
+      committed++;
+      ctx.state.setPartitionField("company_events", { owner, company_domain: domain }, "failure", void 0);
+    },
+    isolate: ({ domain }, err) => {
+      const own = ownFailure(err);
+      if (!own) return false;
+      const before = failureOf(domain);
+      const failure = {
+        attempts: (before?.attempts ?? 0) + 1,
+        last_error: own.message,
+        last_failed_at: ctx.signpostTs
+      };
+      failures.set(domain, failure);
+      ctx.state.setPartitionField("company_events", { owner, company_domain: domain }, "failure", failure);
+      if (committed === 0 && failures.size >= FAILURES_BEFORE_ANY_SUCCESS) {
+        log.error(
+          `company_events: the first ${failures.size} companies asked all failed and none was read: taken as a failure of the stream, not of one company, so no other company is asked in this sync (their failures are recorded).`
+        );
+        return false;
+      }
+      log.error(
+        `company_events ${domain}: ${own.message} (failed ${plural(failure.attempts, "sync")} in a row; the other companies go on).`
+      );
+      return true;
+    },
+    openWindow: (e) => e.company_domain === void 0 ? void 0 : { domain: e.company_domain, start: e.day, end: e.day }
   };
 }
-var OWN_ROLLUP_READ, readCompanyEvents, planCompanyEvents;
+function failedCompanies(failures, read2) {
+  const names = [...failures.keys()].sort();
+  const each = names.map((d) => {
+    const f = failures.get(d);
+    return `${d} (${plural(f.attempts, "failed sync")} in a row: ${f.last_error.replace(/\.$/, "")})`;
+  });
+  return new TapError(
+    `${plural(names.length, "company", "companies")} failed (${names.length === 1 ? "its bookmark stays" : "their bookmarks stay"}${read2 === void 0 ? "" : `; the other ${read2} were read and committed`}): ${each.join("; ")}. The next sync tries again, after the other companies; a domain Scarf does not know (404) can be removed from company_domains.`,
+    "system_error"
+  );
+}
+var FAILURES_BEFORE_ANY_SUCCESS, OWN_ROLLUP_READ, readCompanyEvents, planCompanyEvents;
 var init_company_events = __esm({
   "src/streams/company-events.ts"() {
     "use strict";
@@ -44121,6 +45375,7 @@ var init_company_events = __esm({
     init_resume();
     init_runner();
     init_stream_state();
+    FAILURES_BEFORE_ANY_SUCCESS = 3;
     OWN_ROLLUP_READ = "company-rollup snapshot (the list of active companies)";
     readCompanyEvents = async (ctx, selection, sink2, stats) => {
       const explicit = ctx.settings.company_domains;
@@ -44137,13 +45392,23 @@ var init_company_events = __esm({
         );
       }
       const stream = companyEventsStream(ctx, selection);
-      await runWindows(ctx, stream, sink2, stats);
+      if (stream.unknownSeen)
+        log.warn(
+          `company_events: the company-rollup snapshot gives no last_seen for ${plural(stream.unknownSeen, "company", "companies")} (an empty value, a row missing, or a renamed column): reading them as active.`
+        );
+      try {
+        await runWindows(ctx, stream, sink2, stats);
+      } catch (err) {
+        if (stream.failures.size) log.error(`company_events: ${failedCompanies(stream.failures, void 0).message}`);
+        throw err;
+      }
       const skipped = stream.skipped;
       stats.skippedPartitions = skipped;
       if (skipped)
         log.info(
           `company_events: skipped ${skipped} compan${skipped === 1 ? "y" : "ies"} without activity in their pending range (no request made).`
         );
+      if (stream.failures.size) throw failedCompanies(stream.failures, stream.windows.length - stream.failures.size);
     };
     planCompanyEvents = (ctx, selection, selected) => {
       const explicit = ctx.settings.company_domains;
@@ -44159,7 +45424,8 @@ var init_company_events = __esm({
       const stream = companyEventsStream(ctx, selection);
       const plan2 = windowedPlan(
         stream,
-        `${own.length ? "the company-rollup snapshot, then " : ""}${plural(stream.windows.length, "company", "companies")} with pending days${stream.skipped ? ` (${stream.skipped} without activity in their pending range skipped)` : ""}`
+        `${own.length ? "the company-rollup snapshot, then " : ""}${plural(stream.windows.length, "company", "companies")} with pending days${stream.skipped ? ` (${stream.skipped} without activity in their pending range skipped)` : ""}`,
+        ctx
       );
       plan2.requests.unshift(...own);
       if (explicit && rollupSelected && !ctx.companyActivity) {
@@ -44185,7 +45451,8 @@ function eventsStream(ctx, selection) {
       query: { start_date: w.start, end_date: w.end, query: ctx.settings.package_query },
       label: `events ${w.start}..${w.end}`
     }),
-    commit: (_window, w) => state.commit(coverageMark(ctx, w.end, state.bookmark()))
+    commit: (_window, w) => state.commit(coverageMark(ctx, w.end, state.bookmark())),
+    openWindow: (e) => e.company_domain === void 0 ? { start: e.day, end: e.day } : void 0
   };
 }
 var readEvents, planEvents;
@@ -44206,6 +45473,49 @@ var init_events = __esm({
       const first = stream.windows[0];
       return windowedPlan(
         stream,
+        first ? `${plural(stream.windows.length, "window")} of ${plural(ctx.settings.events_window_days, "day")}, ${first.start}..${ctx.endDay}` : "nothing to read",
+        ctx
+      );
+    };
+  }
+});
+
+// src/streams/pixel-events.ts
+function pixelEventsStream(ctx, selection) {
+  const state = new StreamState(ctx.state, selection);
+  const start = resumeDay(ctx, state.bookmark(), ctx.settings.lookback_days);
+  return {
+    declaration: STREAMS.pixel_events,
+    windows: dayWindows(start, ctx.endDay, ctx.settings.events_window_days),
+    split: splitByDays,
+    concurrent: true,
+    // No `query`: package_query names packages, and this export holds none.
+    request: (_window, w) => ({
+      path: pixelEventsPath(ctx.settings.owner),
+      query: { start_date: w.start, end_date: w.end },
+      label: `pixel_events ${w.start}..${w.end}`
+    }),
+    commit: (_window, w) => state.commit(coverageMark(ctx, w.end, state.bookmark()))
+  };
+}
+var readPixelEvents, planPixelEvents;
+var init_pixel_events = __esm({
+  "src/streams/pixel-events.ts"() {
+    "use strict";
+    init_endpoints();
+    init_days();
+    init_definitions();
+    init_planned();
+    init_ranges();
+    init_resume();
+    init_runner();
+    init_stream_state();
+    readPixelEvents = (ctx, selection, sink2, stats) => runWindows(ctx, pixelEventsStream(ctx, selection), sink2, stats);
+    planPixelEvents = (ctx, selection) => {
+      const stream = pixelEventsStream(ctx, selection);
+      const first = stream.windows[0];
+      return windowedPlan(
+        stream,
         first ? `${plural(stream.windows.length, "window")} of ${plural(ctx.settings.events_window_days, "day")}, ${first.start}..${ctx.endDay}` : "nothing to read"
       );
     };
@@ -44218,20 +45528,31 @@ var init_registry = __esm({
   "src/streams/registry.ts"() {
     "use strict";
     init_aggregates();
+    init_aggregations2();
+    init_company_artifact_rollups();
     init_company_events();
     init_company_rollup();
     init_events();
+    init_pixel_events();
     READERS = {
       events: readEvents,
       aggregates: readAggregates,
       company_rollup: readCompanyRollup,
-      company_events: readCompanyEvents
+      company_events: readCompanyEvents,
+      pixel_events: readPixelEvents,
+      company_package_rollup: readCompanyPackageRollup,
+      company_pixel_rollup: readCompanyPixelRollup,
+      aggregations: readAggregations
     };
     PLANNERS = {
       events: planEvents,
       aggregates: planAggregates,
       company_rollup: planCompanyRollup,
-      company_events: planCompanyEvents
+      company_events: planCompanyEvents,
+      pixel_events: planPixelEvents,
+      company_package_rollup: planCompanyPackageRollup,
+      company_pixel_rollup: planCompanyPixelRollup,
+      aggregations: planAggregations
     };
   }
 });
@@ -44256,7 +45577,8 @@ function changes(stream, recorded, now) {
   for (const key of Object.keys(now)) {
     if (key === "start_date") continue;
     const before = key in recorded ? recorded[key] : now[key];
-    if ((before ?? null) !== now[key]) out.push(`${settingName(stream, key)} ${show(before)} \u2192 ${show(now[key])}`);
+    if (JSON.stringify(before ?? null) !== JSON.stringify(now[key]))
+      out.push(`${settingName(stream, key)} ${show(before)} \u2192 ${show(now[key])}`);
   }
   const start = recorded.start_date;
   if (typeof start === "string" && now.start_date < start)
@@ -44289,7 +45611,7 @@ function reconcileSettings(ctx, selections) {
     }
     const coveredFrom = !changed.length && recorded && typeof recorded.start_date === "string" && state.hasProgress(stream) ? minDay(recorded.start_date, ctx.startDay) : ctx.startDay;
     const per = STREAMS[stream].bookmarkPer;
-    if (per) reconcileBreakdowns(ctx, stream, ctx.settings[per], legacy);
+    if (per) reconcileBreakdowns(ctx, stream, bookmarkKeys(per, ctx.settings), legacy);
     state.recordSettings(stream, { ...now, start_date: coveredFrom });
   }
 }
@@ -44323,6 +45645,41 @@ var init_settings = __esm({
   }
 });
 
+// src/streams/starved.ts
+function progressOf(state, stream) {
+  return JSON.stringify(
+    state.bookmark(stream) ?? {},
+    (key, value) => key === "settings" || key === "starved_since" || key === "count_mismatches" ? void 0 : value
+  );
+}
+function serveStarvedFirst(state, selections) {
+  const since = (s) => state.bookmark(s.stream)?.starved_since;
+  const starved = selections.filter((s) => typeof since(s) === "string").sort((a, b) => since(a) < since(b) ? -1 : since(a) > since(b) ? 1 : 0);
+  if (starved.length === 0) return selections;
+  const out = [];
+  const add = (s) => {
+    if (out.includes(s)) return;
+    for (const dep of STREAMS[s.stream].dependsOn) {
+      const d = selections.find((x) => x.stream === dep);
+      if (d) add(d);
+    }
+    out.push(s);
+  };
+  for (const s of [...starved, ...selections]) add(s);
+  return out;
+}
+function markStarved(state, stream, starved, since) {
+  const prev = state.bookmark(stream)?.starved_since;
+  if (!starved) state.setExtra(stream, "starved_since", void 0);
+  else if (typeof prev !== "string") state.setExtra(stream, "starved_since", since);
+}
+var init_starved = __esm({
+  "src/streams/starved.ts"() {
+    "use strict";
+    init_definitions();
+  }
+});
+
 // src/streams/plan.ts
 function syncExtras(ctx, streams) {
   const s = ctx.settings;
@@ -44332,19 +45689,24 @@ function syncExtras(ctx, streams) {
   const ensure = (kind, range, stream, after) => {
     const requests = [];
     for (const w of countWindows(range, covered[kind], s.aggregates_window_days)) {
-      requests.push({ label: `aggregates counts ${w.start}..${w.end} (for verify_counts)`, counts: true });
+      requests.push({ label: `aggregates counts ${w.start}..${w.end} (for verify_counts)`, counts: true, range: w });
       for (let d = w.start; d <= w.end; d = addDays(d, 1)) for (const k of kindsRead(s, kind)) covered[k].add(d);
     }
     if (requests.length)
       out.push({ stream, after, requests, detail: `${plural(requests.length, "request")} for Scarf's counts (verify_counts)` });
   };
   for (const p of streams) {
-    const range = spanOf(p.requests.flatMap((r) => r.window ? [r.window] : []));
+    const open2 = p.requests.flatMap((r) => r.window && r.ledger ? [r.window] : []);
+    const range = spanOf(p.requests.flatMap((r) => r.window && !r.ledger ? [r.window] : []));
     const firstWindow = p.requests.findIndex((r) => r.window);
-    if (p.stream === "events" && range) ensure("total", range, p.stream, firstWindow);
+    const verified = (kind) => {
+      for (const w of open2) ensure(kind, aroundDay(w), p.stream, firstWindow);
+      if (range) ensure(kind, range, p.stream, firstWindow);
+    };
+    if (p.stream === "events") verified("total");
     const snapshot = p.requests.findIndex((r) => r.snapshot);
     if (snapshot >= 0) ensure("company", rollupCheckRange(ctx, covered.company), p.stream, snapshot + 1);
-    if (p.stream === "company_events" && range) ensure("company", range, p.stream, firstWindow);
+    if (p.stream === "company_events") verified("company");
   }
   return out;
 }
@@ -44358,36 +45720,65 @@ function planStreams(ctx, selections) {
     plan2.detail += `; ${extra.detail}`;
   }
   const total = streams.reduce((n, p) => n + p.requests.length, 0);
+  const verified = ["events", "company_events", "aggregates"];
+  const rereadsAtMost = ctx.settings.verify_counts ? streams.filter((p) => verified.includes(p.stream)).flatMap((p) => p.requests).reduce((n, r) => n + (r.window && !r.counts ? extraReads(daysIn(r.window)) : 0), 0) : 0;
   const bound = streams.some((p) => p.bound === "unknown") ? "unknown" : streams.some((p) => p.bound === "upper") ? "upper" : void 0;
-  return { streams, total, bound };
+  const longestRange = streams.flatMap((p) => p.requests).reduce((n, r) => Math.max(n, r.window ? daysIn(r.window) : r.range ? daysIn(r.range) : 0), 0);
+  return { streams, total, bound, rereadsAtMost, longestRange };
+}
+function daysIn(w) {
+  return Math.round((Date.parse(w.end) - Date.parse(w.start)) / 864e5) + 1;
 }
 function planSync(ctx, selections, reconciled) {
   const planCtx = { ...ctx, state: new StateStore(ctx.state.snapshot()) };
+  if (!reconciled)
+    selectOwner(
+      planCtx.state,
+      selections.map((s) => s.stream),
+      ctx.settings.owner
+    );
+  planCtx.state.writeFor(ctx.settings.owner);
   const warnings = reconciled ? [] : planCtx.state.clampToSignpost(planCtx.signpostTs);
   if (!reconciled) reconcileSettings(planCtx, selections);
   return { plan: planStreams(planCtx, selections), planCtx, warnings };
 }
-function progressOf(state) {
-  return JSON.stringify(state.snapshot(), (key, value) => key === "settings" ? void 0 : value);
+function progressOf2(state) {
+  return JSON.stringify(
+    state.snapshot(),
+    (key, value) => key === "settings" || key === "starved_since" ? void 0 : value
+  );
 }
 function syncsUnderBudget(planCtx, selections, budget) {
-  let plan2 = planStreams(planCtx, selections);
+  let plan2 = planStreams(planCtx, serveStarvedFirst(planCtx.state, selections));
   if (plan2.bound === "unknown") return {};
   if (plan2.total <= budget) return { syncs: 1 };
   const unlimited = { ...planCtx, state: new StateStore(planCtx.state.snapshot()) };
+  unlimited.state.writeFor(planCtx.settings.owner);
   for (const request of planStreams(unlimited, selections).streams.flatMap((p) => p.requests)) request.commit?.();
-  const target = progressOf(unlimited.state);
+  const target = progressOf2(unlimited.state);
+  const signpost = Date.parse(planCtx.signpostTs);
   for (let n = 1; n <= MAX_FORECAST_SYNCS; n++) {
-    const before = progressOf(planCtx.state);
+    const before = progressOf2(planCtx.state);
+    const streamsBefore = new Map(plan2.streams.map((p) => [p.stream, progressOf(planCtx.state, p.stream)]));
     let left = budget;
-    for (const request of plan2.streams.flatMap((p) => p.requests)) {
-      if (left-- <= 0) break;
-      request.commit?.();
-    }
-    const after = progressOf(planCtx.state);
+    let stoppedAt = -1;
+    plan2.streams.forEach((p, i) => {
+      for (const request of p.requests) {
+        if (stoppedAt >= 0) return;
+        if (left-- <= 0) stoppedAt = i;
+        else request.commit?.();
+      }
+    });
+    const after = progressOf2(planCtx.state);
     if (after === target) return { syncs: n };
     if (after === before) return { never: true };
-    plan2 = planStreams(planCtx, selections);
+    const since = new Date(signpost + n * 1e3).toISOString();
+    plan2.streams.forEach((p, i) => {
+      const moved = progressOf(planCtx.state, p.stream) !== streamsBefore.get(p.stream);
+      const pending = progressOf(planCtx.state, p.stream) !== progressOf(unlimited.state, p.stream);
+      markStarved(planCtx.state, p.stream, stoppedAt >= 0 && i >= stoppedAt && !moved && pending, since);
+    });
+    plan2 = planStreams(planCtx, serveStarvedFirst(planCtx.state, selections));
   }
   return {};
 }
@@ -44400,7 +45791,7 @@ function logPlan(ctx, selections) {
   const { plan: plan2 } = planSync(ctx, selections, true);
   const budget = ctx.settings.max_requests_per_sync;
   const total = `${plan2.bound === "unknown" ? "at least " : ""}${plan2.total}`;
-  const line = `Plan: ${perStream(plan2) || "no streams"}: ${total} API request${plan2.total === 1 && !plan2.bound ? "" : "s"} (Scarf Runs) if Scarf refuses no range and no request is retried${budget !== void 0 && plan2.total > budget ? `; max_requests_per_sync ${budget} stops this sync after ${budget}, and the next sync continues` : ""}.`;
+  const line = `Plan: ${perStream(plan2) || "no streams"}: ${total} API request${plan2.total === 1 && !plan2.bound ? "" : "s"} (Scarf Runs) if Scarf refuses no range and no request is retried${plan2.rereadsAtMost ? `, plus at most ${plan2.rereadsAtMost} re-reads of windows that do not reconcile with Scarf's counts` : ""}${budget !== void 0 && plan2.total > budget ? `; max_requests_per_sync ${budget} stops this sync after ${budget}, and the next sync continues` : ""}.`;
   if (plan2.total > MANY_REQUESTS)
     log.warn(
       `This sync will make ${total} API requests (Scarf Runs), by its plan for days ${ctx.startDay}..${ctx.endDay}: ${perStream(plan2)}. If that is not intended, stop now and set a later start_date, or larger events_window_days / aggregates_window_days, or cap it with max_requests_per_sync ('tap-scarf --plan' prints the plan without syncing).`
@@ -44415,12 +45806,89 @@ var init_plan = __esm({
     init_log();
     init_state();
     init_days();
+    init_owners();
     init_planned();
+    init_reconcile();
     init_reference();
     init_registry();
     init_settings();
+    init_starved();
     MANY_REQUESTS = 1e3;
     MAX_FORECAST_SYNCS = 1e3;
+  }
+});
+
+// src/streams/budget.ts
+function firstStep(ctx, selections, stream) {
+  const sel = selections.find((s) => s.stream === stream);
+  const deps = STREAMS[stream].dependsOn.flatMap((d) => selections.filter((s) => s.stream === d));
+  const copy = { ...ctx, state: new StateStore(ctx.state.snapshot()) };
+  const plan2 = planStreams(copy, [...deps, sel]);
+  const requests = plan2.streams.flatMap((p) => p.requests);
+  const start = progressOf(copy.state, stream);
+  for (let i = 0; i < requests.length; i++) {
+    requests[i].commit?.();
+    if (progressOf(copy.state, stream) !== start) return i + 1;
+  }
+  const own = plan2.streams.find((p) => p.stream === stream);
+  if (own?.bound === "unknown") return requests.length + (ctx.settings.verify_counts ? 1 : 0) + 1;
+  return void 0;
+}
+function checkBudget(ctx, selections) {
+  const budget = ctx.settings.max_requests_per_sync;
+  if (budget === void 0) return;
+  let need = 0;
+  let who;
+  for (const s of selections) {
+    const n = firstStep(ctx, selections, s.stream);
+    if (n !== void 0 && n > need) {
+      need = n;
+      who = s.stream;
+    }
+  }
+  if (need > budget)
+    throw new ConfigError(
+      `max_requests_per_sync is ${budget}, but ${who} needs ${need} requests before its bookmark can move (from this state: ${ctx.settings.verify_counts ? "Scarf's counts, " : ""}its lookback and its next window${STREAMS[who].dependsOn.length ? ", the rollup snapshot" : ""}), so every sync would spend the budget without progress. Set max_requests_per_sync to at least ${need}, or remove it. No request was made.`
+    );
+}
+var init_budget = __esm({
+  "src/streams/budget.ts"() {
+    "use strict";
+    init_errors();
+    init_state();
+    init_definitions();
+    init_plan();
+    init_starved();
+  }
+});
+
+// src/streams/past-end.ts
+function warnIfBookmarkPastEnd(ctx, selections) {
+  const s = ctx.settings;
+  for (const sel of selections) {
+    if (sel.replicationMethod !== "INCREMENTAL") continue;
+    const { partitionedBy, window: window2, lookback, bookmarkPer } = STREAMS[sel.stream];
+    if (partitionedBy || window2 === "snapshot" || !lookback) continue;
+    let bookmark;
+    if (bookmarkPer) {
+      const marks = bookmarkKeys(bookmarkPer, s).map((b) => ctx.state.breakdownValue(sel.stream, b));
+      if (marks.some((m) => m === void 0)) continue;
+      bookmark = marks.reduce(minDay);
+    } else bookmark = ctx.state.value(sel.stream, sel.replicationKey);
+    const start = resumeDay(ctx, bookmark, s[lookback]);
+    if (bookmark === void 0 || start <= ctx.endDay) continue;
+    log.warn(
+      `${sel.stream}: the state's bookmark (${bookmark}) is past the last day to read (${ctx.endDay}${s.end_date ? `, end_date` : ""}), so there is nothing to read and no request is made. That is expected when a finished backfill runs again with its state; to read later days, raise or remove end_date.`
+    );
+  }
+}
+var init_past_end = __esm({
+  "src/streams/past-end.ts"() {
+    "use strict";
+    init_log();
+    init_days();
+    init_definitions();
+    init_resume();
   }
 });
 
@@ -44470,24 +45938,33 @@ function boundHeapGrowth() {
   } catch {
   }
 }
-async function runSync(ctx, selections, writer, options = {}) {
+async function runSync(ctx, selected, writer, options = {}) {
   const limit = options.recordLimit ?? Infinity;
   boundHeapGrowth();
   const path5 = csvPath();
   if (path5 === "reference") log.info("TAP_SCARF_CSV_PATH=reference: CSV rows are read by papaparse and the row typer.");
   const outcomes = [];
   log.info(
-    `Syncing ${selections.map((s) => s.stream).join(", ") || "no streams"} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`
+    `Syncing ${selected.map((s) => s.stream).join(", ") || "no streams"} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`
+  );
+  selectOwner(
+    ctx.state,
+    selected.map((s) => s.stream),
+    ctx.settings.owner
   );
   for (const warning of ctx.state.clampToSignpost(ctx.signpostTs)) log.warn(warning);
-  reconcileSettings(ctx, selections);
+  reconcileSettings(ctx, selected);
+  const selections = serveStarvedFirst(ctx.state, selected);
+  if (options.recordLimit === void 0) checkBudget(ctx, selections);
   if (options.recordLimit === void 0) logPlan(ctx, selections);
   warnIfBookmarkPastEnd(ctx, selections);
   let budgetSpent;
+  const openAtEnd = [];
   for (const selection of selections) {
     const stream = selection.stream;
     const stats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
     if (budgetSpent) {
+      await writer.checkpoint(stream, ctx.state, true);
       outcomes.push({ stream, stats, budget: "not started" });
       continue;
     }
@@ -44522,6 +45999,7 @@ async function runSync(ctx, selections, writer, options = {}) {
       outputBytes: () => writer.outputBytes()
     };
     const requestsBefore = ctx.client.requestCount;
+    const progressBefore = progressOf(ctx.state, stream);
     const started = Date.now();
     let error;
     await writer.startStream(selection);
@@ -44543,6 +46021,19 @@ async function runSync(ctx, selections, writer, options = {}) {
       if (err instanceof RequestBudgetReached) budgetSpent = err;
       else error = asTapError(err);
     }
+    const open2 = ctx.settings.verify_counts ? openDays(ctx.state, stream, ctx.settings.owner) : [];
+    if (open2.length) {
+      openAtEnd.push({ stream, days: open2 });
+      error ??= new DataError(
+        `${open2.length} day(s) differ from Scarf's counts after every re-read and stay open in the state (the next sync reads them again first): ${listOpen(open2)}. If your account's counts are known to differ from its export, add ${stream} to accept_count_mismatches.`
+      );
+    }
+    if (budgetSpent) {
+      const pending = (s) => firstStep(ctx, selections, s) !== void 0;
+      markStarved(ctx.state, stream, progressOf(ctx.state, stream) === progressBefore && pending(stream), ctx.signpostTs);
+      for (const later of selections.slice(selections.indexOf(selection) + 1))
+        markStarved(ctx.state, later.stream, pending(later.stream), ctx.signpostTs);
+    } else markStarved(ctx.state, stream, false, ctx.signpostTs);
     tracker.done(error !== void 0);
     stats.requests = ctx.client.requestCount - requestsBefore;
     await writer.checkpoint(stream, ctx.state, true);
@@ -44550,7 +46041,7 @@ async function runSync(ctx, selections, writer, options = {}) {
     counter.done();
     syncDuration(stream, secs, error !== void 0);
     if (stats.verified) log.metric(verifiedMetric(stream, stats.verified));
-    const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ""}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}${stats.verified ? `; ${verifiedText(stats.verified)}` : ""}`;
+    const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ""}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}${stats.verified ? `; ${verifiedText(stats.verified)}` : ""}${stats.unchecked ? `; ${stats.unchecked} window(s) not checked against Scarf's counts (${stats.uncheckedWhy})` : ""}${acceptedText(ctx, stream, stats)}`;
     if (error) log.error(`${summary}; FAILED: ${error.message}`);
     else if (budgetSpent)
       log.warn(`${summary}; STOPPED at max_requests_per_sync before its end: the next sync continues from this bookmark.`);
@@ -44558,23 +46049,37 @@ async function runSync(ctx, selections, writer, options = {}) {
     await writer.endStream(selection, stats, error);
     outcomes.push({ stream, stats, error, ...budgetSpent ? { budget: "stopped" } : {} });
     if (error && error.failureType === "config_error") {
+      for (const rest of selections.slice(selections.indexOf(selection) + 1)) {
+        await writer.skipStream?.(rest);
+        outcomes.push({
+          stream: rest.stream,
+          stats: { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 },
+          notRun: true
+        });
+      }
       break;
     }
   }
-  if (budgetSpent) warnBudgetSpent(budgetSpent, outcomes);
+  if (budgetSpent) warnBudgetSpent(budgetSpent, outcomes, ctx);
+  for (const { stream, days } of openAtEnd)
+    log.error(`${stream}: ${days.length} open day(s), not proven complete against Scarf's counts: ${listOpen(days, Infinity)}.`);
   if (outcomes.some((o) => o.error)) throw new SyncFailedError(outcomes);
   return outcomes;
 }
-function warnBudgetSpent(spent, outcomes) {
+function acceptedText(ctx, stream, stats) {
+  if (!ctx.settings.accept_count_mismatches?.includes(stream)) return "";
+  const n = stats.acceptedDays?.length ?? 0;
+  return `; count mismatches accepted (accept_count_mismatches): ${n} day(s) accepted${n ? `: ${listOpen(stats.acceptedDays)}` : ""}`;
+}
+function warnBudgetSpent(spent, outcomes, ctx) {
+  const first = outcomes.filter((o) => typeof ctx.state.bookmark(o.stream)?.starved_since === "string").map((o) => o.stream);
   const stopped = outcomes.filter((o) => o.budget === "stopped").map((o) => o.stream);
   const waiting = outcomes.filter((o) => o.budget === "not started").map((o) => o.stream);
   log.warn(
     `Stopped after ${spent.budget} API requests, the max_requests_per_sync setting: ${[
       ...stopped.length ? [`${stopped.join(", ")} stopped at the bookmark of its last complete window`] : [],
       ...waiting.length ? [`${waiting.join(", ")} not started`] : []
-    ].join(
-      "; "
-    )}. Every completed window is in the state: the next sync continues where this one stopped ('tap-scarf --plan' says how many syncs the rest takes). Raise or remove max_requests_per_sync to read more per sync.`
+    ].join("; ")}. Every completed window is in the state: the next sync continues where this one stopped${first.length ? `, serving ${first.join(", ")} first (starved by this budget)` : ""} ('tap-scarf --plan' says how many syncs the rest takes). Raise or remove max_requests_per_sync to read more per sync.`
   );
 }
 var init_sync = __esm({
@@ -44585,14 +46090,18 @@ var init_sync = __esm({
     init_metrics();
     init_progress();
     init_schemas();
+    init_budget();
     init_days();
     init_definitions();
     init_fetch();
+    init_open_days();
+    init_owners();
     init_past_end();
     init_plan();
     init_reconcile();
     init_registry();
     init_settings();
+    init_starved();
   }
 });
 
@@ -44641,7 +46150,8 @@ function planJson(plan2, days, budget, forecast, made) {
     streams: Object.fromEntries(plan2.streams.map((p) => [p.stream, p.bound === "unknown" ? null : p.requests.length])),
     total: unknown ? null : plan2.total,
     // exact: the sync makes this many if Scarf refuses no range and no request is retried.
-    bound: plan2.bound ?? "exact",
+    // lower: a range longer than one day may be refused (Scarf's limit is learned, not known), each refusal a request more.
+    bound: plan2.bound ?? (plan2.longestRange > 1 ? "lower" : "exact"),
     details: Object.fromEntries(plan2.streams.map((p) => [p.stream, p.detail])),
     // Of each stream's requests, those for Scarf's counts (verify_counts), sent to the aggregates endpoint.
     counts: Object.fromEntries(plan2.streams.map((p) => [p.stream, p.requests.filter((r) => r.counts).length])),
@@ -47410,7 +48920,7 @@ var require_serializer = __commonJS({
       68
       /* code.describe */
     );
-    var describe2 = (msg) => {
+    var describe3 = (msg) => {
       return msg.name ? cstringMessage(68, `${msg.type}${msg.name || ""}`) : msg.type === "P" ? emptyDescribePortal : emptyDescribeStatement;
     };
     var close = (msg) => {
@@ -47453,7 +48963,7 @@ var require_serializer = __commonJS({
       parse,
       bind,
       execute,
-      describe: describe2,
+      describe: describe3,
       close,
       flush: () => flushBuffer,
       sync: () => syncBuffer,
@@ -47603,8 +49113,8 @@ var require_parser = __commonJS({
         }
       }
       handlePacket(offset, code, length, bytes) {
-        const { reader } = this;
-        reader.setBuffer(offset, bytes);
+        const { reader: reader2 } = this;
+        reader2.setBuffer(offset, bytes);
         let message;
         switch (code) {
           case 50:
@@ -47632,132 +49142,132 @@ var require_parser = __commonJS({
             message = messages_1.emptyQuery;
             break;
           case 68:
-            message = parseDataRowMessage(reader);
+            message = parseDataRowMessage(reader2);
             break;
           case 67:
-            message = parseCommandCompleteMessage(reader);
+            message = parseCommandCompleteMessage(reader2);
             break;
           case 90:
-            message = parseReadyForQueryMessage(reader);
+            message = parseReadyForQueryMessage(reader2);
             break;
           case 65:
-            message = parseNotificationMessage(reader);
+            message = parseNotificationMessage(reader2);
             break;
           case 82:
-            message = parseAuthenticationResponse(reader, length);
+            message = parseAuthenticationResponse(reader2, length);
             break;
           case 83:
-            message = parseParameterStatusMessage(reader);
+            message = parseParameterStatusMessage(reader2);
             break;
           case 75:
-            message = parseBackendKeyData(reader);
+            message = parseBackendKeyData(reader2);
             break;
           case 69:
-            message = parseErrorMessage(reader, "error");
+            message = parseErrorMessage(reader2, "error");
             break;
           case 78:
-            message = parseErrorMessage(reader, "notice");
+            message = parseErrorMessage(reader2, "notice");
             break;
           case 84:
-            message = parseRowDescriptionMessage(reader);
+            message = parseRowDescriptionMessage(reader2);
             break;
           case 116:
-            message = parseParameterDescriptionMessage(reader);
+            message = parseParameterDescriptionMessage(reader2);
             break;
           case 71:
-            message = parseCopyInMessage(reader);
+            message = parseCopyInMessage(reader2);
             break;
           case 72:
-            message = parseCopyOutMessage(reader);
+            message = parseCopyOutMessage(reader2);
             break;
           case 100:
-            message = parseCopyData(reader, length);
+            message = parseCopyData(reader2, length);
             break;
           default:
             return new messages_1.DatabaseError("received invalid response: " + code.toString(16), length, "error");
         }
-        reader.setBuffer(0, emptyBuffer);
+        reader2.setBuffer(0, emptyBuffer);
         message.length = length;
         return message;
       }
     };
     exports.Parser = Parser;
-    var parseReadyForQueryMessage = (reader) => {
-      const status = reader.string(1);
+    var parseReadyForQueryMessage = (reader2) => {
+      const status = reader2.string(1);
       return new messages_1.ReadyForQueryMessage(LATEINIT_LENGTH, status);
     };
-    var parseCommandCompleteMessage = (reader) => {
-      const text = reader.cstring();
+    var parseCommandCompleteMessage = (reader2) => {
+      const text = reader2.cstring();
       return new messages_1.CommandCompleteMessage(LATEINIT_LENGTH, text);
     };
-    var parseCopyData = (reader, length) => {
-      const chunk = reader.bytes(length - 4);
+    var parseCopyData = (reader2, length) => {
+      const chunk = reader2.bytes(length - 4);
       return new messages_1.CopyDataMessage(LATEINIT_LENGTH, chunk);
     };
-    var parseCopyInMessage = (reader) => parseCopyMessage(reader, "copyInResponse");
-    var parseCopyOutMessage = (reader) => parseCopyMessage(reader, "copyOutResponse");
-    var parseCopyMessage = (reader, messageName) => {
-      const isBinary = reader.byte() !== 0;
-      const columnCount = reader.int16();
+    var parseCopyInMessage = (reader2) => parseCopyMessage(reader2, "copyInResponse");
+    var parseCopyOutMessage = (reader2) => parseCopyMessage(reader2, "copyOutResponse");
+    var parseCopyMessage = (reader2, messageName) => {
+      const isBinary = reader2.byte() !== 0;
+      const columnCount = reader2.int16();
       const message = new messages_1.CopyResponse(LATEINIT_LENGTH, messageName, isBinary, columnCount);
       for (let i = 0; i < columnCount; i++) {
-        message.columnTypes[i] = reader.int16();
+        message.columnTypes[i] = reader2.int16();
       }
       return message;
     };
-    var parseNotificationMessage = (reader) => {
-      const processId = reader.int32();
-      const channel = reader.cstring();
-      const payload = reader.cstring();
+    var parseNotificationMessage = (reader2) => {
+      const processId = reader2.int32();
+      const channel = reader2.cstring();
+      const payload = reader2.cstring();
       return new messages_1.NotificationResponseMessage(LATEINIT_LENGTH, processId, channel, payload);
     };
-    var parseRowDescriptionMessage = (reader) => {
-      const fieldCount = reader.int16();
+    var parseRowDescriptionMessage = (reader2) => {
+      const fieldCount = reader2.int16();
       const message = new messages_1.RowDescriptionMessage(LATEINIT_LENGTH, fieldCount);
       for (let i = 0; i < fieldCount; i++) {
-        message.fields[i] = parseField(reader);
+        message.fields[i] = parseField(reader2);
       }
       return message;
     };
-    var parseField = (reader) => {
-      const name = reader.cstring();
-      const tableID = reader.uint32();
-      const columnID = reader.int16();
-      const dataTypeID = reader.uint32();
-      const dataTypeSize = reader.int16();
-      const dataTypeModifier = reader.int32();
-      const mode = reader.int16() === 0 ? "text" : "binary";
+    var parseField = (reader2) => {
+      const name = reader2.cstring();
+      const tableID = reader2.uint32();
+      const columnID = reader2.int16();
+      const dataTypeID = reader2.uint32();
+      const dataTypeSize = reader2.int16();
+      const dataTypeModifier = reader2.int32();
+      const mode = reader2.int16() === 0 ? "text" : "binary";
       return new messages_1.Field(name, tableID, columnID, dataTypeID, dataTypeSize, dataTypeModifier, mode);
     };
-    var parseParameterDescriptionMessage = (reader) => {
-      const parameterCount = reader.int16();
+    var parseParameterDescriptionMessage = (reader2) => {
+      const parameterCount = reader2.int16();
       const message = new messages_1.ParameterDescriptionMessage(LATEINIT_LENGTH, parameterCount);
       for (let i = 0; i < parameterCount; i++) {
-        message.dataTypeIDs[i] = reader.uint32();
+        message.dataTypeIDs[i] = reader2.uint32();
       }
       return message;
     };
-    var parseDataRowMessage = (reader) => {
-      const fieldCount = reader.int16();
+    var parseDataRowMessage = (reader2) => {
+      const fieldCount = reader2.int16();
       const fields = new Array(fieldCount);
       for (let i = 0; i < fieldCount; i++) {
-        const len = reader.int32();
-        fields[i] = len === -1 ? null : reader.string(len);
+        const len = reader2.int32();
+        fields[i] = len === -1 ? null : reader2.string(len);
       }
       return new messages_1.DataRowMessage(LATEINIT_LENGTH, fields);
     };
-    var parseParameterStatusMessage = (reader) => {
-      const name = reader.cstring();
-      const value = reader.cstring();
+    var parseParameterStatusMessage = (reader2) => {
+      const name = reader2.cstring();
+      const value = reader2.cstring();
       return new messages_1.ParameterStatusMessage(LATEINIT_LENGTH, name, value);
     };
-    var parseBackendKeyData = (reader) => {
-      const processID = reader.int32();
-      const secretKey = reader.int32();
+    var parseBackendKeyData = (reader2) => {
+      const processID = reader2.int32();
+      const secretKey = reader2.int32();
       return new messages_1.BackendKeyDataMessage(LATEINIT_LENGTH, processID, secretKey);
     };
-    var parseAuthenticationResponse = (reader, length) => {
-      const code = reader.int32();
+    var parseAuthenticationResponse = (reader2, length) => {
+      const code = reader2.int32();
       const message = {
         name: "authenticationOk",
         length
@@ -47773,7 +49283,7 @@ var require_parser = __commonJS({
         case 5:
           if (message.length === 12) {
             message.name = "authenticationMD5Password";
-            const salt = reader.bytes(4);
+            const salt = reader2.bytes(4);
             return new messages_1.AuthenticationMD5Password(LATEINIT_LENGTH, salt);
           }
           break;
@@ -47783,7 +49293,7 @@ var require_parser = __commonJS({
             message.mechanisms = [];
             let mechanism;
             do {
-              mechanism = reader.cstring();
+              mechanism = reader2.cstring();
               if (mechanism) {
                 message.mechanisms.push(mechanism);
               }
@@ -47792,23 +49302,23 @@ var require_parser = __commonJS({
           break;
         case 11:
           message.name = "authenticationSASLContinue";
-          message.data = reader.string(length - 8);
+          message.data = reader2.string(length - 8);
           break;
         case 12:
           message.name = "authenticationSASLFinal";
-          message.data = reader.string(length - 8);
+          message.data = reader2.string(length - 8);
           break;
         default:
           throw new Error("Unknown authenticationOk message type " + code);
       }
       return message;
     };
-    var parseErrorMessage = (reader, name) => {
+    var parseErrorMessage = (reader2, name) => {
       const fields = {};
-      let fieldType = reader.string(1);
+      let fieldType = reader2.string(1);
       while (fieldType !== "\0") {
-        fields[fieldType] = reader.cstring();
-        fieldType = reader.string(1);
+        fields[fieldType] = reader2.cstring();
+        fieldType = reader2.string(1);
       }
       const messageValue = fields.M;
       const message = name === "notice" ? new messages_1.NoticeMessage(LATEINIT_LENGTH, messageValue) : new messages_1.DatabaseError(messageValue, LATEINIT_LENGTH, name);
@@ -50394,6 +51904,12 @@ function createStagingSql(schema, spec) {
 function copySql(stream, columns) {
   return `COPY ${ident(stagingName(stream))} (${columns.map(ident).join(", ")}) FROM STDIN`;
 }
+function directCopySql(schema, stream, columns) {
+  return `COPY ${qualified(schema, stream)} (${columns.map(ident).join(", ")}) FROM STDIN`;
+}
+function emptySql(schema, stream) {
+  return `SELECT EXISTS (SELECT 1 FROM ${qualified(schema, stream)} WHERE owner = $1) AS held`;
+}
 function mergeSql(schema, spec, columns) {
   const rest = columns.filter((c) => !spec.key.includes(c)).map(ident);
   const onConflict = rest.length ? `DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(", ")} WHERE (${rest.map((c) => `t.${c}`).join(", ")}) IS DISTINCT FROM (${rest.map((c) => `EXCLUDED.${c}`).join(", ")})` : "DO NOTHING";
@@ -50689,6 +52205,16 @@ var init_state_table = __esm({
         if (p) d.parts.set(key, p);
         else d.allParts = true;
       }
+      /** company_events' failure record of a partition (src/streams/company-events.ts): its row is written with the next commit. */
+      setPartitionField(stream, context, field, value) {
+        if (value === void 0 && this.partitionField(stream, context, field) === void 0) return;
+        super.setPartitionField(stream, context, field, value);
+        const key = partKey(context);
+        const p = this.partition(stream, key);
+        const d = this.mark(stream);
+        if (p) d.parts.set(key, p);
+        else d.allParts = true;
+      }
       /** Partition objects by row name, per partitions array (StateStore changes them in place and appends new ones). */
       index = /* @__PURE__ */ new WeakMap();
       partition(stream, key) {
@@ -50797,15 +52323,89 @@ async function databaseDailyCounts(client, schema, owner, range) {
   );
   return new Map(rows.map((r) => [r.day, Number(r.n)]));
 }
-async function verifyEvents(ctx, client, schema, range = loadedRange(ctx)) {
+async function verifyEvents(ctx, client, schema, range = loadedRange(ctx), reference = new CountReference(ctx)) {
   if (!range) return { range, days: [], differing: [], requests: 0 };
-  const reference = new CountReference(ctx);
   await reference.ensure("total", range);
   const db = await databaseDailyCounts(client, schema, ctx.settings.owner, range);
   const days = [];
   for (let d = range.start; d <= range.end; d = addDays(d, 1))
     days.push({ day: d, database: db.get(d) ?? 0, scarf: reference.count("total", d) });
   return { range, days, differing: days.filter((d) => d.database !== d.scarf), requests: reference.requests };
+}
+function loadedCompanyRanges(ctx) {
+  const bm = ctx.state.bookmark("company_events");
+  const out = /* @__PURE__ */ new Map();
+  const recorded = bm?.settings?.start_date;
+  let first = typeof recorded === "string" ? recorded : ctx.startDay;
+  if (ctx.settings.start_date) first = maxDay(first, ctx.startDay);
+  for (const p of bm?.partitions ?? []) {
+    const domain = p.context.company_domain;
+    if (!domain || !p.replication_key_value || p.context.owner && p.context.owner !== ctx.settings.owner) continue;
+    let end = addDays(dayOf(p.replication_key_value), -1);
+    if (ctx.settings.end_date) end = minDay(end, ctx.endDay);
+    if (first <= end) out.set(domain, { start: first, end, part: partKey(p.context) });
+  }
+  return out;
+}
+async function databaseCompanyDailyCounts(client, schema, owner, range) {
+  const { rows } = await client.query(
+    `SELECT to_char(("time" AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, lower(company_domain) AS domain, count(*) AS n
+       FROM ${qualified(schema, "company_events")}
+      WHERE owner = $1 AND "time" >= ($2::date)::timestamp AT TIME ZONE 'UTC' AND "time" < (($3::date) + 1)::timestamp AT TIME ZONE 'UTC'
+      GROUP BY 1, 2`,
+    [owner, range.start, range.end]
+  );
+  return new Map(rows.map((r) => [`${r.day} ${r.domain}`, Number(r.n)]));
+}
+async function verifyCompanyEvents(ctx, client, schema, reference = new CountReference(ctx)) {
+  const ranges = loadedCompanyRanges(ctx);
+  const before = reference.requests;
+  if (!ranges.size) return { range: void 0, companies: 0, days: [], differing: [], requests: 0 };
+  const range = {
+    start: [...ranges.values()].map((w) => w.start).reduce(minDay),
+    end: [...ranges.values()].map((w) => w.end).reduce(maxDay)
+  };
+  await reference.ensure("company", range);
+  const db = await databaseCompanyDailyCounts(client, schema, ctx.settings.owner, range);
+  const days = [];
+  for (const [company, w] of [...ranges].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
+    for (let d = w.start; d <= w.end; d = addDays(d, 1))
+      days.push({
+        day: d,
+        company,
+        part: w.part,
+        database: db.get(`${d} ${company.toLowerCase()}`) ?? 0,
+        scarf: reference.count("company", d, company)
+      });
+  days.sort((a, b) => a.day < b.day ? -1 : a.day > b.day ? 1 : 0);
+  return {
+    range,
+    companies: ranges.size,
+    days,
+    differing: days.filter((d) => d.database !== d.scarf),
+    requests: reference.requests - before
+  };
+}
+function verifyCompanyText(report, table, stateTable, owner) {
+  if (!report.range) return `Nothing to verify in ${table}: no company has a bookmark in the state table yet.
+`;
+  const { start, end } = report.range;
+  const lines = [
+    `Verified ${report.days.length} company-day(s) of ${report.companies} companies, ${start}..${end}, of ${table} against Scarf's daily by-company counts (${report.requests} more API request(s)):`
+  ];
+  if (!report.differing.length) lines.push("every company holds exactly the events Scarf counts on each day.");
+  else {
+    lines.push(`${report.differing.length} company-day(s) differ:`, "day         database     scarf  difference  company");
+    for (const d of report.differing)
+      lines.push(
+        `${d.day}  ${String(d.database).padStart(8)}  ${String(d.scarf).padStart(8)}  ${String(d.database - d.scarf).padStart(10)}  ${d.company}`
+      );
+    const first = report.differing[0];
+    lines.push(
+      `To read a company's days again (rows are merged by key, nothing is duplicated): DELETE FROM ${stateTable} WHERE owner = '${owner}' AND stream = 'company_events' AND part = '${first.part.replace(/'/g, "''")}'; then load with start_date ${first.day}.`
+    );
+  }
+  return lines.join("\n") + "\n";
 }
 function verifyText(report, table, stateTable, owner) {
   if (!report.range)
@@ -50833,6 +52433,7 @@ var init_verify = __esm({
     "use strict";
     init_days();
     init_reference();
+    init_state_table();
     init_tables();
   }
 });
@@ -51894,6 +53495,8 @@ var init_writer = __esm({
       staged = /* @__PURE__ */ new Set();
       copy;
       copyFailure;
+      /** The mode of the window whose COPY is open on this session. */
+      window;
       txOpen = false;
       /** The commit running on this session, settled (its failure is reported through the writer). */
       busy = Promise.resolve();
@@ -51916,6 +53519,12 @@ var init_writer = __esm({
       chunk = new CopyChunk(CHUNK_BYTES + (1 << 16));
       pendingRows = 0;
       pendingStream;
+      pendingMode = { direct: false, mark: "" };
+      /**
+       * Per stream, the bookmark at the first row of a window whose direct COPY met a known key:
+       * windows up to there take the merge for the rest of this load (the retry reads them again).
+       */
+      conflicts = /* @__PURE__ */ new Map();
       changesAtLastRow = -1;
       bytes = 0;
       /** The last commit handed to a session (the next one waits for it, to keep window order). */
@@ -51935,7 +53544,7 @@ var init_writer = __esm({
       }
       totals(stream) {
         const l = this.loads.get(stream);
-        return l && { sent: l.sent, merged: l.merged, transactions: l.transactions };
+        return l && { sent: l.sent, merged: l.merged, transactions: l.transactions, direct: l.direct, staged: l.staged };
       }
       get session() {
         return this.sessions[this.cur];
@@ -51944,6 +53553,16 @@ var init_writer = __esm({
         const stream = selection.stream;
         const spec = TABLES[stream];
         const columns = spec.columns.map((c) => c.name).filter((c) => selection.fields.includes(c));
+        this.failures.delete(stream);
+        if (this.broken) await this.reset();
+        const direct = stream === "events";
+        const startMark = direct ? this.bookmark(stream) : void 0;
+        const emptyAtStart = direct && startMark === void 0 ? await this.sessions[0].client.query(emptySql(this.target.schema, stream), [this.owner]).then(
+          (r) => !r.rows[0].held,
+          (err) => {
+            throw this.failed(stream, err, `reading ${qualified(this.target.schema, stream)}`);
+          }
+        ) : false;
         this.loads.set(stream, {
           stream,
           columns,
@@ -51951,16 +53570,39 @@ var init_writer = __esm({
           json: columns.length === spec.columns.length ? new JsonEncoder(stream, columns) : void 0,
           obj: new ObjectEncoder(stream, columns),
           copyText: copySql(stream, columns),
+          directText: direct ? directCopySql(this.target.schema, stream, columns) : void 0,
+          startMark,
+          emptyAtStart,
           mergeText: mergeSql(this.target.schema, spec, columns),
           insertText: insertSql(this.target.schema, spec, columns),
           fresh: true,
           stagingText: createStagingSql(this.target.schema, spec),
           sent: 0,
           merged: 0,
-          transactions: 0
+          transactions: 0,
+          direct: 0,
+          staged: 0
         });
-        this.failures.delete(stream);
-        if (this.broken) await this.reset();
+      }
+      /** The stream's own bookmark (events: `time`), as the runner moved it so far. */
+      bookmark(stream) {
+        return this.state.value(stream, STREAMS[stream].defaultReplicationKey);
+      }
+      /**
+       * A window opening now (its first row) copies straight into the table when its keys are
+       * new: the stream's bookmark, which is where this window starts, moved past the one this
+       * stream run started from (the lookback re-read and the day the old bookmark points into do
+       * not), or there was no bookmark and no row of the owner; and no direct COPY of this stream
+       * met a known key at or after this window's start in this load.
+       */
+      modeFor(load) {
+        const bm = this.bookmark(load.stream);
+        const mark = bm ?? "";
+        if (!load.directText) return { direct: false, mark };
+        const conflict = this.conflicts.get(load.stream);
+        if (conflict !== void 0 && mark <= conflict) return { direct: false, mark };
+        const direct = load.startMark === void 0 ? load.emptyAtStart : bm !== void 0 && bm > load.startMark;
+        return { direct, mark };
       }
       throwIfFailed() {
         const f = this.asyncFailure;
@@ -51986,6 +53628,7 @@ var init_writer = __esm({
         return this.added(load);
       }
       added(load) {
+        if (!this.pendingRows) this.pendingMode = this.modeFor(load);
         load.sent++;
         this.pendingRows++;
         this.pendingStream = load.stream;
@@ -51997,21 +53640,42 @@ var init_writer = __esm({
         await this.commit(this.pendingStream ?? stream, false);
         await write();
       }
-      failed(stream, err, doing) {
+      failed(stream, err, doing, window2) {
+        if (window2?.direct && err?.code === "23505") return this.conflicted(stream, err, window2);
         const e = destinationError(err, this.target, doing);
         if (e.retry) this.broken = e;
         this.failures.set(stream, e);
         return e;
       }
+      /**
+       * A direct COPY met a key the table holds: the window is rolled back (by the caller) and the
+       * stream fails with a retryable error, so the load reads it again from the committed state;
+       * this window and the ones before it then take the staging table and the merge. The
+       * connections stay usable (the error is the window's, not the session's).
+       */
+      conflicted(stream, err, window2) {
+        const prev = this.conflicts.get(stream);
+        if (prev === void 0 || window2.mark > prev) this.conflicts.set(stream, window2.mark);
+        const detail = (err.detail ?? "").replace(/\s+/g, " ").trim();
+        const e = new DestinationError(
+          `${stream}: a window copied straight into ${qualified(this.target.schema, stream)} met a key the table already holds${detail ? ` (${detail})` : ""}, e.g. an event whose time Scarf changed; the window was rolled back and is read again through the staging table and the merge by key.`,
+          "transient_error",
+          true,
+          "23505"
+        );
+        this.failures.set(stream, e);
+        return e;
+      }
       /** Opens the window's transaction and its COPY, once the session's previous commit is done. */
-      async open(s, load) {
+      async open(s, load, mode) {
         await s.busy;
-        await this.begin(s, load);
+        await this.begin(s, load, mode);
       }
       /** The transaction and COPY on a session known to be free (inside its own commit). */
-      async begin(s, load) {
+      async begin(s, load, mode) {
         if (this.broken) throw this.broken;
-        if (!s.staged.has(load.stream)) {
+        s.window = mode;
+        if (!mode.direct && !s.staged.has(load.stream)) {
           await s.client.query(load.stagingText);
           s.staged.add(load.stream);
         }
@@ -52019,7 +53683,7 @@ var init_writer = __esm({
           await s.client.query("BEGIN");
           s.txOpen = true;
         }
-        const copy = s.client.query(import_pg_copy_streams.default.from(load.copyText));
+        const copy = s.client.query(import_pg_copy_streams.default.from(mode.direct ? load.directText : load.copyText));
         copy.on("error", (err) => {
           s.copyFailure ??= err;
         });
@@ -52027,14 +53691,16 @@ var init_writer = __esm({
       }
       flush(load) {
         const s = this.session;
-        if (!s.copy)
-          return this.open(s, load).then(
+        if (!s.copy) {
+          const mode = this.pendingMode;
+          return this.open(s, load, mode).then(
             () => this.flush(load),
             (err) => {
-              throw this.failed(load.stream, err, `loading ${load.stream}`);
+              throw this.failed(load.stream, err, `loading ${load.stream}`, mode);
             }
           );
-        if (s.copyFailure) throw this.failed(load.stream, s.copyFailure, `loading ${load.stream}`);
+        }
+        if (s.copyFailure) throw this.failed(load.stream, s.copyFailure, `loading ${load.stream}`, s.window);
         const buf = this.chunk.take();
         this.bytes += buf.length;
         if (s.copy.write(buf)) return;
@@ -52043,7 +53709,7 @@ var init_writer = __esm({
           const done = (err) => {
             copy.off("drain", onDrain);
             copy.off("error", onError);
-            if (err) reject(this.failed(load.stream, err, `loading ${load.stream}`));
+            if (err) reject(this.failed(load.stream, err, `loading ${load.stream}`, s.window));
             else resolve2();
           };
           const onDrain = () => done();
@@ -52052,22 +53718,24 @@ var init_writer = __esm({
           copy.on("error", onError);
         });
       }
-      /** Sends the rows still in the chunk and ends the COPY; resolves once the server has every row. */
-      async endCopy(s, load, tail) {
+      /** Sends the rows still in the chunk and ends the COPY; resolves with the rows the server took. */
+      async endCopy(s, load, tail, mode) {
+        if (s.copyFailure) throw s.copyFailure;
         if (tail.length) {
-          if (!s.copy) await this.begin(s, load);
+          if (!s.copy) await this.begin(s, load, mode);
           this.bytes += tail.length;
           s.copy.write(tail);
         }
         const copy = s.copy;
-        if (!copy) return;
+        if (!copy) return 0;
         s.copy = void 0;
         if (s.copyFailure) throw s.copyFailure;
         await new Promise((resolve2, reject) => {
           copy.once("finish", resolve2);
-          copy.once("error", reject);
+          copy.once("error", (err) => reject(s.copyFailure ?? err));
           copy.end();
         });
+        return copy.rowCount;
       }
       /**
        * One transaction's end: the pending rows merged by key, the changed state rows written,
@@ -52084,6 +53752,7 @@ var init_writer = __esm({
         const { statements, restore } = this.state.takeWrites(this.target.schema, this.owner, stream);
         if (!rows && !statements.length && !s.txOpen) return wait ? this.lastCommit : Promise.resolve();
         const tail = this.chunk.take();
+        const mode = this.pendingMode;
         this.pendingRows = 0;
         this.pendingStream = void 0;
         const previous = this.lastCommit;
@@ -52092,12 +53761,17 @@ var init_writer = __esm({
             await s.busy;
             if (this.broken) throw this.broken;
             const t0 = performance.now();
-            if (rows) await this.endCopy(s, load, tail);
+            const copied = rows ? await this.endCopy(s, load, tail, mode) : 0;
             const t1 = performance.now();
             await previous;
             const t2 = performance.now();
-            if (rows) load.merged += await this.merge(s, load);
-            else if (!s.txOpen) {
+            if (rows && mode.direct) {
+              load.merged += copied;
+              load.direct++;
+            } else if (rows) {
+              load.merged += await this.merge(s, load);
+              load.staged++;
+            } else if (!s.txOpen) {
               await s.client.query("BEGIN");
               s.txOpen = true;
             }
@@ -52107,12 +53781,12 @@ var init_writer = __esm({
             s.txOpen = false;
             load.transactions++;
             log.debug(
-              `${stream}: committed ${rows} rows: COPY end ${(t1 - t0).toFixed(0)} ms, wait for the previous window ${(t2 - t1).toFixed(0)} ms, merge ${(t3 - t2).toFixed(0)} ms, COMMIT ${(performance.now() - t3).toFixed(0)} ms.`
+              `${stream}: committed ${rows} rows (${rows ? mode.direct ? "straight into the table" : "through the merge" : "state only"}): COPY end ${(t1 - t0).toFixed(0)} ms, wait for the previous window ${(t2 - t1).toFixed(0)} ms, merge ${(t3 - t2).toFixed(0)} ms, COMMIT ${(performance.now() - t3).toFixed(0)} ms.`
             );
           } catch (err) {
             restore();
             await this.rollback(s);
-            throw this.failed(stream, err, `committing a window of ${stream}`);
+            throw this.failed(stream, err, `committing a window of ${stream}`, mode);
           }
         })();
         this.lastCommit = run;
@@ -52164,6 +53838,7 @@ var init_writer = __esm({
         if (s.txOpen && !this.broken) await s.client.query("ROLLBACK").catch(() => void 0);
         s.txOpen = false;
         s.copyFailure = void 0;
+        s.window = void 0;
       }
       /** Drops the pending rows of the current session: the window they belong to did not finish. */
       async dropPending() {
@@ -52196,7 +53871,7 @@ var init_writer = __esm({
         this.asyncFailure = void 0;
         if (load && !this.failures.has(stream))
           log.info(
-            `${stream}: ${load.sent} rows loaded into ${qualified(this.target.schema, stream)} in ${load.transactions} transaction(s), ${load.merged} inserted or changed.`
+            `${stream}: ${load.sent} rows loaded into ${qualified(this.target.schema, stream)} in ${load.transactions} transaction(s), ${load.merged} inserted or changed; ${load.direct} window(s) copied straight into the table, ${load.staged} through the staging table and the merge.`
           );
       }
       /** New connections for every session (after a lost one: the staging tables went with the old sessions). */
@@ -52245,7 +53920,7 @@ function collect(value, previous = []) {
 }
 function program2(command) {
   const p = new Command(`tap-scarf ${command}`).description(
-    command === "load" ? "Sync Scarf into PostgreSQL, exactly once: every window committed with its bookmark in one transaction." : "Compare, per UTC day, the events the database holds with Scarf's own daily counts."
+    command === "load" ? "Sync Scarf into PostgreSQL, exactly once: every window committed with its bookmark in one transaction." : "Compare, per UTC day, the events (and per company the company_events) the database holds with Scarf's own daily counts."
   ).option(
     "--config <file>",
     "config JSON file, or ENV for TAP_SCARF_* variables (repeatable, later wins); without it: the Scarf exporter variables",
@@ -52426,20 +54101,35 @@ async function syncWithRetries(args, settings, target, selections, scarf, initia
   return 0;
 }
 async function runVerify(ctx, client, target) {
-  const report = await verifyEvents(ctx, client, target.schema).catch((err) => {
-    throw err instanceof Error && "code" in err ? destinationError(err, target, "counting events per day") : err;
-  });
-  process.stdout.write(
-    verifyText(report, qualified(target.schema, "events"), qualified(target.schema, STATE_TABLE), ctx.settings.owner)
+  const owner = ctx.settings.owner;
+  const stateTable = qualified(target.schema, STATE_TABLE);
+  const fail = (doing) => (err) => {
+    throw err instanceof Error && "code" in err ? destinationError(err, target, doing) : err;
+  };
+  const reference = new CountReference(ctx);
+  const report = await verifyEvents(ctx, client, target.schema, void 0, reference).catch(fail("counting events per day"));
+  const companies = await verifyCompanyEvents(ctx, client, target.schema, reference).catch(
+    fail("counting company_events per day and company")
   );
+  process.stdout.write(verifyText(report, qualified(target.schema, "events"), stateTable, owner));
+  process.stdout.write(verifyCompanyText(companies, qualified(target.schema, "company_events"), stateTable, owner));
+  let code = 0;
   if (report.differing.length) {
     log.error(
       `verify: ${report.differing.length} of ${report.days.length} day(s) differ from Scarf's counts: ${report.differing.slice(0, 10).map((d) => `${d.day} (database ${d.database}, Scarf ${d.scarf})`).join(", ")}${report.differing.length > 10 ? ", \u2026" : ""}.`
     );
-    return 1;
-  }
-  log.info(`verify: ${report.days.length} day(s) checked, all equal to Scarf's counts.`);
-  return 0;
+    code = 1;
+  } else log.info(`verify: ${report.days.length} day(s) checked, all equal to Scarf's counts.`);
+  if (companies.differing.length) {
+    log.error(
+      `verify: ${companies.differing.length} of ${companies.days.length} company-day(s) of company_events differ from Scarf's by-company counts: ${companies.differing.slice(0, 10).map((d) => `${d.day} ${d.company} (database ${d.database}, Scarf ${d.scarf})`).join(", ")}${companies.differing.length > 10 ? ", \u2026" : ""}.`
+    );
+    code = 1;
+  } else if (companies.range)
+    log.info(
+      `verify: ${companies.days.length} company-day(s) of company_events checked, all equal to Scarf's by-company counts.`
+    );
+  return code;
 }
 async function verifyOnly(args) {
   const settings = settingsOf(args);
@@ -52488,6 +54178,7 @@ var init_main = __esm({
     init_config_sources();
     init_from_settings();
     init_days();
+    init_reference();
     init_sync();
     LOAD_COMMANDS = /* @__PURE__ */ new Set(["load", "verify"]);
     STREAM_RETRIES = 3;
@@ -52547,12 +54238,16 @@ function failureDetail(stream, message) {
 }
 function syncFailure(outcomes) {
   const failed = outcomes.filter((o) => o.error);
-  return `${failed.length} of ${outcomes.length} stream(s) failed: ${failed.map((o) => `${o.stream}: ${failureDetail(o.stream, o.error.message)}`).join(" | ")}`;
+  const stopped = stoppedText(outcomes, (o) => failureDetail(o.stream, o.error.message));
+  if (stopped) return stopped;
+  const read2 = outcomes.length - outcomes.filter((o) => o.notRun).length;
+  return `${failed.length} of ${read2} stream(s) failed: ${failed.map((o) => `${o.stream}: ${failureDetail(o.stream, o.error.message)}`).join(" | ")}${notRunText(outcomes)}`;
 }
 var LEVELS, AirbyteWriter;
 var init_airbyte = __esm({
   "src/protocol/airbyte.ts"() {
     "use strict";
+    init_errors();
     init_log();
     init_airbyte_types();
     init_output();
@@ -52625,6 +54320,10 @@ var init_airbyte = __esm({
         await this.out.write(stateMessage(stream, streamState, count));
         await this.out.flush();
       }
+      /** A selected stream the sync did not read (a bad token stopped it first): the platform gets a status for every stream. */
+      skipStream(selection) {
+        return this.out.write(streamStatus(selection.stream, "INCOMPLETE"));
+      }
       endStream(selection, _stats, error) {
         const stream = selection.stream;
         this.open.delete(stream);
@@ -52677,6 +54376,17 @@ function airbyteCatalog() {
   };
 }
 function selectionFromConfiguredCatalog(value, source) {
+  const found = catalogFormat(value);
+  if (found.format === "singer") {
+    throw new ConfigError(
+      `Configured catalog ${source} is a Singer catalog (${found.shownBy}), but read expects an Airbyte ConfiguredAirbyteCatalog, with a "stream" object and a "sync_mode" per stream. Give this file to the Singer command (tap-scarf --config \u2026 --catalog ${source}), or configure the streams of 'tap-scarf discover' for read.`
+    );
+  }
+  if (found.format === "airbyte-discovered") {
+    throw new ConfigError(
+      `Configured catalog ${source} is the catalog that discover prints (${found.shownBy}), but read expects a ConfiguredAirbyteCatalog: each stream wrapped as {"stream": {\u2026}, "sync_mode": "incremental" or "full_refresh", "destination_sync_mode": \u2026}. The Airbyte platform writes it from your connection settings; by hand, wrap each stream of the discover output that way.`
+    );
+  }
   if (!isObj(value) || !Array.isArray(value.streams)) {
     throw new ConfigError(
       `Configured catalog ${source} must be a JSON object with a "streams" array (a ConfiguredAirbyteCatalog; run discover to see the streams).`
@@ -53244,6 +54954,8 @@ function aboutText() {
     `${packageJson.name} ${packageJson.version}: ${packageJson.description}`,
     `Capabilities: ${CAPABILITIES.join(", ")}`,
     `Streams: ${STREAM_NAMES.join(", ")}`,
+    // Scarf calls v2 aggregates a deprecated legacy export (docs/scarf-api.md "More v2 exports").
+    "  aggregates is legacy (Scarf's deprecated v2 export, empty for some organizations); aggregations reads its v3 successor and is opt-in: select it in the catalog.",
     // Not an SDK capability, so not in CAPABILITIES; said here so it can be found.
     "Plan: --plan (or the plan command) prints the API requests (Scarf Runs) the next sync would make; max_requests_per_sync caps a sync.",
     "Settings:",
@@ -53466,7 +55178,10 @@ async function singerMain(args) {
   const settings = loadConfig(configSources(args.config));
   const catalogFile = args.catalog ?? args.properties;
   const selections = catalogFile ? selectionFromSingerCatalog(readCatalogFile(catalogFile), catalogFile) : defaultSelection();
-  if (!catalogFile) log.info("No --catalog given: syncing every stream with every field.");
+  if (!catalogFile)
+    log.info(
+      `No --catalog given: syncing every stream with every field, except the opt-in ones (${optInStreams().join(", ")}: select them in a catalog).`
+    );
   const state = args.state ? readStateFile(args.state) : new StateStore();
   const batch = batchSettings(settings);
   const writer = batch ? new SingerBatchWriter(batch) : new SingerWriter();
@@ -53519,6 +55234,12 @@ async function main(argv, prog2 = "tap-scarf") {
         return 0;
       }
       return await loadMain2(argv);
+    }
+    if (stdoutWasClosed()) {
+      log.error(
+        "stdout is closed (as with >&-): every message the tap writes (records, state, catalog) would go nowhere, so it does not start. Give it a stdout: a pipe to a target, or a file (> out.jsonl); to discard the output on purpose, redirect it to /dev/null (> /dev/null)."
+      );
+      return 1;
     }
     const help = helpRequested(argv, prog2, singerHelp);
     if (help !== void 0) {
