@@ -101,6 +101,13 @@ describe('Meltano end to end: meltano install, select, test, run into target-jso
         extractors: [
           // The same tap with batch_config: BATCH messages into target-postgres.
           { name: 'tap-scarf--batch', inherit_from: 'tap-scarf' },
+          // The opt-in v3 stream, by-total and by-company, for the README's aggregations SQL.
+          {
+            name: 'tap-scarf--aggregations',
+            inherit_from: 'tap-scarf',
+            select: ['aggregations.*'],
+            config: { end_date: END, aggregations_breakdown_sets: [['by-total'], ['by-company']] },
+          },
           // A user's stream maps given to the tap itself: refused.
           {
             name: 'tap-scarf--maps',
@@ -196,7 +203,8 @@ describe('Meltano end to end: meltano install, select, test, run into target-jso
     };
     for (const s of catalog.streams) {
       const top = s.metadata.find((m) => m.breadcrumb.length === 0)!;
-      expect(top.metadata.selected, s.tap_stream_id).to.equal(true);
+      // The streams selected above; the opt-in 2026 streams stay out.
+      expect(top.metadata.selected, s.tap_stream_id).to.equal((STREAMS as readonly string[]).includes(s.tap_stream_id));
     }
     const referer = catalog.streams
       .find((s) => s.tap_stream_id === 'events')!
@@ -270,6 +278,8 @@ describe('Meltano end to end: meltano install, select, test, run into target-jso
   });
 
   it("the README's Postgres SQL examples run on the loaded tables and mean what the README says", async () => {
+    // The aggregations table too (opt-in stream), from its own extractor into the same schema.
+    await project.ok(['run', 'tap-scarf--aggregations', 'target-postgres']);
     const statements = readmePostgresSql();
     expect(statements.length).to.be.greaterThan(2);
     for (const sql of statements) {
@@ -280,6 +290,22 @@ describe('Meltano end to end: meltano install, select, test, run into target-jso
         // The artifact element of row_key is the artifact column.
         const { rows: direct } = await db.query('SELECT artifact, total FROM scarf.aggregates');
         expect(sortRows(rows), sql).to.deep.equal(sortRows(direct));
+      }
+      if (/FROM scarf\.aggregations WHERE breakdown = 'by-total'/.test(sql)) {
+        // Per day and artifact name, Scarf's v3 by-total counts of the simulator, summed the same way.
+        const sums = new Map<string, number>();
+        for (const r of sim.truth.aggregations({
+          start_date: START,
+          end_date: '2026-10-07',
+          rollup: 'daily',
+          breakdown_set: 'by-total',
+        })) {
+          const key = JSON.stringify([String(r.date), String(r.artifact_name)]);
+          sums.set(key, (sums.get(key) ?? 0) + Number(r.total));
+        }
+        const want = [...sums].map(([k, total]) => JSON.stringify([...(JSON.parse(k) as string[]), String(total)]));
+        const got = rows.map((r: Row) => JSON.stringify([dayText(r.date), String(r.artifact_name), String(r.sum)]));
+        expect(got.sort(), sql).to.deep.equal(want.sort());
       }
       if (/extra_fields::jsonb/.test(sql)) {
         const want = truth(END, 'events')
@@ -438,6 +464,13 @@ function readmeColumnTypes(target: string): Record<string, string> {
 }
 
 /** The statements of the README's Postgres example block ("-- Postgres" up to the next comment block). */
+/** A date column as YYYY-MM-DD, whether the target made it `date` (node-pg: a local-midnight Date) or text. */
+function dayText(v: unknown): string {
+  if (!(v instanceof Date)) return String(v).slice(0, 10);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${v.getFullYear()}-${pad(v.getMonth() + 1)}-${pad(v.getDate())}`;
+}
+
 function readmePostgresSql(): string[] {
   const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
   const start = readme.indexOf('-- Postgres');
