@@ -261,6 +261,47 @@ describe('open days: a stable disagreement with Scarf’s counts never becomes "
     expect(healed.last.state.bookmarks.company_events.open_days).to.equal(undefined);
   });
 
+  it('a company failing on its open day is that company’s failure: the other companies’ open days are read and closed, exit non-zero naming it', async () => {
+    const day = '2026-10-06';
+    suite.sim.setFaults([
+      { kind: 'drop-day', endpoint: 'aggregates', date: day, times: 1e9 },
+      { kind: 'drop-day', endpoint: 'aggregations', date: day, times: 1e9 },
+      { kind: 'drop-day', endpoint: 'events', date: day, times: 1e9 },
+    ]);
+    const before = await syncs(1);
+    const open = (before.last.state.bookmarks.company_events.open_days as Ledger[]).filter((e) => e.day === day);
+    expect(open.length, 'company open days to read again').to.be.greaterThan(1);
+    const bad = open[0]!.company_domain!;
+    // Scarf answers again, except this company, which fails on every read from now on.
+    suite.sim.setFaults([{ kind: 'http-error', status: 404, endpoint: 'company-events', domain: bad, times: 1e9 }]);
+    const next = await runChecked(
+      [
+        '--config',
+        suite.config({ company_domains: domains() }),
+        '--catalog',
+        catalog(),
+        '--state',
+        writeJson(suite.dir, 'state-open-fail.json', before.last.state),
+      ],
+      {},
+      suite.sim,
+    );
+    expect(next.code, next.stderr).to.not.equal(0);
+    const state = lastState(next)!;
+    const left = (state.bookmarks.company_events.open_days ?? []) as Ledger[];
+    expect(left.map((e) => e.company_domain)).to.deep.equal([bad]);
+    const failed = (state.bookmarks.company_events.partitions as Record<string, any>[]).find(
+      (p) => p.context.company_domain === bad,
+    )!;
+    expect(failed.failure.attempts).to.equal(1);
+    expect(next.stderr).to.match(new RegExp(`1 company failed .*: ${bad.replace(/\./g, '\\.')} \\(1 failed sync in a row`));
+    // The other companies' events of that day reached the output.
+    const got = new Set(streamRecords(next, 'company_events').map((r) => r.id as string));
+    for (const e of open.slice(1))
+      for (const id of truthByDay().company.get(e.company_domain!)?.get(day) ?? [])
+        expect(got.has(id), `${e.company_domain} ${day} ${id}`).to.equal(true);
+  });
+
   it('Airbyte: an open day ends the stream with an error TRACE and INCOMPLETE, after its records and its state (with the ledger)', async () => {
     const day = '2026-10-04';
     suite.sim.setFaults([{ kind: 'drop-day', endpoint: 'events', date: day, times: 1e9 }]);

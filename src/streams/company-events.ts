@@ -166,7 +166,9 @@ function companyEventsStream(
     isolate: ({ domain }, err) => {
       const own = ownFailure(err);
       if (!own) return false;
-      const before = failureOf(domain);
+      // Counted once a sync: a company failing on its open day and then in its window failed one sync.
+      const again = failures.get(domain);
+      const before = again ? { attempts: again.attempts - 1 } : failureOf(domain);
       const failure: PartitionFailure = {
         attempts: (before?.attempts ?? 0) + 1,
         last_error: own.message,

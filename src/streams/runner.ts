@@ -206,7 +206,14 @@ export async function runWindows<W extends Window>(
   };
 
   // The open days first, one day per request: whatever this sync's budget allows goes to them.
-  for (const w of open) await readPart(w, w, async () => undefined, false);
+  // A partition failing on its open day is its own failure as in its windows: the others go on.
+  for (const w of open) {
+    try {
+      await readPart(w, w, async () => undefined, false);
+    } catch (err) {
+      if (!stream.isolate?.(w, err)) throw err;
+    }
+  }
 
   await runInOrder(stream.windows, concurrency, async (window, waitTurn) => {
     // An earlier window's error reaches this one through its turn: that error is not this window's.

@@ -44930,7 +44930,13 @@ async function runWindows(ctx, stream, sink2, stats, fetch = fetchRecords, polic
     stream.commit(window2, part);
     await checkpoints.committed();
   };
-  for (const w of open2) await readPart(w, w, async () => void 0, false);
+  for (const w of open2) {
+    try {
+      await readPart(w, w, async () => void 0, false);
+    } catch (err) {
+      if (!stream.isolate?.(w, err)) throw err;
+    }
+  }
   await runInOrder(stream.windows, concurrency, async (window2, waitTurn) => {
     let earlierFailed = false;
     const turn = () => waitTurn().catch((err) => {
@@ -45327,7 +45333,8 @@ function companyEventsStream(ctx, selection) {
     isolate: ({ domain }, err) => {
       const own = ownFailure(err);
       if (!own) return false;
-      const before = failureOf(domain);
+      const again = failures.get(domain);
+      const before = again ? { attempts: again.attempts - 1 } : failureOf(domain);
       const failure = {
         attempts: (before?.attempts ?? 0) + 1,
         last_error: own.message,
