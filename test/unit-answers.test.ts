@@ -47,6 +47,17 @@ describe('scarf/answers: one table from an HTTP answer to action, failure type a
     });
   }
 
+  it('a 404 names what was not found: the package for events, the company domain, the export for the 2026 ones', () => {
+    expect(answerError({ status: 404 }, ctx, (h) => h).message).to.match(/owner 'acme' or package not found/);
+    const company = { ...ctx, endpoint: 'company-events' as const, domain: 'globex.com' };
+    expect(answerError({ status: 404 }, company, (h) => h).message).to.match(/company domain 'globex\.com' not found/);
+    for (const endpoint of ['pixel-events', 'company-package-rollup', 'company-pixel-rollup'] as const) {
+      const message = answerError({ status: 404 }, { ...ctx, endpoint }, (h) => h).message;
+      expect(message).to.include(`owner 'acme' not found, or Scarf has no ${endpoint} export for it`);
+      expect(message).to.not.include('package not found');
+    }
+  });
+
   it('the 403 rows tell a plan that cannot export from a rejected token', () => {
     expect(answerError({ status: 403, code: 'not-a-pro-member' }, ctx, (h) => h).message).to.match(
       /not eligible for data export/,

@@ -26,6 +26,9 @@ export interface Answer {
 }
 
 /** What the words of a hint may name about the request. */
+/** The 2026 exports of their own (docs/scarf-api.md): a 404 may say the account lacks the export. */
+const SEPARATE_EXPORTS: ReadonlySet<Endpoint> = new Set(['pixel-events', 'company-package-rollup', 'company-pixel-rollup']);
+
 export interface AnswerContext {
   endpoint: Endpoint;
   /** `'acme'`, or `(the owner setting)` when the client was not told the owner. */
@@ -132,8 +135,11 @@ export const ANSWER_RULES: readonly AnswerRule[] = [
       `Scarf answered 404${withCode(a)}: ` +
       (c.endpoint === 'company-events'
         ? `owner ${c.owner} or company domain '${c.domain ?? '?'}' not found: check the owner setting (Scarf user or organization name) and the company_domains setting.`
-        : `owner ${c.owner} or package not found: check the owner setting (Scarf user or organization name)` +
-          (c.packageQuery ? ' and the package_query setting.' : '.')),
+        : SEPARATE_EXPORTS.has(c.endpoint)
+          ? // The 2026 exports may not exist for every account: the owner is only one reason.
+            `owner ${c.owner} not found, or Scarf has no ${c.endpoint} export for it: check the owner setting (Scarf user or organization name); if the events stream works for this owner, leave this stream out of the catalog.`
+          : `owner ${c.owner} or package not found: check the owner setting (Scarf user or organization name)` +
+            (c.packageQuery ? ' and the package_query setting.' : '.')),
   },
   {
     when: '3xx redirect',

@@ -39053,11 +39053,12 @@ function answerError(answer, ctx, word) {
   const message = word(rule.hint(answer, ctx));
   return rule.action === "split" ? new RangeTooLongError(message, opts) : new ApiError(message, opts);
 }
-var withCode, ANSWER_RULES;
+var SEPARATE_EXPORTS, withCode, ANSWER_RULES;
 var init_answers = __esm({
   "src/scarf/answers.ts"() {
     "use strict";
     init_errors();
+    SEPARATE_EXPORTS = /* @__PURE__ */ new Set(["pixel-events", "company-package-rollup", "company-pixel-rollup"]);
     withCode = (a) => a.code ? " " + a.code : "";
     ANSWER_RULES = [
       {
@@ -39128,7 +39129,10 @@ var init_answers = __esm({
         matches: (a) => a.status === 404,
         action: "fail",
         failureType: "config_error",
-        hint: (a, c) => `Scarf answered 404${withCode(a)}: ` + (c.endpoint === "company-events" ? `owner ${c.owner} or company domain '${c.domain ?? "?"}' not found: check the owner setting (Scarf user or organization name) and the company_domains setting.` : `owner ${c.owner} or package not found: check the owner setting (Scarf user or organization name)` + (c.packageQuery ? " and the package_query setting." : "."))
+        hint: (a, c) => `Scarf answered 404${withCode(a)}: ` + (c.endpoint === "company-events" ? `owner ${c.owner} or company domain '${c.domain ?? "?"}' not found: check the owner setting (Scarf user or organization name) and the company_domains setting.` : SEPARATE_EXPORTS.has(c.endpoint) ? (
+          // The 2026 exports may not exist for every account: the owner is only one reason.
+          `owner ${c.owner} not found, or Scarf has no ${c.endpoint} export for it: check the owner setting (Scarf user or organization name); if the events stream works for this owner, leave this stream out of the catalog.`
+        ) : `owner ${c.owner} or package not found: check the owner setting (Scarf user or organization name)` + (c.packageQuery ? " and the package_query setting." : "."))
       },
       {
         when: "3xx redirect",
