@@ -66,6 +66,26 @@ export interface StreamDeclaration {
   pastSignpost: PastSignpost;
 }
 
+/** The company package or pixel rollup: one row per UTC day, artifact and company, the two alike but for the artifact. */
+function companyArtifactRollup(artifact: 'package' | 'pixel'): StreamDeclaration {
+  return {
+    name: `company_${artifact}_rollup`,
+    endpoint: `company-${artifact}-rollup`,
+    format: 'csv',
+    keyProperties: ['owner', 'date', artifact, 'company_domain'],
+    validReplicationKeys: ['date'],
+    defaultReplicationKey: 'date',
+    userChoosableCursor: false,
+    dependsOn: [],
+    window: 'days',
+    // Scarf revises past company attribution, as for aggregates: the same trailing days are re-read.
+    lookback: 'aggregates_lookback_days',
+    coveredBy: { start_date: 'start_date' },
+    pastSignpost: 'signpost-day',
+    optIn: true,
+  };
+}
+
 export const STREAMS: Record<StreamName, StreamDeclaration> = {
   events: {
     name: 'events',
@@ -142,37 +162,8 @@ export const STREAMS: Record<StreamName, StreamDeclaration> = {
     pastSignpost: 'signpost',
     optIn: true,
   },
-  company_package_rollup: {
-    name: 'company_package_rollup',
-    endpoint: 'company-package-rollup',
-    format: 'csv',
-    keyProperties: ['owner', 'date', 'package', 'company_domain'],
-    validReplicationKeys: ['date'],
-    defaultReplicationKey: 'date',
-    userChoosableCursor: false,
-    dependsOn: [],
-    window: 'days',
-    // Scarf revises past company attribution, as for aggregates: the same trailing days are re-read.
-    lookback: 'aggregates_lookback_days',
-    coveredBy: { start_date: 'start_date' },
-    pastSignpost: 'signpost-day',
-    optIn: true,
-  },
-  company_pixel_rollup: {
-    name: 'company_pixel_rollup',
-    endpoint: 'company-pixel-rollup',
-    format: 'csv',
-    keyProperties: ['owner', 'date', 'pixel', 'company_domain'],
-    validReplicationKeys: ['date'],
-    defaultReplicationKey: 'date',
-    userChoosableCursor: false,
-    dependsOn: [],
-    window: 'days',
-    lookback: 'aggregates_lookback_days',
-    coveredBy: { start_date: 'start_date' },
-    pastSignpost: 'signpost-day',
-    optIn: true,
-  },
+  company_package_rollup: companyArtifactRollup('package'),
+  company_pixel_rollup: companyArtifactRollup('pixel'),
   aggregations: {
     name: 'aggregations',
     endpoint: 'aggregations',

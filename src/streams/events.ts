@@ -1,38 +1,39 @@
 import type { StreamSelection } from '../catalog.js';
 import { eventsPath } from '../scarf/endpoints.js';
 import { dayWindows, type Window } from './days.js';
-import { STREAMS } from './definitions.js';
-import { plural, type StreamPlanner, windowedPlan } from './planned.js';
+import { type StreamDeclaration, STREAMS } from './definitions.js';
+import { plural, type StreamPlan, type StreamPlanner, windowedPlan } from './planned.js';
 import { splitByDays } from './ranges.js';
 import { coverageMark, resumeDay } from './resume.js';
-import { runWindows, type WindowedStream } from './runner.js';
+import { runWindows, type WindowedStream, type WindowRequest } from './runner.js';
 import { StreamState } from './stream-state.js';
 import type { StreamReader, SyncContext } from './types.js';
 
-/** Raw events in UTC-day windows; each window's bookmark is a coverage mark (docs/DESIGN.md). */
-function eventsStream(ctx: SyncContext, selection: StreamSelection): WindowedStream<Window> {
+/**
+ * Rows of the events columns in UTC-day windows of events_window_days from the bookmark minus
+ * lookback_days; each window's bookmark is a coverage mark (docs/DESIGN.md). events, and
+ * pixel_events on its own export, differ only in their declaration and request.
+ */
+export function eventDayStream(
+  ctx: SyncContext,
+  selection: StreamSelection,
+  declaration: StreamDeclaration,
+  request: (w: Window) => WindowRequest,
+): WindowedStream<Window> {
   const state = new StreamState(ctx.state, selection);
   const start = resumeDay(ctx, state.bookmark(), ctx.settings.lookback_days);
   return {
-    declaration: STREAMS.events,
+    declaration,
     windows: dayWindows(start, ctx.endDay, ctx.settings.events_window_days),
     split: splitByDays,
     concurrent: true,
-    request: (_window, w) => ({
-      path: eventsPath(ctx.settings.owner),
-      query: { start_date: w.start, end_date: w.end, query: ctx.settings.package_query },
-      label: `events ${w.start}..${w.end}`,
-    }),
+    request: (_window, w) => request(w),
     commit: (_window, w) => state.commit(coverageMark(ctx, w.end, state.bookmark())),
-    openWindow: (e) => (e.company_domain === undefined ? { start: e.day, end: e.day } : undefined),
   };
 }
 
-export const readEvents: StreamReader = (ctx, selection, sink, stats) =>
-  runWindows(ctx, eventsStream(ctx, selection), sink, stats);
-
-export const planEvents: StreamPlanner = (ctx, selection) => {
-  const stream = eventsStream(ctx, selection);
+/** The plan of an eventDayStream: its windows, after the open days of earlier syncs it reads first. */
+export function eventDayPlan(ctx: SyncContext, stream: WindowedStream<Window>): StreamPlan {
   const first = stream.windows[0];
   return windowedPlan(
     stream,
@@ -41,4 +42,21 @@ export const planEvents: StreamPlanner = (ctx, selection) => {
       : 'nothing to read',
     ctx,
   );
-};
+}
+
+/** Raw events; verified against Scarf's counts, so its open days are read again as one-day windows. */
+function eventsStream(ctx: SyncContext, selection: StreamSelection): WindowedStream<Window> {
+  return {
+    ...eventDayStream(ctx, selection, STREAMS.events, (w) => ({
+      path: eventsPath(ctx.settings.owner),
+      query: { start_date: w.start, end_date: w.end, query: ctx.settings.package_query },
+      label: `events ${w.start}..${w.end}`,
+    })),
+    openWindow: (e) => (e.company_domain === undefined ? { start: e.day, end: e.day } : undefined),
+  };
+}
+
+export const readEvents: StreamReader = (ctx, selection, sink, stats) =>
+  runWindows(ctx, eventsStream(ctx, selection), sink, stats);
+
+export const planEvents: StreamPlanner = (ctx, selection) => eventDayPlan(ctx, eventsStream(ctx, selection));

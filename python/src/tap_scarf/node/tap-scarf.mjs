@@ -4035,6 +4035,24 @@ var init_aggregations = __esm({
 });
 
 // src/streams/definitions.ts
+function companyArtifactRollup(artifact) {
+  return {
+    name: `company_${artifact}_rollup`,
+    endpoint: `company-${artifact}-rollup`,
+    format: "csv",
+    keyProperties: ["owner", "date", artifact, "company_domain"],
+    validReplicationKeys: ["date"],
+    defaultReplicationKey: "date",
+    userChoosableCursor: false,
+    dependsOn: [],
+    window: "days",
+    // Scarf revises past company attribution, as for aggregates: the same trailing days are re-read.
+    lookback: "aggregates_lookback_days",
+    coveredBy: { start_date: "start_date" },
+    pastSignpost: "signpost-day",
+    optIn: true
+  };
+}
 function bookmarkKeys(per, settings) {
   return per === "aggregations_breakdown_sets" ? settings[per].map(breakdownSetKey) : settings[per];
 }
@@ -4139,37 +4157,8 @@ var init_definitions = __esm({
         pastSignpost: "signpost",
         optIn: true
       },
-      company_package_rollup: {
-        name: "company_package_rollup",
-        endpoint: "company-package-rollup",
-        format: "csv",
-        keyProperties: ["owner", "date", "package", "company_domain"],
-        validReplicationKeys: ["date"],
-        defaultReplicationKey: "date",
-        userChoosableCursor: false,
-        dependsOn: [],
-        window: "days",
-        // Scarf revises past company attribution, as for aggregates: the same trailing days are re-read.
-        lookback: "aggregates_lookback_days",
-        coveredBy: { start_date: "start_date" },
-        pastSignpost: "signpost-day",
-        optIn: true
-      },
-      company_pixel_rollup: {
-        name: "company_pixel_rollup",
-        endpoint: "company-pixel-rollup",
-        format: "csv",
-        keyProperties: ["owner", "date", "pixel", "company_domain"],
-        validReplicationKeys: ["date"],
-        defaultReplicationKey: "date",
-        userChoosableCursor: false,
-        dependsOn: [],
-        window: "days",
-        lookback: "aggregates_lookback_days",
-        coveredBy: { start_date: "start_date" },
-        pastSignpost: "signpost-day",
-        optIn: true
-      },
+      company_package_rollup: companyArtifactRollup("package"),
+      company_pixel_rollup: companyArtifactRollup("pixel"),
       aggregations: {
         name: "aggregations",
         endpoint: "aggregations",
@@ -45449,20 +45438,33 @@ var init_company_events = __esm({
 });
 
 // src/streams/events.ts
-function eventsStream(ctx, selection) {
+function eventDayStream(ctx, selection, declaration, request) {
   const state = new StreamState(ctx.state, selection);
   const start = resumeDay(ctx, state.bookmark(), ctx.settings.lookback_days);
   return {
-    declaration: STREAMS.events,
+    declaration,
     windows: dayWindows(start, ctx.endDay, ctx.settings.events_window_days),
     split: splitByDays,
     concurrent: true,
-    request: (_window, w) => ({
+    request: (_window, w) => request(w),
+    commit: (_window, w) => state.commit(coverageMark(ctx, w.end, state.bookmark()))
+  };
+}
+function eventDayPlan(ctx, stream) {
+  const first = stream.windows[0];
+  return windowedPlan(
+    stream,
+    first ? `${plural(stream.windows.length, "window")} of ${plural(ctx.settings.events_window_days, "day")}, ${first.start}..${ctx.endDay}` : "nothing to read",
+    ctx
+  );
+}
+function eventsStream(ctx, selection) {
+  return {
+    ...eventDayStream(ctx, selection, STREAMS.events, (w) => ({
       path: eventsPath(ctx.settings.owner),
       query: { start_date: w.start, end_date: w.end, query: ctx.settings.package_query },
       label: `events ${w.start}..${w.end}`
-    }),
-    commit: (_window, w) => state.commit(coverageMark(ctx, w.end, state.bookmark())),
+    })),
     openWindow: (e) => e.company_domain === void 0 ? { start: e.day, end: e.day } : void 0
   };
 }
@@ -45479,57 +45481,28 @@ var init_events = __esm({
     init_runner();
     init_stream_state();
     readEvents = (ctx, selection, sink2, stats) => runWindows(ctx, eventsStream(ctx, selection), sink2, stats);
-    planEvents = (ctx, selection) => {
-      const stream = eventsStream(ctx, selection);
-      const first = stream.windows[0];
-      return windowedPlan(
-        stream,
-        first ? `${plural(stream.windows.length, "window")} of ${plural(ctx.settings.events_window_days, "day")}, ${first.start}..${ctx.endDay}` : "nothing to read",
-        ctx
-      );
-    };
+    planEvents = (ctx, selection) => eventDayPlan(ctx, eventsStream(ctx, selection));
   }
 });
 
 // src/streams/pixel-events.ts
 function pixelEventsStream(ctx, selection) {
-  const state = new StreamState(ctx.state, selection);
-  const start = resumeDay(ctx, state.bookmark(), ctx.settings.lookback_days);
-  return {
-    declaration: STREAMS.pixel_events,
-    windows: dayWindows(start, ctx.endDay, ctx.settings.events_window_days),
-    split: splitByDays,
-    concurrent: true,
-    // No `query`: package_query names packages, and this export holds none.
-    request: (_window, w) => ({
-      path: pixelEventsPath(ctx.settings.owner),
-      query: { start_date: w.start, end_date: w.end },
-      label: `pixel_events ${w.start}..${w.end}`
-    }),
-    commit: (_window, w) => state.commit(coverageMark(ctx, w.end, state.bookmark()))
-  };
+  return eventDayStream(ctx, selection, STREAMS.pixel_events, (w) => ({
+    path: pixelEventsPath(ctx.settings.owner),
+    query: { start_date: w.start, end_date: w.end },
+    label: `pixel_events ${w.start}..${w.end}`
+  }));
 }
 var readPixelEvents, planPixelEvents;
 var init_pixel_events = __esm({
   "src/streams/pixel-events.ts"() {
     "use strict";
     init_endpoints();
-    init_days();
     init_definitions();
-    init_planned();
-    init_ranges();
-    init_resume();
+    init_events();
     init_runner();
-    init_stream_state();
     readPixelEvents = (ctx, selection, sink2, stats) => runWindows(ctx, pixelEventsStream(ctx, selection), sink2, stats);
-    planPixelEvents = (ctx, selection) => {
-      const stream = pixelEventsStream(ctx, selection);
-      const first = stream.windows[0];
-      return windowedPlan(
-        stream,
-        first ? `${plural(stream.windows.length, "window")} of ${plural(ctx.settings.events_window_days, "day")}, ${first.start}..${ctx.endDay}` : "nothing to read"
-      );
-    };
+    planPixelEvents = (ctx, selection) => eventDayPlan(ctx, pixelEventsStream(ctx, selection));
   }
 });
 
