@@ -17,8 +17,9 @@ import type { ScarfClient } from '../src/scarf/client.js';
 import { readCsv } from '../src/scarf/csv-rows.js';
 import { compileRowTyper } from '../src/scarf/row-typer.js';
 import { loadSchema } from '../src/schemas.js';
-import { fetchRecords } from '../src/streams/fetch.js';
+import { fetchRecords, fetchSpec } from '../src/streams/fetch.js';
 import { KeySet } from '../src/streams/key-set.js';
+import { STREAMS } from '../src/streams/registry.js';
 import type { Rec, StreamStats, SyncContext } from '../src/streams/types.js';
 
 export interface StageResult {
@@ -86,15 +87,8 @@ async function pass(body: Buffer, level: number, out: NodeJS.WritableStream): Pr
     return res.rows;
   }
   const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
-  const spec = {
-    stream: 'events' as const,
-    endpoint: 'events' as const,
-    path: '/',
-    query: {},
-    label: 'bench',
-    keyField: 'id',
-    format: 'csv' as const,
-  };
+  // As the events stream asks: its declaration says the key, the tallied field and the CSV path.
+  const spec = fetchSpec(STREAMS.events, { path: '/', query: {}, label: 'bench' });
   let onRecord: (rec: Rec) => void | Promise<void>;
   let onJson: ((json: Buffer, end: number) => void | Promise<void>) | undefined;
   let writer: SingerWriter | undefined;

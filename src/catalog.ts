@@ -3,7 +3,7 @@
 import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from './schemas.js';
-import { inStreamOrder, streamOrder, STREAMS } from './streams/definitions.js';
+import { inStreamOrder, streamOrder, STREAMS } from './streams/registry.js';
 import { isObj, readJsonFile } from './util/json.js';
 
 export type ReplicationMethod = 'INCREMENTAL' | 'FULL_TABLE';

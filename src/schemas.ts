@@ -17,6 +17,7 @@ export interface StreamSchema {
   [k: string]: unknown;
 }
 
+/** The streams of src/streams/registry.ts, by name: the literal union the types need (a unit test checks the two agree). */
 export const STREAM_NAMES = [
   'events',
   'aggregates',
@@ -30,6 +31,11 @@ export const STREAM_NAMES = [
 export type StreamName = (typeof STREAM_NAMES)[number];
 
 const cache = new Map<StreamName, StreamSchema>();
+
+/** A stream's record schema given in-process instead of its file (src/streams/registry.ts addStreams). */
+export function useSchema(stream: StreamName, schema: StreamSchema): void {
+  cache.set(stream, schema);
+}
 
 /** The record schema of a stream, read from schemas/<stream>.json (the one definition). */
 export function loadSchema(stream: StreamName): StreamSchema {

@@ -10,7 +10,7 @@ import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { toDate, toTimestamp } from './scarf/convert.js';
 import { STREAM_NAMES, type StreamName } from './schemas.js';
-import { STREAMS } from './streams/definitions.js';
+import { STREAMS } from './streams/registry.js';
 import { isObj as isPlainObject } from './util/json.js';
 
 export interface Partition {

@@ -22,14 +22,13 @@ import { emittedSchema, type StreamName } from './schemas.js';
 import type { StateStore } from './state.js';
 import { checkBudget, firstStep } from './streams/budget.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
-import { STREAMS } from './streams/definitions.js';
 import { csvPath } from './streams/fetch.js';
 import { listOpen, type OpenDay, openDays } from './streams/open-days.js';
 import { selectOwner } from './streams/owners.js';
 import { warnIfBookmarkPastEnd } from './streams/past-end.js';
 import { logPlan } from './streams/plan.js';
 import { verifiedMetric, verifiedText } from './streams/reconcile.js';
-import { READERS } from './streams/registry.js';
+import { streamModule, STREAMS } from './streams/registry.js';
 import { reconcileSettings } from './streams/settings.js';
 import { markStarved, progressOf, serveStarvedFirst } from './streams/starved.js';
 import type { Rec, StreamSink, StreamStats, SyncContext } from './streams/types.js';
@@ -217,7 +216,7 @@ export async function runSync(
     await writer.startStream(selection);
     const tracker = progress().track(stream, stats, () => ctx.client.requestCount - requestsBefore);
     try {
-      await READERS[stream](ctx, selection, sink, stats);
+      await streamModule(stream).read(ctx, selection, sink, stats);
     } catch (err) {
       if (err instanceof RecordLimitReached) {
         tracker.done();
@@ -293,7 +292,7 @@ export async function runSync(
 
 /** The report line's words when accept_count_mismatches names the stream: the choice, and the days it let through. */
 function acceptedText(ctx: SyncContext, stream: StreamName, stats: StreamStats): string {
-  if (!ctx.settings.accept_count_mismatches?.includes(stream as 'events')) return '';
+  if (!(ctx.settings.accept_count_mismatches as readonly StreamName[] | undefined)?.includes(stream)) return '';
   const n = stats.acceptedDays?.length ?? 0;
   return `; count mismatches accepted (accept_count_mismatches): ${n} day(s) accepted${n ? `: ${listOpen(stats.acceptedDays!)}` : ''}`;
 }

@@ -5,7 +5,7 @@
 // protocols, pixel views in the events export or not, and faults.
 import { expect } from 'chai';
 
-import { STREAMS } from '../src/streams/definitions.js';
+import { STREAMS } from '../src/streams/registry.js';
 import { airbyteOutput, keyOf } from './helpers/output.js';
 import { protocolProblems } from './helpers/protocol.js';
 import { catalogFor, configuredCatalogFor, expectSameRecords } from './helpers/reliability.js';

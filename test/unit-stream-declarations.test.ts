@@ -1,4 +1,4 @@
-// Stream declarations (src/streams/definitions.ts) → both catalogs and the stream order, and
+// Stream declarations (each stream module's, src/streams/registry.ts) → both catalogs and the stream order, and
 // the per-stream state handle (src/streams/stream-state.ts).
 import { expect } from 'chai';
 
@@ -6,7 +6,7 @@ import { airbyteCatalog, selectionFromConfiguredCatalog } from '../src/airbyte/c
 import { defaultSelection, selectionFromSingerCatalog, singerCatalog } from '../src/catalog.js';
 import { STREAM_NAMES } from '../src/schemas.js';
 import { StateStore } from '../src/state.js';
-import { streamOrder, STREAMS } from '../src/streams/definitions.js';
+import { streamOrder, STREAMS } from '../src/streams/registry.js';
 import { StreamState } from '../src/streams/stream-state.js';
 
 describe('stream declarations → catalogs', () => {
@@ -69,20 +69,24 @@ describe('per-stream state handle', () => {
 
   it('writes a stream bookmark under its replication key, and reads it back only for that key', () => {
     const store = new StateStore();
-    new StreamState(store, incremental('company_rollup', 'first_seen')).commit('2026-10-02T00:00:00.000000Z');
+    new StreamState(store, STREAMS.company_rollup, incremental('company_rollup', 'first_seen')).commit(
+      '2026-10-02T00:00:00.000000Z',
+    );
     expect(store.snapshot().bookmarks.company_rollup).to.deep.equal({
       replication_key: 'first_seen',
       replication_key_value: '2026-10-02T00:00:00.000000Z',
     });
-    expect(new StreamState(store, incremental('company_rollup', 'first_seen')).bookmark()).to.equal(
+    expect(new StreamState(store, STREAMS.company_rollup, incremental('company_rollup', 'first_seen')).bookmark()).to.equal(
       '2026-10-02T00:00:00.000000Z',
     );
-    expect(new StreamState(store, incremental('company_rollup', 'last_seen')).bookmark()).to.equal(undefined);
+    expect(new StreamState(store, STREAMS.company_rollup, incremental('company_rollup', 'last_seen')).bookmark()).to.equal(
+      undefined,
+    );
   });
 
   it('keeps a partitioned stream per value of its declared partition field', () => {
     const store = new StateStore();
-    const state = new StreamState(store, incremental('company_events'));
+    const state = new StreamState(store, STREAMS.company_events, incremental('company_events'));
     state.commit('2026-10-02T00:00:00.000000Z', 'a.com');
     state.commit('2026-10-03T00:00:00.000000Z', 'a.com');
     state.commit('2026-10-04T00:00:00.000000Z', 'b.com');
@@ -94,7 +98,7 @@ describe('per-stream state handle', () => {
     });
     expect(state.bookmark('a.com')).to.equal('2026-10-03T00:00:00.000000Z');
     expect(state.bookmark('c.com')).to.equal(undefined);
-    expect(() => new StreamState(store, incremental('events')).commit('x', 'a.com')).to.throw(/not partitioned/);
+    expect(() => new StreamState(store, STREAMS.events, incremental('events')).commit('x', 'a.com')).to.throw(/not partitioned/);
   });
 
   it('FULL_TABLE: no stored bookmark is a starting point, yet what the sync commits is kept', () => {
@@ -104,11 +108,11 @@ describe('per-stream state handle', () => {
         aggregates: { breakdowns: { 'by-total': '2026-10-05' } },
       },
     });
-    const events = new StreamState(store, { stream: 'events', replicationKey: 'time', replicationMethod: 'FULL_TABLE' });
+    const events = new StreamState(store, STREAMS.events, { replicationKey: 'time', replicationMethod: 'FULL_TABLE' });
     expect(events.bookmark()).to.equal(undefined);
     events.commit('2026-10-02T00:00:00.000000Z');
     expect(store.value('events', 'time')).to.equal('2026-10-02T00:00:00.000000Z');
-    const agg = new StreamState(store, { stream: 'aggregates', replicationKey: 'date', replicationMethod: 'FULL_TABLE' });
+    const agg = new StreamState(store, STREAMS.aggregates, { replicationKey: 'date', replicationMethod: 'FULL_TABLE' });
     expect(agg.breakdown('by-total')).to.equal(undefined);
     expect(agg.storedBreakdown('by-total')).to.equal('2026-10-05');
     agg.commitBreakdown('by-country', '2026-10-01');
@@ -121,7 +125,7 @@ describe('per-stream state handle', () => {
   it('records the settings with the first bookmark it writes', () => {
     const store = new StateStore();
     store.recordSettings('events', { start_date: '2026-10-01', package_query: null });
-    new StreamState(store, incremental('events')).commit('2026-10-02T00:00:00.000000Z');
+    new StreamState(store, STREAMS.events, incremental('events')).commit('2026-10-02T00:00:00.000000Z');
     expect(store.snapshot().bookmarks.events).to.deep.equal({
       settings: { start_date: '2026-10-01', package_query: null },
       replication_key: 'time',

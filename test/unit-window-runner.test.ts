@@ -5,9 +5,9 @@ import { requestConcurrency } from '../src/config/concurrency.js';
 import { RangeTooLongError, TransientError } from '../src/errors.js';
 import { StateStore } from '../src/state.js';
 import { type Window } from '../src/streams/days.js';
-import { STREAMS } from '../src/streams/definitions.js';
 import { type FetchSpec } from '../src/streams/fetch.js';
 import { splitByDays } from '../src/streams/ranges.js';
+import { STREAMS } from '../src/streams/registry.js';
 import {
   everyCommit,
   type FetchWindow,

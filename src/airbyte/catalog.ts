@@ -4,7 +4,7 @@ import { automaticFields, catalogFormat, type StreamSelection } from '../catalog
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from '../schemas.js';
-import { inStreamOrder, STREAMS } from '../streams/definitions.js';
+import { inStreamOrder, STREAMS } from '../streams/registry.js';
 import { isObj } from '../util/json.js';
 
 export interface AirbyteStream {

@@ -20,8 +20,8 @@ import { type BodySource, openExport, quoteSaid } from '../scarf/body.js';
 import type { ResponseInfo } from '../scarf/client.js';
 import { aggregatesPath } from '../scarf/endpoints.js';
 import { makeClient } from '../scarf/from-settings.js';
+import { aggregates } from '../streams/aggregates.js';
 import { addDays, dayOf } from '../streams/days.js';
-import { STREAMS } from '../streams/definitions.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -83,8 +83,8 @@ export async function checkConnection(settings: Settings, now = new Date()): Pro
   try {
     const rows = await client.fetch(
       {
-        endpoint: 'aggregates',
-        format: STREAMS.aggregates.format,
+        endpoint: aggregates.declaration.endpoint,
+        format: aggregates.declaration.format,
         path: aggregatesPath(settings.owner),
         query: { start_date: day, end_date: day, query: settings.package_query, rollup: 'daily', breakdown: ['by-total'] },
         label,

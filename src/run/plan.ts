@@ -8,8 +8,9 @@ import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { makeClient } from '../scarf/from-settings.js';
 import { StateStore } from '../state.js';
-import { readRollup } from '../streams/company-rollup.js';
+import type { PlanPrerequisite } from '../streams/module.js';
 import { type BudgetForecast, perStream, planSync, type SyncPlan, syncsUnderBudget } from '../streams/plan.js';
+import { streamModule } from '../streams/registry.js';
 import { makeContext } from '../sync.js';
 
 export type PlanFormat = 'text' | 'json';
@@ -26,14 +27,15 @@ export function planFormat(value: string | undefined): PlanFormat {
   throw new ConfigError(`--format ${value} is not supported with the plan; use text or json.`);
 }
 
-/**
- * The one request a plan may need: company_events counts the companies active in their
- * pending range, which only the company-rollup snapshot says (with company_domains and
- * company_rollup not selected, the sync filters nothing and the plan needs no request).
- */
-export function planNeedsRollup(settings: Settings, selections: StreamSelection[]): boolean {
+/** The requests a plan needs before it can count (company_events: the company-rollup snapshot), each once. */
+function prerequisites(settings: Settings, selections: StreamSelection[]): PlanPrerequisite[] {
   const names = selections.map((s) => s.stream);
-  return names.includes('company_events') && (!settings.company_domains || names.includes('company_rollup'));
+  const out: PlanPrerequisite[] = [];
+  for (const s of selections) {
+    const pre = streamModule(s.stream).planPrerequisite;
+    if (pre && !out.includes(pre) && pre.needed(settings, names)) out.push(pre);
+  }
+  return out;
 }
 
 export async function runPlan(
@@ -47,13 +49,11 @@ export async function runPlan(
   const client = makeClient({ ...settings, max_requests_per_sync: undefined });
   try {
     const ctx = makeContext(settings, state, client);
-    if (!opts.upperBound && planNeedsRollup(settings, selections)) {
-      // Read as the snapshot only: checking it against Scarf's counts would cost the plan more requests.
-      const readCtx = makeContext({ ...settings, verify_counts: false }, state, client, ctx.signpost);
-      await readRollup(readCtx, { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 }, () => undefined);
-      ctx.companyActivity = readCtx.companyActivity;
-      log.info(`plan: read the company-rollup snapshot to count the companies company_events will request (1 request).`);
-    }
+    if (!opts.upperBound)
+      for (const pre of prerequisites(settings, selections)) {
+        await pre.read(ctx);
+        log.info(pre.said);
+      }
     const { plan, planCtx, warnings } = planSync(ctx, selections, false);
     for (const w of warnings) log.warn(w);
     const budget = settings.max_requests_per_sync;

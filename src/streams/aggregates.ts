@@ -3,12 +3,13 @@ import type { AggregatesRecord } from '../generated/records.js';
 import { log } from '../log.js';
 import { aggregatesPath } from '../scarf/endpoints.js';
 import { dayOf, minDay, periodWindows, type Rollup, type Window } from './days.js';
-import { STREAMS } from './definitions.js';
-import { plural, type StreamPlanner, windowedPlan } from './planned.js';
+import type { StreamDeclaration } from './definitions.js';
+import type { StreamModule } from './module.js';
+import { plural, windowedPlan } from './planned.js';
 import { resumeDay } from './resume.js';
 import { runWindows, type WindowedStream } from './runner.js';
 import { StreamState } from './stream-state.js';
-import type { Rec, StreamReader, SyncContext } from './types.js';
+import type { Rec, SyncContext } from './types.js';
 
 const DIMENSIONS = [
   'company_domain',
@@ -35,6 +36,23 @@ export function aggregateRowKey(rec: KeySource): string {
   return JSON.stringify(parts);
 }
 
+const declaration: StreamDeclaration = {
+  name: 'aggregates',
+  endpoint: 'aggregates',
+  format: 'ndjson',
+  keyProperties: ['owner', 'row_key'],
+  validReplicationKeys: ['date'],
+  defaultReplicationKey: 'date',
+  userChoosableCursor: false,
+  dependsOn: [],
+  window: 'periods',
+  lookback: 'aggregates_lookback_days',
+  coveredBy: { start_date: 'start_date', package_query: 'package_query', rollup: 'aggregates_rollup' },
+  bookmarkPer: 'aggregates_breakdowns',
+  pastSignpost: 'signpost-day',
+  verifiedAgainst: 'by-total-rows',
+};
+
 interface BreakdownWindow extends Window {
   /** The breakdowns whose pending range this window reaches. */
   asked: string[];
@@ -52,7 +70,7 @@ function aggregatesStream(
 ): WindowedStream<BreakdownWindow> {
   const s = ctx.settings;
   const rollup = s.aggregates_rollup as Rollup;
-  const state = new StreamState(ctx.state, selection);
+  const state = new StreamState(ctx.state, declaration, selection);
   const breakdowns = s.aggregates_breakdowns;
   // Each breakdown resumes from its own bookmark (src/streams/settings.ts); a window asks
   // for the breakdowns whose pending range it reaches, so a newly added breakdown is
@@ -64,7 +82,7 @@ function aggregatesStream(
     asked: breakdowns.filter((b) => resume.get(b)! <= w.end),
   }));
   return {
-    declaration: STREAMS.aggregates,
+    declaration,
     windows,
     split: (w, max) => periodWindows(w.start, w.end, max, rollup),
     concurrent: false,
@@ -104,14 +122,14 @@ function warnIfEmpty(ctx: SyncContext, windows: readonly Window[], rows: number)
   );
 }
 
-export const readAggregates: StreamReader = async (ctx, selection, sink, stats) => {
+const read: StreamModule['read'] = async (ctx, selection, sink, stats) => {
   const counted = { rows: 0 };
   const stream = aggregatesStream(ctx, selection, counted);
   await runWindows(ctx, stream, sink, stats);
   warnIfEmpty(ctx, stream.windows, counted.rows);
 };
 
-export const planAggregates: StreamPlanner = (ctx, selection) => {
+const plan: StreamModule['plan'] = (ctx, selection) => {
   const stream = aggregatesStream(ctx, selection);
   const first = stream.windows[0];
   return windowedPlan(
@@ -121,3 +139,5 @@ export const planAggregates: StreamPlanner = (ctx, selection) => {
       : 'nothing to read',
   );
 };
+
+export const aggregates: StreamModule = { declaration, read, plan };

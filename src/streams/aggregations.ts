@@ -20,13 +20,14 @@ import type { AggregationsRecord } from '../generated/records.js';
 import { log } from '../log.js';
 import { aggregationsPath } from '../scarf/endpoints.js';
 import { type Day, dayOf, exclusiveEnd, inclusiveEnd, minDay, periodWindows, type Rollup, type Window } from './days.js';
-import { STREAMS } from './definitions.js';
+import type { StreamDeclaration } from './definitions.js';
 import type { FetchSpec } from './fetch.js';
-import { plural, type StreamPlanner, windowedPlan } from './planned.js';
+import type { StreamModule } from './module.js';
+import { plural, windowedPlan } from './planned.js';
 import { resumeDay } from './resume.js';
 import { runWindows, type WindowedStream } from './runner.js';
 import { StreamState } from './stream-state.js';
-import type { Rec, StreamReader, SyncContext } from './types.js';
+import type { Rec, SyncContext } from './types.js';
 
 /** Scarf's longest v3 window: end − start ≤ 366 days, end exclusive (docs/scarf-api.md). */
 export const MAX_WINDOW_DAYS = 366;
@@ -82,6 +83,32 @@ export function answeredWindow(headers: Record<string, string | string[] | undef
   return { start, end: inclusiveEnd(end) };
 }
 
+const declaration: StreamDeclaration = {
+  name: 'aggregations',
+  endpoint: 'aggregations',
+  format: 'ndjson',
+  keyProperties: ['owner', 'row_key'],
+  validReplicationKeys: ['date'],
+  defaultReplicationKey: 'date',
+  userChoosableCursor: false,
+  dependsOn: [],
+  window: 'periods',
+  // Its rewrite window: re-read every sync, widened to whole periods (aggregationsStream below).
+  lookback: 'aggregations_rewrite_days',
+  coveredBy: {
+    start_date: 'start_date',
+    rollup: 'aggregations_rollup',
+    package_ids: 'aggregations_package_ids',
+    tracking_pixel_ids: 'aggregations_tracking_pixel_ids',
+    query: 'aggregations_query',
+    group_by_artifact: 'aggregations_group_by_artifact',
+    include_low_confidence: 'aggregations_include_low_confidence',
+  },
+  bookmarkPer: 'aggregations_breakdown_sets',
+  pastSignpost: 'signpost-day',
+  optIn: true,
+};
+
 interface SetWindow extends Window {
   /** The breakdown set this request asks for, and its bookmark key. */
   set: readonly string[];
@@ -95,7 +122,7 @@ function aggregationsStream(
 ): WindowedStream<SetWindow> {
   const s = ctx.settings;
   const rollup = s.aggregations_rollup as Rollup;
-  const state = new StreamState(ctx.state, selection);
+  const state = new StreamState(ctx.state, declaration, selection);
   const sets = s.aggregations_breakdown_sets;
   // Sets Scarf answered less than a window asked: their bookmark moves no further in this sync.
   const stopped = new Set<string>();
@@ -105,12 +132,12 @@ function aggregationsStream(
   const partId = (key: string, w: Window) => `${key} ${w.start} ${w.end}`;
   const windows: SetWindow[] = sets.flatMap((set) => {
     const key = breakdownSetKey(set);
-    const from = resumeDay(ctx, state.breakdown(key), s[STREAMS.aggregations.lookback!]);
+    const from = resumeDay(ctx, state.breakdown(key), s[declaration.lookback!]);
     return periodWindows(from, ctx.endDay, MAX_WINDOW_DAYS, rollup).map((w) => ({ ...w, set, key }));
   });
   const split = (w: Window, max: number) => periodWindows(w.start, w.end, max, rollup);
   return {
-    declaration: STREAMS.aggregations,
+    declaration,
     windows,
     split,
     concurrent: true,
@@ -194,14 +221,14 @@ function warnUnseenIds(ctx: SyncContext, seen: ReadonlySet<string>): void {
   }
 }
 
-export const readAggregations: StreamReader = async (ctx, selection, sink, stats) => {
+const read: StreamModule['read'] = async (ctx, selection, sink, stats) => {
   const seen = new Set<string>();
   const stream = aggregationsStream(ctx, selection, seen);
   await runWindows(ctx, stream, sink, stats);
   if (stream.windows.length > 0) warnUnseenIds(ctx, new Set([...seen].map((a) => a.toLowerCase())));
 };
 
-export const planAggregations: StreamPlanner = (ctx, selection) => {
+const plan: StreamModule['plan'] = (ctx, selection) => {
   const stream = aggregationsStream(ctx, selection);
   const first = stream.windows[0];
   const sets = ctx.settings.aggregations_breakdown_sets.length;
@@ -212,3 +239,5 @@ export const planAggregations: StreamPlanner = (ctx, selection) => {
       : 'nothing to read',
   );
 };
+
+export const aggregations: StreamModule = { declaration, read, plan };

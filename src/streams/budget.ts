@@ -11,8 +11,8 @@ import type { StreamSelection } from '../catalog.js';
 import { ConfigError } from '../errors.js';
 import type { StreamName } from '../schemas.js';
 import { StateStore } from '../state.js';
-import { STREAMS } from './definitions.js';
 import { planStreams } from './plan.js';
+import { STREAMS } from './registry.js';
 import { progressOf } from './starved.js';
 import type { SyncContext } from './types.js';
 

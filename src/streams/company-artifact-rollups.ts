@@ -9,42 +9,61 @@
 import type { StreamSelection } from '../catalog.js';
 import { companyArtifactRollupPath } from '../scarf/endpoints.js';
 import { dayOf, dayWindows, minDay, type Window } from './days.js';
-import { STREAMS } from './definitions.js';
-import { plural, type StreamPlanner, windowedPlan } from './planned.js';
+import type { StreamDeclaration } from './definitions.js';
+import type { StreamModule } from './module.js';
+import { plural, windowedPlan } from './planned.js';
 import { splitByDays } from './ranges.js';
 import { resumeDay } from './resume.js';
 import { runWindows, type WindowedStream } from './runner.js';
 import { StreamState } from './stream-state.js';
-import type { Rec, StreamReader, SyncContext } from './types.js';
+import type { Rec, SyncContext } from './types.js';
 
-type RollupStream = 'company_package_rollup' | 'company_pixel_rollup';
-
-const ARTIFACT: Record<RollupStream, 'package' | 'pixel'> = {
-  company_package_rollup: 'package',
-  company_pixel_rollup: 'pixel',
-};
+/** The company package or pixel rollup: one row per UTC day, artifact and company, the two alike but for the artifact. */
+function declare(artifact: 'package' | 'pixel'): StreamDeclaration {
+  return {
+    name: `company_${artifact}_rollup`,
+    endpoint: `company-${artifact}-rollup`,
+    format: 'csv',
+    keyProperties: ['owner', 'date', artifact, 'company_domain'],
+    validReplicationKeys: ['date'],
+    defaultReplicationKey: 'date',
+    userChoosableCursor: false,
+    dependsOn: [],
+    window: 'days',
+    // Scarf revises past company attribution, as for aggregates: the same trailing days are re-read.
+    lookback: 'aggregates_lookback_days',
+    coveredBy: { start_date: 'start_date' },
+    pastSignpost: 'signpost-day',
+    optIn: true,
+  };
+}
 
 /** The key without the owner (one request is one owner's): day, artifact id, company domain, as typed by the schema. */
-function keyOf(stream: RollupStream): (rec: Rec) => string {
-  const [, ...fields] = STREAMS[stream].keyProperties;
+function keyOf(declaration: StreamDeclaration): (rec: Rec) => string {
+  const [, ...fields] = declaration.keyProperties;
   return (rec) => JSON.stringify(fields.map((f) => rec[f]));
 }
 
 /** Windows of aggregates_window_days from the bookmark's day minus the lookback. */
-function rollupStream(ctx: SyncContext, selection: StreamSelection, name: RollupStream): WindowedStream<Window> {
+function rollupStream(
+  ctx: SyncContext,
+  selection: StreamSelection,
+  declaration: StreamDeclaration,
+  artifact: 'package' | 'pixel',
+): WindowedStream<Window> {
   const s = ctx.settings;
-  const state = new StreamState(ctx.state, selection);
+  const state = new StreamState(ctx.state, declaration, selection);
   const start = resumeDay(ctx, state.bookmark(), s.aggregates_lookback_days);
-  const key = keyOf(name);
+  const key = keyOf(declaration);
   return {
-    declaration: STREAMS[name],
+    declaration,
     windows: dayWindows(start, ctx.endDay, s.aggregates_window_days),
     split: splitByDays,
     concurrent: true,
     request: (_window, w) => ({
-      path: companyArtifactRollupPath(s.owner, ARTIFACT[name]),
+      path: companyArtifactRollupPath(s.owner, artifact),
       query: { start_date: w.start, end_date: w.end },
-      label: `${name} ${w.start}..${w.end}`,
+      label: `${declaration.name} ${w.start}..${w.end}`,
       keyOf: key,
     }),
     // The last day read, never after the sync's start day (its rows were partial then).
@@ -56,24 +75,23 @@ function rollupStream(ctx: SyncContext, selection: StreamSelection, name: Rollup
   };
 }
 
-function reader(name: RollupStream): StreamReader {
-  return (ctx, selection, sink, stats) => runWindows(ctx, rollupStream(ctx, selection, name), sink, stats);
-}
-
-function planner(name: RollupStream): StreamPlanner {
-  return (ctx, selection) => {
-    const stream = rollupStream(ctx, selection, name);
-    const first = stream.windows[0];
-    return windowedPlan(
-      stream,
-      first
-        ? `${plural(stream.windows.length, 'window')} of up to ${plural(ctx.settings.aggregates_window_days, 'day')}, ${first.start}..${ctx.endDay}`
-        : 'nothing to read',
-    );
+function companyArtifactRollup(artifact: 'package' | 'pixel'): StreamModule {
+  const declaration = declare(artifact);
+  return {
+    declaration,
+    read: (ctx, selection, sink, stats) => runWindows(ctx, rollupStream(ctx, selection, declaration, artifact), sink, stats),
+    plan: (ctx, selection) => {
+      const stream = rollupStream(ctx, selection, declaration, artifact);
+      const first = stream.windows[0];
+      return windowedPlan(
+        stream,
+        first
+          ? `${plural(stream.windows.length, 'window')} of up to ${plural(ctx.settings.aggregates_window_days, 'day')}, ${first.start}..${ctx.endDay}`
+          : 'nothing to read',
+      );
+    },
   };
 }
 
-export const readCompanyPackageRollup = reader('company_package_rollup');
-export const planCompanyPackageRollup = planner('company_package_rollup');
-export const readCompanyPixelRollup = reader('company_pixel_rollup');
-export const planCompanyPixelRollup = planner('company_pixel_rollup');
+export const companyPackageRollup = companyArtifactRollup('package');
+export const companyPixelRollup = companyArtifactRollup('pixel');

@@ -2,15 +2,37 @@ import type { StreamSelection } from '../catalog.js';
 import { ApiError, TapError } from '../errors.js';
 import { log } from '../log.js';
 import { companyEventsPath } from '../scarf/endpoints.js';
-import { readRollup } from './company-rollup.js';
+import { companyRollup, readRollup } from './company-rollup.js';
 import { type Day, dayOf, type Window } from './days.js';
-import { STREAMS } from './definitions.js';
-import { type PlannedRequest, plural, type StreamPlanner, windowedPlan } from './planned.js';
+import type { StreamDeclaration } from './definitions.js';
+import type { StreamModule } from './module.js';
+import { type PlannedRequest, plural, windowedPlan } from './planned.js';
 import { splitByDays } from './ranges.js';
 import { coverageMark, resumeDay } from './resume.js';
 import { runWindows, type WindowedStream } from './runner.js';
 import { StreamState } from './stream-state.js';
-import type { StreamReader, SyncContext } from './types.js';
+import type { SyncContext } from './types.js';
+
+const declaration: StreamDeclaration = {
+  name: 'company_events',
+  endpoint: 'company-events',
+  format: 'csv',
+  keyProperties: ['owner', 'id'],
+  validReplicationKeys: ['time'],
+  defaultReplicationKey: 'time',
+  userChoosableCursor: false,
+  partitionedBy: 'company_domain',
+  // Its list of companies (and which of them were active) comes from the rollup snapshot.
+  dependsOn: ['company_rollup'],
+  window: 'partition-range',
+  lookback: 'lookback_days',
+  // Each domain has its own bookmark, so a changed company_domains needs nothing here.
+  coveredBy: { start_date: 'start_date' },
+  pastSignpost: 'signpost',
+  verifiedAgainst: 'company',
+  tallyField: 'time',
+  fastCsv: true,
+};
 
 interface DomainRange extends Window {
   domain: string;
@@ -89,9 +111,9 @@ function companyEventsStream(
   selection: StreamSelection,
 ): WindowedStream<DomainRange> & { skipped: number; unknownSeen: number; failures: Map<string, PartitionFailure> } {
   const owner = ctx.settings.owner;
-  const state = new StreamState(ctx.state, selection, owner);
+  const state = new StreamState(ctx.state, declaration, selection, owner);
   const explicit = ctx.settings.company_domains;
-  ctx.state.adoptOwnerlessPartitions('company_events', owner);
+  ctx.state.adoptOwnerlessPartitions(declaration.name, owner);
   const activity = ctx.companyActivity;
   const rollup = activity && rollupByDomain(activity);
   const counted = lastCountedDay(ctx);
@@ -110,7 +132,7 @@ function companyEventsStream(
     domains.sort();
   }
   const failureOf = (domain: string) =>
-    ctx.state.partitionField('company_events', { owner, company_domain: domain }, 'failure') as PartitionFailure | undefined;
+    ctx.state.partitionField(declaration.name, { owner, company_domain: domain }, 'failure') as PartitionFailure | undefined;
   let skipped = 0;
   let unknownSeen = 0;
   const pending: (DomainRange & { failure?: PartitionFailure })[] = [];
@@ -145,7 +167,7 @@ function companyEventsStream(
   const failures = new Map<string, PartitionFailure>();
   let committed = 0;
   return {
-    declaration: STREAMS.company_events,
+    declaration,
     windows: pending.map(({ domain, start, end }) => ({ domain, start, end })),
     skipped,
     unknownSeen,
@@ -156,12 +178,12 @@ function companyEventsStream(
       path: companyEventsPath(owner, domain),
       query: { start_date: w.start, end_date: w.end },
       label: `company_events ${domain} ${w.start}..${w.end}`,
-      constants: { [STREAMS.company_events.partitionedBy!]: domain },
+      constants: { [declaration.partitionedBy!]: domain },
     }),
     commit: ({ domain }, w) => {
       state.commit(coverageMark(ctx, w.end, state.bookmark(domain)), domain);
       committed++;
-      ctx.state.setPartitionField('company_events', { owner, company_domain: domain }, 'failure', undefined);
+      ctx.state.setPartitionField(declaration.name, { owner, company_domain: domain }, 'failure', undefined);
     },
     isolate: ({ domain }, err) => {
       const own = ownFailure(err);
@@ -175,7 +197,7 @@ function companyEventsStream(
         last_failed_at: ctx.signpostTs,
       };
       failures.set(domain, failure);
-      ctx.state.setPartitionField('company_events', { owner, company_domain: domain }, 'failure', failure);
+      ctx.state.setPartitionField(declaration.name, { owner, company_domain: domain }, 'failure', failure);
       if (committed === 0 && failures.size >= FAILURES_BEFORE_ANY_SUCCESS) {
         // Every company failing (a wrong owner, Scarf down) is no company's own failure:
         // asking each of thousands in turn, with its retries, would only take hours.
@@ -207,7 +229,7 @@ function failedCompanies(failures: Map<string, PartitionFailure>, read: number |
   );
 }
 
-export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stats) => {
+const read: StreamModule['read'] = async (ctx, selection, sink, stats) => {
   const explicit = ctx.settings.company_domains;
   if (!explicit && ctx.rollupFailure) throw rollupFailed(ctx.rollupFailure, 'failed earlier in this sync');
   if (!explicit && !ctx.companyActivity) {
@@ -250,13 +272,13 @@ export const readCompanyEvents: StreamReader = async (ctx, selection, sink, stat
  * unset) the companies cannot be counted, or (with company_domains and company_rollup
  * selected) only as an upper bound.
  */
-export const planCompanyEvents: StreamPlanner = (ctx, selection, selected) => {
+const plan: StreamModule['plan'] = (ctx, selection, selected) => {
   const explicit = ctx.settings.company_domains;
-  const rollupSelected = selected.includes('company_rollup');
+  const rollupSelected = selected.includes(companyRollup.declaration.name);
   const own: PlannedRequest[] = !explicit && !rollupSelected ? [{ label: OWN_ROLLUP_READ, snapshot: true }] : [];
   if (!explicit && !ctx.companyActivity)
     return {
-      stream: 'company_events',
+      stream: declaration.name,
       requests: own,
       bound: 'unknown',
       detail: `${own.length ? 'the company-rollup snapshot, then ' : ''}one request per company active in its pending range (counted once the snapshot is read)`,
@@ -275,4 +297,24 @@ export const planCompanyEvents: StreamPlanner = (ctx, selection, selected) => {
     plan.detail += ', before the snapshot skips the inactive ones';
   }
   return plan;
+};
+
+export const companyEvents: StreamModule = {
+  declaration,
+  read,
+  plan,
+  // Only the company-rollup snapshot says which companies are active in their pending range
+  // (with company_domains and company_rollup not selected, the sync filters nothing and the
+  // plan needs no request).
+  planPrerequisite: {
+    needed: (settings, selected) =>
+      selected.includes(declaration.name) && (!settings.company_domains || selected.includes(companyRollup.declaration.name)),
+    async read(ctx) {
+      // Read as the snapshot only: checking it against Scarf's counts would cost the plan more requests.
+      const readCtx: SyncContext = { ...ctx, settings: { ...ctx.settings, verify_counts: false } };
+      await readRollup(readCtx, { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 }, () => undefined);
+      ctx.companyActivity = readCtx.companyActivity;
+    },
+    said: 'plan: read the company-rollup snapshot to count the companies company_events will request (1 request).',
+  },
 };

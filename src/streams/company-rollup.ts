@@ -1,13 +1,28 @@
 import { AbortedError, asTapError } from '../errors.js';
 import type { CompanyRollupRecord } from '../generated/records.js';
 import { companyRollupPath } from '../scarf/endpoints.js';
-import { dedupKey, STREAMS } from './definitions.js';
-import { fetchRecords, type FetchSpec, type OnRecord } from './fetch.js';
+import type { StreamDeclaration } from './definitions.js';
+import { fetchRecords, fetchSpec, type OnRecord } from './fetch.js';
 import { KeySet } from './key-set.js';
-import type { StreamPlanner } from './planned.js';
+import type { StreamModule } from './module.js';
 import { verifyRollup } from './reconcile.js';
 import { StreamState } from './stream-state.js';
-import type { Rec, StreamReader, StreamStats, SyncContext } from './types.js';
+import type { Rec, StreamStats, SyncContext } from './types.js';
+
+const declaration: StreamDeclaration = {
+  name: 'company_rollup',
+  endpoint: 'company-rollup',
+  format: 'csv',
+  keyProperties: ['owner', 'company_domain'],
+  validReplicationKeys: ['last_seen', 'first_seen'],
+  defaultReplicationKey: 'last_seen',
+  userChoosableCursor: true,
+  dependsOn: [],
+  window: 'snapshot',
+  // One request reads the whole snapshot: no setting narrows it.
+  pastSignpost: 'drop',
+  verifiedAgainst: 'active-companies',
+};
 
 /**
  * Reads the company-rollup snapshot once, remembering every domain's last_seen for
@@ -22,18 +37,13 @@ export async function readRollup(
 ): Promise<void> {
   const activity = new Map<string, string | null>();
   const present = new Set<string>();
-  const decl = STREAMS.company_rollup;
   try {
-    const spec: FetchSpec = {
-      stream: decl.name,
-      endpoint: decl.endpoint,
-      format: decl.format,
+    const spec = fetchSpec(declaration, {
       path: companyRollupPath(ctx.settings.owner),
       query: {},
       label: 'company-rollup snapshot',
-      keyField: dedupKey(decl.name),
       requiredColumns: cursor !== undefined ? [cursor] : [],
-    };
+    });
     const take = (rec: Rec) => {
       // Typed by the schema-compiled typer from schemas/company_rollup.json.
       const row = rec as unknown as CompanyRollupRecord;
@@ -45,7 +55,7 @@ export async function readRollup(
     await fetchRecords(ctx, spec, seen, stats, take);
     // A snapshot cut cleanly lacks companies and looks whole: Scarf's counts name the active
     // ones (src/streams/reconcile.ts). A re-read emits only the rows not emitted yet.
-    await verifyRollup(ctx, stats, present, async (reSeen) => {
+    await verifyRollup(ctx, declaration.name, stats, present, async (reSeen) => {
       let fresh = 0;
       await fetchRecords(ctx, { ...spec, label: 'company-rollup snapshot (re-read)' }, reSeen, stats, (rec: Rec) => {
         if (!seen.add(rec[spec.keyField] as string)) return;
@@ -68,8 +78,8 @@ export async function readRollup(
  * (last_seen or first_seen), so a company whose row changed without its key changing
  * (e.g. turning inactive) is only picked up by a FULL_TABLE sync. The README says so.
  */
-export const readCompanyRollup: StreamReader = async (ctx, selection, sink, stats) => {
-  const state = new StreamState(ctx.state, selection);
+const read: StreamModule['read'] = async (ctx, selection, sink, stats) => {
+  const state = new StreamState(ctx.state, declaration, selection);
   const key = state.replicationKey;
   const bookmark = state.bookmark();
   let max = bookmark;
@@ -90,8 +100,12 @@ export const readCompanyRollup: StreamReader = async (ctx, selection, sink, stat
   if (max !== undefined && max !== bookmark) state.commit(max > ctx.signpostTs ? ctx.signpostTs : max);
 };
 
-export const planCompanyRollup: StreamPlanner = () => ({
-  stream: 'company_rollup',
-  requests: [{ label: 'company-rollup snapshot', snapshot: true }],
-  detail: 'one snapshot (also lists the active companies for company_events)',
-});
+export const companyRollup: StreamModule = {
+  declaration,
+  read,
+  plan: () => ({
+    stream: declaration.name,
+    requests: [{ label: 'company-rollup snapshot', snapshot: true }],
+    detail: 'one snapshot (also lists the active companies for company_events)',
+  }),
+};

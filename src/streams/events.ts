@@ -1,13 +1,14 @@
 import type { StreamSelection } from '../catalog.js';
 import { eventsPath } from '../scarf/endpoints.js';
 import { dayWindows, type Window } from './days.js';
-import { type StreamDeclaration, STREAMS } from './definitions.js';
-import { plural, type StreamPlan, type StreamPlanner, windowedPlan } from './planned.js';
+import type { StreamDeclaration } from './definitions.js';
+import type { StreamModule } from './module.js';
+import { plural, type StreamPlan, windowedPlan } from './planned.js';
 import { splitByDays } from './ranges.js';
 import { coverageMark, resumeDay } from './resume.js';
 import { runWindows, type WindowedStream, type WindowRequest } from './runner.js';
 import { StreamState } from './stream-state.js';
-import type { StreamReader, SyncContext } from './types.js';
+import type { SyncContext } from './types.js';
 
 /**
  * Rows of the events columns in UTC-day windows of events_window_days from the bookmark minus
@@ -20,7 +21,7 @@ export function eventDayStream(
   declaration: StreamDeclaration,
   request: (w: Window) => WindowRequest,
 ): WindowedStream<Window> {
-  const state = new StreamState(ctx.state, selection);
+  const state = new StreamState(ctx.state, declaration, selection);
   const start = resumeDay(ctx, state.bookmark(), ctx.settings.lookback_days);
   return {
     declaration,
@@ -44,10 +45,28 @@ export function eventDayPlan(ctx: SyncContext, stream: WindowedStream<Window>): 
   );
 }
 
+const declaration: StreamDeclaration = {
+  name: 'events',
+  endpoint: 'events',
+  format: 'csv',
+  keyProperties: ['owner', 'id'],
+  validReplicationKeys: ['time'],
+  defaultReplicationKey: 'time',
+  userChoosableCursor: false,
+  dependsOn: [],
+  window: 'days',
+  lookback: 'lookback_days',
+  coveredBy: { start_date: 'start_date', package_query: 'package_query' },
+  pastSignpost: 'signpost',
+  verifiedAgainst: 'total',
+  tallyField: 'time',
+  fastCsv: true,
+};
+
 /** Raw events; verified against Scarf's counts, so its open days are read again as one-day windows. */
 function eventsStream(ctx: SyncContext, selection: StreamSelection): WindowedStream<Window> {
   return {
-    ...eventDayStream(ctx, selection, STREAMS.events, (w) => ({
+    ...eventDayStream(ctx, selection, declaration, (w) => ({
       path: eventsPath(ctx.settings.owner),
       query: { start_date: w.start, end_date: w.end, query: ctx.settings.package_query },
       label: `events ${w.start}..${w.end}`,
@@ -56,7 +75,8 @@ function eventsStream(ctx: SyncContext, selection: StreamSelection): WindowedStr
   };
 }
 
-export const readEvents: StreamReader = (ctx, selection, sink, stats) =>
-  runWindows(ctx, eventsStream(ctx, selection), sink, stats);
-
-export const planEvents: StreamPlanner = (ctx, selection) => eventDayPlan(ctx, eventsStream(ctx, selection));
+export const events: StreamModule = {
+  declaration,
+  read: (ctx, selection, sink, stats) => runWindows(ctx, eventsStream(ctx, selection), sink, stats),
+  plan: (ctx, selection) => eventDayPlan(ctx, eventsStream(ctx, selection)),
+};

@@ -12,6 +12,7 @@ import type { Endpoint, Query } from '../scarf/endpoints.js';
 import { readNdjson } from '../scarf/ndjson-rows.js';
 import { compileRowTyper } from '../scarf/row-typer.js';
 import { loadSchema, type StreamName } from '../schemas.js';
+import { dedupKey, type StreamDeclaration } from './definitions.js';
 import type { KeySet } from './key-set.js';
 import type { Rec, StreamStats, SyncContext } from './types.js';
 
@@ -47,16 +48,35 @@ export interface FetchSpec {
   onHeaders?: (headers: ResponseInfo['headers']) => void;
   /** Called with how the fast path read a body, once it stops (the differential test and the bench check its work). */
   onFastPath?: (read: FastCsvResult) => void;
-  /** Columns a CSV header must have beyond the key (the cursor the caller bookmarks on); see REQUIRED_COLUMNS. */
+  /** Columns a CSV header must have beyond the key: the tallied field and the cursor the caller bookmarks on. */
   requiredColumns?: string[];
+  /** The field whose value onAccepted is given (the declaration's tallyField). */
+  tallyField?: string;
+  /** CSV bodies take the fast path (the declaration's fastCsv). */
+  fastCsv?: boolean;
 }
 
+/** What a stream module asks of one request; the rest of its FetchSpec comes from the declaration. */
+export type RequestSpec = Omit<FetchSpec, 'stream' | 'endpoint' | 'format' | 'keyField' | 'tallyField' | 'fastCsv'>;
+
 /**
- * Columns without which a CSV answer is a failed answer, not records with nulls: the `time`
- * the count reconciliation tallies and the day windows stand on (the key columns are
- * required by their schemas already).
+ * The one place a declaration becomes a request's FetchSpec: its stream, endpoint, body
+ * format, key, tallied field and CSV path. A CSV answer without the tallied field is a failed
+ * answer, not records with nulls: the count reconciliation and the day windows stand on it.
  */
-const REQUIRED_COLUMNS: Partial<Record<StreamName, string[]>> = { events: ['time'], company_events: ['time'] };
+export function fetchSpec(decl: StreamDeclaration, request: RequestSpec): FetchSpec {
+  const required = [...(decl.tallyField !== undefined ? [decl.tallyField] : []), ...(request.requiredColumns ?? [])];
+  return {
+    ...request,
+    stream: decl.name,
+    endpoint: decl.endpoint,
+    format: decl.format,
+    keyField: dedupKey(decl),
+    ...(decl.tallyField !== undefined ? { tallyField: decl.tallyField } : {}),
+    ...(decl.fastCsv ? { fastCsv: true } : {}),
+    ...(required.length ? { requiredColumns: required } : {}),
+  };
+}
 
 /** What counts the accepted records per UTC day of their `time` (src/streams/reconcile.ts). */
 export interface AcceptedTally {
@@ -69,9 +89,6 @@ export interface AcceptedTally {
 export type OnRecord = (rec: Rec) => void | Promise<void>;
 /** A record given as its JSON object text (UTF-8, the bytes JSON.stringify(rec) gives) in json[0, end); valid only during the call. */
 export type OnRecordJson = (json: Buffer, end: number) => void | Promise<void>;
-
-/** Streams whose CSV bodies take the fast path (src/scarf/csv-fast/); the others are read the papaparse way. */
-const FAST_CSV_STREAMS: ReadonlySet<StreamName> = new Set<StreamName>(['events', 'company_events', 'pixel_events']);
 
 /**
  * TAP_SCARF_CSV_PATH: `fast` (default) or `reference` (papaparse + the row typer for every
@@ -148,7 +165,7 @@ export async function fetchRecords(
       return;
     }
     if (seen.size > stats.maxKeySet) stats.maxKeySet = seen.size;
-    spec.onAccepted?.add(rec.time, rec);
+    spec.onAccepted?.add(spec.tallyField === undefined ? undefined : rec[spec.tallyField], rec);
     return onRecord(rec);
   };
   // The fast path's twin of accept(): the same checks in the same order, on a record given as text.
@@ -169,7 +186,7 @@ export async function fetchRecords(
   const fast =
     onRecordJson !== undefined &&
     spec.format === 'csv' &&
-    FAST_CSV_STREAMS.has(spec.stream) &&
+    spec.fastCsv === true &&
     !spec.deriveKey &&
     !spec.keyOf &&
     csvPath() === 'fast';
@@ -227,7 +244,7 @@ export async function fetchRecords(
               schema,
               header,
               constants,
-              requiredColumns: [...(REQUIRED_COLUMNS[spec.stream] ?? []), ...(spec.requiredColumns ?? [])],
+              requiredColumns: spec.requiredColumns ?? [],
             });
             if (typer.renamedColumns.length) warnRenamed(ctx, spec.stream, typer.renamedColumns);
             if (typer.unknownColumns.length) warnUnknown(ctx, spec.stream, typer.unknownColumns);
@@ -251,7 +268,7 @@ export async function fetchRecords(
               schema,
               constants,
               keyField: spec.keyField,
-              tallyField: 'time',
+              tallyField: spec.tallyField,
               onRead: spec.onFastPath,
               onInvalidUtf8,
             },

@@ -5,7 +5,8 @@
 import type { StreamSelection } from '../catalog.js';
 import { log } from '../log.js';
 import { minDay } from './days.js';
-import { bookmarkKeys, STREAMS } from './definitions.js';
+import { bookmarkKeys } from './definitions.js';
+import { STREAMS } from './registry.js';
 import { resumeDay } from './resume.js';
 import type { SyncContext } from './types.js';
 

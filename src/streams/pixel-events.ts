@@ -6,23 +6,42 @@
 import type { StreamSelection } from '../catalog.js';
 import { pixelEventsPath } from '../scarf/endpoints.js';
 import type { Window } from './days.js';
-import { STREAMS } from './definitions.js';
+import type { StreamDeclaration } from './definitions.js';
 import { eventDayPlan, eventDayStream } from './events.js';
-import type { StreamPlanner } from './planned.js';
+import type { StreamModule } from './module.js';
 import { runWindows, type WindowedStream } from './runner.js';
-import type { StreamReader, SyncContext } from './types.js';
+import type { SyncContext } from './types.js';
+
+const declaration: StreamDeclaration = {
+  name: 'pixel_events',
+  endpoint: 'pixel-events',
+  format: 'csv',
+  keyProperties: ['owner', 'id'],
+  validReplicationKeys: ['time'],
+  defaultReplicationKey: 'time',
+  userChoosableCursor: false,
+  dependsOn: [],
+  window: 'days',
+  lookback: 'lookback_days',
+  // The endpoint takes no package query: only start_date narrows what it reads.
+  coveredBy: { start_date: 'start_date' },
+  pastSignpost: 'signpost',
+  optIn: true,
+  fastCsv: true,
+};
 
 /** The windows, bookmark and lookback of events, on the pixel export; not verified, so no open days. */
 function pixelEventsStream(ctx: SyncContext, selection: StreamSelection): WindowedStream<Window> {
   // No `query`: package_query names packages, and this export holds none.
-  return eventDayStream(ctx, selection, STREAMS.pixel_events, (w) => ({
+  return eventDayStream(ctx, selection, declaration, (w) => ({
     path: pixelEventsPath(ctx.settings.owner),
     query: { start_date: w.start, end_date: w.end },
     label: `pixel_events ${w.start}..${w.end}`,
   }));
 }
 
-export const readPixelEvents: StreamReader = (ctx, selection, sink, stats) =>
-  runWindows(ctx, pixelEventsStream(ctx, selection), sink, stats);
-
-export const planPixelEvents: StreamPlanner = (ctx, selection) => eventDayPlan(ctx, pixelEventsStream(ctx, selection));
+export const pixelEvents: StreamModule = {
+  declaration,
+  read: (ctx, selection, sink, stats) => runWindows(ctx, pixelEventsStream(ctx, selection), sink, stats),
+  plan: (ctx, selection) => eventDayPlan(ctx, pixelEventsStream(ctx, selection)),
+};

@@ -13,7 +13,7 @@ import { selectOwner } from './owners.js';
 import { type PlannedRequest, plural, type StreamPlan } from './planned.js';
 import { aroundDay, extraReads } from './reconcile.js';
 import { type CountKind, countWindows, kindsRead, rollupCheckRange, spanOf } from './reference.js';
-import { PLANNERS } from './registry.js';
+import { streamModule, STREAMS } from './registry.js';
 import { reconcileSettings } from './settings.js';
 import { markStarved, progressOf as streamProgress, serveStarvedFirst } from './starved.js';
 import type { SyncContext } from './types.js';
@@ -82,10 +82,11 @@ function syncExtras(ctx: SyncContext, streams: StreamPlan[]): ExtraRequests[] {
       for (const w of open) ensure(kind, aroundDay(w), p.stream, firstWindow);
       if (range) ensure(kind, range, p.stream, firstWindow);
     };
-    if (p.stream === 'events') verified('total');
+    const against = STREAMS[p.stream].verifiedAgainst;
+    // A snapshot comes before the windows of its stream (company_events' own rollup read).
     const snapshot = p.requests.findIndex((r) => r.snapshot);
     if (snapshot >= 0) ensure('company', rollupCheckRange(ctx, covered.company), p.stream, snapshot + 1);
-    if (p.stream === 'company_events') verified('company');
+    if (against === 'total' || against === 'company') verified(against);
   }
   return out;
 }
@@ -93,7 +94,7 @@ function syncExtras(ctx: SyncContext, streams: StreamPlan[]): ExtraRequests[] {
 /** The plan from ctx as it stands (its state already brought in line with the settings). */
 export function planStreams(ctx: SyncContext, selections: StreamSelection[]): SyncPlan {
   const selected = selections.map((s) => s.stream);
-  const streams = selections.map((sel) => PLANNERS[sel.stream](ctx, sel, selected));
+  const streams = selections.map((sel) => streamModule(sel.stream).plan(ctx, sel, selected));
   // Inserted from the last, so each extra's index still counts the stream's own requests.
   for (const extra of syncExtras(ctx, streams).reverse()) {
     const plan = streams.find((p) => p.stream === extra.stream);
@@ -102,10 +103,14 @@ export function planStreams(ctx: SyncContext, selections: StreamSelection[]): Sy
     plan.detail += `; ${extra.detail}`;
   }
   const total = streams.reduce((n, p) => n + p.requests.length, 0);
-  const verified: readonly StreamName[] = ['events', 'company_events', 'aggregates'];
+  // Windows re-read while they differ from Scarf's counts (the snapshot's re-reads are not counted).
+  const rereads = (p: StreamPlan) => {
+    const against = STREAMS[p.stream].verifiedAgainst;
+    return against !== undefined && against !== 'active-companies';
+  };
   const rereadsAtMost = ctx.settings.verify_counts
     ? streams
-        .filter((p) => verified.includes(p.stream))
+        .filter(rereads)
         .flatMap((p) => p.requests)
         .reduce((n, r) => n + (r.window && !r.counts ? extraReads(daysIn(r.window)) : 0), 0)
     : 0;

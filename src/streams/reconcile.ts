@@ -145,8 +145,6 @@ export interface PartVerifier {
   ): Promise<void>;
 }
 
-const KINDS: Partial<Record<StreamName, CountKind>> = { events: 'total', company_events: 'company' };
-
 export function partVerifier(
   ctx: SyncContext,
   decl: StreamDeclaration,
@@ -154,7 +152,8 @@ export function partVerifier(
   stats: StreamStats,
   ledgerWindows: readonly Window[] = [],
 ): PartVerifier | undefined {
-  const kind = KINDS[decl.name];
+  const against = decl.verifiedAgainst;
+  const kind: CountKind | undefined = against === 'total' || against === 'company' ? against : undefined;
   if (!ctx.settings.verify_counts || !kind || windows.length + ledgerWindows.length === 0) return undefined;
   // The whole range the stream has pending, so the counts are read in as few requests as possible.
   // Exactly the stream's pending days: reading more would cost more than one request where
@@ -203,7 +202,7 @@ export function partVerifier(
           (rec: Rec) => {
             if (!seen.add(rec[spec.keyField] as string)) return;
             fresh++;
-            tally.add(rec.time);
+            tally.add(spec.tallyField === undefined ? undefined : rec[spec.tallyField]);
             return onRecord(rec);
           },
         );
@@ -288,6 +287,7 @@ export function partVerifier(
  */
 export async function verifyRollup(
   ctx: SyncContext,
+  stream: StreamName,
   stats: StreamStats,
   present: Set<string>,
   reread: (reSeen: KeySet) => Promise<number>,
@@ -301,9 +301,9 @@ export async function verifyRollup(
   for (let step = 0; ; step++) {
     const lost = missing();
     if (lost.length === 0) return record(stats, reread_ ? 'reread' : 'equal');
-    const words = `company_rollup: Scarf counts events in ${range.start}..${range.end} of ${lost.length} compan${lost.length === 1 ? 'y' : 'ies'} the company-rollup snapshot does not list (${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ', …' : ''})`;
+    const words = `${stream}: Scarf counts events in ${range.start}..${range.end} of ${lost.length} compan${lost.length === 1 ? 'y' : 'ies'} the company-rollup snapshot does not list (${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ', …' : ''})`;
     if (step >= MAX_REREADS) {
-      disagreement(ctx, 'company_rollup', `${words} after ${step + 1} reads`);
+      disagreement(ctx, stream, `${words} after ${step + 1} reads`);
       return record(stats, 'disagree');
     }
     log.info(`${words}; reading the snapshot again.`);
@@ -312,7 +312,7 @@ export async function verifyRollup(
     const fresh = await reread(reSeen);
     reread_ = true;
     if (fresh === 0 && reSeen.size === before && missing().length > 0) {
-      disagreement(ctx, 'company_rollup', `${words} after two identical reads`);
+      disagreement(ctx, stream, `${words} after two identical reads`);
       return record(stats, 'disagree');
     }
   }

@@ -12,8 +12,8 @@ import { ApiError, TapError } from '../errors.js';
 import { log } from '../log.js';
 import { aggregatesPath, type Query } from '../scarf/endpoints.js';
 import type { StreamName } from '../schemas.js';
+import { aggregates } from './aggregates.js';
 import { addDays, type Day, dayWindows, maxDay, minDay, type Window } from './days.js';
-import { STREAMS } from './definitions.js';
 import { fetchRecords } from './fetch.js';
 import { KeySet } from './key-set.js';
 import { RangeLimits, splitByDays } from './ranges.js';
@@ -185,9 +185,9 @@ export class CountReference {
       await fetchRecords(
         this.ctx,
         {
-          stream: STREAMS.aggregates.name,
-          endpoint: STREAMS.aggregates.endpoint,
-          format: STREAMS.aggregates.format,
+          stream: aggregates.declaration.name,
+          endpoint: aggregates.declaration.endpoint,
+          format: aggregates.declaration.format,
           path: aggregatesPath(this.ctx.settings.owner),
           query: { start_date: w.start, end_date: w.end, ...query },
           label: `aggregates counts ${w.start}..${w.end} (${why} for verify_counts)`,

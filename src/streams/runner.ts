@@ -16,8 +16,8 @@
 import { requestConcurrency } from '../config/concurrency.js';
 import { checkAggregatesPart, TotalsTally } from './aggregates-check.js';
 import type { Window } from './days.js';
-import { dedupKey, type StreamDeclaration } from './definitions.js';
-import { fetchRecords, type FetchSpec } from './fetch.js';
+import type { StreamDeclaration } from './definitions.js';
+import { fetchRecords, fetchSpec, type RequestSpec } from './fetch.js';
 import { KeySet } from './key-set.js';
 import { type OpenDay, openDays } from './open-days.js';
 import { runInOrder, type Turn } from './ordered.js';
@@ -26,7 +26,7 @@ import { partVerifier } from './reconcile.js';
 import type { StreamSink, StreamStats, SyncContext } from './types.js';
 
 /** What to request for one part of a window; the stream, endpoint, body format and key come from the declaration. */
-export type WindowRequest = Pick<FetchSpec, 'path' | 'query' | 'label' | 'constants' | 'deriveKey' | 'keyOf' | 'onHeaders'>;
+export type WindowRequest = Pick<RequestSpec, 'path' | 'query' | 'label' | 'constants' | 'deriveKey' | 'keyOf' | 'onHeaders'>;
 
 export interface WindowedStream<W extends Window> {
   declaration: StreamDeclaration;
@@ -165,18 +165,12 @@ export async function runWindows<W extends Window>(
 
   const readPart = async (window: W, part: Window, waitTurn: Turn, commit = true): Promise<void> => {
     stats.windows++;
-    const spec: FetchSpec = {
-      ...stream.request(window, part),
-      stream: decl.name,
-      endpoint: decl.endpoint,
-      format: decl.format,
-      keyField: dedupKey(decl.name),
-    };
+    const spec = fetchSpec(decl, stream.request(window, part));
     // The key set lives for the part and survives its retries (src/streams/fetch.ts).
     const seen = new KeySet();
     const tally = verifier?.tally();
     if (tally) spec.onAccepted = tally;
-    const totals = decl.name === 'aggregates' ? new TotalsTally() : undefined;
+    const totals = decl.verifiedAgainst === 'by-total-rows' ? new TotalsTally() : undefined;
     if (totals) spec.onAccepted = totals;
     await fetch(ctx, spec, seen, stats, sink.record, waitTurn, sink.recordJson);
     await waitTurn();

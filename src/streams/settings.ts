@@ -7,7 +7,8 @@ import type { StreamSelection } from '../catalog.js';
 import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import { minDay } from './days.js';
-import { bookmarkKeys, STREAMS } from './definitions.js';
+import { bookmarkKeys } from './definitions.js';
+import { STREAMS } from './registry.js';
 import type { SyncContext } from './types.js';
 
 /** The settings that decide WHICH rows a stream's bookmark covers (not how they are fetched): its declared `coveredBy`. */

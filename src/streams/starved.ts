@@ -4,7 +4,7 @@
 import type { StreamSelection } from '../catalog.js';
 import type { StreamName } from '../schemas.js';
 import type { StateStore } from '../state.js';
-import { STREAMS } from './definitions.js';
+import { STREAMS } from './registry.js';
 
 /** A stream's progress as its state shows it (its bookmarks and ledger, not the marks around them). */
 export function progressOf(state: StateStore, stream: StreamName): string {

@@ -3,10 +3,9 @@
 // Meltano SDK's StreamStateManager plays this part). The shape on disk is StateStore's.
 import type { StreamSelection } from '../catalog.js';
 import type { StateStore } from '../state.js';
-import { type StreamDeclaration, STREAMS } from './definitions.js';
+import type { StreamDeclaration } from './definitions.js';
 
 export class StreamState {
-  readonly declaration: StreamDeclaration;
   /** The replication key in use: the selection's choice among the declared ones. */
   readonly replicationKey: string;
   /** FULL_TABLE reads from start_date: then no stored bookmark is a starting point. */
@@ -14,11 +13,11 @@ export class StreamState {
 
   constructor(
     private readonly store: StateStore,
-    selection: Pick<StreamSelection, 'stream' | 'replicationKey' | 'replicationMethod'>,
+    readonly declaration: StreamDeclaration,
+    selection: Pick<StreamSelection, 'replicationKey' | 'replicationMethod'>,
     /** Partitions are one owner's: their context is {owner, <partitionedBy>}. */
     private readonly owner?: string,
   ) {
-    this.declaration = STREAMS[selection.stream];
     this.replicationKey = selection.replicationKey;
     this.incremental = selection.replicationMethod === 'INCREMENTAL';
   }

@@ -6,7 +6,8 @@
 import { ownerAsConfigured } from '../config/owner-case.js';
 import { ApiError, TapError } from '../errors.js';
 import { aggregationsPath } from '../scarf/endpoints.js';
-import { answeredWindow } from './aggregations.js';
+import { aggregates } from './aggregates.js';
+import { aggregations, answeredWindow } from './aggregations.js';
 import { exclusiveEnd, type Window } from './days.js';
 import { fetchRecords } from './fetch.js';
 import { KeySet } from './key-set.js';
@@ -16,7 +17,9 @@ export type CountKindRead = 'total' | 'company';
 
 /** A v2 aggregates answer that says the endpoint is gone (not a refusal of this request). */
 export function v2CountsGone(err: unknown): boolean {
-  return err instanceof ApiError && err.endpoint === 'aggregates' && (err.status === 404 || err.status === 410);
+  return (
+    err instanceof ApiError && err.endpoint === aggregates.declaration.endpoint && (err.status === 404 || err.status === 410)
+  );
 }
 
 /**
@@ -40,9 +43,9 @@ export async function readV3Counts(
     await fetchRecords(
       ctx,
       {
-        stream: 'aggregations',
-        endpoint: 'aggregations',
-        format: 'ndjson',
+        stream: aggregations.declaration.name,
+        endpoint: aggregations.declaration.endpoint,
+        format: aggregations.declaration.format,
         path: aggregationsPath(ownerAsConfigured(ctx.settings.owner)),
         query: {
           start_date: w.start,

@@ -14,8 +14,9 @@ import { SingerWriter } from '../../src/protocol/singer.js';
 import type { ScarfClient } from '../../src/scarf/client.js';
 import type { FastCsvResult } from '../../src/scarf/csv-fast/index.js';
 import { loadSchema, type StreamName } from '../../src/schemas.js';
-import { fetchRecords, type FetchSpec } from '../../src/streams/fetch.js';
+import { fetchRecords, type FetchSpec, fetchSpec } from '../../src/streams/fetch.js';
 import { KeySet } from '../../src/streams/key-set.js';
+import { STREAMS } from '../../src/streams/registry.js';
 import type { StreamStats, SyncContext } from '../../src/streams/types.js';
 import { type Rng, rng } from './rng.js';
 
@@ -323,21 +324,18 @@ export async function readBody(
   } as unknown as SyncContext;
   const accepted: unknown[] = [];
   let fastPath: FastCsvResult | undefined;
-  const spec: FetchSpec = {
-    stream,
-    endpoint: stream === 'events' ? 'events' : 'company-events',
-    format: 'csv',
+  // As the stream's requests are made: its declaration says the tallied field and the CSV path.
+  const spec: FetchSpec = fetchSpec(STREAMS[stream], {
     path: '/',
     query: {},
     label: `${stream} differential`,
-    keyField: 'id',
     constants: stream === 'company_events' ? { company_domain: 'acme.com' } : undefined,
     onAccepted: {
       add: (t: unknown) => accepted.push(t),
       addText: (b: Buffer, s: number, e: number) => accepted.push(b.toString('latin1', s, e)),
     },
     onFastPath: (read: FastCsvResult) => (fastPath = read),
-  } as FetchSpec;
+  });
   const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
   const seen = new KeySet();
   let error: string | undefined;

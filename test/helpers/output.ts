@@ -4,7 +4,7 @@
 // same shapes; the protocol differences (RECORD.record vs RECORD.record.data, STATE.value vs
 // per-stream STATE messages, stderr lines vs LOG messages) are settled here once.
 import type { StreamName } from '../../src/schemas.js';
-import { STREAMS } from '../../src/streams/definitions.js';
+import { STREAMS } from '../../src/streams/registry.js';
 import type { TapRun } from './tap.js';
 
 export type Msg = Record<string, any>;

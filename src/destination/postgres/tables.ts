@@ -2,7 +2,7 @@
 // stream declarations (primary keys), and the SQL that names them. Nothing here talks to the
 // server: src/destination/postgres/migrate.ts compares these with what exists.
 import { emittedSchema, type JsonSchemaProperty, STREAM_NAMES, type StreamName } from '../../schemas.js';
-import { STREAMS } from '../../streams/definitions.js';
+import { STREAMS } from '../../streams/registry.js';
 
 export type PgType = 'text' | 'timestamptz' | 'date' | 'bigint' | 'numeric' | 'boolean' | 'jsonb';
 

@@ -38,7 +38,7 @@ import type { TapError } from '../../errors.js';
 import { log } from '../../log.js';
 import type { StreamName } from '../../schemas.js';
 import type { StateStore } from '../../state.js';
-import { STREAMS } from '../../streams/definitions.js';
+import { STREAMS } from '../../streams/registry.js';
 import type { Rec, StreamStats } from '../../streams/types.js';
 import type { ProtocolWriter } from '../../sync.js';
 import { type PgTarget } from './connection.js';
