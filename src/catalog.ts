@@ -3,19 +3,11 @@
 import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from './schemas.js';
+import type { StreamSelection } from './streams/definitions.js';
 import { inStreamOrder, streamOrder, STREAMS } from './streams/registry.js';
 import { isObj, readJsonFile } from './util/json.js';
 
-export type ReplicationMethod = 'INCREMENTAL' | 'FULL_TABLE';
-
-/** What one stream of a sync must do, whichever protocol asked for it. */
-export interface StreamSelection {
-  stream: StreamName;
-  /** Fields to emit, in schema order (automatic fields always included). */
-  fields: string[];
-  replicationKey: string;
-  replicationMethod: ReplicationMethod;
-}
+export type { ReplicationMethod, StreamSelection } from './streams/definitions.js';
 
 interface MetadataEntry {
   breadcrumb: string[];

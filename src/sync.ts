@@ -32,6 +32,7 @@ import { streamModule, STREAMS } from './streams/registry.js';
 import { reconcileSettings } from './streams/settings.js';
 import { markStarved, progressOf, serveStarvedFirst } from './streams/starved.js';
 import type { Rec, StreamSink, StreamStats, SyncContext } from './streams/types.js';
+import { countsVerification } from './streams/verify.js';
 
 export interface ProtocolWriter {
   startStream(selection: StreamSelection): void | Promise<void>;
@@ -78,6 +79,8 @@ export function makeContext(settings: Settings, state: StateStore, client: Scarf
     rollupFailure: undefined,
     warnedUnknownColumns: new Set(),
     aborted: false,
+    verification: countsVerification,
+    memos: new Map(),
   };
 }
 

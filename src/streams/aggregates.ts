@@ -1,11 +1,11 @@
-import type { StreamSelection } from '../catalog.js';
 import type { AggregatesRecord } from '../generated/records.js';
 import { log } from '../log.js';
 import { aggregatesPath } from '../scarf/endpoints.js';
 import { dayOf, minDay, periodWindows, type Rollup, type Window } from './days.js';
+import type { StreamSelection } from './definitions.js';
 import type { StreamDeclaration } from './definitions.js';
 import type { StreamModule } from './module.js';
-import { plural, windowedPlan } from './planned.js';
+import { plural, windowsPlan } from './planned.js';
 import { resumeDay } from './resume.js';
 import { runWindows, type WindowedStream } from './runner.js';
 import { StreamState } from './stream-state.js';
@@ -129,15 +129,11 @@ const read: StreamModule['read'] = async (ctx, selection, sink, stats) => {
   warnIfEmpty(ctx, stream.windows, counted.rows);
 };
 
-const plan: StreamModule['plan'] = (ctx, selection) => {
-  const stream = aggregatesStream(ctx, selection);
-  const first = stream.windows[0];
-  return windowedPlan(
-    stream,
-    first
-      ? `${plural(stream.windows.length, 'window')} of up to ${plural(ctx.settings.aggregates_window_days, 'day')} (${ctx.settings.aggregates_rollup}), ${first.start}..${ctx.endDay}`
-      : 'nothing to read',
+const plan: StreamModule['plan'] = (ctx, selection) =>
+  windowsPlan(
+    ctx,
+    aggregatesStream(ctx, selection),
+    `up to ${plural(ctx.settings.aggregates_window_days, 'day')} (${ctx.settings.aggregates_rollup})`,
   );
-};
 
 export const aggregates: StreamModule = { declaration, read, plan };

@@ -13,17 +13,17 @@
 //   periods as company attribution improves);
 // - the owner is sent as configured (v3 is case-sensitive: src/config/owner-case.ts), and
 //   written lower-case into records and keys.
-import type { StreamSelection } from '../catalog.js';
 import { breakdownSetKey } from '../config/aggregations.js';
 import { ownerAsConfigured } from '../config/owner-case.js';
 import type { AggregationsRecord } from '../generated/records.js';
 import { log } from '../log.js';
 import { aggregationsPath } from '../scarf/endpoints.js';
 import { type Day, dayOf, exclusiveEnd, inclusiveEnd, minDay, periodWindows, type Rollup, type Window } from './days.js';
+import type { StreamSelection } from './definitions.js';
 import type { StreamDeclaration } from './definitions.js';
 import type { FetchSpec } from './fetch.js';
 import type { StreamModule } from './module.js';
-import { plural, windowedPlan } from './planned.js';
+import { plural, windowsPlan } from './planned.js';
 import { resumeDay } from './resume.js';
 import { runWindows, type WindowedStream } from './runner.js';
 import { StreamState } from './stream-state.js';
@@ -229,14 +229,11 @@ const read: StreamModule['read'] = async (ctx, selection, sink, stats) => {
 };
 
 const plan: StreamModule['plan'] = (ctx, selection) => {
-  const stream = aggregationsStream(ctx, selection);
-  const first = stream.windows[0];
   const sets = ctx.settings.aggregations_breakdown_sets.length;
-  return windowedPlan(
-    stream,
-    first
-      ? `${plural(stream.windows.length, 'window')} of up to ${MAX_WINDOW_DAYS} days (${ctx.settings.aggregations_rollup}, ${plural(sets, 'breakdown set')}), ${stream.windows.reduce((m, w) => minDay(m, w.start), first.start)}..${ctx.endDay}`
-      : 'nothing to read',
+  return windowsPlan(
+    ctx,
+    aggregationsStream(ctx, selection),
+    `up to ${MAX_WINDOW_DAYS} days (${ctx.settings.aggregations_rollup}, ${plural(sets, 'breakdown set')})`,
   );
 };
 

@@ -7,10 +7,10 @@
 //   state entry ("starved_since": the sync's signpost); the next sync serves the starved
 //   streams first, the longest starved first, so no stream waits forever behind another's
 //   lookback. A stream that moved, or finished, is unmarked.
-import type { StreamSelection } from '../catalog.js';
 import { ConfigError } from '../errors.js';
 import type { StreamName } from '../schemas.js';
 import { StateStore } from '../state.js';
+import type { StreamSelection } from './definitions.js';
 import { planStreams } from './plan.js';
 import { STREAMS } from './registry.js';
 import { progressOf } from './starved.js';

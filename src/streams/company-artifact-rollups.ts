@@ -6,12 +6,12 @@
 // before it, because Scarf revises past company attribution (docs/scarf-api.md, "v3
 // aggregations export: `GET /v3/insights/{owner}/aggregations/export`", the revisions row);
 // the target replaces the revised rows by their key.
-import type { StreamSelection } from '../catalog.js';
 import { companyArtifactRollupPath } from '../scarf/endpoints.js';
 import { dayOf, dayWindows, minDay, type Window } from './days.js';
+import type { StreamSelection } from './definitions.js';
 import type { StreamDeclaration } from './definitions.js';
 import type { StreamModule } from './module.js';
-import { plural, windowedPlan } from './planned.js';
+import { plural, windowsPlan } from './planned.js';
 import { splitByDays } from './ranges.js';
 import { resumeDay } from './resume.js';
 import { runWindows, type WindowedStream } from './runner.js';
@@ -82,13 +82,7 @@ function companyArtifactRollup(artifact: 'package' | 'pixel'): StreamModule {
     read: (ctx, selection, sink, stats) => runWindows(ctx, rollupStream(ctx, selection, declaration, artifact), sink, stats),
     plan: (ctx, selection) => {
       const stream = rollupStream(ctx, selection, declaration, artifact);
-      const first = stream.windows[0];
-      return windowedPlan(
-        stream,
-        first
-          ? `${plural(stream.windows.length, 'window')} of up to ${plural(ctx.settings.aggregates_window_days, 'day')}, ${first.start}..${ctx.endDay}`
-          : 'nothing to read',
-      );
+      return windowsPlan(ctx, stream, `up to ${plural(ctx.settings.aggregates_window_days, 'day')}`);
     },
   };
 }

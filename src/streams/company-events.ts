@@ -1,9 +1,9 @@
-import type { StreamSelection } from '../catalog.js';
 import { ApiError, TapError } from '../errors.js';
 import { log } from '../log.js';
 import { companyEventsPath } from '../scarf/endpoints.js';
 import { companyRollup, readRollup } from './company-rollup.js';
 import { type Day, dayOf, type Window } from './days.js';
+import type { StreamSelection } from './definitions.js';
 import type { StreamDeclaration } from './definitions.js';
 import type { StreamModule } from './module.js';
 import { type PlannedRequest, plural, windowedPlan } from './planned.js';
@@ -81,16 +81,6 @@ function rollupByDomain(activity: Map<string, string | null>): Map<string, { spe
   return out;
 }
 
-/** Per domain (lower case): the last day Scarf's by-company counts read so far this sync show an event. */
-function lastCountedDay(ctx: SyncContext): Map<string, Day> {
-  const out = new Map<string, Day>();
-  const ref = ctx.countReference;
-  if (!ref) return out;
-  for (const day of [...ref.coveredDays('company')].sort())
-    for (const domain of ref.activeDomains({ start: day, end: day })) out.set(domain, day);
-  return out;
-}
-
 /** A TapError other than the ones every company would meet alike (token, signal, budget): that company's own. */
 function ownFailure(err: unknown): TapError | undefined {
   if (!(err instanceof TapError)) return undefined;
@@ -116,7 +106,7 @@ function companyEventsStream(
   ctx.state.adoptOwnerlessPartitions(declaration.name, owner);
   const activity = ctx.companyActivity;
   const rollup = activity && rollupByDomain(activity);
-  const counted = lastCountedDay(ctx);
+  const counted = ctx.verification?.lastCountedDays(ctx) ?? new Map<string, Day>();
   const domains: string[] = [];
   const listed = new Set<string>();
   const add = (d: string) => {

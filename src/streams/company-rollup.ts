@@ -5,7 +5,6 @@ import type { StreamDeclaration } from './definitions.js';
 import { fetchRecords, fetchSpec, type OnRecord } from './fetch.js';
 import { KeySet } from './key-set.js';
 import type { StreamModule } from './module.js';
-import { verifyRollup } from './reconcile.js';
 import { StreamState } from './stream-state.js';
 import type { Rec, StreamStats, SyncContext } from './types.js';
 
@@ -55,7 +54,7 @@ export async function readRollup(
     await fetchRecords(ctx, spec, seen, stats, take);
     // A snapshot cut cleanly lacks companies and looks whole: Scarf's counts name the active
     // ones (src/streams/reconcile.ts). A re-read emits only the rows not emitted yet.
-    await verifyRollup(ctx, declaration.name, stats, present, async (reSeen) => {
+    await ctx.verification?.snapshot(ctx, declaration.name, stats, present, async (reSeen) => {
       let fresh = 0;
       await fetchRecords(ctx, { ...spec, label: 'company-rollup snapshot (re-read)' }, reSeen, stats, (rec: Rec) => {
         if (!seen.add(rec[spec.keyField] as string)) return;

@@ -10,6 +10,17 @@ import type { Settings } from '../config/load.js';
 import type { Endpoint } from '../scarf/endpoints.js';
 import type { StreamName } from '../schemas.js';
 
+export type ReplicationMethod = 'INCREMENTAL' | 'FULL_TABLE';
+
+/** What one stream of a sync must do, whichever protocol asked for it. */
+export interface StreamSelection {
+  stream: StreamName;
+  /** Fields to emit, in schema order (automatic fields always included). */
+  fields: string[];
+  replicationKey: string;
+  replicationMethod: ReplicationMethod;
+}
+
 /** How a stream cuts its range into requests (docs/DESIGN.md "Windows, bookmarks, state"). */
 export type WindowKind =
   /** Windows of N UTC days, each with its own bookmark. */

@@ -1,9 +1,9 @@
-import type { StreamSelection } from '../catalog.js';
 import { eventsPath } from '../scarf/endpoints.js';
 import { dayWindows, type Window } from './days.js';
+import type { StreamSelection } from './definitions.js';
 import type { StreamDeclaration } from './definitions.js';
 import type { StreamModule } from './module.js';
-import { plural, type StreamPlan, windowedPlan } from './planned.js';
+import { plural, type StreamPlan, windowsPlan } from './planned.js';
 import { splitByDays } from './ranges.js';
 import { coverageMark, resumeDay } from './resume.js';
 import { runWindows, type WindowedStream, type WindowRequest } from './runner.js';
@@ -33,16 +33,9 @@ export function eventDayStream(
   };
 }
 
-/** The plan of an eventDayStream: its windows, after the open days of earlier syncs it reads first. */
+/** The plan of an eventDayStream. */
 export function eventDayPlan(ctx: SyncContext, stream: WindowedStream<Window>): StreamPlan {
-  const first = stream.windows[0];
-  return windowedPlan(
-    stream,
-    first
-      ? `${plural(stream.windows.length, 'window')} of ${plural(ctx.settings.events_window_days, 'day')}, ${first.start}..${ctx.endDay}`
-      : 'nothing to read',
-    ctx,
-  );
+  return windowsPlan(ctx, stream, plural(ctx.settings.events_window_days, 'day'));
 }
 
 const declaration: StreamDeclaration = {

@@ -2,9 +2,9 @@
 // is legitimate (a finished backfill job with a fixed end_date runs again with its stored
 // state), so it is a warning, not an error; but it is said, so an exit 0 without records is
 // not a mystery. README "Configuration" describes the date rules.
-import type { StreamSelection } from '../catalog.js';
 import { log } from '../log.js';
 import { minDay } from './days.js';
+import type { StreamSelection } from './definitions.js';
 import { bookmarkKeys } from './definitions.js';
 import { STREAMS } from './registry.js';
 import { resumeDay } from './resume.js';

@@ -3,9 +3,9 @@
 // entity-wide events export holds these views too is not documented (docs/scarf-api.md "More
 // v2 exports"): the ids are the same either way, so a target keyed by id never double-counts
 // within one table, and the README says which of the two streams to select.
-import type { StreamSelection } from '../catalog.js';
 import { pixelEventsPath } from '../scarf/endpoints.js';
 import type { Window } from './days.js';
+import type { StreamSelection } from './definitions.js';
 import type { StreamDeclaration } from './definitions.js';
 import { eventDayPlan, eventDayStream } from './events.js';
 import type { StreamModule } from './module.js';

@@ -4,11 +4,11 @@
 // start_date decades back is pointed out before the Runs are spent), printed by
 // `tap-scarf --plan` (src/run/plan.ts), and run forward to say how many syncs a backfill takes
 // under max_requests_per_sync.
-import type { StreamSelection } from '../catalog.js';
 import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import { StateStore } from '../state.js';
 import { addDays, type Day, type Window } from './days.js';
+import type { StreamSelection } from './definitions.js';
 import { selectOwner } from './owners.js';
 import { type PlannedRequest, plural, type StreamPlan } from './planned.js';
 import { aroundDay, extraReads } from './reconcile.js';

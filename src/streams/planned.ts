@@ -1,9 +1,9 @@
 // What a stream's plan is made of. Each reader module exports a planner next to its reader,
 // built from the same windows and bookmark rule, so the plan cannot drift from what the
 // reader requests (src/streams/plan.ts adds the plans up; docs/DESIGN.md "Adding a stream").
-import type { StreamSelection } from '../catalog.js';
 import type { StreamName } from '../schemas.js';
 import type { Window } from './days.js';
+import type { StreamSelection } from './definitions.js';
 import { ledgerWindows, type WindowedStream } from './runner.js';
 import type { SyncContext } from './types.js';
 
@@ -55,6 +55,20 @@ export function windowedPlan<W extends Window>(stream: WindowedStream<W>, detail
       ...stream.windows.map((w) => ({ label: stream.request(w, w).label, commit: () => stream.commit(w, w), window: w })),
     ],
   };
+}
+
+/**
+ * The planner of a stream of windows `size` long ("1 day", "up to 7 days (daily)"), the same
+ * for every windowed stream: "3 windows of 2 days, 2026-10-01..2026-10-06", after the open
+ * days of earlier syncs it reads first.
+ */
+export function windowsPlan<W extends Window>(ctx: SyncContext, stream: WindowedStream<W>, size: string): StreamPlan {
+  const first = stream.windows.reduce<string | undefined>((m, w) => (m === undefined || w.start < m ? w.start : m), undefined);
+  return windowedPlan(
+    stream,
+    first !== undefined ? `${plural(stream.windows.length, 'window')} of ${size}, ${first}..${ctx.endDay}` : 'nothing to read',
+    ctx,
+  );
 }
 
 export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;

@@ -23,11 +23,12 @@ import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import { addDays, type Day, type Window } from './days.js';
 import type { StreamDeclaration } from './definitions.js';
-import type { AcceptedTally, FetchSpec, OnRecord } from './fetch.js';
+import type { AcceptedTally } from './fetch.js';
 import { KeySet } from './key-set.js';
 import { acceptsMismatches, closeDay, describe, findOpenDay, type OpenDay, openDay } from './open-days.js';
 import { type CountKind, countReference, rollupCheckRange, spanOf } from './reference.js';
 import type { Rec, StreamStats, SyncContext, VerifiedCounts } from './types.js';
+import type { PartVerifier } from './verification.js';
 
 /** Extra reads of the company-rollup snapshot before its check is given up. */
 export const MAX_REREADS = 3;
@@ -124,27 +125,6 @@ function disagreement(ctx: SyncContext, stream: StreamName, words: string): void
   );
 }
 
-/** What the window runner needs to reconcile a stream's parts; undefined when the stream is not verified. */
-export interface PartVerifier {
-  /**
-   * Reads the counts of the stream's pending days before its first window: then a budget
-   * (max_requests_per_sync) never spends itself on windows that cannot be judged, and the
-   * request order is the same whatever the concurrency, so the plan can say it.
-   */
-  prepare(): Promise<void>;
-  /** The tally to hand to the part's FetchSpec.onAccepted. */
-  tally(): DayTally;
-  /** Judges the part; reads it again (through refetch) until it reconciles or is accepted. */
-  reconcile(
-    part: Window,
-    spec: FetchSpec,
-    seen: KeySet,
-    tally: DayTally,
-    refetch: (spec: FetchSpec, seen: KeySet, onRecord: OnRecord) => Promise<void>,
-    onRecord: OnRecord,
-  ): Promise<void>;
-}
-
 export function partVerifier(
   ctx: SyncContext,
   decl: StreamDeclaration,
@@ -170,7 +150,9 @@ export function partVerifier(
       if (range) await ref.ensure(kind, range);
     },
     tally: () => new DayTally(),
-    async reconcile(part, spec, seen, tally, refetch, onRecord) {
+    async reconcile(part, spec, seen, dayTally, refetch, onRecord) {
+      // The tally this verifier's tally() made.
+      const tally = dayTally as DayTally;
       const ref = countReference(ctx);
       await ref.ensure(kind, part);
       const domain = kind === 'company' ? (spec.constants?.company_domain as string) : undefined;

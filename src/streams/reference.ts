@@ -266,6 +266,16 @@ export class CountReference {
 }
 
 /** The sync's reference, created on first use. */
+const MEMO = Symbol('countReference');
+
 export function countReference(ctx: SyncContext): CountReference {
-  return (ctx.countReference ??= new CountReference(ctx));
+  const memos = (ctx.memos ??= new Map());
+  let ref = memos.get(MEMO) as CountReference | undefined;
+  if (!ref) memos.set(MEMO, (ref = new CountReference(ctx)));
+  return ref;
+}
+
+/** The counts read so far this sync, if any were. */
+export function countsRead(ctx: SyncContext): CountReference | undefined {
+  return ctx.memos?.get(MEMO) as CountReference | undefined;
 }

@@ -3,6 +3,7 @@
 // this list; STREAM_NAMES (src/schemas.ts, the literal union the types need) must equal it
 // (test/unit-stream-registry.test.ts).
 import { STREAM_NAMES, type StreamName, type StreamSchema, useSchema } from '../schemas.js';
+import { declareStreams } from '../state.js';
 import { aggregates } from './aggregates.js';
 import { aggregations } from './aggregations.js';
 import { companyPackageRollup, companyPixelRollup } from './company-artifact-rollups.js';
@@ -31,6 +32,8 @@ export const STREAMS = Object.fromEntries(STREAM_MODULES.map((m) => [m.declarati
   StreamName,
   StreamDeclaration
 >;
+
+declareStreams((name) => STREAMS[name]);
 
 export function streamModule(name: StreamName): StreamModule {
   const m = modules.get(name);

@@ -14,7 +14,6 @@
 // docs/DESIGN.md "Where count reconciliation and throttled checkpoints plug in" names the
 // places.
 import { requestConcurrency } from '../config/concurrency.js';
-import { checkAggregatesPart, TotalsTally } from './aggregates-check.js';
 import type { Window } from './days.js';
 import type { StreamDeclaration } from './definitions.js';
 import { fetchRecords, fetchSpec, type RequestSpec } from './fetch.js';
@@ -22,7 +21,6 @@ import { KeySet } from './key-set.js';
 import { type OpenDay, openDays } from './open-days.js';
 import { runInOrder, type Turn } from './ordered.js';
 import { RangeLimits, type Splitter } from './ranges.js';
-import { partVerifier } from './reconcile.js';
 import type { StreamSink, StreamStats, SyncContext } from './types.js';
 
 /** What to request for one part of a window; the stream, endpoint, body format and key come from the declaration. */
@@ -160,7 +158,8 @@ export async function runWindows<W extends Window>(
   stats.windowsPlanned = stream.windows.length;
   const concurrency = stream.concurrent ? requestConcurrency(ctx.settings) : 1;
   const open = ledgerWindows(ctx, stream);
-  const verifier = partVerifier(ctx, decl, stream.windows, stats, open);
+  // verify_counts is a hook (src/streams/verification.ts): the runner knows no count.
+  const verifier = ctx.verification?.parts(ctx, decl, stream.windows, stats, open);
   await verifier?.prepare();
 
   const readPart = async (window: W, part: Window, waitTurn: Turn, commit = true): Promise<void> => {
@@ -170,22 +169,8 @@ export async function runWindows<W extends Window>(
     const seen = new KeySet();
     const tally = verifier?.tally();
     if (tally) spec.onAccepted = tally;
-    const totals = decl.verifiedAgainst === 'by-total-rows' ? new TotalsTally() : undefined;
-    if (totals) spec.onAccepted = totals;
     await fetch(ctx, spec, seen, stats, sink.record, waitTurn, sink.recordJson);
     await waitTurn();
-    if (totals)
-      await checkAggregatesPart(
-        ctx,
-        part,
-        spec,
-        seen,
-        totals,
-        stats,
-        (s, set, onRecord) => fetch(ctx, s, set, stats, onRecord),
-        sink.record,
-        () => new KeySet(),
-      );
     // The part's records are written and its bookmark has not moved: judged against Scarf's
     // counts here, and read again (emitting only new rows) while it falls short.
     if (verifier)

@@ -3,10 +3,10 @@
 // bookmark never covered. So each stream's entry in the state records those settings, and
 // a sync that finds them changed re-reads what the change implies before anything else.
 // docs/state.md "When you change settings" is the user's side of this.
-import type { StreamSelection } from '../catalog.js';
 import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import { minDay } from './days.js';
+import type { StreamSelection } from './definitions.js';
 import { bookmarkKeys } from './definitions.js';
 import { STREAMS } from './registry.js';
 import type { SyncContext } from './types.js';

@@ -1,9 +1,9 @@
 // Which streams a request budget starved, kept in their state entries ("starved_since") so
 // the next sync serves them first (src/streams/budget.ts has the rule; src/streams/plan.ts
 // models it for the budget forecast).
-import type { StreamSelection } from '../catalog.js';
 import type { StreamName } from '../schemas.js';
 import type { StateStore } from '../state.js';
+import type { StreamSelection } from './definitions.js';
 import { STREAMS } from './registry.js';
 
 /** A stream's progress as its state shows it (its bookmarks and ledger, not the marks around them). */

@@ -1,11 +1,11 @@
-import type { StreamSelection } from '../catalog.js';
 import type { Settings } from '../config/load.js';
 import type { TapError } from '../errors.js';
 import type { ScarfClient } from '../scarf/client.js';
 import type { StateStore } from '../state.js';
 import type { Day } from './days.js';
+import type { StreamSelection } from './definitions.js';
 import type { OpenDay } from './open-days.js';
-import type { CountReference } from './reference.js';
+import type { Verification } from './verification.js';
 
 export type Rec = Record<string, unknown>;
 
@@ -87,8 +87,13 @@ export interface SyncContext extends SyncScope {
    * load command commits each window's rows with its bookmark in one database transaction.
    */
   checkpointEveryCommit?: boolean;
-  /** Scarf's daily counts, read at most once per sync when verify_counts is on (src/streams/reference.ts). */
-  countReference?: CountReference;
+  /** verify_counts' hooks (src/streams/verification.ts), plugged in by the sync; absent: nothing is verified. */
+  verification?: Verification;
+  /**
+   * What a module keeps for the rest of the sync under its own key (Scarf's daily counts,
+   * src/streams/reference.ts), shared by the copies of the context a plan makes.
+   */
+  memos?: Map<symbol, unknown>;
 }
 
 export type StreamReader = (ctx: SyncContext, selection: StreamSelection, sink: StreamSink, stats: StreamStats) => Promise<void>;

@@ -1,0 +1,30 @@
+// verify_counts' hooks (src/streams/verification.ts) made of the counts (reference.ts), the
+// reconciliation of day tallies (reconcile.ts) and the aggregates check (aggregates-check.ts),
+// by what each declaration says it is verified against. The sync plugs them in (makeContext).
+import { checkAggregatesPart, TotalsTally } from './aggregates-check.js';
+import type { Day } from './days.js';
+import { KeySet } from './key-set.js';
+import { partVerifier, verifyRollup } from './reconcile.js';
+import { countsRead } from './reference.js';
+import type { Verification } from './verification.js';
+
+export const countsVerification: Verification = {
+  parts(ctx, decl, windows, stats, ledger) {
+    if (decl.verifiedAgainst !== 'by-total-rows') return partVerifier(ctx, decl, windows, stats, ledger);
+    return {
+      prepare: async () => undefined,
+      tally: () => new TotalsTally(),
+      reconcile: (part, spec, seen, totals, refetch, onRecord) =>
+        checkAggregatesPart(ctx, part, spec, seen, totals as TotalsTally, stats, refetch, onRecord, () => new KeySet()),
+    };
+  },
+  snapshot: verifyRollup,
+  lastCountedDays(ctx) {
+    const out = new Map<string, Day>();
+    const ref = countsRead(ctx);
+    if (!ref) return out;
+    for (const day of [...ref.coveredDays('company')].sort())
+      for (const domain of ref.activeDomains({ start: day, end: day })) out.set(domain, day);
+    return out;
+  },
+};
