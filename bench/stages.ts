@@ -17,10 +17,10 @@ import type { ScarfClient } from '../src/scarf/client.js';
 import { readCsv } from '../src/scarf/csv-rows.js';
 import { compileRowTyper } from '../src/scarf/row-typer.js';
 import { loadSchema } from '../src/schemas.js';
-import { fetchRecords, fetchSpec } from '../src/streams/fetch.js';
-import { KeySet } from '../src/streams/key-set.js';
+import { fetchRecords, fetchSpec } from '../src/streams/engine/fetch.js';
+import { KeySet } from '../src/streams/engine/key-set.js';
+import type { Rec, StreamStats, SyncContext } from '../src/streams/engine/types.js';
 import { STREAMS } from '../src/streams/registry.js';
-import type { Rec, StreamStats, SyncContext } from '../src/streams/types.js';
 
 export interface StageResult {
   stage: string;

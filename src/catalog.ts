@@ -3,11 +3,11 @@
 import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { emittedSchema, STREAM_NAMES, type StreamName, type StreamSchema } from './schemas.js';
-import type { StreamSelection } from './streams/definitions.js';
+import type { StreamSelection } from './streams/engine/definitions.js';
 import { inStreamOrder, streamOrder, STREAMS } from './streams/registry.js';
 import { isObj, readJsonFile } from './util/json.js';
 
-export type { ReplicationMethod, StreamSelection } from './streams/definitions.js';
+export type { ReplicationMethod, StreamSelection } from './streams/engine/definitions.js';
 
 interface MetadataEntry {
   breadcrumb: string[];

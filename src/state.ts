@@ -5,12 +5,12 @@
 // so are the bookmarks of streams we do not know: they are not ours to judge.
 // Besides the bookmark, a stream's entry records the settings that decided which data it
 // covers ("settings"), and aggregates keeps one bookmark per breakdown ("breakdowns"); see
-// src/streams/settings.ts and docs/state.md "When you change settings".
+// src/streams/state/settings.ts and docs/state.md "When you change settings".
 import { ConfigError } from './errors.js';
 import { log } from './log.js';
 import { toDate, toTimestamp } from './scarf/convert.js';
 import { STREAM_NAMES, type StreamName } from './schemas.js';
-import type { StreamDeclaration } from './streams/definitions.js';
+import type { StreamDeclaration } from './streams/engine/definitions.js';
 import { isObj as isPlainObject } from './util/json.js';
 
 export interface Partition {
@@ -28,7 +28,7 @@ export interface StreamBookmark {
   settings?: Record<string, unknown>;
   /** aggregates: the bookmark of each breakdown, so a new one can be backfilled alone. */
   breakdowns?: Record<string, string>;
-  /** The owner everything else in this entry belongs to (src/streams/owners.ts). */
+  /** The owner everything else in this entry belongs to (src/streams/state/owners.ts). */
   owner?: string;
   /** The entries of the other owners this state has served, by owner, kept for when one is configured again. */
   other_owners?: Record<string, StreamBookmark>;
@@ -170,7 +170,7 @@ export class StateStore {
   private readonly partitionIndex = new WeakMap<Partition[], Map<string, Partition>>();
   /** Settings to record with a stream's bookmark once it has one (a stream that never moves writes nothing). */
   private readonly pendingSettings = new Map<string, Record<string, unknown>>();
-  /** The owner an entry is marked with when this sync first writes it (src/streams/owners.ts). */
+  /** The owner an entry is marked with when this sync first writes it (src/streams/state/owners.ts). */
   private owner: string | undefined;
 
   constructor(initial: TapState = { bookmarks: {} }) {
@@ -299,7 +299,7 @@ export class StateStore {
 
   /**
    * A field of the stream's entry besides its bookmark (the open-days ledger,
-   * src/streams/open-days.ts); undefined removes it. No entry is made just to remove a field.
+   * src/streams/engine/open-days.ts); undefined removes it. No entry is made just to remove a field.
    */
   setExtra(stream: StreamName, key: string, value: unknown): void {
     if (value === undefined) {

@@ -20,19 +20,19 @@ import { progress } from './progress.js';
 import type { ScarfClient } from './scarf/client.js';
 import { emittedSchema, type StreamName } from './schemas.js';
 import type { StateStore } from './state.js';
-import { checkBudget, firstStep } from './streams/budget.js';
-import { addDays, canonicalTs, dayOf, minDay } from './streams/days.js';
-import { csvPath } from './streams/fetch.js';
-import { listOpen, type OpenDay, openDays } from './streams/open-days.js';
-import { selectOwner } from './streams/owners.js';
-import { warnIfBookmarkPastEnd } from './streams/past-end.js';
-import { logPlan } from './streams/plan.js';
-import { verifiedMetric, verifiedText } from './streams/reconcile.js';
+import { addDays, canonicalTs, dayOf, minDay } from './streams/engine/days.js';
+import { csvPath } from './streams/engine/fetch.js';
+import { listOpen, type OpenDay, openDays } from './streams/engine/open-days.js';
+import type { Rec, StreamSink, StreamStats, SyncContext } from './streams/engine/types.js';
+import { checkBudget, firstStep } from './streams/plan/budget.js';
+import { markStarved, progressOf, serveStarvedFirst } from './streams/plan/starved.js';
+import { logPlan } from './streams/plan/sync-plan.js';
 import { streamModule, STREAMS } from './streams/registry.js';
-import { reconcileSettings } from './streams/settings.js';
-import { markStarved, progressOf, serveStarvedFirst } from './streams/starved.js';
-import type { Rec, StreamSink, StreamStats, SyncContext } from './streams/types.js';
-import { countsVerification } from './streams/verify.js';
+import { selectOwner } from './streams/state/owners.js';
+import { warnIfBookmarkPastEnd } from './streams/state/past-end.js';
+import { reconcileSettings } from './streams/state/settings.js';
+import { countsVerification } from './streams/verify/hooks.js';
+import { verifiedMetric, verifiedText } from './streams/verify/reconcile.js';
 
 export interface ProtocolWriter {
   startStream(selection: StreamSelection): void | Promise<void>;
@@ -140,7 +140,7 @@ export async function runSync(
   );
   // Before any request: a bookmark past the signpost would stall its stream, one made with
   // other settings would skip rows, and a huge backfill should be pointed out before it costs.
-  // First of all: every bookmark read below must be this owner's (src/streams/owners.ts).
+  // First of all: every bookmark read below must be this owner's (src/streams/state/owners.ts).
   selectOwner(
     ctx.state,
     selected.map((s) => s.stream),
@@ -148,7 +148,7 @@ export async function runSync(
   );
   for (const warning of ctx.state.clampToSignpost(ctx.signpostTs)) log.warn(warning);
   reconcileSettings(ctx, selected);
-  // Streams a budget starved last time go first (src/streams/budget.ts); a budget too small
+  // Streams a budget starved last time go first (src/streams/plan/budget.ts); a budget too small
   // for any progress is refused here, before the first request.
   const selections = serveStarvedFirst(ctx.state, selected);
   if (options.recordLimit === undefined) checkBudget(ctx, selections);
@@ -235,7 +235,7 @@ export async function runSync(
       if (err instanceof RequestBudgetReached) budgetSpent = err;
       else error = asTapError(err);
     }
-    // Days of this stream that no read could prove (src/streams/open-days.ts): the stream
+    // Days of this stream that no read could prove (src/streams/engine/open-days.ts): the stream
     // finished what it could, and still fails, whatever else happened.
     const open = ctx.settings.verify_counts ? openDays(ctx.state, stream, ctx.settings.owner) : [];
     if (open.length) {

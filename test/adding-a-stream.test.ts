@@ -17,7 +17,7 @@ import { SingerWriter } from '../src/protocol/singer.js';
 import { makeClient } from '../src/scarf/from-settings.js';
 import type { StreamSchema } from '../src/schemas.js';
 import { StateStore } from '../src/state.js';
-import { planSync } from '../src/streams/plan.js';
+import { planSync } from '../src/streams/plan/sync-plan.js';
 import { addStreams } from '../src/streams/registry.js';
 import { makeContext, runSync } from '../src/sync.js';
 import { TOY, toyViews } from './fixtures/toy-stream/toy-views.js';

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { ScarfSimulator } from '../sim/index.js';
 import { log } from '../src/log.js';
 import { parseState, StateStore } from '../src/state.js';
-import { selectOwner } from '../src/streams/owners.js';
+import { selectOwner } from '../src/streams/state/owners.js';
 import { catalogFor, configuredCatalogFor, expectSameRecords } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, runTap, type TapRun, writeJson } from './helpers/tap.js';

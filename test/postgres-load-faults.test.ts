@@ -14,7 +14,7 @@ import type pg from 'pg';
 
 import { type FaultSpec, ScarfSimulator } from '../sim/index.js';
 import { destinationError } from '../src/destination/postgres/errors.js';
-import { addDays, dayOf } from '../src/streams/days.js';
+import { addDays, dayOf } from '../src/streams/engine/days.js';
 import { expectTable, runCli, stateRows, tableRecords, withClient } from './helpers/load.js';
 import { testPostgres } from './helpers/postgres.js';
 import { catalogFor } from './helpers/reliability.js';

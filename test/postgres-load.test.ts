@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 
 import { ScarfSimulator } from '../sim/index.js';
-import { addDays, dayOf } from '../src/streams/days.js';
+import { addDays, dayOf } from '../src/streams/engine/days.js';
 import { expectTable, runCli, stateRows, tableRecords, withClient } from './helpers/load.js';
 import { testPostgres } from './helpers/postgres.js';
 import { catalogFor } from './helpers/reliability.js';

@@ -240,7 +240,7 @@ describe('open days: a stable disagreement with Scarf’s counts never becomes "
     const day = '2026-10-06';
     suite.sim.setFaults([
       { kind: 'drop-day', endpoint: 'aggregates', date: day, times: 1e9 },
-      // v3's counts too: a one-day v2 answer without rows switches the counts to v3 (src/streams/v3-counts.ts).
+      // v3's counts too: a one-day v2 answer without rows switches the counts to v3 (src/streams/verify/v3-counts.ts).
       { kind: 'drop-day', endpoint: 'aggregations', date: day, times: 1e9 },
       { kind: 'drop-day', endpoint: 'events', date: day, times: 1e9 },
     ]);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 
 import { ConfigError } from '../src/errors.js';
-import { csvPath } from '../src/streams/fetch.js';
+import { csvPath } from '../src/streams/engine/fetch.js';
 import { differential, readBody } from './helpers/csv-differential.js';
 
 // The fast CSV path (src/scarf/csv-fast/) against the papaparse path (papaparse + the row

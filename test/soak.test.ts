@@ -101,7 +101,7 @@ describe('soak: consecutive incremental syncs with random faults and SIGKILLs lo
         catalog,
         ...(state ? ['--state', writeJson(dir, `state-${i}.json`, state)] : []),
       ];
-      // Checkpoints are throttled (src/streams/runner.ts): a run here lasts well under the 10 s
+      // Checkpoints are throttled (src/streams/engine/runner.ts): a run here lasts well under the 10 s
       // interval, so most runs lift it and leave the byte rule alone to throttle, the one that
       // lets intermediate STATEs through; a kill then lands between them as well as before any.
       const interval = [0, 0, 0, 30, undefined][Math.floor(rnd() * 5)];

@@ -13,7 +13,7 @@ import {
   periodStart,
   periodWindows,
   type Rollup,
-} from '../src/streams/days.js';
+} from '../src/streams/engine/days.js';
 
 describe('aggregations windows: inclusive days ↔ v3 exclusive end', () => {
   it('exclusiveEnd is the next day, across month, year and leap-day edges, and inclusiveEnd undoes it', () => {

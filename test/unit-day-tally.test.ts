@@ -4,7 +4,7 @@
 // cases that matter are days that come back, and the two ways of adding mixed.
 import { expect } from 'chai';
 
-import { DayTally } from '../src/streams/reconcile.js';
+import { DayTally } from '../src/streams/verify/reconcile.js';
 import { rng } from './helpers/rng.js';
 
 const ts = (day: string) => `${day}T12:34:56.123456Z`;

@@ -34,7 +34,17 @@ const LAYERS: { layer: string; groups: Record<string, string[]> }[] = [
   },
   { layer: 'config', groups: { config: ['config/'] } },
   { layer: 'scarf client', groups: { scarf: ['scarf/'] } },
-  { layer: 'streams', groups: { streams: ['streams/', 'state.ts', 'catalog.ts'] } },
+  // The engine every stream runs on (windows, fetch, key set, days, resume, its state handle)
+  // knows no stream and no count: verification plugs into it as hooks (SyncContext.verification).
+  { layer: 'stream engine', groups: { engine: ['streams/engine/', 'state.ts'] } },
+  // One module per stream, and the registry listing them (docs/DESIGN.md "Adding a stream").
+  { layer: 'stream modules', groups: { streams: ['streams/', 'catalog.ts'] } },
+  // verify_counts: Scarf's counts and the reconciliation against them.
+  { layer: 'verification', groups: { verify: ['streams/verify/'] } },
+  // What brings a state in line with the settings and the owner before a sync reads it.
+  { layer: 'state before a sync', groups: { state: ['streams/state/'] } },
+  // The sync's plan: every stream's planned requests added up, the budget.
+  { layer: 'plan', groups: { plan: ['streams/plan/'] } },
   { layer: 'sync', groups: { sync: ['sync.ts'] } },
   { layer: 'protocol output', groups: { output: ['protocol/output.ts'] } },
   {
@@ -116,11 +126,45 @@ function srcModules(): Map<string, string> {
   return modules;
 }
 
+/** Every cycle of imports among the modules, as a list of module paths (type-only imports count too). */
+function importCycles(modules: Map<string, string>): string[][] {
+  const edges = new Map([...modules].map(([rel, source]) => [rel, importsOf(rel, source).filter((t) => modules.has(t))]));
+  const cycles: string[][] = [];
+  const done = new Set<string>();
+  const visit = (rel: string, path: string[]): void => {
+    const at = path.indexOf(rel);
+    if (at >= 0) {
+      cycles.push(path.slice(at));
+      return;
+    }
+    if (done.has(rel)) return;
+    for (const next of edges.get(rel) ?? []) visit(next, [...path, rel]);
+    done.add(rel);
+  };
+  for (const rel of [...edges.keys()].sort()) visit(rel, []);
+  return cycles;
+}
+
 describe('layering of src/', () => {
   it('every import in src/ points down the declared layers, never up or across to a sibling group', () => {
     const modules = srcModules();
     expect(modules.size).to.be.greaterThan(30);
     expect(layerViolations(modules)).to.deep.equal([]);
+  });
+
+  it('no module imports itself through others (a type-only import counts too)', () => {
+    expect(importCycles(srcModules())).to.deep.equal([]);
+  });
+
+  it('the cycle check finds a cycle of type-only imports', () => {
+    const modules = new Map([
+      ['streams/engine/types.ts', "import type { A } from './fetch.js';\n"],
+      ['streams/engine/fetch.ts', "import type { B } from './verification.js';\n"],
+      ['streams/engine/verification.ts', "import type { C } from './types.js';\n"],
+    ]);
+    expect(importCycles(modules)).to.deep.equal([
+      ['streams/engine/fetch.ts', 'streams/engine/verification.ts', 'streams/engine/types.ts'],
+    ]);
   });
 
   it('the check finds an upward import, an import across sibling groups and a module with no layer', () => {

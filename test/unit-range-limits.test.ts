@@ -1,10 +1,10 @@
-// The range-limit search (src/streams/ranges.ts) against a fake Scarf with a fixed limit:
+// The range-limit search (src/streams/engine/ranges.ts) against a fake Scarf with a fixed limit:
 // how many requests a long backfill costs against the ideal (the limit known in advance).
 import { expect } from 'chai';
 
 import { RangeTooLongError } from '../src/errors.js';
-import { addDays, daySpan, periodWindows, type Window } from '../src/streams/days.js';
-import { RangeLimits, splitByDays, type Splitter } from '../src/streams/ranges.js';
+import { addDays, daySpan, periodWindows, type Window } from '../src/streams/engine/days.js';
+import { RangeLimits, splitByDays, type Splitter } from '../src/streams/engine/ranges.js';
 
 const refusal = () =>
   new RangeTooLongError('range-too-long', {

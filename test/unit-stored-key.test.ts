@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 
 import { expect } from 'chai';
 
-import { KeySet, storedKey } from '../src/streams/key-set.js';
+import { KeySet, storedKey } from '../src/streams/engine/key-set.js';
 // Seeded, so a failure names a reproducible key.
 import { rng } from './helpers/rng.js';
 

@@ -1,13 +1,13 @@
 // Stream declarations (each stream module's, src/streams/registry.ts) → both catalogs and the stream order, and
-// the per-stream state handle (src/streams/stream-state.ts).
+// the per-stream state handle (src/streams/engine/stream-state.ts).
 import { expect } from 'chai';
 
 import { airbyteCatalog, selectionFromConfiguredCatalog } from '../src/airbyte/catalog.js';
 import { defaultSelection, selectionFromSingerCatalog, singerCatalog } from '../src/catalog.js';
 import { STREAM_NAMES } from '../src/schemas.js';
 import { StateStore } from '../src/state.js';
+import { StreamState } from '../src/streams/engine/stream-state.js';
 import { streamOrder, STREAMS } from '../src/streams/registry.js';
-import { StreamState } from '../src/streams/stream-state.js';
 
 describe('stream declarations → catalogs', () => {
   it('the Singer catalog states each declaration: keys, replication keys, automatic fields', () => {

@@ -1,13 +1,12 @@
-// The window runner (src/streams/runner.ts) with a fake request step: no simulator, no HTTP.
+// The window runner (src/streams/engine/runner.ts) with a fake request step: no simulator, no HTTP.
 import { expect } from 'chai';
 
 import { requestConcurrency } from '../src/config/concurrency.js';
 import { RangeTooLongError, TransientError } from '../src/errors.js';
 import { StateStore } from '../src/state.js';
-import { type Window } from '../src/streams/days.js';
-import { type FetchSpec } from '../src/streams/fetch.js';
-import { splitByDays } from '../src/streams/ranges.js';
-import { STREAMS } from '../src/streams/registry.js';
+import { type Window } from '../src/streams/engine/days.js';
+import { type FetchSpec } from '../src/streams/engine/fetch.js';
+import { splitByDays } from '../src/streams/engine/ranges.js';
 import {
   everyCommit,
   type FetchWindow,
@@ -15,8 +14,9 @@ import {
   throttledCheckpoints,
   throttleOptions,
   type WindowedStream,
-} from '../src/streams/runner.js';
-import type { Rec, StreamStats, SyncContext } from '../src/streams/types.js';
+} from '../src/streams/engine/runner.js';
+import type { Rec, StreamStats, SyncContext } from '../src/streams/engine/types.js';
+import { STREAMS } from '../src/streams/registry.js';
 
 const newStats = (): StreamStats => ({ records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 });
 

@@ -4,7 +4,7 @@ import { selectionFromSingerCatalog, singerCatalog } from '../src/catalog.js';
 import { ConfigError } from '../src/errors.js';
 import { parseState, StateStore } from '../src/state.js';
 import { aggregateRowKey } from '../src/streams/aggregates.js';
-import { addDays, dayWindows, periodEnd, periodStart, periodWindows } from '../src/streams/days.js';
+import { addDays, dayWindows, periodEnd, periodStart, periodWindows } from '../src/streams/engine/days.js';
 
 describe('UTC day windows', () => {
   it('cut a range into windows of N days, the last one shorter', () => {
@@ -169,7 +169,7 @@ describe('aggregates row_key', () => {
 
 describe('runInOrder', () => {
   it('runs requests concurrently but lets each item write only after the previous one finished', async () => {
-    const { runInOrder } = await import('../src/streams/ordered.js');
+    const { runInOrder } = await import('../src/streams/engine/ordered.js');
     const out: number[] = [];
     let inFlight = 0;
     let maxInFlight = 0;
@@ -186,7 +186,7 @@ describe('runInOrder', () => {
   });
 
   it('stops at the first failure and never lets a later item write', async () => {
-    const { runInOrder } = await import('../src/streams/ordered.js');
+    const { runInOrder } = await import('../src/streams/engine/ordered.js');
     const out: number[] = [];
     let err: unknown;
     try {

@@ -30,7 +30,7 @@ export function airbyteCatalog(): { streams: AirbyteStream[] } {
         source_defined_cursor: !info.userChoosableCursor,
         default_cursor_field: [info.defaultReplicationKey],
         source_defined_primary_key: info.keyProperties.map((k) => [k]),
-        // Every stream checkpoints as it goes (throttled, src/streams/runner.ts), so an interrupted read resumes.
+        // Every stream checkpoints as it goes (throttled, src/streams/engine/runner.ts), so an interrupted read resumes.
         is_resumable: true,
       };
     }),

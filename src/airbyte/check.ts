@@ -21,7 +21,7 @@ import type { ResponseInfo } from '../scarf/client.js';
 import { aggregatesPath } from '../scarf/endpoints.js';
 import { makeClient } from '../scarf/from-settings.js';
 import { aggregates } from '../streams/aggregates.js';
-import { addDays, dayOf } from '../streams/days.js';
+import { addDays, dayOf } from '../streams/engine/days.js';
 
 export interface CheckResult {
   ok: boolean;

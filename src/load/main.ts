@@ -22,9 +22,9 @@ import { log } from '../log.js';
 import { configSources } from '../run/config-sources.js';
 import { makeClient } from '../scarf/from-settings.js';
 import type { StreamName } from '../schemas.js';
-import { addDays, dayOf } from '../streams/days.js';
-import { CountReference } from '../streams/reference.js';
-import type { SyncContext } from '../streams/types.js';
+import { addDays, dayOf } from '../streams/engine/days.js';
+import type { SyncContext } from '../streams/engine/types.js';
+import { ScarfCounts } from '../streams/verify/counts.js';
 import { makeContext, runSync, type StreamOutcome } from '../sync.js';
 
 export const LOAD_COMMANDS = new Set(['load', 'verify']);
@@ -295,7 +295,7 @@ async function runVerify(ctx: SyncContext, client: pg.Client, target: PgTarget):
     throw err instanceof Error && 'code' in err ? destinationError(err, target, doing) : err;
   };
   // One reference: without package_query one aggregates request carries both kinds of count.
-  const reference = new CountReference(ctx);
+  const reference = new ScarfCounts(ctx);
   const report = await verifyEvents(ctx, client, target.schema, undefined, reference).catch(fail('counting events per day'));
   const companies = await verifyCompanyEvents(ctx, client, target.schema, reference).catch(
     fail('counting company_events per day and company'),

@@ -6,7 +6,7 @@ import { type FailureType, notRunText, stoppedText, type TapError } from '../err
 import { type Level, type LogSink, redact } from '../log.js';
 import type { StreamName } from '../schemas.js';
 import type { StateStore, StreamBookmark } from '../state.js';
-import type { Rec, StreamStats } from '../streams/types.js';
+import type { Rec, StreamStats } from '../streams/engine/types.js';
 import type { ProtocolWriter } from '../sync.js';
 import {
   type AirbyteErrorTraceMessage,

@@ -21,7 +21,7 @@ import type { TapError } from '../errors.js';
 import { ConfigError } from '../errors.js';
 import type { StreamName } from '../schemas.js';
 import type { StateStore } from '../state.js';
-import type { Rec, StreamStats } from '../streams/types.js';
+import type { Rec, StreamStats } from '../streams/engine/types.js';
 import type { ProtocolWriter } from '../sync.js';
 import { SingerWriter } from './singer.js';
 

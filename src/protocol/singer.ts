@@ -4,8 +4,8 @@ import type { StreamSelection } from '../catalog.js';
 import type { TapError } from '../errors.js';
 import { emittedSchema, type StreamName } from '../schemas.js';
 import type { StateStore } from '../state.js';
+import type { Rec, StreamStats } from '../streams/engine/types.js';
 import { STREAMS } from '../streams/registry.js';
-import type { Rec, StreamStats } from '../streams/types.js';
 import type { ProtocolWriter } from '../sync.js';
 import { LineWriter } from './output.js';
 

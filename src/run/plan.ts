@@ -1,6 +1,6 @@
 // `tap-scarf --plan` (Singer flags) and `tap-scarf plan` (Airbyte-style arguments, for the
 // Docker image): the requests the next sync would make from this config, catalog and state,
-// per stream and in total, without syncing. The counting is src/streams/plan.ts, the same
+// per stream and in total, without syncing. The counting is src/streams/plan/sync-plan.ts, the same
 // code that logs the plan at the start of every sync.
 import { defaultSelection, type StreamSelection } from '../catalog.js';
 import type { Settings } from '../config/load.js';
@@ -8,8 +8,8 @@ import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { makeClient } from '../scarf/from-settings.js';
 import { StateStore } from '../state.js';
-import type { PlanPrerequisite } from '../streams/module.js';
-import { type BudgetForecast, perStream, planSync, type SyncPlan, syncsUnderBudget } from '../streams/plan.js';
+import type { PlanPrerequisite } from '../streams/engine/module.js';
+import { type BudgetForecast, perStream, planSync, type SyncPlan, syncsUnderBudget } from '../streams/plan/sync-plan.js';
 import { streamModule } from '../streams/registry.js';
 import { makeContext } from '../sync.js';
 

@@ -7,7 +7,7 @@
 // STATE after them) mid-line. So the exit waits until the STATE line has been handed to the
 // OS, and nothing else is written after it while the sync winds down.
 import { log } from '../log.js';
-import type { SyncContext } from '../streams/types.js';
+import type { SyncContext } from '../streams/engine/types.js';
 
 /** How long a stopped tap waits for a target that does not read its stdout. */
 const DRAIN_GRACE_MS = 10_000;

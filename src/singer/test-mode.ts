@@ -13,7 +13,7 @@ import { schemaMessage, SingerWriter } from '../protocol/singer.js';
 import { makeClient } from '../scarf/from-settings.js';
 import type { StreamName } from '../schemas.js';
 import { StateStore } from '../state.js';
-import type { Rec, StreamStats } from '../streams/types.js';
+import type { Rec, StreamStats } from '../streams/engine/types.js';
 import { makeContext, type ProtocolWriter, runSync } from '../sync.js';
 
 export type TestMode = 'record' | 'schema';

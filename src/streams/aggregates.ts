@@ -1,15 +1,15 @@
 import type { AggregatesRecord } from '../generated/records.js';
 import { log } from '../log.js';
 import { aggregatesPath } from '../scarf/endpoints.js';
-import { dayOf, minDay, periodWindows, type Rollup, type Window } from './days.js';
-import type { StreamSelection } from './definitions.js';
-import type { StreamDeclaration } from './definitions.js';
-import type { StreamModule } from './module.js';
-import { plural, windowsPlan } from './planned.js';
-import { resumeDay } from './resume.js';
-import { runWindows, type WindowedStream } from './runner.js';
-import { StreamState } from './stream-state.js';
-import type { Rec, SyncContext } from './types.js';
+import { dayOf, minDay, periodWindows, type Rollup, type Window } from './engine/days.js';
+import type { StreamSelection } from './engine/definitions.js';
+import type { StreamDeclaration } from './engine/definitions.js';
+import type { StreamModule } from './engine/module.js';
+import { resumeDay } from './engine/resume.js';
+import { runWindows, type WindowedStream } from './engine/runner.js';
+import { plural, windowsPlan } from './engine/stream-plan.js';
+import { StreamState } from './engine/stream-state.js';
+import type { Rec, SyncContext } from './engine/types.js';
 
 const DIMENSIONS = [
   'company_domain',
@@ -72,7 +72,7 @@ function aggregatesStream(
   const rollup = s.aggregates_rollup as Rollup;
   const state = new StreamState(ctx.state, declaration, selection);
   const breakdowns = s.aggregates_breakdowns;
-  // Each breakdown resumes from its own bookmark (src/streams/settings.ts); a window asks
+  // Each breakdown resumes from its own bookmark (src/streams/state/settings.ts); a window asks
   // for the breakdowns whose pending range it reaches, so a newly added breakdown is
   // backfilled alone and joins the others where their lookback begins.
   const resume = new Map(breakdowns.map((b) => [b, resumeDay(ctx, state.breakdown(b), s.aggregates_lookback_days)]));

@@ -18,16 +18,16 @@ import { ownerAsConfigured } from '../config/owner-case.js';
 import type { AggregationsRecord } from '../generated/records.js';
 import { log } from '../log.js';
 import { aggregationsPath } from '../scarf/endpoints.js';
-import { type Day, dayOf, exclusiveEnd, inclusiveEnd, minDay, periodWindows, type Rollup, type Window } from './days.js';
-import type { StreamSelection } from './definitions.js';
-import type { StreamDeclaration } from './definitions.js';
-import type { FetchSpec } from './fetch.js';
-import type { StreamModule } from './module.js';
-import { plural, windowsPlan } from './planned.js';
-import { resumeDay } from './resume.js';
-import { runWindows, type WindowedStream } from './runner.js';
-import { StreamState } from './stream-state.js';
-import type { Rec, SyncContext } from './types.js';
+import { type Day, dayOf, exclusiveEnd, inclusiveEnd, minDay, periodWindows, type Rollup, type Window } from './engine/days.js';
+import type { StreamSelection } from './engine/definitions.js';
+import type { StreamDeclaration } from './engine/definitions.js';
+import type { FetchSpec } from './engine/fetch.js';
+import type { StreamModule } from './engine/module.js';
+import { resumeDay } from './engine/resume.js';
+import { runWindows, type WindowedStream } from './engine/runner.js';
+import { plural, windowsPlan } from './engine/stream-plan.js';
+import { StreamState } from './engine/stream-state.js';
+import type { Rec, SyncContext } from './engine/types.js';
 
 /** Scarf's longest v3 window: end − start ≤ 366 days, end exclusive (docs/scarf-api.md). */
 export const MAX_WINDOW_DAYS = 366;

@@ -7,16 +7,16 @@
 // aggregations export: `GET /v3/insights/{owner}/aggregations/export`", the revisions row);
 // the target replaces the revised rows by their key.
 import { companyArtifactRollupPath } from '../scarf/endpoints.js';
-import { dayOf, dayWindows, minDay, type Window } from './days.js';
-import type { StreamSelection } from './definitions.js';
-import type { StreamDeclaration } from './definitions.js';
-import type { StreamModule } from './module.js';
-import { plural, windowsPlan } from './planned.js';
-import { splitByDays } from './ranges.js';
-import { resumeDay } from './resume.js';
-import { runWindows, type WindowedStream } from './runner.js';
-import { StreamState } from './stream-state.js';
-import type { Rec, SyncContext } from './types.js';
+import { dayOf, dayWindows, minDay, type Window } from './engine/days.js';
+import type { StreamSelection } from './engine/definitions.js';
+import type { StreamDeclaration } from './engine/definitions.js';
+import type { StreamModule } from './engine/module.js';
+import { splitByDays } from './engine/ranges.js';
+import { resumeDay } from './engine/resume.js';
+import { runWindows, type WindowedStream } from './engine/runner.js';
+import { plural, windowsPlan } from './engine/stream-plan.js';
+import { StreamState } from './engine/stream-state.js';
+import type { Rec, SyncContext } from './engine/types.js';
 
 /** The company package or pixel rollup: one row per UTC day, artifact and company, the two alike but for the artifact. */
 function declare(artifact: 'package' | 'pixel'): StreamDeclaration {

@@ -2,16 +2,16 @@ import { ApiError, TapError } from '../errors.js';
 import { log } from '../log.js';
 import { companyEventsPath } from '../scarf/endpoints.js';
 import { companyRollup, readRollup } from './company-rollup.js';
-import { type Day, dayOf, type Window } from './days.js';
-import type { StreamSelection } from './definitions.js';
-import type { StreamDeclaration } from './definitions.js';
-import type { StreamModule } from './module.js';
-import { type PlannedRequest, plural, windowedPlan } from './planned.js';
-import { splitByDays } from './ranges.js';
-import { coverageMark, resumeDay } from './resume.js';
-import { runWindows, type WindowedStream } from './runner.js';
-import { StreamState } from './stream-state.js';
-import type { SyncContext } from './types.js';
+import { type Day, dayOf, type Window } from './engine/days.js';
+import type { StreamSelection } from './engine/definitions.js';
+import type { StreamDeclaration } from './engine/definitions.js';
+import type { StreamModule } from './engine/module.js';
+import { splitByDays } from './engine/ranges.js';
+import { coverageMark, resumeDay } from './engine/resume.js';
+import { runWindows, type WindowedStream } from './engine/runner.js';
+import { type PlannedRequest, plural, windowedPlan } from './engine/stream-plan.js';
+import { StreamState } from './engine/stream-state.js';
+import type { SyncContext } from './engine/types.js';
 
 const declaration: StreamDeclaration = {
   name: 'company_events',

@@ -1,12 +1,12 @@
 import { AbortedError, asTapError } from '../errors.js';
 import type { CompanyRollupRecord } from '../generated/records.js';
 import { companyRollupPath } from '../scarf/endpoints.js';
-import type { StreamDeclaration } from './definitions.js';
-import { fetchRecords, fetchSpec, type OnRecord } from './fetch.js';
-import { KeySet } from './key-set.js';
-import type { StreamModule } from './module.js';
-import { StreamState } from './stream-state.js';
-import type { Rec, StreamStats, SyncContext } from './types.js';
+import type { StreamDeclaration } from './engine/definitions.js';
+import { fetchRecords, fetchSpec, type OnRecord } from './engine/fetch.js';
+import { KeySet } from './engine/key-set.js';
+import type { StreamModule } from './engine/module.js';
+import { StreamState } from './engine/stream-state.js';
+import type { Rec, StreamStats, SyncContext } from './engine/types.js';
 
 const declaration: StreamDeclaration = {
   name: 'company_rollup',
@@ -53,7 +53,7 @@ export async function readRollup(
     const seen = new KeySet();
     await fetchRecords(ctx, spec, seen, stats, take);
     // A snapshot cut cleanly lacks companies and looks whole: Scarf's counts name the active
-    // ones (src/streams/reconcile.ts). A re-read emits only the rows not emitted yet.
+    // ones (src/streams/verify/reconcile.ts). A re-read emits only the rows not emitted yet.
     await ctx.verification?.snapshot(ctx, declaration.name, stats, present, async (reSeen) => {
       let fresh = 0;
       await fetchRecords(ctx, { ...spec, label: 'company-rollup snapshot (re-read)' }, reSeen, stats, (rec: Rec) => {

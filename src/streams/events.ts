@@ -1,14 +1,14 @@
 import { eventsPath } from '../scarf/endpoints.js';
-import { dayWindows, type Window } from './days.js';
-import type { StreamSelection } from './definitions.js';
-import type { StreamDeclaration } from './definitions.js';
-import type { StreamModule } from './module.js';
-import { plural, type StreamPlan, windowsPlan } from './planned.js';
-import { splitByDays } from './ranges.js';
-import { coverageMark, resumeDay } from './resume.js';
-import { runWindows, type WindowedStream, type WindowRequest } from './runner.js';
-import { StreamState } from './stream-state.js';
-import type { SyncContext } from './types.js';
+import { dayWindows, type Window } from './engine/days.js';
+import type { StreamSelection } from './engine/definitions.js';
+import type { StreamDeclaration } from './engine/definitions.js';
+import type { StreamModule } from './engine/module.js';
+import { splitByDays } from './engine/ranges.js';
+import { coverageMark, resumeDay } from './engine/resume.js';
+import { runWindows, type WindowedStream, type WindowRequest } from './engine/runner.js';
+import { plural, type StreamPlan, windowsPlan } from './engine/stream-plan.js';
+import { StreamState } from './engine/stream-state.js';
+import type { SyncContext } from './engine/types.js';
 
 /**
  * Rows of the events columns in UTC-day windows of events_window_days from the bookmark minus

@@ -4,13 +4,13 @@
 // v2 exports"): the ids are the same either way, so a target keyed by id never double-counts
 // within one table, and the README says which of the two streams to select.
 import { pixelEventsPath } from '../scarf/endpoints.js';
-import type { Window } from './days.js';
-import type { StreamSelection } from './definitions.js';
-import type { StreamDeclaration } from './definitions.js';
+import type { Window } from './engine/days.js';
+import type { StreamSelection } from './engine/definitions.js';
+import type { StreamDeclaration } from './engine/definitions.js';
+import type { StreamModule } from './engine/module.js';
+import { runWindows, type WindowedStream } from './engine/runner.js';
+import type { SyncContext } from './engine/types.js';
 import { eventDayPlan, eventDayStream } from './events.js';
-import type { StreamModule } from './module.js';
-import { runWindows, type WindowedStream } from './runner.js';
-import type { SyncContext } from './types.js';
 
 const declaration: StreamDeclaration = {
   name: 'pixel_events',

@@ -9,9 +9,9 @@ import { aggregations } from './aggregations.js';
 import { companyPackageRollup, companyPixelRollup } from './company-artifact-rollups.js';
 import { companyEvents } from './company-events.js';
 import { companyRollup } from './company-rollup.js';
-import type { StreamDeclaration } from './definitions.js';
+import type { StreamDeclaration } from './engine/definitions.js';
+import type { StreamModule } from './engine/module.js';
 import { events } from './events.js';
-import type { StreamModule } from './module.js';
 import { pixelEvents } from './pixel-events.js';
 
 export const STREAM_MODULES: readonly StreamModule[] = [

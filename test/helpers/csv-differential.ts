@@ -14,10 +14,10 @@ import { SingerWriter } from '../../src/protocol/singer.js';
 import type { ScarfClient } from '../../src/scarf/client.js';
 import type { FastCsvResult } from '../../src/scarf/csv-fast/index.js';
 import { loadSchema, type StreamName } from '../../src/schemas.js';
-import { fetchRecords, type FetchSpec, fetchSpec } from '../../src/streams/fetch.js';
-import { KeySet } from '../../src/streams/key-set.js';
+import { fetchRecords, type FetchSpec, fetchSpec } from '../../src/streams/engine/fetch.js';
+import { KeySet } from '../../src/streams/engine/key-set.js';
+import type { StreamStats, SyncContext } from '../../src/streams/engine/types.js';
 import { STREAMS } from '../../src/streams/registry.js';
-import type { StreamStats, SyncContext } from '../../src/streams/types.js';
 import { type Rng, rng } from './rng.js';
 
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;

@@ -55,7 +55,7 @@ interface Dirty {
 /**
  * A StateStore that remembers what changed since it was last written, and counts its
  * changes: the writer commits a window's rows only once a change came after them (a change
- * comes only after the last row of the window it covers; src/streams/runner.ts).
+ * comes only after the last row of the window it covers; src/streams/engine/runner.ts).
  */
 export class TrackedStateStore extends StateStore {
   /** Changes so far; the writer compares it with the count when its pending rows were written. */

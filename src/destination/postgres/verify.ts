@@ -1,14 +1,14 @@
 // The completeness promise checked where the user reads the data: per UTC day, the events the
 // database holds for the owner against Scarf's own daily counts (the by-total aggregates, the
-// same reference verify_counts uses on each window; src/streams/reference.ts), and per UTC day
+// same reference verify_counts uses on each window; src/streams/verify/counts.ts), and per UTC day
 // and company the company_events it holds against the by-company counts. Costs one aggregates
 // request (a Scarf Run) per aggregates_window_days days checked (both kinds in one request
 // unless package_query is set).
 import type pg from 'pg';
 
-import { addDays, type Day, dayOf, maxDay, minDay, type Window } from '../../streams/days.js';
-import { CountReference } from '../../streams/reference.js';
-import type { SyncContext } from '../../streams/types.js';
+import { addDays, type Day, dayOf, maxDay, minDay, type Window } from '../../streams/engine/days.js';
+import type { SyncContext } from '../../streams/engine/types.js';
+import { ScarfCounts } from '../../streams/verify/counts.js';
 import { partKey } from './state-table.js';
 import { qualified } from './tables.js';
 
@@ -71,7 +71,7 @@ export async function verifyEvents(
   client: pg.Client,
   schema: string,
   range = loadedRange(ctx),
-  reference = new CountReference(ctx),
+  reference = new ScarfCounts(ctx),
 ): Promise<VerifyReport> {
   if (!range) return { range, days: [], differing: [], requests: 0 };
   await reference.ensure('total', range);
@@ -134,7 +134,7 @@ export async function verifyCompanyEvents(
   ctx: SyncContext,
   client: pg.Client,
   schema: string,
-  reference = new CountReference(ctx),
+  reference = new ScarfCounts(ctx),
 ): Promise<CompanyVerifyReport> {
   const ranges = loadedCompanyRanges(ctx);
   const before = reference.requests;

@@ -2,7 +2,7 @@
 //
 // A window's rows are streamed (COPY text, src/destination/postgres/copy-text.ts) into a
 // session-local staging table inside a transaction that opens with the window's first row;
-// when the window is committed (its bookmark moved, src/streams/runner.ts) one statement
+// when the window is committed (its bookmark moved, src/streams/engine/runner.ts) one statement
 // merges the staging rows into the stream's table by key, the state rows that changed are
 // written, and the transaction commits: the rows and the bookmark that covers them become
 // visible together or not at all, whatever kills the process when.
@@ -38,8 +38,8 @@ import type { TapError } from '../../errors.js';
 import { log } from '../../log.js';
 import type { StreamName } from '../../schemas.js';
 import type { StateStore } from '../../state.js';
+import type { Rec, StreamStats } from '../../streams/engine/types.js';
 import { STREAMS } from '../../streams/registry.js';
-import type { Rec, StreamStats } from '../../streams/types.js';
 import type { ProtocolWriter } from '../../sync.js';
 import { type PgTarget } from './connection.js';
 import { CopyChunk, JsonEncoder, ObjectEncoder } from './copy-text.js';

@@ -1,14 +1,14 @@
 // What a stream declares: the catalogs (Singer src/catalog.ts, Airbyte src/airbyte/catalog.ts),
-// the stream order, the state handle (src/streams/stream-state.ts), the window runner
-// (src/streams/runner.ts) and verify_counts derive from it. Each stream module declares its
+// the stream order, the state handle (src/streams/engine/stream-state.ts), the window runner
+// (src/streams/engine/runner.ts) and verify_counts derive from it. Each stream module declares its
 // own (src/streams/registry.ts lists them); record shapes live in schemas/<name>.json.
 // docs/DESIGN.md "Adding a stream" lists what a new stream needs.
 // Every key starts with the owner: one warehouse table may hold several Scarf owners, and
 // Scarf documents no id as unique beyond one owner's export (README "Streams").
-import { breakdownSetKey } from '../config/aggregations.js';
-import type { Settings } from '../config/load.js';
-import type { Endpoint } from '../scarf/endpoints.js';
-import type { StreamName } from '../schemas.js';
+import { breakdownSetKey } from '../../config/aggregations.js';
+import type { Settings } from '../../config/load.js';
+import type { Endpoint } from '../../scarf/endpoints.js';
+import type { StreamName } from '../../schemas.js';
 
 export type ReplicationMethod = 'INCREMENTAL' | 'FULL_TABLE';
 
@@ -62,7 +62,7 @@ export interface StreamDeclaration {
   /**
    * The settings that decide WHICH rows its bookmark covers, recorded with the bookmark as
    * {key in the state's "settings": the setting}; a change re-reads from start_date
-   * (src/streams/settings.ts). `start_date` is recorded as the first day read. Absent: no
+   * (src/streams/state/settings.ts). `start_date` is recorded as the first day read. Absent: no
    * setting narrows what it reads.
    */
   coveredBy?: Record<string, 'start_date' | keyof Settings>;
@@ -78,8 +78,8 @@ export interface StreamDeclaration {
   pastSignpost: PastSignpost;
   /**
    * What verify_counts judges it against; absent: nothing. 'total' and 'company': Scarf's
-   * by-total or by-company daily counts, per UTC day of `tallyField` (src/streams/reconcile.ts);
-   * 'by-total-rows': its own by-total rows, summed per day (src/streams/aggregates-check.ts);
+   * by-total or by-company daily counts, per UTC day of `tallyField` (src/streams/verify/reconcile.ts);
+   * 'by-total-rows': its own by-total rows, summed per day (src/streams/verify/aggregates-check.ts);
    * 'active-companies': every company the by-company counts show active is in it.
    */
   verifiedAgainst?: 'total' | 'company' | 'by-total-rows' | 'active-companies';

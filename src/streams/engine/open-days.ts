@@ -1,5 +1,5 @@
 // The open-days ledger: the days whose export could not be proven complete against Scarf's
-// counts (src/streams/reconcile.ts), kept in the stream's state until a later read proves
+// counts (src/streams/verify/reconcile.ts), kept in the stream's state until a later read proves
 // them or the user accepts count mismatches for the stream (accept_count_mismatches).
 // A window's bookmark may move past such a day, so the ledger is what keeps it from being
 // "done": every later sync reads these days again first, one day per request, and a sync
@@ -8,9 +8,9 @@
 //   "open_days": [{"day": "2026-10-03", "owner": "acme-oss", "company_domain": "x.com",
 //                  "scarf_count": 200, "held": 0, "reads": 3}]
 //   "count_mismatches": "accepted"   (only while accept_count_mismatches names the stream)
-import { ConfigError } from '../errors.js';
-import type { StreamName } from '../schemas.js';
-import type { StateStore } from '../state.js';
+import { ConfigError } from '../../errors.js';
+import type { StreamName } from '../../schemas.js';
+import type { StateStore } from '../../state.js';
 import type { Day } from './days.js';
 
 export interface OpenDay {

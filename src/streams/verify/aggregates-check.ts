@@ -1,19 +1,19 @@
 // The aggregates stream checked against what the tap can know (issue 18 item 9;
 // docs/reliability.md "Completeness: count reconciliation"): with a daily rollup and by-total
 // among the breakdowns asked, each day's Σ by-total of the window must equal Scarf's by-total
-// count of that day, read independently for verify_counts (src/streams/reference.ts; a day the
+// count of that day, read independently for verify_counts (src/streams/verify/counts.ts; a day the
 // counts cover already, so the check costs no request of its own). A day short or missing is
 // read again: the window once, then each day still different alone; a day still different
 // fails the stream with its bookmark where it was (the next sync reads the window again).
 // A window the tap cannot check (another rollup, no by-total, days the counts do not cover)
 // passes, but never silently: the stream's report line counts it, with one warning that says why.
-import { DataError } from '../errors.js';
-import { log } from '../log.js';
-import { addDays, type Day, type Window } from './days.js';
-import type { AcceptedTally, FetchSpec, OnRecord } from './fetch.js';
-import type { KeySet } from './key-set.js';
-import { countReference } from './reference.js';
-import type { Rec, StreamStats, SyncContext } from './types.js';
+import { DataError } from '../../errors.js';
+import { log } from '../../log.js';
+import { addDays, type Day, type Window } from '../engine/days.js';
+import type { AcceptedTally, FetchSpec, OnRecord } from '../engine/fetch.js';
+import type { KeySet } from '../engine/key-set.js';
+import type { Rec, StreamStats, SyncContext } from '../engine/types.js';
+import { scarfCounts } from './counts.js';
 
 /** Σ total of the by-total daily rows of a body, per date. */
 export class TotalsTally implements AcceptedTally {
@@ -42,7 +42,7 @@ function uncheckable(ctx: SyncContext, spec: FetchSpec, part: Window): string | 
   if (spec.query.rollup !== 'daily') return `aggregates_rollup is ${String(spec.query.rollup)}, not daily`;
   const asked = ([] as unknown[]).concat(spec.query.breakdown ?? []);
   if (!asked.includes('by-total')) return 'by-total is not among the breakdowns asked';
-  const covered = countReference(ctx).coveredDays('total');
+  const covered = scarfCounts(ctx).coveredDays('total');
   if (!daysOf(part).every((d) => covered.has(d)))
     return "Scarf's by-total counts were not read for its days (select events, whose counts cover them)";
   return undefined;
@@ -75,7 +75,7 @@ export async function checkAggregatesPart(
     }
     return;
   }
-  const ref = countReference(ctx);
+  const ref = scarfCounts(ctx);
   const best = new Map<Day, number>(daysOf(part).map((d) => [d, first.get(d)]));
   const differ = () => daysOf(part).filter((d) => best.get(d) !== ref.count('total', d));
   const readAgain = async (w: Window): Promise<void> => {

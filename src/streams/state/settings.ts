@@ -3,13 +3,13 @@
 // bookmark never covered. So each stream's entry in the state records those settings, and
 // a sync that finds them changed re-reads what the change implies before anything else.
 // docs/state.md "When you change settings" is the user's side of this.
-import { log } from '../log.js';
-import type { StreamName } from '../schemas.js';
-import { minDay } from './days.js';
-import type { StreamSelection } from './definitions.js';
-import { bookmarkKeys } from './definitions.js';
-import { STREAMS } from './registry.js';
-import type { SyncContext } from './types.js';
+import { log } from '../../log.js';
+import type { StreamName } from '../../schemas.js';
+import { minDay } from '../engine/days.js';
+import type { StreamSelection } from '../engine/definitions.js';
+import { bookmarkKeys } from '../engine/definitions.js';
+import type { SyncContext } from '../engine/types.js';
+import { STREAMS } from '../registry.js';
 
 /** The settings that decide WHICH rows a stream's bookmark covers (not how they are fetched): its declared `coveredBy`. */
 function wanted(ctx: SyncContext, stream: StreamName): Record<string, unknown> | undefined {

@@ -1,22 +1,22 @@
 // How many requests (Scarf Runs, which the user pays for) a sync is about to make: the sum
-// of every selected stream's planner (src/streams/planned.ts, one next to each reader). The
+// of every selected stream's planner (src/streams/engine/stream-plan.ts, one next to each reader). The
 // same plan is logged at the start of every sync (a warning above MANY_REQUESTS, so a
 // start_date decades back is pointed out before the Runs are spent), printed by
 // `tap-scarf --plan` (src/run/plan.ts), and run forward to say how many syncs a backfill takes
 // under max_requests_per_sync.
-import { log } from '../log.js';
-import type { StreamName } from '../schemas.js';
-import { StateStore } from '../state.js';
-import { addDays, type Day, type Window } from './days.js';
-import type { StreamSelection } from './definitions.js';
-import { selectOwner } from './owners.js';
-import { type PlannedRequest, plural, type StreamPlan } from './planned.js';
-import { aroundDay, extraReads } from './reconcile.js';
-import { type CountKind, countWindows, kindsRead, rollupCheckRange, spanOf } from './reference.js';
-import { streamModule, STREAMS } from './registry.js';
-import { reconcileSettings } from './settings.js';
+import { log } from '../../log.js';
+import type { StreamName } from '../../schemas.js';
+import { StateStore } from '../../state.js';
+import { addDays, type Day, type Window } from '../engine/days.js';
+import type { StreamSelection } from '../engine/definitions.js';
+import { type PlannedRequest, plural, type StreamPlan } from '../engine/stream-plan.js';
+import type { SyncContext } from '../engine/types.js';
+import { streamModule, STREAMS } from '../registry.js';
+import { selectOwner } from '../state/owners.js';
+import { reconcileSettings } from '../state/settings.js';
+import { type CountKind, countWindows, kindsRead, rollupCheckRange, spanOf } from '../verify/counts.js';
+import { aroundDay, extraReads } from '../verify/reconcile.js';
 import { markStarved, progressOf as streamProgress, serveStarvedFirst } from './starved.js';
-import type { SyncContext } from './types.js';
 
 /** Above this many requests the sync says how many it is about to make. */
 export const MANY_REQUESTS = 1000;
@@ -36,7 +36,7 @@ export interface SyncPlan {
   longestRange: number;
   /**
    * verify_counts' re-reads at most, on top of `total`: extraReads(days) per verified window
-   * (src/streams/reconcile.ts). Made only for windows that do not reconcile at first.
+   * (src/streams/verify/reconcile.ts). Made only for windows that do not reconcile at first.
    */
   rereadsAtMost: number;
 }
@@ -50,7 +50,7 @@ export interface ExtraRequests {
 }
 
 /**
- * verify_counts' requests for Scarf's daily counts (src/streams/reference.ts), as the sync
+ * verify_counts' requests for Scarf's daily counts (src/streams/verify/counts.ts), as the sync
  * makes them: events reads the by-total counts of its pending days before its first window;
  * the rollup snapshot is checked against the company counts already read, or else the last
  * aggregates_window_days days; company_events reads the company counts of its pending days
@@ -63,7 +63,7 @@ function syncExtras(ctx: SyncContext, streams: StreamPlan[]): ExtraRequests[] {
   if (!s.verify_counts) return [];
   const covered: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
   const out: ExtraRequests[] = [];
-  // As CountReference.ensure reads them (src/streams/reference.ts), on the plan's own record of the days read.
+  // As ScarfCounts.ensure reads them (src/streams/verify/counts.ts), on the plan's own record of the days read.
   const ensure = (kind: CountKind, range: Window, stream: StreamName, after: number): void => {
     const requests: PlannedRequest[] = [];
     for (const w of countWindows(range, covered[kind], s.aggregates_window_days)) {
@@ -132,7 +132,7 @@ function daysIn(w: Window): number {
 /**
  * The plan of the sync ctx is about to run, on a copy of its state (the plan's own context
  * is returned, for syncsUnderBudget). `reconciled`: the sync already brought the state in
- * line with its settings (src/streams/settings.ts); otherwise this does it on the copy, as
+ * line with its settings (src/streams/state/settings.ts); otherwise this does it on the copy, as
  * the sync will.
  */
 export function planSync(
@@ -202,7 +202,7 @@ export function syncsUnderBudget(planCtx: SyncContext, selections: StreamSelecti
     if (after === target) return { syncs: n };
     // A budget that only pays for what every sync re-reads (a lookback, the snapshot) gets nowhere.
     if (after === before) return { never: true };
-    // As the sync marks them (src/streams/starved.ts): stopped or not started without moving, with something left to read.
+    // As the sync marks them (src/streams/plan/starved.ts): stopped or not started without moving, with something left to read.
     const since = new Date(signpost + n * 1000).toISOString();
     plan.streams.forEach((p, i) => {
       const moved = streamProgress(planCtx.state, p.stream) !== streamsBefore.get(p.stream);

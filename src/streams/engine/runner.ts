@@ -3,17 +3,17 @@
 // windows, what to request for a window and its bookmark rule (WindowedStream); the rules
 // that hold for every stream live here once:
 // - a window's records reach the sink in window order, whatever the concurrency
-//   (src/streams/ordered.ts);
+//   (src/streams/engine/ordered.ts);
 // - a window's bookmark moves only after its last record was written, and a STATE is asked
 //   for only after that (never for a window that failed: its error ends the stream and the
 //   bookmark stays where the last complete window left it);
 // - a window too long for Scarf is cut into parts, each fetched, committed and checkpointed
-//   as a window of its own (src/streams/ranges.ts).
+//   as a window of its own (src/streams/engine/ranges.ts).
 // - STATE after a commit is throttled (CheckpointPolicy below), so the state output stays
 //   linear in the number of partitions.
 // docs/DESIGN.md "Where count reconciliation and throttled checkpoints plug in" names the
 // places.
-import { requestConcurrency } from '../config/concurrency.js';
+import { requestConcurrency } from '../../config/concurrency.js';
 import type { Window } from './days.js';
 import type { StreamDeclaration } from './definitions.js';
 import { fetchRecords, fetchSpec, type RequestSpec } from './fetch.js';
@@ -42,7 +42,7 @@ export interface WindowedStream<W extends Window> {
    * the other windows go on (company_events); absent or false: the error ends the stream.
    */
   isolate?(window: W, err: unknown): boolean;
-  /** The one-day window that reads an open day of the ledger again (src/streams/open-days.ts); undefined: not this stream's. */
+  /** The one-day window that reads an open day of the ledger again (src/streams/engine/open-days.ts); undefined: not this stream's. */
   openWindow?(entry: OpenDay): W | undefined;
 }
 
@@ -53,7 +53,7 @@ function partitionOf(w: Window): string {
 }
 
 /**
- * The open days of earlier syncs (src/streams/open-days.ts) that this sync's windows do not
+ * The open days of earlier syncs (src/streams/engine/open-days.ts) that this sync's windows do not
  * cover, each as a one-day window read before the others; a covered one is judged with its
  * window. None without verify_counts: nothing could prove them.
  */
@@ -158,14 +158,14 @@ export async function runWindows<W extends Window>(
   stats.windowsPlanned = stream.windows.length;
   const concurrency = stream.concurrent ? requestConcurrency(ctx.settings) : 1;
   const open = ledgerWindows(ctx, stream);
-  // verify_counts is a hook (src/streams/verification.ts): the runner knows no count.
+  // verify_counts is a hook (src/streams/engine/types.ts): the runner knows no count.
   const verifier = ctx.verification?.parts(ctx, decl, stream.windows, stats, open);
   await verifier?.prepare();
 
   const readPart = async (window: W, part: Window, waitTurn: Turn, commit = true): Promise<void> => {
     stats.windows++;
     const spec = fetchSpec(decl, stream.request(window, part));
-    // The key set lives for the part and survives its retries (src/streams/fetch.ts).
+    // The key set lives for the part and survives its retries (src/streams/engine/fetch.ts).
     const seen = new KeySet();
     const tally = verifier?.tally();
     if (tally) spec.onAccepted = tally;

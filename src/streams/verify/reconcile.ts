@@ -1,5 +1,5 @@
 // Count reconciliation: a window's export is judged against Scarf's own daily counts
-// (src/streams/reference.ts) before its bookmark may move, because a body that ends cleanly
+// (src/streams/verify/counts.ts) before its bookmark may move, because a body that ends cleanly
 // but short looks exactly like a complete one (docs/scarf-api.md "Completeness: what the aggregates count, and why it matters").
 // docs/reliability.md "Completeness: count reconciliation" is the user's side of these rules:
 // - events: per UTC day, the distinct ids exported = Σ by-total; company_events: per day,
@@ -13,29 +13,29 @@
 //   long body does not cut a short one at the same place: first the span of the short days,
 //   then each day still short alone. A day read alone that returns nothing new is not read
 //   again this sync. At most EXTRA_READS(window) export reads per window (planned:
-//   src/streams/plan.ts). The key set makes every re-read emit only rows not emitted yet.
-// - A day still unproven goes into the open-days ledger (src/streams/open-days.ts): the
+//   src/streams/plan/sync-plan.ts). The key set makes every re-read emit only rows not emitted yet.
+// - A day still unproven goes into the open-days ledger (src/streams/engine/open-days.ts): the
 //   bookmark of the window may move on, the day stays in the state, every later sync reads
 //   it again first, and a sync ending with open days fails. accept_count_mismatches turns
 //   that into a warning for a stream, said in the state and in every report line.
 // - Nothing stops the re-reading for the rest of a sync: every window gets its own re-reads.
-import { log } from '../log.js';
-import type { StreamName } from '../schemas.js';
-import { addDays, type Day, type Window } from './days.js';
-import type { StreamDeclaration } from './definitions.js';
-import type { AcceptedTally } from './fetch.js';
-import { KeySet } from './key-set.js';
-import { acceptsMismatches, closeDay, describe, findOpenDay, type OpenDay, openDay } from './open-days.js';
-import { type CountKind, countReference, rollupCheckRange, spanOf } from './reference.js';
-import type { Rec, StreamStats, SyncContext, VerifiedCounts } from './types.js';
-import type { PartVerifier } from './verification.js';
+import { log } from '../../log.js';
+import type { StreamName } from '../../schemas.js';
+import { addDays, type Day, type Window } from '../engine/days.js';
+import type { StreamDeclaration } from '../engine/definitions.js';
+import type { AcceptedTally } from '../engine/fetch.js';
+import { KeySet } from '../engine/key-set.js';
+import { acceptsMismatches, closeDay, describe, findOpenDay, type OpenDay, openDay } from '../engine/open-days.js';
+import type { Rec, StreamStats, SyncContext, VerifiedCounts } from '../engine/types.js';
+import type { PartVerifier } from '../engine/types.js';
+import { type CountKind, rollupCheckRange, scarfCounts, spanOf } from './counts.js';
 
 /** Extra reads of the company-rollup snapshot before its check is given up. */
 export const MAX_REREADS = 3;
 
 /**
  * Most extra reads a window of `days` days may take: one of its short days' span, one per
- * day read alone, and one of its counts (src/streams/plan.ts charges them to the plan as an
+ * day read alone, and one of its counts (src/streams/plan/sync-plan.ts charges them to the plan as an
  * upper bound).
  */
 export function extraReads(days: number): number {
@@ -117,7 +117,7 @@ export function verifiedMetric(stream: StreamName, v: VerifiedCounts): Record<st
 
 /** Warns once per stream (the rollup's check): the numbers of its first disagreement. */
 function disagreement(ctx: SyncContext, stream: StreamName, words: string): void {
-  const ref = countReference(ctx);
+  const ref = scarfCounts(ctx);
   if (ref.warned.has(stream)) return;
   ref.warned.add(stream);
   log.warn(
@@ -144,8 +144,8 @@ export function partVerifier(
   const accepted = acceptsMismatches(ctx.state, decl.name, ctx.settings);
   return {
     async prepare() {
-      const ref = countReference(ctx);
-      // With a day on each side, so a day the counts body leaves out shows as a gap (CountReference.gap).
+      const ref = scarfCounts(ctx);
+      // With a day on each side, so a day the counts body leaves out shows as a gap (ScarfCounts.gap).
       for (const w of ledgerWindows) await ref.ensure(kind, aroundDay(w));
       if (range) await ref.ensure(kind, range);
     },
@@ -153,7 +153,7 @@ export function partVerifier(
     async reconcile(part, spec, seen, dayTally, refetch, onRecord) {
       // The tally this verifier's tally() made.
       const tally = dayTally as DayTally;
-      const ref = countReference(ctx);
+      const ref = scarfCounts(ctx);
       await ref.ensure(kind, part);
       const domain = kind === 'company' ? (spec.constants?.company_domain as string) : undefined;
       const days = daysOf(part);
@@ -275,7 +275,7 @@ export async function verifyRollup(
   reread: (reSeen: KeySet) => Promise<number>,
 ): Promise<void> {
   if (!ctx.settings.verify_counts) return;
-  const ref = countReference(ctx);
+  const ref = scarfCounts(ctx);
   const range = rollupCheckRange(ctx, ref.coveredDays('company'));
   await ref.ensure('company', range);
   const missing = () => [...ref.activeDomains(range)].filter((d) => !present.has(d)).sort();

@@ -7,14 +7,14 @@
 //   state entry ("starved_since": the sync's signpost); the next sync serves the starved
 //   streams first, the longest starved first, so no stream waits forever behind another's
 //   lookback. A stream that moved, or finished, is unmarked.
-import { ConfigError } from '../errors.js';
-import type { StreamName } from '../schemas.js';
-import { StateStore } from '../state.js';
-import type { StreamSelection } from './definitions.js';
-import { planStreams } from './plan.js';
-import { STREAMS } from './registry.js';
+import { ConfigError } from '../../errors.js';
+import type { StreamName } from '../../schemas.js';
+import { StateStore } from '../../state.js';
+import type { StreamSelection } from '../engine/definitions.js';
+import type { SyncContext } from '../engine/types.js';
+import { STREAMS } from '../registry.js';
 import { progressOf } from './starved.js';
-import type { SyncContext } from './types.js';
+import { planStreams } from './sync-plan.js';
 
 /**
  * Requests the stream needs, read first, before its state moves: undefined when no request

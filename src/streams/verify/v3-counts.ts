@@ -2,16 +2,16 @@
 // export has none: it answers no rows for some organizations, and will one day answer 404 or
 // 410 (docs/reliability.md "Counts when v2 aggregates has none" says why v2 stays first).
 // The rows carry the fields the v2 count reader tallies (date, rollup, breakdown, total,
-// company_domain), so src/streams/reference.ts feeds them to the same tally.
-import { ownerAsConfigured } from '../config/owner-case.js';
-import { ApiError, TapError } from '../errors.js';
-import { aggregationsPath } from '../scarf/endpoints.js';
-import { aggregates } from './aggregates.js';
-import { aggregations, answeredWindow } from './aggregations.js';
-import { exclusiveEnd, type Window } from './days.js';
-import { fetchRecords } from './fetch.js';
-import { KeySet } from './key-set.js';
-import type { Rec, StreamStats, SyncContext } from './types.js';
+// company_domain), so src/streams/verify/counts.ts feeds them to the same tally.
+import { ownerAsConfigured } from '../../config/owner-case.js';
+import { ApiError, TapError } from '../../errors.js';
+import { aggregationsPath } from '../../scarf/endpoints.js';
+import { aggregates } from '../aggregates.js';
+import { aggregations, answeredWindow } from '../aggregations.js';
+import { exclusiveEnd, type Window } from '../engine/days.js';
+import { fetchRecords } from '../engine/fetch.js';
+import { KeySet } from '../engine/key-set.js';
+import type { Rec, StreamStats, SyncContext } from '../engine/types.js';
 
 export type CountKindRead = 'total' | 'company';
 

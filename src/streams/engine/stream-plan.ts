@@ -1,7 +1,7 @@
 // What a stream's plan is made of. Each reader module exports a planner next to its reader,
 // built from the same windows and bookmark rule, so the plan cannot drift from what the
-// reader requests (src/streams/plan.ts adds the plans up; docs/DESIGN.md "Adding a stream").
-import type { StreamName } from '../schemas.js';
+// reader requests (src/streams/plan/sync-plan.ts adds the plans up; docs/DESIGN.md "Adding a stream").
+import type { StreamName } from '../../schemas.js';
 import type { Window } from './days.js';
 import type { StreamSelection } from './definitions.js';
 import { ledgerWindows, type WindowedStream } from './runner.js';
@@ -12,7 +12,7 @@ export interface PlannedRequest {
   label: string;
   /** Moves the (plan's copy of the) state as the sync would once this request's records are written. */
   commit?: () => void;
-  /** The days a window request covers (verify_counts reads Scarf's counts for them: src/streams/plan.ts). */
+  /** The days a window request covers (verify_counts reads Scarf's counts for them: src/streams/plan/sync-plan.ts). */
   window?: Window;
   /** The company-rollup snapshot, which verify_counts checks against the company counts. */
   snapshot?: true;
@@ -20,7 +20,7 @@ export interface PlannedRequest {
   counts?: true;
   /** The days a request for Scarf's counts covers. */
   range?: Window;
-  /** A day of the open-days ledger read again before the stream's windows (src/streams/open-days.ts); moves no bookmark. */
+  /** A day of the open-days ledger read again before the stream's windows (src/streams/engine/open-days.ts); moves no bookmark. */
   ledger?: true;
 }
 

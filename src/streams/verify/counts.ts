@@ -1,23 +1,23 @@
-// Scarf's own daily counts, the one reference a body that ended cleanly but short can be
+// Scarf's own daily counts, the one figure a body that ended cleanly but short can be
 // judged against (docs/scarf-api.md "Completeness: what the aggregates count, and why it matters"). Read once
 // per sync, before a verified stream's first window, for the days it has pending, and kept on the
-// SyncContext so events, company_rollup and company_events share it.
+// sync's memos (SyncContext.memos) so events, company_rollup and company_events share it.
 //
 // Two kinds of count: `total` (daily by-total, with the package_query the events export
 // uses) and `company` (daily by-company). The company exports take no query, so the company
 // counts are read without one: with package_query unset one request carries both
 // breakdowns; with it set, the company counts are a request of their own, made only when a
 // company stream needs them.
-import { ApiError, TapError } from '../errors.js';
-import { log } from '../log.js';
-import { aggregatesPath, type Query } from '../scarf/endpoints.js';
-import type { StreamName } from '../schemas.js';
-import { aggregates } from './aggregates.js';
-import { addDays, type Day, dayWindows, maxDay, minDay, type Window } from './days.js';
-import { fetchRecords } from './fetch.js';
-import { KeySet } from './key-set.js';
-import { RangeLimits, splitByDays } from './ranges.js';
-import type { Rec, StreamStats, SyncContext, SyncScope } from './types.js';
+import { ApiError, TapError } from '../../errors.js';
+import { log } from '../../log.js';
+import { aggregatesPath, type Query } from '../../scarf/endpoints.js';
+import type { StreamName } from '../../schemas.js';
+import { aggregates } from '../aggregates.js';
+import { addDays, type Day, dayWindows, maxDay, minDay, type Window } from '../engine/days.js';
+import { fetchRecords } from '../engine/fetch.js';
+import { KeySet } from '../engine/key-set.js';
+import { RangeLimits, splitByDays } from '../engine/ranges.js';
+import type { Rec, StreamStats, SyncContext, SyncScope } from '../engine/types.js';
 import { readV3Counts, v2CountsGone } from './v3-counts.js';
 
 export type CountKind = 'total' | 'company';
@@ -71,13 +71,13 @@ export function rollupCheckRange(scope: SyncScope, companyDays: ReadonlySet<Day>
   };
 }
 
-export class CountReference {
+export class ScarfCounts {
   private readonly days = new Map<Day, DayCounts>();
   private readonly covered: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
   private limits = new RangeLimits();
   /** Days with at least one row of the kind's breakdown in the counts body (not merely a day in the range read). */
   private readonly present: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
-  /** Requests this reference made (its first reads and its re-reads). */
+  /** Requests these counts made (its first reads and its re-reads). */
   requests = 0;
   /** Streams whose one disagreement warning has been given. */
   readonly warned = new Set<StreamName>();
@@ -238,7 +238,7 @@ export class CountReference {
         c.company.set(d, (c.company.get(d) ?? 0) + rec.total);
       }
     };
-    // v2 until it shows it has no counts; then v3 for the rest of the sync (src/streams/v3-counts.ts).
+    // v2 until it shows it has no counts; then v3 for the rest of the sync (src/streams/verify/v3-counts.ts).
     if (this.source === 'v2') await this.readV2(w, query, why, stats, tally, kinds);
     if (this.source === 'v3') {
       // v3 takes one breakdown set a request: only the kind asked for (the other kind, if a stream needs it, is its own read).
@@ -265,17 +265,17 @@ export class CountReference {
   }
 }
 
-/** The sync's reference, created on first use. */
-const MEMO = Symbol('countReference');
+/** The sync's counts, created on first use. */
+const MEMO = Symbol('scarfCounts');
 
-export function countReference(ctx: SyncContext): CountReference {
+export function scarfCounts(ctx: SyncContext): ScarfCounts {
   const memos = (ctx.memos ??= new Map());
-  let ref = memos.get(MEMO) as CountReference | undefined;
-  if (!ref) memos.set(MEMO, (ref = new CountReference(ctx)));
+  let ref = memos.get(MEMO) as ScarfCounts | undefined;
+  if (!ref) memos.set(MEMO, (ref = new ScarfCounts(ctx)));
   return ref;
 }
 
 /** The counts read so far this sync, if any were. */
-export function countsRead(ctx: SyncContext): CountReference | undefined {
-  return ctx.memos?.get(MEMO) as CountReference | undefined;
+export function countsRead(ctx: SyncContext): ScarfCounts | undefined {
+  return ctx.memos?.get(MEMO) as ScarfCounts | undefined;
 }

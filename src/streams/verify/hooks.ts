@@ -1,12 +1,12 @@
-// verify_counts' hooks (src/streams/verification.ts) made of the counts (reference.ts), the
+// verify_counts' hooks (src/streams/engine/types.ts) made of Scarf's counts (counts.ts), the
 // reconciliation of day tallies (reconcile.ts) and the aggregates check (aggregates-check.ts),
 // by what each declaration says it is verified against. The sync plugs them in (makeContext).
+import type { Day } from '../engine/days.js';
+import { KeySet } from '../engine/key-set.js';
+import type { Verification } from '../engine/types.js';
 import { checkAggregatesPart, TotalsTally } from './aggregates-check.js';
-import type { Day } from './days.js';
-import { KeySet } from './key-set.js';
+import { countsRead } from './counts.js';
 import { partVerifier, verifyRollup } from './reconcile.js';
-import { countsRead } from './reference.js';
-import type { Verification } from './verification.js';
 
 export const countsVerification: Verification = {
   parts(ctx, decl, windows, stats, ledger) {

@@ -1,7 +1,7 @@
 // One stream's view of the state, made from its declaration and its selection, so a reader
 // never spells a bookmark key, a partition context or the FULL_TABLE rule itself (the
 // Meltano SDK's StreamStateManager plays this part). The shape on disk is StateStore's.
-import type { StateStore } from '../state.js';
+import type { StateStore } from '../../state.js';
 import type { StreamSelection } from './definitions.js';
 import type { StreamDeclaration } from './definitions.js';
 

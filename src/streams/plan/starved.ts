@@ -1,10 +1,10 @@
 // Which streams a request budget starved, kept in their state entries ("starved_since") so
-// the next sync serves them first (src/streams/budget.ts has the rule; src/streams/plan.ts
+// the next sync serves them first (src/streams/plan/budget.ts has the rule; src/streams/plan/sync-plan.ts
 // models it for the budget forecast).
-import type { StreamName } from '../schemas.js';
-import type { StateStore } from '../state.js';
-import type { StreamSelection } from './definitions.js';
-import { STREAMS } from './registry.js';
+import type { StreamName } from '../../schemas.js';
+import type { StateStore } from '../../state.js';
+import type { StreamSelection } from '../engine/definitions.js';
+import { STREAMS } from '../registry.js';
 
 /** A stream's progress as its state shows it (its bookmarks and ledger, not the marks around them). */
 export function progressOf(state: StateStore, stream: StreamName): string {

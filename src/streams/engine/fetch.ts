@@ -2,62 +2,20 @@
 // retries), parse by header, type by schema, de-duplicate by key, hand to the sink.
 // The key set is created per window by the caller and survives retries, so a window
 // retried after a cut body emits only the rows its failed attempt had not emitted yet.
-import { AbortedError, ConfigError, DataError } from '../errors.js';
-import { clip, log } from '../log.js';
-import { openExport } from '../scarf/body.js';
-import type { ResponseInfo } from '../scarf/client.js';
-import { type FastCsvResult, type FastRecord, transcodeCsv } from '../scarf/csv-fast/index.js';
-import { readCsv } from '../scarf/csv-rows.js';
-import type { Endpoint, Query } from '../scarf/endpoints.js';
-import { readNdjson } from '../scarf/ndjson-rows.js';
-import { compileRowTyper } from '../scarf/row-typer.js';
-import { loadSchema, type StreamName } from '../schemas.js';
+import { AbortedError, ConfigError, DataError } from '../../errors.js';
+import { clip, log } from '../../log.js';
+import { openExport } from '../../scarf/body.js';
+import { type FastRecord, transcodeCsv } from '../../scarf/csv-fast/index.js';
+import { readCsv } from '../../scarf/csv-rows.js';
+import { readNdjson } from '../../scarf/ndjson-rows.js';
+import { compileRowTyper } from '../../scarf/row-typer.js';
+import { loadSchema, type StreamName } from '../../schemas.js';
 import { dedupKey, type StreamDeclaration } from './definitions.js';
 import type { KeySet } from './key-set.js';
-import type { Rec, StreamStats, SyncContext } from './types.js';
+import type { FetchSpec, OnRecord, OnRecordJson, Rec, RequestSpec, StreamStats, SyncContext } from './types.js';
 
-export interface FetchSpec {
-  stream: StreamName;
-  endpoint: Endpoint;
-  /** The body's format (the stream's declaration says which). */
-  format: 'csv' | 'ndjson';
-  path: string;
-  query: Query;
-  /** Human label for logs and errors: "events 2026-11-01..2026-11-01". */
-  label: string;
-  keyField: string;
-  /** Values every record of this request carries (company_events: its domain). */
-  constants?: Rec;
-  /**
-   * A key of several fields (the company rollups: date, artifact, domain): the text a record
-   * is de-duplicated by, from the typed record. Without it, the record's keyField.
-   */
-  keyOf?: (rec: Rec) => string;
-  /** Computes a derived key (aggregates' row_key) after typing. */
-  deriveKey?: (rec: Rec) => string;
-  /**
-   * Called once for every row that passed de-duplication, right before onRecord, with the
-   * record's `time` as typed (canonical timestamp or null): the count reconciliation's tally
-   * (src/streams/reconcile.ts).
-   */
-  onAccepted?: AcceptedTally;
-  /**
-   * Called with each 2xx answer's headers, before its body is read (the aggregations stream
-   * checks the window Scarf says it answered: src/streams/aggregations.ts).
-   */
-  onHeaders?: (headers: ResponseInfo['headers']) => void;
-  /** Called with how the fast path read a body, once it stops (the differential test and the bench check its work). */
-  onFastPath?: (read: FastCsvResult) => void;
-  /** Columns a CSV header must have beyond the key: the tallied field and the cursor the caller bookmarks on. */
-  requiredColumns?: string[];
-  /** The field whose value onAccepted is given (the declaration's tallyField). */
-  tallyField?: string;
-  /** CSV bodies take the fast path (the declaration's fastCsv). */
-  fastCsv?: boolean;
-}
-
-/** What a stream module asks of one request; the rest of its FetchSpec comes from the declaration. */
-export type RequestSpec = Omit<FetchSpec, 'stream' | 'endpoint' | 'format' | 'keyField' | 'tallyField' | 'fastCsv'>;
+// The request's types live with the other engine types (types.ts), so no type import goes in a circle.
+export type { AcceptedTally, FetchSpec, OnRecord, OnRecordJson, RequestSpec } from './types.js';
 
 /**
  * The one place a declaration becomes a request's FetchSpec: its stream, endpoint, body
@@ -77,18 +35,6 @@ export function fetchSpec(decl: StreamDeclaration, request: RequestSpec): FetchS
     ...(required.length ? { requiredColumns: required } : {}),
   };
 }
-
-/** What counts the accepted records per UTC day of their `time` (src/streams/reconcile.ts). */
-export interface AcceptedTally {
-  /** A record's `time` as typed: a canonical timestamp, null, or undefined (no such column); and the record (the aggregates check sums its rows). */
-  add(time: unknown, rec?: Rec): void;
-  /** The same for a canonical timestamp given as its ASCII text b[s, e): the fast path makes no string per record. */
-  addText(b: Buffer, s: number, e: number): void;
-}
-
-export type OnRecord = (rec: Rec) => void | Promise<void>;
-/** A record given as its JSON object text (UTF-8, the bytes JSON.stringify(rec) gives) in json[0, end); valid only during the call. */
-export type OnRecordJson = (json: Buffer, end: number) => void | Promise<void>;
 
 /**
  * TAP_SCARF_CSV_PATH: `fast` (default) or `reference` (papaparse + the row typer for every

@@ -6,9 +6,9 @@
 // (bookmark, partitions, per-breakdown bookmarks, recorded settings, and keys other modules
 // or versions keep there), because all of it describes what was read for that owner.
 // docs/state.md "Owners" is the user's side of this.
-import { log } from '../log.js';
-import { STREAM_NAMES, type StreamName } from '../schemas.js';
-import type { Partition, StateStore, StreamBookmark } from '../state.js';
+import { log } from '../../log.js';
+import { STREAM_NAMES, type StreamName } from '../../schemas.js';
+import type { Partition, StateStore, StreamBookmark } from '../../state.js';
 
 /** Keys that describe the entry's owners, not one owner's progress. */
 const OWNER_KEYS = new Set(['owner', 'other_owners', 'unowned']);

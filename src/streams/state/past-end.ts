@@ -2,13 +2,13 @@
 // is legitimate (a finished backfill job with a fixed end_date runs again with its stored
 // state), so it is a warning, not an error; but it is said, so an exit 0 without records is
 // not a mystery. README "Configuration" describes the date rules.
-import { log } from '../log.js';
-import { minDay } from './days.js';
-import type { StreamSelection } from './definitions.js';
-import { bookmarkKeys } from './definitions.js';
-import { STREAMS } from './registry.js';
-import { resumeDay } from './resume.js';
-import type { SyncContext } from './types.js';
+import { log } from '../../log.js';
+import { minDay } from '../engine/days.js';
+import type { StreamSelection } from '../engine/definitions.js';
+import { bookmarkKeys } from '../engine/definitions.js';
+import { resumeDay } from '../engine/resume.js';
+import type { SyncContext } from '../engine/types.js';
+import { STREAMS } from '../registry.js';
 
 export function warnIfBookmarkPastEnd(ctx: SyncContext, selections: StreamSelection[]): void {
   const s = ctx.settings;

@@ -12,8 +12,8 @@
 // So a long backfill costs what knowing the limit would cost, plus its refused probes (a few:
 // docs/requests.md "Learning the range limit" gives the figures), and never pays for a halving it
 // cannot grow back from.
-import { RangeTooLongError } from '../errors.js';
-import { log } from '../log.js';
+import { RangeTooLongError } from '../../errors.js';
+import { log } from '../../log.js';
 import { addDays, daySpan, dayWindows, type Window } from './days.js';
 
 export type Splitter = (w: Window, maxDays: number) => Window[];
