@@ -29,6 +29,7 @@ import { selectOwner } from './streams/owners.js';
 import { warnIfBookmarkPastEnd } from './streams/past-end.js';
 import { logPlan } from './streams/plan.js';
 import { verifiedMetric, verifiedText } from './streams/reconcile.js';
+import { type CountKind, countReference } from './streams/reference.js';
 import { READERS } from './streams/registry.js';
 import { reconcileSettings } from './streams/settings.js';
 import { markStarved, progressOf, serveStarvedFirst } from './streams/starved.js';
@@ -151,7 +152,11 @@ export async function runSync(
   const selections = serveStarvedFirst(ctx.state, selected);
   if (options.recordLimit === undefined) checkBudget(ctx, selections);
   // --test stops at the first record: a plan of the whole sync would mislead.
-  if (options.recordLimit === undefined) logPlan(ctx, selections);
+  if (options.recordLimit === undefined) {
+    // The days streams take from Scarf's counts (src/streams/reference.ts) are read with them.
+    const plan = logPlan(ctx, selections);
+    for (const [kind, range] of Object.entries(plan.countsWanted)) countReference(ctx).want(kind as CountKind, range);
+  }
   warnIfBookmarkPastEnd(ctx, selections);
   let budgetSpent: RequestBudgetReached | undefined;
   const openAtEnd: { stream: StreamName; days: OpenDay[] }[] = [];
@@ -260,6 +265,8 @@ export async function runSync(
     if (stats.verified) log.metric(verifiedMetric(stream, stats.verified));
     const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ''}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}${stats.verified ? `; ${verifiedText(stats.verified)}` : ''}${
       stats.unchecked ? `; ${stats.unchecked} window(s) not checked against Scarf's counts (${stats.uncheckedWhy})` : ''
+    }${
+      stats.shared ? `; ${stats.shared} window(s) taken from Scarf's counts read for verify_counts (no request of their own)` : ''
     }${acceptedText(ctx, stream, stats)}`;
     if (error) log.error(`${summary}; FAILED: ${error.message}`);
     else if (budgetSpent)

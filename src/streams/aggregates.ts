@@ -68,6 +68,10 @@ function aggregatesStream(
     windows,
     split: (w, max) => periodWindows(w.start, w.end, max, rollup),
     concurrent: false,
+    // The default aggregates (daily, by-total alone, package_query) are the very rows
+    // verify_counts reads: taken from them where the sync read them (src/streams/reference.ts).
+    fromCounts: ({ asked }) =>
+      s.verify_counts && rollup === 'daily' && asked.length === 1 && asked[0] === 'by-total' ? 'total' : undefined,
     request: ({ asked }, w) => ({
       path: aggregatesPath(s.owner),
       query: { start_date: w.start, end_date: w.end, query: s.package_query, rollup, breakdown: asked },

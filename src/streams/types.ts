@@ -42,6 +42,8 @@ export interface StreamStats {
   acceptedDays?: OpenDay[];
   /** aggregates: windows that could not be checked against Scarf's counts, and why (the first reason). */
   unchecked?: number;
+  /** Windows served from Scarf's counts read for verify_counts, without a request of their own. */
+  shared?: number;
   uncheckedWhy?: string;
 }
 
