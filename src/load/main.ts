@@ -27,8 +27,6 @@ import { CountReference } from '../streams/reference.js';
 import type { SyncContext } from '../streams/types.js';
 import { makeContext, runSync, type StreamOutcome } from '../sync.js';
 
-export const LOAD_COMMANDS = new Set(['load', 'verify']);
-
 export interface LoadArgs {
   command: 'load' | 'verify';
   config: string[];
