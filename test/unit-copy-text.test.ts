@@ -141,6 +141,19 @@ function hostileString(r: () => number): string {
   return s;
 }
 
+/** A record of COLUMNS with hostile strings, nulls, numbers and booleans. */
+function hostileRecord(r: () => number): Record<string, unknown> {
+  return {
+    owner: 'acme-oss',
+    id: hostileString(r) || 'id',
+    user_agent: r() < 0.2 ? null : hostileString(r),
+    origin_latitude: r() < 0.2 ? null : Math.round((r() - 0.5) * 1800000) / 10000,
+    dnt: r() < 0.2 ? null : r() < 0.5,
+    total: Math.floor(r() * 1e12),
+    extra_fields: r() < 0.5 ? null : JSON.stringify({ new_column: hostileString(r) }),
+  };
+}
+
 /** What PostgreSQL should receive for a value: its text, or null. */
 function expected(v: unknown): string | null {
   if (v === null || v === undefined) return null;
@@ -154,15 +167,7 @@ describe('COPY text encoders (load command)', () => {
     const json = new JsonEncoder('events', COLUMNS);
     const obj = new ObjectEncoder('events', COLUMNS);
     for (let n = 0; n < 3000; n++) {
-      const rec: Record<string, unknown> = {
-        owner: 'acme-oss',
-        id: hostileString(r) || 'id',
-        user_agent: r() < 0.2 ? null : hostileString(r),
-        origin_latitude: r() < 0.2 ? null : Math.round((r() - 0.5) * 1800000) / 10000,
-        dnt: r() < 0.2 ? null : r() < 0.5,
-        total: Math.floor(r() * 1e12),
-        extra_fields: r() < 0.5 ? null : JSON.stringify({ new_column: hostileString(r) }),
-      };
+      const rec = hostileRecord(r);
       const a = new CopyChunk(64);
       const text = Buffer.from(JSON.stringify(rec));
       expect(json.encode(text, text.length, a), JSON.stringify(rec)).to.equal(true);
@@ -303,15 +308,7 @@ describe('COPY text encoders (load command)', () => {
     // One reused input buffer, as the fast path writes each record over the previous one.
     const input = Buffer.alloc(1 << 16);
     for (let n = 0; n < 2000; n++) {
-      const rec = {
-        owner: 'acme-oss',
-        id: hostileString(r) || 'id',
-        user_agent: r() < 0.2 ? null : hostileString(r),
-        origin_latitude: r() < 0.2 ? null : Math.round((r() - 0.5) * 1800000) / 10000,
-        dnt: r() < 0.2 ? null : r() < 0.5,
-        total: Math.floor(r() * 1e12),
-        extra_fields: r() < 0.5 ? null : JSON.stringify({ new_column: hostileString(r) }),
-      };
+      const rec = hostileRecord(r);
       const end = input.write(jsonSpelling(rec, r));
       expect(fast.encode(input, end, a)).to.equal(plain.encode(input, end, b));
     }
