@@ -6,7 +6,7 @@ import { helpRequested, type ProgramName } from './help.js';
 import { log } from './log.js';
 import { packageJson } from './paths.js';
 import { exitOnBrokenOutput, stdoutWasClosed } from './protocol/output.js';
-import { type SingerArgs, singerMain } from './singer/main.js';
+import type { SingerArgs } from './singer/main.js';
 
 export const AIRBYTE_COMMANDS = new Set(['spec', 'check', 'discover', 'read', 'plan']);
 
@@ -95,6 +95,8 @@ export async function main(argv: string[], prog: ProgramName = 'tap-scarf'): Pro
       if (code === 'commander.helpDisplayed' || code === 'commander.version') return 0;
       return 2;
     }
+    // Loaded here, not at the top: load, verify and the Airbyte commands never need it.
+    const { singerMain } = await import('./singer/main.js');
     return await singerMain(args);
   } catch (err) {
     const e = asTapError(err);

@@ -31,6 +31,7 @@ import { streamModule, STREAMS } from './streams/registry.js';
 import { selectOwner } from './streams/state/owners.js';
 import { warnIfBookmarkPastEnd } from './streams/state/past-end.js';
 import { reconcileSettings } from './streams/state/settings.js';
+import { type CountKind, scarfCounts } from './streams/verify/counts.js';
 import { countsVerification } from './streams/verify/hooks.js';
 import { verifiedMetric, verifiedText } from './streams/verify/reconcile.js';
 
@@ -153,7 +154,11 @@ export async function runSync(
   const selections = serveStarvedFirst(ctx.state, selected);
   if (options.recordLimit === undefined) checkBudget(ctx, selections);
   // --test stops at the first record: a plan of the whole sync would mislead.
-  if (options.recordLimit === undefined) logPlan(ctx, selections);
+  if (options.recordLimit === undefined) {
+    // The days streams take from Scarf's counts (src/streams/verify/counts.ts) are read with them.
+    const plan = logPlan(ctx, selections);
+    for (const [kind, range] of Object.entries(plan.countsWanted)) scarfCounts(ctx).want(kind as CountKind, range);
+  }
   warnIfBookmarkPastEnd(ctx, selections);
   let budgetSpent: RequestBudgetReached | undefined;
   const openAtEnd: { stream: StreamName; days: OpenDay[] }[] = [];
@@ -262,6 +267,8 @@ export async function runSync(
     if (stats.verified) log.metric(verifiedMetric(stream, stats.verified));
     const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ''}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}${stats.verified ? `; ${verifiedText(stats.verified)}` : ''}${
       stats.unchecked ? `; ${stats.unchecked} window(s) not checked against Scarf's counts (${stats.uncheckedWhy})` : ''
+    }${
+      stats.shared ? `; ${stats.shared} window(s) taken from Scarf's counts read for verify_counts (no request of their own)` : ''
     }${acceptedText(ctx, stream, stats)}`;
     if (error) log.error(`${summary}; FAILED: ${error.message}`);
     else if (budgetSpent)

@@ -1,7 +1,8 @@
 // Count reconciliation end to end (docs/reliability.md "Completeness: count reconciliation"): bodies that
 // end cleanly but short, on every endpoint, are caught by Scarf's own counts and read again;
 // aggregates that count differently are warned about, with bounded re-reads; a clean sync
-// pays exactly one request for the check.
+// pays no request for the check when the aggregates stream reads the counts' own rows (its
+// window is served from them), one when it reads something else.
 import { expect } from 'chai';
 
 import type { FaultSpec } from '../sim/index.js';
@@ -47,7 +48,7 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     for (const s of ['events', 'company_events', 'company_rollup'] as const) expectNoRepeats(run, s);
   }
 
-  it('a clean sync makes exactly one more request than with verify_counts false, and says what it verified', async () => {
+  it('a clean sync makes no more requests than with verify_counts false (the aggregates window is the counts), and says what it verified', async () => {
     const off = await sync({ verify_counts: false });
     expectComplete(off);
     const without = byEndpoint();
@@ -55,7 +56,11 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     const on = await sync();
     expectComplete(on);
     const withIt = byEndpoint();
-    expect(withIt).to.deep.equal({ ...without, aggregates: without.aggregates! + 1 });
+    // The counts request is the aggregates stream's window: daily by-total rows, served from it.
+    expect(withIt).to.deep.equal(without);
+    const aggregatesTruth = suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: ['by-total'] });
+    expectSameRecords(streamRecords(on, 'aggregates'), aggregatesTruth, 'row_key', 'aggregates served from the counts');
+    expectSameRecords(streamRecords(off, 'aggregates'), aggregatesTruth, 'row_key', 'aggregates read on their own');
     const ref = suite.sim.requests.filter((r) => r.endpoint === 'aggregates' && r.query.breakdown?.includes('by-company'));
     expect(ref.map((r) => r.query)).to.deep.equal([
       { start_date: [START], end_date: [END], rollup: ['daily'], breakdown: ['by-total', 'by-company'] },
@@ -77,8 +82,9 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
       ),
     ).to.have.length(1);
     expect(logLines(on, /company_rollup: .*; 1 window verified against Scarf's counts: 1 equal/)).to.have.length(1);
-    // The aggregates window is checked against the same by-total counts, at no extra request.
-    expect(logLines(on, /aggregates: .*; 1 window verified against Scarf's counts: 1 equal, 0 re-read/)).to.have.length(1);
+    expect(
+      logLines(on, /aggregates: .*; 1 window\(s\) taken from Scarf's counts read for verify_counts \(no request of their own\)/),
+    ).to.have.length(1);
     expect(
       logLines(
         on,
@@ -107,10 +113,16 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
       const windows = Number(/company_events: .*?(\d+) windows, /.exec(run.stderr)![1]);
       expect(n['company-events']).to.equal(windows + faulted('company-events'));
       expect(n['company-rollup']).to.equal(1 + faulted('company-rollup'));
-      // The counts and the aggregates stream's window, plus one request per re-read of the
-      // counts (a cut of the counts shows as days with more events than counted).
+      // The counts (which serve the aggregates stream's window), plus one request per re-read
+      // of the counts (a cut of the counts shows as days with more events than counted).
       const countRereads = logLines(run, /reading Scarf's counts for .* again/).length;
-      expect(n.aggregates).to.equal(2 + countRereads);
+      expect(n.aggregates).to.equal(1 + countRereads);
+      expectSameRecords(
+        streamRecords(run, 'aggregates'),
+        suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: ['by-total'] }),
+        'row_key',
+        'aggregates served from the counts as last read',
+      );
       expect(countRereads).to.be.at.most(3 * (10 + windows));
       // One re-read per cut response: the short days' span, or a day alone after a re-read cut too.
       const reread = logLines(run, /reading (\S+ again \(its bookmark waits|the day alone)/).length;
@@ -145,8 +157,8 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     expectComplete(run);
     const rereads = logLines(run, /reading Scarf's counts for .* again/);
     expect(rereads.length).to.be.at.least(1);
-    // one request per re-read of the counts, the reference and the aggregates stream's one window
-    expect(byEndpoint().aggregates).to.equal(2 + rereads.length);
+    // one request per re-read of the counts and the reference, which serves the aggregates stream's window
+    expect(byEndpoint().aggregates).to.equal(1 + rereads.length);
     expect(logLines(run, /Accepted as Scarf serves it/)).to.deep.equal([]);
   });
 
@@ -272,13 +284,15 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
 
   it('aggregates checked against the by-total counts: a window cut cleanly is read again in the same sync; one that cannot be checked is said', async () => {
     const cat = writeJson(suite.dir, 'cat-ev-agg.json', catalogFor(['events', 'aggregates']));
-    // The counts are the first aggregates request (events run first), the stream's one window the second.
+    // The counts are the first aggregates request (events run first), the stream's one window the
+    // second: with by-country too, the window is not the counts' rows, so it is read and checked.
+    const breakdowns = { aggregates_breakdowns: ['by-total', 'by-country'] };
     suite.sim.setFaults([{ kind: 'cut-after-line', endpoint: 'aggregates', contentLength: 'short', nth: 2, afterRows: 4 }]);
-    const run = await runChecked(['--config', suite.config(), '--catalog', cat], {}, suite.sim);
+    const run = await runChecked(['--config', suite.config(breakdowns), '--catalog', cat], {}, suite.sim);
     expect(run.code, run.stderr.slice(-3000)).to.equal(0);
     expectSameRecords(
       streamRecords(run, 'aggregates'),
-      suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: ['by-total'] }),
+      suite.sim.truth.aggregates({ start: START, end: END, rollup: 'daily', breakdowns: breakdowns.aggregates_breakdowns }),
       'row_key',
       'aggregates',
     );
@@ -313,6 +327,7 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
   });
 
   it('with package_query: the company counts are read without it (the company export takes none), one request more', async () => {
+    // The by-total counts (with the query) serve the aggregates window; the company counts are the one more.
     const query = { package_query: '@acme/widgets' };
     const off = await sync({ ...query, verify_counts: false });
     expect(off.code, off.stderr).to.equal(0);
@@ -320,7 +335,7 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     suite.sim.resetRequests();
     const on = await sync(query);
     expect(on.code, on.stderr.slice(-3000)).to.equal(0);
-    expect(byEndpoint()).to.deep.equal({ ...without, aggregates: without.aggregates! + 2 });
+    expect(byEndpoint()).to.deep.equal({ ...without, aggregates: without.aggregates! + 1 });
     const counts = suite.sim.requests.filter(
       (r) => r.endpoint === 'aggregates' && r.query.rollup?.[0] === 'daily' && !r.query.breakdown?.includes('by-country'),
     );

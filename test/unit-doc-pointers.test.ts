@@ -1,8 +1,11 @@
 // Every pointer to a section of the documents names a section that exists: `README "…"`,
-// `DESIGN "…"` and `docs/X.md "…"` in the code (src/, sim/, test/, bench/, scripts/) and in
-// the documents themselves, and Markdown links (`[…](#anchor)`, `[…](docs/x.md#anchor)`) in
-// the README and docs/. Sections move as the documents grow; a pointer that names one that
-// is gone sends a reader nowhere, so it fails here instead.
+// `DESIGN "…"` and `docs/X.md "…"` in the code (src/, sim/, test/, bench/, scripts/, the
+// Python package's own modules), in the files users read or run beside it (the schemas'
+// and spec.json's descriptions, which catalogs and --about print; CI's script; the Meltano
+// definitions) and in the documents themselves, and Markdown links (`[…](#anchor)`,
+// `[…](docs/x.md#anchor)`) in the README, docs/ and the simulator's and Python package's
+// READMEs. Sections move as the documents grow; a pointer that names one that is gone sends a
+// reader nowhere, so it fails here instead.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -11,10 +14,14 @@ import { expect } from 'chai';
 import { repoRoot } from './helpers/tap.js';
 
 /** Where the code is searched for pointers, relative to the repository. */
-const CODE_DIRS = ['src', 'sim', 'test', 'bench', 'scripts'];
+const CODE_DIRS = ['src', 'sim', 'test', 'bench', 'scripts', 'python/src'];
 const CODE_EXT = /\.(ts|mjs|js|sh|py)$/;
-/** Documents whose pointers and links are checked (sim/README.md belongs to the simulator). */
-const DOCS = ['README.md', 'docs', 'src/scarf/README.md'];
+/** Folders no pointer is looked for in: dependencies, recorded outputs, and the bundle (built from src/). */
+const SKIP_DIRS = new Set(['node_modules', 'fixtures', 'python/src/tap_scarf/node']);
+/** Files beside the code whose text users see or CI runs; JSON ones are read with `\"` as `"`. */
+const OTHER_FILES = ['spec.json', '.ci/run', 'Dockerfile', 'meltano/tap-scarf.yml', 'examples/meltano/meltano.yml'];
+/** Documents whose pointers and links are checked. */
+const DOCS = ['README.md', 'docs', 'src/scarf/README.md', 'sim/README.md', 'python/README.md'];
 
 /** A heading's text as a pointer names it: without Markdown emphasis and backticks. */
 function plain(text: string): string {
@@ -78,7 +85,9 @@ export function brokenPointers(files: Files, sources: string[], docs: string[]):
   const exists = (rel: string) => files.read(rel) !== undefined;
   const problems: string[] = [];
   for (const rel of sources) {
-    const text = files.read(rel)!;
+    const raw = files.read(rel)!;
+    // A description in a JSON file quotes the section name as `\"…\"`.
+    const text = rel.endsWith('.json') ? raw.replace(/\\"/g, '"') : raw;
     // Comment lines joined: `// a\n// b` → `a b`, also for `*` and `#` comments.
     const joined = text.replace(/\s*\n\s*(?:\/\/+|\*(?!\/)|#+)?\s*/g, ' ');
     for (const m of joined.matchAll(POINTER)) {
@@ -111,7 +120,7 @@ function walk(dir: string, keep: (rel: string) => boolean, out: string[] = []): 
   for (const entry of fs.readdirSync(path.join(repoRoot, dir), { withFileTypes: true })) {
     const rel = path.posix.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules' && entry.name !== 'fixtures') walk(rel, keep, out);
+      if (!SKIP_DIRS.has(entry.name) && !SKIP_DIRS.has(rel)) walk(rel, keep, out);
     } else if (keep(rel)) out.push(rel);
   }
   return out;
@@ -129,10 +138,15 @@ describe('pointers to sections of the documents', () => {
   it('every README "…", DESIGN "…" and docs/X.md "…" pointer, and every Markdown anchor link, names a heading that exists', () => {
     // This file holds broken pointers on purpose, as the check's own examples.
     const code = CODE_DIRS.flatMap((d) => walk(d, (rel) => CODE_EXT.test(rel) && rel !== 'test/unit-doc-pointers.test.ts'));
+    const schemas = walk('schemas', (rel) => rel.endsWith('.json'));
     const docs = DOCS.flatMap((d) => (d.endsWith('.md') ? [d] : walk(d, (rel) => rel.endsWith('.md'))));
     expect(code.length).to.be.greaterThan(100);
-    expect(docs).to.include.members(['README.md', 'docs/DESIGN.md', 'docs/state.md']);
-    expect(brokenPointers(repoFiles, [...code, ...docs], docs)).to.deep.equal([]);
+    expect(code).to.include('python/src/tap_scarf/__main__.py');
+    expect(code.some((rel) => rel.startsWith('python/src/tap_scarf/node/'))).to.equal(false);
+    expect(schemas).to.include('schemas/pixel_events.json');
+    expect(docs).to.include.members(['README.md', 'docs/DESIGN.md', 'docs/state.md', 'sim/README.md']);
+    for (const rel of [...OTHER_FILES, ...docs]) expect(repoFiles.read(rel), rel).to.be.a('string');
+    expect(brokenPointers(repoFiles, [...code, ...schemas, ...OTHER_FILES, ...docs], docs)).to.deep.equal([]);
   });
 
   it('finds a pointer to a heading that does not exist, across wrapped comment lines, and a dead anchor', () => {
@@ -148,12 +162,15 @@ describe('pointers to sections of the documents', () => {
         '// broken: docs/DESIGN.md "The window',
         '// runner" and README "not a heading", and docs/nope.md "X".',
       ].join('\n'),
+      // A schema's description, as the catalog prints it: the quotes are escaped in the JSON text.
+      'schemas/s.json': JSON.stringify({ description: 'See README "Quick start"; the README\'s "Gone" is not there.' }),
     };
     const read: Files = { read: (rel) => files[rel], exists: (rel) => rel in files };
-    expect(brokenPointers(read, ['src/a.ts', 'README.md'], ['README.md'])).to.deep.equal([
+    expect(brokenPointers(read, ['src/a.ts', 'schemas/s.json', 'README.md'], ['README.md'])).to.deep.equal([
       'src/a.ts: docs/DESIGN.md "The window runner": docs/DESIGN.md has no such heading',
       'src/a.ts: README "not a heading": README.md has no such heading',
       'src/a.ts: docs/nope.md "X": there is no file docs/nope.md',
+      'schemas/s.json: README "Gone": README.md has no such heading',
       'README.md: link to #gone: README.md has no heading with that anchor',
       'README.md: link to docs/lost.md: no such file',
     ]);

@@ -27,8 +27,6 @@ import type { SyncContext } from '../streams/engine/types.js';
 import { ScarfCounts } from '../streams/verify/counts.js';
 import { makeContext, runSync, type StreamOutcome } from '../sync.js';
 
-export const LOAD_COMMANDS = new Set(['load', 'verify']);
-
 export interface LoadArgs {
   command: 'load' | 'verify';
   config: string[];

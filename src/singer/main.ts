@@ -8,13 +8,8 @@ import { batchSettings } from '../config/sdk-settings.js';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { packageJson } from '../paths.js';
-import { SingerWriter } from '../protocol/singer.js';
-import { SingerBatchWriter } from '../protocol/singer-batch.js';
 import { configSources } from '../run/config-sources.js';
-import { installStopHandlers } from '../run/stop.js';
-import { makeClient } from '../scarf/from-settings.js';
 import { parseState, StateStore } from '../state.js';
-import { makeContext, runSync } from '../sync.js';
 import { readJsonFile } from '../util/json.js';
 
 export interface SingerArgs {
@@ -103,6 +98,16 @@ export async function singerMain(args: SingerArgs): Promise<number> {
     );
   const state = args.state ? readStateFile(args.state) : new StateStore();
 
+  // The sync's modules (the HTTP client, the writers, the runner) load only for a sync:
+  // --about, --version and --discover start without them.
+  const [{ SingerWriter }, { SingerBatchWriter }, { installStopHandlers }, { makeClient }, { makeContext, runSync }] =
+    await Promise.all([
+      import('../protocol/singer.js'),
+      import('../protocol/singer-batch.js'),
+      import('../run/stop.js'),
+      import('../scarf/from-settings.js'),
+      import('../sync.js'),
+    ]);
   const batch = batchSettings(settings);
   const writer = batch ? new SingerBatchWriter(batch) : new SingerWriter();
   const client = makeClient(settings);

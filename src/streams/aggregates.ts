@@ -2,8 +2,7 @@ import type { AggregatesRecord } from '../generated/records.js';
 import { log } from '../log.js';
 import { aggregatesPath } from '../scarf/endpoints.js';
 import { dayOf, minDay, periodWindows, type Rollup, type Window } from './engine/days.js';
-import type { StreamSelection } from './engine/definitions.js';
-import type { StreamDeclaration } from './engine/definitions.js';
+import type { StreamDeclaration, StreamSelection } from './engine/definitions.js';
 import type { StreamModule } from './engine/module.js';
 import { resumeDay } from './engine/resume.js';
 import { runWindows, type WindowedStream } from './engine/runner.js';
@@ -86,6 +85,10 @@ function aggregatesStream(
     windows,
     split: (w, max) => periodWindows(w.start, w.end, max, rollup),
     concurrent: false,
+    // The default aggregates (daily, by-total alone, package_query) are the very rows
+    // verify_counts reads: taken from them where the sync read them (src/streams/verify/counts.ts).
+    fromCounts: ({ asked }) =>
+      s.verify_counts && rollup === 'daily' && asked.length === 1 && asked[0] === 'by-total' ? 'total' : undefined,
     request: ({ asked }, w) => ({
       path: aggregatesPath(s.owner),
       query: { start_date: w.start, end_date: w.end, query: s.package_query, rollup, breakdown: asked },

@@ -8,6 +8,7 @@
 // PostgreSQL text cannot hold U+0000, so a NUL in a value is refused with the column named,
 // never dropped silently.
 import { DataError } from '../../errors.js';
+import { viewOf, wordsOf } from '../../util/words.js';
 
 const TAB = 0x09;
 const NL = 0x0a;
@@ -86,8 +87,12 @@ const HEX = (c: number): number => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
  * Encodes a record's JSON object text when its keys come in the expected order (the column
  * list, which is schema order: what the fast CSV path writes); `encode` returns false for any
  * other shape, and the caller parses the JSON and uses an ObjectEncoder.
+ *
+ * The straightforward byte-by-byte rewrite: the reference JsonEncoder is checked against
+ * (test/unit-copy-text.test.ts, byte for byte), and what JsonEncoder hands a record with a
+ * \uXXXX escape to.
  */
-export class JsonEncoder {
+export class PlainJsonEncoder {
   /** `"name":` of each column, as bytes. */
   private readonly keys: Buffer[];
 
@@ -120,6 +125,8 @@ export class JsonEncoder {
       if (first === QUOTE) {
         i++;
         for (;;) {
+          // Text cut short inside a string: no record (and no read past its end).
+          if (i >= end) return this.reset(out, start);
           const b = json[i]!;
           if (b === QUOTE) {
             i++;
@@ -186,9 +193,9 @@ export class JsonEncoder {
       } else {
         // A number, true or false: PostgreSQL reads the JSON text as it is.
         const from = i;
-        for (;;) {
+        while (i < end) {
           const b = json[i];
-          if (b === 0x2c || b === 0x7d || b === undefined) break;
+          if (b === 0x2c || b === 0x7d) break;
           i++;
         }
         if (i === from) return this.reset(out, start);
@@ -205,5 +212,145 @@ export class JsonEncoder {
   private reset(out: CopyChunk, start: number): false {
     out.len = start;
     return false;
+  }
+}
+
+/**
+ * Non-zero when some byte of w is a quote or a backslash; its lowest set bit is then the high
+ * bit of the first such byte (exact: src/scarf/csv-fast/record.ts "Word-at-a-time scanning").
+ */
+function quoteOrBackslash(w: number): number {
+  const q = w ^ 0x22222222;
+  const bs = w ^ 0x5c5c5c5c;
+  return (((q - 0x01010101) & ~q) | ((bs - 0x01010101) & ~bs)) & 0x80808080;
+}
+
+/**
+ * PlainJsonEncoder's output, byte for byte, about twice as fast: a string's bytes are read
+ * four at a time as one 32-bit word, and a word with no quote and no backslash is copied
+ * whole, and one with either is copied up to the first of them (the fast CSV path's
+ * technique, src/scarf/csv-fast/record.ts); the `"name":` texts
+ * are compared a word at a time too. A number is copied byte by byte as it is scanned (a
+ * native Buffer.copy per short field costs more than it saves, docs/postgres.md). A record
+ * with a \uXXXX escape (a control character or a lone surrogate: rare in Scarf's data) is
+ * handed to PlainJsonEncoder whole.
+ */
+export class JsonEncoder {
+  private readonly keyWords: Int32Array[];
+  private readonly keyTails: Uint8Array[];
+  private readonly keyLens: number[];
+  private readonly plain: PlainJsonEncoder;
+  /** The last input and output buffers, with their DataViews (both are reused across records). */
+  private inBuf: Buffer | undefined;
+  private idv: DataView = viewOf(Buffer.alloc(0));
+  private outBuf: Buffer | undefined;
+  private odv: DataView = viewOf(Buffer.alloc(0));
+
+  constructor(stream: string, columns: readonly string[]) {
+    const keys = columns.map((c) => Buffer.from(`"${c}":`, 'utf8'));
+    const words = keys.map((k) => wordsOf(k));
+    this.keyWords = words.map((w) => w.words);
+    this.keyTails = words.map((w) => w.tail);
+    this.keyLens = keys.map((k) => k.length);
+    this.plain = new PlainJsonEncoder(stream, columns);
+  }
+
+  encode(json: Buffer, end: number, out: CopyChunk): boolean {
+    // Room as PlainJsonEncoder asks: a field never grows.
+    const ncols = this.keyLens.length;
+    out.ensure(end + ncols + 1);
+    const buf = out.buf;
+    if (buf !== this.outBuf) {
+      this.outBuf = buf;
+      this.odv = viewOf(buf);
+    }
+    if (json !== this.inBuf) {
+      this.inBuf = json;
+      this.idv = viewOf(json);
+    }
+    const idv = this.idv;
+    const odv = this.odv;
+    const keyWords = this.keyWords;
+    const keyTails = this.keyTails;
+    const keyLens = this.keyLens;
+    const start = out.len;
+    let o = start;
+    let i = 1; // after '{'
+    if (json[0] !== 0x7b) return false;
+    for (let c = 0; c < ncols; c++) {
+      if (c > 0) {
+        if (json[i] !== 0x2c) return false;
+        i++;
+        buf[o++] = TAB;
+      }
+      const kl = keyLens[c]!;
+      if (i + kl > end) return false;
+      const kw = keyWords[c]!;
+      for (let k = 0; k < kw.length; k++) if (idv.getInt32(i + 4 * k, true) !== kw[k]) return false;
+      const kt = keyTails[c]!;
+      const tailAt = i + 4 * kw.length;
+      for (let k = 0; k < kt.length; k++) if (json[tailAt + k] !== kt[k]) return false;
+      i += kl;
+      const first = json[i];
+      if (first === QUOTE) {
+        i++;
+        for (;;) {
+          if (i + 4 <= end) {
+            // The word is stored whole either way: the bytes from the first quote or backslash
+            // on are overwritten next (the chunk has room: a field never grows).
+            const w = idv.getInt32(i, true);
+            odv.setInt32(o, w, true);
+            const m = quoteOrBackslash(w);
+            if (m === 0) {
+              o += 4;
+              i += 4;
+              continue;
+            }
+            const k = (31 - Math.clz32(m & -m)) >> 3;
+            o += k;
+            i += k;
+          } else if (i >= end) return false;
+          const b = json[i]!;
+          if (b === QUOTE) {
+            i++;
+            break;
+          }
+          if (b !== BACKSLASH) {
+            buf[o++] = b;
+            i++;
+            continue;
+          }
+          const e = json[i + 1]!;
+          i += 2;
+          if (e === QUOTE || e === 0x2f) buf[o++] = e;
+          else if (e === 0x75) return this.plain.encode(json, end, out);
+          else {
+            // \\ \n \r \t \b \f: the same two bytes in COPY text.
+            buf[o++] = BACKSLASH;
+            buf[o++] = e;
+          }
+        }
+      } else if (first === 0x6e) {
+        // null
+        if (json[i + 1] !== 0x75 || json[i + 2] !== 0x6c || json[i + 3] !== 0x6c) return false;
+        i += 4;
+        buf[o++] = BACKSLASH;
+        buf[o++] = 0x4e;
+      } else {
+        // A number, true or false: PostgreSQL reads the JSON text as it is.
+        const from = i;
+        while (i < end) {
+          const b = json[i]!;
+          if (b === 0x2c || b === 0x7d) break;
+          buf[o++] = b;
+          i++;
+        }
+        if (i === from) return false;
+      }
+    }
+    if (json[i] !== 0x7d || i + 1 !== end) return false;
+    buf[o++] = NL;
+    out.len = o;
+    return true;
   }
 }

@@ -21,7 +21,7 @@ import { KeySet } from './key-set.js';
 import { type OpenDay, openDays } from './open-days.js';
 import { runInOrder, type Turn } from './ordered.js';
 import { RangeLimits, type Splitter } from './ranges.js';
-import type { StreamSink, StreamStats, SyncContext } from './types.js';
+import type { FetchSpec, Rec, StreamSink, StreamStats, SyncContext } from './types.js';
 
 /** What to request for one part of a window; the stream, endpoint, body format and key come from the declaration. */
 export type WindowRequest = Pick<RequestSpec, 'path' | 'query' | 'label' | 'constants' | 'deriveKey' | 'keyOf' | 'onHeaders'>;
@@ -44,6 +44,11 @@ export interface WindowedStream<W extends Window> {
   isolate?(window: W, err: unknown): boolean;
   /** The one-day window that reads an open day of the ledger again (src/streams/engine/open-days.ts); undefined: not this stream's. */
   openWindow?(entry: OpenDay): W | undefined;
+  /**
+   * The window's rows are exactly the daily counts verify_counts reads (src/streams/verify/counts.ts):
+   * served from them, without a request of its own, when the sync has read them for every day.
+   */
+  fromCounts?(window: W): 'total' | undefined;
 }
 
 /** A window's partition (company_events: its domain), to match an open day with the windows of its own partition. */
@@ -141,6 +146,19 @@ export function everyCommit(sink: StreamSink): CheckpointPolicy {
   return { committed: () => sink.checkpoint() };
 }
 
+/** A part's rows taken from the counts: keyed by the stream's own rule, as if its request had answered them. */
+async function serveRows(rows: readonly Rec[], spec: FetchSpec, sink: StreamSink, stats: StreamStats): Promise<void> {
+  const seen = new KeySet();
+  for (const row of rows) {
+    const rec: Rec = { ...row };
+    if (spec.deriveKey) rec[spec.keyField] = spec.deriveKey(rec);
+    if (seen.add(rec[spec.keyField] as string)) await sink.record(rec);
+    else stats.duplicates++;
+  }
+  stats.maxKeySet = Math.max(stats.maxKeySet, seen.size);
+  stats.shared = (stats.shared ?? 0) + 1;
+}
+
 /** The request → records step (fetchRecords; a unit test gives its own). */
 export type FetchWindow = typeof fetchRecords;
 
@@ -165,6 +183,15 @@ export async function runWindows<W extends Window>(
   const readPart = async (window: W, part: Window, waitTurn: Turn, commit = true): Promise<void> => {
     stats.windows++;
     const spec = fetchSpec(decl, stream.request(window, part));
+    const kind = commit ? stream.fromCounts?.(window) : undefined;
+    const rows = kind && ctx.verification?.sharedRows(ctx, kind, part);
+    if (rows) {
+      await waitTurn();
+      await serveRows(rows, spec, sink, stats);
+      stream.commit(window, part);
+      await checkpoints.committed();
+      return;
+    }
     // The key set lives for the part and survives its retries (src/streams/engine/fetch.ts).
     const seen = new KeySet();
     const tally = verifier?.tally();

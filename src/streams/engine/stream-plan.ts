@@ -22,6 +22,8 @@ export interface PlannedRequest {
   range?: Window;
   /** A day of the open-days ledger read again before the stream's windows (src/streams/engine/open-days.ts); moves no bookmark. */
   ledger?: true;
+  /** The window's rows are the counts verify_counts reads (WindowedStream.fromCounts): no request where they are read. */
+  fromCounts?: 'total';
 }
 
 export interface StreamPlan {
@@ -35,6 +37,8 @@ export interface StreamPlan {
    * snapshot's activity filter: at most this many).
    */
   bound?: 'unknown' | 'upper';
+  /** Windows served from Scarf's counts (no request): their bookmark moves when the stream runs. */
+  served?: (() => void)[];
 }
 
 /**
@@ -52,7 +56,12 @@ export function windowedPlan<W extends Window>(stream: WindowedStream<W>, detail
     detail: open.length ? `${plural(open.length, 'open day')} of earlier syncs read again first, then ${detail}` : detail,
     requests: [
       ...open.map((w): PlannedRequest => ({ label: `${stream.request(w, w).label} (open day)`, window: w, ledger: true })),
-      ...stream.windows.map((w) => ({ label: stream.request(w, w).label, commit: () => stream.commit(w, w), window: w })),
+      ...stream.windows.map((w): PlannedRequest => ({
+        label: stream.request(w, w).label,
+        commit: () => stream.commit(w, w),
+        window: w,
+        ...(stream.fromCounts?.(w) ? { fromCounts: stream.fromCounts(w) } : {}),
+      })),
     ],
   };
 }

@@ -46,6 +46,8 @@ export interface StreamStats {
   acceptedDays?: OpenDay[];
   /** aggregates: windows that could not be checked against Scarf's counts, and why (the first reason). */
   unchecked?: number;
+  /** Windows served from Scarf's counts read for verify_counts, without a request of their own. */
+  shared?: number;
   uncheckedWhy?: string;
 }
 
@@ -202,6 +204,8 @@ export interface Verification {
     present: Set<string>,
     reread: (reSeen: KeySet) => Promise<number>,
   ): Promise<void>;
+  /** A part's rows as the counts read so far this sync hold them (a window whose rows are those counts), or undefined. */
+  sharedRows(ctx: SyncContext, kind: 'total', part: Window): readonly Rec[] | undefined;
   /** Per company domain (lower case): the last day the counts read so far this sync show an event. */
   lastCountedDays(ctx: SyncContext): Map<string, Day>;
 }

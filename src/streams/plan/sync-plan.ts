@@ -39,6 +39,8 @@ export interface SyncPlan {
    * (src/streams/verify/reconcile.ts). Made only for windows that do not reconcile at first.
    */
   rereadsAtMost: number;
+  /** The days streams take from Scarf's counts (PlannedRequest.fromCounts), per kind: the sync reads them with the counts. */
+  countsWanted: Partial<Record<CountKind, Window>>;
 }
 
 /** Requests a sync makes beyond its streams' windows, charged to the stream they are made for, before its request `after`. */
@@ -58,7 +60,7 @@ export interface ExtraRequests {
  * kinds. One request per aggregates_window_days of each run of days not yet read; a re-read
  * after a short body comes on top, like a retry.
  */
-function syncExtras(ctx: SyncContext, streams: StreamPlan[]): ExtraRequests[] {
+function syncExtras(ctx: SyncContext, streams: StreamPlan[], wanted: Partial<Record<CountKind, Window>>): ExtraRequests[] {
   const s = ctx.settings;
   if (!s.verify_counts) return [];
   const covered: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
@@ -80,8 +82,17 @@ function syncExtras(ctx: SyncContext, streams: StreamPlan[]): ExtraRequests[] {
     const firstWindow = p.requests.findIndex((r) => r.window);
     const verified = (kind: CountKind) => {
       for (const w of open) ensure(kind, aroundDay(w), p.stream, firstWindow);
-      if (range) ensure(kind, range, p.stream, firstWindow);
+      if (range) ensure(kind, wanted[kind] ? spanOf([range, wanted[kind]])! : range, p.stream, firstWindow);
     };
+    // As the window runner serves them: a window whose every day the counts read before it covers makes no request.
+    const served = p.requests.filter(
+      (r) => r.fromCounts && r.window && daysOf(r.window).every((d) => covered[r.fromCounts!].has(d)),
+    );
+    if (served.length) {
+      p.requests = p.requests.filter((r) => !served.includes(r));
+      p.served = served.flatMap((r) => (r.commit ? [r.commit] : []));
+      p.detail += `; ${plural(served.length, 'window')} taken from Scarf's counts read for verify_counts (no request)`;
+    }
     const against = STREAMS[p.stream].verifiedAgainst;
     // A snapshot comes before the windows of its stream (company_events' own rollup read).
     const snapshot = p.requests.findIndex((r) => r.snapshot);
@@ -91,12 +102,28 @@ function syncExtras(ctx: SyncContext, streams: StreamPlan[]): ExtraRequests[] {
   return out;
 }
 
+/** The span of the days each kind of count is wanted for by windows served from them (PlannedRequest.fromCounts). */
+export function countsWanted(streams: readonly StreamPlan[]): Partial<Record<CountKind, Window>> {
+  const out: Partial<Record<CountKind, Window>> = {};
+  for (const r of streams.flatMap((p) => p.requests))
+    if (r.fromCounts && r.window) out[r.fromCounts] = spanOf([r.window, ...(out[r.fromCounts] ? [out[r.fromCounts]!] : [])]);
+  return out;
+}
+
+function daysOf(w: Window): Day[] {
+  const out: Day[] = [];
+  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
 /** The plan from ctx as it stands (its state already brought in line with the settings). */
 export function planStreams(ctx: SyncContext, selections: StreamSelection[]): SyncPlan {
   const selected = selections.map((s) => s.stream);
   const streams = selections.map((sel) => streamModule(sel.stream).plan(ctx, sel, selected));
   // Inserted from the last, so each extra's index still counts the stream's own requests.
-  for (const extra of syncExtras(ctx, streams).reverse()) {
+  // As the sync hands them to the reference (src/sync.ts): the days streams take from the counts.
+  const wanted = ctx.settings.verify_counts ? countsWanted(streams) : {};
+  for (const extra of syncExtras(ctx, streams, wanted).reverse()) {
     const plan = streams.find((p) => p.stream === extra.stream);
     if (!plan) continue;
     plan.requests.splice(extra.after, 0, ...extra.requests);
@@ -122,7 +149,7 @@ export function planStreams(ctx: SyncContext, selections: StreamSelection[]): Sy
   const longestRange = streams
     .flatMap((p) => p.requests)
     .reduce((n, r) => Math.max(n, r.window ? daysIn(r.window) : r.range ? daysIn(r.range) : 0), 0);
-  return { streams, total, bound, rereadsAtMost, longestRange };
+  return { streams, total, bound, rereadsAtMost, longestRange, countsWanted: wanted };
 }
 
 function daysIn(w: Window): number {
@@ -183,7 +210,10 @@ export function syncsUnderBudget(planCtx: SyncContext, selections: StreamSelecti
   if (plan.total <= budget) return { syncs: 1 };
   const unlimited: SyncContext = { ...planCtx, state: new StateStore(planCtx.state.snapshot()) };
   unlimited.state.writeFor(planCtx.settings.owner);
-  for (const request of planStreams(unlimited, selections).streams.flatMap((p) => p.requests)) request.commit?.();
+  for (const p of planStreams(unlimited, selections).streams) {
+    for (const request of p.requests) request.commit?.();
+    for (const commit of p.served ?? []) commit();
+  }
   const target = progressOf(unlimited.state);
   const signpost = Date.parse(planCtx.signpostTs);
   for (let n = 1; n <= MAX_FORECAST_SYNCS; n++) {
@@ -197,6 +227,8 @@ export function syncsUnderBudget(planCtx: SyncContext, selections: StreamSelecti
         if (left-- <= 0) stoppedAt = i;
         else request.commit?.();
       }
+      // Served windows cost nothing, but a stream the budget stopped before does not run them.
+      if (stoppedAt < 0) for (const commit of p.served ?? []) commit();
     });
     const after = progressOf(planCtx.state);
     if (after === target) return { syncs: n };

@@ -79,6 +79,12 @@ export class ScarfCounts {
   private readonly present: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
   /** Requests these counts made (its first reads and its re-reads). */
   requests = 0;
+  /** The days a stream wants served from the counts, per kind (their span). */
+  private readonly wanted: Partial<Record<CountKind, Window>> = {};
+  /** The by-total rows of the days read from v2 since a stream wanted them, as the last read of each day answered. */
+  private readonly rows = new Map<Day, Rec[]>();
+  /** Days a verified stream left unproven: their counts may be the short side, so they are not served. */
+  private readonly disputed = new Set<Day>();
   /** Streams whose one disagreement warning has been given. */
   readonly warned = new Set<StreamName>();
   /** Scarf refused the request carrying both breakdowns: each kind is read on its own from then on. */
@@ -120,6 +126,38 @@ export class ScarfCounts {
   /** The days whose counts of `kind` are read. */
   coveredDays(kind: CountKind): ReadonlySet<Day> {
     return this.covered[kind];
+  }
+
+  /** A stream will take the rows of `range` from these counts (only 'total' is kept as rows). */
+  want(kind: CountKind, range: Window): void {
+    if (kind !== 'total') return;
+    this.wanted[kind] = spanOf([range, ...(this.wanted[kind] ? [this.wanted[kind]] : [])]);
+  }
+
+  /** `range` with the days wanted of the kind: read in as few requests as the span takes. */
+  widen(kind: CountKind, range: Window): Window {
+    const w = this.wanted[kind];
+    return w ? spanOf([range, w])! : range;
+  }
+
+  /** A verified stream could not prove `day` against these counts. */
+  dispute(kind: CountKind, day: Day): void {
+    if (kind === 'total') this.disputed.add(day);
+  }
+
+  /**
+   * The by-total rows of every day of `part`, as read for the counts; undefined unless every
+   * day was read from v2 (the rows a stream would get), is no gap and is not disputed.
+   */
+  shared(kind: CountKind, part: Window): Rec[] | undefined {
+    if (kind !== 'total') return undefined;
+    const out: Rec[] = [];
+    for (const d of everyDay(part)) {
+      const rows = this.rows.get(d);
+      if (!rows || this.gap(d) || this.disputed.has(d)) return undefined;
+      out.push(...rows);
+    }
+    return out;
   }
 
   /** Reads the counts of the days of `range` not read yet (one request per aggregates_window_days days). */
@@ -223,7 +261,12 @@ export class ScarfCounts {
     // Counted into fresh maps and taken over only once the body is whole, so a failed read
     // leaves the previous counts as they were.
     const fresh = new Map<Day, DayCounts>();
-    for (const d of everyDay(w)) fresh.set(d, { total: 0, company: new Map() });
+    // Kept only while a stream wants them: one row per artifact and day.
+    const keep = this.wanted.total !== undefined ? new Map<Day, Rec[]>() : undefined;
+    for (const d of everyDay(w)) {
+      fresh.set(d, { total: 0, company: new Map() });
+      keep?.set(d, []);
+    }
     const seen: Record<CountKind, Set<Day>> = { total: new Set(), company: new Set() };
     const stats: StreamStats = { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 };
     const tally = (rec: Rec) => {
@@ -232,6 +275,7 @@ export class ScarfCounts {
       if (rec.breakdown === 'by-total') {
         c.total += rec.total;
         seen.total.add(rec.date as Day);
+        keep?.get(rec.date as Day)?.push({ ...rec });
       } else if (rec.breakdown === 'by-company' && typeof rec.company_domain === 'string') {
         seen.company.add(rec.date as Day);
         const d = rec.company_domain.toLowerCase();
@@ -251,11 +295,18 @@ export class ScarfCounts {
       seen.company.clear();
       await readV3Counts(this.ctx, kinds, w, kinds.includes('total') ? this.ctx.settings.package_query : undefined, why, tally);
     }
+    // v3's rows are not the rows of the v2 aggregates stream: a stream wanting them reads its own.
+    const servable = keep && this.source === 'v2' && kinds.includes('total') ? keep : undefined;
     for (const [day, c] of fresh) {
       const kept = this.days.get(day) ?? { total: 0, company: new Map<string, number>() };
       if (kinds.includes('total')) kept.total = c.total;
       if (kinds.includes('company')) kept.company = c.company;
       this.days.set(day, kept);
+      if (kinds.includes('total')) {
+        const rows = servable?.get(day);
+        if (rows) this.rows.set(day, rows);
+        else this.rows.delete(day);
+      }
       for (const k of kinds) {
         this.covered[k].add(day);
         if (seen[k].has(day)) this.present[k].add(day);

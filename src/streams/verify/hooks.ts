@@ -19,6 +19,7 @@ export const countsVerification: Verification = {
     };
   },
   snapshot: verifyRollup,
+  sharedRows: (ctx, kind, part) => countsRead(ctx)?.shared(kind, part),
   lastCountedDays(ctx) {
     const out = new Map<string, Day>();
     const ref = countsRead(ctx);

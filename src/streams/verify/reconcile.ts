@@ -136,8 +136,9 @@ export function partVerifier(
   const kind: CountKind | undefined = against === 'total' || against === 'company' ? against : undefined;
   if (!ctx.settings.verify_counts || !kind || windows.length + ledgerWindows.length === 0) return undefined;
   // The whole range the stream has pending, so the counts are read in as few requests as possible.
-  // Exactly the stream's pending days: reading more would cost more than one request where
-  // Scarf's range limit is shorter than aggregates_window_days. The open days of earlier
+  // Exactly the stream's pending days (and those a stream takes from the counts, which it
+  // would read anyway): reading more would cost more than one request where Scarf's range
+  // limit is shorter than aggregates_window_days. The open days of earlier
   // syncs before that range are read on their own, one run of days each.
   const range = spanOf(windows);
   const owner = ctx.settings.owner;
@@ -147,7 +148,8 @@ export function partVerifier(
       const ref = scarfCounts(ctx);
       // With a day on each side, so a day the counts body leaves out shows as a gap (ScarfCounts.gap).
       for (const w of ledgerWindows) await ref.ensure(kind, aroundDay(w));
-      if (range) await ref.ensure(kind, range);
+      // Widened to the days a stream takes from these counts (src/streams/verify/counts.ts): one request for both.
+      if (range) await ref.ensure(kind, ref.widen(kind, range));
     },
     tally: () => new DayTally(),
     async reconcile(part, spec, seen, dayTally, refetch, onRecord) {
@@ -236,6 +238,7 @@ export function partVerifier(
           }
           continue;
         }
+        ref.dispute(kind, d);
         // held: the most one sync's reads held (the records of every sync reach the destination).
         const entry: OpenDay = {
           ...key,
