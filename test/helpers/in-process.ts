@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 
 import { main } from '../../src/cli.js';
 import type { ProgramName } from '../../src/help.js';
-import { log } from '../../src/log.js';
+import { forgetSecrets, log } from '../../src/log.js';
 import { everyRunOutput, parseLines, type RunOptions, type TapRun } from './tap.js';
 
 /** Text written to it, kept in memory. */
@@ -50,8 +50,10 @@ async function runOnce(args: string[], opts: RunOptions, prog: ProgramName): Pro
   // As runTap: fast retries; and no progress line (it is drawn only on a terminal, which the
   // test runner's stderr may be).
   const restore = withEnv({ TAP_SCARF_RETRY_BASE_MS: '5', TAP_SCARF_PROGRESS: '0', ...opts.env });
-  // log.ts reads TAP_SCARF_DEBUG when it loads, which a process does at every start.
+  // log.ts reads TAP_SCARF_DEBUG when it loads, which a process does at every start; and a
+  // token registered by an earlier run must not mask one this run fails to register.
   log.setDebug(!!process.env.TAP_SCARF_DEBUG);
+  forgetSecrets();
   const stdout = new MemoryStream();
   const stderr = new MemoryStream();
   let code: number;
