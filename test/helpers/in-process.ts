@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 
 import { main } from '../../src/cli.js';
 import type { ProgramName } from '../../src/help.js';
-import { forgetSecrets, log } from '../../src/log.js';
+import { forgetSecrets, getLogSink, log, setLogSink } from '../../src/log.js';
 import { everyRunOutput, parseLines, type RunOptions, type TapRun } from './tap.js';
 
 /** Text written to it, kept in memory. */
@@ -56,10 +56,13 @@ async function runOnce(args: string[], opts: RunOptions, prog: ProgramName): Pro
   forgetSecrets();
   const stdout = new MemoryStream();
   const stderr = new MemoryStream();
+  // main() points the log at this run's stderr; a test that logs afterwards gets its own sink back.
+  const sink = getLogSink();
   let code: number;
   try {
     code = await main(args, prog, { stdout, stderr });
   } finally {
+    setLogSink(sink);
     restore();
     log.setDebug(!!process.env.TAP_SCARF_DEBUG);
   }
