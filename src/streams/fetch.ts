@@ -58,6 +58,9 @@ export interface FetchSpec {
  */
 const REQUIRED_COLUMNS: Partial<Record<StreamName, string[]>> = { events: ['time'], company_events: ['time'] };
 
+/** The field the count tally reads, named once so that both CSV paths hand it the same value (the fast path by its tallyField). */
+const TALLIED_FIELD = 'time';
+
 /** What counts the accepted records per UTC day of their `time` (src/streams/reconcile.ts). */
 export interface AcceptedTally {
   /** A record's `time` as typed: a canonical timestamp, null, or undefined (no such column); and the record (the aggregates check sums its rows). */
@@ -75,12 +78,14 @@ const FAST_CSV_STREAMS: ReadonlySet<StreamName> = new Set<StreamName>(['events',
 
 /**
  * TAP_SCARF_CSV_PATH: `fast` (default) or `reference` (papaparse + the row typer for every
- * row, as before the fast path existed: for a user who wants to compare the two).
+ * row, as before the fast path existed: for a user who wants to compare the two). The value
+ * keeps its first name; in the code that reader is the papaparse path, as "reference" also
+ * means Scarf's counts.
  */
-export function csvPath(): 'fast' | 'reference' {
+export function csvPath(): 'fast' | 'papaparse' {
   const v = (process.env.TAP_SCARF_CSV_PATH ?? '').trim().toLowerCase();
   if (v === '' || v === 'fast') return 'fast';
-  if (v === 'reference') return 'reference';
+  if (v === 'reference') return 'papaparse';
   throw new ConfigError(
     `The environment variable TAP_SCARF_CSV_PATH is ${JSON.stringify(clip(process.env.TAP_SCARF_CSV_PATH ?? '', 40))}: use 'fast' (the default) or 'reference' (papaparse and the row typer for every row), or unset it.`,
   );
@@ -148,7 +153,7 @@ export async function fetchRecords(
       return;
     }
     if (seen.size > stats.maxKeySet) stats.maxKeySet = seen.size;
-    spec.onAccepted?.add(rec.time, rec);
+    spec.onAccepted?.add(rec[TALLIED_FIELD], rec);
     return onRecord(rec);
   };
   // The fast path's twin of accept(): the same checks in the same order, on a record given as text.
@@ -251,7 +256,7 @@ export async function fetchRecords(
               schema,
               constants,
               keyField: spec.keyField,
-              tallyField: 'time',
+              tallyField: TALLIED_FIELD,
               onRead: spec.onFastPath,
               onInvalidUtf8,
             },
