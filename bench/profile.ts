@@ -31,7 +31,7 @@ function stageOf(fn: string, url: string): string {
   if (url.endsWith('/scarf/csv-fast/values.js')) return 'typing';
   if (url.includes('/scarf/csv-fast/')) return 'CSV → JSON text (fast path)';
   if (url.endsWith('/scarf/convert.js') || url.endsWith('/scarf/row-typer.js')) return 'typing';
-  if (url.endsWith('/streams/fetch.js')) return fn === 'onRow' ? 'typing' : 'de-duplication';
+  if (url.endsWith('/streams/engine/fetch.js')) return fn === 'onRow' ? 'typing' : 'de-duplication';
   if (url.endsWith('/protocol/singer.js') || url.endsWith('/protocol/airbyte.js')) return 'serialisation';
   if (url.endsWith('/sync.js') && fn === 'sink.record') return 'serialisation';
   if (

@@ -3,9 +3,10 @@ import { Command, Option } from 'commander';
 
 import { asTapError } from './errors.js';
 import { helpRequested, type ProgramName } from './help.js';
-import { log } from './log.js';
+import { log, setLogSink } from './log.js';
 import { packageJson } from './paths.js';
 import { exitOnBrokenOutput, stdoutWasClosed } from './protocol/output.js';
+import { type Io, isProcessIo, processIo, stderrLogSink } from './run/io.js';
 import type { SingerArgs } from './singer/main.js';
 
 export const AIRBYTE_COMMANDS = new Set(['spec', 'check', 'discover', 'read', 'plan']);
@@ -14,7 +15,7 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-function singerProgram(): Command {
+function singerProgram(io: Io = processIo()): Command {
   return (
     new Command('tap-scarf')
       .description(`${packageJson.description}.`)
@@ -35,7 +36,7 @@ function singerProgram(): Command {
       .helpOption('-h, --help')
       .configureHelp({ helpWidth: 100 })
       .exitOverride()
-      .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) })
+      .configureOutput({ writeOut: (s) => io.stderr.write(s), writeErr: (s) => io.stderr.write(s) })
       .allowExcessArguments(false)
   );
 }
@@ -52,26 +53,30 @@ export function singerHelp(): string {
   );
 }
 
-export function parseSingerArgs(argv: string[]): SingerArgs {
-  const program = singerProgram();
+export function parseSingerArgs(argv: string[], io: Io = processIo()): SingerArgs {
+  const program = singerProgram(io);
   program.parse(argv, { from: 'user' });
   const o = program.opts<Omit<SingerArgs, 'test'> & { test?: string | boolean }>();
   return { ...o, config: o.config ?? [], test: o.test === true ? 'record' : o.test || undefined };
 }
 
-export async function main(argv: string[], prog: ProgramName = 'tap-scarf'): Promise<number> {
-  exitOnBrokenOutput();
+/** The whole CLI; `io` is where its output goes (a test passes memory, test/helpers/in-process.ts). */
+export async function main(argv: string[], prog: ProgramName = 'tap-scarf', io: Io = processIo()): Promise<number> {
+  const ownStreams = isProcessIo(io);
+  if (ownStreams) exitOnBrokenOutput();
+  // Set on every call: an earlier Airbyte run in the same process (a test) left its own.
+  setLogSink(stderrLogSink(io.stderr));
   try {
     if (argv[0] === 'load' || argv[0] === 'verify') {
       const { loadHelp, loadMain } = await import('./load/main.js');
       if (argv.includes('--help') || argv.includes('-h')) {
-        process.stdout.write(loadHelp(argv[0]));
+        io.stdout.write(loadHelp(argv[0]));
         return 0;
       }
       return await loadMain(argv);
     }
     // (load writes its records to PostgreSQL, not stdout: checked after it.)
-    if (stdoutWasClosed()) {
+    if (ownStreams && stdoutWasClosed()) {
       log.error(
         'stdout is closed (as with >&-): every message the tap writes (records, state, catalog) would go nowhere, so it does not start. ' +
           'Give it a stdout: a pipe to a target, or a file (> out.jsonl); to discard the output on purpose, redirect it to /dev/null (> /dev/null).',
@@ -80,16 +85,16 @@ export async function main(argv: string[], prog: ProgramName = 'tap-scarf'): Pro
     }
     const help = helpRequested(argv, prog, singerHelp);
     if (help !== undefined) {
-      process.stdout.write(help);
+      io.stdout.write(help);
       return 0;
     }
     if (argv[0] !== undefined && AIRBYTE_COMMANDS.has(argv[0])) {
       const { airbyteMain } = await import('./airbyte/main.js');
-      return await airbyteMain(argv);
+      return await airbyteMain(argv, io);
     }
     let args: SingerArgs;
     try {
-      args = parseSingerArgs(argv);
+      args = parseSingerArgs(argv, io);
     } catch (e) {
       const code = (e as { exitCode?: number; code?: string }).code;
       if (code === 'commander.helpDisplayed' || code === 'commander.version') return 0;
@@ -97,7 +102,7 @@ export async function main(argv: string[], prog: ProgramName = 'tap-scarf'): Pro
     }
     // Loaded here, not at the top: load, verify and the Airbyte commands never need it.
     const { singerMain } = await import('./singer/main.js');
-    return await singerMain(args);
+    return await singerMain(args, io);
   } catch (err) {
     const e = asTapError(err);
     log.error(e.message);

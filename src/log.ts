@@ -63,6 +63,12 @@ export function registerSecret(value: string | undefined): void {
   for (const f of forms) if (f.length >= MIN_CUT_PIECE) secretForms.add(fold(f));
 }
 
+/** Forgets every registered secret, as a new process starts without any (test/helpers/in-process.ts runs many taps in one). */
+export function forgetSecrets(): void {
+  secretForms.clear();
+  secretValues.clear();
+}
+
 /** [start, end) ranges of `folded` that are pieces of `secret` at least FRAGMENT long. */
 function fragmentRanges(folded: string, secret: string, ranges: [number, number][]): void {
   if (secret.length < FRAGMENT) return;

@@ -134,7 +134,7 @@ export async function runSync(
   boundHeapGrowth();
   // A misspelt TAP_SCARF_CSV_PATH is said before the first request, not by the first CSV stream.
   const path = csvPath();
-  if (path === 'reference') log.info('TAP_SCARF_CSV_PATH=reference: CSV rows are read by papaparse and the row typer.');
+  if (path === 'papaparse') log.info('TAP_SCARF_CSV_PATH=reference: CSV rows are read by papaparse and the row typer.');
   const outcomes: StreamOutcome[] = [];
   log.info(
     `Syncing ${selected.map((s) => s.stream).join(', ') || 'no streams'} for owner '${ctx.settings.owner}', days ${ctx.startDay}..${ctx.endDay} (signpost ${ctx.signpostTs}).`,

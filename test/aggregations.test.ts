@@ -7,6 +7,7 @@ import { expect } from 'chai';
 
 import type { RequestLogEntry } from '../sim/index.js';
 import { aggregationsRecord } from './helpers/aggregations.js';
+import { runInProcess } from './helpers/in-process.js';
 import { protocolProblems } from './helpers/protocol.js';
 import { configuredCatalogFor, expectSameRecords } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
@@ -47,7 +48,7 @@ describe('aggregations (v3) end to end', function () {
       suite.sim.truth.aggregations({ start_date: start, end_date: end, ...q }).map((row) => aggregationsRecord(row, OWNER)),
     );
   const sync = async (cfg: string, ...more: string[]): Promise<TapRun> => {
-    const run = await runTap(['--config', cfg, '--catalog', catalog(), ...more]);
+    const run = await runInProcess(['--config', cfg, '--catalog', catalog(), ...more]);
     expect(run.badLines).to.deep.equal([]);
     return run;
   };
@@ -402,7 +403,7 @@ describe('aggregations (v3) end to end', function () {
     });
     const cfg = suite.config({ start_date: '2026-03-01' });
     const hint = "aggregates (legacy): Scarf's v2 aggregates export answered no rows for 2026-03-01..2026-03-15.";
-    const ok = await runTap(['--config', cfg, '--catalog', legacy]);
+    const ok = await runInProcess(['--config', cfg, '--catalog', legacy]);
     expect(ok.code, ok.stderr).to.equal(0);
     expect(records(ok, 'aggregates').length).to.be.greaterThan(0);
     expect(ok.stderr).to.not.include('aggregates (legacy)');
@@ -411,7 +412,7 @@ describe('aggregations (v3) end to end', function () {
     try {
       // The days do have events: the events export serves them.
       expect(suite.sim.truth.events({ start: '2026-03-01', end: '2026-03-15' }).length).to.be.greaterThan(0);
-      const empty = await runTap(['--config', cfg, '--catalog', legacy]);
+      const empty = await runInProcess(['--config', cfg, '--catalog', legacy]);
       expect(empty.code, empty.stderr).to.equal(0);
       expect(records(empty, 'aggregates')).to.deep.equal([]);
       expect(empty.stderr.split(hint).length - 1, 'said once').to.equal(1);
@@ -424,7 +425,7 @@ describe('aggregations (v3) end to end', function () {
   it('Airbyte: read emits the same records as valid protocol messages, with the per-set bookmark in its state', async () => {
     const cfg = suite.config({ start_date: '2026-01-01' });
     const cat = writeJson(suite.dir, 'configured-aggregations.json', configuredCatalogFor(['aggregations']));
-    const run = await runTap(['read', '--config', cfg, '--catalog', cat]);
+    const run = await runInProcess(['read', '--config', cfg, '--catalog', cat]);
     expect(run.code, run.stderr).to.equal(0);
     expect(protocolProblems(run.stdout)).to.deep.equal([]);
     const got = run.messages.filter((m) => m.type === 'RECORD').map((m) => m.record.data);
@@ -440,7 +441,7 @@ describe('aggregations (v3) end to end', function () {
       start_date: '2025-02-01',
       aggregations_breakdown_sets: [['by-total'], ['by-referer', 'by-company']],
     });
-    const planRun = await runTap(['--config', cfg, '--catalog', catalog(), '--plan', '--format', 'json']);
+    const planRun = await runInProcess(['--config', cfg, '--catalog', catalog(), '--plan', '--format', 'json']);
     expect(planRun.code, planRun.stderr).to.equal(0);
     const planned = JSON.parse(planRun.stdout.trim());
     expect(suite.sim.requests).to.deep.equal([]);

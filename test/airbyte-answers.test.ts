@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { FaultSpec } from '../sim/index.js';
 import { eventsBookmark } from './helpers/bookmarks.js';
 import { airbyteOutput } from './helpers/output.js';
-import { expectSameRecords, runChecked, TOKEN } from './helpers/reliability.js';
+import { expectSameRecords, runCheckedInProcess, TOKEN } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { writeJson } from './helpers/tap.js';
 
@@ -22,7 +22,7 @@ describe('Airbyte: only an export answer passes check or moves read state', func
   );
 
   async function check(): Promise<{ status: string; message: string; lastLine: string }> {
-    const run = airbyteOutput(await runChecked(['check', '--config', suite.config()], {}, suite.sim));
+    const run = airbyteOutput(await runCheckedInProcess(['check', '--config', suite.config()], {}, suite.sim));
     expect(run.code, `check exits 0 whatever the answer\n${run.stderr}`).to.equal(0);
     const statuses = run.ofType('CONNECTION_STATUS');
     expect(statuses).to.have.length(1);
@@ -77,7 +77,7 @@ describe('Airbyte: only an export answer passes check or moves read state', func
   }
 
   it('read: an empty 200 for window 2 (every retry too) keeps the events state at window 2; window 1 only; exit 1', async () => {
-    const discover = await runChecked(['discover', '--config', suite.config()], {}, suite.sim);
+    const discover = await runCheckedInProcess(['discover', '--config', suite.config()], {}, suite.sim);
     const stream = discover.messages.find((m) => m.type === 'CATALOG')!.catalog.streams.find((x: any) => x.name === 'events');
     const catalog = {
       streams: [
@@ -95,7 +95,11 @@ describe('Airbyte: only an export answer passes check or moves read state', func
     suite.sim.resetRequests();
     const cfg = suite.config({ start_date: d1, end_date: d3, events_window_days: 1, max_concurrent_requests: 1, max_retries: 2 });
     const run = airbyteOutput(
-      await runChecked(['read', '--config', cfg, '--catalog', writeJson(suite.dir, 'configured.json', catalog)], {}, suite.sim),
+      await runCheckedInProcess(
+        ['read', '--config', cfg, '--catalog', writeJson(suite.dir, 'configured.json', catalog)],
+        {},
+        suite.sim,
+      ),
     );
     expect(run.code, run.stderr).to.equal(1);
     expectSameRecords(run.records('events'), suite.sim.truth.events({ start: d1, end: d1 }), 'id', 'events window 1');

@@ -6,8 +6,9 @@ import { expect } from 'chai';
 import { ScarfSimulator } from '../sim/index.js';
 import { airbyteCatalog } from '../src/airbyte/catalog.js';
 import { streamFailure } from '../src/protocol/airbyte.js';
+import { runInProcess } from './helpers/in-process.js';
 import { protocolProblems } from './helpers/protocol.js';
-import { runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
+import { type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
@@ -37,7 +38,7 @@ describe('Airbyte messages speak Airbyte', function () {
         })),
     });
   async function airbyte(args: string[], env: Record<string, string | undefined> = {}): Promise<TapRun> {
-    const run = await runTap(args, { env });
+    const run = await runInProcess(args, { env });
     expect(protocolProblems(run.stdout), args.join(' ')).to.deep.equal([]);
     return run;
   }
@@ -86,7 +87,7 @@ describe('Airbyte messages speak Airbyte', function () {
     expect([...new Set(metrics.map((l) => l.level))]).to.deep.equal(['DEBUG']);
     expect(logs(run).filter((l) => l.level !== 'DEBUG' && l.message.includes('METRIC'))).to.deep.equal([]);
     // Singer keeps them at INFO on stderr, as Singer SDK taps print them.
-    const singer = await runTap(['--config', config()]);
+    const singer = await runInProcess(['--config', config()]);
     expect(singer.stderr).to.match(/^INFO METRIC: \{"type":"counter"/m);
   });
 

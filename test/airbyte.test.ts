@@ -1,4 +1,4 @@
-// The Airbyte face, end to end: the built CLI against the simulator, every stdout line
+// The Airbyte face, end to end: the CLI (in process, helpers/in-process.ts) against the simulator, every stdout line
 // checked against the Airbyte protocol definition, and the checks Airbyte's connector
 // acceptance tests run (spec, check, discover, basic read, full refresh, incremental,
 // far-future state, resuming from intermediate state), plus Singer ≡ Airbyte records.
@@ -14,6 +14,7 @@ import { airbyteStateToTapState } from '../src/airbyte/state.js';
 import { newAjv } from '../src/ajv.js';
 import { getLogSink, setLogSink } from '../src/log.js';
 import { STREAM_NAMES, type StreamName } from '../src/schemas.js';
+import { runInProcess } from './helpers/in-process.js';
 import { airbyteOutput, keyOf, type Msg, singerOutput, type TapOutput } from './helpers/output.js';
 import { protocolProblems, protocolValidators } from './helpers/protocol.js';
 import { catalogFor } from './helpers/reliability.js';
@@ -81,7 +82,8 @@ describe('Airbyte source (spec, check, discover, read)', function () {
 
   /** Runs an Airbyte command and insists every stdout line is a valid AirbyteMessage. */
   async function airbyte(args: string[], opts: RunOptions = {}): Promise<TapOutput> {
-    const run = await runTap(args, opts);
+    // A run stopped by a signal needs a process; the rest run in this one.
+    const run = await (opts.killAfterLines ? runTap : runInProcess)(args, opts);
     expect(protocolProblems(run.stdout), `stdout of ${args[0]}`).to.deep.equal([]);
     expect(run.stdout, 'the token never reaches stdout').not.to.include(TOKEN);
     expect(run.stderr, 'the token never reaches stderr').not.to.include(TOKEN);
@@ -307,7 +309,7 @@ describe('Airbyte source (spec, check, discover, read)', function () {
     it('the Singer and Airbyte modes emit the same records, record by record, and the same bookmarks', async () => {
       // Every stream, as the Airbyte catalog configures them (the 2026 exports are opt-in without a catalog).
       const every = writeJson(dir, 'singer-every-stream.json', catalogFor([...STREAM_NAMES]));
-      const singer = singerOutput(await runTap(['--config', config, '--catalog', every]));
+      const singer = singerOutput(await runInProcess(['--config', config, '--catalog', every]));
       expect(singer.code, singer.stderr).to.equal(0);
       const fromAirbyte = sortedRecords(first);
       expect(fromAirbyte.length).to.be.greaterThan(0);

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 
 import { expect } from 'chai';
 
-import { catalogFor, runChecked, TOKEN } from './helpers/reliability.js';
+import { catalogFor, runCheckedInProcess, TOKEN } from './helpers/reliability.js';
 import { type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -671,7 +671,7 @@ describe('bad input corpus: configs, states, catalogs, API payloads', function (
               ? ['--state', writeJson(dir, `state-${i}.json`, typeof c.state === 'string' ? c.state : JSON.stringify(c.state))]
               : []),
           ];
-      results.set(c, await runChecked(args, { env: c.env }));
+      results.set(c, await runCheckedInProcess(args, { env: c.env }));
     };
     // A few processes at a time: each case is mostly process start-up.
     let next = 0;

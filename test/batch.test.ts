@@ -12,9 +12,10 @@ import zlib from 'node:zlib';
 import { expect } from 'chai';
 
 import { shebangNodeFlags } from '../src/node-flags.js';
+import { runInProcess } from './helpers/in-process.js';
 import { configuredCatalogFor, expectSameRecords } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
-import { parseLines, records, runTap, tapBin, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
+import { parseLines, records, tapBin, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const END = '2026-10-05';
@@ -60,9 +61,9 @@ describe('batch_config: BATCH messages instead of RECORD messages (Singer)', fun
 
   it('the files hold exactly what RECORD messages would, each STATE after the BATCH messages it covers, the same state', async () => {
     const root = tmpDir('tap-scarf-batch-');
-    const plain = await runTap(['--config', suite.config()]);
+    const plain = await runInProcess(['--config', suite.config()]);
     expect(plain.code, plain.stderr).to.equal(0);
-    const run = await runTap([
+    const run = await runInProcess([
       '--config',
       suite.config({
         batch_config: { encoding: { format: 'jsonl', compression: 'gzip' }, storage: { root: `file://${root}` }, batch_size: 40 },
@@ -103,7 +104,7 @@ describe('batch_config: BATCH messages instead of RECORD messages (Singer)', fun
 
   it('compression none, a plain path and a prefix: plain JSON Lines files', async () => {
     const root = path.join(tmpDir('tap-scarf-batch-plain-'), 'not', 'yet');
-    const run = await runTap([
+    const run = await runInProcess([
       '--config',
       suite.config({ batch_config: { encoding: { format: 'jsonl', compression: 'none' }, storage: { root, prefix: 'x-' } } }),
     ]);
@@ -171,7 +172,7 @@ describe('batch_config: BATCH messages instead of RECORD messages (Singer)', fun
     const cfg = suite.config({
       batch_config: { encoding: { format: 'jsonl' }, storage: { root: tmpDir('tap-scarf-batch-ab-') } },
     });
-    const run = await runTap(['read', '--config', cfg, '--catalog', catalog]);
+    const run = await runInProcess(['read', '--config', cfg, '--catalog', catalog]);
     expect(run.code, run.stderr).to.equal(0);
     const records = run.messages.filter((m) => m.type === 'RECORD');
     expectSameRecords(
@@ -203,7 +204,7 @@ describe('batch_config: BATCH messages instead of RECORD messages (Singer)', fun
     ['no storage', { encoding: { format: 'jsonl' } }, /Setting 'batch_config' is missing 'storage'/],
   ] as const)
     it(`refuses batch_config with ${what} before any request, exit 1`, async () => {
-      const run = await runTap(['--config', suite.config({ batch_config: batch })]);
+      const run = await runInProcess(['--config', suite.config({ batch_config: batch })]);
       expect(run.code).to.equal(1);
       expect(run.stdout).to.equal('');
       expect(run.stderr).to.match(message);
@@ -226,7 +227,7 @@ describe('the other Meltano SDK settings: stream_maps refused, flattening accept
   );
 
   it('stream_maps: exit 1 before any request, no output, the error names meltano-map-transform', async () => {
-    const run = await runTap([
+    const run = await runInProcess([
       '--config',
       suite.config({ stream_maps: { events: { origin_ip: 'md5(origin_ip)' } }, stream_map_config: { salt: 'x' } }),
     ]);
@@ -238,18 +239,18 @@ describe('the other Meltano SDK settings: stream_maps refused, flattening accept
 
   it('stream_maps from TAP_SCARF_STREAM_MAPS (how Meltano passes a custom setting) is refused too; an empty one is not', async () => {
     const env = { TAP_SCARF_API_TOKEN: undefined } as Record<string, string | undefined>;
-    const refused = await runTap(['--config', suite.config(), '--config', 'ENV'], {
+    const refused = await runInProcess(['--config', suite.config(), '--config', 'ENV'], {
       env: { ...env, TAP_SCARF_STREAM_MAPS: '{"events":{"__filter__":"false"}}' },
     });
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.match(/Setting 'stream_maps' \(from TAP_SCARF_\* environment variables\)/);
-    const empty = await runTap(['--config', suite.config({ stream_maps: {} })]);
+    const empty = await runInProcess(['--config', suite.config({ stream_maps: {} })]);
     expect(empty.code, empty.stderr).to.equal(0);
   });
 
   it('flattening_enabled: the records are the records as they are (every stream is flat)', async () => {
-    const plain = await runTap(['--config', suite.config()]);
-    const flat = await runTap(['--config', suite.config({ flattening_enabled: true, flattening_max_depth: 3 })]);
+    const plain = await runInProcess(['--config', suite.config()]);
+    const flat = await runInProcess(['--config', suite.config({ flattening_enabled: true, flattening_max_depth: 3 })]);
     expect(flat.code, flat.stderr).to.equal(0);
     const strip = (r: TapRun) => r.messages.filter((m) => m.type === 'RECORD').map((m) => m.record);
     expect(strip(flat)).to.deep.equal(strip(plain));

@@ -5,7 +5,7 @@
 // is not refused at the start ends with the whole truth (docs/reliability.md "The request budget").
 import { expect } from 'chai';
 
-import { catalogFor, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import { catalogFor, expectSameRecords, runCheckedInProcess, streamRecords, TOKEN } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, writeJson } from './helpers/tap.js';
 
@@ -37,7 +37,7 @@ describe('max_requests_per_sync: progress guaranteed, or refused with the smalle
         suite.sim.resetRequests();
         const args = ['--config', suite.config({ max_requests_per_sync: budget }), '--catalog', catalog()];
         if (state) args.push('--state', writeJson(suite.dir, `state-${budget}-${syncs}.json`, state));
-        const run = await runChecked(args, {}, suite.sim);
+        const run = await runCheckedInProcess(args, {}, suite.sim);
         if (run.code !== 0) {
           const m =
             /max_requests_per_sync is (\d+), but (\w+) needs (\d+) requests before its bookmark can move.*Set max_requests_per_sync to at least (\d+)/.exec(
@@ -86,7 +86,7 @@ describe('max_requests_per_sync: progress guaranteed, or refused with the smalle
 
   it('a starved stream is served first by the next sync', async () => {
     // Budget 3: events takes it all (counts and two windows), aggregates waits, marked starved.
-    const first = await runChecked(
+    const first = await runCheckedInProcess(
       ['--config', suite.config({ max_requests_per_sync: 3 }), '--catalog', catalog()],
       {},
       suite.sim,
@@ -96,7 +96,7 @@ describe('max_requests_per_sync: progress guaranteed, or refused with the smalle
     expect(st.bookmarks.aggregates.starved_since).to.match(/^\d{4}-\d\d-\d\dT/);
     expect(first.stderr).to.match(/serving aggregates first \(starved by this budget\)/);
     suite.sim.resetRequests();
-    const second = await runChecked(
+    const second = await runCheckedInProcess(
       [
         '--config',
         suite.config({ max_requests_per_sync: 3 }),

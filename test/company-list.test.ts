@@ -5,9 +5,10 @@
 import { expect } from 'chai';
 
 import type { FaultSpec } from '../sim/index.js';
+import { runInProcess } from './helpers/in-process.js';
 import { catalogFor, configuredCatalogFor, expectSameRecords } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
-import { lastState, records, runTap, type TapRun, writeJson } from './helpers/tap.js';
+import { lastState, records, type TapRun, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const END = '2026-10-04';
@@ -41,7 +42,7 @@ describe('company_events: the company list and failing companies (issue 18, item
       writeJson(suite.dir, `cat-${Math.random().toString(36).slice(2)}.json`, catalogFor(streams)),
     ];
     if (state) args.push('--state', writeJson(suite.dir, `state-${Math.random().toString(36).slice(2)}.json`, state));
-    return runTap(args);
+    return runInProcess(args);
   }
 
   describe('the company list (item 4)', () => {
@@ -122,7 +123,7 @@ describe('company_events: the company list and failing companies (issue 18, item
       const bad = domains[0]!;
       suite.sim.setFaults([{ kind: 'http-error', status: 404, endpoint: 'company-events', domain: bad, times: ALWAYS }]);
       suite.sim.resetRequests();
-      const run = await runTap([
+      const run = await runInProcess([
         'read',
         '--config',
         suite.config(),

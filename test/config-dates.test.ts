@@ -5,9 +5,10 @@ import { expect } from 'chai';
 import { airbyteCatalog } from '../src/airbyte/catalog.js';
 import { checkDateRange, settingDay, validateSettings } from '../src/config/load.js';
 import { ConfigError } from '../src/errors.js';
+import { runInProcess } from './helpers/in-process.js';
 import { catalogFor, expectSameRecords } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
-import { lastState, records, runTap, writeJson } from './helpers/tap.js';
+import { lastState, records, writeJson } from './helpers/tap.js';
 
 const SIM_NOW = new Date('2026-10-07T12:00:00Z');
 
@@ -82,7 +83,7 @@ describe('config dates: end to end', function () {
   };
 
   it('naive datetimes (Meltano) are UTC days: the requests and the records are those of the days written', async () => {
-    const run = await runTap([
+    const run = await runInProcess([
       '--config',
       suite.config({ start_date: '2026-10-02T00:00:00', end_date: '2026-10-03T00:00:00', events_window_days: 1 }),
       '--catalog',
@@ -122,19 +123,19 @@ describe('config dates: end to end', function () {
   ];
   for (const c of refused) {
     it(`Singer: ${c.name} → exit 1, the message, not one request`, async () => {
-      const run = await runTap(['--config', suite.config(c.config()), '--catalog', catalog()]);
+      const run = await runInProcess(['--config', suite.config(c.config()), '--catalog', catalog()]);
       expect(run.code, run.stderr).to.equal(1);
       expect(run.stdout).to.equal('');
       expect(run.stderr).to.match(c.message());
       expect(suite.sim.requests).to.deep.equal([]);
     });
     it(`Airbyte read and check: ${c.name} → a config_error naming start_date, not one request`, async () => {
-      const read = await runTap(['read', '--config', suite.config(c.config()), '--catalog', configuredCatalog()]);
+      const read = await runInProcess(['read', '--config', suite.config(c.config()), '--catalog', configuredCatalog()]);
       expect(read.code, read.stderr).to.equal(1);
       const trace = read.messages.filter((m) => m.type === 'TRACE').at(-1)!.trace.error;
       expect(trace.failure_type).to.equal('config_error');
       expect(trace.message).to.match(c.message());
-      const check = await runTap(['check', '--config', suite.config(c.config())]);
+      const check = await runInProcess(['check', '--config', suite.config(c.config())]);
       const status = check.messages.find((m) => m.type === 'CONNECTION_STATUS')!.connectionStatus;
       expect(status.status).to.equal('FAILED');
       expect(status.message).to.match(c.message());
@@ -152,7 +153,7 @@ describe('config dates: end to end', function () {
         },
       },
     };
-    const run = await runTap([
+    const run = await runInProcess([
       '--config',
       suite.config({ start_date: '2026-10-01', end_date: '2026-10-03', lookback_days: 0 }),
       '--catalog',

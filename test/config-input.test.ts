@@ -5,7 +5,7 @@
 // are spent).
 import { expect } from 'chai';
 
-import { catalogFor, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import { catalogFor, expectSameRecords, runCheckedInProcess, streamRecords, TOKEN } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
@@ -47,7 +47,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
       .join('\n');
 
   async function firstSync(): Promise<TapRun> {
-    const run = await runChecked(['--config', suite.config(), '--catalog', eventsCatalog()], {}, suite.sim);
+    const run = await runCheckedInProcess(['--config', suite.config(), '--catalog', eventsCatalog()], {}, suite.sim);
     expect(run.code, run.stderr).to.equal(0);
     expect(lastState(run)!.bookmarks.events.replication_key_value).to.equal('2026-10-04T00:00:00.000000Z');
     suite.sim.resetRequests();
@@ -59,7 +59,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
       const first = await firstSync();
       const lastLine = first.stdout.trim().split('\n').at(-1)!;
       expect(JSON.parse(lastLine).type).to.equal('STATE');
-      const run = await runChecked([
+      const run = await runCheckedInProcess([
         '--config',
         suite.config(),
         '--catalog',
@@ -95,7 +95,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
       ];
       for (const [what, state, note] of shapes) {
         suite.sim.resetRequests();
-        const run = await runChecked([
+        const run = await runCheckedInProcess([
           'read',
           '--config',
           suite.config(),
@@ -111,7 +111,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
     });
 
     it('Airbyte: a state that is neither fails clearly, before any request', async () => {
-      const run = await runChecked([
+      const run = await runCheckedInProcess([
         'read',
         '--config',
         suite.config(),
@@ -134,7 +134,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
       writeFileSync(config, BOM + readFileSync(config, 'utf8'));
       const catalog = file('cat.json', BOM + JSON.stringify(catalogFor(['events'])));
       const state = file('state.json', BOM + JSON.stringify(lastState(first)));
-      const run = await runChecked(['--config', config, '--catalog', catalog, '--state', state]);
+      const run = await runCheckedInProcess(['--config', config, '--catalog', catalog, '--state', state]);
       expect(run.code, run.stderr).to.equal(0);
       expect(new Set(run.messages.filter((m) => m.type === 'RECORD').map((m) => m.stream))).to.deep.equal(new Set(['events']));
       expect(eventDays()).to.deep.equal(['2026-10-03']);
@@ -156,7 +156,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
             },
           ]),
       );
-      const run = await runChecked(['read', '--config', config, '--catalog', catalog, '--state', state]);
+      const run = await runCheckedInProcess(['read', '--config', config, '--catalog', catalog, '--state', state]);
       expect(run.code, run.stdout.slice(-1500)).to.equal(0);
       expect(eventDays()).to.deep.equal(['2026-10-03']);
     });
@@ -166,7 +166,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
     it('Singer: a stream selected twice syncs once, with a warning', async () => {
       const cat = catalogFor(['events']) as { streams: unknown[] };
       cat.streams.push(cat.streams[0]);
-      const run = await runChecked(['--config', suite.config(), '--catalog', file('cat.json', cat)], {}, suite.sim);
+      const run = await runCheckedInProcess(['--config', suite.config(), '--catalog', file('cat.json', cat)], {}, suite.sim);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stderr).to.match(/stream 'events' is selected twice; syncing it once, as its first selected entry says\./);
       expect(eventDays()).to.deep.equal(['2026-10-01', '2026-10-02', '2026-10-03']);
@@ -176,7 +176,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
 
     it('Airbyte: a stream listed twice reads once, with a warning', async () => {
       const cat = configured(['events', 'events']);
-      const run = await runChecked(
+      const run = await runCheckedInProcess(
         ['read', '--config', suite.config(), '--catalog', file('configured.json', cat)],
         {},
         suite.sim,
@@ -191,7 +191,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
     it('company_domains differing only in case are requested once, in lower case, and the log says so', async () => {
       const domain = suite.sim.truth.activeDomains({ start: START, end: END })[0]!;
       const upper = domain.toUpperCase();
-      const run = await runChecked(
+      const run = await runCheckedInProcess(
         [
           '--config',
           // The requests of company_events alone are checked (not the counts' request).
@@ -217,7 +217,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
     });
 
     it('company_domains: [] is treated as not set, with a warning saying what that means', async () => {
-      const run = await runChecked(
+      const run = await runCheckedInProcess(
         ['--config', suite.config({ company_domains: [] }), '--catalog', file('cat.json', catalogFor(['company_events']))],
         {},
         suite.sim,
@@ -258,7 +258,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
     ];
     for (const [what, extra, message] of cases) {
       it(`${what}: refused at config time, naming the setting, without the value; no request`, async () => {
-        const run = await runChecked(['--config', suite.config(extra)], {}, suite.sim);
+        const run = await runCheckedInProcess(['--config', suite.config(extra)], {}, suite.sim);
         expect(run.code).to.equal(1);
         expect(run.stderr).to.match(message);
         expect(run.stderr).to.include('The value is not shown.');
@@ -273,7 +273,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
     it('warns with the planned number of requests before making any', async () => {
       // A bad token stops the sync at its first request, so the test spends one, not 20,000.
       const days = Math.round((Date.UTC(2026, 9, 3) - Date.UTC(1970, 0, 1)) / 86_400_000) + 1;
-      const run = await runChecked(
+      const run = await runCheckedInProcess(
         [
           '--config',
           suite.config({ start_date: '1970-01-01', api_token: 'not-the-token', max_concurrent_requests: 1 }),
@@ -294,7 +294,7 @@ describe('config, state and catalog input: the obvious mistakes work or fail cle
     });
 
     it('says nothing for a sync of a few requests', async () => {
-      const run = await runChecked(['--config', suite.config(), '--catalog', eventsCatalog()], {}, suite.sim);
+      const run = await runCheckedInProcess(['--config', suite.config(), '--catalog', eventsCatalog()], {}, suite.sim);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stderr).not.to.include('This sync will make');
       expect(run.stderr).to.match(/^INFO Plan: events \d+: \d+ API requests \(Scarf Runs\)/m);

@@ -6,9 +6,10 @@
 // by the stream itself, as before.
 import { expect } from 'chai';
 
-import { catalogFor, expectSameRecords, runChecked, streamRecords } from './helpers/reliability.js';
+import { runInProcess } from './helpers/in-process.js';
+import { catalogFor, expectSameRecords, runCheckedInProcess, streamRecords } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
-import { lastState, runTap, type TapRun, writeJson } from './helpers/tap.js';
+import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const FIRST_NOW = new Date('2026-10-12T12:00:00Z');
@@ -35,7 +36,7 @@ describe('counts shared with the aggregates stream (verify_counts reads them onc
 
   async function plan(args: string[]): Promise<Record<string, any>> {
     suite.sim.resetRequests();
-    const run = await runTap([...args, '--plan', '--format', 'json']);
+    const run = await runInProcess([...args, '--plan', '--format', 'json']);
     expect(run.code, run.stderr).to.equal(0);
     expect(suite.sim.requests, 'the plan makes no request').to.deep.equal([]);
     return JSON.parse(run.stdout.trim()) as Record<string, any>;
@@ -49,7 +50,7 @@ describe('counts shared with the aggregates stream (verify_counts reads them onc
     expect(planned.details.aggregates).to.match(/1 window taken from Scarf's counts read for verify_counts \(no request\)/);
 
     suite.sim.resetRequests();
-    const full = await runChecked(['--config', config, '--catalog', cat], {}, suite.sim);
+    const full = await runCheckedInProcess(['--config', config, '--catalog', cat], {}, suite.sim);
     expect(full.code, full.stderr.slice(-3000)).to.equal(0);
     expect(requestsPerStream(full)).to.deep.equal(planned.streams);
     expect(suite.sim.requests.length).to.equal(planned.total);
@@ -71,7 +72,7 @@ describe('counts shared with the aggregates stream (verify_counts reads them onc
     const next = await plan(['--config', later, '--catalog', cat, '--state', state]);
     expect(next.streams).to.deep.equal({ events: 4, aggregates: 0 });
     suite.sim.resetRequests();
-    const incremental = await runChecked(['--config', later, '--catalog', cat, '--state', state], {}, suite.sim);
+    const incremental = await runCheckedInProcess(['--config', later, '--catalog', cat, '--state', state], {}, suite.sim);
     expect(incremental.code, incremental.stderr.slice(-3000)).to.equal(0);
     expect(requestsPerStream(incremental)).to.deep.equal(next.streams);
     expect(suite.sim.requests.length).to.equal(next.total);
@@ -92,7 +93,7 @@ describe('counts shared with the aggregates stream (verify_counts reads them onc
   it('a cut counts body is read again before the aggregates stream takes its rows: the served rows are the complete ones', async () => {
     // The first aggregates request is the counts: cut cleanly after a few rows (days go missing).
     suite.sim.setFaults([{ kind: 'cut-after-line', endpoint: 'aggregates', endCleanly: true, nth: 1, afterRows: 5 }]);
-    const run = await runChecked(['--config', suite.config(), '--catalog', catalog()], {}, suite.sim);
+    const run = await runCheckedInProcess(['--config', suite.config(), '--catalog', catalog()], {}, suite.sim);
     expect(run.code, run.stderr.slice(-3000)).to.equal(0);
     const rereads = run.stderr.split('\n').filter((l) => /reading Scarf's counts for .* again/.test(l));
     expect(rereads.length).to.be.at.least(1);
@@ -108,7 +109,7 @@ describe('counts shared with the aggregates stream (verify_counts reads them onc
   it('v2 aggregates answering no rows: the counts come from v3, and the aggregates stream reads v2 itself (and fails: v3 counts events)', async () => {
     suite.sim.setOptions({ v2Aggregates: 'empty' });
     try {
-      const run = await runChecked(['--config', suite.config(), '--catalog', catalog()], {}, suite.sim);
+      const run = await runCheckedInProcess(['--config', suite.config(), '--catalog', catalog()], {}, suite.sim);
       // events is verified against v3; the legacy stream's empty rows cannot be proven against it.
       expect(run.code, run.stderr.slice(-3000)).to.equal(1);
       expect(run.stderr).to.match(/events: .*12 windows verified against Scarf's counts: 12 equal/);

@@ -4,12 +4,13 @@ import path from 'node:path';
 import { expect } from 'chai';
 
 import { STREAM_NAMES } from '../src/schemas.js';
+import { runInProcess } from './helpers/in-process.js';
 import { loadRepoJson } from './helpers/schemas.js';
-import { repoRoot, runTap } from './helpers/tap.js';
+import { repoRoot } from './helpers/tap.js';
 
 describe('discovery and about (Singer)', () => {
   it('--discover prints the catalog that catalog.json holds, with Singer metadata', async () => {
-    const run = await runTap(['--discover']);
+    const run = await runInProcess(['--discover']);
     expect(run.code, run.stderr).to.equal(0);
     const catalog = JSON.parse(run.stdout);
     expect(catalog).to.deep.equal(loadRepoJson('catalog.json'));
@@ -65,20 +66,20 @@ describe('discovery and about (Singer)', () => {
 
   it('--about prints text, json and markdown; --version the version', async () => {
     const pkg = loadRepoJson('package.json');
-    const json = JSON.parse((await runTap(['--about', '--format', 'json'])).stdout);
+    const json = JSON.parse((await runInProcess(['--about', '--format', 'json'])).stdout);
     expect(json.name).to.equal('tap-scarf');
     expect(json.capabilities).to.include.members(['catalog', 'discover', 'state', 'about', 'test']);
     expect(Object.keys(json.settings.properties)).to.deep.equal(
       Object.keys(loadRepoJson('spec.json').connectionSpecification.properties),
     );
-    const md = (await runTap(['--about', '--format', 'markdown'])).stdout;
+    const md = (await runInProcess(['--about', '--format', 'markdown'])).stdout;
     expect(md).to.include('| `api_token` |');
-    expect((await runTap(['--about'])).stdout).to.include('Capabilities:');
-    expect((await runTap(['--version'])).stdout.trim()).to.equal(`tap-scarf ${pkg.version}`);
+    expect((await runInProcess(['--about'])).stdout).to.include('Capabilities:');
+    expect((await runInProcess(['--version'])).stdout.trim()).to.equal(`tap-scarf ${pkg.version}`);
   });
 
   it("the README's settings table is the one --about --format markdown prints", async () => {
-    const md = (await runTap(['--about', '--format', 'markdown'])).stdout;
+    const md = (await runInProcess(['--about', '--format', 'markdown'])).stdout;
     const table = md.slice(md.indexOf('| setting |')).trim();
     const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
     const start = readme.indexOf('| setting |');

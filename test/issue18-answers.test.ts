@@ -8,7 +8,14 @@
 import { expect } from 'chai';
 
 import type { FaultSpec } from '../sim/index.js';
-import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import {
+  catalogFor,
+  expectNoRepeats,
+  expectSameRecords,
+  runCheckedInProcess,
+  streamRecords,
+  TOKEN,
+} from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
@@ -47,7 +54,7 @@ describe('issue 18: renamed columns, bodies without their final line break, a to
     extra: Record<string, unknown> = {},
   ): Promise<TapRun> {
     suite.sim.setFaults(faults);
-    return runChecked(
+    return runCheckedInProcess(
       ['--config', suite.config(extra), '--catalog', writeJson(suite.dir, 'cat.json', catalogFor(streams))],
       { env: { TAP_SCARF_CSV_PATH: path } },
       suite.sim,

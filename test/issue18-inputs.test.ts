@@ -9,8 +9,9 @@ import path from 'node:path';
 
 import { expect } from 'chai';
 
+import { runInProcess } from './helpers/in-process.js';
 import { configuredCatalogFor } from './helpers/reliability.js';
-import { repoRoot, runTap, tapBin, tmpDir, writeJson } from './helpers/tap.js';
+import { repoRoot, tapBin, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
 
 function lastLine(text: string): string {
@@ -29,7 +30,7 @@ describe('issue 18: rough edges of the inputs, through the CLI', function () {
   });
 
   it('several config problems are one line, numbered, with no literal \\n in it', async () => {
-    const run = await runTap(['--discover', '--config', writeJson(dir, 'c-empty.json', { start_date: 'x' })]);
+    const run = await runInProcess(['--discover', '--config', writeJson(dir, 'c-empty.json', { start_date: 'x' })]);
     expect(run.code).to.equal(1);
     const line = lastLine(run.stderr);
     expect(line).to.match(
@@ -40,13 +41,13 @@ describe('issue 18: rough edges of the inputs, through the CLI', function () {
 
   it('a directory given as state or config file: says it is a directory, not ENOENT or EISDIR alone', async () => {
     const config = writeJson(dir, 'c.json', base);
-    let run = await runTap(['--config', config, '--state', dir, '--plan-upper-bound']);
+    let run = await runInProcess(['--config', config, '--state', dir, '--plan-upper-bound']);
     expect(run.code).to.equal(1);
     expect(lastLine(run.stderr)).to.equal(
       `ERROR Cannot read state file ${dir}: it is a directory (EISDIR). Pass the path of a state file, not of its folder.`,
     );
     // Airbyte check answers with a FAILED CONNECTION_STATUS.
-    run = await runTap(['check', '--config', dir]);
+    run = await runInProcess(['check', '--config', dir]);
     expect(run.stdout).to.include(`Cannot read config file ${dir}: it is a directory (EISDIR).`);
   });
 
@@ -66,12 +67,12 @@ describe('issue 18: rough edges of the inputs, through the CLI', function () {
     const config = writeJson(dir, 'c.json', base);
     const empty = writeJson(dir, 'empty-state.json', '');
     const warning = `State file ${empty} is empty (0 bytes): starting without state, so every stream is read from start_date. If it held a state before, restore it before the next sync.`;
-    const singer = await runTap(['--config', config, '--state', empty, '--plan-upper-bound']);
+    const singer = await runInProcess(['--config', config, '--state', empty, '--plan-upper-bound']);
     expect(singer.code, singer.stderr).to.equal(0);
     expect(singer.stderr).to.include(`WARNING ${warning}`);
     // read: the state is read before the first request (which fails: nothing listens on base_url).
     const catalog = writeJson(dir, 'configured.json', configuredCatalogFor(['events']));
-    const airbyte = await runTap(['read', '--config', config, '--catalog', catalog, '--state', empty]);
+    const airbyte = await runInProcess(['read', '--config', config, '--catalog', catalog, '--state', empty]);
     expect(
       airbyte.messages.filter((m) => m.type === 'LOG' && m.log.level === 'WARN' && m.log.message === warning),
     ).to.have.length(1);
@@ -85,7 +86,7 @@ describe('issue 18: rough edges of the inputs, through the CLI', function () {
       ['--config', config, '--state', deep, '--plan-upper-bound'],
       ['plan', '--config', config, '--state', deep, '--upper-bound'],
     ]) {
-      const run = await runTap(args);
+      const run = await runInProcess(args);
       expect(run.code).to.equal(1);
       expect(run.stdout + run.stderr).not.to.include('Maximum call stack');
       expect(run.stdout + run.stderr).to.include(`State file ${deep} nests objects or arrays more than 100 levels deep`);
@@ -100,7 +101,7 @@ describe('issue 18: rough edges of the inputs, through the CLI', function () {
         /Setting 'api_token' \(from config file .*\) has a character that cannot be sent in an HTTP header at character 33 of 34/,
       ],
     ] as const) {
-      const run = await runTap(['--discover', '--config', writeJson(dir, 'c-token.json', { ...base, api_token: token })]);
+      const run = await runInProcess(['--discover', '--config', writeJson(dir, 'c-token.json', { ...base, api_token: token })]);
       expect(run.code).to.equal(1);
       expect(lastLine(run.stderr)).to.match(why);
       expect(run.stderr.toLowerCase()).not.to.include('secret-7f3a');
@@ -108,13 +109,13 @@ describe('issue 18: rough edges of the inputs, through the CLI', function () {
   });
 
   it('base_url in capitals (HTTP://LOCALHOST:8787) is the same loopback URL: accepted', async () => {
-    const run = await runTap([
+    const run = await runInProcess([
       '--discover',
       '--config',
       writeJson(dir, 'c-caps.json', { ...base, base_url: 'HTTP://LOCALHOST:8787' }),
     ]);
     expect(run.code, run.stderr).to.equal(0);
-    const plain = await runTap([
+    const plain = await runInProcess([
       '--discover',
       '--config',
       writeJson(dir, 'c-caps2.json', { ...base, base_url: 'HTTP://SCARF.EXAMPLE.COM' }),
@@ -159,21 +160,21 @@ describe('issue 18: rough edges of the inputs, through the CLI', function () {
 
   it('a catalog of the other protocol: says which format was expected and which was found', async () => {
     const config = writeJson(dir, 'c.json', base);
-    const singerCat = writeJson(dir, 'singer-catalog.json', (await runTap(['--discover'])).stdout);
+    const singerCat = writeJson(dir, 'singer-catalog.json', (await runInProcess(['--discover'])).stdout);
     const airbyteCat = writeJson(dir, 'airbyte-configured.json', configuredCatalogFor(['events']));
-    const singer = await runTap(['--config', config, '--catalog', airbyteCat]);
+    const singer = await runInProcess(['--config', config, '--catalog', airbyteCat]);
     expect(singer.code).to.equal(1);
     expect(lastLine(singer.stderr)).to.equal(
       `ERROR Catalog ${airbyteCat} is an Airbyte configured catalog (its streams have a "stream" object and a "sync_mode"), but the Singer command expects a Singer catalog, with "tap_stream_id" and "metadata" per stream. Get one with tap-scarf --discover, or give this file to the Airbyte command: tap-scarf read --config … --catalog ${airbyteCat}.`,
     );
-    const read = await runTap(['read', '--config', config, '--catalog', singerCat]);
+    const read = await runInProcess(['read', '--config', config, '--catalog', singerCat]);
     expect(read.code).to.equal(1);
     const trace = read.messages.find((m) => m.type === 'TRACE')!;
     expect(trace.trace.error.message).to.match(
       /^Configured catalog .*singer-catalog\.json is a Singer catalog \(its streams have "tap_stream_id" and "metadata"\), but read expects an Airbyte ConfiguredAirbyteCatalog/,
     );
-    const discovered = writeJson(dir, 'discovered.json', (await runTap(['discover', '--config', config])).stdout.trim());
-    const read2 = await runTap(['read', '--config', config, '--catalog', discovered]);
+    const discovered = writeJson(dir, 'discovered.json', (await runInProcess(['discover', '--config', config])).stdout.trim());
+    const read2 = await runInProcess(['read', '--config', config, '--catalog', discovered]);
     expect(read2.messages.find((m) => m.type === 'TRACE')!.trace.error.message).to.match(
       /is the catalog that discover prints \(it is a whole CATALOG message\), but read expects a ConfiguredAirbyteCatalog/,
     );

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { FORGED_COLUMN } from '../sim/index.js';
 import { airbyteCatalog } from '../src/airbyte/catalog.js';
 import { escapeControls } from '../src/log.js';
-import { catalogFor, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import { catalogFor, runCheckedInProcess, streamRecords, TOKEN } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { type TapRun, writeJson } from './helpers/tap.js';
 
@@ -45,7 +45,7 @@ describe('logs: control characters and ANSI escapes from a response are shown es
       { kind: 'log-forge-header', endpoint: 'events' },
       { kind: 'log-forge-header', endpoint: 'aggregates' },
     ]);
-    const run = await runChecked(
+    const run = await runCheckedInProcess(
       ['--config', suite.config(), '--catalog', writeJson(suite.dir, 'c1.json', catalogFor(['events', 'aggregates']))],
       {},
       suite.sim,
@@ -63,7 +63,7 @@ describe('logs: control characters and ANSI escapes from a response are shown es
 
   it('Singer: a bad value holding a line break and an ANSI escape is quoted escaped in the error', async () => {
     suite.sim.setFaults([{ kind: 'bad-value', endpoint: 'events', column: 'time', value: FORGED }]);
-    const run = await runChecked(
+    const run = await runCheckedInProcess(
       ['--config', suite.config(), '--catalog', writeJson(suite.dir, 'c2.json', catalogFor(['events']))],
       {},
       suite.sim,
@@ -80,7 +80,7 @@ describe('logs: control characters and ANSI escapes from a response are shown es
         .streams.filter((s) => s.name === 'events')
         .map((stream) => ({ stream, sync_mode: 'full_refresh', destination_sync_mode: 'overwrite' })),
     };
-    const run: TapRun = await runChecked(
+    const run: TapRun = await runCheckedInProcess(
       ['read', '--config', suite.config(), '--catalog', writeJson(suite.dir, 'configured.json', catalog)],
       {},
       suite.sim,

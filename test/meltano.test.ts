@@ -14,6 +14,7 @@ import { CAPABILITIES } from '../src/about.js';
 import { singerCatalog } from '../src/catalog.js';
 import { getLogSink, log, setLogSink } from '../src/log.js';
 import { formatProgress, Progress } from '../src/progress.js';
+import { runInProcess } from './helpers/in-process.js';
 import { loadRepoJson } from './helpers/schemas.js';
 import { repoRoot, runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
@@ -78,7 +79,7 @@ describe('Meltano plugin definition', () => {
   });
 
   it('--about --format json has the keys Meltano SDK taps print, settings a JSON schema with secret/writeOnly', async () => {
-    const run = await runTap(['--about', '--format', 'json']);
+    const run = await runInProcess(['--about', '--format', 'json']);
     expect(run.code, run.stderr).to.equal(0);
     const about = JSON.parse(run.stdout);
     const pkg = loadRepoJson('package.json');
@@ -248,9 +249,12 @@ describe('run the way Meltano runs it (env config, catalog selection, partial st
       },
       unknown_top_level: 'keep me',
     });
-    const run = await runTap(['--config', 'ENV', '--catalog', meltanoCatalog(['events', 'company_rollup']), '--state', state], {
-      env,
-    });
+    const run = await runInProcess(
+      ['--config', 'ENV', '--catalog', meltanoCatalog(['events', 'company_rollup']), '--state', state],
+      {
+        env,
+      },
+    );
     expect(run.code, run.stderr).to.equal(0);
     const streams = new Set(run.messages.filter((m) => m.type === 'RECORD').map((m) => m.stream));
     expect(streams).to.deep.equal(new Set(['events', 'company_rollup']));
@@ -279,7 +283,7 @@ describe('run the way Meltano runs it (env config, catalog selection, partial st
   });
 
   it('reads array settings from TAP_SCARF_* variables (aggregates breakdowns)', async () => {
-    const run = await runTap(['--config', 'ENV', '--catalog', meltanoCatalog(['aggregates'])], {
+    const run = await runInProcess(['--config', 'ENV', '--catalog', meltanoCatalog(['aggregates'])], {
       env: { ...env, TAP_SCARF_START_DATE: END },
     });
     expect(run.code, run.stderr).to.equal(0);
@@ -291,9 +295,12 @@ describe('run the way Meltano runs it (env config, catalog selection, partial st
   });
 
   it('--test emits SCHEMA and one RECORD per selected stream, no STATE, exit 0', async () => {
-    const run: TapRun = await runTap(['--config', 'ENV', '--catalog', meltanoCatalog(['events', 'company_rollup']), '--test'], {
-      env,
-    });
+    const run: TapRun = await runInProcess(
+      ['--config', 'ENV', '--catalog', meltanoCatalog(['events', 'company_rollup']), '--test'],
+      {
+        env,
+      },
+    );
     expect(run.code, run.stderr).to.equal(0);
     const kinds = run.messages.map((m) => `${m.type} ${m.stream}`);
     expect(kinds).to.deep.equal(['SCHEMA events', 'RECORD events', 'SCHEMA company_rollup', 'RECORD company_rollup']);
@@ -302,7 +309,7 @@ describe('run the way Meltano runs it (env config, catalog selection, partial st
   });
 
   it('--test=schema emits only SCHEMA messages and makes no API call', async () => {
-    const run = await runTap(['--config', 'ENV', '--test=schema'], { env });
+    const run = await runInProcess(['--config', 'ENV', '--test=schema'], { env });
     expect(run.code, run.stderr).to.equal(0);
     expect(run.messages.map((m) => `${m.type} ${m.stream}`)).to.deep.equal([
       'SCHEMA events',
@@ -311,7 +318,7 @@ describe('run the way Meltano runs it (env config, catalog selection, partial st
       'SCHEMA company_events',
     ]);
     expect(sim.requests).to.deep.equal([]);
-    const bad = await runTap(['--config', 'ENV', '--test=everything'], { env });
+    const bad = await runInProcess(['--config', 'ENV', '--test=everything'], { env });
     expect(bad.code).to.equal(1);
     expect(bad.stderr).to.match(/--test=everything is not supported/);
   });

@@ -3,9 +3,10 @@
 // http_request_duration tagged with the stream, and --test's cut-short request not "failed".
 import { expect } from 'chai';
 
+import { runInProcess } from './helpers/in-process.js';
 import { catalogFor } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
-import { records, runTap, type TapRun, writeJson } from './helpers/tap.js';
+import { records, type TapRun, writeJson } from './helpers/tap.js';
 
 const SIM_NOW = new Date('2026-10-07T12:00:00Z');
 const START = '2026-10-01';
@@ -32,9 +33,12 @@ describe('metrics (Singer METRIC lines, as the Meltano SDK emits them)', functio
 
   it('record_count during a stream (each line the records since the last; company_events tagged with the company), sync_duration per stream, http_request_duration with the stream', async () => {
     // Interval 0: a line per record, instead of one a minute.
-    const run = await runTap(['--config', suite.config(), '--catalog', catalog(['events', 'company_rollup', 'company_events'])], {
-      env: { TAP_SCARF_METRIC_INTERVAL_MS: '0' },
-    });
+    const run = await runInProcess(
+      ['--config', suite.config(), '--catalog', catalog(['events', 'company_rollup', 'company_events'])],
+      {
+        env: { TAP_SCARF_METRIC_INTERVAL_MS: '0' },
+      },
+    );
     expect(run.code, run.stderr.slice(-2000)).to.equal(0);
     const counts = metrics(run, 'record_count');
     for (const stream of ['events', 'company_rollup', 'company_events']) {
@@ -76,7 +80,7 @@ describe('metrics (Singer METRIC lines, as the Meltano SDK emits them)', functio
   });
 
   it('without the knob a short stream writes one record_count, at its end', async () => {
-    const run = await runTap(['--config', suite.config(), '--catalog', catalog(['events'])]);
+    const run = await runInProcess(['--config', suite.config(), '--catalog', catalog(['events'])]);
     expect(run.code, run.stderr.slice(-2000)).to.equal(0);
     expect(metrics(run, 'record_count')).to.deep.equal([
       { type: 'counter', metric: 'record_count', value: records(run, 'events').length, tags: { stream: 'events' } },
@@ -85,7 +89,7 @@ describe('metrics (Singer METRIC lines, as the Meltano SDK emits them)', functio
 
   it('a failing stream: sync_duration says failed, and so does the request that failed', async () => {
     suite.sim.setFaults([{ kind: '500', endpoint: 'events', nth: 2, times: 100 }]);
-    const run = await runTap([
+    const run = await runInProcess([
       '--config',
       suite.config({ max_retries: 1, max_concurrent_requests: 1 }),
       '--catalog',
@@ -102,7 +106,7 @@ describe('metrics (Singer METRIC lines, as the Meltano SDK emits them)', functio
   });
 
   it('--test: the request cut short at the first record is not reported as failed', async () => {
-    const run = await runTap(['--config', suite.config(), '--catalog', catalog(['events', 'company_events']), '--test']);
+    const run = await runInProcess(['--config', suite.config(), '--catalog', catalog(['events', 'company_events']), '--test']);
     expect(run.code, run.stderr.slice(-2000)).to.equal(0);
     const http = metrics(run, 'http_request_duration');
     expect(http.length).to.be.greaterThan(1);

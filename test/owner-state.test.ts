@@ -7,9 +7,10 @@ import { ScarfSimulator } from '../sim/index.js';
 import { log } from '../src/log.js';
 import { parseState, StateStore } from '../src/state.js';
 import { selectOwner } from '../src/streams/state/owners.js';
+import { runInProcess } from './helpers/in-process.js';
 import { catalogFor, configuredCatalogFor, expectSameRecords } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
-import { lastState, runTap, type TapRun, writeJson } from './helpers/tap.js';
+import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
 const START = '2026-09-10';
 // Syncs 1 and 2 read up to D1 (end_date), syncs 3 and 4 up to D3; the simulator's clock is
@@ -140,7 +141,7 @@ describe('owner: a bookmark belongs to one owner (issue 18, item 3)', function (
     await switchBackAndForth(async (owner, end) => {
       const args = ['--config', suite.config({ owner, end_date: end }), '--catalog', cat];
       if (state) args.push('--state', writeJson(suite.dir, `state-${Math.random().toString(36).slice(2)}.json`, state));
-      const run = await runTap(args);
+      const run = await runInProcess(args);
       state = lastState(run);
       return { recs: singerRecords(run), code: run.code, stderr: run.stderr, state: state!.bookmarks };
     });
@@ -149,11 +150,11 @@ describe('owner: a bookmark belongs to one owner (issue 18, item 3)', function (
   it("--plan counts another owner's requests from start_date, not from the bookmark of the owner the state was written for", async () => {
     serve('acme-oss', D1);
     const cat = writeJson(suite.dir, 'cat-events.json', catalogFor(['events']));
-    const first = await runTap(['--config', suite.config({ owner: 'acme-oss', end_date: D1 }), '--catalog', cat]);
+    const first = await runInProcess(['--config', suite.config({ owner: 'acme-oss', end_date: D1 }), '--catalog', cat]);
     expect(first.code, first.stderr).to.equal(0);
     const state = writeJson(suite.dir, 'state-plan.json', lastState(first));
     const planned = async (owner: Owner, withState: boolean) => {
-      const run = await runTap([
+      const run = await runInProcess([
         '--config',
         suite.config({ owner, end_date: D1 }),
         '--catalog',
@@ -180,7 +181,7 @@ describe('owner: a bookmark belongs to one owner (issue 18, item 3)', function (
     await switchBackAndForth(async (owner, end) => {
       const args = ['read', '--config', suite.config({ owner, end_date: end }), '--catalog', cat];
       if (states) args.push('--state', writeJson(suite.dir, `ab-state-${Math.random().toString(36).slice(2)}.json`, states));
-      const run = await runTap(args);
+      const run = await runInProcess(args);
       // The platform keeps each stream's last STATE.
       const last = new Map<string, any>();
       for (const m of run.messages) if (m.type === 'STATE') last.set(m.state.stream.stream_descriptor.name, m.state);

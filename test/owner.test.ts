@@ -7,9 +7,10 @@ import { airbyteCatalog } from '../src/airbyte/catalog.js';
 import { singerCatalog } from '../src/catalog.js';
 import { validateSettings } from '../src/config/load.js';
 import { StateStore } from '../src/state.js';
+import { runInProcess } from './helpers/in-process.js';
 import { catalogFor, expectSameRecords } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
-import { lastState, records, runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
+import { lastState, records, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
 
 const START = '2026-10-01';
@@ -64,7 +65,7 @@ describe('owner: in every record, key and state partition', function () {
   });
 
   it("config owner 'ACME-OSS' → every record of every stream says 'acme-oss', equal to the ground truth; requests succeed", async () => {
-    const run = await runTap(['--config', suite.config({ owner: 'ACME-OSS' })]);
+    const run = await runInProcess(['--config', suite.config({ owner: 'ACME-OSS' })]);
     expectTruth(run, 'acme-oss');
     expect(run.stderr).to.include(
       "Setting 'owner': using 'ACME-OSS' as 'acme-oss' (Scarf's v2 exports match owners in any case; the aggregations stream asks v3, which does not, for 'ACME-OSS' as given).",
@@ -111,7 +112,7 @@ describe('owner: in every record, key and state partition', function () {
       for (const m of s.metadata)
         if (m.breadcrumb[1] === 'owner' || m.breadcrumb[1] === 'user_agent') m.metadata.selected = false;
     }
-    const run = await runTap(['--config', suite.config(), '--catalog', writeJson(suite.dir, 'cat-no-owner.json', cat)]);
+    const run = await runInProcess(['--config', suite.config(), '--catalog', writeJson(suite.dir, 'cat-no-owner.json', cat)]);
     expect(run.code, run.stderr).to.equal(0);
     const rows = records(run, 'events');
     expect(rows.length).to.be.greaterThan(0);
@@ -135,7 +136,7 @@ describe('owner: in every record, key and state partition', function () {
         },
       },
     };
-    const run = await runTap([
+    const run = await runInProcess([
       '--config',
       suite.config(),
       '--catalog',
@@ -171,7 +172,7 @@ describe('owner: in every record, key and state partition', function () {
         },
       },
     };
-    const run = await runTap([
+    const run = await runInProcess([
       '--config',
       suite.config({ company_domains: [d] }),
       '--catalog',
@@ -251,7 +252,7 @@ describe('owner: two owners in one table', function () {
         end_date: END,
         aggregates_breakdowns: BREAKDOWNS,
       });
-      runs.push(await runTap(['--config', config]));
+      runs.push(await runInProcess(['--config', config]));
       expect(runs[i]!.code, runs[i]!.stderr).to.equal(0);
     }
     for (const [stream, keys] of Object.entries(KEYS)) {

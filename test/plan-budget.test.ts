@@ -3,9 +3,10 @@
 // backfill, all end to end.
 import { expect } from 'chai';
 
+import { runInProcess } from './helpers/in-process.js';
 import { catalogFor, expectSameRecords } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
-import { lastState, records, runTap, type TapRun, writeJson } from './helpers/tap.js';
+import { lastState, records, type TapRun, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const MID = '2026-10-08';
@@ -58,7 +59,7 @@ describe('the Runs plan and the request budget', function () {
 
   async function plan(args: string[]): Promise<Record<string, any>> {
     suite.sim.resetRequests();
-    const run = await runTap(args);
+    const run = await runInProcess(args);
     expect(run.code, run.stderr).to.equal(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines, 'one JSON object').to.have.length(1);
@@ -81,7 +82,7 @@ describe('the Runs plan and the request budget', function () {
       expect(Object.keys(planned.streams)).to.deep.equal(streams);
 
       suite.sim.resetRequests();
-      const full = await runTap(['--config', first, '--catalog', catalog]);
+      const full = await runInProcess(['--config', first, '--catalog', catalog]);
       expect(full.code, full.stderr).to.equal(0);
       expect(requestsPerStream(full)).to.deep.equal(planned.streams);
       expect(suite.sim.requests.length).to.equal(planned.total);
@@ -94,7 +95,7 @@ describe('the Runs plan and the request budget', function () {
       const later = suite.config({ end_date: END });
       const next = await plan(['--config', later, '--catalog', catalog, '--state', state, '--plan', '--format', 'json']);
       suite.sim.resetRequests();
-      const incremental = await runTap(['--config', later, '--catalog', catalog, '--state', state]);
+      const incremental = await runInProcess(['--config', later, '--catalog', catalog, '--state', state]);
       expect(incremental.code, incremental.stderr).to.equal(0);
       expect(requestsPerStream(incremental)).to.deep.equal(next.streams);
       expect(suite.sim.requests.length).to.equal(next.total);
@@ -134,7 +135,7 @@ describe('the Runs plan and the request budget', function () {
 
   it('--plan prints a table, and --plan-upper-bound makes no request', async () => {
     suite.sim.resetRequests();
-    const text = await runTap(['--config', suite.config(), '--plan']);
+    const text = await runInProcess(['--config', suite.config(), '--plan']);
     expect(text.code, text.stderr).to.equal(0);
     expect(text.stdout).to.match(
       /^ {2}events +13 {2}12 windows of 1 day, 2026-10-01\.\.2026-10-12; 1 request for Scarf's counts \(verify_counts\)$/m,
@@ -163,7 +164,7 @@ describe('the Runs plan and the request budget', function () {
 
   it('Airbyte: `plan` with the configured catalog and state equals the requests of `read`', async () => {
     const cfg = suite.config({ end_date: MID });
-    const discovered = await runTap(['discover', '--config', cfg]);
+    const discovered = await runInProcess(['discover', '--config', cfg]);
     const catalog = discovered.messages.find((m) => m.type === 'CATALOG')!.catalog;
     const configured = {
       streams: catalog.streams.map((stream: Record<string, any>) => ({
@@ -177,7 +178,7 @@ describe('the Runs plan and the request budget', function () {
     const catFile = writeJson(suite.dir, 'configured.json', configured);
     const planned = await plan(['plan', '--config', cfg, '--catalog', catFile, '--format', 'json']);
     suite.sim.resetRequests();
-    const read = await runTap(['read', '--config', cfg, '--catalog', catFile]);
+    const read = await runInProcess(['read', '--config', cfg, '--catalog', catFile]);
     expect(read.code, read.stderr).to.equal(0);
     expect(suite.sim.requests.length).to.equal(planned.total);
     for (const [e, n] of Object.entries(endpointPlan(planned, STREAMS))) expect(byEndpoint()[e] ?? 0, e).to.equal(n);
@@ -189,7 +190,7 @@ describe('the Runs plan and the request budget', function () {
     const later = suite.config({ end_date: END });
     const next = await plan(['plan', '--config', later, '--catalog', catFile, '--state', state, '--format', 'json']);
     suite.sim.resetRequests();
-    const again = await runTap(['read', '--config', later, '--catalog', catFile, '--state', state]);
+    const again = await runInProcess(['read', '--config', later, '--catalog', catFile, '--state', state]);
     expect(again.code, again.stderr).to.equal(0);
     expect(suite.sim.requests.length).to.equal(next.total);
     expect(next.total).to.be.lessThan(planned.total);
@@ -197,7 +198,7 @@ describe('the Runs plan and the request budget', function () {
     // Airbyte Cloud users cannot run a command: check logs what a first read would cost,
     // with no request beyond its own.
     suite.sim.resetRequests();
-    const check = await runTap(['check', '--config', cfg]);
+    const check = await runInProcess(['check', '--config', cfg]);
     expect(suite.sim.requests.map((r) => r.endpoint)).to.deep.equal(['aggregates']);
     const fixed = planned.streams.events + planned.streams.aggregates + planned.streams.company_rollup;
     expect(check.messages.map((m) => m.log?.message)).to.include(
@@ -205,10 +206,10 @@ describe('the Runs plan and the request budget', function () {
     );
 
     // Without flags: the text form, and its help.
-    const text = await runTap(['plan', '--config', later, '--catalog', catFile, '--state', state]);
+    const text = await runInProcess(['plan', '--config', later, '--catalog', catFile, '--state', state]);
     expect(text.code, text.stderr).to.equal(0);
     expect(text.stdout).to.match(/^ {2}total +\d+$/m);
-    const help = await runTap(['plan', '--help']);
+    const help = await runInProcess(['plan', '--help']);
     expect(help.stdout).to.include('Usage: tap-scarf plan --config FILE');
   });
 
@@ -243,7 +244,7 @@ describe('the Runs plan and the request budget', function () {
       syncs++;
       expect(syncs, 'the backfill ends within one sync of what --plan said (the 503 cost a request)').to.be.at.most(forecast + 1);
       suite.sim.resetRequests();
-      const run = await runTap(['--config', cfg, ...(state ? ['--state', state] : [])]);
+      const run = await runInProcess(['--config', cfg, ...(state ? ['--state', state] : [])]);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.badLines).to.deep.equal([]);
       if (syncs === 1) expect(suite.sim.requests.filter((r) => r.status === 503)).to.have.length(1);
@@ -286,7 +287,7 @@ describe('the range-limit search on a long backfill (simulator)', function () {
 
   it('365 days of company_events for 3 companies against a 92-day limit: 16 requests, the ideal 12 plus 4 refused', async () => {
     const domains = suite.sim.companyDomains().slice(0, 3);
-    const run = await runTap([
+    const run = await runInProcess([
       '--config',
       suite.config({ company_domains: domains }),
       '--catalog',

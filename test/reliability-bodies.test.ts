@@ -6,7 +6,14 @@ import { expect } from 'chai';
 
 import type { FaultSpec } from '../sim/index.js';
 import { aggregatesBookmark, eventsBookmark } from './helpers/bookmarks.js';
-import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import {
+  catalogFor,
+  expectNoRepeats,
+  expectSameRecords,
+  runCheckedInProcess,
+  streamRecords,
+  TOKEN,
+} from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
@@ -40,7 +47,7 @@ describe('reliability: an answer that is not an export never passes for an empty
 
   async function sync(stream: 'events' | 'aggregates', fault: FaultSpec | undefined, env: Record<string, string> = {}) {
     if (fault) suite.sim.setFaults([fault]);
-    return runChecked(
+    return runCheckedInProcess(
       ['--config', suite.config(), '--catalog', writeJson(suite.dir, 'cat.json', catalogFor([stream]))],
       { env },
       suite.sim,
@@ -123,7 +130,7 @@ describe('reliability: an answer that is not an export never passes for an empty
 
   it('legitimately empty days still pass: a header-only CSV and an empty application/x-ndjson answer', async () => {
     const cfg = suite.config({ start_date: '2026-08-20', end_date: '2026-08-21' });
-    const run = await runChecked(
+    const run = await runCheckedInProcess(
       ['--config', cfg, '--catalog', writeJson(suite.dir, 'cat.json', catalogFor(['events', 'aggregates']))],
       {},
       suite.sim,
@@ -222,7 +229,7 @@ describe('reliability: an answer that is not an export never passes for an empty
 
   it('Singer --test: an empty 200 is not "a stream without records in range"', async () => {
     suite.sim.setFaults([{ kind: 'empty-200', endpoint: 'events', times: 100 }]);
-    const run = await runChecked(
+    const run = await runCheckedInProcess(
       ['--config', suite.config(), '--catalog', writeJson(suite.dir, 'cat.json', catalogFor(['events'])), '--test'],
       {},
       suite.sim,

@@ -6,7 +6,14 @@
 import { expect } from 'chai';
 
 import type { FaultSpec } from '../sim/index.js';
-import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import {
+  catalogFor,
+  expectNoRepeats,
+  expectSameRecords,
+  runCheckedInProcess,
+  streamRecords,
+  TOKEN,
+} from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
@@ -35,7 +42,7 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
   };
   const faulted = (endpoint: string) => suite.sim.requests.filter((r) => r.endpoint === endpoint && r.fault).length;
   const sync = (extra: Record<string, unknown> = {}) =>
-    runChecked(['--config', suite.config(extra), '--catalog', catalog()], {}, suite.sim);
+    runCheckedInProcess(['--config', suite.config(extra), '--catalog', catalog()], {}, suite.sim);
   const truthCompanyEvents = () =>
     suite.sim.companyDomains().flatMap((d) => suite.sim.truth.companyEvents(d, { start: START, end: END }));
 
@@ -244,7 +251,7 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     const cat = writeJson(suite.dir, 'cat-agg.json', catalogFor(['aggregates']));
     // Windows 10-01..10-07 and 10-08..10-10: the second one ends cleanly after 5 rows.
     suite.sim.setFaults([{ kind: 'cut-after-line', endpoint: 'aggregates', contentLength: 'short', nth: 2, afterRows: 5 }]);
-    const first = await runChecked(['--config', suite.config(settings), '--catalog', cat], {}, suite.sim);
+    const first = await runCheckedInProcess(['--config', suite.config(settings), '--catalog', cat], {}, suite.sim);
     expect(first.code, first.stderr).to.equal(0);
     const truth = suite.sim.truth.aggregates({
       start: START,
@@ -257,7 +264,11 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     expect(suite.sim.requests.map((r) => r.endpoint)).to.deep.equal(['aggregates', 'aggregates']);
     suite.sim.clearFaults();
     const state = writeJson(suite.dir, 'state-agg.json', lastState(first));
-    const second = await runChecked(['--config', suite.config(settings), '--catalog', cat, '--state', state], {}, suite.sim);
+    const second = await runCheckedInProcess(
+      ['--config', suite.config(settings), '--catalog', cat, '--state', state],
+      {},
+      suite.sim,
+    );
     expect(second.code, second.stderr).to.equal(0);
     // The lookback re-reads 10-03..10-10, which holds every day the cut lost.
     const latest = new Map<string, Record<string, any>>();
@@ -270,7 +281,7 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
       { kind: 'http-error', endpoint: 'aggregates', status: 403, params: { breakdown: 'by-company' }, times: 1e9 },
     ]);
     const cat = writeJson(suite.dir, 'cat-events.json', catalogFor(['events']));
-    const run = await runChecked(['--config', suite.config(), '--catalog', cat], {}, suite.sim);
+    const run = await runCheckedInProcess(['--config', suite.config(), '--catalog', cat], {}, suite.sim);
     expect(run.code, run.stderr.slice(-3000)).to.equal(0);
     expectSameRecords(streamRecords(run, 'events'), suite.sim.truth.events({ start: START, end: END }), 'id', 'events');
     const counts = suite.sim.requests.filter((r) => r.endpoint === 'aggregates').map((r) => [r.status, r.query.breakdown]);
@@ -288,7 +299,7 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     // second: with by-country too, the window is not the counts' rows, so it is read and checked.
     const breakdowns = { aggregates_breakdowns: ['by-total', 'by-country'] };
     suite.sim.setFaults([{ kind: 'cut-after-line', endpoint: 'aggregates', contentLength: 'short', nth: 2, afterRows: 4 }]);
-    const run = await runChecked(['--config', suite.config(breakdowns), '--catalog', cat], {}, suite.sim);
+    const run = await runCheckedInProcess(['--config', suite.config(breakdowns), '--catalog', cat], {}, suite.sim);
     expect(run.code, run.stderr.slice(-3000)).to.equal(0);
     expectSameRecords(
       streamRecords(run, 'aggregates'),
@@ -310,7 +321,11 @@ describe('verify_counts: every window reconciled against Scarf’s aggregates co
     // Weekly rollup: no daily sums to compare; passed, but said.
     suite.sim.resetRequests();
     suite.sim.clearFaults();
-    const weekly = await runChecked(['--config', suite.config({ aggregates_rollup: 'weekly' }), '--catalog', cat], {}, suite.sim);
+    const weekly = await runCheckedInProcess(
+      ['--config', suite.config({ aggregates_rollup: 'weekly' }), '--catalog', cat],
+      {},
+      suite.sim,
+    );
     expect(weekly.code, weekly.stderr.slice(-3000)).to.equal(0);
     expect(
       logLines(

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 
 import type { FaultSpec } from '../sim/index.js';
-import { catalogFor, expectSameRecords, runChecked, type Stream, streamRecords, TOKEN } from './helpers/reliability.js';
+import { catalogFor, expectSameRecords, runCheckedInProcess, type Stream, streamRecords, TOKEN } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
@@ -161,7 +161,7 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
     suite.sim.setFaults([
       { kind: 'bad-value', endpoint: 'company-rollup', nth: 1, afterRows: 2, column: 'total_events', value: '12x' },
     ]);
-    const run = await runChecked(
+    const run = await runCheckedInProcess(
       ['--config', config(), '--catalog', writeJson(suite.dir, 'cat.json', catalogFor(['company_rollup', 'company_events']))],
       {},
       suite.sim,
@@ -181,7 +181,7 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
 
   it('company_events alone, its rollup request answered 500 until retries run out → one retried request, then it fails naming the cause', async () => {
     suite.sim.setFaults([{ kind: '500', endpoint: 'company-rollup', nth: 1, times: 100 }]);
-    const run = await runChecked(
+    const run = await runCheckedInProcess(
       ['--config', config({ max_retries: 2 }), '--catalog', writeJson(suite.dir, 'cat.json', catalogFor(['company_events']))],
       {},
       suite.sim,
@@ -198,7 +198,7 @@ describe('reliability: malformed data stops the stream, never a dropped or half-
   for (const c of cases) {
     it(`${c.name} → the stream stops with stream, window, row and column named; the others finish; exit 1`, async () => {
       suite.sim.setFaults([c.fault]);
-      const run = await runChecked(
+      const run = await runCheckedInProcess(
         ['--config', config(), '--catalog', writeJson(suite.dir, 'cat.json', catalogFor(c.streams))],
         {},
         suite.sim,

@@ -7,7 +7,14 @@ import { expect } from 'chai';
 
 import type { FaultSpec } from '../sim/index.js';
 import { aggregatesBookmark, eventsBookmark } from './helpers/bookmarks.js';
-import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import {
+  catalogFor,
+  expectNoRepeats,
+  expectSameRecords,
+  runCheckedInProcess,
+  streamRecords,
+  TOKEN,
+} from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
@@ -53,7 +60,7 @@ describe('reliability: request_deadline_seconds ends trickled and endless bodies
 
   async function cleanState(stream: string): Promise<unknown> {
     suite.sim.clearFaults();
-    const run = await runChecked(['--config', suite.config(), '--catalog', catalog(stream)], {}, suite.sim);
+    const run = await runCheckedInProcess(['--config', suite.config(), '--catalog', catalog(stream)], {}, suite.sim);
     expect(run.code, run.stderr).to.equal(0);
     suite.sim.resetRequests();
     return lastState(run);
@@ -70,7 +77,7 @@ describe('reliability: request_deadline_seconds ends trickled and endless bodies
     it(`events: ${c.name}, once → a failed attempt, retried; truth, ${DAYS}+1 requests, no record twice, same state as a clean run`, async () => {
       const clean = await cleanState('events');
       suite.sim.setFaults([{ ...c.fault, endpoint: 'events', nth: 2 }]);
-      const run = await runChecked(['--config', suite.config(), '--catalog', catalog('events')], {}, suite.sim);
+      const run = await runCheckedInProcess(['--config', suite.config(), '--catalog', catalog('events')], {}, suite.sim);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.badLines).to.deep.equal([]);
       expectSameRecords(streamRecords(run, 'events'), suite.sim.truth.events({ start: START, end: END }), 'id', 'events');
@@ -93,7 +100,7 @@ describe('reliability: request_deadline_seconds ends trickled and endless bodies
     suite.sim.setFaults([
       { kind: 'trickle', endpoint: 'events', times: 1000, afterRows: 3, intervalMs: 50, chunkBytes: 1, ...SIM_BOUND },
     ]);
-    const run = await runChecked(
+    const run = await runCheckedInProcess(
       [
         '--config',
         suite.config({ max_retries: 2 }),
@@ -126,7 +133,7 @@ describe('reliability: request_deadline_seconds ends trickled and endless bodies
   it('aggregates (NDJSON): every request endless → exit 1, the message names request_deadline_seconds, each row once, the bookmark stays', async () => {
     const state = { bookmarks: { aggregates: aggregatesBookmark('2026-10-02', START, BREAKDOWNS) } };
     suite.sim.setFaults([{ kind: 'endless-rows', endpoint: 'aggregates', times: 1000, ...SIM_BOUND }]);
-    const run = await runChecked(
+    const run = await runCheckedInProcess(
       [
         '--config',
         suite.config({ max_retries: 1, aggregates_lookback_days: 0 }),

@@ -9,7 +9,14 @@ import { expect } from 'chai';
 
 import type { FaultSpec } from '../sim/index.js';
 import { airbyteOutput } from './helpers/output.js';
-import { catalogFor, configuredCatalogFor, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import {
+  catalogFor,
+  configuredCatalogFor,
+  expectSameRecords,
+  runCheckedInProcess,
+  streamRecords,
+  TOKEN,
+} from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
@@ -76,7 +83,7 @@ describe('open days: a stable disagreement with Scarf’s counts never becomes "
       suite.sim.resetRequests();
       const args = ['--config', suite.config({ company_domains: domains(), ...extra }), '--catalog', catalog()];
       if (current) args.push('--state', writeJson(suite.dir, `state-${i}-${Math.random().toString(36).slice(2)}.json`, current));
-      const run = await runChecked(args, {}, suite.sim);
+      const run = await runCheckedInProcess(args, {}, suite.sim);
       expect(run.badLines).to.deep.equal([]);
       for (const r of streamRecords(run, 'events')) seen.events.add(r.id);
       for (const r of streamRecords(run, 'company_events')) seen.company.add(r.id);
@@ -274,7 +281,7 @@ describe('open days: a stable disagreement with Scarf’s counts never becomes "
     const bad = open[0]!.company_domain!;
     // Scarf answers again, except this company, which fails on every read from now on.
     suite.sim.setFaults([{ kind: 'http-error', status: 404, endpoint: 'company-events', domain: bad, times: 1e9 }]);
-    const next = await runChecked(
+    const next = await runCheckedInProcess(
       [
         '--config',
         suite.config({ company_domains: domains() }),
@@ -306,7 +313,7 @@ describe('open days: a stable disagreement with Scarf’s counts never becomes "
     const day = '2026-10-04';
     suite.sim.setFaults([{ kind: 'drop-day', endpoint: 'events', date: day, times: 1e9 }]);
     const cat = writeJson(suite.dir, 'cat-ab.json', configuredCatalogFor(['events']));
-    const run = airbyteOutput(await runChecked(['read', '--config', suite.config(), '--catalog', cat], {}, suite.sim));
+    const run = airbyteOutput(await runCheckedInProcess(['read', '--config', suite.config(), '--catalog', cat], {}, suite.sim));
     expect(run.run.code).to.equal(1);
     expect(run.streamStatuses('events')).to.deep.equal(['STARTED', 'RUNNING', 'INCOMPLETE']);
     const error = run.traces('ERROR').find((t) => t.error.stream_descriptor?.name === 'events' || /events/.test(t.error.message));

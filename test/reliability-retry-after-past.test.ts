@@ -2,7 +2,14 @@
 // computed backoff (exponential, full jitter), not at once.
 import { expect } from 'chai';
 
-import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import {
+  catalogFor,
+  expectNoRepeats,
+  expectSameRecords,
+  runCheckedInProcess,
+  streamRecords,
+  TOKEN,
+} from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { writeJson } from './helpers/tap.js';
 
@@ -28,7 +35,7 @@ describe('reliability: Retry-After as an HTTP-date in the past (Singer, end to e
     it(`${kind} with Retry-After an hour ago → backoff waits (base 200 ms: within 0.2, 0.4, 0.8 s, not all zero); truth, no record twice`, async () => {
       const past = new Date(Date.now() - 3_600_000).toUTCString();
       suite.sim.setFaults([{ kind, endpoint: 'events', nth: 1, times: 3, retryAfter: past }]);
-      const run = await runChecked(
+      const run = await runCheckedInProcess(
         ['--config', suite.config(), '--catalog', writeJson(suite.dir, 'cat-events.json', catalogFor(['events']))],
         { env: { TAP_SCARF_RETRY_BASE_MS: '200' } },
         suite.sim,

@@ -5,7 +5,14 @@
 import { expect } from 'chai';
 
 import type { FaultSpec } from '../sim/index.js';
-import { catalogFor, expectNoRepeats, expectSameRecords, runChecked, streamRecords, TOKEN } from './helpers/reliability.js';
+import {
+  catalogFor,
+  expectNoRepeats,
+  expectSameRecords,
+  runCheckedInProcess,
+  streamRecords,
+  TOKEN,
+} from './helpers/reliability.js';
 import { useSimulator, useStateAfterEveryWindow } from './helpers/sim-suite.js';
 import { lastState, type TapRun, writeJson } from './helpers/tap.js';
 
@@ -143,7 +150,7 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
   for (const c of cases) {
     it(`events: ${c.name} → retried; truth, ${DAYS}+1 requests, no record twice`, async () => {
       suite.sim.setFaults([{ ...c.fault(), endpoint: 'events', nth: 2 }]);
-      const run = await runChecked(['--config', config(c.extra), '--catalog', eventsOnly()], {}, suite.sim);
+      const run = await runCheckedInProcess(['--config', config(c.extra), '--catalog', eventsOnly()], {}, suite.sim);
       expectEventsTruth(run);
       const reqs = endpointRequests('events');
       expect(reqs.length, 'requests: one per day window plus the one retry').to.equal(DAYS + 1);
@@ -163,7 +170,11 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
   it('events: a body cut after some rows emits each row once — the retry emits only the rows the failed attempt had not', async () => {
     // 5 rows go out before the cut; they are complete records and stay emitted; the retry skips them.
     suite.sim.setFaults([{ kind: 'cut-mid-row', endpoint: 'events', nth: 1, afterRows: 5 }]);
-    const run = await runChecked(['--config', config({ max_concurrent_requests: 1 }), '--catalog', eventsOnly()], {}, suite.sim);
+    const run = await runCheckedInProcess(
+      ['--config', config({ max_concurrent_requests: 1 }), '--catalog', eventsOnly()],
+      {},
+      suite.sim,
+    );
     expectEventsTruth(run);
     // Output order: the first window's records, then its STATE; the first five are the ones the cut attempt delivered.
     const firstState = run.messages.findIndex((m) => m.type === 'STATE');
@@ -182,7 +193,7 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
   ]) {
     it(`aggregates (NDJSON): ${c.name} → retried; truth, N+1 requests, no row twice`, async () => {
       suite.sim.setFaults([{ ...c.fault, endpoint: 'aggregates', nth: 2 }]);
-      const run = await runChecked(['--config', config(), '--catalog', aggregatesOnly()], {}, suite.sim);
+      const run = await runCheckedInProcess(['--config', config(), '--catalog', aggregatesOnly()], {}, suite.sim);
       expect(run.code, run.stderr).to.equal(0);
       expectSameRecords(
         streamRecords(run, 'aggregates'),
@@ -201,7 +212,7 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
       { kind: 'cut-after-line', endpoint: 'company-rollup', nth: 1 },
       { kind: 'reset-mid-body', endpoint: 'company-events', nth: 1 },
     ]);
-    const run = await runChecked(
+    const run = await runCheckedInProcess(
       ['--config', config(), '--catalog', writeJson(suite.dir, 'cat-co.json', catalogFor(['company_rollup', 'company_events']))],
       {},
       suite.sim,
@@ -221,7 +232,7 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
   describe('bounded retries', () => {
     it('max_retries bounds the attempts: the window fails, the other streams finish, exit 1 with a summary', async () => {
       suite.sim.setFaults([{ kind: '500', endpoint: 'events', nth: 1, times: 1000 }]);
-      const run = await runChecked(
+      const run = await runCheckedInProcess(
         [
           '--config',
           config({ max_retries: 2, max_concurrent_requests: 1 }),
@@ -257,7 +268,7 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
       // allows would only be refused (and billed), so the tap gives up at once.
       suite.sim.setFaults([{ kind: '429', endpoint: 'events', nth: 1, times: 1000, retryAfter: 400 }]);
       const t0 = Date.now();
-      const run = await runChecked(
+      const run = await runCheckedInProcess(
         ['--config', config({ max_retry_wait_seconds: 1, max_concurrent_requests: 1 }), '--catalog', eventsOnly()],
         {},
         suite.sim,
@@ -273,7 +284,11 @@ describe('reliability: every fault kind is retried, nothing lost, nothing twice 
 
     it('max_retry_wait_seconds 0 means no retry at all', async () => {
       suite.sim.setFaults([{ kind: '503', endpoint: 'events', nth: 1 }]);
-      const run = await runChecked(['--config', config({ max_retry_wait_seconds: 0 }), '--catalog', eventsOnly()], {}, suite.sim);
+      const run = await runCheckedInProcess(
+        ['--config', config({ max_retry_wait_seconds: 0 }), '--catalog', eventsOnly()],
+        {},
+        suite.sim,
+      );
       expect(run.code).to.equal(1);
       expect(endpointRequests('events').filter((r) => r.query.start_date![0] === START)).to.have.length(1);
       expect(run.stderr).to.match(/giving up after 1 attempt /);

@@ -11,7 +11,7 @@ import { expect } from 'chai';
 
 import { connectionProblem } from '../src/scarf/client.js';
 import { eventsBookmark } from './helpers/bookmarks.js';
-import { catalogFor, runChecked, TOKEN } from './helpers/reliability.js';
+import { catalogFor, runChecked, runCheckedInProcess, TOKEN } from './helpers/reliability.js';
 import { useSimulator } from './helpers/sim-suite.js';
 import { repoRoot, type TapRun, writeJson } from './helpers/tap.js';
 
@@ -36,7 +36,8 @@ describe('scarf client: connection failures are one readable line naming base_ur
   );
 
   async function runEvents(baseUrl: string, env: Record<string, string> = {}): Promise<TapRun> {
-    const run = await runChecked(
+    // Node reads NODE_EXTRA_CA_CERTS when a process starts: that case needs its own.
+    const run = await (env.NODE_EXTRA_CA_CERTS ? runChecked : runCheckedInProcess)(
       [
         '--config',
         suite.config({ base_url: baseUrl }),

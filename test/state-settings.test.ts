@@ -7,8 +7,9 @@
 import { expect } from 'chai';
 
 import { ScarfSimulator } from '../sim/index.js';
+import { runInProcess } from './helpers/in-process.js';
 import { catalogFor, expectSameRecords, streamRecords } from './helpers/reliability.js';
-import { lastState, runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
+import { lastState, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 import { TOKEN } from './helpers/token.js';
 
 // The tap's signpost is the real clock, so the simulator's data ends yesterday, real time.
@@ -41,7 +42,7 @@ describe('state: future bookmarks, settings changes, old and unknown bookmarks (
     });
   const catalog = (streams: string[]) => writeJson(dir, `cat-${streams.join('-')}.json`, catalogFor(streams));
   const stateFile = (value: unknown) => writeJson(dir, `state-${Math.random().toString(36).slice(2)}.json`, value);
-  const singer = (args: string[]) => runTap(args);
+  const singer = (args: string[]) => runInProcess(args);
 
   /** The aggregates requests of the last run: [start, end, breakdowns asked]. */
   const aggregateRequests = () =>
@@ -163,7 +164,7 @@ describe('state: future bookmarks, settings changes, old and unknown bookmarks (
           destination_sync_mode: 'append_dedup',
         })),
       });
-      const run = await runTap(['read', '--config', config(), '--catalog', cat, '--state', stateFile(state)]);
+      const run = await runInProcess(['read', '--config', config(), '--catalog', cat, '--state', stateFile(state)]);
       expect(run.code, run.stdout.slice(-2000)).to.equal(0);
       const logs = run.messages.filter((m) => m.type === 'LOG').map((m) => m.log.message as string);
       const signpost = /\(signpost (\S+)\)/.exec(logs.join('\n'))![1]!;
@@ -288,11 +289,11 @@ describe('state: future bookmarks, settings changes, old and unknown bookmarks (
           },
         ],
       });
-      const first = await runTap(['read', '--config', config({ aggregates_breakdowns: ['by-total'] }), '--catalog', cat]);
+      const first = await runInProcess(['read', '--config', config({ aggregates_breakdowns: ['by-total'] }), '--catalog', cat]);
       expect(first.code, first.stdout.slice(-2000)).to.equal(0);
       const state = first.messages.filter((m) => m.type === 'STATE').at(-1)!.state;
       sim.resetRequests();
-      const second = await runTap([
+      const second = await runInProcess([
         'read',
         '--config',
         config({ aggregates_breakdowns: ['by-total', 'by-country'] }),

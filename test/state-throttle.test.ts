@@ -4,8 +4,9 @@
 import { expect } from 'chai';
 
 import { ScarfSimulator } from '../sim/index.js';
+import { runInProcess } from './helpers/in-process.js';
 import { catalogFor, configuredCatalogFor, expectSameRecords, TOKEN } from './helpers/reliability.js';
-import { lastState, records, runTap, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
+import { lastState, records, type TapRun, tmpDir, writeJson } from './helpers/tap.js';
 
 const SIM_NOW = new Date('2026-10-10T12:00:00Z');
 const START = '2026-10-03';
@@ -39,7 +40,7 @@ async function syncCompanies(companies: number, env: Record<string, string>, pro
       protocol === 'singer'
         ? ['--config', config, '--catalog', writeJson(dir, 'catalog.json', catalogFor(streams))]
         : ['read', '--config', config, '--catalog', writeJson(dir, 'catalog.json', configuredCatalogFor(streams))];
-    const run = await runTap(args, { env, timeoutMs: 120_000 });
+    const run = await runInProcess(args, { env, timeoutMs: 120_000 });
     expect(run.code, run.stderr.slice(-2000)).to.equal(0);
     const states = run.messages.filter((m) => m.type === 'STATE');
     const measured: Measured = {

@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 
 import { STREAMS } from '../src/streams/registry.js';
+import { runInProcess } from './helpers/in-process.js';
 import { airbyteOutput, keyOf } from './helpers/output.js';
 import { protocolProblems } from './helpers/protocol.js';
 import { catalogFor, configuredCatalogFor, expectSameRecords } from './helpers/reliability.js';
@@ -73,7 +74,7 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
     suite.sim.requests.filter((r) => r.endpoint === endpoint).map((r) => [r.query.start_date?.[0], r.query.end_date?.[0]]);
 
   it('a full sync equals the ground truth, in windows, with the schemas and keys declared', async () => {
-    const run = await runTap(['--config', suite.config(), '--catalog', catalog(NEW_STREAMS)]);
+    const run = await runInProcess(['--config', suite.config(), '--catalog', catalog(NEW_STREAMS)]);
     expect(run.code, run.stderr).to.equal(0);
     const validators = recordValidators();
     for (const stream of NEW_STREAMS) {
@@ -108,11 +109,11 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
   });
 
   it('incremental from state: each stream resumes its lookback before the bookmark, and the new days equal the truth', async () => {
-    const first = await runTap(['--config', suite.config(), '--catalog', catalog(NEW_STREAMS)]);
+    const first = await runInProcess(['--config', suite.config(), '--catalog', catalog(NEW_STREAMS)]);
     expect(first.code, first.stderr).to.equal(0);
     const state = writeJson(suite.dir, 'state-incremental.json', lastState(first));
     suite.sim.resetRequests();
-    const next = await runTap([
+    const next = await runInProcess([
       '--config',
       suite.config({ end_date: LATER }),
       '--catalog',
@@ -139,7 +140,7 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
   });
 
   it('the owner in any case: requested and written lower-case', async () => {
-    const run = await runTap(['--config', suite.config({ owner: 'ACME-Oss' }), '--catalog', catalog(NEW_STREAMS)]);
+    const run = await runInProcess(['--config', suite.config({ owner: 'ACME-Oss' }), '--catalog', catalog(NEW_STREAMS)]);
     expect(run.code, run.stderr).to.equal(0);
     for (const stream of NEW_STREAMS) {
       expectTruth(records(run, stream), stream, START, END);
@@ -154,7 +155,7 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
 
   it('Airbyte: every message valid by the protocol, the same records, per-stream state', async () => {
     const file = writeJson(suite.dir, 'configured.json', configuredCatalogFor([...NEW_STREAMS]));
-    const run = await runTap(['read', '--config', suite.config(), '--catalog', file]);
+    const run = await runInProcess(['read', '--config', suite.config(), '--catalog', file]);
     expect(run.code, run.stderr).to.equal(0);
     expect(protocolProblems(run.stdout)).to.deep.equal([]);
     const out = airbyteOutput(run);
@@ -165,7 +166,7 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
     expect(out.bookmark('company_pixel_rollup')?.replication_key_value).to.equal(END);
     // Resumed from its per-stream state: only the lookback and nothing new.
     suite.sim.resetRequests();
-    const again = await runTap([
+    const again = await runInProcess([
       'read',
       '--config',
       suite.config(),
@@ -187,7 +188,7 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
       try {
         // The counts include pixel views either way (sim/README.md), so verify_counts would judge
         // a package-only events export short: checked without it here (docs/reliability.md).
-        const run = await runTap([
+        const run = await runInProcess([
           '--config',
           suite.config({ verify_counts: false }),
           '--catalog',
@@ -216,7 +217,7 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
       { kind: 'reset-mid-body', endpoint: 'company-pixel-rollup', nth: 2 },
       { kind: 'cut-mid-row', endpoint: 'pixel-events', nth: 3 },
     ]);
-    const run = await runTap(['--config', suite.config(), '--catalog', catalog(NEW_STREAMS)]);
+    const run = await runInProcess(['--config', suite.config(), '--catalog', catalog(NEW_STREAMS)]);
     expect(run.code, run.stderr).to.equal(0);
     for (const stream of NEW_STREAMS) expectTruth(records(run, stream), stream, START, END);
     expect(
@@ -234,7 +235,7 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
 
   it('a window failing for good: exit 1, the bookmark at the last complete window, the next sync goes on from there', async () => {
     suite.sim.setFaults([{ kind: '500', endpoint: 'company-package-rollup', nth: 2, times: 50 }]);
-    const run = await runTap([
+    const run = await runInProcess([
       '--config',
       suite.config({ max_retries: 1, max_concurrent_requests: 1 }),
       '--catalog',
@@ -252,7 +253,7 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
 
     suite.sim.clearFaults();
     suite.sim.resetRequests();
-    const next = await runTap([
+    const next = await runInProcess([
       '--config',
       suite.config(),
       '--catalog',
@@ -271,13 +272,13 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
   it('a rollup body cut cleanly (unverifiable) is healed by the next sync for the days its lookback re-reads', async () => {
     // The last window, 2026-10-05..06, ends after its first rows with a proper chunked end.
     suite.sim.setFaults([{ kind: 'cut-after-line', endpoint: 'company-pixel-rollup', nth: 2, afterRows: 1, endCleanly: true }]);
-    const run = await runTap(['--config', suite.config(), '--catalog', catalog(['company_pixel_rollup'])]);
+    const run = await runInProcess(['--config', suite.config(), '--catalog', catalog(['company_pixel_rollup'])]);
     expect(run.code, run.stderr).to.equal(0);
     const firstRows = records(run, 'company_pixel_rollup');
     expect(firstRows.length, 'rows are missing: nothing in the HTTP message shows it').to.be.lessThan(
       truth('company_pixel_rollup', START, END).length,
     );
-    const next = await runTap([
+    const next = await runInProcess([
       '--config',
       suite.config(),
       '--catalog',
@@ -296,7 +297,12 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
     suite.sim.setFaults([
       { kind: 'rename-column', endpoint: 'company-package-rollup', column: 'package', value: 'package_id', times: 1e9 },
     ]);
-    const run = await runTap(['--config', suite.config({ max_retries: 0 }), '--catalog', catalog(['company_package_rollup'])]);
+    const run = await runInProcess([
+      '--config',
+      suite.config({ max_retries: 0 }),
+      '--catalog',
+      catalog(['company_package_rollup']),
+    ]);
     expect(run.code).to.equal(1);
     expect(run.stderr).to.match(/company_package_rollup.*package/);
     expect(run.stderr, 'the unknown column is named').to.include('package_id');
@@ -317,7 +323,7 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
         truth('company_pixel_rollup', START, END).length,
       );
       suite.sim.setOptions({ latencyMs: 0 });
-      const rerun = await runTap([
+      const rerun = await runInProcess([
         '--config',
         cfg,
         '--catalog',
@@ -336,7 +342,7 @@ describe('the 2026 CSV streams: pixel_events and the company package and pixel r
   });
 
   it('selection: the 2026 streams are opt-in, left out of a sync without a catalog', async () => {
-    const run = await runTap(['--config', suite.config({ verify_counts: false })]);
+    const run = await runInProcess(['--config', suite.config({ verify_counts: false })]);
     expect(run.code, run.stderr).to.equal(0);
     expect(suite.sim.requests.filter((r) => Object.values(ENDPOINT).includes(r.endpoint as never))).to.deep.equal([]);
     for (const s of NEW_STREAMS) expect(records(run, s), s).to.deep.equal([]);

@@ -1,6 +1,7 @@
-// End-to-end: the built CLI against the simulator, compared with the simulator's ground truth.
+// End-to-end: the CLI (in the test process, helpers/in-process.ts; a process where it is killed) against the simulator, compared with the simulator's ground truth.
 import { expect } from 'chai';
 
+import { runInProcess } from './helpers/in-process.js';
 import { catalogFor, expectSameRecords } from './helpers/reliability.js';
 import { recordValidators } from './helpers/schemas.js';
 import { useSimulator } from './helpers/sim-suite.js';
@@ -56,7 +57,7 @@ describe('sync against the simulator (Singer)', function () {
     it(`a full sync of every stream equals the ground truth (${timestampStyle} timestamps, ${booleanStyle} booleans)`, async () => {
       suite.sim.setOptions({ timestampStyle, booleanStyle });
       try {
-        const run = await runTap(['--config', config()]);
+        const run = await runInProcess(['--config', config()]);
         expectTruth(run);
         // Every record validates against its schema, formats included, and carries nothing else.
         const validators = recordValidators();
@@ -77,7 +78,7 @@ describe('sync against the simulator (Singer)', function () {
   }
 
   it('de-duplicates ids Scarf sends twice and keeps microseconds', async () => {
-    const run = await runTap(['--config', config()]);
+    const run = await runInProcess(['--config', config()]);
     const ev = records(run, 'events');
     expect(new Set(ev.map((r) => r.id)).size).to.equal(ev.length);
     expect(run.stderr).to.match(/events: \d+ records, [1-9]\d* duplicate rows dropped/);
@@ -87,7 +88,7 @@ describe('sync against the simulator (Singer)', function () {
   it('commits a STATE per completed events window, after its records, with the coverage bookmark (throttle interval lifted)', async () => {
     // The byte rule alone: a day of events outweighs a STATE of one bookmark more than tenfold,
     // so every window's STATE goes out (the default 10 s interval would hold them all back here).
-    const run = await runTap(
+    const run = await runInProcess(
       ['--config', config(), '--catalog', writeJson(suite.dir, 'cat-events.json', catalogFor(['events']))],
       {
         env: { TAP_SCARF_STATE_INTERVAL_MS: '0' },
@@ -122,7 +123,7 @@ describe('sync against the simulator (Singer)', function () {
   });
 
   it('throttled by default: a sync shorter than 10 s writes one STATE per stream, after its last record, with every bookmark', async () => {
-    const run = await runTap(['--config', config()]);
+    const run = await runInProcess(['--config', config()]);
     expect(run.code, run.stderr).to.equal(0);
     const kinds = run.messages.map((m) => (m.type === 'STATE' ? 'STATE' : m.type === 'RECORD' ? m.stream : 'SCHEMA'));
     const states = kinds.map((k, i) => (k === 'STATE' ? i : -1)).filter((i) => i >= 0);
@@ -139,14 +140,14 @@ describe('sync against the simulator (Singer)', function () {
   it("a second sync from the first one's state loses nothing and re-reads only the lookback", async () => {
     const cat = writeJson(suite.dir, 'cat-ev.json', catalogFor(['events', 'company_events', 'company_rollup']));
     suite.sim.setNow(new Date('2026-10-04T12:00:00Z'));
-    const first = await runTap(['--config', config({ end_date: '2026-10-04', lookback_days: 2 }), '--catalog', cat]);
+    const first = await runInProcess(['--config', config({ end_date: '2026-10-04', lookback_days: 2 }), '--catalog', cat]);
     expect(first.code, first.stderr).to.equal(0);
     const state1 = lastState(first)!;
     expect(state1.bookmarks.events.replication_key_value).to.equal('2026-10-05T00:00:00.000000Z');
 
     suite.sim.setNow(new Date('2026-10-07T12:00:00Z'));
     suite.sim.resetRequests();
-    const second = await runTap([
+    const second = await runInProcess([
       '--config',
       config({ end_date: END, lookback_days: 2 }),
       '--catalog',
@@ -185,7 +186,7 @@ describe('sync against the simulator (Singer)', function () {
   // A bookmark past the signpost: test/state-settings.test.ts.
 
   it('company_events asks only for companies with activity in the synced range', async () => {
-    const run = await runTap([
+    const run = await runInProcess([
       '--config',
       config(),
       '--catalog',
@@ -215,7 +216,7 @@ describe('sync against the simulator (Singer)', function () {
       const killAt = 20 + Math.floor(Math.random() * 400);
       const killed = await runTap(['--config', cfg], { killAfterLines: { lines: killAt, signal: 'SIGKILL' } });
       const state = lastState(killed);
-      const rerun = await runTap([
+      const rerun = await runInProcess([
         '--config',
         cfg,
         ...(state ? ['--state', writeJson(suite.dir, 'killed-state.json', state)] : []),
@@ -246,7 +247,7 @@ describe('sync against the simulator (Singer)', function () {
   it('splits a window Scarf refuses as range-too-long and remembers the limit', async () => {
     suite.sim.setOptions({ maxRangeDays: 2 });
     try {
-      const run = await runTap([
+      const run = await runInProcess([
         '--config',
         // Only company-events' refusals are counted here; the counts' request learns its own limit.
         config({ verify_counts: false }),

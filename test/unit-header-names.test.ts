@@ -4,7 +4,7 @@ import { expect } from 'chai';
 
 import { DataError } from '../src/errors.js';
 import { compileLayout } from '../src/scarf/csv-fast/compile.js';
-import { matchHeader } from '../src/scarf/header-names.js';
+import { matchHeader, placeColumns } from '../src/scarf/header-names.js';
 import { compileRowTyper } from '../src/scarf/row-typer.js';
 import { loadSchema } from '../src/schemas.js';
 
@@ -36,6 +36,19 @@ describe('scarf/header-names matchHeader', () => {
     expect((err as Error).message).to.equal(
       'events: the response header has two columns that both read as "time" ("Time" and " time"); cannot tell which value is meant',
     );
+  });
+
+  it('placeColumns: the schema property of each column, by index; a column named like a fixed property is not taken', () => {
+    const placed = placeColumns(
+      'events',
+      ['ID', 'owner', 'new_col', 'time', 'extra_fields'],
+      ['owner', 'id', 'time', 'extra_fields'],
+      new Set(['owner', 'extra_fields']),
+    );
+    expect([...placed.prop]).to.deep.equal([1, -1, -1, 2, -1]);
+    expect(placed.unknown).to.deep.equal([1, 2, 4]);
+    expect(placed.names).to.deep.equal(['id', 'owner', 'new_col', 'time', 'extra_fields']);
+    expect(placed.renamed).to.deep.equal([['ID', 'id']]);
   });
 
   it('the row typer and the fast path layout take the column alike; required columns are enforced', () => {

@@ -3,8 +3,9 @@
 // and events and company_events stay verified, a clean cut still found and read again.
 import { expect } from 'chai';
 
+import { runInProcess } from './helpers/in-process.js';
 import { useSimulator } from './helpers/sim-suite.js';
-import { records, runTap, writeJson } from './helpers/tap.js';
+import { records, writeJson } from './helpers/tap.js';
 
 const START = '2026-10-01';
 const END = '2026-10-05';
@@ -44,7 +45,7 @@ describe('verify_counts from v3 when v2 aggregates has no counts', function () {
       try {
         // The third events window ends cleanly after 5 rows: only the counts can tell.
         suite.sim.setFaults([{ kind: 'cut-after-line', endpoint: 'events', nth: 3, afterRows: 5, endCleanly: true }]);
-        const run = await runTap(['--config', suite.config(), '--catalog', catalog(['events'])]);
+        const run = await runInProcess(['--config', suite.config(), '--catalog', catalog(['events'])]);
         expect(run.code, run.stderr).to.equal(0);
         expect(run.stderr).to.include(
           `verify_counts: Scarf's legacy v2 aggregates export ${v2 === 'empty' ? 'answered no rows' : `answered HTTP ${v2}`}`,
@@ -78,7 +79,7 @@ describe('verify_counts from v3 when v2 aggregates has no counts', function () {
   it('v2 aggregates empty: company_events verified against v3 by-company counts', async () => {
     suite.sim.setOptions({ v2Aggregates: 'empty' });
     try {
-      const run = await runTap(['--config', suite.config(), '--catalog', catalog(['company_rollup', 'company_events'])]);
+      const run = await runInProcess(['--config', suite.config(), '--catalog', catalog(['company_rollup', 'company_events'])]);
       expect(run.code, run.stderr).to.equal(0);
       const domains = suite.sim.truth.activeDomains({ start: START, end: END });
       expect(run.stderr).to.match(

@@ -11,6 +11,7 @@ import { AirbyteWriter, syncFailure, traceError } from '../protocol/airbyte.js';
 import { type AirbyteSpecMessage, serialize } from '../protocol/airbyte-types.js';
 import { LineWriter } from '../protocol/output.js';
 import { configSources } from '../run/config-sources.js';
+import { type Io, processIo } from '../run/io.js';
 import { installStopHandlers } from '../run/stop.js';
 import type { ScarfClient } from '../scarf/client.js';
 import { makeClient } from '../scarf/from-settings.js';
@@ -121,7 +122,7 @@ async function read(args: AirbyteArgs, writer: AirbyteWriter): Promise<void> {
  * state, for Airbyte users, who cannot pass the Singer flags (README "Requests (Scarf Runs)").
  * Not a protocol command: it prints text or one JSON object, and logs to stderr.
  */
-async function plan(args: AirbyteArgs): Promise<number> {
+async function plan(args: AirbyteArgs, io: Io): Promise<number> {
   const { planFormat, runPlan } = await import('../run/plan.js');
   const format = planFormat(args.format);
   const settings = settingsFrom(args);
@@ -135,20 +136,20 @@ async function plan(args: AirbyteArgs): Promise<number> {
     selections,
     new StateStore(tapState),
     { upperBound: !!args.upperBound, format },
-    (t) => void process.stdout.write(t),
+    (t) => void io.stdout.write(t),
   );
 }
 
-export async function airbyteMain(argv: string[]): Promise<number> {
+export async function airbyteMain(argv: string[], io: Io = processIo()): Promise<number> {
   if (argv[0] === 'plan') {
     try {
-      return await plan(parseAirbyteArgs(argv));
+      return await plan(parseAirbyteArgs(argv), io);
     } catch (err) {
       log.error(asTapError(err).message);
       return 1;
     }
   }
-  const writer = new AirbyteWriter(new LineWriter());
+  const writer = new AirbyteWriter(new LineWriter(io.stdout));
   // Before anything else can log: Airbyte reads only stdout, so stderr lines would be lost.
   setLogSink(writer.logSink());
   try {
@@ -189,7 +190,7 @@ export async function airbyteMain(argv: string[]): Promise<number> {
         await read(args, writer);
         return 0;
       case 'plan':
-        return await plan(args);
+        return await plan(args, io);
     }
   } catch (err) {
     const e = asTapError(err);

@@ -2,6 +2,11 @@
 // rules of docs/DESIGN.md: a row is handed over only once it is known to be complete, and a
 // body that ended early is an IncompleteBodyError (the caller re-requests the window).
 //
+// This is the papaparse path, the definition of how a CSV body is read: with the row typer
+// it reads every stream's rows (every row under TAP_SCARF_CSV_PATH=reference), and the rest
+// of any body the fast path (csv-fast/, which exists for speed alone) does not read itself
+// (docs/DESIGN.md "Two CSV paths").
+//
 // papaparse's core Parser is driven directly, one decoded chunk at a time, with
 // ignoreLastRow so the trailing, possibly incomplete row is kept back and re-parsed with
 // the next chunk. Its ParserHandle/stream layers are bypassed: they guess settings per

@@ -48,3 +48,32 @@ export function matchHeader(stream: string, header: string[], known: ReadonlySet
   }
   return { names, renamed };
 }
+
+export interface ColumnPlaces extends HeaderNames {
+  /** Each column's schema property, as its index in the schema's keys; -1: the schema does not take it (extra_fields). */
+  prop: Int32Array;
+  /** The columns the schema does not take, in header order. */
+  unknown: number[];
+}
+
+/**
+ * Which schema property each header column fills. `keys`: the schema's properties in
+ * order; `fixed`: those whose value never comes from the input (constants, computed
+ * fields, extra_fields), so a column of such a name is one the schema does not take. The
+ * row typer and the fast path's layout both place a header's columns by this one function.
+ */
+export function placeColumns(stream: string, header: string[], keys: string[], fixed: ReadonlySet<string>): ColumnPlaces {
+  const index = new Map<string, number>();
+  keys.forEach((k, i) => {
+    if (!fixed.has(k)) index.set(k, i);
+  });
+  const matched = matchHeader(stream, header, new Set(index.keys()));
+  const prop = new Int32Array(header.length).fill(-1);
+  const unknown: number[] = [];
+  matched.names.forEach((name, c) => {
+    const p = index.get(name);
+    if (p === undefined) unknown.push(c);
+    else prop[c] = p;
+  });
+  return { ...matched, prop, unknown };
+}

@@ -20,7 +20,7 @@ import {
   toTimestamp,
   TS_EXPECTED,
 } from './convert.js';
-import { matchHeader } from './header-names.js';
+import { placeColumns } from './header-names.js';
 import { Kind, kindOf } from './schema-kind.js';
 
 export type { JsonSchemaProperty };
@@ -187,10 +187,10 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
   let renamedColumns: [string, string][] = [];
   if (header) {
     const seen = new Set<string>();
-    const matched = matchHeader(opts.stream, header, new Set(keys.filter((k) => !fixed.has(k))));
-    renamedColumns = matched.renamed;
+    const placed = placeColumns(opts.stream, header, keys, fixed);
+    renamedColumns = placed.renamed;
     for (let c = 0; c < header.length; c++) {
-      const name = matched.names[c]!;
+      const name = placed.names[c]!;
       if (name.trim() === '') {
         throw new DataError(
           `${opts.stream}: in the response header, column ${c + 1} has an empty name, so tap-scarf cannot tell what its values are; columns sent: ${header.join(',').slice(0, 300)}`,
@@ -202,8 +202,8 @@ export function compileRowTyper(opts: RowTyperOptions): RowTyper {
         );
       }
       seen.add(name);
-      const p = fixed.has(name) ? undefined : propIndex.get(name);
-      if (p === undefined) {
+      const p = placed.prop[c]!;
+      if (p < 0) {
         unknownColumns.push(name);
         unknownIdx.push(c);
         unknownPrefix.push((unknownIdx.length === 1 ? '{' : ',') + JSON.stringify(name) + ':');

@@ -8,7 +8,9 @@ import { batchSettings } from '../config/sdk-settings.js';
 import { ConfigError } from '../errors.js';
 import { log } from '../log.js';
 import { packageJson } from '../paths.js';
+import { LineWriter } from '../protocol/output.js';
 import { configSources } from '../run/config-sources.js';
+import { type Io, processIo } from '../run/io.js';
 import { parseState, StateStore } from '../state.js';
 import { readJsonFile } from '../util/json.js';
 
@@ -38,16 +40,16 @@ export function readStateFile(file: string): StateStore {
   return new StateStore(parseState(value, `state file ${file}`));
 }
 
-export async function singerMain(args: SingerArgs): Promise<number> {
+export async function singerMain(args: SingerArgs, io: Io = processIo()): Promise<number> {
   if (args.version) {
-    process.stdout.write(`${packageJson.name} ${packageJson.version}\n`);
+    io.stdout.write(`${packageJson.name} ${packageJson.version}\n`);
     return 0;
   }
   if (args.about) {
     const format = args.format ?? 'text';
-    if (format === 'json') process.stdout.write(JSON.stringify(aboutInfo(), null, 2) + '\n');
-    else if (format === 'markdown') process.stdout.write(aboutMarkdown());
-    else if (format === 'text') process.stdout.write(aboutText());
+    if (format === 'json') io.stdout.write(JSON.stringify(aboutInfo(), null, 2) + '\n');
+    else if (format === 'markdown') io.stdout.write(aboutMarkdown());
+    else if (format === 'text') io.stdout.write(aboutText());
     else throw new ConfigError(`--format ${format} is not supported; use text, json or markdown.`);
     return 0;
   }
@@ -62,18 +64,12 @@ export async function singerMain(args: SingerArgs): Promise<number> {
     const catalogFile = args.catalog ?? args.properties;
     const selections = catalogFile ? selectionFromSingerCatalog(readCatalogFile(catalogFile), catalogFile) : defaultSelection();
     const state = args.state ? readStateFile(args.state) : new StateStore();
-    return runPlan(
-      settings,
-      selections,
-      state,
-      { upperBound: !!args.planUpperBound, format },
-      (t) => void process.stdout.write(t),
-    );
+    return runPlan(settings, selections, state, { upperBound: !!args.planUpperBound, format }, (t) => void io.stdout.write(t));
   }
   if (args.discover) {
     // Discovery needs no API call: the catalog comes from schemas/. A given config is still checked.
     if (args.config.length) loadConfig(configSources(args.config));
-    process.stdout.write(JSON.stringify(singerCatalog(), null, 2) + '\n');
+    io.stdout.write(JSON.stringify(singerCatalog(), null, 2) + '\n');
     return 0;
   }
   if (args.test !== undefined) {
@@ -83,6 +79,7 @@ export async function singerMain(args: SingerArgs): Promise<number> {
       parseTestMode(args.test),
       args.config.length ? loadConfig(configSources(args.config)) : undefined,
       testFile ? selectionFromSingerCatalog(readCatalogFile(testFile), testFile) : defaultSelection(),
+      io.stdout,
     );
   }
   if (!args.config.length)
@@ -109,7 +106,8 @@ export async function singerMain(args: SingerArgs): Promise<number> {
       import('../sync.js'),
     ]);
   const batch = batchSettings(settings);
-  const writer = batch ? new SingerBatchWriter(batch) : new SingerWriter();
+  const singer = new SingerWriter(new LineWriter(io.stdout));
+  const writer = batch ? new SingerBatchWriter(batch, singer) : singer;
   const client = makeClient(settings);
   const ctx = makeContext(settings, state, client);
   const removeHandlers = installStopHandlers(

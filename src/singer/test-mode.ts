@@ -9,6 +9,7 @@ import type { StreamSelection } from '../catalog.js';
 import type { Settings } from '../config/load.js';
 import { ConfigError, type TapError } from '../errors.js';
 import { log } from '../log.js';
+import { LineWriter } from '../protocol/output.js';
 import { schemaMessage, SingerWriter } from '../protocol/singer.js';
 import { makeClient } from '../scarf/from-settings.js';
 import type { StreamName } from '../schemas.js';
@@ -28,7 +29,7 @@ export function parseTestMode(value: string): TestMode {
 
 /** Singer output without STATE: a test must not move bookmarks. */
 class TestWriter implements ProtocolWriter {
-  readonly singer = new SingerWriter();
+  constructor(readonly singer: SingerWriter) {}
 
   startStream(selection: StreamSelection): void | Promise<void> {
     return this.singer.startStream(selection);
@@ -55,9 +56,10 @@ export async function runTestMode(
   mode: TestMode,
   settings: Settings | undefined,
   selections: StreamSelection[],
+  stdout: NodeJS.WritableStream = process.stdout,
 ): Promise<number> {
   if (mode === 'schema') {
-    const writer = new SingerWriter();
+    const writer = new SingerWriter(new LineWriter(stdout));
     for (const s of selections) await writer.out.write(JSON.stringify(schemaMessage(s)));
     await writer.out.end();
     return 0;
@@ -66,7 +68,7 @@ export async function runTestMode(
     throw new ConfigError(
       '--test needs a configuration: pass --config FILE or --config ENV (or use --test=schema, which makes no API call).',
     );
-  const writer = new TestWriter();
+  const writer = new TestWriter(new SingerWriter(new LineWriter(stdout)));
   // One request at a time: windows fetched ahead would cost Runs for records never shown.
   // No count reconciliation: a test stops at the first record, before any window could be
   // judged, and the counts' request would be a Run spent for nothing.

@@ -85,3 +85,16 @@ export function protocolProblems(stdout: string): string[] {
   });
   return problems;
 }
+
+/**
+ * The validators, or a thrown error naming the missing file: for a suite whose whole point is
+ * protocol conformance (test/standard-tests.test.ts), a missing definition is a failure anywhere.
+ */
+export function requiredProtocolValidators(): ProtocolValidators {
+  const v = protocolValidators();
+  if (!v)
+    throw new Error(
+      `the Airbyte protocol definition is missing (${protocolYamlPath}): set AIRBYTE_PROTOCOL_YAML to its location`,
+    );
+  return v;
+}

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import type { ScarfSimulator } from '../../sim/index.js';
 import { airbyteCatalog } from '../../src/airbyte/catalog.js';
 import { STREAM_NAMES } from '../../src/schemas.js';
+import { runInProcess } from './in-process.js';
 import { byKey, type RunOptions, runTap, type TapRun } from './tap.js';
 import { TOKEN, TOKEN_MIDDLE } from './token.js';
 
@@ -34,7 +35,15 @@ export function expectNoToken(text: string, what: string): void {
  * in no request's path or query — it must travel only in the Authorization header.
  */
 export async function runChecked(args: string[], opts: RunOptions = {}, sim?: ScarfSimulator): Promise<TapRun> {
-  const run = await runTap(args, opts);
+  return checked(await runTap(args, opts), args, sim);
+}
+
+/** runChecked, the CLI run in this process (helpers/in-process.ts). */
+export async function runCheckedInProcess(args: string[], opts: RunOptions = {}, sim?: ScarfSimulator): Promise<TapRun> {
+  return checked(await runInProcess(args, opts), args, sim);
+}
+
+function checked(run: TapRun, args: string[], sim?: ScarfSimulator): TapRun {
   const what = `tap-scarf ${args.join(' ')}`;
   allOutputs.push({ what: `${what} (stdout)`, text: run.stdout }, { what: `${what} (stderr)`, text: run.stderr });
   expectNoToken(run.stdout, `${what}: stdout`);

@@ -2,7 +2,7 @@
 // row typer (compileRowTyper) would make of every row with this header, as fixed bytes and
 // one step per value.
 import { wordsOf } from '../../util/words.js';
-import { matchHeader } from '../header-names.js';
+import { placeColumns } from '../header-names.js';
 import type { JsonSchemaObject } from '../row-typer.js';
 import { Kind, kindOf } from '../schema-kind.js';
 
@@ -56,14 +56,13 @@ export function compileLayout(spec: RecordSpec, header: string[]): Layout | stri
   const keys = Object.keys(props);
   const constants = spec.constants;
   const fixed = new Set<string>([...Object.keys(constants), 'extra_fields']);
+  // The same placing as the row typer's (which has already accepted this header).
+  const placed = placeColumns(spec.stream ?? '', header, keys, fixed);
   const colOf = new Map<string, number>();
-  const unknownCols: number[] = [];
-  // The same matching as the row typer's (which has already accepted this header).
-  const names = matchHeader(spec.stream ?? '', header, new Set(keys.filter((k) => !fixed.has(k)))).names;
-  names.forEach((name, c) => {
-    if (!fixed.has(name) && Object.prototype.hasOwnProperty.call(props, name)) colOf.set(name, c);
-    else unknownCols.push(c);
+  placed.prop.forEach((p, c) => {
+    if (p >= 0) colOf.set(keys[p]!, c);
   });
+  const unknownCols = placed.unknown;
   const steps: Step[] = [];
   let pending = '{';
   const flush = () => {

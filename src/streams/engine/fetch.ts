@@ -38,12 +38,14 @@ export function fetchSpec(decl: StreamDeclaration, request: RequestSpec): FetchS
 
 /**
  * TAP_SCARF_CSV_PATH: `fast` (default) or `reference` (papaparse + the row typer for every
- * row, as before the fast path existed: for a user who wants to compare the two).
+ * row, as before the fast path existed: for a user who wants to compare the two). The value
+ * keeps its first name; in the code that reader is the papaparse path, as "reference" also
+ * means Scarf's counts.
  */
-export function csvPath(): 'fast' | 'reference' {
+export function csvPath(): 'fast' | 'papaparse' {
   const v = (process.env.TAP_SCARF_CSV_PATH ?? '').trim().toLowerCase();
   if (v === '' || v === 'fast') return 'fast';
-  if (v === 'reference') return 'reference';
+  if (v === 'reference') return 'papaparse';
   throw new ConfigError(
     `The environment variable TAP_SCARF_CSV_PATH is ${JSON.stringify(clip(process.env.TAP_SCARF_CSV_PATH ?? '', 40))}: use 'fast' (the default) or 'reference' (papaparse and the row typer for every row), or unset it.`,
   );
