@@ -229,7 +229,7 @@ export class ScarfClient {
       accept: req.format === 'ndjson' ? 'application/x-ndjson' : 'text/csv',
     };
     for (let attempt = 1; ; attempt++) {
-      if (this.closed) throw new TapError(`${req.label}: the Scarf client was closed`, 'system_error');
+      if (this.closed) throw new TapError(`${req.label}: the Scarf client was closed`, 'system_error').at({ window: req.label });
       await this.acquire();
       let outcome: Outcome<T>;
       try {
@@ -250,7 +250,7 @@ export class ScarfClient {
                 ? ` with Retry-After ${outcome.retryAfter}, longer than the wait left (raise max_retry_wait_seconds to wait it out)`
                 : ''),
           ),
-        );
+        ).at({ window: req.label });
       }
       log.warn(
         `${req.label}: attempt ${attempt} failed (${outcome.reason}); retry ${budget.used} of ${this.opts.maxRetries} in ${(wait / 1000).toFixed(3)} s`,
@@ -328,7 +328,9 @@ export class ScarfClient {
       return { ok: false, reason: verdict.reason, ...(verdict.hint !== undefined ? { hint: verdict.hint } : {}) };
     if (verdict.action !== 'fail') throw err;
     const message = redact(`${req.label}: ${verdict.message}`);
-    throw verdict.failureType === 'config_error' ? new ConfigError(message) : new TapError(message, verdict.failureType);
+    throw (verdict.failureType === 'config_error' ? new ConfigError(message) : new TapError(message, verdict.failureType)).at({
+      window: req.label,
+    });
   }
 
   /** A non-2xx answer, by its row of the answers table. */
@@ -401,7 +403,7 @@ export class ScarfClient {
       redact(head + hint + quoted),
     );
     err.request = redact(req.label);
-    return err;
+    return err.at({ window: req.label });
   }
 
   private answerContext(req: FetchRequest): AnswerContext {

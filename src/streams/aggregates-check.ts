@@ -107,7 +107,7 @@ export async function checkAggregatesPart(
   if (diff.length === 0) return record(stats, 'reread');
   throw new DataError(
     `${spec.label}: ${diff[0]!}: ${say(diff[0]!)} after every re-read${diff.length > 1 ? ` (and ${diff.length - 1} more day(s))` : ''}, so the window cannot be proven complete and its bookmark stays (the next sync reads it again).`,
-  );
+  ).at({ window: spec.label });
 }
 
 function record(stats: StreamStats, outcome: 'equal' | 'reread'): void {

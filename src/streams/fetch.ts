@@ -117,7 +117,10 @@ function warnInvalidUtf8(ctx: SyncContext, spec: FetchSpec, count: number): void
 
 function wrapRowError(spec: FetchSpec, what: string, n: number, err: unknown): never {
   const msg = err instanceof Error ? err.message : String(err);
-  throw new DataError(`Stream ${spec.stream}, window ${spec.label}, ${what} ${n}: ${msg}`);
+  throw new DataError(`Stream ${spec.stream}, window ${spec.label}, ${what} ${n}: ${msg}`).at({
+    stream: spec.stream,
+    window: spec.label,
+  });
 }
 
 /**
@@ -267,6 +270,10 @@ export async function fetchRecords(
 
 /** A DataError the readers raise (row width, bad JSON line) also names the stream and window. */
 function inWindow(spec: FetchSpec, err: unknown): unknown {
-  if (!(err instanceof DataError) || err.message.startsWith('Stream ')) return err;
-  return new DataError(`Stream ${spec.stream}, window ${spec.label}: ${err.message}`);
+  // A DataError of the destination names its stream in words of its own (src/destination/postgres/copy-text.ts).
+  if (!(err instanceof DataError) || err.stream !== undefined || err.message.startsWith('Stream ')) return err;
+  return new DataError(`Stream ${spec.stream}, window ${spec.label}: ${err.message}`).at({
+    stream: spec.stream,
+    window: spec.label,
+  });
 }
