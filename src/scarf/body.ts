@@ -5,7 +5,8 @@
 import { StringDecoder } from 'node:string_decoder';
 
 import { DataError, IncompleteBodyError, NotAnExportError } from '../errors.js';
-import { redact } from '../log.js';
+import { clip, redact } from '../log.js';
+import { type ErrorBody, parseErrorBody } from './answers.js';
 
 export type BodyChunk = Buffer | Uint8Array | string;
 /** A response body: an undici/Node Readable or any async iterable of chunks. */
@@ -120,13 +121,9 @@ function mediaType(info: AnswerInfo): string | undefined {
   return v === undefined ? undefined : v.split(';')[0]!.trim().toLowerCase();
 }
 
-function clipText(s: string, n: number): string {
-  return s.length > n ? s.slice(0, n) + '…' : s;
-}
-
-/** Redacted first, clipped after: a clip must never leave a piece of the token behind. */
+/** Redacted first, clipped after (clip): a clip must never leave a piece of the token behind. */
 export function quoteSaid(text: string, n = 300): string {
-  return JSON.stringify(clipText(redact(text.replace(/\s+/g, ' ').trim()), n));
+  return JSON.stringify(clip(text.replace(/\s+/g, ' ').trim(), n));
 }
 
 function firstNonSpace(text: string): number {
@@ -143,18 +140,9 @@ function htmlTitle(text: string): string | undefined {
 }
 
 /** `message` (or `error`) and `code` of a JSON error body, if it is one. */
-function jsonError(text: string): { message?: string; code?: string } | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
-  const o = v as Record<string, unknown>;
-  const message = typeof o.message === 'string' ? o.message : typeof o.error === 'string' ? o.error : undefined;
-  const code = typeof o.code === 'string' ? o.code : undefined;
-  return message !== undefined || code !== undefined ? { message, code } : undefined;
+function jsonError(text: string): ErrorBody | undefined {
+  const body = parseErrorBody(text);
+  return body?.message !== undefined || body?.code !== undefined ? body : undefined;
 }
 
 /**
@@ -169,7 +157,7 @@ export async function openExport(body: BodySource, info: AnswerInfo, format: Exp
   const want = format === 'csv' ? 'a CSV export' : 'an NDJSON export';
   const type = mediaType(info);
   const typeText = headerText(info.headers['content-type']);
-  const said = typeText === undefined ? 'no Content-Type' : `Content-Type ${JSON.stringify(clipText(redact(typeText), 100))}`;
+  const said = typeText === undefined ? 'no Content-Type' : `Content-Type ${JSON.stringify(clip(typeText, 100))}`;
   if (info.status !== 200) {
     throw new NotAnExportError(
       `${label}Scarf answered HTTP ${info.status}${info.status === 204 ? ' No Content' : ''} instead of 200 with ${want}: the answer holds no data, so it does not prove the window empty`,
@@ -180,7 +168,7 @@ export async function openExport(body: BodySource, info: AnswerInfo, format: Exp
   const encoding = redact(headerText(info.headers['content-encoding']) ?? '').trim();
   if (encoding && encoding.toLowerCase() !== 'identity') {
     throw new DataError(
-      `${label}the answer came with Content-Encoding ${JSON.stringify(clipText(encoding, 50))}, which tap-scarf did not ask for and does not decode. ` +
+      `${label}the answer came with Content-Encoding ${JSON.stringify(clip(encoding, 50))}, which tap-scarf did not ask for and does not decode. ` +
         'A proxy or gateway between tap-scarf and Scarf (see base_url, HTTPS_PROXY) is probably compressing responses: make it pass them through unchanged',
     );
   }

@@ -11,8 +11,8 @@ import { Pool } from 'undici';
 
 import { checkBaseUrl } from '../config/base-url.js';
 import { type ApiError, ConfigError, RequestBudgetReached, TapError, TransientError } from '../errors.js';
-import { log, redact, registerSecret } from '../log.js';
-import { type AnswerContext, answerError, answerRule } from './answers.js';
+import { clip, log, redact, registerSecret } from '../log.js';
+import { type AnswerContext, answerError, answerRule, detailText, parseErrorBody } from './answers.js';
 import { buildUrl, Endpoint, Query } from './endpoints.js';
 import { classifyBody, classifyTransport, transportFailure, type Verdict } from './failures.js';
 import { RetryBudget } from './retry.js';
@@ -88,10 +88,6 @@ function redirectHost(location: string | undefined, base: string): string | unde
 
 function firstHeader(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
-}
-
-function clip(s: string, n: number): string {
-  return s.length > n ? s.slice(0, n) + '…' : s;
 }
 
 /**
@@ -375,26 +371,13 @@ export class ScarfClient {
   }
 
   private apiError(req: FetchRequest, status: number, text: string, location?: string): ApiError {
-    let code: string | undefined;
-    let message: string | undefined;
-    let detail = false;
-    try {
-      const j = JSON.parse(text) as unknown;
-      if (j && typeof j === 'object') {
-        const o = j as Record<string, unknown>;
-        if (typeof o.code === 'string') code = o.code;
-        if (typeof o.message === 'string') message = o.message;
-        else if (typeof o.error === 'string') message = o.error;
-        // v3 (FastAPI): {"detail": "text"}, or pydantic's list of {loc, msg} for a malformed value.
-        else if (typeof o.detail === 'string') message = o.detail;
-        else if (Array.isArray(o.detail)) message = o.detail.map(detailText).join('; ');
-        detail = o.detail !== undefined;
-      }
-    } catch {
-      // not JSON: quote the text itself
-    }
+    // Not JSON: the text itself is quoted.
+    const body = parseErrorBody(text);
+    const code = body?.code;
+    const message = body?.message ?? detailText(body?.detail);
+    const detail = body?.detail !== undefined;
     const said = message ?? text.trim();
-    const scarfSays = said ? ` Scarf said: ${JSON.stringify(clip(redact(said), 300))}.` : '';
+    const scarfSays = said ? ` Scarf said: ${JSON.stringify(clip(said, 300))}.` : '';
     const head = `${req.label}: `;
     const redirect = status >= 300 && status < 400 ? { location: redirectHost(location, this.base) } : {};
     // A redirect's page says nothing the hint does not (and may echo the request): left out.
@@ -435,13 +418,4 @@ export class ScarfClient {
     this.closed = true;
     await this.pool.destroy();
   }
-}
-
-/** One entry of FastAPI's validation list as words: `start_date: Input should be a valid date`. */
-function detailText(d: unknown): string {
-  if (!d || typeof d !== 'object') return String(d);
-  const o = d as { loc?: unknown; msg?: unknown };
-  const loc = Array.isArray(o.loc) ? o.loc.filter((x) => x !== 'query').join('.') : '';
-  const msg = typeof o.msg === 'string' ? o.msg : JSON.stringify(d);
-  return loc ? `${loc}: ${msg}` : msg;
 }
