@@ -129,7 +129,7 @@ export async function runSync(
 ): Promise<StreamOutcome[]> {
   const limit = options.recordLimit ?? Infinity;
   boundHeapGrowth();
-  // A misspelt TAP_SCARF_CSV_PATH is said before the first request, not by the first CSV stream.
+  // An environment knob the tap cannot use (src/config/runtime-options.ts) is said before the first request.
   const path = csvPath();
   if (path === 'reference') log.info('TAP_SCARF_CSV_PATH=reference: CSV rows are read by papaparse and the row typer.');
   const outcomes: StreamOutcome[] = [];

@@ -4,6 +4,7 @@
 
 import { StringDecoder } from 'node:string_decoder';
 
+import { RUNTIME_DEFAULTS, runtimeOptions } from '../config/runtime-options.js';
 import { DataError, IncompleteBodyError, NotAnExportError } from '../errors.js';
 import { clip, redact } from '../log.js';
 import { type ErrorBody, parseErrorBody } from './answers.js';
@@ -67,13 +68,11 @@ export class BodyPuller {
 }
 
 /** Longest row the reader holds in memory while waiting for its end, in characters. */
-export const DEFAULT_MAX_ROW_CHARS = 8 * 1024 * 1024;
+export const DEFAULT_MAX_ROW_CHARS = RUNTIME_DEFAULTS.maxRowChars;
 
-/** The row size limit: TAP_SCARF_MAX_ROW_BYTES when set to a positive integer, else 8 MiB. */
+/** The row size limit of this process (TAP_SCARF_MAX_ROW_BYTES, else 8 MiB), for a reader not given one. */
 export function maxRowChars(): number {
-  const raw = process.env.TAP_SCARF_MAX_ROW_BYTES;
-  const v = raw === undefined || raw === '' ? NaN : Number(raw);
-  return Number.isInteger(v) && v > 0 ? v : DEFAULT_MAX_ROW_CHARS;
+  return runtimeOptions().maxRowChars;
 }
 
 function sizeText(n: number): string {

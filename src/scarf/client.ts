@@ -15,7 +15,7 @@ import { clip, log, redact, registerSecret } from '../log.js';
 import { type AnswerContext, answerError, answerRule, detailText, parseErrorBody } from './answers.js';
 import { buildUrl, Endpoint, Query } from './endpoints.js';
 import { classifyBody, classifyTransport, transportFailure, type Verdict } from './failures.js';
-import { RetryBudget } from './retry.js';
+import { DEFAULT_BASE_MS, RetryBudget } from './retry.js';
 
 /** Worded by the failure table (src/scarf/failures.ts); still importable from the client. */
 export { connectionProblem } from './failures.js';
@@ -42,6 +42,8 @@ export interface ScarfClientOptions {
   owner?: string;
   /** `max_requests_per_sync`: past it every request throws RequestBudgetReached instead of being sent. */
   maxRequests?: number;
+  /** The retry backoff's base (TAP_SCARF_RETRY_BASE_MS, a testing knob; default 1000 ms). */
+  retryBaseMs?: number;
 }
 
 export interface FetchRequest {
@@ -217,7 +219,7 @@ export class ScarfClient {
    * change, and DataError (or any other error) from consume as it is.
    */
   async fetch<T>(req: FetchRequest, consume: Consume<T>): Promise<T> {
-    const budget = new RetryBudget(this.opts.maxRetries, this.opts.maxRetryWaitMs);
+    const budget = new RetryBudget(this.opts.maxRetries, this.opts.maxRetryWaitMs, this.opts.retryBaseMs ?? DEFAULT_BASE_MS);
     const url = new URL(this.buildUrl(req.path, req.query));
     const path = url.pathname + url.search;
     const headers = {

@@ -2,8 +2,9 @@
 // retries), parse by header, type by schema, de-duplicate by key, hand to the sink.
 // The key set is created per window by the caller and survives retries, so a window
 // retried after a cut body emits only the rows its failed attempt had not emitted yet.
-import { AbortedError, ConfigError, DataError } from '../errors.js';
-import { clip, log } from '../log.js';
+import { runtimeOptions } from '../config/runtime-options.js';
+import { AbortedError, DataError } from '../errors.js';
+import { log } from '../log.js';
 import { openExport } from '../scarf/body.js';
 import type { ResponseInfo } from '../scarf/client.js';
 import { type FastCsvResult, type FastRecord, transcodeCsv } from '../scarf/csv-fast/index.js';
@@ -78,12 +79,7 @@ const FAST_CSV_STREAMS: ReadonlySet<StreamName> = new Set<StreamName>(['events',
  * row, as before the fast path existed: for a user who wants to compare the two).
  */
 export function csvPath(): 'fast' | 'reference' {
-  const v = (process.env.TAP_SCARF_CSV_PATH ?? '').trim().toLowerCase();
-  if (v === '' || v === 'fast') return 'fast';
-  if (v === 'reference') return 'reference';
-  throw new ConfigError(
-    `The environment variable TAP_SCARF_CSV_PATH is ${JSON.stringify(clip(process.env.TAP_SCARF_CSV_PATH ?? '', 40))}: use 'fast' (the default) or 'reference' (papaparse and the row typer for every row), or unset it.`,
-  );
+  return runtimeOptions().csvPath;
 }
 
 function warnUnknown(ctx: SyncContext, stream: StreamName, columns: string[]): void {
