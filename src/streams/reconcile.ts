@@ -21,7 +21,7 @@
 // - Nothing stops the re-reading for the rest of a sync: every window gets its own re-reads.
 import { log } from '../log.js';
 import type { StreamName } from '../schemas.js';
-import { addDays, type Day, type Window } from './days.js';
+import { addDays, type Day, everyDay, type Window } from './days.js';
 import type { StreamDeclaration } from './definitions.js';
 import type { AcceptedTally, FetchSpec, OnRecord } from './fetch.js';
 import { KeySet } from './key-set.js';
@@ -86,12 +86,6 @@ export class DayTally implements AcceptedTally {
     this.pending = 0;
     for (let i = 0; i < 10; i++) this.dayBytes[i] = day.charCodeAt(i) & 0xff;
   }
-}
-
-function daysOf(w: Window): Day[] {
-  const out: Day[] = [];
-  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
-  return out;
 }
 
 /** An open day's counts request: the day and one on each side. */
@@ -177,7 +171,7 @@ export function partVerifier(
       const ref = countReference(ctx);
       await ref.ensure(kind, part);
       const domain = kind === 'company' ? (spec.constants?.company_domain as string) : undefined;
-      const days = daysOf(part);
+      const days = everyDay(part);
       const counted = (d: Day) => ref.count(kind, d, domain);
       // A gap in the counts proves nothing, whatever the export holds.
       const gap = (d: Day) => kind === 'total' && ref.gap(d);
@@ -191,7 +185,7 @@ export function partVerifier(
       // nothing new: reading it again would answer the same (a read cut at random holds less).
       const readAgain = async (w: Window): Promise<void> => {
         exportReads++;
-        for (const d of daysOf(w)) reads.set(d, (reads.get(d) ?? 0) + 1);
+        for (const d of everyDay(w)) reads.set(d, (reads.get(d) ?? 0) + 1);
         let fresh = 0;
         const again = new DayTally();
         await refetch(

@@ -12,7 +12,7 @@ import { ApiError, TapError } from '../errors.js';
 import { log } from '../log.js';
 import { aggregatesPath, type Query } from '../scarf/endpoints.js';
 import type { StreamName } from '../schemas.js';
-import { addDays, type Day, dayWindows, maxDay, minDay, type Window } from './days.js';
+import { addDays, type Day, dayWindows, everyDay, maxDay, minDay, type Window } from './days.js';
 import { STREAMS } from './definitions.js';
 import { fetchRecords } from './fetch.js';
 import { KeySet } from './key-set.js';
@@ -26,12 +26,6 @@ export type CountKind = 'total' | 'company';
 interface DayCounts {
   total: number;
   company: Map<string, number>;
-}
-
-function everyDay(w: Window): Day[] {
-  const out: Day[] = [];
-  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
-  return out;
 }
 
 /** The span of a stream's windows: the days its counts are read for. */
