@@ -29,6 +29,24 @@ export default tseslint.config(
     },
   },
   {
+    // A limit on the paths through one function (issue 19): past it, split the function. Above
+    // it are hot paths, each with a disable comment saying which, and the functions of files
+    // other changes of issue 19 rework (the fast CSV path, item 7; the sync and the
+    // reconciliation, items 2 and 3) or that the Postgres destination owns: there the limit is
+    // the file's largest today, so none grows until its change splits it. src/ only for now.
+    files: ['src/**/*.ts'],
+    rules: { complexity: ['error', 25] },
+  },
+  ...Object.entries({
+    'src/scarf/csv-fast/record.ts': 68,
+    'src/scarf/csv-fast/transcode.ts': 46,
+    'src/scarf/csv-fast/values.ts': 41,
+    'src/scarf/csv-fast/scan.ts': 33,
+    'src/destination/postgres/copy-text.ts': 41,
+    'src/sync.ts': 41,
+    'src/streams/verify/reconcile.ts': 28,
+  }).map(([file, most]) => ({ files: [file], rules: { complexity: ['error', most] } })),
+  {
     // Tests inspect JSON the tap printed; typing every parsed message would add noise, not checks.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -1,6 +1,7 @@
 // Entry point for both protocols: `spec|check|discover|read` speak Airbyte, flags speak Singer.
 import { Command, Option } from 'commander';
 
+import { runtimeOptions } from './config/runtime-options.js';
 import { asTapError } from './errors.js';
 import { helpRequested, type ProgramName } from './help.js';
 import { log, setLogSink } from './log.js';
@@ -60,6 +61,19 @@ export function parseSingerArgs(argv: string[], io: Io = processIo()): SingerArg
   return { ...o, config: o.config ?? [], test: o.test === true ? 'record' : o.test || undefined };
 }
 
+/**
+ * The environment knobs are read and checked once, here, before anything is said. One the tap
+ * cannot use is said where the command first needs it (runSync, before its first request), in
+ * the protocol's own words (for Airbyte, a TRACE message): until then DEBUG stays off.
+ */
+function debugAsked(): boolean {
+  try {
+    return runtimeOptions().debug;
+  } catch {
+    return false;
+  }
+}
+
 /** The whole CLI; `io` is where its output goes (a test passes memory, test/helpers/in-process.ts). */
 export async function main(argv: string[], prog: ProgramName = 'tap-scarf', io: Io = processIo()): Promise<number> {
   const ownStreams = isProcessIo(io);
@@ -67,6 +81,7 @@ export async function main(argv: string[], prog: ProgramName = 'tap-scarf', io: 
   // Set on every call: an earlier Airbyte run in the same process (a test) left its own.
   setLogSink(stderrLogSink(io.stderr));
   try {
+    log.setDebug(debugAsked());
     if (argv[0] === 'load' || argv[0] === 'verify') {
       const { loadHelp, loadMain } = await import('./load/main.js');
       if (argv.includes('--help') || argv.includes('-h')) {

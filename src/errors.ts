@@ -16,16 +16,52 @@
 //       │   └── RecordLimitReached a stream reached its record limit (--test): it ends, no failure
 //       └── RequestBudgetReached max_requests_per_sync is spent: the sync stops cleanly, exit 0
 //
-// Which HTTP answer becomes which of these is decided in one table, src/scarf/answers.ts.
+// Which failed request becomes which of these is decided in one table, src/scarf/failures.ts
+// (the HTTP answers' rows in src/scarf/answers.ts).
 
 export type FailureType = 'config_error' | 'transient_error' | 'system_error';
 
+/** Where a failure happened, as its message names it first. */
+export interface FailurePlace {
+  /** The request's label: `events 2026-11-01..2026-11-01`, `company-rollup snapshot`. */
+  window: string;
+  /** Set when the message names the stream before the window: `Stream events, window events 2026-…`. */
+  stream?: string;
+}
+
+/** The words a message placed at `place` begins with. */
+export function placeText(place: FailurePlace): string {
+  return place.stream !== undefined ? `Stream ${place.stream}, window ${place.window}` : place.window;
+}
+
 export class TapError extends Error {
   readonly failureType: FailureType;
+  /** The stream the message names first (`Stream events, window …`), when it does. */
+  stream?: string;
+  /** The request label the message names first, when it does (see `at`). */
+  window?: string;
   constructor(message: string, failureType: FailureType) {
     super(message);
     this.name = new.target.name;
     this.failureType = failureType;
+  }
+
+  /**
+   * Records where the failure happened, for a message that begins with it (placeText): the
+   * Airbyte trace names the stream itself and says only the window, from these fields.
+   */
+  at(place: FailurePlace): this {
+    if (!this.message.startsWith(placeText(place))) return this;
+    this.window = place.window;
+    if (place.stream !== undefined) this.stream = place.stream;
+    return this;
+  }
+
+  /** The message after the place it begins with (all of it when it names none). */
+  get afterPlace(): string {
+    return this.window === undefined
+      ? this.message
+      : this.message.slice(placeText({ window: this.window, stream: this.stream }).length);
   }
 }
 

@@ -158,7 +158,8 @@ export type LogSink = (level: Level, message: string) => void;
 let sink: LogSink = (level, message) => {
   process.stderr.write(`${level} ${message}\n`);
 };
-let debugEnabled = !!process.env.TAP_SCARF_DEBUG;
+/** Set at start from TAP_SCARF_DEBUG (src/config/runtime-options.ts, by src/cli.ts). */
+let debugEnabled = false;
 
 /** The protocol layer installs its sink once at start-up. */
 export function setLogSink(s: LogSink): void {

@@ -2,20 +2,11 @@
 // here too: `record_count` (a counter: each line counts the records since the stream's
 // previous one, every 60 s during a long stream and once at its end), `sync_duration` (a
 // timer per stream, with its status) and `http_request_duration` (src/scarf/client.ts).
+import { RUNTIME_DEFAULTS, runtimeOptions } from './config/runtime-options.js';
 import { log } from './log.js';
 
-/** How often a running stream reports its record count. */
-export const METRIC_INTERVAL_MS = 60_000;
-
-/**
- * Testing knob: TAP_SCARF_METRIC_INTERVAL_MS replaces the 60 s, so a test sees the periodic
- * record_count without waiting a minute.
- */
-export function metricIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.TAP_SCARF_METRIC_INTERVAL_MS;
-  const v = raw === undefined || raw === '' ? NaN : Number(raw);
-  return Number.isFinite(v) && v >= 0 ? v : METRIC_INTERVAL_MS;
-}
+/** How often a running stream reports its record count (TAP_SCARF_METRIC_INTERVAL_MS, a testing knob, replaces it). */
+export const METRIC_INTERVAL_MS = RUNTIME_DEFAULTS.metricIntervalMs;
 
 export type MetricContext = Record<string, unknown>;
 
@@ -27,7 +18,7 @@ export class RecordCounter<R> {
   constructor(
     private readonly stream: string,
     private readonly contextOf?: (rec: R) => MetricContext,
-    private readonly intervalMs: number = metricIntervalMs(),
+    private readonly intervalMs: number = runtimeOptions().metricIntervalMs,
     private readonly now: () => number = Date.now,
   ) {
     this.last = now();

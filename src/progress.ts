@@ -2,6 +2,7 @@
 // watching a long backfill and wants to know it moves. In pipelines and CI (not a TTY)
 // nothing is added — the per-stream log lines already say what happened, and control
 // characters would only litter the logs.
+import { runtimeOptions } from './config/runtime-options.js';
 import { getLogSink, setLogSink } from './log.js';
 
 export interface ProgressSnapshot {
@@ -59,7 +60,7 @@ export class Progress {
   constructor(out: NodeJS.WriteStream = process.stderr, opts: { enabled?: boolean; intervalMs?: number } = {}) {
     this.out = out;
     // TAP_SCARF_PROGRESS=0 turns it off for a terminal that mangles control characters.
-    this.enabled = opts.enabled ?? (out.isTTY === true && process.env.TAP_SCARF_PROGRESS !== '0');
+    this.enabled = opts.enabled ?? (out.isTTY === true && runtimeOptions().progress);
     this.intervalMs = opts.intervalMs ?? 250;
   }
 

@@ -124,6 +124,21 @@ function boundHeapGrowth(): void {
   }
 }
 
+/** Logs the plan; the days streams take from Scarf's counts (src/streams/verify/counts.ts) are read with them. */
+function planAndShare(ctx: SyncContext, selections: StreamSelection[]): void {
+  const plan = logPlan(ctx, selections);
+  for (const [kind, range] of Object.entries(plan.countsWanted)) scarfCounts(ctx).want(kind as CountKind, range);
+}
+
+/** A stream's report line: "events: 12 records, … ; done." without its last words. */
+function summaryLine(ctx: SyncContext, stream: StreamName, stats: StreamStats, secs: number): string {
+  return `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ''}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}${stats.verified ? `; ${verifiedText(stats.verified)}` : ''}${
+    stats.unchecked ? `; ${stats.unchecked} window(s) not checked against Scarf's counts (${stats.uncheckedWhy})` : ''
+  }${
+    stats.shared ? `; ${stats.shared} window(s) taken from Scarf's counts read for verify_counts (no request of their own)` : ''
+  }${acceptedText(ctx, stream, stats)}`;
+}
+
 export async function runSync(
   ctx: SyncContext,
   selected: StreamSelection[],
@@ -132,7 +147,7 @@ export async function runSync(
 ): Promise<StreamOutcome[]> {
   const limit = options.recordLimit ?? Infinity;
   boundHeapGrowth();
-  // A misspelt TAP_SCARF_CSV_PATH is said before the first request, not by the first CSV stream.
+  // An environment knob the tap cannot use (src/config/runtime-options.ts) is said before the first request.
   const path = csvPath();
   if (path === 'papaparse') log.info('TAP_SCARF_CSV_PATH=reference: CSV rows are read by papaparse and the row typer.');
   const outcomes: StreamOutcome[] = [];
@@ -154,11 +169,7 @@ export async function runSync(
   const selections = serveStarvedFirst(ctx.state, selected);
   if (options.recordLimit === undefined) checkBudget(ctx, selections);
   // --test stops at the first record: a plan of the whole sync would mislead.
-  if (options.recordLimit === undefined) {
-    // The days streams take from Scarf's counts (src/streams/verify/counts.ts) are read with them.
-    const plan = logPlan(ctx, selections);
-    for (const [kind, range] of Object.entries(plan.countsWanted)) scarfCounts(ctx).want(kind as CountKind, range);
-  }
+  if (options.recordLimit === undefined) planAndShare(ctx, selections);
   warnIfBookmarkPastEnd(ctx, selections);
   let budgetSpent: RequestBudgetReached | undefined;
   const openAtEnd: { stream: StreamName; days: OpenDay[] }[] = [];
@@ -265,11 +276,7 @@ export async function runSync(
     counter.done();
     syncDuration(stream, secs, error !== undefined);
     if (stats.verified) log.metric(verifiedMetric(stream, stats.verified));
-    const summary = `${stream}: ${stats.records} records, ${stats.duplicates} duplicate rows dropped, ${stats.requests} API requests (Scarf Runs), ${stats.windows} windows${stats.skippedPartitions ? `, ${stats.skippedPartitions} inactive companies skipped` : ''}, largest key set ${stats.maxKeySet}, ${secs.toFixed(1)} s, ${bookmarkText(ctx.state, stream)}${stats.verified ? `; ${verifiedText(stats.verified)}` : ''}${
-      stats.unchecked ? `; ${stats.unchecked} window(s) not checked against Scarf's counts (${stats.uncheckedWhy})` : ''
-    }${
-      stats.shared ? `; ${stats.shared} window(s) taken from Scarf's counts read for verify_counts (no request of their own)` : ''
-    }${acceptedText(ctx, stream, stats)}`;
+    const summary = summaryLine(ctx, stream, stats, secs);
     if (error) log.error(`${summary}; FAILED: ${error.message}`);
     else if (budgetSpent)
       log.warn(`${summary}; STOPPED at max_requests_per_sync before its end: the next sync continues from this bookmark.`);

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 
 import { ScarfSimulator } from '../sim/index.js';
 import { airbyteCatalog } from '../src/airbyte/catalog.js';
+import { ConfigError, DataError, TransientError } from '../src/errors.js';
 import { streamFailure } from '../src/protocol/airbyte.js';
 import { runInProcess } from './helpers/in-process.js';
 import { protocolProblems } from './helpers/protocol.js';
@@ -113,17 +114,37 @@ describe('Airbyte messages speak Airbyte', function () {
   });
 
   it('streamFailure: data errors, window-labelled errors and plain errors', () => {
-    expect(streamFailure('events', 'Stream events, window events 2026-10-02..2026-10-02, row 5: column "time": bad')).to.equal(
-      'Stream events failed: window 2026-10-02..2026-10-02, row 5: column "time": bad',
-    );
-    expect(streamFailure('company_rollup', 'Stream company_rollup, window company-rollup snapshot, row 3: x')).to.equal(
-      'Stream company_rollup failed: window snapshot, row 3: x',
-    );
-    expect(streamFailure('events', 'events 2026-10-01..2026-10-01: giving up after 3 attempts')).to.equal(
-      'Stream events failed: window 2026-10-01..2026-10-01: giving up after 3 attempts',
-    );
-    expect(streamFailure('events', 'Scarf rejected the API token (HTTP 401).')).to.equal(
+    const eventsDay = { stream: 'events', window: 'events 2026-10-02..2026-10-02' };
+    expect(
+      streamFailure(
+        'events',
+        new DataError('Stream events, window events 2026-10-02..2026-10-02, row 5: column "time": bad').at(eventsDay),
+      ),
+    ).to.equal('Stream events failed: window 2026-10-02..2026-10-02, row 5: column "time": bad');
+    const rollup = { stream: 'company_rollup', window: 'company-rollup snapshot' };
+    expect(
+      streamFailure(
+        'company_rollup',
+        new DataError('Stream company_rollup, window company-rollup snapshot, row 3: x').at(rollup),
+      ),
+    ).to.equal('Stream company_rollup failed: window snapshot, row 3: x');
+    const label = { window: 'events 2026-10-01..2026-10-01' };
+    expect(
+      streamFailure('events', new TransientError('events 2026-10-01..2026-10-01: giving up after 3 attempts').at(label)),
+    ).to.equal('Stream events failed: window 2026-10-01..2026-10-01: giving up after 3 attempts');
+    expect(streamFailure('events', new ConfigError('Scarf rejected the API token (HTTP 401).'))).to.equal(
       'Stream events failed: Scarf rejected the API token (HTTP 401).',
+    );
+    // A label that says more than the days keeps its words; a place the message does not begin with is not taken.
+    const company = { window: 'company_events acme.com 2026-10-01..2026-10-01' };
+    expect(streamFailure('company_events', new TransientError(`${company.window}: giving up`).at(company))).to.equal(
+      `Stream company_events failed: ${company.window}: giving up`,
+    );
+    const other = new TransientError('giving up').at(label);
+    expect([other.window, other.stream, other.afterPlace]).to.deep.equal([undefined, undefined, 'giving up']);
+    // The text alone decides nothing: without the fields, a message that looks placed stays whole.
+    expect(streamFailure('events', new TransientError('events 2026-10-01..2026-10-01: giving up'))).to.equal(
+      'Stream events failed: events 2026-10-01..2026-10-01: giving up',
     );
   });
 });

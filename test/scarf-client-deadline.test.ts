@@ -23,16 +23,11 @@ describe('scarf/client: per-request deadline', function () {
   let server: http.Server | undefined;
   let client: ScarfClient | undefined;
   let requests = 0;
-  let savedBase: string | undefined;
 
   before(() => {
-    savedBase = process.env.TAP_SCARF_RETRY_BASE_MS;
-    process.env.TAP_SCARF_RETRY_BASE_MS = '5';
     setLogSink((level, message) => logs.push({ level, message }));
   });
   after(() => {
-    if (savedBase === undefined) delete process.env.TAP_SCARF_RETRY_BASE_MS;
-    else process.env.TAP_SCARF_RETRY_BASE_MS = savedBase;
     setLogSink((level, message) => void process.stderr.write(`${level} ${message}\n`));
   });
   afterEach(async () => {
@@ -61,6 +56,7 @@ describe('scarf/client: per-request deadline', function () {
       maxRetries: 1,
       maxRetryWaitMs: 60_000,
       maxConcurrent: 1,
+      retryBaseMs: 5,
       ...opts,
     });
     return client;

@@ -57,6 +57,7 @@ async function setup(handler: Handler, opts: Partial<ScarfClientOptions> = {}) {
     maxRetryWaitMs: 60_000,
     maxConcurrent: 2,
     owner: 'acme',
+    retryBaseMs: 5,
     ...opts,
   });
   clients.push(client);
@@ -85,16 +86,11 @@ const CSV = 'id,type\ne1,a\ne2,b\n';
 
 describe('scarf/client ScarfClient', function () {
   this.timeout(10000);
-  let savedBase: string | undefined;
 
   before(() => {
-    savedBase = process.env.TAP_SCARF_RETRY_BASE_MS;
-    process.env.TAP_SCARF_RETRY_BASE_MS = '5';
     setLogSink((level, message) => logs.push({ level, message }));
   });
   after(() => {
-    if (savedBase === undefined) delete process.env.TAP_SCARF_RETRY_BASE_MS;
-    else process.env.TAP_SCARF_RETRY_BASE_MS = savedBase;
     setLogSink((level, message) => void process.stderr.write(`${level} ${message}\n`));
   });
   afterEach(async () => {
@@ -305,6 +301,7 @@ describe('scarf/client ScarfClient', function () {
       maxRetries: 1,
       maxRetryWaitMs: 1000,
       maxConcurrent: 1,
+      retryBaseMs: 5,
     });
     clients.push(client);
     const err = await rejects(csvRows(client, 'events x'));
@@ -498,6 +495,7 @@ describe('scarf/client ScarfClient', function () {
       maxRetries: 0,
       maxRetryWaitMs: 0,
       maxConcurrent: 1,
+      retryBaseMs: 5,
     });
     clients.push(client);
     await client.fetch(
@@ -561,6 +559,7 @@ describe('scarf/endpoints and checkBaseUrl', () => {
           maxRetries: 0,
           maxRetryWaitMs: 0,
           maxConcurrent: 1,
+          retryBaseMs: 5,
         }),
     ).to.throw(ConfigError);
   });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 
+import { readRuntimeOptions, setRuntimeOptions } from '../src/config/runtime-options.js';
 import { ConfigError } from '../src/errors.js';
-import { csvPath } from '../src/streams/engine/fetch.js';
 import { differential, readBody } from './helpers/csv-differential.js';
 
 // The fast CSV path (src/scarf/csv-fast/) against the papaparse path (papaparse + the row
@@ -24,21 +24,19 @@ describe('scarf/csv-fast: differential against the papaparse path', () => {
 });
 
 describe('TAP_SCARF_CSV_PATH', () => {
-  const saved = process.env.TAP_SCARF_CSV_PATH;
-  afterEach(() => {
-    if (saved === undefined) delete process.env.TAP_SCARF_CSV_PATH;
-    else process.env.TAP_SCARF_CSV_PATH = saved;
-  });
+  let restore = () => {};
+  afterEach(() => restore());
 
   it('reference reads every row the papaparse way; fast (or unset) takes the fast path', async () => {
     let csv = 'id,type,time,origin_latitude,dnt,user_agent\n';
     for (let i = 0; i < 200; i++)
       csv += `${1000 + i}-a,pixel-fetch,2026-11-02 13:04:05.${100000 + i}+00,37.7290,t,"curl ""x"", é"\n`;
     const body = Buffer.from(csv);
-    process.env.TAP_SCARF_CSV_PATH = 'reference';
+    restore = setRuntimeOptions(readRuntimeOptions({ TAP_SCARF_CSV_PATH: 'reference' }));
     const papaparse = await readBody('fast', 'events', [body], 'singer');
     expect(papaparse.fastPath).to.equal(undefined);
-    process.env.TAP_SCARF_CSV_PATH = 'fast';
+    restore();
+    restore = setRuntimeOptions(readRuntimeOptions({ TAP_SCARF_CSV_PATH: 'fast' }));
     const fast = await readBody('fast', 'events', [body], 'singer');
     expect(fast.fastPath).to.deep.equal({ rows: 200, fastRows: 200, typerRows: 0 });
     expect(fast.out).to.equal(papaparse.out);
@@ -46,7 +44,9 @@ describe('TAP_SCARF_CSV_PATH', () => {
   });
 
   it('any other value is a configuration error naming the variable and its values', () => {
-    process.env.TAP_SCARF_CSV_PATH = 'papaparse';
-    expect(() => csvPath()).to.throw(ConfigError, /TAP_SCARF_CSV_PATH is "papaparse": use 'fast' \(the default\) or 'reference'/);
+    expect(() => readRuntimeOptions({ TAP_SCARF_CSV_PATH: 'papaparse' })).to.throw(
+      ConfigError,
+      /TAP_SCARF_CSV_PATH is "papaparse": use 'fast' \(the default\) or 'reference'/,
+    );
   });
 });

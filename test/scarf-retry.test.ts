@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 
-import { computeDelayMs, parseRetryAfterMs, retryBaseMs, RetryBudget } from '../src/scarf/retry.js';
+import { readRuntimeOptions } from '../src/config/runtime-options.js';
+import { computeDelayMs, parseRetryAfterMs, RetryBudget } from '../src/scarf/retry.js';
 
 describe('scarf/retry', () => {
   const NOW = Date.UTC(2026, 10, 2, 13, 0, 0);
@@ -38,16 +39,10 @@ describe('scarf/retry', () => {
   it('the testing knob scales backoff and Retry-After', () => {
     expect(computeDelayMs(1, '2', NOW, 10)).to.equal(20);
     expect(computeDelayMs(7, undefined, NOW, 10)).to.be.at.most(600);
-    const saved = process.env.TAP_SCARF_RETRY_BASE_MS;
-    try {
-      process.env.TAP_SCARF_RETRY_BASE_MS = '7';
-      expect(retryBaseMs()).to.equal(7);
-      delete process.env.TAP_SCARF_RETRY_BASE_MS;
-      expect(retryBaseMs()).to.equal(1000);
-    } finally {
-      if (saved === undefined) delete process.env.TAP_SCARF_RETRY_BASE_MS;
-      else process.env.TAP_SCARF_RETRY_BASE_MS = saved;
-    }
+    expect(readRuntimeOptions({ TAP_SCARF_RETRY_BASE_MS: '7' }).retryBaseMs).to.equal(7);
+    expect(readRuntimeOptions({}).retryBaseMs).to.equal(1000);
+    expect(new RetryBudget(1, 60_000, 7).next('2', NOW)).to.equal(14);
+    expect(new RetryBudget(1, 60_000).next('2', NOW), 'the default base').to.equal(2000);
   });
 
   it('RetryBudget stops after maxRetries', () => {

@@ -17,6 +17,7 @@ const LAYERS: { layer: string; groups: Record<string, string[]> }[] = [
     groups: {
       // scarf/convert.ts: text → typed scalar, knowing nothing of HTTP or Scarf's answers; config
       // validates its date settings with the same converter the records go through.
+      // config/runtime-options.ts: the environment knobs, read once; any layer takes its option there.
       base: [
         'errors.ts',
         'log.ts',
@@ -29,6 +30,7 @@ const LAYERS: { layer: string; groups: Record<string, string[]> }[] = [
         'progress.ts',
         'metrics.ts',
         'scarf/convert.ts',
+        'config/runtime-options.ts',
       ],
     },
   },

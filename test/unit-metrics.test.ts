@@ -1,8 +1,9 @@
 // src/metrics.ts with a fake clock: record_count every interval (60 s by default) and at the end.
 import { expect } from 'chai';
 
+import { readRuntimeOptions } from '../src/config/runtime-options.js';
 import { getLogSink, setLogSink } from '../src/log.js';
-import { METRIC_INTERVAL_MS, metricIntervalMs, RecordCounter } from '../src/metrics.js';
+import { METRIC_INTERVAL_MS, RecordCounter } from '../src/metrics.js';
 
 describe('record_count metric', () => {
   const lines: unknown[] = [];
@@ -42,8 +43,7 @@ describe('record_count metric', () => {
   it('a stream without records still ends with a line of 0; the interval is 60 s unless the testing knob says otherwise', () => {
     new RecordCounter('events').done();
     expect(lines).to.deep.equal([{ type: 'counter', metric: 'record_count', value: 0, tags: { stream: 'events' } }]);
-    expect(metricIntervalMs({})).to.equal(METRIC_INTERVAL_MS).and.to.equal(60_000);
-    expect(metricIntervalMs({ TAP_SCARF_METRIC_INTERVAL_MS: '250' })).to.equal(250);
-    expect(metricIntervalMs({ TAP_SCARF_METRIC_INTERVAL_MS: 'x' })).to.equal(60_000);
+    expect(readRuntimeOptions({}).metricIntervalMs).to.equal(METRIC_INTERVAL_MS).and.to.equal(60_000);
+    expect(readRuntimeOptions({ TAP_SCARF_METRIC_INTERVAL_MS: '250' }).metricIntervalMs).to.equal(250);
   });
 });

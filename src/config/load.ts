@@ -106,19 +106,23 @@ function describe(source: ConfigSource): string {
 }
 
 function formatAjvError(e: ErrorObject, origins: Map<string, string>, envHint: boolean): string {
-  const props = loadSpec().connectionSpecification.properties;
-  if (e.keyword === 'required' && e.instancePath !== '') {
-    const missing = (e.params as { missingProperty: string }).missingProperty;
-    return `Setting '${e.instancePath.slice(1).replace(/\//g, '.')}' is missing '${missing}'. ${props[e.instancePath.split('/')[1]!]?.description ?? ''}`.trim();
-  }
-  if (e.keyword === 'required') {
-    const missing = (e.params as { missingProperty: string }).missingProperty;
-    return `Missing required setting '${missing}': set it in the config file${envHint ? ` or as ${envVarName(missing)}` : ''}. ${props[missing]?.description ?? ''}`.trim();
-  }
+  if (e.keyword === 'required') return requiredText(e, envHint);
   const setting = e.instancePath.split('/')[1] ?? '(config)';
   const from = origins.get(setting);
-  const where = from ? ` (from ${from})` : '';
-  const spec = props[setting];
+  return keywordText(e, setting, from ? ` (from ${from})` : '');
+}
+
+function requiredText(e: ErrorObject, envHint: boolean): string {
+  const props = loadSpec().connectionSpecification.properties;
+  const missing = (e.params as { missingProperty: string }).missingProperty;
+  if (e.instancePath !== '')
+    return `Setting '${e.instancePath.slice(1).replace(/\//g, '.')}' is missing '${missing}'. ${props[e.instancePath.split('/')[1]!]?.description ?? ''}`.trim();
+  return `Missing required setting '${missing}': set it in the config file${envHint ? ` or as ${envVarName(missing)}` : ''}. ${props[missing]?.description ?? ''}`.trim();
+}
+
+/** `where`: " (from …)" naming the source of the setting, or empty. */
+function keywordText(e: ErrorObject, setting: string, where: string): string {
+  const spec = loadSpec().connectionSpecification.properties[setting];
   switch (e.keyword) {
     case 'type':
       return `Setting '${setting}'${where} must be ${(e.params as { type: string }).type}${e.instancePath.split('/').length > 2 ? ` at ${e.instancePath}` : ''}.`;

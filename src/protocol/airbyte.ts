@@ -77,27 +77,39 @@ function recordPrefix(stream: string): string {
 /**
  * "Stream X failed: …" naming the stream and the window once: the stream's errors already
  * start with "Stream X, window X 2026-…" (data errors) or with the window label "X 2026-…"
- * (retries, API refusals), and the label names the stream again.
+ * (retries, API refusals), and the label names the stream again. Which, the error says in
+ * its fields (TapError.at), so nothing is parsed back out of the text.
  */
-export function streamFailure(stream: string, message: string): string {
-  return `Stream ${stream} failed: ${failureDetail(stream, message)}`;
+export function streamFailure(stream: string, error: TapError): string {
+  return `Stream ${stream} failed: ${failureDetail(stream, error)}`;
 }
 
-function failureDetail(stream: string, message: string): string {
-  const names = `(?:${stream}|${stream.replace(/_/g, '-')})`;
-  return message
-    .replace(new RegExp(`^Stream ${stream}, window ${names} `), 'window ')
-    .replace(new RegExp(`^Stream ${stream}, `), '')
-    .replace(new RegExp(`^${names} (?=\\S+: )`), 'window ');
+/** A window label without the stream's name before it (`events 2026-…` → `2026-…`), or undefined when it does not start with it. */
+function ownWindow(stream: string, label: string): string | undefined {
+  for (const name of [stream, stream.replace(/_/g, '-')]) if (label.startsWith(`${name} `)) return label.slice(name.length + 1);
+  return undefined;
+}
+
+function failureDetail(stream: string, error: TapError): string {
+  if (error.window === undefined) return error.message;
+  const own = ownWindow(stream, error.window);
+  // "Stream X, window …": the stream is said by the trace; of the window, what is not the stream's name.
+  if (error.stream !== undefined)
+    return error.stream === stream ? `window ${own ?? error.window}${error.afterPlace}` : error.message;
+  // A bare label reads as a window when the stream's name is followed by one word (its days,
+  // "snapshot"); one that says more (a company domain, a breakdown, "counts") stays whole.
+  return own !== undefined && own !== '' && !/\s/.test(own) && error.afterPlace.startsWith(': ')
+    ? `window ${own}${error.afterPlace}`
+    : error.message;
 }
 
 /** The read's closing error: which streams failed and why, each said once. */
 export function syncFailure(outcomes: { stream: string; error?: TapError; notRun?: true }[]): string {
   const failed = outcomes.filter((o) => o.error);
-  const stopped = stoppedText(outcomes, (o) => failureDetail(o.stream, o.error!.message));
+  const stopped = stoppedText(outcomes, (o) => failureDetail(o.stream, o.error!));
   if (stopped) return stopped;
   const read = outcomes.length - outcomes.filter((o) => o.notRun).length;
-  return `${failed.length} of ${read} stream(s) failed: ${failed.map((o) => `${o.stream}: ${failureDetail(o.stream, o.error!.message)}`).join(' | ')}${notRunText(outcomes)}`;
+  return `${failed.length} of ${read} stream(s) failed: ${failed.map((o) => `${o.stream}: ${failureDetail(o.stream, o.error!)}`).join(' | ')}${notRunText(outcomes)}`;
 }
 
 export class AirbyteWriter implements ProtocolWriter {
@@ -188,8 +200,7 @@ export class AirbyteWriter implements ProtocolWriter {
   endStream(selection: StreamSelection, _stats: StreamStats, error?: TapError): void | Promise<void> {
     const stream = selection.stream;
     this.open.delete(stream);
-    if (error)
-      void this.out.write(traceError(streamFailure(stream, error.message), error.failureType, { stream, internal: error.name }));
+    if (error) void this.out.write(traceError(streamFailure(stream, error), error.failureType, { stream, internal: error.name }));
     return this.out.write(streamStatus(stream, error ? 'INCOMPLETE' : 'COMPLETE'));
   }
 

@@ -160,6 +160,47 @@ export const ANSWER_RULES: readonly AnswerRule[] = [
   },
 ];
 
+/** Scarf's JSON error body: v2's `{"code", "message"}` (some answers say `error`), v3's (FastAPI) `{"detail"}`. */
+export interface ErrorBody {
+  code?: string;
+  /** `message`, else `error`. */
+  message?: string;
+  /** FastAPI's `detail`: a text, or pydantic's list of {loc, msg} for a malformed value. */
+  detail?: unknown;
+}
+
+/** The error body in `text`, or undefined when it is not a JSON object. */
+export function parseErrorBody(text: string): ErrorBody | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const message = typeof o.message === 'string' ? o.message : typeof o.error === 'string' ? o.error : undefined;
+  return {
+    ...(typeof o.code === 'string' ? { code: o.code } : {}),
+    ...(message !== undefined ? { message } : {}),
+    ...(o.detail !== undefined ? { detail: o.detail } : {}),
+  };
+}
+
+/** FastAPI's detail as words: its text, or each entry of its validation list as `start_date: Input should be a valid date`. */
+export function detailText(detail: unknown): string | undefined {
+  if (typeof detail === 'string') return detail;
+  return Array.isArray(detail) ? detail.map(detailEntry).join('; ') : undefined;
+}
+
+function detailEntry(d: unknown): string {
+  if (!d || typeof d !== 'object') return String(d);
+  const o = d as { loc?: unknown; msg?: unknown };
+  const loc = Array.isArray(o.loc) ? o.loc.filter((x) => x !== 'query').join('.') : '';
+  const msg = typeof o.msg === 'string' ? o.msg : JSON.stringify(d);
+  return loc ? `${loc}: ${msg}` : msg;
+}
+
 export function answerRule(answer: Answer): AnswerRule {
   // The last row matches everything.
   return ANSWER_RULES.find((r) => r.matches(answer))!;

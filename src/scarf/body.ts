@@ -4,8 +4,10 @@
 
 import { StringDecoder } from 'node:string_decoder';
 
+import { RUNTIME_DEFAULTS, runtimeOptions } from '../config/runtime-options.js';
 import { DataError, IncompleteBodyError, NotAnExportError } from '../errors.js';
-import { redact } from '../log.js';
+import { clip, redact } from '../log.js';
+import { type ErrorBody, parseErrorBody } from './answers.js';
 
 export type BodyChunk = Buffer | Uint8Array | string;
 /** A response body: an undici/Node Readable or any async iterable of chunks. */
@@ -66,13 +68,11 @@ export class BodyPuller {
 }
 
 /** Longest row the reader holds in memory while waiting for its end, in characters. */
-export const DEFAULT_MAX_ROW_CHARS = 8 * 1024 * 1024;
+export const DEFAULT_MAX_ROW_CHARS = RUNTIME_DEFAULTS.maxRowChars;
 
-/** The row size limit: TAP_SCARF_MAX_ROW_BYTES when set to a positive integer, else 8 MiB. */
+/** The row size limit of this process (TAP_SCARF_MAX_ROW_BYTES, else 8 MiB), for a reader not given one. */
 export function maxRowChars(): number {
-  const raw = process.env.TAP_SCARF_MAX_ROW_BYTES;
-  const v = raw === undefined || raw === '' ? NaN : Number(raw);
-  return Number.isInteger(v) && v > 0 ? v : DEFAULT_MAX_ROW_CHARS;
+  return runtimeOptions().maxRowChars;
 }
 
 function sizeText(n: number): string {
@@ -120,13 +120,9 @@ function mediaType(info: AnswerInfo): string | undefined {
   return v === undefined ? undefined : v.split(';')[0]!.trim().toLowerCase();
 }
 
-function clipText(s: string, n: number): string {
-  return s.length > n ? s.slice(0, n) + '…' : s;
-}
-
-/** Redacted first, clipped after: a clip must never leave a piece of the token behind. */
+/** Redacted first, clipped after (clip): a clip must never leave a piece of the token behind. */
 export function quoteSaid(text: string, n = 300): string {
-  return JSON.stringify(clipText(redact(text.replace(/\s+/g, ' ').trim()), n));
+  return JSON.stringify(clip(text.replace(/\s+/g, ' ').trim(), n));
 }
 
 function firstNonSpace(text: string): number {
@@ -143,18 +139,9 @@ function htmlTitle(text: string): string | undefined {
 }
 
 /** `message` (or `error`) and `code` of a JSON error body, if it is one. */
-function jsonError(text: string): { message?: string; code?: string } | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
-  const o = v as Record<string, unknown>;
-  const message = typeof o.message === 'string' ? o.message : typeof o.error === 'string' ? o.error : undefined;
-  const code = typeof o.code === 'string' ? o.code : undefined;
-  return message !== undefined || code !== undefined ? { message, code } : undefined;
+function jsonError(text: string): ErrorBody | undefined {
+  const body = parseErrorBody(text);
+  return body?.message !== undefined || body?.code !== undefined ? body : undefined;
 }
 
 /**
@@ -166,13 +153,49 @@ function jsonError(text: string): { message?: string; code?: string } | undefine
  * not ask for.
  */
 export async function openExport(body: BodySource, info: AnswerInfo, format: ExportFormat, label: string): Promise<BodySource> {
-  const want = format === 'csv' ? 'a CSV export' : 'an NDJSON export';
-  const type = mediaType(info);
   const typeText = headerText(info.headers['content-type']);
-  const said = typeText === undefined ? 'no Content-Type' : `Content-Type ${JSON.stringify(clipText(redact(typeText), 100))}`;
+  const answer: Sniffed = {
+    format,
+    label,
+    type: mediaType(info),
+    want: format === 'csv' ? 'a CSV export' : 'an NDJSON export',
+    said: typeText === undefined ? 'no Content-Type' : `Content-Type ${JSON.stringify(clip(typeText, 100))}`,
+    text: '',
+    ended: false,
+  };
+  checkHeaders(info, answer);
+  const src = new BodyPuller(body, label);
+  const seen = await sniff(src, answer);
+  try {
+    judge(answer, src.bytes);
+    return replay(seen, src, answer.ended);
+  } catch (err) {
+    src.release();
+    throw err;
+  }
+}
+
+/** What is known of a 2xx answer before its rows: its headers' words, and its first text. */
+interface Sniffed {
+  format: ExportFormat;
+  label: string;
+  /** The media type, lower case, without parameters. */
+  type: string | undefined;
+  /** "a CSV export". */
+  want: string;
+  /** Its Content-Type, as quoted in a message. */
+  said: string;
+  /** The text read so far. */
+  text: string;
+  /** The body ended within it. */
+  ended: boolean;
+}
+
+/** A status other than 200, or a Content-Encoding the tap did not ask for, before a byte is read. */
+function checkHeaders(info: AnswerInfo, a: Sniffed): void {
   if (info.status !== 200) {
     throw new NotAnExportError(
-      `${label}Scarf answered HTTP ${info.status}${info.status === 204 ? ' No Content' : ''} instead of 200 with ${want}: the answer holds no data, so it does not prove the window empty`,
+      `${a.label}Scarf answered HTTP ${info.status}${info.status === 204 ? ' No Content' : ''} instead of 200 with ${a.want}: the answer holds no data, so it does not prove the window empty`,
     );
   }
   // Redacted as sent, before any normalisation: a token echoed here must be masked in the
@@ -180,94 +203,92 @@ export async function openExport(body: BodySource, info: AnswerInfo, format: Exp
   const encoding = redact(headerText(info.headers['content-encoding']) ?? '').trim();
   if (encoding && encoding.toLowerCase() !== 'identity') {
     throw new DataError(
-      `${label}the answer came with Content-Encoding ${JSON.stringify(clipText(encoding, 50))}, which tap-scarf did not ask for and does not decode. ` +
+      `${a.label}the answer came with Content-Encoding ${JSON.stringify(clip(encoding, 50))}, which tap-scarf did not ask for and does not decode. ` +
         'A proxy or gateway between tap-scarf and Scarf (see base_url, HTTPS_PROXY) is probably compressing responses: make it pass them through unchanged',
     );
   }
+}
 
-  const src = new BodyPuller(body, label);
+/** Whether the text read so far is enough to judge: the first non-blank character (and, for a suspect answer, up to SNIFF_LIMIT). */
+function judged(a: Sniffed): boolean {
+  const start = firstNonSpace(a.text);
+  if (start < 0) return false;
+  const suspect = a.type === 'text/html' || (a.format === 'csv' && a.type !== undefined && JSON_TYPES.test(a.type));
+  const c = a.text[start];
+  const plain =
+    !suspect &&
+    c !== '<' &&
+    !(a.format === 'csv' && c === '{') &&
+    !(a.format === 'ndjson' && c === '{' && !a.text.includes('\n', start));
+  return plain || a.text.length >= SNIFF_LIMIT;
+}
+
+/** Reads until the answer can be judged (into a.text, a.ended); returns the chunks read, to hand on. */
+async function sniff(src: BodyPuller, a: Sniffed): Promise<BodyChunk[]> {
   const decoder = new StringDecoder('utf8');
   const seen: BodyChunk[] = [];
-  let text = '';
-  let ended = false;
-  // Enough to judge: the first non-blank character (and, for a suspect answer, up to SNIFF_LIMIT).
-  const suspect = () => type === 'text/html' || (format === 'csv' && type !== undefined && JSON_TYPES.test(type));
-  for (;;) {
-    const start = firstNonSpace(text);
-    if (start >= 0) {
-      const c = text[start];
-      const judged =
-        !suspect() &&
-        c !== '<' &&
-        !(format === 'csv' && c === '{') &&
-        !(format === 'ndjson' && c === '{' && !text.includes('\n', start));
-      if (judged || text.length >= SNIFF_LIMIT) break;
-    }
+  while (!judged(a)) {
     const chunk = await src.next();
     if (chunk === undefined) {
-      ended = true;
-      text += decoder.end();
+      a.ended = true;
+      a.text += decoder.end();
       break;
     }
     seen.push(chunk);
-    text += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+    a.text += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
   }
+  return seen;
+}
 
+/** Throws when the first text shows the answer is not the export asked for. */
+function judge(a: Sniffed, bytes: number): void {
+  const { label, said, want, text, type } = a;
   const start = firstNonSpace(text);
+  if (start < 0) {
+    // A day without downloads: NDJSON has no header, so an empty body that says it is NDJSON is an empty answer.
+    if (a.format === 'ndjson' && type !== undefined && NDJSON_TYPES.test(type)) return;
+    throw new NotAnExportError(
+      a.format === 'csv'
+        ? `${label}Scarf answered 200 with an empty body (${bytes} bytes, ${said}): a CSV export always starts with its header row, so this is a failed answer, not an empty window`
+        : `${label}Scarf answered 200 with an empty body and ${said}: an empty NDJSON answer must say it is NDJSON (application/x-ndjson), so this is a failed answer, not an empty window`,
+    );
+  }
+  const c = text[start];
+  if (type === 'text/html' || c === '<') {
+    const title = htmlTitle(text);
+    // Not retried: a sign-in page stays until someone signs in, and every retry may be billed.
+    throw new DataError(
+      `${label}the server answered an HTML page${title ? ` (title ${quoteSaid(title, 100)})` : ''} with ${said} instead of ${want}. ` +
+        "A proxy, captive portal or sign-in page is probably between tap-scarf and Scarf: check the base_url setting and this machine's proxy settings (HTTPS_PROXY)",
+    );
+  }
+  if (a.format === 'csv' && ((type !== undefined && JSON_TYPES.test(type)) || c === '{' || c === '[')) {
+    const err = jsonError(text.slice(start));
+    const quote = err?.message ?? err?.code ?? text.slice(start);
+    throw new NotAnExportError(
+      `${label}the server answered JSON (${said}) instead of ${want}${err?.code ? ` (code ${quoteSaid(err.code, 60)})` : ''}: Scarf said: ${quoteSaid(quote)}`,
+    );
+  }
+  if (a.format === 'ndjson') judgeNdjson(a, start);
+}
+
+/** An NDJSON answer whose first line is a JSON error, or not JSON at all. */
+function judgeNdjson(a: Sniffed, start: number): void {
+  const { label, said, want, text } = a;
+  const nl = text.indexOf('\n', start);
+  const first = text.slice(start, nl < 0 ? undefined : nl);
+  const err = jsonError(first);
+  if (err && (nl < 0 ? a.ended : true) && !/"(date|artifact)"\s*:/.test(first)) {
+    throw new NotAnExportError(
+      `${label}the server answered a JSON error (${said}) instead of ${want}${err.code ? ` (code ${quoteSaid(err.code, 60)})` : ''}: Scarf said: ${quoteSaid(err.message ?? err.code ?? first)}`,
+    );
+  }
+  if (nl < 0 && !a.ended) return;
   try {
-    if (start < 0) {
-      // A day without downloads: NDJSON has no header, so an empty body that says it is NDJSON is an empty answer.
-      if (format === 'ndjson' && type !== undefined && NDJSON_TYPES.test(type)) return replay(seen, src, ended);
-      throw new NotAnExportError(
-        format === 'csv'
-          ? `${label}Scarf answered 200 with an empty body (${src.bytes} bytes, ${said}): a CSV export always starts with its header row, so this is a failed answer, not an empty window`
-          : `${label}Scarf answered 200 with an empty body and ${said}: an empty NDJSON answer must say it is NDJSON (application/x-ndjson), so this is a failed answer, not an empty window`,
-      );
-    }
-    const c = text[start];
-    if (type === 'text/html' || c === '<') {
-      const title = htmlTitle(text);
-      // Not retried: a sign-in page stays until someone signs in, and every retry may be billed.
-      throw new DataError(
-        `${label}the server answered an HTML page${title ? ` (title ${quoteSaid(title, 100)})` : ''} with ${said} instead of ${want}. ` +
-          "A proxy, captive portal or sign-in page is probably between tap-scarf and Scarf: check the base_url setting and this machine's proxy settings (HTTPS_PROXY)",
-      );
-    }
-    if (format === 'csv' && ((type !== undefined && JSON_TYPES.test(type)) || c === '{' || c === '[')) {
-      const err = jsonError(text.slice(start));
-      const quote = err?.message ?? err?.code ?? text.slice(start);
-      throw new NotAnExportError(
-        `${label}the server answered JSON (${said}) instead of ${want}${err?.code ? ` (code ${quoteSaid(err.code, 60)})` : ''}: Scarf said: ${quoteSaid(quote)}`,
-      );
-    }
-    if (format === 'ndjson') {
-      const nl = text.indexOf('\n', start);
-      const first = text.slice(start, nl < 0 ? undefined : nl);
-      const err = jsonError(first);
-      if (err && (nl < 0 ? ended : true) && !/"(date|artifact)"\s*:/.test(first)) {
-        throw new NotAnExportError(
-          `${label}the server answered a JSON error (${said}) instead of ${want}${err.code ? ` (code ${quoteSaid(err.code, 60)})` : ''}: Scarf said: ${quoteSaid(err.message ?? err.code ?? first)}`,
-        );
-      }
-      if (nl >= 0 || ended) {
-        let json = true;
-        try {
-          JSON.parse(first);
-        } catch {
-          json = false;
-        }
-        // (A first line that is JSON but no object is a data error the reader words.)
-        if (!json) {
-          throw new NotAnExportError(
-            `${label}the answer (${said}) is not NDJSON: its first line is not JSON: ${quoteSaid(first, 80)}`,
-          );
-        }
-      }
-    }
-    return replay(seen, src, ended);
-  } catch (err) {
-    src.release();
-    throw err;
+    JSON.parse(first);
+  } catch {
+    // (A first line that is JSON but no object is a data error the reader words.)
+    throw new NotAnExportError(`${label}the answer (${said}) is not NDJSON: its first line is not JSON: ${quoteSaid(first, 80)}`);
   }
 }
 

@@ -9,22 +9,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Pool } from 'undici';
 
-import { checkBaseUrl, isLoopback } from '../config/base-url.js';
-import {
-  AbortedError,
-  type ApiError,
-  ConfigError,
-  DataError,
-  IncompleteBodyError,
-  RequestBudgetReached,
-  TapError,
-  TransientError,
-} from '../errors.js';
-import { log, redact, registerSecret } from '../log.js';
-import { type AnswerContext, answerError, answerRule } from './answers.js';
-import { describeError } from './body.js';
+import { checkBaseUrl } from '../config/base-url.js';
+import { type ApiError, ConfigError, RequestBudgetReached, TapError, TransientError } from '../errors.js';
+import { clip, log, redact, registerSecret } from '../log.js';
+import { type AnswerContext, answerError, answerRule, detailText, parseErrorBody } from './answers.js';
 import { buildUrl, Endpoint, Query } from './endpoints.js';
-import { RetryBudget } from './retry.js';
+import { classifyBody, classifyTransport, transportFailure, type Verdict } from './failures.js';
+import { DEFAULT_BASE_MS, RetryBudget } from './retry.js';
+
+/** Worded by the failure table (src/scarf/failures.ts); still importable from the client. */
+export { connectionProblem } from './failures.js';
 
 export interface ScarfClientOptions {
   /** `base_url` setting (checked by checkBaseUrl). */
@@ -48,6 +42,8 @@ export interface ScarfClientOptions {
   owner?: string;
   /** `max_requests_per_sync`: past it every request throws RequestBudgetReached instead of being sent. */
   maxRequests?: number;
+  /** The retry backoff's base (TAP_SCARF_RETRY_BASE_MS, a testing knob; default 1000 ms). */
+  retryBaseMs?: number;
 }
 
 export interface FetchRequest {
@@ -78,160 +74,6 @@ export interface ResponseInfo {
  */
 export type Consume<T> = (body: Readable, info: ResponseInfo) => Promise<T>;
 
-/** Network error codes worth another try. */
-const RETRYABLE_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ENETRESET',
-  'EAI_AGAIN',
-  'EPROTO',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-/** undici codes that mean a programming error or a closed client, not a passing failure. */
-const FINAL_UNDICI_CODES = new Set([
-  'UND_ERR_INVALID_ARG',
-  'UND_ERR_INVALID_RETURN_VALUE',
-  'UND_ERR_NOT_SUPPORTED',
-  'UND_ERR_DESTROYED',
-  'UND_ERR_CLOSED',
-  'UND_ERR_ABORTED',
-]);
-
-function errorCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const inner = (e as { errors?: unknown[] }).errors;
-    e = Array.isArray(inner) && inner.length > 0 ? inner[0] : (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-function isRetryableNetworkError(err: unknown): boolean {
-  const code = errorCode(err);
-  if (code !== undefined) {
-    if (RETRYABLE_CODES.has(code)) return true;
-    if (code.startsWith('UND_ERR_')) return !FINAL_UNDICI_CODES.has(code);
-  }
-  const msg = err instanceof Error ? err.message : '';
-  return /socket hang up|other side closed|terminated/i.test(msg);
-}
-
-/** One line: OpenSSL's texts end in a newline and some name source files after a colon. */
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim().replace(/:+$/, '');
-}
-
-function reasonOf(err: unknown): string {
-  const code = errorCode(err);
-  const msg = oneLine(describeError(err));
-  return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
-}
-
-/** OpenSSL's words for a peer that answered the handshake with something that is not TLS (plain HTTP). */
-const NOT_TLS = /wrong version number|packet length too long|http request|unknown protocol/i;
-/** Node's codes for a server certificate that failed verification. */
-const CERT_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
-  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_NOT_YET_VALID',
-  'CERT_HAS_EXPIRED',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'INVALID_CA',
-  'PATH_LENGTH_EXCEEDED',
-  'INVALID_PURPOSE',
-  'HOSTNAME_MISMATCH',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/**
- * A failure to reach the server at all (DNS, TCP, TLS), worded as one line that names
- * base_url, instead of the raw socket or OpenSSL text. `final`: no retry can change it.
- * Undefined for anything else.
- */
-export function connectionProblem(err: unknown, baseUrl: string): { message: string; final: boolean } | undefined {
-  const code = errorCode(err);
-  const raw = err instanceof Error ? err.message : '';
-  const u = new URL(baseUrl);
-  const hostPort = `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
-  const setting = `the base_url setting (${u.origin}${u.pathname === '/' ? '' : u.pathname})`;
-  if (code !== undefined && CERT_CODES.has(code)) {
-    return {
-      final: true,
-      message:
-        `the TLS certificate of ${hostPort} was not accepted (${code}: ${oneLine(redact(raw))}). Check ${setting}; ` +
-        'behind a proxy that inspects TLS, give Node its CA certificate with the NODE_EXTRA_CA_CERTS environment variable.',
-    };
-  }
-  const tlsError = code !== undefined && (code.startsWith('ERR_SSL_') || (code === 'EPROTO' && /SSL routines/i.test(raw)));
-  if (tlsError && NOT_TLS.test(raw)) {
-    return {
-      final: true,
-      message:
-        `TLS handshake with ${hostPort} failed: the server does not speak https. Check ${setting}: ` +
-        (isLoopback(u.hostname)
-          ? `use http://${u.host} for a plain-http server on this machine such as the bundled simulator.`
-          : "it must name an https server; Scarf's API is https://api.scarf.sh."),
-    };
-  }
-  if (tlsError || (code !== undefined && code.startsWith('ERR_TLS_'))) {
-    // OpenSSL's "…:error:0A00042E:SSL routines:func:reason:file.c:123:" → its reason words only.
-    const said = (err as { reason?: unknown }).reason;
-    const reason =
-      typeof said === 'string' ? said : (/error:[0-9A-F]+:[^:]*:[^:]*:([^:\n]+)/i.exec(raw)?.[1] ?? oneLine(redact(raw)));
-    return { final: true, message: `TLS handshake with ${hostPort} failed (${code}: ${reason}). Check ${setting}.` };
-  }
-  switch (code) {
-    case 'ENOTFOUND':
-      return { final: true, message: `the host ${u.hostname} of ${setting} does not resolve (ENOTFOUND); check base_url.` };
-    case 'EAI_AGAIN':
-      return {
-        final: false,
-        message: `looking up the host ${u.hostname} of ${setting} failed for now (EAI_AGAIN: DNS unavailable)`,
-      };
-    case 'ECONNREFUSED':
-      // On this machine a refusal is an answer, not a passing failure: nothing listens on that
-      // port, and retrying it for minutes (as for a remote host that may be restarting) only
-      // hides the cause. `check` gives up as quickly (issue 18).
-      return isLoopback(u.hostname)
-        ? {
-            final: true,
-            message: `${hostPort} refused the connection (ECONNREFUSED: nothing listens on that port of this machine); start the server there (such as tap-scarf-sim) or check ${setting}`,
-          }
-        : {
-            final: false,
-            message: `${hostPort} refused the connection (ECONNREFUSED: nothing listens there); check ${setting}`,
-          };
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return {
-        final: false,
-        message: `no connection to ${hostPort} within request_timeout_seconds (UND_ERR_CONNECT_TIMEOUT); check ${setting} and the network`,
-      };
-    case 'EHOSTUNREACH':
-    case 'EHOSTDOWN':
-    case 'ENETUNREACH':
-    case 'ENETDOWN':
-      return { final: false, message: `${hostPort} is unreachable (${code}); check ${setting} and the network` };
-  }
-  return undefined;
-}
-
 /**
  * Where a redirect points, as its host only (a Location may carry a query, even the token
  * a gateway put there): "another host", "the same host", or undefined without a usable Location.
@@ -248,10 +90,6 @@ function redirectHost(location: string | undefined, base: string): string | unde
 
 function firstHeader(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
-}
-
-function clip(s: string, n: number): string {
-  return s.length > n ? s.slice(0, n) + '…' : s;
 }
 
 /**
@@ -282,6 +120,13 @@ async function readSmall(body: Readable, secret: string, limit = 64 * 1024): Pro
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string; retryAfter?: string; hint?: string };
+
+/** What one attempt got, for its metric and for releasing its body. */
+interface Seen {
+  status: number | null;
+  succeeded: boolean;
+  body?: Readable;
+}
 
 /**
  * The overall clock of one request: a trickled or endless body never trips the idle timeout,
@@ -374,7 +219,7 @@ export class ScarfClient {
    * change, and DataError (or any other error) from consume as it is.
    */
   async fetch<T>(req: FetchRequest, consume: Consume<T>): Promise<T> {
-    const budget = new RetryBudget(this.opts.maxRetries, this.opts.maxRetryWaitMs);
+    const budget = new RetryBudget(this.opts.maxRetries, this.opts.maxRetryWaitMs, this.opts.retryBaseMs ?? DEFAULT_BASE_MS);
     const url = new URL(this.buildUrl(req.path, req.query));
     const path = url.pathname + url.search;
     const headers = {
@@ -382,7 +227,7 @@ export class ScarfClient {
       accept: req.format === 'ndjson' ? 'application/x-ndjson' : 'text/csv',
     };
     for (let attempt = 1; ; attempt++) {
-      if (this.closed) throw new TapError(`${req.label}: the Scarf client was closed`, 'system_error');
+      if (this.closed) throw new TapError(`${req.label}: the Scarf client was closed`, 'system_error').at({ window: req.label });
       await this.acquire();
       let outcome: Outcome<T>;
       try {
@@ -403,7 +248,7 @@ export class ScarfClient {
                 ? ` with Retry-After ${outcome.retryAfter}, longer than the wait left (raise max_retry_wait_seconds to wait it out)`
                 : ''),
           ),
-        );
+        ).at({ window: req.label });
       }
       log.warn(
         `${req.label}: attempt ${attempt} failed (${outcome.reason}); retry ${budget.used} of ${this.opts.maxRetries} in ${(wait / 1000).toFixed(3)} s`,
@@ -421,20 +266,8 @@ export class ScarfClient {
   ): Promise<Outcome<T>> {
     const t0 = performance.now();
     const deadline = new RequestDeadline(this.opts.deadlineMs ?? 0);
-    const seconds = Math.round((this.opts.deadlineMs ?? 0) / 1000);
-    const late = (): Outcome<T> => ({
-      ok: false,
-      reason: `no complete answer within request_deadline_seconds (${seconds} s)`,
-      hint: '; raise request_deadline_seconds if one window of this export is just very large or the connection slow',
-    });
-    // Checked where the request is counted, so concurrent windows and retries cannot pass it.
-    if (this.opts.maxRequests !== undefined && this.requestCount >= this.opts.maxRequests)
-      throw new RequestBudgetReached(this.opts.maxRequests, req.label);
-    this.requestCount++;
-    this.requestsByEndpoint[req.endpoint] = (this.requestsByEndpoint[req.endpoint] ?? 0) + 1;
-    let status: number | null = null;
-    let succeeded = false;
-    let body: Readable | undefined;
+    this.count(req);
+    const seen: Seen = { status: null, succeeded: false };
     try {
       let res;
       try {
@@ -448,90 +281,105 @@ export class ScarfClient {
           ...(deadline.enabled ? { signal: deadline.controller.signal } : {}),
         });
       } catch (err) {
-        if (deadline.expired) return late();
-        const problem = connectionProblem(err, this.base);
-        if (problem?.final) throw new ConfigError(redact(`${req.label}: ${problem.message}`));
-        if (problem) return { ok: false, reason: redact(problem.message) };
-        if (isRetryableNetworkError(err)) return { ok: false, reason: reasonOf(err) };
-        throw new TapError(redact(`${req.label}: the request to Scarf failed: ${reasonOf(err)}`), 'system_error');
+        return this.outcome(req, classifyTransport(this.failure(err, deadline)), err);
       }
-      status = res.statusCode;
-      body = res.body;
-      if (status >= 200 && status < 300) {
+      seen.status = res.statusCode;
+      seen.body = res.body;
+      if (seen.status >= 200 && seen.status < 300) {
         deadline.pause();
-        deadline.resumeOnRead(body);
+        deadline.resumeOnRead(res.body);
         try {
-          const value = await consume(body, { status, headers: res.headers, attempt });
-          succeeded = true;
+          const value = await consume(res.body, { status: seen.status, headers: res.headers, attempt });
+          seen.succeeded = true;
           return { ok: true, value };
         } catch (err) {
-          if (err instanceof AbortedError) {
-            // Stopped on purpose (--test's first record, a stop signal): the answer was good so far.
-            succeeded = true;
-            throw err;
-          }
-          // Whatever the reader made of the aborted body (a cut, a raw abort error), it was the deadline.
-          if (deadline.expired && !(err instanceof TapError)) return late();
-          if (err instanceof IncompleteBodyError) return { ok: false, reason: `incomplete body: ${redact(err.message)}` };
-          if (err instanceof DataError || err instanceof TapError) throw err;
-          if (isRetryableNetworkError(err)) return { ok: false, reason: `body failed: ${reasonOf(err)}` };
-          throw err;
+          const verdict = classifyBody(this.failure(err, deadline));
+          if (verdict.action === 'stop') seen.succeeded = true;
+          return this.outcome(req, verdict, err);
         }
       }
-      const rule = answerRule({ status });
-      if (rule.action === 'retry') {
-        const retryAfter = firstHeader(res.headers['retry-after']);
-        try {
-          await res.body.dump();
-        } catch {
-          // the connection is dropped instead of reused
-        }
-        return { ok: false, reason: rule.hint({ status }, this.answerContext(req)), retryAfter };
-      }
-      throw this.apiError(req, status, await readSmall(body, this.opts.token), firstHeader(res.headers.location));
+      return await this.answered(req, seen.status, res.headers, res.body);
     } finally {
       deadline.stop();
-      if (body && !body.readableEnded && !body.destroyed) {
-        // Destroying an unread body emits 'error' (RequestAbortedError); without a listener
-        // that crashes the process, e.g. when a later window is dropped because an earlier one failed.
-        body.on('error', () => undefined);
-        body.destroy();
-      }
-      log.metric({
-        type: 'timer',
-        metric: 'http_request_duration',
-        value: Math.round(performance.now() - t0) / 1000,
-        tags: {
-          ...(req.stream !== undefined ? { stream: req.stream } : {}),
-          endpoint: req.endpoint,
-          http_status_code: status,
-          status: succeeded ? 'succeeded' : 'failed',
-        },
-      });
+      this.finish(req, seen, t0);
     }
   }
 
-  private apiError(req: FetchRequest, status: number, text: string, location?: string): ApiError {
-    let code: string | undefined;
-    let message: string | undefined;
-    let detail = false;
-    try {
-      const j = JSON.parse(text) as unknown;
-      if (j && typeof j === 'object') {
-        const o = j as Record<string, unknown>;
-        if (typeof o.code === 'string') code = o.code;
-        if (typeof o.message === 'string') message = o.message;
-        else if (typeof o.error === 'string') message = o.error;
-        // v3 (FastAPI): {"detail": "text"}, or pydantic's list of {loc, msg} for a malformed value.
-        else if (typeof o.detail === 'string') message = o.detail;
-        else if (Array.isArray(o.detail)) message = o.detail.map(detailText).join('; ');
-        detail = o.detail !== undefined;
+  /** Counts the request, refusing it past max_requests_per_sync (checked where it is counted, so concurrent windows and retries cannot pass it). */
+  private count(req: FetchRequest): void {
+    if (this.opts.maxRequests !== undefined && this.requestCount >= this.opts.maxRequests)
+      throw new RequestBudgetReached(this.opts.maxRequests, req.label);
+    this.requestCount++;
+    this.requestsByEndpoint[req.endpoint] = (this.requestsByEndpoint[req.endpoint] ?? 0) + 1;
+  }
+
+  private failure(err: unknown, deadline: RequestDeadline) {
+    return transportFailure(err, this.base, {
+      expired: deadline.expired,
+      seconds: Math.round((this.opts.deadlineMs ?? 0) / 1000),
+    });
+  }
+
+  /** A verdict of the failure table as the attempt's outcome: a retry, or the error thrown. */
+  private outcome<T>(req: FetchRequest, verdict: Verdict, err: unknown): Outcome<T> {
+    if (verdict.action === 'retry')
+      return { ok: false, reason: verdict.reason, ...(verdict.hint !== undefined ? { hint: verdict.hint } : {}) };
+    if (verdict.action !== 'fail') throw err;
+    const message = redact(`${req.label}: ${verdict.message}`);
+    throw (verdict.failureType === 'config_error' ? new ConfigError(message) : new TapError(message, verdict.failureType)).at({
+      window: req.label,
+    });
+  }
+
+  /** A non-2xx answer, by its row of the answers table. */
+  private async answered<T>(
+    req: FetchRequest,
+    status: number,
+    headers: IncomingHttpHeaders,
+    body: Readable & { dump(): Promise<void> },
+  ): Promise<Outcome<T>> {
+    const rule = answerRule({ status });
+    if (rule.action === 'retry') {
+      const retryAfter = firstHeader(headers['retry-after']);
+      try {
+        await body.dump();
+      } catch {
+        // the connection is dropped instead of reused
       }
-    } catch {
-      // not JSON: quote the text itself
+      return { ok: false, reason: rule.hint({ status }, this.answerContext(req)), retryAfter };
     }
+    throw this.apiError(req, status, await readSmall(body, this.opts.token), firstHeader(headers.location));
+  }
+
+  private finish(req: FetchRequest, seen: Seen, t0: number): void {
+    const body = seen.body;
+    if (body && !body.readableEnded && !body.destroyed) {
+      // Destroying an unread body emits 'error' (RequestAbortedError); without a listener
+      // that crashes the process, e.g. when a later window is dropped because an earlier one failed.
+      body.on('error', () => undefined);
+      body.destroy();
+    }
+    log.metric({
+      type: 'timer',
+      metric: 'http_request_duration',
+      value: Math.round(performance.now() - t0) / 1000,
+      tags: {
+        ...(req.stream !== undefined ? { stream: req.stream } : {}),
+        endpoint: req.endpoint,
+        http_status_code: seen.status,
+        status: seen.succeeded ? 'succeeded' : 'failed',
+      },
+    });
+  }
+
+  private apiError(req: FetchRequest, status: number, text: string, location?: string): ApiError {
+    // Not JSON: the text itself is quoted.
+    const body = parseErrorBody(text);
+    const code = body?.code;
+    const message = body?.message ?? detailText(body?.detail);
+    const detail = body?.detail !== undefined;
     const said = message ?? text.trim();
-    const scarfSays = said ? ` Scarf said: ${JSON.stringify(clip(redact(said), 300))}.` : '';
+    const scarfSays = said ? ` Scarf said: ${JSON.stringify(clip(said, 300))}.` : '';
     const head = `${req.label}: `;
     const redirect = status >= 300 && status < 400 ? { location: redirectHost(location, this.base) } : {};
     // A redirect's page says nothing the hint does not (and may echo the request): left out.
@@ -540,7 +388,7 @@ export class ScarfClient {
       redact(head + hint + quoted),
     );
     err.request = redact(req.label);
-    return err;
+    return err.at({ window: req.label });
   }
 
   private answerContext(req: FetchRequest): AnswerContext {
@@ -572,13 +420,4 @@ export class ScarfClient {
     this.closed = true;
     await this.pool.destroy();
   }
-}
-
-/** One entry of FastAPI's validation list as words: `start_date: Input should be a valid date`. */
-function detailText(d: unknown): string {
-  if (!d || typeof d !== 'object') return String(d);
-  const o = d as { loc?: unknown; msg?: unknown };
-  const loc = Array.isArray(o.loc) ? o.loc.filter((x) => x !== 'query').join('.') : '';
-  const msg = typeof o.msg === 'string' ? o.msg : JSON.stringify(d);
-  return loc ? `${loc}: ${msg}` : msg;
 }

@@ -106,6 +106,7 @@ const FRACTION_PAD = ['000000', '00000', '0000', '000', '00', '0'];
  * digits; more are kept when the source has them). A missing offset means UTC; a bare
  * date means midnight UTC.
  */
+// eslint-disable-next-line complexity -- once per timestamp value on the papaparse path (docs/performance.md, npm run bench): a hand-rolled scanner, not split into calls
 export function toTimestamp(text: string): string {
   const n = text.length;
   // Already canonical (what the tap itself emits): return the same string, no allocation.

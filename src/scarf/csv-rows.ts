@@ -104,6 +104,7 @@ function detectNewline(text: string, atEnd: boolean): string | undefined {
   return atEnd ? '\n' : undefined;
 }
 
+// eslint-disable-next-line complexity -- the papaparse path's row loop (docs/performance.md, npm run bench): its checks stay inline in the loop
 export async function readCsv(
   body: BodySource,
   handlers: CsvHandlers,

@@ -1,6 +1,7 @@
 // The one mapping from settings to a Scarf client, shared by sync and the Airbyte check.
 import { requestConcurrency } from '../config/concurrency.js';
 import type { Settings } from '../config/load.js';
+import { runtimeOptions } from '../config/runtime-options.js';
 import { packageJson } from '../paths.js';
 import { ScarfClient } from './client.js';
 
@@ -16,5 +17,6 @@ export function makeClient(settings: Settings): ScarfClient {
     maxConcurrent: requestConcurrency(settings),
     owner: settings.owner,
     maxRequests: settings.max_requests_per_sync,
+    retryBaseMs: runtimeOptions().retryBaseMs,
   });
 }

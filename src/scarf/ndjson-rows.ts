@@ -30,6 +30,7 @@ function isBlank(line: string): boolean {
   return true;
 }
 
+// eslint-disable-next-line complexity -- the NDJSON line loop: its checks stay inline in the loop, as readCsv's
 export async function readNdjson(
   body: BodySource,
   handlers: NdjsonHandlers,

@@ -1,22 +1,15 @@
 // Retry waits: exponential backoff (base 1 s, factor 2, cap 60 s) with full jitter, and
 // Scarf's Retry-After (delta-seconds or HTTP-date) winning over the backoff.
 //
-// Testing knob: TAP_SCARF_RETRY_BASE_MS (default 1000) is the base delay in milliseconds.
-// Every wait — backoff, its 60-base cap, and Retry-After — is scaled by
-// TAP_SCARF_RETRY_BASE_MS / 1000, so tests can set it to e.g. 5 and still exercise
-// Retry-After handling without sleeping for seconds. Not meant for production use.
+// Testing knob: the base delay (ScarfClientOptions.retryBaseMs, from TAP_SCARF_RETRY_BASE_MS
+// through src/config/runtime-options.ts; default 1000 ms). Every wait — backoff, its 60-base
+// cap, and Retry-After — is scaled by base / 1000, so tests can set it to e.g. 5 and still
+// exercise Retry-After handling without sleeping for seconds. Not meant for production use.
 
-const DEFAULT_BASE_MS = 1000;
+export const DEFAULT_BASE_MS = 1000;
 const FACTOR = 2;
 /** The backoff cap, in base units (60 × 1 s). */
 const CAP_BASES = 60;
-
-export function retryBaseMs(): number {
-  const raw = process.env.TAP_SCARF_RETRY_BASE_MS;
-  if (raw === undefined || raw === '') return DEFAULT_BASE_MS;
-  const v = Number(raw);
-  return Number.isFinite(v) && v >= 0 ? v : DEFAULT_BASE_MS;
-}
 
 /**
  * Retry-After in milliseconds (already scaled by the testing knob), or undefined when the
@@ -27,7 +20,7 @@ export function retryBaseMs(): number {
 export function parseRetryAfterMs(
   header: string | undefined,
   now: number = Date.now(),
-  baseMs: number = retryBaseMs(),
+  baseMs: number = DEFAULT_BASE_MS,
 ): number | undefined {
   if (header === undefined) return undefined;
   const h = header.trim();
@@ -49,7 +42,7 @@ export function computeDelayMs(
   attempt: number,
   retryAfterHeader?: string,
   now: number = Date.now(),
-  baseMs: number = retryBaseMs(),
+  baseMs: number = DEFAULT_BASE_MS,
 ): number {
   const ra = parseRetryAfterMs(retryAfterHeader, now, baseMs);
   if (ra !== undefined) return ra;
@@ -67,7 +60,7 @@ export class RetryBudget {
   constructor(
     readonly maxRetries: number,
     readonly maxTotalWaitMs: number,
-    private readonly baseMs: number = retryBaseMs(),
+    private readonly baseMs: number = DEFAULT_BASE_MS,
   ) {}
 
   /** Retries granted so far. */

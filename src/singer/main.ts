@@ -40,17 +40,21 @@ export function readStateFile(file: string): StateStore {
   return new StateStore(parseState(value, `state file ${file}`));
 }
 
+/** --about in one of its formats. */
+function about(format: string): string {
+  if (format === 'json') return JSON.stringify(aboutInfo(), null, 2) + '\n';
+  if (format === 'markdown') return aboutMarkdown();
+  if (format === 'text') return aboutText();
+  throw new ConfigError(`--format ${format} is not supported; use text, json or markdown.`);
+}
+
 export async function singerMain(args: SingerArgs, io: Io = processIo()): Promise<number> {
   if (args.version) {
     io.stdout.write(`${packageJson.name} ${packageJson.version}\n`);
     return 0;
   }
   if (args.about) {
-    const format = args.format ?? 'text';
-    if (format === 'json') io.stdout.write(JSON.stringify(aboutInfo(), null, 2) + '\n');
-    else if (format === 'markdown') io.stdout.write(aboutMarkdown());
-    else if (format === 'text') io.stdout.write(aboutText());
-    else throw new ConfigError(`--format ${format} is not supported; use text, json or markdown.`);
+    io.stdout.write(about(args.format ?? 'text'));
     return 0;
   }
   if (args.plan || args.planUpperBound) {

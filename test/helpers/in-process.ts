@@ -9,6 +9,7 @@
 import { Writable } from 'node:stream';
 
 import { main } from '../../src/cli.js';
+import { forgetRuntimeOptions } from '../../src/config/runtime-options.js';
 import type { ProgramName } from '../../src/help.js';
 import { forgetSecrets, getLogSink, log, setLogSink } from '../../src/log.js';
 import { everyRunOutput, parseLines, type RunOptions, type TapRun } from './tap.js';
@@ -50,6 +51,8 @@ async function runOnce(args: string[], opts: RunOptions, prog: ProgramName): Pro
   // As runTap: fast retries; and no progress line (it is drawn only on a terminal, which the
   // test runner's stderr may be).
   const restore = withEnv({ TAP_SCARF_RETRY_BASE_MS: '5', TAP_SCARF_PROGRESS: '0', ...opts.env });
+  // A process reads its environment knobs at start: so does each run here.
+  forgetRuntimeOptions();
   // log.ts reads TAP_SCARF_DEBUG when it loads, which a process does at every start; and a
   // token registered by an earlier run must not mask one this run fails to register.
   log.setDebug(!!process.env.TAP_SCARF_DEBUG);
@@ -64,6 +67,7 @@ async function runOnce(args: string[], opts: RunOptions, prog: ProgramName): Pro
   } finally {
     setLogSink(sink);
     restore();
+    forgetRuntimeOptions();
     log.setDebug(!!process.env.TAP_SCARF_DEBUG);
   }
   const out = stdout.text();

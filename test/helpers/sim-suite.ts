@@ -2,7 +2,7 @@
 // config factory pointing the tap at the simulator, and a clean fault/request slate (and
 // clock, if the suite pinned one) before each test.
 import { ScarfSimulator, type SimOptions } from '../../sim/index.js';
-import { tmpDir, writeJson } from './tap.js';
+import { suiteEnv, tmpDir, writeJson } from './tap.js';
 import { TOKEN } from './token.js';
 
 export interface SimSuite {
@@ -53,13 +53,11 @@ export function useSimulator(simOptions: SimOptions, settings: Record<string, un
  * rule, which lets a STATE through once the work since the last one outweighs it tenfold.
  */
 export function useStateAfterEveryWindow(): void {
-  let saved: string | undefined;
+  // Given to the spawned taps only: code of this process reads its options once (src/config/runtime-options.ts).
   before(() => {
-    saved = process.env.TAP_SCARF_STATE_INTERVAL_MS;
-    process.env.TAP_SCARF_STATE_INTERVAL_MS = '0';
+    suiteEnv.TAP_SCARF_STATE_INTERVAL_MS = '0';
   });
   after(() => {
-    if (saved === undefined) delete process.env.TAP_SCARF_STATE_INTERVAL_MS;
-    else process.env.TAP_SCARF_STATE_INTERVAL_MS = saved;
+    delete suiteEnv.TAP_SCARF_STATE_INTERVAL_MS;
   });
 }

@@ -44,10 +44,13 @@ export function writeJson(dir: string, name: string, value: unknown): string {
 /** stdout and stderr of every run made through runTap in this process, for the security sweep. */
 export const everyRunOutput: { what: string; text: string }[] = [];
 
+/** Environment variables every tap runTap spawns gets (a suite sets them in before(), clears them in after()). */
+export const suiteEnv: Record<string, string> = {};
+
 export function runTap(args: string[], opts: RunOptions = {}): Promise<TapRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...shebangNodeFlags(tapBin), tapBin, ...args], {
-      env: { ...process.env, TAP_SCARF_RETRY_BASE_MS: '5', ...opts.env },
+      env: { ...process.env, TAP_SCARF_RETRY_BASE_MS: '5', ...suiteEnv, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

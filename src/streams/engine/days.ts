@@ -46,6 +46,13 @@ export interface Window {
   end: Day;
 }
 
+/** Every day of `w`, in order. */
+export function everyDay(w: Window): Day[] {
+  const out: Day[] = [];
+  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
+  return out;
+}
+
 /** Consecutive windows of `size` days covering start..end inclusive. */
 export function dayWindows(start: Day, end: Day, size: number): Window[] {
   const out: Window[] = [];

@@ -2,8 +2,9 @@
 // retries), parse by header, type by schema, de-duplicate by key, hand to the sink.
 // The key set is created per window by the caller and survives retries, so a window
 // retried after a cut body emits only the rows its failed attempt had not emitted yet.
-import { AbortedError, ConfigError, DataError } from '../../errors.js';
-import { clip, log } from '../../log.js';
+import { runtimeOptions } from '../../config/runtime-options.js';
+import { AbortedError, DataError } from '../../errors.js';
+import { log } from '../../log.js';
 import { openExport } from '../../scarf/body.js';
 import { type FastRecord, transcodeCsv } from '../../scarf/csv-fast/index.js';
 import { readCsv } from '../../scarf/csv-rows.js';
@@ -43,12 +44,7 @@ export function fetchSpec(decl: StreamDeclaration, request: RequestSpec): FetchS
  * means Scarf's counts.
  */
 export function csvPath(): 'fast' | 'papaparse' {
-  const v = (process.env.TAP_SCARF_CSV_PATH ?? '').trim().toLowerCase();
-  if (v === '' || v === 'fast') return 'fast';
-  if (v === 'reference') return 'papaparse';
-  throw new ConfigError(
-    `The environment variable TAP_SCARF_CSV_PATH is ${JSON.stringify(clip(process.env.TAP_SCARF_CSV_PATH ?? '', 40))}: use 'fast' (the default) or 'reference' (papaparse and the row typer for every row), or unset it.`,
-  );
+  return runtimeOptions().csvPath === 'reference' ? 'papaparse' : 'fast';
 }
 
 function warnUnknown(ctx: SyncContext, stream: StreamName, columns: string[]): void {
@@ -82,7 +78,10 @@ function warnInvalidUtf8(ctx: SyncContext, spec: FetchSpec, count: number): void
 
 function wrapRowError(spec: FetchSpec, what: string, n: number, err: unknown): never {
   const msg = err instanceof Error ? err.message : String(err);
-  throw new DataError(`Stream ${spec.stream}, window ${spec.label}, ${what} ${n}: ${msg}`);
+  throw new DataError(`Stream ${spec.stream}, window ${spec.label}, ${what} ${n}: ${msg}`).at({
+    stream: spec.stream,
+    window: spec.label,
+  });
 }
 
 /**
@@ -232,6 +231,10 @@ export async function fetchRecords(
 
 /** A DataError the readers raise (row width, bad JSON line) also names the stream and window. */
 function inWindow(spec: FetchSpec, err: unknown): unknown {
-  if (!(err instanceof DataError) || err.message.startsWith('Stream ')) return err;
-  return new DataError(`Stream ${spec.stream}, window ${spec.label}: ${err.message}`);
+  // A DataError of the destination names its stream in words of its own (src/destination/postgres/copy-text.ts).
+  if (!(err instanceof DataError) || err.stream !== undefined || err.message.startsWith('Stream ')) return err;
+  return new DataError(`Stream ${spec.stream}, window ${spec.label}: ${err.message}`).at({
+    stream: spec.stream,
+    window: spec.label,
+  });
 }

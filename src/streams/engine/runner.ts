@@ -14,6 +14,7 @@
 // docs/DESIGN.md "Where count reconciliation and throttled checkpoints plug in" names the
 // places.
 import { requestConcurrency } from '../../config/concurrency.js';
+import { type RuntimeOptions, runtimeOptions } from '../../config/runtime-options.js';
 import type { Window } from './days.js';
 import type { StreamDeclaration } from './definitions.js';
 import { fetchRecords, fetchSpec, type RequestSpec } from './fetch.js';
@@ -108,14 +109,8 @@ export const STATE_THROTTLE = { minIntervalMs: 10_000, ratio: 10, partBytes: 204
  * Testing knob: TAP_SCARF_STATE_INTERVAL_MS replaces the 10 s interval (0: only the byte
  * rule applies), so a test sees throttled checkpoints without running for minutes.
  */
-export function throttleOptions(env: NodeJS.ProcessEnv = process.env): ThrottleOptions {
-  const raw = env.TAP_SCARF_STATE_INTERVAL_MS;
-  const v = raw === undefined || raw === '' ? NaN : Number(raw);
-  return {
-    ...STATE_THROTTLE,
-    minIntervalMs: Number.isFinite(v) && v >= 0 ? v : STATE_THROTTLE.minIntervalMs,
-    now: () => performance.now(),
-  };
+export function throttleOptions(opts: Pick<RuntimeOptions, 'stateIntervalMs'> = runtimeOptions()): ThrottleOptions {
+  return { ...STATE_THROTTLE, minIntervalMs: opts.stateIntervalMs, now: () => performance.now() };
 }
 
 export function throttledCheckpoints(sink: StreamSink, opts: ThrottleOptions = throttleOptions()): CheckpointPolicy {

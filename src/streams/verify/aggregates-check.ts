@@ -9,7 +9,7 @@
 // passes, but never silently: the stream's report line counts it, with one warning that says why.
 import { DataError } from '../../errors.js';
 import { log } from '../../log.js';
-import { addDays, type Day, type Window } from '../engine/days.js';
+import { type Day, everyDay, type Window } from '../engine/days.js';
 import type { AcceptedTally, FetchSpec, OnRecord } from '../engine/fetch.js';
 import type { KeySet } from '../engine/key-set.js';
 import type { Rec, StreamStats, SyncContext } from '../engine/types.js';
@@ -31,19 +31,13 @@ export class TotalsTally implements AcceptedTally {
   }
 }
 
-const daysOf = (w: Window): Day[] => {
-  const out: Day[] = [];
-  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
-  return out;
-};
-
 /** Why a window could not be checked, or undefined when it can. */
 function uncheckable(ctx: SyncContext, spec: FetchSpec, part: Window): string | undefined {
   if (spec.query.rollup !== 'daily') return `aggregates_rollup is ${String(spec.query.rollup)}, not daily`;
   const asked = ([] as unknown[]).concat(spec.query.breakdown ?? []);
   if (!asked.includes('by-total')) return 'by-total is not among the breakdowns asked';
   const covered = scarfCounts(ctx).coveredDays('total');
-  if (!daysOf(part).every((d) => covered.has(d)))
+  if (!everyDay(part).every((d) => covered.has(d)))
     return "Scarf's by-total counts were not read for its days (select events, whose counts cover them)";
   return undefined;
 }
@@ -76,8 +70,8 @@ export async function checkAggregatesPart(
     return;
   }
   const ref = scarfCounts(ctx);
-  const best = new Map<Day, number>(daysOf(part).map((d) => [d, first.get(d)]));
-  const differ = () => daysOf(part).filter((d) => best.get(d) !== ref.count('total', d));
+  const best = new Map<Day, number>(everyDay(part).map((d) => [d, first.get(d)]));
+  const differ = () => everyDay(part).filter((d) => best.get(d) !== ref.count('total', d));
   const readAgain = async (w: Window): Promise<void> => {
     const again = new TotalsTally();
     await refetch(
@@ -90,7 +84,7 @@ export async function checkAggregatesPart(
       freshSet(),
       (rec: Rec) => (seen.add(rec[spec.keyField] as string) ? onRecord(rec) : undefined),
     );
-    for (const d of daysOf(w)) best.set(d, Math.max(best.get(d)!, again.get(d)));
+    for (const d of everyDay(w)) best.set(d, Math.max(best.get(d)!, again.get(d)));
   };
   let diff = differ();
   if (diff.length === 0) return record(stats, 'equal');
@@ -107,7 +101,7 @@ export async function checkAggregatesPart(
   if (diff.length === 0) return record(stats, 'reread');
   throw new DataError(
     `${spec.label}: ${diff[0]!}: ${say(diff[0]!)} after every re-read${diff.length > 1 ? ` (and ${diff.length - 1} more day(s))` : ''}, so the window cannot be proven complete and its bookmark stays (the next sync reads it again).`,
-  );
+  ).at({ window: spec.label });
 }
 
 function record(stats: StreamStats, outcome: 'equal' | 'reread'): void {

@@ -13,7 +13,7 @@ import { log } from '../../log.js';
 import { aggregatesPath, type Query } from '../../scarf/endpoints.js';
 import type { StreamName } from '../../schemas.js';
 import { aggregates } from '../aggregates.js';
-import { addDays, type Day, dayWindows, maxDay, minDay, type Window } from '../engine/days.js';
+import { addDays, type Day, dayWindows, everyDay, maxDay, minDay, type Window } from '../engine/days.js';
 import { fetchRecords } from '../engine/fetch.js';
 import { KeySet } from '../engine/key-set.js';
 import { RangeLimits, splitByDays } from '../engine/ranges.js';
@@ -26,12 +26,6 @@ export type CountKind = 'total' | 'company';
 interface DayCounts {
   total: number;
   company: Map<string, number>;
-}
-
-function everyDay(w: Window): Day[] {
-  const out: Day[] = [];
-  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
-  return out;
 }
 
 /** The span of a stream's windows: the days its counts are read for. */

@@ -21,7 +21,7 @@
 // - Nothing stops the re-reading for the rest of a sync: every window gets its own re-reads.
 import { log } from '../../log.js';
 import type { StreamName } from '../../schemas.js';
-import { addDays, type Day, type Window } from '../engine/days.js';
+import { addDays, type Day, everyDay, type Window } from '../engine/days.js';
 import type { StreamDeclaration } from '../engine/definitions.js';
 import type { AcceptedTally } from '../engine/fetch.js';
 import { KeySet } from '../engine/key-set.js';
@@ -89,12 +89,6 @@ export class DayTally implements AcceptedTally {
   }
 }
 
-function daysOf(w: Window): Day[] {
-  const out: Day[] = [];
-  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
-  return out;
-}
-
 /** An open day's counts request: the day and one on each side. */
 export function aroundDay(w: Window): Window {
   return { start: addDays(w.start, -1), end: addDays(w.end, 1) };
@@ -158,7 +152,7 @@ export function partVerifier(
       const ref = scarfCounts(ctx);
       await ref.ensure(kind, part);
       const domain = kind === 'company' ? (spec.constants?.company_domain as string) : undefined;
-      const days = daysOf(part);
+      const days = everyDay(part);
       const counted = (d: Day) => ref.count(kind, d, domain);
       // A gap in the counts proves nothing, whatever the export holds.
       const gap = (d: Day) => kind === 'total' && ref.gap(d);
@@ -172,7 +166,7 @@ export function partVerifier(
       // nothing new: reading it again would answer the same (a read cut at random holds less).
       const readAgain = async (w: Window): Promise<void> => {
         exportReads++;
-        for (const d of daysOf(w)) reads.set(d, (reads.get(d) ?? 0) + 1);
+        for (const d of everyDay(w)) reads.set(d, (reads.get(d) ?? 0) + 1);
         let fresh = 0;
         const again = new DayTally();
         await refetch(

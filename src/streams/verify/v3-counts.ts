@@ -70,6 +70,6 @@ export async function readV3Counts(
       throw new TapError(
         `${label}: Scarf answered only ${got.start}..${got.end}, so the days it left out have no counts to verify the exports against; their windows keep their bookmark and the next sync asks again.`,
         'transient_error',
-      );
+      ).at({ window: label });
   }
 }
