@@ -108,7 +108,7 @@ describe('config/runtime-options: the environment knobs, read once and checked',
     const restore = setRuntimeOptions({ maxRowChars: 1234, csvPath: 'reference', stateIntervalMs: 7 });
     try {
       expect(maxRowChars()).to.equal(1234);
-      expect(csvPath()).to.equal('reference');
+      expect(csvPath(), 'TAP_SCARF_CSV_PATH=reference is the papaparse path').to.equal('papaparse');
       expect(throttleOptions().minIntervalMs).to.equal(7);
     } finally {
       restore();

@@ -12,7 +12,7 @@ import { main } from '../../src/cli.js';
 import { forgetRuntimeOptions } from '../../src/config/runtime-options.js';
 import type { ProgramName } from '../../src/help.js';
 import { forgetSecrets, getLogSink, log, setLogSink } from '../../src/log.js';
-import { everyRunOutput, parseLines, type RunOptions, type TapRun } from './tap.js';
+import { everyRunOutput, parseLines, type RunOptions, suiteEnv, type TapRun } from './tap.js';
 
 /** Text written to it, kept in memory. */
 class MemoryStream extends Writable {
@@ -50,7 +50,7 @@ async function runOnce(args: string[], opts: RunOptions, prog: ProgramName): Pro
   if (opts.killAfterLines) throw new Error('killAfterLines needs a process: use runTap');
   // As runTap: fast retries; and no progress line (it is drawn only on a terminal, which the
   // test runner's stderr may be).
-  const restore = withEnv({ TAP_SCARF_RETRY_BASE_MS: '5', TAP_SCARF_PROGRESS: '0', ...opts.env });
+  const restore = withEnv({ TAP_SCARF_RETRY_BASE_MS: '5', TAP_SCARF_PROGRESS: '0', ...suiteEnv, ...opts.env });
   // A process reads its environment knobs at start: so does each run here.
   forgetRuntimeOptions();
   // log.ts reads TAP_SCARF_DEBUG when it loads, which a process does at every start; and a

@@ -53,7 +53,8 @@ export function useSimulator(simOptions: SimOptions, settings: Record<string, un
  * rule, which lets a STATE through once the work since the last one outweighs it tenfold.
  */
 export function useStateAfterEveryWindow(): void {
-  // Given to the spawned taps only: code of this process reads its options once (src/config/runtime-options.ts).
+  // Given to the taps a test runs (spawned, or in process: test/helpers/in-process.ts), not to
+  // this process's own code, which reads its options once (src/config/runtime-options.ts).
   before(() => {
     suiteEnv.TAP_SCARF_STATE_INTERVAL_MS = '0';
   });
