@@ -106,8 +106,7 @@ function aggregatesStream(
         state.commitBreakdown(b, prev && prev > mark ? prev : mark);
       }
       // The stream's own value: every configured breakdown is read up to it.
-      const values = breakdowns.map((b) => state.storedBreakdown(b));
-      if (values.every((v): v is string => v !== undefined)) state.commit(values.reduce(minDay));
+      state.commitAllReached(s);
     },
   };
 }

@@ -195,8 +195,7 @@ function aggregationsStream(
       const prev = state.breakdown(key);
       state.commitBreakdown(key, prev && prev > mark ? prev : mark);
       // The stream's own value: every configured set is read up to it.
-      const values = sets.map((set) => state.storedBreakdown(breakdownSetKey(set)));
-      if (values.every((v): v is string => v !== undefined)) state.commit(values.reduce(minDay));
+      state.commitAllReached(s);
     },
   };
 }

@@ -1,9 +1,29 @@
 // One stream's view of the state, made from its declaration and its selection, so a reader
 // never spells a bookmark key, a partition context or the FULL_TABLE rule itself (the
 // Meltano SDK's StreamStateManager plays this part). The shape on disk is StateStore's.
+import type { Settings } from '../../config/load.js';
 import type { StateStore } from '../../state.js';
+import { minDay } from './days.js';
 import type { StreamSelection } from './definitions.js';
-import type { StreamDeclaration } from './definitions.js';
+import { bookmarkKeys, type StreamDeclaration } from './definitions.js';
+
+/**
+ * The breakdown rule of a stream with a bookmark per value of a setting (`bookmarkPer`): how
+ * far EVERY configured value is read, the earliest of their bookmarks, or undefined while one
+ * has none (a value added since is read from start_date). It is the stream-wide bookmark
+ * (src/streams/state/settings.ts) and what a past-end_date check looks at (past-end.ts).
+ */
+export function allValuesReached(store: StateStore, declaration: StreamDeclaration, settings: Settings): string | undefined {
+  const per = declaration.bookmarkPer;
+  if (!per) return undefined;
+  let least: string | undefined;
+  for (const key of bookmarkKeys(per, settings)) {
+    const v = store.breakdownValue(declaration.name, key);
+    if (v === undefined) return undefined;
+    least = least === undefined ? v : minDay(least, v);
+  }
+  return least;
+}
 
 export class StreamState {
   /** The replication key in use: the selection's choice among the declared ones. */
@@ -59,5 +79,11 @@ export class StreamState {
 
   commitBreakdown(breakdown: string, value: string): void {
     this.store.setBreakdownValue(this.declaration.name, breakdown, value);
+  }
+
+  /** Moves the stream-wide bookmark to where every configured breakdown is read (allValuesReached), once each has a bookmark. */
+  commitAllReached(settings: Settings): void {
+    const reached = allValuesReached(this.store, this.declaration, settings);
+    if (reached !== undefined) this.commit(reached);
   }
 }

@@ -3,10 +3,9 @@
 // state), so it is a warning, not an error; but it is said, so an exit 0 without records is
 // not a mystery. README "Configuration" describes the date rules.
 import { log } from '../../log.js';
-import { minDay } from '../engine/days.js';
 import type { StreamSelection } from '../engine/definitions.js';
-import { bookmarkKeys } from '../engine/definitions.js';
 import { resumeDay } from '../engine/resume.js';
+import { allValuesReached } from '../engine/stream-state.js';
 import type { SyncContext } from '../engine/types.js';
 import { STREAMS } from '../registry.js';
 
@@ -17,12 +16,9 @@ export function warnIfBookmarkPastEnd(ctx: SyncContext, selections: StreamSelect
     // A partitioned stream has no one bookmark to speak of, and a snapshot reads no day range.
     const { partitionedBy, window, lookback, bookmarkPer } = STREAMS[sel.stream];
     if (partitionedBy || window === 'snapshot' || !lookback) continue;
-    let bookmark: string | undefined;
-    if (bookmarkPer) {
-      const marks = bookmarkKeys(bookmarkPer, s).map((b) => ctx.state.breakdownValue(sel.stream, b));
-      if (marks.some((m) => m === undefined)) continue;
-      bookmark = (marks as string[]).reduce(minDay);
-    } else bookmark = ctx.state.value(sel.stream, sel.replicationKey);
+    const bookmark = bookmarkPer
+      ? allValuesReached(ctx.state, STREAMS[sel.stream], s)
+      : ctx.state.value(sel.stream, sel.replicationKey);
     const start = resumeDay(ctx, bookmark, s[lookback]);
     if (bookmark === undefined || start <= ctx.endDay) continue;
     log.warn(

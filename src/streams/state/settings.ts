@@ -8,6 +8,7 @@ import type { StreamName } from '../../schemas.js';
 import { minDay } from '../engine/days.js';
 import type { StreamSelection } from '../engine/definitions.js';
 import { bookmarkKeys } from '../engine/definitions.js';
+import { allValuesReached } from '../engine/stream-state.js';
 import type { SyncContext } from '../engine/types.js';
 import { STREAMS } from '../registry.js';
 
@@ -115,8 +116,7 @@ function reconcileBreakdowns(ctx: SyncContext, stream: StreamName, configured: r
     );
   }
   // The stream-wide value means "every configured breakdown is read up to here".
-  const values = configured.map((b) => state.breakdownValue(stream, b));
-  if (values.every((v): v is string => v !== undefined))
-    state.setValue(stream, STREAMS[stream].defaultReplicationKey, values.reduce(minDay));
+  const reached = allValuesReached(state, STREAMS[stream], ctx.settings);
+  if (reached !== undefined) state.setValue(stream, STREAMS[stream].defaultReplicationKey, reached);
   else if (bm) delete bm.replication_key_value;
 }
