@@ -297,6 +297,21 @@ export class StateStore {
     (bm.breakdowns ??= {})[breakdown] = value;
   }
 
+  /** Every per-breakdown bookmark the stream's entry holds (a copy), configured now or not. */
+  breakdownValues(stream: StreamName): Record<string, string> {
+    return { ...(this.state.bookmarks[stream]?.breakdowns ?? {}) };
+  }
+
+  /**
+   * Removes the stream-wide bookmark value, and only it (its per-breakdown bookmarks and
+   * partitions stay): a stream whose value no longer holds for all it reads
+   * (src/streams/state/settings.ts). No entry is made just to remove it.
+   */
+  dropValue(stream: StreamName): void {
+    const bm = this.state.bookmarks[stream];
+    if (bm) delete bm.replication_key_value;
+  }
+
   /**
    * A field of the stream's entry besides its bookmark (the open-days ledger,
    * src/streams/engine/open-days.ts); undefined removes it. No entry is made just to remove a field.

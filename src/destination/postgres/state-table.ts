@@ -130,6 +130,12 @@ export class TrackedStateStore extends StateStore {
     this.mark(stream);
   }
 
+  override dropValue(stream: StreamName): void {
+    if (!this.bookmark(stream)) return;
+    super.dropValue(stream);
+    this.mark(stream);
+  }
+
   override recordSettings(stream: StreamName, settings: Record<string, unknown>): void {
     super.recordSettings(stream, settings);
     this.mark(stream);

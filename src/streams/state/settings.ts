@@ -100,11 +100,11 @@ export function reconcileSettings(ctx: SyncContext, selections: StreamSelection[
  */
 function reconcileBreakdowns(ctx: SyncContext, stream: StreamName, configured: readonly string[], legacy: boolean): void {
   const state = ctx.state;
-  const bm = state.bookmark(stream);
-  const stored = { ...(bm?.breakdowns ?? {}) };
-  if (legacy && Object.keys(stored).length === 0 && bm?.replication_key_value) {
+  const stored = state.breakdownValues(stream);
+  const whole = state.bookmark(stream)?.replication_key_value;
+  if (legacy && Object.keys(stored).length === 0 && whole) {
     // One bookmark for all: under the legacy assumption every current breakdown reached it.
-    for (const b of configured) state.setBreakdownValue(stream, b, bm.replication_key_value);
+    for (const b of configured) state.setBreakdownValue(stream, b, whole);
     return;
   }
   if (!state.hasProgress(stream)) return;
@@ -118,5 +118,5 @@ function reconcileBreakdowns(ctx: SyncContext, stream: StreamName, configured: r
   // The stream-wide value means "every configured breakdown is read up to here".
   const reached = allValuesReached(state, STREAMS[stream], ctx.settings);
   if (reached !== undefined) state.setValue(stream, STREAMS[stream].defaultReplicationKey, reached);
-  else if (bm) delete bm.replication_key_value;
+  else state.dropValue(stream);
 }
