@@ -2,7 +2,7 @@
 // `read --config F --catalog F [--state F]`. stdout carries only AirbyteMessages (logs
 // included, as LOG messages); the streams, schemas, config rules and state are the Singer
 // side's, this module only translates.
-import { defaultSelection, readCatalogFile } from '../catalog.js';
+import { defaultSelection, readCatalogFile, type StreamSelection } from '../catalog.js';
 import { loadConfig, type Settings } from '../config/load.js';
 import { loadSpec } from '../config/spec.js';
 import { asTapError, ConfigError, SyncFailedError, TapError } from '../errors.js';
@@ -91,15 +91,20 @@ export function specMessage(): AirbyteSpecMessage {
   };
 }
 
+/**
+ * The state `read` and `plan` start from. full_refresh means "from start_date": whatever the
+ * platform passed for such a stream does not apply, so its entry goes before anything reads it.
+ */
+function startState(args: AirbyteArgs, selections: readonly StreamSelection[]): StateStore {
+  const tapState = args.state ? readAirbyteStateFile(args.state) : { bookmarks: {} };
+  for (const s of selections) if (s.replicationMethod === 'FULL_TABLE') delete tapState.bookmarks[s.stream];
+  return new StateStore(tapState);
+}
+
 async function read(args: AirbyteArgs, writer: AirbyteWriter): Promise<void> {
   const settings = settingsFrom(args);
   const selections = selectionFromConfiguredCatalog(readCatalogFile(args.catalog!), args.catalog!);
-  const tapState = args.state ? readAirbyteStateFile(args.state) : { bookmarks: {} };
-  for (const s of selections) {
-    // full_refresh means "from start_date": whatever the platform passed for it does not apply.
-    if (s.replicationMethod === 'FULL_TABLE') delete tapState.bookmarks[s.stream];
-  }
-  const state = new StateStore(tapState);
+  const state = startState(args, selections);
   let client: ScarfClient | undefined;
   let removeHandlers = () => {};
   try {
@@ -129,12 +134,10 @@ async function plan(args: AirbyteArgs, io: Io): Promise<number> {
   const selections = args.catalog
     ? selectionFromConfiguredCatalog(readCatalogFile(args.catalog), args.catalog)
     : defaultSelection();
-  const tapState = args.state ? readAirbyteStateFile(args.state) : { bookmarks: {} };
-  for (const s of selections) if (s.replicationMethod === 'FULL_TABLE') delete tapState.bookmarks[s.stream];
   return runPlan(
     settings,
     selections,
-    new StateStore(tapState),
+    startState(args, selections),
     { upperBound: !!args.upperBound, format },
     (t) => void io.stdout.write(t),
   );
