@@ -4614,6 +4614,19 @@ var init_state = __esm({
         const bm = this.entry(stream);
         (bm.breakdowns ??= {})[breakdown] = value;
       }
+      /** Every per-breakdown bookmark the stream's entry holds (a copy), configured now or not. */
+      breakdownValues(stream) {
+        return { ...this.state.bookmarks[stream]?.breakdowns ?? {} };
+      }
+      /**
+       * Removes the stream-wide bookmark value, and only it (its per-breakdown bookmarks and
+       * partitions stay): a stream whose value no longer holds for all it reads
+       * (src/streams/state/settings.ts). No entry is made just to remove it.
+       */
+      dropValue(stream) {
+        const bm = this.state.bookmarks[stream];
+        if (bm) delete bm.replication_key_value;
+      }
       /**
        * A field of the stream's entry besides its bookmark (the open-days ledger,
        * src/streams/engine/open-days.ts); undefined removes it. No entry is made just to remove a field.
@@ -8902,10 +8915,23 @@ var init_stream_plan = __esm({
 });
 
 // src/streams/engine/stream-state.ts
+function allValuesReached(store, declaration7, settings) {
+  const per = declaration7.bookmarkPer;
+  if (!per) return void 0;
+  let least;
+  for (const key of bookmarkKeys(per, settings)) {
+    const v = store.breakdownValue(declaration7.name, key);
+    if (v === void 0) return void 0;
+    least = least === void 0 ? v : minDay(least, v);
+  }
+  return least;
+}
 var StreamState;
 var init_stream_state = __esm({
   "src/streams/engine/stream-state.ts"() {
     "use strict";
+    init_days();
+    init_definitions();
     StreamState = class {
       constructor(store, declaration7, selection, owner) {
         this.store = store;
@@ -8954,6 +8980,11 @@ var init_stream_state = __esm({
       commitBreakdown(breakdown, value) {
         this.store.setBreakdownValue(this.declaration.name, breakdown, value);
       }
+      /** Moves the stream-wide bookmark to where every configured breakdown is read (allValuesReached), once each has a bookmark. */
+      commitAllReached(settings) {
+        const reached = allValuesReached(this.store, this.declaration, settings);
+        if (reached !== void 0) this.commit(reached);
+      }
     };
   }
 });
@@ -8999,8 +9030,7 @@ function aggregatesStream(ctx, selection, counted) {
         const prev = state.breakdown(b);
         state.commitBreakdown(b, prev && prev > mark ? prev : mark);
       }
-      const values = breakdowns.map((b) => state.storedBreakdown(b));
-      if (values.every((v) => v !== void 0)) state.commit(values.reduce(minDay));
+      state.commitAllReached(s);
     }
   };
 }
@@ -9159,8 +9189,7 @@ function aggregationsStream(ctx, selection, seenArtifacts) {
       const mark = minDay(last, dayOf(ctx.signpost));
       const prev = state.breakdown(key);
       state.commitBreakdown(key, prev && prev > mark ? prev : mark);
-      const values = sets.map((set) => state.storedBreakdown(breakdownSetKey(set)));
-      if (values.every((v) => v !== void 0)) state.commit(values.reduce(minDay));
+      state.commitAllReached(s);
     }
   };
 }
@@ -23539,6 +23568,11 @@ var init_state_table = __esm({
       }
       setBreakdownValue(stream, breakdown, value) {
         super.setBreakdownValue(stream, breakdown, value);
+        this.mark(stream);
+      }
+      dropValue(stream) {
+        if (!this.bookmark(stream)) return;
+        super.dropValue(stream);
         this.mark(stream);
       }
       recordSettings(stream, settings) {
@@ -53295,10 +53329,10 @@ function reconcileSettings(ctx, selections) {
 }
 function reconcileBreakdowns(ctx, stream, configured, legacy) {
   const state = ctx.state;
-  const bm = state.bookmark(stream);
-  const stored = { ...bm?.breakdowns ?? {} };
-  if (legacy && Object.keys(stored).length === 0 && bm?.replication_key_value) {
-    for (const b of configured) state.setBreakdownValue(stream, b, bm.replication_key_value);
+  const stored = state.breakdownValues(stream);
+  const whole = state.bookmark(stream)?.replication_key_value;
+  if (legacy && Object.keys(stored).length === 0 && whole) {
+    for (const b of configured) state.setBreakdownValue(stream, b, whole);
     return;
   }
   if (!state.hasProgress(stream)) return;
@@ -53309,10 +53343,9 @@ function reconcileBreakdowns(ctx, stream, configured, legacy) {
       `${stream}: breakdown(s) ${added.join(", ")} added since the last sync: reading them from start_date ${ctx.startDay}${kept.length ? ` while ${kept.join(", ")} continue from their bookmark` : ""}.`
     );
   }
-  const values = configured.map((b) => state.breakdownValue(stream, b));
-  if (values.every((v) => v !== void 0))
-    state.setValue(stream, STREAMS[stream].defaultReplicationKey, values.reduce(minDay));
-  else if (bm) delete bm.replication_key_value;
+  const reached = allValuesReached(state, STREAMS[stream], ctx.settings);
+  if (reached !== void 0) state.setValue(stream, STREAMS[stream].defaultReplicationKey, reached);
+  else state.dropValue(stream);
 }
 var init_settings = __esm({
   "src/streams/state/settings.ts"() {
@@ -53320,6 +53353,7 @@ var init_settings = __esm({
     init_log();
     init_days();
     init_definitions();
+    init_stream_state();
     init_registry();
   }
 });
@@ -53755,12 +53789,7 @@ function warnIfBookmarkPastEnd(ctx, selections) {
     if (sel.replicationMethod !== "INCREMENTAL") continue;
     const { partitionedBy, window: window2, lookback, bookmarkPer } = STREAMS[sel.stream];
     if (partitionedBy || window2 === "snapshot" || !lookback) continue;
-    let bookmark;
-    if (bookmarkPer) {
-      const marks = bookmarkKeys(bookmarkPer, s).map((b) => ctx.state.breakdownValue(sel.stream, b));
-      if (marks.some((m) => m === void 0)) continue;
-      bookmark = marks.reduce(minDay);
-    } else bookmark = ctx.state.value(sel.stream, sel.replicationKey);
+    const bookmark = bookmarkPer ? allValuesReached(ctx.state, STREAMS[sel.stream], s) : ctx.state.value(sel.stream, sel.replicationKey);
     const start = resumeDay(ctx, bookmark, s[lookback]);
     if (bookmark === void 0 || start <= ctx.endDay) continue;
     log.warn(
@@ -53772,9 +53801,8 @@ var init_past_end = __esm({
   "src/streams/state/past-end.ts"() {
     "use strict";
     init_log();
-    init_days();
-    init_definitions();
     init_resume();
+    init_stream_state();
     init_registry();
   }
 });
@@ -55072,14 +55100,15 @@ function specMessage() {
     }
   };
 }
+function startState(args, selections) {
+  const tapState = args.state ? readAirbyteStateFile(args.state) : { bookmarks: {} };
+  for (const s of selections) if (s.replicationMethod === "FULL_TABLE") delete tapState.bookmarks[s.stream];
+  return new StateStore(tapState);
+}
 async function read5(args, writer) {
   const settings = settingsFrom(args);
   const selections = selectionFromConfiguredCatalog(readCatalogFile(args.catalog), args.catalog);
-  const tapState = args.state ? readAirbyteStateFile(args.state) : { bookmarks: {} };
-  for (const s of selections) {
-    if (s.replicationMethod === "FULL_TABLE") delete tapState.bookmarks[s.stream];
-  }
-  const state = new StateStore(tapState);
+  const state = startState(args, selections);
   let client;
   let removeHandlers = () => {
   };
@@ -55102,12 +55131,10 @@ async function plan4(args, io) {
   const format = planFormat2(args.format);
   const settings = settingsFrom(args);
   const selections = args.catalog ? selectionFromConfiguredCatalog(readCatalogFile(args.catalog), args.catalog) : defaultSelection();
-  const tapState = args.state ? readAirbyteStateFile(args.state) : { bookmarks: {} };
-  for (const s of selections) if (s.replicationMethod === "FULL_TABLE") delete tapState.bookmarks[s.stream];
   return runPlan2(
     settings,
     selections,
-    new StateStore(tapState),
+    startState(args, selections),
     { upperBound: !!args.upperBound, format },
     (t) => void io.stdout.write(t)
   );
