@@ -88,6 +88,12 @@ export async function checkAggregatesPart(
   };
   let diff = differ();
   if (diff.length === 0) return record(stats, 'equal');
+  // v2 already answered the counts no row at all this sync, and this window none either:
+  // re-reading the same empty export day by day would only spend Runs.
+  if (ref.v2Empty && first.sums.size === 0)
+    throw new DataError(
+      `${spec.label}: Scarf's legacy v2 aggregates export answered no rows, while its v3 counts show events (${diff[0]!}: ${ref.count('total', diff[0]!)}${diff.length > 1 ? `, and ${diff.length - 1} more day(s)` : ''}), so the window cannot be proven complete and its bookmark stays; Scarf calls this export deprecated: select the aggregations stream (its v3 successor) instead.`,
+    );
   const say = (d: Day) => `Scarf counts ${ref.count('total', d)} events, the aggregates' by-total rows sum to ${best.get(d)}`;
   log.info(`${spec.label}: ${diff[0]!}: ${say(diff[0]!)}; reading the window again.`);
   await readAgain(part);

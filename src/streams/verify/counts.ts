@@ -211,6 +211,11 @@ export class ScarfCounts {
   /** Where the counts come from: v2 aggregates, until it shows it has none (then v3, for the rest of the sync). */
   private source: 'v2' | 'v3' = 'v2';
 
+  /** v2 aggregates showed it has no rows (or is gone) in this sync: the counts come from v3. */
+  get v2Empty(): boolean {
+    return this.source === 'v3';
+  }
+
   private async readV2(w: Window, query: Query, why: string, stats: StreamStats, tally: (rec: Rec) => void, kinds: CountKind[]) {
     let rows = 0;
     try {

@@ -23869,6 +23869,10 @@ var init_counts = __esm({
       }
       /** Where the counts come from: v2 aggregates, until it shows it has none (then v3, for the rest of the sync). */
       source = "v2";
+      /** v2 aggregates showed it has no rows (or is gone) in this sync: the counts come from v3. */
+      get v2Empty() {
+        return this.source === "v3";
+      }
       async readV2(w, query, why, stats, tally, kinds) {
         let rows = 0;
         try {
@@ -53849,6 +53853,10 @@ async function checkAggregatesPart(ctx, part, spec, seen, first, stats, refetch,
   };
   let diff = differ();
   if (diff.length === 0) return record2(stats, "equal");
+  if (ref.v2Empty && first.sums.size === 0)
+    throw new DataError(
+      `${spec.label}: Scarf's legacy v2 aggregates export answered no rows, while its v3 counts show events (${diff[0]}: ${ref.count("total", diff[0])}${diff.length > 1 ? `, and ${diff.length - 1} more day(s)` : ""}), so the window cannot be proven complete and its bookmark stays; Scarf calls this export deprecated: select the aggregations stream (its v3 successor) instead.`
+    );
   const say = (d) => `Scarf counts ${ref.count("total", d)} events, the aggregates' by-total rows sum to ${best.get(d)}`;
   log.info(`${spec.label}: ${diff[0]}: ${say(diff[0])}; reading the window again.`);
   await readAgain(part);
