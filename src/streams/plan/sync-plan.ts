@@ -7,7 +7,7 @@
 import { log } from '../../log.js';
 import type { StreamName } from '../../schemas.js';
 import { StateStore } from '../../state.js';
-import { addDays, type Day, type Window } from '../engine/days.js';
+import { addDays, type Day, everyDay, type Window } from '../engine/days.js';
 import type { StreamSelection } from '../engine/definitions.js';
 import { type PlannedRequest, plural, type StreamPlan } from '../engine/stream-plan.js';
 import type { SyncContext } from '../engine/types.js';
@@ -86,7 +86,7 @@ function syncExtras(ctx: SyncContext, streams: StreamPlan[], wanted: Partial<Rec
     };
     // As the window runner serves them: a window whose every day the counts read before it covers makes no request.
     const served = p.requests.filter(
-      (r) => r.fromCounts && r.window && daysOf(r.window).every((d) => covered[r.fromCounts!].has(d)),
+      (r) => r.fromCounts && r.window && everyDay(r.window).every((d) => covered[r.fromCounts!].has(d)),
     );
     if (served.length) {
       p.requests = p.requests.filter((r) => !served.includes(r));
@@ -107,12 +107,6 @@ export function countsWanted(streams: readonly StreamPlan[]): Partial<Record<Cou
   const out: Partial<Record<CountKind, Window>> = {};
   for (const r of streams.flatMap((p) => p.requests))
     if (r.fromCounts && r.window) out[r.fromCounts] = spanOf([r.window, ...(out[r.fromCounts] ? [out[r.fromCounts]!] : [])]);
-  return out;
-}
-
-function daysOf(w: Window): Day[] {
-  const out: Day[] = [];
-  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
   return out;
 }
 

@@ -53601,7 +53601,7 @@ function syncExtras(ctx, streams, wanted2) {
       if (range) ensure(kind, wanted2[kind] ? spanOf([range, wanted2[kind]]) : range, p.stream, firstWindow);
     };
     const served = p.requests.filter(
-      (r) => r.fromCounts && r.window && daysOf(r.window).every((d) => covered[r.fromCounts].has(d))
+      (r) => r.fromCounts && r.window && everyDay(r.window).every((d) => covered[r.fromCounts].has(d))
     );
     if (served.length) {
       p.requests = p.requests.filter((r) => !served.includes(r));
@@ -53619,11 +53619,6 @@ function countsWanted(streams) {
   const out = {};
   for (const r of streams.flatMap((p) => p.requests))
     if (r.fromCounts && r.window) out[r.fromCounts] = spanOf([r.window, ...out[r.fromCounts] ? [out[r.fromCounts]] : []]);
-  return out;
-}
-function daysOf(w) {
-  const out = [];
-  for (let d = w.start; d <= w.end; d = addDays(d, 1)) out.push(d);
   return out;
 }
 function planStreams(ctx, selections) {
