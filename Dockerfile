@@ -32,7 +32,7 @@ COPY --from=build /build/spec.json /build/catalog.json ./
 USER node
 # Airbyte on Kubernetes starts the container with its own command and reads the real one
 # from AIRBYTE_ENTRYPOINT, so it must be exactly the ENTRYPOINT below.
-# The node flags are those of bin/source-scarf.js's #! line (test/docker.test.ts checks).
+# The node flags are those of bin/source-scarf.js's #! line (test/packaging/docker.test.ts checks).
 ENV AIRBYTE_ENTRYPOINT="node --max-semi-space-size=4 /airbyte/integration_code/bin/source-scarf.js"
 ENTRYPOINT ["node", "--max-semi-space-size=4", "/airbyte/integration_code/bin/source-scarf.js"]
 LABEL io.airbyte.name="ghcr.io/tap-scarf/source-scarf" \

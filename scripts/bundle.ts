@@ -3,7 +3,7 @@
 // same sources the npm package compiles, and the runtime JSON that src/paths.ts reads from the
 // package root (package.json, spec.json, schemas/) is copied beside it. The output is committed
 // (docs/meltano.md, "How the bundle reaches pip" says why) and must stay what this script makes
-// from the checkout: test/bundle.test.ts rebuilds it in memory and fails with the command to run.
+// from the checkout: test/packaging/bundle.test.ts rebuilds it in memory and fails with the command to run.
 //
 //   npm run bundle            writes python/src/tap_scarf/node/
 //   npm run bundle -- --check exits 1, naming the stale files, when the committed bundle differs

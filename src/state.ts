@@ -48,7 +48,7 @@ const KNOWN_STREAMS: ReadonlySet<string> = new Set(STREAM_NAMES);
 
 /**
  * Each stream's declaration, as src/streams/registry.ts gives it when it is loaded: the state
- * sits below the streams (test/unit-layering.test.ts), so it is told rather than importing them.
+ * sits below the streams (test/unit/layering.test.ts), so it is told rather than importing them.
  */
 let declared: (name: StreamName) => StreamDeclaration = (name) => {
   throw new Error(`no stream declarations given to the state (${name}): src/streams/registry.ts gives them`);

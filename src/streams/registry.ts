@@ -1,7 +1,7 @@
 // Every stream, in declaration order: adding a stream adds its one module here
 // (docs/DESIGN.md "Adding a stream"). What is looked up by a stream's name is derived from
 // this list; STREAM_NAMES (src/schemas.ts, the literal union the types need) must equal it
-// (test/unit-stream-registry.test.ts).
+// (test/unit/stream-registry.test.ts).
 import { STREAM_NAMES, type StreamName, type StreamSchema, useSchema } from '../schemas.js';
 import { declareStreams } from '../state.js';
 import { aggregates } from './aggregates.js';
@@ -43,7 +43,7 @@ export function streamModule(name: StreamName): StreamModule {
 
 /**
  * Adds streams in-process, each with its record schema, in place of a module listed above and
- * a file in schemas/ (the toy stream of test/adding-a-stream.test.ts proves a stream needs
+ * a file in schemas/ (the toy stream of test/e2e/adding-a-stream.test.ts proves a stream needs
  * nothing else). Returns what removes them again.
  */
 export function addStreams(added: { module: StreamModule; schema: StreamSchema }[]): () => void {

@@ -3,7 +3,7 @@
 // chunks, read by fetchRecords both ways into the real protocol writers; everything
 // observable must be identical: the output bytes, the error (class and message), the stats,
 // the key set, the onAccepted tally.
-// Used by test/scarf-csv-differential.test.ts (a small size) and the bench (millions of rows).
+// Used by test/scarf/csv-differential.test.ts (a small size) and the bench (millions of rows).
 import { Writable } from 'node:stream';
 
 import { defaultSelection } from '../../src/catalog.js';

@@ -88,7 +88,7 @@ export function protocolProblems(stdout: string): string[] {
 
 /**
  * The validators, or a thrown error naming the missing file: for a suite whose whole point is
- * protocol conformance (test/standard-tests.test.ts), a missing definition is a failure anywhere.
+ * protocol conformance (test/e2e/standard-tests.test.ts), a missing definition is a failure anywhere.
  */
 export function requiredProtocolValidators(): ProtocolValidators {
   const v = protocolValidators();

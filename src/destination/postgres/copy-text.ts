@@ -89,7 +89,7 @@ const HEX = (c: number): number => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
  * other shape, and the caller parses the JSON and uses an ObjectEncoder.
  *
  * The straightforward byte-by-byte rewrite: the reference JsonEncoder is checked against
- * (test/unit-copy-text.test.ts, byte for byte), and what JsonEncoder hands a record with a
+ * (test/unit/copy-text.test.ts, byte for byte), and what JsonEncoder hands a record with a
  * \uXXXX escape to.
  */
 export class PlainJsonEncoder {
