@@ -149,6 +149,39 @@ describe('company_events: the company list and failing companies (issue 18, item
       expect(failed.failure.attempts).to.equal(1);
     });
 
+    it('a company failing on its open day is not asked for its window in the same sync (it failed; the next sync tries again)', async () => {
+      const [bad, good] = active();
+      const faults: FaultSpec[] = [{ kind: 'http-error', status: 404, endpoint: 'company-events', domain: bad!, times: ALWAYS }];
+      const part = (domain: string) => ({
+        context: { owner: 'acme-oss', company_domain: domain },
+        replication_key: 'time',
+        replication_key_value: '2026-10-03T00:00:00.000000Z',
+      });
+      const open = (domain: string) => ({
+        day: '2026-10-02',
+        owner: 'acme-oss',
+        company_domain: domain,
+        scarf_count: 5,
+        held: 4,
+        reads: 1,
+      });
+      const state = {
+        bookmarks: { company_events: { partitions: [part(bad!), part(good!)], open_days: [open(bad!), open(good!)] } },
+      };
+      const run = await sync({ company_domains: [bad, good] }, faults, state);
+      expect(run.code, run.stderr).to.not.equal(0);
+      const windows = (d: string) =>
+        suite.sim.requests
+          .filter((r) => r.endpoint === 'company-events' && r.domain === d)
+          .map((r) => `${r.query.start_date![0]}..${r.query.end_date![0]}`);
+      expect(new Set(windows(bad!)), 'only its open day').to.deep.equal(new Set(['2026-10-02..2026-10-02']));
+      // The other company: its open day, then its window from its bookmark.
+      expect(new Set(windows(good!))).to.deep.equal(new Set(['2026-10-02..2026-10-02', `2026-10-03..${END}`]));
+      expect(run.stderr).to.include(`company_events: 1 company failed`);
+      const parts = lastState(run)!.bookmarks.company_events.partitions as Record<string, any>[];
+      expect(parts.find((p) => p.context.company_domain === bad)!.replication_key_value).to.equal('2026-10-03T00:00:00.000000Z');
+    });
+
     it('stopped by max_requests_per_sync after a company failed: the stream still fails (exit non-zero) naming it, the budget stop is said, the others read are committed', async () => {
       const domains = active();
       const bad = domains[0]!;
