@@ -206,8 +206,13 @@ export function asTapError(err: unknown): TapError {
  * The next request would pass max_requests_per_sync: it is not sent. The stream it was for
  * stops with the bookmark of its last complete window, no later stream starts, and the sync
  * ends with exit 0 and a warning (src/sync.ts); the next sync continues from the state.
+ * Unless the stream already knew of a failure when the budget stopped it (`failure`, e.g. a
+ * company of company_events that failed): that one still fails the stream and the exit code.
  */
 export class RequestBudgetReached extends Signal {
+  /** A failure of the stream found before the budget stopped it: it must not vanish in a clean stop. */
+  failure?: TapError;
+
   constructor(
     readonly budget: number,
     label: string,

@@ -248,8 +248,10 @@ export async function runSync(
         tracker.done();
         throw err;
       }
-      if (err instanceof RequestBudgetReached) budgetSpent = err;
-      else error = asTapError(err);
+      if (err instanceof RequestBudgetReached) {
+        budgetSpent = err;
+        error = err.failure;
+      } else error = asTapError(err);
     }
     // Days of this stream that no read could prove (src/streams/engine/open-days.ts): the stream
     // finished what it could, and still fails, whatever else happened.

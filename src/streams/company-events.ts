@@ -1,4 +1,4 @@
-import { ApiError, TapError } from '../errors.js';
+import { ApiError, RequestBudgetReached, TapError } from '../errors.js';
 import { log } from '../log.js';
 import { companyEventsPath } from '../scarf/endpoints.js';
 import { companyRollup, readRollup } from './company-rollup.js';
@@ -244,7 +244,13 @@ const read: StreamModule['read'] = async (ctx, selection, sink, stats) => {
   } catch (err) {
     // Stopped (by the budget, a signal, or a failure of the stream): the companies that failed
     // before are still named, and their records are in the state.
-    if (stream.failures.size) log.error(`company_events: ${failedCompanies(stream.failures, undefined).message}`);
+    if (stream.failures.size) {
+      const failed = failedCompanies(stream.failures, undefined);
+      // Stopped by the budget, the stream would otherwise end as a clean stop (exit 0) over
+      // companies it knows it did not read.
+      if (err instanceof RequestBudgetReached) err.failure = failed;
+      else log.error(`company_events: ${failed.message}`);
+    }
     throw err;
   }
   const skipped = stream.skipped;

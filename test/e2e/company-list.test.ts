@@ -149,6 +149,65 @@ describe('company_events: the company list and failing companies (issue 18, item
       expect(failed.failure.attempts).to.equal(1);
     });
 
+    it('a company failing on its open day is not asked for its window in the same sync (it failed; the next sync tries again)', async () => {
+      const [bad, good] = active();
+      const faults: FaultSpec[] = [{ kind: 'http-error', status: 404, endpoint: 'company-events', domain: bad!, times: ALWAYS }];
+      const part = (domain: string) => ({
+        context: { owner: 'acme-oss', company_domain: domain },
+        replication_key: 'time',
+        replication_key_value: '2026-10-03T00:00:00.000000Z',
+      });
+      const open = (domain: string) => ({
+        day: '2026-10-02',
+        owner: 'acme-oss',
+        company_domain: domain,
+        scarf_count: 5,
+        held: 4,
+        reads: 1,
+      });
+      const state = {
+        bookmarks: { company_events: { partitions: [part(bad!), part(good!)], open_days: [open(bad!), open(good!)] } },
+      };
+      const run = await sync({ company_domains: [bad, good] }, faults, state);
+      expect(run.code, run.stderr).to.not.equal(0);
+      const windows = (d: string) =>
+        suite.sim.requests
+          .filter((r) => r.endpoint === 'company-events' && r.domain === d)
+          .map((r) => `${r.query.start_date![0]}..${r.query.end_date![0]}`);
+      expect(new Set(windows(bad!)), 'only its open day').to.deep.equal(new Set(['2026-10-02..2026-10-02']));
+      // The other company: its open day, then its window from its bookmark.
+      expect(new Set(windows(good!))).to.deep.equal(new Set(['2026-10-02..2026-10-02', `2026-10-03..${END}`]));
+      expect(run.stderr).to.include(`company_events: 1 company failed`);
+      const parts = lastState(run)!.bookmarks.company_events.partitions as Record<string, any>[];
+      expect(parts.find((p) => p.context.company_domain === bad)!.replication_key_value).to.equal('2026-10-03T00:00:00.000000Z');
+    });
+
+    it('stopped by max_requests_per_sync after a company failed: the stream still fails (exit non-zero) naming it, the budget stop is said, the others read are committed', async () => {
+      const domains = active();
+      const bad = domains[0]!;
+      const faults: FaultSpec[] = [{ kind: 'http-error', status: 404, endpoint: 'company-events', domain: bad, times: ALWAYS }];
+      // The budget of a sync that asks the bad company and two others, then stops.
+      const free = await sync({}, faults);
+      const perCompany = new Map<string, number>();
+      for (const d of asked()) perCompany.set(d, (perCompany.get(d) ?? 0) + 1);
+      const before = suite.sim.requests.length - asked().length;
+      expect(free.code, free.stderr).to.not.equal(0);
+      const budget = before + perCompany.get(bad)! + perCompany.get(domains[1]!)! + perCompany.get(domains[2]!)!;
+      const run = await sync({ max_requests_per_sync: budget }, faults);
+      expect(suite.sim.requests.length, 'the budget holds').to.equal(budget);
+      expect(run.code, run.stderr).to.not.equal(0);
+      expect(run.stderr).to.match(/STOPPED|Stopped after \d+ API requests/);
+      expect(run.stderr).to.include(`company_events: 1 company failed (its bookmark stays): ${bad} (1 failed sync in a row: `);
+      expect(run.stderr).to.include('ERROR 1 of 1 stream(s) failed: company_events: 1 company failed');
+      const parts = lastState(run)!.bookmarks.company_events.partitions as Record<string, any>[];
+      const failed = parts.find((p) => p.context.company_domain === bad)!;
+      expect(failed.failure.attempts).to.equal(1);
+      expect(failed.replication_key_value).to.equal(undefined);
+      const read = parts.filter((p) => p.replication_key_value).map((p) => p.context.company_domain as string);
+      expect(read.sort()).to.deep.equal([domains[1]!, domains[2]!].sort());
+      expectSameRecords(records(run, 'company_events'), truthOf(read), 'id', 'company_events read before the stop');
+    });
+
     for (const [what, fault] of [
       ['404 on every read', { kind: 'http-error', status: 404 }],
       ['500 after every retry', { kind: '500' }],

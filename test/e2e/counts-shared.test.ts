@@ -106,6 +106,40 @@ describe('counts shared with the aggregates stream (verify_counts reads them onc
     );
   });
 
+  it('a day missing from the counts body (a gap) that events does not judge is not served: the aggregates stream reads its window itself, its rows complete', async () => {
+    suite.sim.setNow(FIRST_NOW);
+    const cat = catalog();
+    const full = await runCheckedInProcess(['--config', suite.config(), '--catalog', cat], {}, suite.sim);
+    expect(full.code, full.stderr.slice(-3000)).to.equal(0);
+    // Two days later events reads 10-12..10-14 and aggregates its lookback 10-05..10-14: the
+    // widened counts body lacks 10-06, a day no events window judges (so nothing re-reads it).
+    suite.sim.setNow(LATER_NOW);
+    suite.sim.resetRequests();
+    suite.sim.setFaults([{ kind: 'drop-day', endpoint: 'aggregates', date: '2026-10-06', nth: 1 }]);
+    const state = writeJson(suite.dir, 'state-gap.json', lastState(full));
+    const later = suite.config({ end_date: '2026-10-14' });
+    const run = await runCheckedInProcess(['--config', later, '--catalog', cat, '--state', state], {}, suite.sim);
+    expect(run.code, run.stderr.slice(-3000)).to.equal(0);
+    expect(
+      aggregatesRequests().map((r) => [r.query.start_date, r.query.end_date, r.query.breakdown, r.fault ?? null]),
+    ).to.deep.equal([
+      [['2026-10-05'], ['2026-10-14'], ['by-total', 'by-company'], 'drop-day'],
+      [['2026-10-05'], ['2026-10-14'], ['by-total'], null],
+      // The stream's rows hold the day the counts lack: the counts are read again for it.
+      [['2026-10-06'], ['2026-10-06'], ['by-total', 'by-company'], null],
+    ]);
+    expect(run.stderr).to.include(
+      "aggregates 2026-10-05..2026-10-14: 2026-10-06: Scarf counts 0 events (no row for the day in its counts), the aggregates' by-total rows sum to",
+    );
+    expect(run.stderr).to.not.match(/taken from Scarf's counts/);
+    expectSameRecords(
+      streamRecords(run, 'aggregates'),
+      truth('2026-10-05', '2026-10-14'),
+      'row_key',
+      'aggregates after a counts gap',
+    );
+  });
+
   it('v2 aggregates answering no rows: the counts come from v3, and the aggregates stream reads v2 itself once and fails naming aggregations (v3 counts events)', async () => {
     suite.sim.setOptions({ v2Aggregates: 'empty' });
     try {

@@ -14,12 +14,14 @@ import { CAPABILITIES } from '../../src/about.js';
 import { singerCatalog } from '../../src/catalog.js';
 import { getLogSink, log, setLogSink } from '../../src/log.js';
 import { formatProgress, Progress } from '../../src/progress.js';
+import { clearOfMidnightUtc, utcDay } from '../helpers/clock.js';
 import { runInProcess } from '../helpers/in-process.js';
 import { loadRepoJson } from '../helpers/schemas.js';
 import { repoRoot, runTap, type TapRun, tmpDir, writeJson } from '../helpers/tap.js';
 import { TOKEN } from '../helpers/token.js';
 
-const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+// Dates on the real clock (the tap's signpost), computed once clear of midnight (test/helpers/clock.ts).
+const day = utcDay;
 const loadYaml = (rel: string) => yaml.load(fs.readFileSync(path.join(repoRoot, rel), 'utf8')) as Record<string, any>;
 
 function expectedKind(name: string, p: Record<string, any>): string {
@@ -155,6 +157,10 @@ describe('examples/meltano runs as documented (the way Meltano runs tap-scarf)',
   // The example's own token: tap-scarf-sim's default (examples/meltano/meltano.yml).
   const EXAMPLE_TOKEN = DEFAULT_TOKEN;
   let sim: ScarfSimulator;
+  before(async function () {
+    this.timeout(180_000);
+    await clearOfMidnightUtc(2);
+  });
   after(async () => sim?.stop());
 
   it("its config as TAP_SCARF_* variables and its select patterns as the catalog: every stream syncs, '!events.user_agent' is left out", async () => {
@@ -199,8 +205,8 @@ describe('examples/meltano runs as documented (the way Meltano runs tap-scarf)',
 
 describe('run the way Meltano runs it (env config, catalog selection, partial state)', function () {
   this.timeout(60_000);
-  const START = day(-10);
-  const END = day(-7);
+  let START: string;
+  let END: string;
   let sim: ScarfSimulator;
   let dir: string;
   let env: Record<string, string>;
@@ -214,7 +220,12 @@ describe('run the way Meltano runs it (env config, catalog selection, partial st
     return writeJson(dir, `catalog-${selected.join('-')}.json`, cat);
   }
 
-  before(async () => {
+  before(async function () {
+    // The file's dates must not straddle midnight: this part runs in well under 3 minutes.
+    this.timeout(300_000);
+    await clearOfMidnightUtc(3);
+    START = day(-10);
+    END = day(-7);
     sim = new ScarfSimulator({
       seed: 5,
       token: TOKEN,

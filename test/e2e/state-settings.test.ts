@@ -7,14 +7,16 @@
 import { expect } from 'chai';
 
 import { ScarfSimulator } from '../../sim/index.js';
+import { clearOfMidnightUtc, utcDay } from '../helpers/clock.js';
 import { runInProcess } from '../helpers/in-process.js';
 import { catalogFor, expectSameRecords, streamRecords } from '../helpers/reliability.js';
 import { lastState, type TapRun, tmpDir, writeJson } from '../helpers/tap.js';
 import { TOKEN } from '../helpers/token.js';
 
-// The tap's signpost is the real clock, so the simulator's data ends yesterday, real time.
-const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-const START = day(-20);
+// The tap's signpost is the real clock, so the simulator's data ends yesterday, real time; the
+// dates are computed once the suite is clear of midnight (test/helpers/clock.ts).
+const day = utcDay;
+let START: string;
 const FUTURE = '2099-01-01T00:00:00.000000Z';
 
 type Rec = Record<string, any>;
@@ -23,7 +25,7 @@ describe('state: future bookmarks, settings changes, old and unknown bookmarks (
   this.timeout(120_000);
   let sim: ScarfSimulator;
   let dir: string;
-  const TODAY = day(0);
+  let TODAY: string;
 
   const config = (extra: Record<string, unknown> = {}) =>
     writeJson(dir, `config-${Math.random().toString(36).slice(2)}.json`, {
@@ -66,7 +68,12 @@ describe('state: future bookmarks, settings changes, old and unknown bookmarks (
     return out;
   }
 
-  before(async () => {
+  before(async function () {
+    // This file runs in well under 3 minutes; its dates must not straddle midnight.
+    this.timeout(300_000);
+    await clearOfMidnightUtc(3);
+    START = day(-20);
+    TODAY = day(0);
     sim = new ScarfSimulator({
       seed: 17,
       token: TOKEN,

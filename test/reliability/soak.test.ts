@@ -79,6 +79,24 @@ describe('soak: consecutive incremental syncs with random faults and SIGKILLs lo
     /** Of the runs that finished: STATE messages, and requests answered in full (about one committed part each). */
     let states = 0;
     let answered = 0;
+    /**
+     * Runs that ended failed because a day stayed open: a clean cut that removed a day's only
+     * rows on the read and again on its re-read (two 2 % draws) leaves the day short of Scarf's
+     * count, and the tap then must not exit 0 (README "State and completeness"). Only that
+     * failure is allowed, and only with the day recorded in the state for the next sync.
+     */
+    let openDayFailures = 0;
+    const onlyOpenDays = (run: TapRun): boolean => {
+      const errors = run.stderr.split('\n').filter((l) => l.startsWith('ERROR '));
+      const allowed = [
+        /^ERROR \w+: \d+ open day\(s\), not proven complete against Scarf's counts: /,
+        /^ERROR \d+ of \d+ stream\(s\) failed: (\w+: \d+ day\(s\) differ from Scarf's counts after every re-read[^;]*(; )?)+/,
+        /^ERROR \w+: .*; FAILED: \d+ day\(s\) differ from Scarf's counts after every re-read /,
+      ];
+      const s = lastState(run);
+      const ledger = Object.values<Record<string, any>>(s?.bookmarks ?? {}).flatMap((b) => b.open_days ?? []);
+      return errors.length > 0 && errors.every((l) => allowed.some((re) => re.test(l))) && ledger.length > 0;
+    };
 
     const syncOnce = async (i: number, kill: boolean): Promise<TapRun> => {
       const cfg = writeJson(dir, `config-${i}.json`, {
@@ -118,6 +136,7 @@ describe('soak: consecutive incremental syncs with random faults and SIGKILLs lo
       }
       expect(run.badLines, `run ${i} ${where}: stdout holds only Singer messages`).to.deep.equal([]);
       if (run.signal === 'SIGKILL') kills++;
+      else if (run.code !== 0 && onlyOpenDays(run)) openDayFailures++;
       else expect(run.code, `run ${i} ${where}: ${run.stderr.slice(-3000)}`).to.equal(0);
       const s = lastState(run);
       if (s) state = s;
@@ -131,13 +150,16 @@ describe('soak: consecutive incremental syncs with random faults and SIGKILLs lo
       now += Math.round((8 + rnd() * 22) * 3600_000);
       sim.setNow(new Date(now));
     }
-    // The last sync at the final clock must finish (faults stay on; no kill).
-    await syncOnce(RUNS, false);
+    // The last sync at the final clock must finish (faults stay on; no kill); a day it left
+    // open is read first by the next one, so at most three more syncs at that clock close it.
+    let last = await syncOnce(RUNS, false);
+    for (let extra = 1; last.code !== 0 && extra <= 3; extra++) last = await syncOnce(RUNS + extra, false);
+    expect(last.code, `the last sync ${where}: ${last.stderr.slice(-3000)}`).to.equal(0);
 
     const end = sim.today();
     const faulted = sim.requests.filter((r) => r.fault).length;
     console.log(
-      `      soak ${where}: ${runs.length} syncs, ${kills} killed (${statesMissed} before any STATE), ${sim.requests.length} requests, ${faulted} faulted; days ${START}..${end}; finished runs: ${states} STATEs for ${answered} answered requests`,
+      `      soak ${where}: ${runs.length} syncs, ${kills} killed (${statesMissed} before any STATE), ${openDayFailures} failed on an open day, ${sim.requests.length} requests, ${faulted} faulted; days ${START}..${end}; finished runs: ${states} STATEs for ${answered} answered requests`,
     );
     expect(states, `throttled: fewer STATEs than committed parts ${where}`).to.be.below(answered);
     expect(kills, `some syncs were killed ${where}`).to.be.greaterThan(2);

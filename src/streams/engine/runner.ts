@@ -208,15 +208,19 @@ export async function runWindows<W extends Window>(
 
   // The open days first, one day per request: whatever this sync's budget allows goes to them.
   // A partition failing on its open day is its own failure as in its windows: the others go on.
+  // Its window is then not asked in this sync: it would fail again and spend its retries too.
+  const failedOnOpenDay = new Set<string>();
   for (const w of open) {
     try {
       await readPart(w, w, async () => undefined, false);
     } catch (err) {
       if (!stream.isolate?.(w, err)) throw err;
+      failedOnOpenDay.add(partitionOf(w));
     }
   }
+  const windows = failedOnOpenDay.size ? stream.windows.filter((w) => !failedOnOpenDay.has(partitionOf(w))) : stream.windows;
 
-  await runInOrder(stream.windows, concurrency, async (window, waitTurn) => {
+  await runInOrder(windows, concurrency, async (window, waitTurn) => {
     // An earlier window's error reaches this one through its turn: that error is not this window's.
     let earlierFailed = false;
     const turn = () =>

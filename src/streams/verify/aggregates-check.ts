@@ -2,7 +2,8 @@
 // docs/reliability.md "Completeness: count reconciliation"): with a daily rollup and by-total
 // among the breakdowns asked, each day's Σ by-total of the window must equal Scarf's by-total
 // count of that day, read independently for verify_counts (src/streams/verify/counts.ts; a day the
-// counts cover already, so the check costs no request of its own). A day short or missing is
+// counts cover already, so the check costs no request of its own). A day the counts lack or
+// count fewer events than the rows hold has its counts read again first; a day still short is
 // read again: the window once, then each day still different alone; a day still different
 // fails the stream with its bookmark where it was (the next sync reads the window again).
 // A window the tap cannot check (another rollup, no by-total, days the counts do not cover)
@@ -94,7 +95,21 @@ export async function checkAggregatesPart(
     throw new DataError(
       `${spec.label}: Scarf's legacy v2 aggregates export answered no rows, while its v3 counts show events (${diff[0]!}: ${ref.count('total', diff[0]!)}${diff.length > 1 ? `, and ${diff.length - 1} more day(s)` : ''}), so the window cannot be proven complete and its bookmark stays; Scarf calls this export deprecated: select the aggregations stream (its v3 successor) instead.`,
     );
-  const say = (d: Day) => `Scarf counts ${ref.count('total', d)} events, the aggregates' by-total rows sum to ${best.get(d)}`;
+  const say = (d: Day) =>
+    `Scarf counts ${ref.count('total', d)} events${ref.gap(d) ? ' (no row for the day in its counts)' : ''}, the aggregates' by-total rows sum to ${best.get(d)}`;
+  // The counts come from the same export as the rows: a day they lack (a gap) or count fewer
+  // events than the rows hold is the counts' body cut short, not the stream's. They are read
+  // again first, as for the events stream (src/streams/verify/reconcile.ts).
+  const countsShort = diff.filter((d) => ref.gap(d) || best.get(d)! > ref.count('total', d));
+  if (countsShort.length) {
+    const span = { start: countsShort[0]!, end: countsShort.at(-1)! };
+    log.info(
+      `${spec.label}: ${countsShort[0]!}: ${say(countsShort[0]!)}; reading Scarf's counts for ${span.start}..${span.end} again.`,
+    );
+    await ref.reread('total', span);
+    diff = differ();
+    if (diff.length === 0) return record(stats, 'reread');
+  }
   log.info(`${spec.label}: ${diff[0]!}: ${say(diff[0]!)}; reading the window again.`);
   await readAgain(part);
   diff = differ();
