@@ -272,6 +272,7 @@ export class StateStore {
    * Partitions written before the owner was part of their context ({company_domain} alone)
    * are taken as the current owner's, the one assumption that lets such a state resume
    * instead of re-reading every company. A partition of the same context written since wins.
+   * Run once, with the owner migrations, when the sync first reads the state (src/streams/state/owners.ts).
    */
   adoptOwnerlessPartitions(stream: StreamName, owner: string): void {
     const parts = this.state.bookmarks[stream]?.partitions;
