@@ -313,6 +313,11 @@ export class StateStore {
     if (bm) delete bm.replication_key_value;
   }
 
+  /** Removes the stream's whole entry (src/streams/engine/stream-state.ts fullTable, for Airbyte's full_refresh). */
+  dropEntry(stream: StreamName): void {
+    delete this.state.bookmarks[stream];
+  }
+
   /**
    * A field of the stream's entry besides its bookmark (the open-days ledger,
    * src/streams/engine/open-days.ts); undefined removes it. No entry is made just to remove a field.

@@ -6,7 +6,7 @@ import { airbyteCatalog, selectionFromConfiguredCatalog } from '../src/airbyte/c
 import { defaultSelection, selectionFromSingerCatalog, singerCatalog } from '../src/catalog.js';
 import { STREAM_NAMES } from '../src/schemas.js';
 import { StateStore } from '../src/state.js';
-import { StreamState } from '../src/streams/engine/stream-state.js';
+import { fullTable, StreamState } from '../src/streams/engine/stream-state.js';
 import { streamOrder, STREAMS } from '../src/streams/registry.js';
 
 describe('stream declarations → catalogs', () => {
@@ -120,6 +120,23 @@ describe('per-stream state handle', () => {
       'by-total': '2026-10-05',
       'by-country': '2026-10-01',
     });
+  });
+
+  it('fullTable: the one FULL_TABLE rule; Singer keeps the entry, Airbyte drops it before anything reads it', () => {
+    const entry = { replication_key: 'time', replication_key_value: '2026-10-05T00:00:00.000000Z', owner: 'acme-oss', x: 1 };
+    const store = () =>
+      new StateStore({ bookmarks: { events: { ...entry }, company_rollup: { replication_key_value: '2026-10-01' } } });
+    const full = { stream: 'events', replicationMethod: 'FULL_TABLE' } as const;
+    const kept = store();
+    expect(fullTable(full)).to.equal(true);
+    expect(fullTable(full, 'kept')).to.equal(true);
+    expect(kept.bookmark('events')).to.deep.equal(entry);
+    const dropped = store();
+    expect(fullTable(full, { droppedFrom: dropped })).to.equal(true);
+    expect(dropped.bookmark('events')).to.equal(undefined);
+    // An incremental stream's entry stays, whatever the protocol.
+    expect(fullTable({ stream: 'company_rollup', replicationMethod: 'INCREMENTAL' }, { droppedFrom: dropped })).to.equal(false);
+    expect(dropped.bookmark('company_rollup')).to.deep.equal({ replication_key_value: '2026-10-01' });
   });
 
   it('records the settings with the first bookmark it writes', () => {
