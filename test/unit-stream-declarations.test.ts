@@ -4,6 +4,7 @@ import { expect } from 'chai';
 
 import { airbyteCatalog, selectionFromConfiguredCatalog } from '../src/airbyte/catalog.js';
 import { defaultSelection, selectionFromSingerCatalog, singerCatalog } from '../src/catalog.js';
+import type { Settings } from '../src/config/load.js';
 import { STREAM_NAMES } from '../src/schemas.js';
 import { StateStore } from '../src/state.js';
 import { fullTable, StreamState } from '../src/streams/engine/stream-state.js';
@@ -120,6 +121,22 @@ describe('per-stream state handle', () => {
       'by-total': '2026-10-05',
       'by-country': '2026-10-01',
     });
+  });
+
+  it('per-value bookmarks: a window moves each asked value, never back, and the stream-wide value once every configured one has one', () => {
+    const store = new StateStore({ bookmarks: { aggregates: { breakdowns: { 'by-total': '2026-10-05' } } } });
+    const agg = new StreamState(store, STREAMS.aggregates, incremental('aggregates'));
+    const settings = { aggregates_breakdowns: ['by-total', 'by-country'] } as unknown as Settings;
+    // A window within by-total's lookback: its bookmark stays; the stream-wide value is where both values are read.
+    agg.commitValues(['by-total', 'by-country'], '2026-10-03', settings);
+    expect(store.snapshot().bookmarks.aggregates).to.deep.equal({
+      breakdowns: { 'by-total': '2026-10-05', 'by-country': '2026-10-03' },
+      replication_key: 'date',
+      replication_key_value: '2026-10-03',
+    });
+    agg.commitValues(['by-country'], '2026-10-06', settings);
+    expect(store.value('aggregates', 'date')).to.equal('2026-10-05');
+    expect(store.breakdownValue('aggregates', 'by-country')).to.equal('2026-10-06');
   });
 
   it('fullTable: the one FULL_TABLE rule; Singer keeps the entry, Airbyte drops it before anything reads it', () => {

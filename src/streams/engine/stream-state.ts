@@ -106,4 +106,17 @@ export class StreamState {
     const reached = allValuesReached(this.store, this.declaration, settings);
     if (reached !== undefined) this.commit(reached);
   }
+
+  /**
+   * A window read up to `mark` for `values` (of the declaration's `bookmarkPer`): each value's
+   * bookmark moves there, never back from a starting point (a window re-read within the
+   * lookback ends before it), then the stream-wide bookmark (commitAllReached).
+   */
+  commitValues(values: readonly string[], mark: string, settings: Settings): void {
+    for (const v of values) {
+      const prev = this.breakdown(v);
+      this.commitBreakdown(v, prev && prev > mark ? prev : mark);
+    }
+    this.commitAllReached(settings);
+  }
 }
