@@ -272,6 +272,7 @@ export class StateStore {
    * Partitions written before the owner was part of their context ({company_domain} alone)
    * are taken as the current owner's, the one assumption that lets such a state resume
    * instead of re-reading every company. A partition of the same context written since wins.
+   * Run once, with the owner migrations, when the sync first reads the state (src/streams/state/owners.ts).
    */
   adoptOwnerlessPartitions(stream: StreamName, owner: string): void {
     const parts = this.state.bookmarks[stream]?.partitions;
@@ -310,6 +311,11 @@ export class StateStore {
   dropValue(stream: StreamName): void {
     const bm = this.state.bookmarks[stream];
     if (bm) delete bm.replication_key_value;
+  }
+
+  /** Removes the stream's whole entry (src/streams/engine/stream-state.ts fullTable, for Airbyte's full_refresh). */
+  dropEntry(stream: StreamName): void {
+    delete this.state.bookmarks[stream];
   }
 
   /**

@@ -16,6 +16,7 @@ import { installStopHandlers } from '../run/stop.js';
 import type { ScarfClient } from '../scarf/client.js';
 import { makeClient } from '../scarf/from-settings.js';
 import { StateStore } from '../state.js';
+import { fullTable } from '../streams/engine/stream-state.js';
 import { makeContext, runSync } from '../sync.js';
 import { airbyteCatalog, selectionFromConfiguredCatalog } from './catalog.js';
 import { checkConnection } from './check.js';
@@ -96,9 +97,9 @@ export function specMessage(): AirbyteSpecMessage {
  * platform passed for such a stream does not apply, so its entry goes before anything reads it.
  */
 function startState(args: AirbyteArgs, selections: readonly StreamSelection[]): StateStore {
-  const tapState = args.state ? readAirbyteStateFile(args.state) : { bookmarks: {} };
-  for (const s of selections) if (s.replicationMethod === 'FULL_TABLE') delete tapState.bookmarks[s.stream];
-  return new StateStore(tapState);
+  const state = new StateStore(args.state ? readAirbyteStateFile(args.state) : { bookmarks: {} });
+  for (const s of selections) fullTable(s, { droppedFrom: state });
+  return state;
 }
 
 async function read(args: AirbyteArgs, writer: AirbyteWriter): Promise<void> {

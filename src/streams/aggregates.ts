@@ -100,13 +100,7 @@ function aggregatesStream(
       },
     }),
     commit: ({ asked }, w) => {
-      const mark = minDay(w.end, dayOf(ctx.signpost));
-      for (const b of asked) {
-        const prev = state.breakdown(b);
-        state.commitBreakdown(b, prev && prev > mark ? prev : mark);
-      }
-      // The stream's own value: every configured breakdown is read up to it.
-      state.commitAllReached(s);
+      state.commitValues(asked, minDay(w.end, dayOf(ctx.signpost)), s);
     },
   };
 }

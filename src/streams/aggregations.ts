@@ -191,11 +191,7 @@ function aggregationsStream(
       } else if (!got) {
         log.debug(`aggregations ${key} ${w.start}..${w.end}: no X-Scarf-Effective-* headers; taking the window as answered.`);
       }
-      const mark = minDay(last, dayOf(ctx.signpost));
-      const prev = state.breakdown(key);
-      state.commitBreakdown(key, prev && prev > mark ? prev : mark);
-      // The stream's own value: every configured set is read up to it.
-      state.commitAllReached(s);
+      state.commitValues([key], minDay(last, dayOf(ctx.signpost)), s);
     },
   };
 }

@@ -103,7 +103,6 @@ function companyEventsStream(
   const owner = ctx.settings.owner;
   const state = new StreamState(ctx.state, declaration, selection, owner);
   const explicit = ctx.settings.company_domains;
-  ctx.state.adoptOwnerlessPartitions(declaration.name, owner);
   const activity = ctx.companyActivity;
   const rollup = activity && rollupByDomain(activity);
   const counted = ctx.verification?.lastCountedDays(ctx) ?? new Map<string, Day>();

@@ -247,16 +247,19 @@ describe('owner: state written before owners were recorded', () => {
     expect(store.partitionValue('company_events', { owner: 'acme-oss', company_domain: 'a.com' }, 'time')).to.equal(covered);
   });
 
-  it('the state names the configured owner only: adopted', () => {
-    const { store } = select(
+  it('the state names the configured owner only: adopted, its partitions without an owner too (the same step)', () => {
+    const { store, logs } = select(
       { events, company_events: { partitions: [partition('acme-oss', 'a.com'), partition(undefined, 'b.com')] } },
       'acme-oss',
     );
     expect(store.value('events', 'time')).to.equal(covered);
     expect(store.bookmark('company_events')!.partitions).to.deep.equal([
       partition('acme-oss', 'a.com'),
-      partition(undefined, 'b.com'),
+      partition('acme-oss', 'b.com'),
     ]);
+    expect(logs).to.include(
+      "INFO State of 'company_events' has 1 partition(s) without an owner in their context (an earlier tap-scarf wrote them): taking them as partitions of owner 'acme-oss'.",
+    );
   });
 
   it('the state names several owners: nobody can tell whose the bookmark is, so it is kept aside and not used (a warning)', () => {

@@ -161,6 +161,68 @@ describe('owner: in every record, key and state partition', function () {
     );
   });
 
+  it("a state without owners is made the owner's once, when the sync reads it: the first STATE already has the owner's shape, and --plan counts from the same state as the read", async () => {
+    const domains = suite.sim.truth.activeDomains({ start: START, end: END }).sort();
+    expect(domains.length).to.be.greaterThan(2);
+    // An earlier tap-scarf read half the companies to the end (contexts without owner) and events up to Oct 2.
+    const covered = domains.slice(0, Math.ceil(domains.length / 2));
+    const old = {
+      bookmarks: {
+        events: { replication_key: 'time', replication_key_value: '2026-10-02T00:00:00.000000Z' },
+        company_events: {
+          partitions: covered.map((d) => ({
+            context: { company_domain: d },
+            replication_key: 'time',
+            replication_key_value: '2026-10-05T00:00:00.000000Z',
+          })),
+        },
+      },
+    };
+    const args = [
+      '--config',
+      suite.config(),
+      '--catalog',
+      writeJson(suite.dir, 'cat-migrate.json', catalogFor(['events', 'company_rollup', 'company_events'])),
+      '--state',
+      writeJson(suite.dir, 'state-migrate.json', old),
+    ];
+    const adopted = `State of 'company_events' has ${covered.length} partition(s) without an owner in their context (an earlier tap-scarf wrote them): taking them as partitions of owner 'acme-oss'.`;
+    const times = (text: string, line: string) => text.split(line).length - 1;
+
+    const plan = await runInProcess([...args, '--plan', '--format', 'json']);
+    expect(plan.code, plan.stderr).to.equal(0);
+    expect(times(plan.stderr, adopted), plan.stderr).to.equal(1);
+    const json = JSON.parse(plan.stdout.trim());
+    // Its requests on company-events, without the one for Scarf's counts (verify_counts).
+    const planned = (json.streams.company_events as number) - (json.counts.company_events as number);
+
+    suite.sim.resetRequests();
+    const run = await runInProcess(args);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(times(run.stderr, adopted), run.stderr).to.equal(1);
+    // The plan found the covered companies' bookmarks as the read did: neither asks for them.
+    const asked = suite.sim.requests.filter((r) => r.endpoint === 'company-events').map((r) => r.domain!);
+    expect(asked.filter((d) => covered.includes(d))).to.deep.equal([]);
+    expect(asked.length).to.be.greaterThan(0);
+    expect(planned).to.equal(asked.length);
+
+    // The first STATE is written by events, before company_events has run, and is already the owner's.
+    const firstState = run.messages.findIndex((m) => m.type === 'STATE');
+    const firstCompanyEvent = run.messages.findIndex((m) => m.type === 'RECORD' && m.stream === 'company_events');
+    expect(firstState).to.be.greaterThan(-1);
+    expect(firstState).to.be.lessThan(firstCompanyEvent);
+    const first = run.messages[firstState]!.value.bookmarks;
+    expect(first.events.owner).to.equal('acme-oss');
+    expect(first.company_events.owner).to.equal('acme-oss');
+    expect(first.company_events.partitions).to.deep.equal(
+      covered.map((d) => ({
+        context: { owner: 'acme-oss', company_domain: d },
+        replication_key: 'time',
+        replication_key_value: '2026-10-05T00:00:00.000000Z',
+      })),
+    );
+  });
+
   it('company_events: an old partition resumes where it was, and only the rest of the range is read', async () => {
     const [d] = suite.sim.truth.activeDomains({ start: '2026-10-03', end: END }).sort();
     const old = {

@@ -4,9 +4,10 @@ import { expect } from 'chai';
 
 import { airbyteCatalog, selectionFromConfiguredCatalog } from '../../src/airbyte/catalog.js';
 import { defaultSelection, selectionFromSingerCatalog, singerCatalog } from '../../src/catalog.js';
+import type { Settings } from '../../src/config/load.js';
 import { STREAM_NAMES } from '../../src/schemas.js';
 import { StateStore } from '../../src/state.js';
-import { StreamState } from '../../src/streams/engine/stream-state.js';
+import { fullTable, StreamState } from '../../src/streams/engine/stream-state.js';
 import { streamOrder, STREAMS } from '../../src/streams/registry.js';
 
 describe('stream declarations → catalogs', () => {
@@ -120,6 +121,39 @@ describe('per-stream state handle', () => {
       'by-total': '2026-10-05',
       'by-country': '2026-10-01',
     });
+  });
+
+  it('per-value bookmarks: a window moves each asked value, never back, and the stream-wide value once every configured one has one', () => {
+    const store = new StateStore({ bookmarks: { aggregates: { breakdowns: { 'by-total': '2026-10-05' } } } });
+    const agg = new StreamState(store, STREAMS.aggregates, incremental('aggregates'));
+    const settings = { aggregates_breakdowns: ['by-total', 'by-country'] } as unknown as Settings;
+    // A window within by-total's lookback: its bookmark stays; the stream-wide value is where both values are read.
+    agg.commitValues(['by-total', 'by-country'], '2026-10-03', settings);
+    expect(store.snapshot().bookmarks.aggregates).to.deep.equal({
+      breakdowns: { 'by-total': '2026-10-05', 'by-country': '2026-10-03' },
+      replication_key: 'date',
+      replication_key_value: '2026-10-03',
+    });
+    agg.commitValues(['by-country'], '2026-10-06', settings);
+    expect(store.value('aggregates', 'date')).to.equal('2026-10-05');
+    expect(store.breakdownValue('aggregates', 'by-country')).to.equal('2026-10-06');
+  });
+
+  it('fullTable: the one FULL_TABLE rule; Singer keeps the entry, Airbyte drops it before anything reads it', () => {
+    const entry = { replication_key: 'time', replication_key_value: '2026-10-05T00:00:00.000000Z', owner: 'acme-oss', x: 1 };
+    const store = () =>
+      new StateStore({ bookmarks: { events: { ...entry }, company_rollup: { replication_key_value: '2026-10-01' } } });
+    const full = { stream: 'events', replicationMethod: 'FULL_TABLE' } as const;
+    const kept = store();
+    expect(fullTable(full)).to.equal(true);
+    expect(fullTable(full, 'kept')).to.equal(true);
+    expect(kept.bookmark('events')).to.deep.equal(entry);
+    const dropped = store();
+    expect(fullTable(full, { droppedFrom: dropped })).to.equal(true);
+    expect(dropped.bookmark('events')).to.equal(undefined);
+    // An incremental stream's entry stays, whatever the protocol.
+    expect(fullTable({ stream: 'company_rollup', replicationMethod: 'INCREMENTAL' }, { droppedFrom: dropped })).to.equal(false);
+    expect(dropped.bookmark('company_rollup')).to.deep.equal({ replication_key_value: '2026-10-01' });
   });
 
   it('records the settings with the first bookmark it writes', () => {

@@ -25,10 +25,30 @@ export function allValuesReached(store: StateStore, declaration: StreamDeclarati
   return least;
 }
 
+/**
+ * The FULL_TABLE rule (Airbyte's full_refresh), decided here only: such a stream is read from
+ * start_date, so no bookmark of its state entry is a starting point (StreamState), its
+ * recorded settings need no check (src/streams/state/settings.ts) and no bookmark of it can
+ * stop it at end_date (past-end.ts). True for such a stream. What becomes of the entry itself
+ * is the one thing the protocols do differently, `entry`: Singer keeps it ('kept': its
+ * bookmarks are ignored, then overwritten as the stream reads, and the rest of it goes on in
+ * the STATE); Airbyte drops it from the state before anything reads it (`droppedFrom`: its
+ * platform passes a full_refresh stream's last state, which does not apply to it;
+ * src/airbyte/main.ts startState).
+ */
+export function fullTable(
+  selection: Pick<StreamSelection, 'stream' | 'replicationMethod'>,
+  entry: 'kept' | { droppedFrom: StateStore } = 'kept',
+): boolean {
+  if (selection.replicationMethod !== 'FULL_TABLE') return false;
+  if (entry !== 'kept') entry.droppedFrom.dropEntry(selection.stream);
+  return true;
+}
+
 export class StreamState {
   /** The replication key in use: the selection's choice among the declared ones. */
   readonly replicationKey: string;
-  /** FULL_TABLE reads from start_date: then no stored bookmark is a starting point. */
+  /** Not FULL_TABLE (fullTable): a stored bookmark is a starting point. */
   readonly incremental: boolean;
 
   constructor(
@@ -39,7 +59,7 @@ export class StreamState {
     private readonly owner?: string,
   ) {
     this.replicationKey = selection.replicationKey;
-    this.incremental = selection.replicationMethod === 'INCREMENTAL';
+    this.incremental = !fullTable({ stream: declaration.name, replicationMethod: selection.replicationMethod });
   }
 
   private context(partition: string): Record<string, string> {
@@ -85,5 +105,18 @@ export class StreamState {
   commitAllReached(settings: Settings): void {
     const reached = allValuesReached(this.store, this.declaration, settings);
     if (reached !== undefined) this.commit(reached);
+  }
+
+  /**
+   * A window read up to `mark` for `values` (of the declaration's `bookmarkPer`): each value's
+   * bookmark moves there, never back from a starting point (a window re-read within the
+   * lookback ends before it), then the stream-wide bookmark (commitAllReached).
+   */
+  commitValues(values: readonly string[], mark: string, settings: Settings): void {
+    for (const v of values) {
+      const prev = this.breakdown(v);
+      this.commitBreakdown(v, prev && prev > mark ? prev : mark);
+    }
+    this.commitAllReached(settings);
   }
 }

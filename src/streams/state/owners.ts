@@ -113,17 +113,22 @@ function adoptLegacy(stream: StreamName, bm: StreamBookmark, owner: string, reco
 }
 
 /**
- * Before anything reads a bookmark: makes each selected stream's entry the configured
- * owner's, and has every entry this sync creates marked with it.
+ * The state's owner migrations, run once when a sync (or a plan) first reads the state and
+ * before anything reads a bookmark: makes each selected stream's entry the configured
+ * owner's, its partitions written without an owner in their context included, and has every
+ * entry this sync creates marked with it. So the first STATE the sync writes already has the
+ * owner's shape, and a plan sees the very state its sync will read.
  */
 export function selectOwner(state: StateStore, streams: readonly StreamName[], owner: string): void {
   const recorded = recordedOwners(state);
   for (const stream of streams) {
     const bm = state.bookmark(stream);
     if (!bm) continue;
-    if (bm.owner === owner) continue;
-    if (typeof bm.owner === 'string') switchTo(stream, bm, bm.owner, owner);
-    else adoptLegacy(stream, bm, owner, recorded);
+    if (bm.owner !== owner) {
+      if (typeof bm.owner === 'string') switchTo(stream, bm, bm.owner, owner);
+      else adoptLegacy(stream, bm, owner, recorded);
+    }
+    state.adoptOwnerlessPartitions(stream, owner);
   }
   state.writeFor(owner);
 }

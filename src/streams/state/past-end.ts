@@ -5,14 +5,14 @@
 import { log } from '../../log.js';
 import type { StreamSelection } from '../engine/definitions.js';
 import { resumeDay } from '../engine/resume.js';
-import { allValuesReached } from '../engine/stream-state.js';
+import { allValuesReached, fullTable } from '../engine/stream-state.js';
 import type { SyncContext } from '../engine/types.js';
 import { STREAMS } from '../registry.js';
 
 export function warnIfBookmarkPastEnd(ctx: SyncContext, selections: StreamSelection[]): void {
   const s = ctx.settings;
   for (const sel of selections) {
-    if (sel.replicationMethod !== 'INCREMENTAL') continue;
+    if (fullTable(sel)) continue;
     // A partitioned stream has no one bookmark to speak of, and a snapshot reads no day range.
     const { partitionedBy, window, lookback, bookmarkPer } = STREAMS[sel.stream];
     if (partitionedBy || window === 'snapshot' || !lookback) continue;

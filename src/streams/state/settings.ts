@@ -8,7 +8,7 @@ import type { StreamName } from '../../schemas.js';
 import { minDay } from '../engine/days.js';
 import type { StreamSelection } from '../engine/definitions.js';
 import { bookmarkKeys } from '../engine/definitions.js';
-import { allValuesReached } from '../engine/stream-state.js';
+import { allValuesReached, fullTable } from '../engine/stream-state.js';
 import type { SyncContext } from '../engine/types.js';
 import { STREAMS } from '../registry.js';
 
@@ -55,10 +55,11 @@ function changes(stream: StreamName, recorded: Record<string, unknown>, now: Rec
  */
 export function reconcileSettings(ctx: SyncContext, selections: StreamSelection[]): void {
   const state = ctx.state;
-  for (const { stream, replicationMethod } of selections) {
+  for (const selection of selections) {
+    const { stream } = selection;
     const now = wanted(ctx, stream);
     if (!now) continue;
-    if (replicationMethod === 'FULL_TABLE') {
+    if (fullTable(selection)) {
       // Read from start_date whatever the state says: it then covers the current settings.
       state.recordSettings(stream, now);
       continue;
