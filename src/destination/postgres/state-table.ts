@@ -136,6 +136,13 @@ export class TrackedStateStore extends StateStore {
     this.mark(stream);
   }
 
+  /** The entry's rows go with it: its own row is written empty and its partition rows deleted. */
+  override dropEntry(stream: StreamName): void {
+    if (!this.bookmark(stream)) return;
+    super.dropEntry(stream);
+    this.mark(stream).allParts = true;
+  }
+
   override recordSettings(stream: StreamName, settings: Record<string, unknown>): void {
     super.recordSettings(stream, settings);
     this.mark(stream);
