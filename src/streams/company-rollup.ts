@@ -138,6 +138,10 @@ const read: StreamModule['read'] = async (run) => {
   );
   // An unchanged bookmark stays as it was, even one past the signpost (we did not set it).
   if (max !== undefined && max !== bookmark) state.commit(max > ctx.signpostTs ? ctx.signpostTs : max);
+  // The snapshot is the stream's one part: its STATE follows the same policy as a window's
+  // (under `load`, the rows and the bookmark commit in one transaction here; elsewhere the
+  // throttle lets runSync's final STATE carry it unless the read took longer than its interval).
+  await run.checkpoints.committed();
 };
 
 export const companyRollup: StreamModule = {
