@@ -9,7 +9,7 @@
 //   bookmark stays where the last complete window left it);
 // - a window too long for Scarf is cut into parts, each fetched, committed and checkpointed
 //   as a window of its own (src/streams/engine/ranges.ts).
-// - STATE after a commit is throttled (CheckpointPolicy below), so the state output stays
+// - STATE after a commit is throttled (throttledCheckpoints below), so the state output stays
 //   linear in the number of partitions.
 // docs/DESIGN.md "Where count reconciliation and throttled checkpoints plug in" names the
 // places.
@@ -79,10 +79,10 @@ export function ledgerWindows<W extends Window>(ctx: SyncContext, stream: Window
 }
 
 /*
- * When a STATE goes out (CheckpointPolicy, src/streams/engine/types.ts). A Singer STATE carries the whole state, and company_events has one
- * partition per company, so a STATE per committed part makes the state output grow with the
- * square of the companies. The throttle keeps it linear: a STATE goes out after a commit only
- * when both
+ * When a STATE goes out (a CheckpointPolicy, src/streams/engine/types.ts, one per stream run).
+ * A Singer STATE carries the whole state, and company_events has one partition per company,
+ * so a STATE per committed part makes the state output grow with the square of the
+ * companies. The throttle keeps it linear: a STATE goes out after a commit only when both
  * - at least `minIntervalMs` passed since the stream's previous STATE (or its start), and
  * - the work since then — output bytes (records, and logs under Airbyte) plus `partBytes`
  *   per committed part (a request with few rows is work a kill would redo too) — is at least
