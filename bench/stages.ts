@@ -60,7 +60,6 @@ function fakeContext(body: Buffer): SyncContext {
   } as unknown as ScarfClient;
   return {
     aborted: false,
-    warnedUnknownColumns: new Set<string>(),
     client,
     settings: { owner: 'acme-oss' },
   } as unknown as SyncContext;
@@ -114,7 +113,7 @@ async function pass(body: Buffer, level: number, out: NodeJS.WritableStream): Pr
     onRecord = (rec) => writer!.record('events', rec);
   }
   const seen = new KeySet();
-  await fetchRecords(fakeContext(body), spec, seen, stats, onRecord, undefined, onJson);
+  await fetchRecords({ ctx: fakeContext(body), stats, sink: { record: onRecord, recordJson: onJson } }, spec, seen);
   if (writer) await writer.out.flush();
   return seen.size + stats.duplicates;
 }

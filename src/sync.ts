@@ -23,6 +23,7 @@ import type { StateStore } from './state.js';
 import { addDays, canonicalTs, dayOf, minDay } from './streams/engine/days.js';
 import { csvPath } from './streams/engine/fetch.js';
 import { listOpen, type OpenDay, openDays } from './streams/engine/open-days.js';
+import { streamRun } from './streams/engine/stream-run.js';
 import type { Rec, StreamSink, StreamStats, SyncContext } from './streams/engine/types.js';
 import { checkBudget, firstStep } from './streams/plan/budget.js';
 import { markStarved, progressOf, serveStarvedFirst } from './streams/plan/starved.js';
@@ -76,9 +77,6 @@ export function makeContext(settings: Settings, state: StateStore, client: Scarf
     endDay,
     client,
     state,
-    companyActivity: undefined,
-    rollupFailure: undefined,
-    warnedUnknownColumns: new Set(),
     aborted: false,
     verification: countsVerification,
     memos: new Map(),
@@ -99,6 +97,52 @@ function projector(selection: StreamSelection): ((rec: Rec) => Rec) | undefined 
 /** A record's partition as its state partition names it (company_events: owner and company_domain). */
 function partitionContext(rec: Rec, field: string): Record<string, unknown> {
   return { owner: rec.owner, [field]: rec[field] };
+}
+
+/**
+ * A stream's sink on the protocol writer: records counted where they are written (so a
+ * stream's own filtering needs no bookkeeping), projected to the selected fields, and cut at
+ * the record limit by unwinding the reader from inside, so it makes no further request.
+ */
+function streamSink(
+  writer: ProtocolWriter,
+  state: StateStore,
+  selection: StreamSelection,
+  stats: StreamStats,
+  counter: RecordCounter<Rec>,
+  limit: number,
+): StreamSink {
+  const stream = selection.stream;
+  const project = projector(selection);
+  // Past the limit once the record is out: the write's promise (if any) settles first.
+  const limited = (written: void | Promise<void>): void | Promise<void> => {
+    if (stats.records < limit) return written;
+    return Promise.resolve(written).then(() => {
+      throw new RecordLimitReached();
+    });
+  };
+  const recordJson = writer.recordJson?.bind(writer);
+  return {
+    record(rec) {
+      stats.records++;
+      counter.increment(rec);
+      return limited(writer.record(stream, project ? project(rec) : rec));
+    },
+    // Records as JSON text (the fast CSV path) only when every field goes out as it is:
+    // a field selection needs the object, so the streams then make objects.
+    ...(project || !recordJson
+      ? {}
+      : {
+          recordJson(json: Buffer, end: number) {
+            stats.records++;
+            // Parsed only when a metric line falls due and needs its partition: once a minute at most.
+            if (counter.count()) counter.emitFor(JSON.parse(json.toString('utf8', 0, end)) as Rec);
+            return limited(recordJson(stream, json, end));
+          },
+        }),
+    checkpoint: () => writer.checkpoint(stream, state, false),
+    outputBytes: () => writer.outputBytes(),
+  };
 }
 
 function bookmarkText(state: StateStore, stream: StreamName): string {
@@ -183,51 +227,9 @@ export async function runSync(
       outcomes.push({ stream, stats, budget: 'not started' });
       continue;
     }
-    const project = projector(selection);
     const partitionedBy = STREAMS[stream].partitionedBy;
     const counter = new RecordCounter<Rec>(stream, partitionedBy ? (rec) => partitionContext(rec, partitionedBy) : undefined);
-    // Records are counted where they are written, so a stream's own filtering needs no bookkeeping.
-    const write = project
-      ? (rec: Rec) => {
-          stats.records++;
-          counter.increment(rec);
-          return writer.record(stream, project(rec));
-        }
-      : (rec: Rec) => {
-          stats.records++;
-          counter.increment(rec);
-          return writer.record(stream, rec);
-        };
-    // Records as JSON text (the fast CSV path) only when every field goes out as it is:
-    // a field selection needs the object, so the streams then make objects.
-    const writeJson =
-      project || !writer.recordJson
-        ? undefined
-        : (json: Buffer, end: number) => {
-            stats.records++;
-            // Parsed only when a metric line falls due and needs its partition: once a minute at most.
-            if (counter.count()) counter.emitFor(JSON.parse(json.toString('utf8', 0, end)) as Rec);
-            return writer.recordJson!(stream, json, end);
-          };
-    const sink: StreamSink = {
-      // At the limit the reader is unwound from inside, so it makes no further request.
-      record:
-        limit === Infinity
-          ? write
-          : async (rec: Rec) => {
-              await write(rec);
-              if (stats.records >= limit) throw new RecordLimitReached();
-            },
-      recordJson:
-        writeJson === undefined || limit === Infinity
-          ? writeJson
-          : async (json: Buffer, end: number) => {
-              await writeJson(json, end);
-              if (stats.records >= limit) throw new RecordLimitReached();
-            },
-      checkpoint: () => writer.checkpoint(stream, ctx.state, false),
-      outputBytes: () => writer.outputBytes(),
-    };
+    const sink = streamSink(writer, ctx.state, selection, stats, counter, limit);
     const requestsBefore = ctx.client.requestCount;
     const progressBefore = progressOf(ctx.state, stream);
     const started = Date.now();
@@ -235,7 +237,8 @@ export async function runSync(
     await writer.startStream(selection);
     const tracker = progress().track(stream, stats, () => ctx.client.requestCount - requestsBefore);
     try {
-      await streamModule(stream).read(ctx, selection, sink, stats);
+      const module = streamModule(stream);
+      await module.read(streamRun(ctx, module.declaration, selection, sink, stats));
     } catch (err) {
       if (err instanceof RecordLimitReached) {
         tracker.done();

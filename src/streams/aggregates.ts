@@ -118,10 +118,11 @@ function warnIfEmpty(ctx: SyncContext, windows: readonly Window[], rows: number)
   );
 }
 
-const read: StreamModule['read'] = async (ctx, selection, sink, stats) => {
+const read: StreamModule['read'] = async (run) => {
+  const { ctx, selection } = run;
   const counted = { rows: 0 };
   const stream = aggregatesStream(ctx, selection, counted);
-  await runWindows(ctx, stream, sink, stats);
+  await runWindows(run, stream);
   warnIfEmpty(ctx, stream.windows, counted.rows);
 };
 

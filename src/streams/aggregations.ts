@@ -216,10 +216,11 @@ function warnUnseenIds(ctx: SyncContext, seen: ReadonlySet<string>): void {
   }
 }
 
-const read: StreamModule['read'] = async (ctx, selection, sink, stats) => {
+const read: StreamModule['read'] = async (run) => {
+  const { ctx, selection } = run;
   const seen = new Set<string>();
   const stream = aggregationsStream(ctx, selection, seen);
-  await runWindows(ctx, stream, sink, stats);
+  await runWindows(run, stream);
   if (stream.windows.length > 0) warnUnseenIds(ctx, new Set([...seen].map((a) => a.toLowerCase())));
 };
 

@@ -79,7 +79,7 @@ function companyArtifactRollup(artifact: 'package' | 'pixel'): StreamModule {
   const declaration = declare(artifact);
   return {
     declaration,
-    read: (ctx, selection, sink, stats) => runWindows(ctx, rollupStream(ctx, selection, declaration, artifact), sink, stats),
+    read: (run) => runWindows(run, rollupStream(run.ctx, run.selection, declaration, artifact)),
     plan: (ctx, selection) => {
       const stream = rollupStream(ctx, selection, declaration, artifact);
       return windowsPlan(ctx, stream, `up to ${plural(ctx.settings.aggregates_window_days, 'day')}`);

@@ -1,7 +1,7 @@
 import { ApiError, RequestBudgetReached, TapError } from '../errors.js';
 import { log } from '../log.js';
 import { companyEventsPath } from '../scarf/endpoints.js';
-import { companyRollup, readRollup } from './company-rollup.js';
+import { companyActivity, companyRollup, readRollup, rollupFailure, snapshotRun } from './company-rollup.js';
 import { type Day, dayOf, type Window } from './engine/days.js';
 import type { StreamSelection } from './engine/definitions.js';
 import type { StreamDeclaration } from './engine/definitions.js';
@@ -103,7 +103,7 @@ function companyEventsStream(
   const owner = ctx.settings.owner;
   const state = new StreamState(ctx.state, declaration, selection, owner);
   const explicit = ctx.settings.company_domains;
-  const activity = ctx.companyActivity;
+  const activity = companyActivity(ctx);
   const rollup = activity && rollupByDomain(activity);
   const counted = ctx.verification?.lastCountedDays(ctx) ?? new Map<string, Day>();
   const domains: string[] = [];
@@ -218,16 +218,19 @@ function failedCompanies(failures: Map<string, PartitionFailure>, read: number |
   );
 }
 
-const read: StreamModule['read'] = async (ctx, selection, sink, stats) => {
+const read: StreamModule['read'] = async (run) => {
+  const { ctx, selection } = run;
   const explicit = ctx.settings.company_domains;
-  if (!explicit && ctx.rollupFailure) throw rollupFailed(ctx.rollupFailure, 'failed earlier in this sync');
-  if (!explicit && !ctx.companyActivity) {
+  const failedEarlier = rollupFailure(ctx);
+  if (!explicit && failedEarlier) throw rollupFailed(failedEarlier, 'failed earlier in this sync');
+  if (!explicit && !companyActivity(ctx)) {
     // Its dependency company_rollup was not part of this sync: read it once just for the domains.
     const before = ctx.client.requestCount;
     try {
-      await readRollup(ctx, { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 }, () => undefined);
+      await readRollup(snapshotRun(ctx), () => undefined);
     } catch (err) {
-      throw ctx.rollupFailure ? rollupFailed(ctx.rollupFailure, 'failed') : err;
+      const failed = rollupFailure(ctx);
+      throw failed ? rollupFailed(failed, 'failed') : err;
     }
     log.info(
       `company_events: read company-rollup for the list of active companies (${ctx.client.requestCount - before} request).`,
@@ -239,7 +242,7 @@ const read: StreamModule['read'] = async (ctx, selection, sink, stats) => {
       `company_events: the company-rollup snapshot gives no last_seen for ${plural(stream.unknownSeen, 'company', 'companies')} (an empty value, a row missing, or a renamed column): reading them as active.`,
     );
   try {
-    await runWindows(ctx, stream, sink, stats);
+    await runWindows(run, stream);
   } catch (err) {
     // Stopped (by the budget, a signal, or a failure of the stream): the companies that failed
     // before are still named, and their records are in the state.
@@ -253,7 +256,7 @@ const read: StreamModule['read'] = async (ctx, selection, sink, stats) => {
     throw err;
   }
   const skipped = stream.skipped;
-  stats.skippedPartitions = skipped;
+  run.stats.skippedPartitions = skipped;
   if (skipped)
     log.info(
       `company_events: skipped ${skipped} compan${skipped === 1 ? 'y' : 'ies'} without activity in their pending range (no request made).`,
@@ -263,7 +266,7 @@ const read: StreamModule['read'] = async (ctx, selection, sink, stats) => {
 
 /**
  * As the reader: its own rollup read when company_rollup is not selected and no list is
- * given, then one request per pending company. Without the snapshot (ctx.companyActivity
+ * given, then one request per pending company. Without the snapshot (companyActivity
  * unset) the companies cannot be counted, or (with company_domains and company_rollup
  * selected) only as an upper bound.
  */
@@ -271,7 +274,7 @@ const plan: StreamModule['plan'] = (ctx, selection, selected) => {
   const explicit = ctx.settings.company_domains;
   const rollupSelected = selected.includes(companyRollup.declaration.name);
   const own: PlannedRequest[] = !explicit && !rollupSelected ? [{ label: OWN_ROLLUP_READ, snapshot: true }] : [];
-  if (!explicit && !ctx.companyActivity)
+  if (!explicit && !companyActivity(ctx))
     return {
       stream: declaration.name,
       requests: own,
@@ -287,7 +290,7 @@ const plan: StreamModule['plan'] = (ctx, selection, selected) => {
     ctx,
   );
   plan.requests.unshift(...own);
-  if (explicit && rollupSelected && !ctx.companyActivity) {
+  if (explicit && rollupSelected && !companyActivity(ctx)) {
     plan.bound = 'upper';
     plan.detail += ', before the snapshot skips the inactive ones';
   }
@@ -305,10 +308,11 @@ export const companyEvents: StreamModule = {
     needed: (settings, selected) =>
       selected.includes(declaration.name) && (!settings.company_domains || selected.includes(companyRollup.declaration.name)),
     async read(ctx) {
-      // Read as the snapshot only: checking it against Scarf's counts would cost the plan more requests.
+      // Read as the snapshot only: checking it against Scarf's counts would cost the plan more
+      // requests. The copy shares ctx's memos (made here if ctx had none), so ctx gets the answer.
+      ctx.memos ??= new Map();
       const readCtx: SyncContext = { ...ctx, settings: { ...ctx.settings, verify_counts: false } };
-      await readRollup(readCtx, { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 }, () => undefined);
-      ctx.companyActivity = readCtx.companyActivity;
+      await readRollup(snapshotRun(readCtx), () => undefined);
     },
     said: 'plan: read the company-rollup snapshot to count the companies company_events will request (1 request).',
   },

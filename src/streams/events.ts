@@ -70,6 +70,6 @@ function eventsStream(ctx: SyncContext, selection: StreamSelection): WindowedStr
 
 export const events: StreamModule = {
   declaration,
-  read: (ctx, selection, sink, stats) => runWindows(ctx, eventsStream(ctx, selection), sink, stats),
+  read: (run) => runWindows(run, eventsStream(run.ctx, run.selection)),
   plan: (ctx, selection) => eventDayPlan(ctx, eventsStream(ctx, selection)),
 };

@@ -42,6 +42,6 @@ function pixelEventsStream(ctx: SyncContext, selection: StreamSelection): Window
 
 export const pixelEvents: StreamModule = {
   declaration,
-  read: (ctx, selection, sink, stats) => runWindows(ctx, pixelEventsStream(ctx, selection), sink, stats),
+  read: (run) => runWindows(run, pixelEventsStream(run.ctx, run.selection)),
   plan: (ctx, selection) => eventDayPlan(ctx, pixelEventsStream(ctx, selection)),
 };

@@ -1,4 +1,4 @@
-// Throttled checkpoints (src/streams/engine/runner.ts CheckpointPolicy): the state output stays
+// Throttled checkpoints (src/streams/engine/runner.ts throttledCheckpoints): the state output stays
 // linear in the number of partitions, Airbyte's recordCount still adds up across throttled
 // states, and the last STATE of every stream still holds every bookmark.
 import { expect } from 'chai';

@@ -16,7 +16,7 @@ import type { FastCsvResult } from '../../src/scarf/csv-fast/index.js';
 import { loadSchema, type StreamName } from '../../src/schemas.js';
 import { fetchRecords, type FetchSpec, fetchSpec } from '../../src/streams/engine/fetch.js';
 import { KeySet } from '../../src/streams/engine/key-set.js';
-import type { StreamStats, SyncContext } from '../../src/streams/engine/types.js';
+import type { RecordSink, StreamStats, SyncContext } from '../../src/streams/engine/types.js';
 import { STREAMS } from '../../src/streams/registry.js';
 import { type Rng, rng } from './rng.js';
 
@@ -318,7 +318,6 @@ export async function readBody(
   } as unknown as ScarfClient;
   const ctx = {
     aborted: false,
-    warnedUnknownColumns: new Set<string>(),
     client,
     settings: { owner: OWNER },
   } as unknown as SyncContext;
@@ -343,23 +342,21 @@ export async function readBody(
   const before = getLogSink();
   setLogSink((level, message) => logged.push(`${level} ${message}`));
   try {
-    await fetchRecords(
-      ctx,
-      spec,
-      seen,
-      stats,
-      (rec) => {
+    const sink: RecordSink = {
+      record: (rec) => {
         stats.records++;
         return writer.record(stream, rec);
       },
-      undefined,
-      path === 'fast'
-        ? (json, end) => {
-            stats.records++;
-            return writer.recordJson(stream, json, end);
+      ...(path === 'fast'
+        ? {
+            recordJson: (json: Buffer, end: number) => {
+              stats.records++;
+              return writer.recordJson(stream, json, end);
+            },
           }
-        : undefined,
-    );
+        : {}),
+    };
+    await fetchRecords({ ctx, stats, sink }, spec, seen);
   } catch (e) {
     error = `${(e as Error).constructor.name}: ${(e as Error).message}`;
   } finally {

@@ -10,13 +10,13 @@ import { type FetchSpec } from '../../src/streams/engine/fetch.js';
 import { splitByDays } from '../../src/streams/engine/ranges.js';
 import {
   everyCommit,
-  type FetchWindow,
   runWindows,
   throttledCheckpoints,
   throttleOptions,
   type WindowedStream,
 } from '../../src/streams/engine/runner.js';
-import type { Rec, StreamStats, SyncContext } from '../../src/streams/engine/types.js';
+import { streamRun } from '../../src/streams/engine/stream-run.js';
+import type { FetchRecords, Rec, StreamStats, SyncContext } from '../../src/streams/engine/types.js';
 import { STREAMS } from '../../src/streams/registry.js';
 
 const newStats = (): StreamStats => ({ records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 });
@@ -26,8 +26,6 @@ function context(concurrency: number): SyncContext {
     settings: { max_concurrent_requests: concurrency } as SyncContext['settings'],
     state: new StateStore(),
     aborted: false,
-    warnedUnknownColumns: new Set(),
-    companyActivity: undefined,
   } as unknown as SyncContext;
 }
 
@@ -46,8 +44,8 @@ interface Harness {
 }
 
 /** A fake request step: each part yields 3 records after a delay that makes later windows answer first. */
-function fakeFetch(h: Harness, behave: (spec: FetchSpec) => Error | undefined = () => undefined): FetchWindow {
-  return async (_ctx, spec, _seen, _stats, onRecord, waitTurn) => {
+function fakeFetch(h: Harness, behave: (spec: FetchSpec) => Error | undefined = () => undefined): FetchRecords {
+  return async (to, spec, _seen, waitTurn) => {
     h.fetched.push(spec.label);
     h.inFlight++;
     h.maxInFlight = Math.max(h.maxInFlight, h.inFlight);
@@ -57,7 +55,7 @@ function fakeFetch(h: Harness, behave: (spec: FetchSpec) => Error | undefined = 
       const failure = behave(spec);
       if (failure) throw failure;
       await waitTurn?.();
-      for (let n = 0; n < 3; n++) await onRecord({ id: `${spec.label} ${n}` } as Rec);
+      for (let n = 0; n < 3; n++) await to.sink.record({ id: `${spec.label} ${n}` } as Rec);
     } finally {
       h.inFlight--;
     }
@@ -79,21 +77,16 @@ function eventsLike(windows: Window[], state: StateStore, concurrent = true): Wi
   };
 }
 
-async function run(ctx: SyncContext, stream: WindowedStream<Window>, h: Harness, fetch: FetchWindow): Promise<StreamStats> {
+async function run(ctx: SyncContext, stream: WindowedStream<Window>, h: Harness, fetch: FetchRecords): Promise<StreamStats> {
   const stats = newStats();
-  await runWindows(
-    ctx,
-    stream,
-    {
-      record: (rec) => void h.log.push(`rec ${rec.id as string}`),
-      checkpoint: async () => void h.log.push(`state ${ctx.state.value('events', 'time')}`),
-      outputBytes: () => 0,
-    },
-    stats,
-    fetch,
-    // These tests follow each part's bookmark; the throttle has its own tests below.
-    everyCommit,
-  );
+  const sink = {
+    record: (rec: Rec) => void h.log.push(`rec ${rec.id as string}`),
+    checkpoint: async () => void h.log.push(`state ${ctx.state.value('events', 'time')}`),
+    outputBytes: () => 0,
+  };
+  const selection = { stream: 'events' as const, replicationKey: 'time', replicationMethod: 'INCREMENTAL' as const, fields: [] };
+  // These tests follow each part's bookmark; the throttle has its own tests below.
+  await runWindows(streamRun(ctx, stream.declaration, selection, sink, stats, { fetch, checkpoints: everyCommit }), stream);
   return stats;
 }
 

@@ -13,7 +13,7 @@ import { compileRowTyper } from '../../scarf/row-typer.js';
 import { loadSchema, type StreamName } from '../../schemas.js';
 import { dedupKey, type StreamDeclaration } from './definitions.js';
 import type { KeySet } from './key-set.js';
-import type { FetchSpec, OnRecord, OnRecordJson, Rec, RequestSpec, StreamStats, SyncContext } from './types.js';
+import type { FetchSpec, Rec, RecordTarget, RequestSpec, SyncContext } from './types.js';
 
 // The request's types live with the other engine types (types.ts), so no type import goes in a circle.
 export type { AcceptedTally, FetchSpec, OnRecord, OnRecordJson, RequestSpec } from './types.js';
@@ -47,10 +47,21 @@ export function csvPath(): 'fast' | 'papaparse' {
   return runtimeOptions().csvPath === 'reference' ? 'papaparse' : 'fast';
 }
 
+const WARNED = Symbol('warnedColumns');
+
+/** `<stream>.<column>` (and the like) already warned about this sync, so each is said once per sync. */
+function warned(ctx: SyncContext): Set<string> {
+  const memos = (ctx.memos ??= new Map());
+  let set = memos.get(WARNED) as Set<string> | undefined;
+  if (!set) memos.set(WARNED, (set = new Set()));
+  return set;
+}
+
 function warnUnknown(ctx: SyncContext, stream: StreamName, columns: string[]): void {
-  const fresh = columns.filter((c) => !ctx.warnedUnknownColumns.has(`${stream}.${c}`));
+  const said = warned(ctx);
+  const fresh = columns.filter((c) => !said.has(`${stream}.${c}`));
   if (fresh.length === 0) return;
-  for (const c of fresh) ctx.warnedUnknownColumns.add(`${stream}.${c}`);
+  for (const c of fresh) said.add(`${stream}.${c}`);
   log.warn(
     `${stream}: Scarf sent column(s) this version does not know: ${fresh.join(', ')}. Their values are kept as JSON text in the extra_fields column; upgrade tap-scarf to get them as typed columns.`,
   );
@@ -58,9 +69,10 @@ function warnUnknown(ctx: SyncContext, stream: StreamName, columns: string[]): v
 
 /** Once per stream and spelling: a column taken under another spelling is worth knowing, not a failure. */
 function warnRenamed(ctx: SyncContext, stream: StreamName, renamed: [string, string][]): void {
-  const fresh = renamed.filter(([from, to]) => !ctx.warnedUnknownColumns.has(`${stream}.${from}→${to}`));
+  const said = warned(ctx);
+  const fresh = renamed.filter(([from, to]) => !said.has(`${stream}.${from}→${to}`));
   if (fresh.length === 0) return;
-  for (const [from, to] of fresh) ctx.warnedUnknownColumns.add(`${stream}.${from}→${to}`);
+  for (const [from, to] of fresh) said.add(`${stream}.${from}→${to}`);
   log.warn(
     `${stream}: Scarf spelled column(s) differently: ${fresh.map(([from, to]) => `${JSON.stringify(from)} read as ${to}`).join(', ')} (known columns are matched after trimming spaces and ignoring letter case).`,
   );
@@ -69,8 +81,9 @@ function warnRenamed(ctx: SyncContext, stream: StreamName, renamed: [string, str
 /** Once per stream: values changed by the decoder are worth knowing (the count is of the first body that had them). */
 function warnInvalidUtf8(ctx: SyncContext, spec: FetchSpec, count: number): void {
   const key = `${spec.stream}.(invalid UTF-8)`;
-  if (ctx.warnedUnknownColumns.has(key)) return;
-  ctx.warnedUnknownColumns.add(key);
+  const said = warned(ctx);
+  if (said.has(key)) return;
+  said.add(key);
   log.warn(
     `${spec.stream}: the answer for ${spec.label} held ${count} invalid UTF-8 sequence(s); each was replaced with U+FFFD (\uFFFD), so the values holding them are not exactly what Scarf stored. Reported once per stream.`,
   );
@@ -85,19 +98,20 @@ function wrapRowError(spec: FetchSpec, what: string, n: number, err: unknown): n
 }
 
 /**
- * `waitTurn` (from runInOrder) is awaited once the response has arrived and before its
- * first row is read, so concurrent requests still write their records in order.
+ * Reads one request's records into `to.sink` (a StreamRun, or a target of a reader's own),
+ * counting into `to.stats`. `waitTurn` (from runInOrder) is awaited once the response has
+ * arrived and before its first row is read, so concurrent requests still write their records
+ * in order. A sink without recordJson gets every row through the papaparse path.
  */
 export async function fetchRecords(
-  ctx: SyncContext,
+  to: RecordTarget,
   spec: FetchSpec,
   seen: KeySet,
-  stats: StreamStats,
-  onRecord: OnRecord,
   waitTurn?: () => Promise<void>,
-  /** Where a record given as JSON text goes; without it every row takes the papaparse path. */
-  onRecordJson?: OnRecordJson,
 ): Promise<void> {
+  const { ctx, stats } = to;
+  const onRecord = to.sink.record;
+  const onRecordJson = to.sink.recordJson;
   const schema = loadSchema(spec.stream);
   const keyOf = (rec: Rec, n: number, what: string): string => {
     const key = spec.keyOf ? spec.keyOf(rec) : rec[spec.keyField];

@@ -9,7 +9,7 @@
 //   bookmark stays where the last complete window left it);
 // - a window too long for Scarf is cut into parts, each fetched, committed and checkpointed
 //   as a window of its own (src/streams/engine/ranges.ts).
-// - STATE after a commit is throttled (CheckpointPolicy below), so the state output stays
+// - STATE after a commit is throttled (throttledCheckpoints below), so the state output stays
 //   linear in the number of partitions.
 // docs/DESIGN.md "Where count reconciliation and throttled checkpoints plug in" names the
 // places.
@@ -17,12 +17,13 @@ import { requestConcurrency } from '../../config/concurrency.js';
 import { type RuntimeOptions, runtimeOptions } from '../../config/runtime-options.js';
 import type { Window } from './days.js';
 import type { StreamDeclaration } from './definitions.js';
-import { fetchRecords, fetchSpec, type RequestSpec } from './fetch.js';
-import { KeySet } from './key-set.js';
+import { fetchSpec, type RequestSpec } from './fetch.js';
 import { type OpenDay, openDays } from './open-days.js';
 import { runInOrder, type Turn } from './ordered.js';
 import { RangeLimits, type Splitter } from './ranges.js';
-import type { FetchSpec, Rec, StreamSink, StreamStats, SyncContext } from './types.js';
+import type { CheckpointPolicy, FetchSpec, Rec, StreamRun, StreamSink, SyncContext } from './types.js';
+
+export type { CheckpointPolicy } from './types.js';
 
 /** What to request for one part of a window; the stream, endpoint, body format and key come from the declaration. */
 export type WindowRequest = Pick<RequestSpec, 'path' | 'query' | 'label' | 'constants' | 'deriveKey' | 'keyOf' | 'onHeaders'>;
@@ -77,11 +78,11 @@ export function ledgerWindows<W extends Window>(ctx: SyncContext, stream: Window
   return out;
 }
 
-/**
- * When a STATE goes out. A Singer STATE carries the whole state, and company_events has one
- * partition per company, so a STATE per committed part makes the state output grow with the
- * square of the companies. The throttle keeps it linear: a STATE goes out after a commit only
- * when both
+/*
+ * When a STATE goes out (a CheckpointPolicy, src/streams/engine/types.ts, one per stream run).
+ * A Singer STATE carries the whole state, and company_events has one partition per company,
+ * so a STATE per committed part makes the state output grow with the square of the
+ * companies. The throttle keeps it linear: a STATE goes out after a commit only when both
  * - at least `minIntervalMs` passed since the stream's previous STATE (or its start), and
  * - the work since then — output bytes (records, and logs under Airbyte) plus `partBytes`
  *   per committed part (a request with few rows is work a kill would redo too) — is at least
@@ -91,9 +92,6 @@ export function ledgerWindows<W extends Window>(ctx: SyncContext, stream: Window
  * store holds (every commit is in it), so throttling only decides how much a SIGKILL redoes.
  * docs/DESIGN.md "Windows, bookmarks, state" has the figures behind the defaults.
  */
-export interface CheckpointPolicy {
-  committed(): Promise<void>;
-}
 
 export interface ThrottleOptions {
   minIntervalMs: number;
@@ -142,8 +140,9 @@ export function everyCommit(sink: StreamSink): CheckpointPolicy {
 }
 
 /** A part's rows taken from the counts: keyed by the stream's own rule, as if its request had answered them. */
-async function serveRows(rows: readonly Rec[], spec: FetchSpec, sink: StreamSink, stats: StreamStats): Promise<void> {
-  const seen = new KeySet();
+async function serveRows(run: StreamRun, rows: readonly Rec[], spec: FetchSpec): Promise<void> {
+  const { sink, stats } = run;
+  const seen = run.keySet();
   for (const row of rows) {
     const rec: Rec = { ...row };
     if (spec.deriveKey) rec[spec.keyField] = spec.deriveKey(rec);
@@ -154,49 +153,39 @@ async function serveRows(rows: readonly Rec[], spec: FetchSpec, sink: StreamSink
   stats.shared = (stats.shared ?? 0) + 1;
 }
 
-/** The request → records step (fetchRecords; a unit test gives its own). */
-export type FetchWindow = typeof fetchRecords;
-
-export async function runWindows<W extends Window>(
-  ctx: SyncContext,
-  stream: WindowedStream<W>,
-  sink: StreamSink,
-  stats: StreamStats,
-  fetch: FetchWindow = fetchRecords,
-  policy: (sink: StreamSink) => CheckpointPolicy = throttledCheckpoints,
-): Promise<void> {
+/** Reads the stream's windows for this run: records to its sink, bookmarks by the stream's commit rule, STATE by its checkpoint policy. */
+export async function runWindows<W extends Window>(run: StreamRun, stream: WindowedStream<W>): Promise<void> {
+  const { ctx, sink, stats, checkpoints } = run;
   const decl = stream.declaration;
   const ranges = new RangeLimits();
-  const checkpoints = ctx.checkpointEveryCommit ? everyCommit(sink) : policy(sink);
   stats.windowsPlanned = stream.windows.length;
   const concurrency = stream.concurrent ? requestConcurrency(ctx.settings) : 1;
   const open = ledgerWindows(ctx, stream);
   // verify_counts is a hook (src/streams/engine/types.ts): the runner knows no count.
-  const verifier = ctx.verification?.parts(ctx, decl, stream.windows, stats, open);
+  const verifier = run.verification?.parts(run, stream.windows, open);
   await verifier?.prepare();
 
   const readPart = async (window: W, part: Window, waitTurn: Turn, commit = true): Promise<void> => {
     stats.windows++;
     const spec = fetchSpec(decl, stream.request(window, part));
     const kind = commit ? stream.fromCounts?.(window) : undefined;
-    const rows = kind && ctx.verification?.sharedRows(ctx, kind, part);
+    const rows = kind && run.verification?.sharedRows(ctx, kind, part);
     if (rows) {
       await waitTurn();
-      await serveRows(rows, spec, sink, stats);
+      await serveRows(run, rows, spec);
       stream.commit(window, part);
       await checkpoints.committed();
       return;
     }
     // The key set lives for the part and survives its retries (src/streams/engine/fetch.ts).
-    const seen = new KeySet();
+    const seen = run.keySet();
     const tally = verifier?.tally();
     if (tally) spec.onAccepted = tally;
-    await fetch(ctx, spec, seen, stats, sink.record, waitTurn, sink.recordJson);
+    await run.fetch(run, spec, seen, waitTurn);
     await waitTurn();
     // The part's records are written and its bookmark has not moved: judged against Scarf's
     // counts here, and read again (emitting only new rows) while it falls short.
-    if (verifier)
-      await verifier.reconcile(part, spec, seen, tally!, (s, set, onRecord) => fetch(ctx, s, set, stats, onRecord), sink.record);
+    if (verifier) await verifier.reconcile(part, spec, seen, tally!);
     if (!commit) {
       // An open day behind the bookmark: the ledger moved, the bookmark stays.
       await sink.checkpoint();

@@ -1,5 +1,4 @@
 import type { Settings } from '../../config/load.js';
-import type { TapError } from '../../errors.js';
 import type { ScarfClient } from '../../scarf/client.js';
 import type { ResponseInfo } from '../../scarf/client.js';
 import type { FastCsvResult } from '../../scarf/csv-fast/index.js';
@@ -10,6 +9,7 @@ import type { Day, Window } from './days.js';
 import type { StreamDeclaration, StreamSelection } from './definitions.js';
 import type { KeySet } from './key-set.js';
 import type { OpenDay } from './open-days.js';
+import type { StreamState } from './stream-state.js';
 
 export type Rec = Record<string, unknown>;
 
@@ -27,6 +27,53 @@ export interface StreamSink {
   checkpoint(): Promise<void>;
   /** Bytes of protocol output so far (records, states, and logs when they share stdout): the checkpoint throttle's measure. */
   outputBytes(): number;
+}
+
+/** Where fetchRecords hands the records it accepted: a run's sink, or a reader's own callback (a re-read, the counts). */
+export type RecordSink = Pick<StreamSink, 'record' | 'recordJson'>;
+
+/** What fetchRecords needs of the run it reads for: the sync, the stats it counts into, where records go. */
+export interface RecordTarget {
+  readonly ctx: SyncContext;
+  readonly stats: StreamStats;
+  readonly sink: RecordSink;
+}
+
+/**
+ * The request → records step (fetchRecords, src/streams/engine/fetch.ts; a unit test gives its
+ * own). `waitTurn` is awaited once the answer has arrived, before its first row is read.
+ */
+export type FetchRecords = (to: RecordTarget, spec: FetchSpec, seen: KeySet, waitTurn?: () => Promise<void>) => Promise<void>;
+
+/**
+ * When a STATE goes out after a commit (src/streams/engine/runner.ts: throttledCheckpoints,
+ * everyCommit). Here, beside StreamRun, so the run's type imports no runner code.
+ */
+export interface CheckpointPolicy {
+  committed(): Promise<void>;
+}
+
+/**
+ * One stream's run in one sync, made once per stream by the sync (streamRun,
+ * src/streams/engine/stream-run.ts): everything the stream's reader, the window runner,
+ * fetchRecords and the verification hooks share for that run, in one object instead of
+ * positional callbacks. What lives for the whole sync stays on the SyncContext.
+ */
+export interface StreamRun extends RecordTarget {
+  readonly declaration: StreamDeclaration;
+  readonly selection: StreamSelection;
+  /** The stream's bookmarks (partitions: the sync's owner's). */
+  readonly state: StreamState;
+  readonly sink: StreamSink;
+  /** When a STATE goes out after a commit: the throttle, or every commit under `load`. */
+  readonly checkpoints: CheckpointPolicy;
+  readonly stats: StreamStats;
+  /** How the run's requests become records (fetchRecords; a unit test gives its own). */
+  readonly fetch: FetchRecords;
+  /** A new de-duplication set: one per part, one per re-read. */
+  keySet(): KeySet;
+  /** verify_counts' hooks (the sync's, SyncContext.verification); absent: nothing is verified. */
+  readonly verification?: Verification;
 }
 
 export interface StreamStats {
@@ -80,12 +127,6 @@ export interface SyncScope {
  * runner's RangeLimits, src/streams/engine/ranges.ts).
  */
 export interface SyncContext extends SyncScope {
-  /** domain → last_seen (canonical timestamp), read at most once per sync (company_rollup → company_events). */
-  companyActivity: Map<string, string | null> | undefined;
-  /** Why the sync's one company-rollup request failed: the streams that need it fail with it instead of asking again. */
-  rollupFailure: TapError | undefined;
-  /** `<stream>.<column>` already warned about as unknown, so each is said once per sync. */
-  warnedUnknownColumns: Set<string>;
   /** Set on SIGTERM/SIGINT: streams stop at the next record. */
   aborted: boolean;
   /**
@@ -96,13 +137,17 @@ export interface SyncContext extends SyncScope {
   /** verify_counts' hooks (src/streams/engine/types.ts), plugged in by the sync; absent: nothing is verified. */
   verification?: Verification;
   /**
-   * What a module keeps for the rest of the sync under its own key (Scarf's daily counts,
-   * src/streams/verify/counts.ts), shared by the copies of the context a plan makes.
+   * What a module keeps for the rest of the sync under its own key, so no module's memo is a
+   * field every context must carry: Scarf's daily counts (src/streams/verify/counts.ts), the
+   * company-rollup snapshot's answer (src/streams/company-rollup.ts), the columns already
+   * warned about (src/streams/engine/fetch.ts). A Map on the context rather than a WeakMap
+   * keyed by it: the copies of the context a plan makes (`{ ...ctx }`) share it.
    */
   memos?: Map<symbol, unknown>;
 }
 
-export type StreamReader = (ctx: SyncContext, selection: StreamSelection, sink: StreamSink, stats: StreamStats) => Promise<void>;
+/** A stream's reader: reads the stream for this run (its records to run.sink, its bookmarks to run.state). */
+export type StreamReader = (run: StreamRun) => Promise<void>;
 
 export interface FetchSpec {
   stream: StreamName;
@@ -172,35 +217,23 @@ export interface PartVerifier {
   prepare(): Promise<void>;
   /** The tally to hand to the part's FetchSpec.onAccepted. */
   tally(): AcceptedTally;
-  /** Judges the part once its records are written; reads it again (through refetch) until it reconciles or is accepted. */
-  reconcile(
-    part: Window,
-    spec: FetchSpec,
-    seen: KeySet,
-    tally: AcceptedTally,
-    refetch: (spec: FetchSpec, seen: KeySet, onRecord: OnRecord) => Promise<void>,
-    onRecord: OnRecord,
-  ): Promise<void>;
+  /**
+   * Judges the part once its records are written; reads it again (through the run's fetch,
+   * emitting to its sink only rows not in `seen`) until it reconciles or is accepted.
+   */
+  reconcile(part: Window, spec: FetchSpec, seen: KeySet, tally: AcceptedTally): Promise<void>;
 }
 
 export interface Verification {
   /** The verifier of a windowed stream's parts (its windows, and the open days read first), or undefined. */
-  parts(
-    ctx: SyncContext,
-    decl: StreamDeclaration,
-    windows: readonly Window[],
-    stats: StreamStats,
-    ledger: readonly Window[],
-  ): PartVerifier | undefined;
+  parts(run: StreamRun, windows: readonly Window[], ledger: readonly Window[]): PartVerifier | undefined;
   /**
    * A snapshot of companies: every company the counts show active must be in it (`present`,
    * lower-case); `reread` reads it again with a fresh key set, emitting only rows not emitted
    * yet, and returns how many it emitted.
    */
   snapshot(
-    ctx: SyncContext,
-    stream: StreamName,
-    stats: StreamStats,
+    run: Pick<StreamRun, 'ctx' | 'stats' | 'declaration' | 'keySet'>,
     present: Set<string>,
     reread: (reSeen: KeySet) => Promise<number>,
   ): Promise<void>;

@@ -11,9 +11,10 @@
 import { DataError } from '../../errors.js';
 import { log } from '../../log.js';
 import { type Day, everyDay, type Window } from '../engine/days.js';
-import type { AcceptedTally, FetchSpec, OnRecord } from '../engine/fetch.js';
+import type { AcceptedTally, FetchSpec } from '../engine/fetch.js';
 import type { KeySet } from '../engine/key-set.js';
-import type { Rec, StreamStats, SyncContext } from '../engine/types.js';
+import { recordsTo } from '../engine/stream-run.js';
+import type { Rec, StreamRun, StreamStats, SyncContext } from '../engine/types.js';
 import { scarfCounts } from './counts.js';
 
 /** Σ total of the by-total daily rows of a body, per date. */
@@ -48,16 +49,13 @@ function uncheckable(ctx: SyncContext, spec: FetchSpec, part: Window): string | 
  * rows not emitted yet) while days differ, within days + 1 extra reads.
  */
 export async function checkAggregatesPart(
-  ctx: SyncContext,
+  run: StreamRun,
   part: Window,
   spec: FetchSpec,
   seen: KeySet,
   first: TotalsTally,
-  stats: StreamStats,
-  refetch: (spec: FetchSpec, seen: KeySet, onRecord: OnRecord) => Promise<void>,
-  onRecord: OnRecord,
-  freshSet: () => KeySet,
 ): Promise<void> {
+  const { ctx, stats } = run;
   if (!ctx.settings.verify_counts) return;
   const why = uncheckable(ctx, spec, part);
   if (why) {
@@ -75,15 +73,15 @@ export async function checkAggregatesPart(
   const differ = () => everyDay(part).filter((d) => best.get(d) !== ref.count('total', d));
   const readAgain = async (w: Window): Promise<void> => {
     const again = new TotalsTally();
-    await refetch(
+    await run.fetch(
+      recordsTo(run, (rec: Rec) => (seen.add(rec[spec.keyField] as string) ? run.sink.record(rec) : undefined)),
       {
         ...spec,
         query: { ...spec.query, start_date: w.start, end_date: w.end },
         onAccepted: again,
         label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`,
       },
-      freshSet(),
-      (rec: Rec) => (seen.add(rec[spec.keyField] as string) ? onRecord(rec) : undefined),
+      run.keySet(),
     );
     for (const d of everyDay(w)) best.set(d, Math.max(best.get(d)!, again.get(d)));
   };

@@ -14,9 +14,10 @@ import { aggregatesPath, type Query } from '../../scarf/endpoints.js';
 import type { StreamName } from '../../schemas.js';
 import { aggregates } from '../aggregates.js';
 import { addDays, type Day, dayWindows, everyDay, maxDay, minDay, type Window } from '../engine/days.js';
-import { fetchRecords } from '../engine/fetch.js';
+import { fetchRecords, fetchSpec } from '../engine/fetch.js';
 import { KeySet } from '../engine/key-set.js';
 import { RangeLimits, splitByDays } from '../engine/ranges.js';
+import { recordsTo } from '../engine/stream-run.js';
 import type { Rec, StreamStats, SyncContext, SyncScope } from '../engine/types.js';
 import { readV3Counts, v2CountsGone } from './v3-counts.js';
 
@@ -220,24 +221,18 @@ export class ScarfCounts {
     let rows = 0;
     try {
       await fetchRecords(
-        this.ctx,
-        {
-          stream: aggregates.declaration.name,
-          endpoint: aggregates.declaration.endpoint,
-          format: aggregates.declaration.format,
+        recordsTo({ ctx: this.ctx, stats }, (rec) => {
+          rows++;
+          tally(rec);
+        }),
+        fetchSpec(aggregates.declaration, {
           path: aggregatesPath(this.ctx.settings.owner),
           query: { start_date: w.start, end_date: w.end, ...query },
           label: `aggregates counts ${w.start}..${w.end} (${why} for verify_counts)`,
-          keyField: 'row_key',
           deriveKey: (rec: Rec) =>
             JSON.stringify([rec.date, rec.rollup, rec.breakdown, rec.artifact, rec.company_domain ?? null]),
-        },
+        }),
         new KeySet(),
-        stats,
-        (rec) => {
-          rows++;
-          tally(rec);
-        },
       );
     } catch (err) {
       if (!v2CountsGone(err)) throw err;

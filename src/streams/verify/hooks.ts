@@ -2,20 +2,18 @@
 // reconciliation of day tallies (reconcile.ts) and the aggregates check (aggregates-check.ts),
 // by what each declaration says it is verified against. The sync plugs them in (makeContext).
 import type { Day } from '../engine/days.js';
-import { KeySet } from '../engine/key-set.js';
 import type { Verification } from '../engine/types.js';
 import { checkAggregatesPart, TotalsTally } from './aggregates-check.js';
 import { countsRead } from './counts.js';
 import { partVerifier, verifyRollup } from './reconcile.js';
 
 export const countsVerification: Verification = {
-  parts(ctx, decl, windows, stats, ledger) {
-    if (decl.verifiedAgainst !== 'by-total-rows') return partVerifier(ctx, decl, windows, stats, ledger);
+  parts(run, windows, ledger) {
+    if (run.declaration.verifiedAgainst !== 'by-total-rows') return partVerifier(run, windows, ledger);
     return {
       prepare: async () => undefined,
       tally: () => new TotalsTally(),
-      reconcile: (part, spec, seen, totals, refetch, onRecord) =>
-        checkAggregatesPart(ctx, part, spec, seen, totals as TotalsTally, stats, refetch, onRecord, () => new KeySet()),
+      reconcile: (part, spec, seen, totals) => checkAggregatesPart(run, part, spec, seen, totals as TotalsTally),
     };
   },
   snapshot: verifyRollup,

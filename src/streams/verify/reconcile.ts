@@ -22,11 +22,11 @@
 import { log } from '../../log.js';
 import type { StreamName } from '../../schemas.js';
 import { addDays, type Day, everyDay, type Window } from '../engine/days.js';
-import type { StreamDeclaration } from '../engine/definitions.js';
 import type { AcceptedTally } from '../engine/fetch.js';
-import { KeySet } from '../engine/key-set.js';
+import type { KeySet } from '../engine/key-set.js';
 import { acceptsMismatches, closeDay, describe, findOpenDay, type OpenDay, openDay } from '../engine/open-days.js';
-import type { Rec, StreamStats, SyncContext, VerifiedCounts } from '../engine/types.js';
+import { recordsTo } from '../engine/stream-run.js';
+import type { Rec, StreamRun, StreamStats, SyncContext, VerifiedCounts } from '../engine/types.js';
 import type { PartVerifier } from '../engine/types.js';
 import { type CountKind, rollupCheckRange, scarfCounts, spanOf } from './counts.js';
 
@@ -120,12 +120,11 @@ function disagreement(ctx: SyncContext, stream: StreamName, words: string): void
 }
 
 export function partVerifier(
-  ctx: SyncContext,
-  decl: StreamDeclaration,
+  run: StreamRun,
   windows: readonly Window[],
-  stats: StreamStats,
   ledgerWindows: readonly Window[] = [],
 ): PartVerifier | undefined {
+  const { ctx, declaration: decl, stats } = run;
   const against = decl.verifiedAgainst;
   const kind: CountKind | undefined = against === 'total' || against === 'company' ? against : undefined;
   if (!ctx.settings.verify_counts || !kind || windows.length + ledgerWindows.length === 0) return undefined;
@@ -146,7 +145,7 @@ export function partVerifier(
       if (range) await ref.ensure(kind, ref.widen(kind, range));
     },
     tally: () => new DayTally(),
-    async reconcile(part, spec, seen, dayTally, refetch, onRecord) {
+    async reconcile(part, spec, seen, dayTally) {
       // The tally this verifier's tally() made.
       const tally = dayTally as DayTally;
       const ref = scarfCounts(ctx);
@@ -169,20 +168,20 @@ export function partVerifier(
         for (const d of everyDay(w)) reads.set(d, (reads.get(d) ?? 0) + 1);
         let fresh = 0;
         const again = new DayTally();
-        await refetch(
+        await run.fetch(
+          recordsTo(run, (rec: Rec) => {
+            if (!seen.add(rec[spec.keyField] as string)) return;
+            fresh++;
+            tally.add(spec.tallyField === undefined ? undefined : rec[spec.tallyField]);
+            return run.sink.record(rec);
+          }),
           {
             ...spec,
             query: { ...spec.query, start_date: w.start, end_date: w.end },
             onAccepted: again,
             label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`,
           },
-          new KeySet(),
-          (rec: Rec) => {
-            if (!seen.add(rec[spec.keyField] as string)) return;
-            fresh++;
-            tally.add(spec.tallyField === undefined ? undefined : rec[spec.tallyField]);
-            return onRecord(rec);
-          },
+          run.keySet(),
         );
         if (w.start === w.end && fresh === 0 && again.get(w.start) === tally.get(w.start)) settled.add(w.start);
       };
@@ -265,12 +264,12 @@ export function partVerifier(
  * the callback, which emits only rows not emitted yet and returns true for those.
  */
 export async function verifyRollup(
-  ctx: SyncContext,
-  stream: StreamName,
-  stats: StreamStats,
+  run: Pick<StreamRun, 'ctx' | 'stats' | 'declaration' | 'keySet'>,
   present: Set<string>,
   reread: (reSeen: KeySet) => Promise<number>,
 ): Promise<void> {
+  const { ctx, stats } = run;
+  const stream = run.declaration.name;
   if (!ctx.settings.verify_counts) return;
   const ref = scarfCounts(ctx);
   const range = rollupCheckRange(ctx, ref.coveredDays('company'));
@@ -287,7 +286,7 @@ export async function verifyRollup(
     }
     log.info(`${words}; reading the snapshot again.`);
     const before = present.size;
-    const reSeen = new KeySet();
+    const reSeen = run.keySet();
     const fresh = await reread(reSeen);
     reread_ = true;
     if (fresh === 0 && reSeen.size === before && missing().length > 0) {

@@ -9,8 +9,9 @@ import { aggregationsPath } from '../../scarf/endpoints.js';
 import { aggregates } from '../aggregates.js';
 import { aggregations, answeredWindow } from '../aggregations.js';
 import { exclusiveEnd, type Window } from '../engine/days.js';
-import { fetchRecords } from '../engine/fetch.js';
+import { fetchRecords, fetchSpec } from '../engine/fetch.js';
 import { KeySet } from '../engine/key-set.js';
+import { recordsTo } from '../engine/stream-run.js';
 import type { Rec, StreamStats, SyncContext } from '../engine/types.js';
 
 export type CountKindRead = 'total' | 'company';
@@ -41,11 +42,8 @@ export async function readV3Counts(
     let answered: Window | undefined;
     const label = `aggregations counts ${kind === 'total' ? 'by-total' : 'by-company'} ${w.start}..${w.end} (${why} for verify_counts, v3)`;
     await fetchRecords(
-      ctx,
-      {
-        stream: aggregations.declaration.name,
-        endpoint: aggregations.declaration.endpoint,
-        format: aggregations.declaration.format,
+      recordsTo({ ctx, stats }, onRecord),
+      fetchSpec(aggregations.declaration, {
         path: aggregationsPath(ownerAsConfigured(ctx.settings.owner)),
         query: {
           start_date: w.start,
@@ -55,15 +53,12 @@ export async function readV3Counts(
           ...(kind === 'total' && query !== undefined ? { query } : {}),
         },
         label,
-        keyField: 'row_key',
         deriveKey: (rec: Rec) => JSON.stringify([rec.date, rec.breakdown, rec.artifact, rec.company_domain ?? null]),
         onHeaders: (headers) => {
           answered = answeredWindow(headers);
         },
-      },
+      }),
       new KeySet(),
-      stats,
-      onRecord,
     );
     const got = answered as Window | undefined;
     if (got && (got.start !== w.start || got.end !== w.end))
