@@ -13,7 +13,7 @@ import { type Day, everyDay, type Window } from '../engine/days.js';
 import type { AcceptedTally, FetchSpec, OnRecord } from '../engine/fetch.js';
 import type { KeySet } from '../engine/key-set.js';
 import type { Rec, StreamStats, SyncContext } from '../engine/types.js';
-import { scarfCounts } from './counts.js';
+import { rereadSpec, scarfCounts } from './counts.js';
 
 /** Σ total of the by-total daily rows of a body, per date. */
 export class TotalsTally implements AcceptedTally {
@@ -74,15 +74,8 @@ export async function checkAggregatesPart(
   const differ = () => everyDay(part).filter((d) => best.get(d) !== ref.count('total', d));
   const readAgain = async (w: Window): Promise<void> => {
     const again = new TotalsTally();
-    await refetch(
-      {
-        ...spec,
-        query: { ...spec.query, start_date: w.start, end_date: w.end },
-        onAccepted: again,
-        label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`,
-      },
-      freshSet(),
-      (rec: Rec) => (seen.add(rec[spec.keyField] as string) ? onRecord(rec) : undefined),
+    await refetch(rereadSpec(spec, w, again), freshSet(), (rec: Rec) =>
+      seen.add(rec[spec.keyField] as string) ? onRecord(rec) : undefined,
     );
     for (const d of everyDay(w)) best.set(d, Math.max(best.get(d)!, again.get(d)));
   };

@@ -28,7 +28,7 @@ import { KeySet } from '../engine/key-set.js';
 import { acceptsMismatches, closeDay, describe, findOpenDay, type OpenDay, openDay } from '../engine/open-days.js';
 import type { Rec, StreamStats, SyncContext, VerifiedCounts } from '../engine/types.js';
 import type { PartVerifier } from '../engine/types.js';
-import { type CountKind, rollupCheckRange, scarfCounts, spanOf } from './counts.js';
+import { type CountKind, rereadSpec, rollupCheckRange, scarfCounts, spanOf } from './counts.js';
 
 /** Extra reads of the company-rollup snapshot before its check is given up. */
 export const MAX_REREADS = 3;
@@ -169,21 +169,12 @@ export function partVerifier(
         for (const d of everyDay(w)) reads.set(d, (reads.get(d) ?? 0) + 1);
         let fresh = 0;
         const again = new DayTally();
-        await refetch(
-          {
-            ...spec,
-            query: { ...spec.query, start_date: w.start, end_date: w.end },
-            onAccepted: again,
-            label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`,
-          },
-          new KeySet(),
-          (rec: Rec) => {
-            if (!seen.add(rec[spec.keyField] as string)) return;
-            fresh++;
-            tally.add(spec.tallyField === undefined ? undefined : rec[spec.tallyField]);
-            return onRecord(rec);
-          },
-        );
+        await refetch(rereadSpec(spec, w, again), new KeySet(), (rec: Rec) => {
+          if (!seen.add(rec[spec.keyField] as string)) return;
+          fresh++;
+          tally.add(spec.tallyField === undefined ? undefined : rec[spec.tallyField]);
+          return onRecord(rec);
+        });
         if (w.start === w.end && fresh === 0 && again.get(w.start) === tally.get(w.start)) settled.add(w.start);
       };
       for (;;) {
