@@ -31,6 +31,8 @@ export function aggregateRowKey(rec: KeySource): string {
 /**
  * What aggregates and aggregations declare alike (both export period rows, one row per
  * breakdown value): the row_key key, the date cursor, the period windows, the signpost's day.
+ * Alike in shape to eventRowsDeclaration (events.ts) by design: every stream declares the same
+ * fields (docs/DESIGN.md "Adding a stream", "Repeated shapes").
  */
 export const periodRowsDeclaration = {
   format: 'ndjson',

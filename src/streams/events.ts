@@ -41,6 +41,8 @@ export function eventDayPlan(ctx: SyncContext, stream: WindowedStream<Window>): 
 /**
  * What events and pixel_events declare alike (pixel_events reads the events columns from its
  * own export): the key, the cursor, the day windows and their lookback, the CSV fast path.
+ * Alike in shape to periodRowsDeclaration (aggregates.ts) by design: every stream declares the
+ * same fields (docs/DESIGN.md "Adding a stream", "Repeated shapes").
  */
 export const eventRowsDeclaration = {
   format: 'csv',

@@ -175,6 +175,8 @@ export class JsonEncoder {
     const ncols = this.keyLens.length;
     out.ensure(end + ncols + 1);
     const buf = out.buf;
+    // The buffers' DataViews are cached as RecordWriter.row1 caches its own (csv-fast/record.ts):
+    // alike by design, each a hot loop's locals (docs/DESIGN.md "Repeated shapes").
     if (buf !== this.outBuf) {
       this.outBuf = buf;
       this.odv = viewOf(buf);
