@@ -1,10 +1,11 @@
 // The COPY text encoders on one window of simulated events, in process: ns per row of the
-// reference (PlainJsonEncoder) and of JsonEncoder, interleaved rounds, best of each, in CPU
+// reference (PlainJsonEncoder, test/helpers/) and of JsonEncoder, interleaved rounds, best of each, in CPU
 // time (the machine is shared: wall time says more about the other work than the code).
 //   npm run build && node dist/bench/copy-text.js [events] [rounds]
 import { ScarfSimulator } from '../sim/index.js';
-import { CopyChunk, JsonEncoder, PlainJsonEncoder } from '../src/destination/postgres/copy-text.js';
+import { CopyChunk, JsonEncoder } from '../src/destination/postgres/copy-text.js';
 import { TABLES } from '../src/destination/postgres/tables.js';
+import { PlainJsonEncoder } from '../test/helpers/plain-json-encoder.js';
 
 const events = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 15);

@@ -83,6 +83,8 @@ export class LineWriter {
       this.prefix = prefix;
       this.prefixWords = wordsOf(prefix);
     }
+    // The prefix and the suffix are written alike, a word at a time, inline on purpose: this
+    // runs once per RECORD line (docs/DESIGN.md "Repeated shapes").
     const pw = this.prefixWords.words;
     for (let k = 0; k < pw.length; k++) {
       view.setInt32(o, pw[k]!, true);

@@ -344,3 +344,34 @@ export class InvalidUtf8Counter {
     return Math.max(0, this.decodedFffd - this.sentFffd);
   }
 }
+
+/**
+ * A body's chunks as text, for the readers that decode it (csv-rows.ts, ndjson-rows.ts): a
+ * string chunk as it is, bytes decoded as UTF-8 across chunk boundaries with their invalid
+ * sequences counted.
+ */
+export class BodyDecoder {
+  private readonly decoder = new StringDecoder('utf8');
+  private readonly utf8 = new InvalidUtf8Counter();
+
+  /** The chunk's text (a character cut at the chunk's end comes with the next one). */
+  text(chunk: BodyChunk): string {
+    if (typeof chunk === 'string') return chunk;
+    const text = this.decoder.write(chunk as Buffer);
+    this.utf8.bytes(chunk as Buffer);
+    this.utf8.text(text);
+    return text;
+  }
+
+  /** What the decoder still holds at the body's end (a cut character becomes U+FFFD). */
+  end(): string {
+    const rest = this.decoder.end();
+    this.utf8.text(rest);
+    return rest;
+  }
+
+  /** Invalid UTF-8 sequences replaced so far. */
+  get invalid(): number {
+    return this.utf8.invalid;
+  }
+}

@@ -12,12 +12,10 @@
 // the next chunk. Its ParserHandle/stream layers are bypassed: they guess settings per
 // chunk, rename duplicate headers and cannot tell a cut row from a complete one.
 
-import { StringDecoder } from 'node:string_decoder';
-
 import Papa from 'papaparse';
 
 import { DataError, IncompleteBodyError, NotAnExportError } from '../errors.js';
-import { BodyPuller, BodySource, InvalidUtf8Counter, labelPrefix, maxRowChars, rowTooLong } from './body.js';
+import { BodyDecoder, BodyPuller, BodySource, labelPrefix, maxRowChars, rowTooLong } from './body.js';
 
 export interface CsvHandlers {
   /** Called once with the header row (an empty body is a NotAnExportError: an export always has its header). */
@@ -119,8 +117,7 @@ export async function readCsv(
 ): Promise<CsvResult> {
   const label = labelPrefix(opts.label);
   const src = new BodyPuller(body, label);
-  const decoder = new StringDecoder('utf8');
-  const utf8 = new InvalidUtf8Counter();
+  const decoder = new BodyDecoder();
   const onRow = handlers.onRow;
 
   let parser: Papa.Parser | undefined;
@@ -179,11 +176,7 @@ export async function readCsv(
     for (;;) {
       const chunk = await src.next();
       if (chunk === undefined) break;
-      let text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
-      if (typeof chunk !== 'string') {
-        utf8.bytes(chunk as Buffer);
-        utf8.text(text);
-      }
+      let text = decoder.text(chunk);
       if (first) {
         if (text.length === 0) continue;
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -222,7 +215,6 @@ export async function readCsv(
     }
 
     const rest = decoder.end();
-    utf8.text(rest);
     partial += rest;
     if (first && partial.charCodeAt(0) === 0xfeff) partial = partial.slice(1);
     if (parser === undefined) {
@@ -279,7 +271,7 @@ export async function readCsv(
       }
       await deliver(res.data, badRow);
     }
-    if (utf8.invalid > 0) opts.onInvalidUtf8?.(utf8.invalid);
+    if (decoder.invalid > 0) opts.onInvalidUtf8?.(decoder.invalid);
     return { rows, bytes: src.bytes, header: header!, parsedChars };
   } catch (err) {
     src.release();

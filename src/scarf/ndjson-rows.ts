@@ -2,10 +2,8 @@
 // line terminated by "\n" (or the last line of a normally ended body that parses) is handed
 // over; a body that ended early is an IncompleteBodyError.
 
-import { StringDecoder } from 'node:string_decoder';
-
 import { DataError, IncompleteBodyError } from '../errors.js';
-import { BodyPuller, BodySource, InvalidUtf8Counter, labelPrefix, maxRowChars, rowTooLong } from './body.js';
+import { BodyDecoder, BodyPuller, BodySource, labelPrefix, maxRowChars, rowTooLong } from './body.js';
 
 export interface NdjsonHandlers {
   /** Called per JSON object, in body order; lineNumber counts every physical line from 1. A returned Promise pauses reading until it settles. */
@@ -30,7 +28,6 @@ function isBlank(line: string): boolean {
   return true;
 }
 
-// eslint-disable-next-line complexity -- the NDJSON line loop: its checks stay inline in the loop, as readCsv's
 export async function readNdjson(
   body: BodySource,
   handlers: NdjsonHandlers,
@@ -44,8 +41,7 @@ export async function readNdjson(
   const maxLine = opts.maxRowChars ?? maxRowChars();
   const label = labelPrefix(opts.label);
   const src = new BodyPuller(body, label);
-  const decoder = new StringDecoder('utf8');
-  const utf8 = new InvalidUtf8Counter();
+  const decoder = new BodyDecoder();
   const onObject = handlers.onObject;
   let partial = '';
   let lineNo = 0;
@@ -74,11 +70,7 @@ export async function readNdjson(
     for (;;) {
       const chunk = await src.next();
       if (chunk === undefined) break;
-      let text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
-      if (typeof chunk !== 'string') {
-        utf8.bytes(chunk as Buffer);
-        utf8.text(text);
-      }
+      let text = decoder.text(chunk);
       if (first && text.length > 0) {
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
         first = false;
@@ -109,7 +101,6 @@ export async function readNdjson(
       buf = '';
     }
     const rest = decoder.end();
-    utf8.text(rest);
     partial += rest;
     if (first && partial.charCodeAt(0) === 0xfeff) partial = partial.slice(1);
     if (partial.length > 0 && !isBlank(partial)) {
@@ -119,7 +110,7 @@ export async function readNdjson(
       const r = onObject(obj, lineNo);
       if (r !== undefined) await r;
     }
-    if (utf8.invalid > 0) opts.onInvalidUtf8?.(utf8.invalid);
+    if (decoder.invalid > 0) opts.onInvalidUtf8?.(decoder.invalid);
     return { lines: objects, bytes: src.bytes };
   } catch (err) {
     src.release();

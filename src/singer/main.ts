@@ -58,6 +58,8 @@ export async function singerMain(args: SingerArgs, io: Io = processIo()): Promis
     return 0;
   }
   if (args.plan || args.planUpperBound) {
+    // The plan reads the sync's inputs as the sync below does, each with its own error for a
+    // missing --config (docs/DESIGN.md "Repeated shapes").
     const { planFormat, runPlan } = await import('../run/plan.js');
     const format = planFormat(args.format);
     if (!args.config.length)

@@ -10,17 +10,10 @@ import { plural, windowsPlan } from './engine/stream-plan.js';
 import { StreamState } from './engine/stream-state.js';
 import type { Rec, SyncContext } from './engine/types.js';
 
-const DIMENSIONS = [
-  'company_domain',
-  'cloud_provider_domain',
-  'country',
-  'platform',
-  'version',
-  'client',
-  'variable',
-  'value',
-  'domain',
-] as const;
+/** Dimensions v2 and v3 rows both carry, in this order in both row keys (aggregations.ts). */
+export const SHARED_DIMENSIONS = ['platform', 'version', 'client', 'variable', 'value', 'domain'] as const;
+
+const DIMENSIONS = ['company_domain', 'cloud_provider_domain', 'country', ...SHARED_DIMENSIONS] as const;
 
 type KeySource = Pick<AggregatesRecord, 'owner' | 'date' | 'rollup' | 'breakdown' | 'artifact'> &
   Partial<Pick<AggregatesRecord, (typeof DIMENSIONS)[number] | 'company_name'>>;
@@ -35,9 +28,13 @@ export function aggregateRowKey(rec: KeySource): string {
   return JSON.stringify(parts);
 }
 
-const declaration: StreamDeclaration = {
-  name: 'aggregates',
-  endpoint: 'aggregates',
+/**
+ * What aggregates and aggregations declare alike (both export period rows, one row per
+ * breakdown value): the row_key key, the date cursor, the period windows, the signpost's day.
+ * Alike in shape to eventRowsDeclaration (events.ts) by design: every stream declares the same
+ * fields (docs/DESIGN.md "Adding a stream", "Repeated shapes").
+ */
+export const periodRowsDeclaration = {
   format: 'ndjson',
   keyProperties: ['owner', 'row_key'],
   validReplicationKeys: ['date'],
@@ -45,10 +42,16 @@ const declaration: StreamDeclaration = {
   userChoosableCursor: false,
   dependsOn: [],
   window: 'periods',
+  pastSignpost: 'signpost-day',
+} satisfies Partial<StreamDeclaration>;
+
+const declaration: StreamDeclaration = {
+  name: 'aggregates',
+  endpoint: 'aggregates',
+  ...periodRowsDeclaration,
   lookback: 'aggregates_lookback_days',
   coveredBy: { start_date: 'start_date', package_query: 'package_query', rollup: 'aggregates_rollup' },
   bookmarkPer: 'aggregates_breakdowns',
-  pastSignpost: 'signpost-day',
   verifiedAgainst: 'by-total-rows',
 };
 

@@ -18,6 +18,7 @@ import { ownerAsConfigured } from '../config/owner-case.js';
 import type { AggregationsRecord } from '../generated/records.js';
 import { log } from '../log.js';
 import { aggregationsPath } from '../scarf/endpoints.js';
+import { periodRowsDeclaration, SHARED_DIMENSIONS } from './aggregates.js';
 import { type Day, dayOf, exclusiveEnd, inclusiveEnd, minDay, periodWindows, type Rollup, type Window } from './engine/days.js';
 import type { StreamSelection } from './engine/definitions.js';
 import type { StreamDeclaration } from './engine/definitions.js';
@@ -39,12 +40,7 @@ const DIMENSIONS = [
   'company_domain',
   'cloud_provider_name',
   'cloud_provider_domain',
-  'platform',
-  'version',
-  'client',
-  'variable',
-  'value',
-  'domain',
+  ...SHARED_DIMENSIONS,
   'referer',
   'endpoint_id',
   'origin_id',
@@ -86,13 +82,7 @@ export function answeredWindow(headers: Record<string, string | string[] | undef
 const declaration: StreamDeclaration = {
   name: 'aggregations',
   endpoint: 'aggregations',
-  format: 'ndjson',
-  keyProperties: ['owner', 'row_key'],
-  validReplicationKeys: ['date'],
-  defaultReplicationKey: 'date',
-  userChoosableCursor: false,
-  dependsOn: [],
-  window: 'periods',
+  ...periodRowsDeclaration,
   // Its rewrite window: re-read every sync, widened to whole periods (aggregationsStream below).
   lookback: 'aggregations_rewrite_days',
   coveredBy: {
@@ -105,7 +95,6 @@ const declaration: StreamDeclaration = {
     include_low_confidence: 'aggregations_include_low_confidence',
   },
   bookmarkPer: 'aggregations_breakdown_sets',
-  pastSignpost: 'signpost-day',
   optIn: true,
 };
 

@@ -38,9 +38,13 @@ export function eventDayPlan(ctx: SyncContext, stream: WindowedStream<Window>): 
   return windowsPlan(ctx, stream, plural(ctx.settings.events_window_days, 'day'));
 }
 
-const declaration: StreamDeclaration = {
-  name: 'events',
-  endpoint: 'events',
+/**
+ * What events and pixel_events declare alike (pixel_events reads the events columns from its
+ * own export): the key, the cursor, the day windows and their lookback, the CSV fast path.
+ * Alike in shape to periodRowsDeclaration (aggregates.ts) by design: every stream declares the
+ * same fields (docs/DESIGN.md "Adding a stream", "Repeated shapes").
+ */
+export const eventRowsDeclaration = {
   format: 'csv',
   keyProperties: ['owner', 'id'],
   validReplicationKeys: ['time'],
@@ -49,11 +53,17 @@ const declaration: StreamDeclaration = {
   dependsOn: [],
   window: 'days',
   lookback: 'lookback_days',
-  coveredBy: { start_date: 'start_date', package_query: 'package_query' },
   pastSignpost: 'signpost',
+  fastCsv: true,
+} satisfies Partial<StreamDeclaration>;
+
+const declaration: StreamDeclaration = {
+  name: 'events',
+  endpoint: 'events',
+  ...eventRowsDeclaration,
+  coveredBy: { start_date: 'start_date', package_query: 'package_query' },
   verifiedAgainst: 'total',
   tallyField: 'time',
-  fastCsv: true,
 };
 
 /** Raw events; verified against Scarf's counts, so its open days are read again as one-day windows. */

@@ -10,24 +10,15 @@ import type { StreamDeclaration } from './engine/definitions.js';
 import type { StreamModule } from './engine/module.js';
 import { runWindows, type WindowedStream } from './engine/runner.js';
 import type { SyncContext } from './engine/types.js';
-import { eventDayPlan, eventDayStream } from './events.js';
+import { eventDayPlan, eventDayStream, eventRowsDeclaration } from './events.js';
 
 const declaration: StreamDeclaration = {
   name: 'pixel_events',
   endpoint: 'pixel-events',
-  format: 'csv',
-  keyProperties: ['owner', 'id'],
-  validReplicationKeys: ['time'],
-  defaultReplicationKey: 'time',
-  userChoosableCursor: false,
-  dependsOn: [],
-  window: 'days',
-  lookback: 'lookback_days',
+  ...eventRowsDeclaration,
   // The endpoint takes no package query: only start_date narrows what it reads.
   coveredBy: { start_date: 'start_date' },
-  pastSignpost: 'signpost',
   optIn: true,
-  fastCsv: true,
 };
 
 /** The windows, bookmark and lookback of events, on the pixel export; not verified, so no open days. */

@@ -3,11 +3,12 @@
 // values, for hostile strings too (quotes, backslashes, tabs, line breaks, control characters,
 // non-ASCII and astral characters). Checked by decoding the COPY text as PostgreSQL does.
 // JsonEncoder (word at a time) must write what PlainJsonEncoder (byte by byte, the
-// reference) writes, byte for byte, and refuse what it refuses.
+// reference, test/helpers/plain-json-encoder.ts) writes, byte for byte, and refuse what it refuses.
 import { expect } from 'chai';
 
-import { CopyChunk, JsonEncoder, ObjectEncoder, PlainJsonEncoder } from '../../src/destination/postgres/copy-text.js';
+import { CopyChunk, JsonEncoder, ObjectEncoder } from '../../src/destination/postgres/copy-text.js';
 import { DataError } from '../../src/errors.js';
+import { PlainJsonEncoder } from '../helpers/plain-json-encoder.js';
 import { rng } from '../helpers/rng.js';
 
 /** COPY text format → fields (null for \N), as PostgreSQL's COPY FROM reads it. */

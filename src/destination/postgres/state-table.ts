@@ -77,20 +77,21 @@ export class TrackedStateStore extends StateStore {
 
   override setPartitionValue(stream: StreamName, context: Record<string, string>, replicationKey: string, value: string): void {
     super.setPartitionValue(stream, context, replicationKey, value);
-    const key = partKey(context);
-    const p = this.partition(stream, key);
-    // The entry row can change too: its first bookmark records the settings (StateStore.entry).
-    const d = this.mark(stream);
-    if (p) d.parts.set(key, p);
-    else d.allParts = true;
+    this.markPartition(stream, context);
   }
 
   /** company_events' failure record of a partition (src/streams/company-events.ts): its row is written with the next commit. */
   override setPartitionField(stream: StreamName, context: Record<string, string>, field: string, value: unknown): void {
     if (value === undefined && this.partitionField(stream, context, field) === undefined) return;
     super.setPartitionField(stream, context, field, value);
+    this.markPartition(stream, context);
+  }
+
+  /** A partition changed: its row is written with the next commit (every partition's when it is not found). */
+  private markPartition(stream: StreamName, context: Record<string, string>): void {
     const key = partKey(context);
     const p = this.partition(stream, key);
+    // The entry row can change too: its first bookmark records the settings (StateStore.entry).
     const d = this.mark(stream);
     if (p) d.parts.set(key, p);
     else d.allParts = true;

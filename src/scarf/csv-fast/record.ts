@@ -55,6 +55,16 @@ function plainUnquoted(w: number): boolean {
   );
 }
 
+/**
+ * The byte classes of the one-pass reading (scan.ts's CLS, see there), one table per kind of
+ * field so that one loop reads both: inside quotes a comma is plain and a line break needs
+ * an escape; outside them a quote needs one, and so does the line-break byte that is not
+ * the body's (LF in a CRLF body is a value's byte, CR alone in an LF body too).
+ */
+const QUOTED = CLS.map((k) => (k === 1 ? 0 : k === 2 || k === 3 ? 5 : k));
+const UNQUOTED_LF = CLS.map((k) => (k === 3 || k === 4 ? 5 : k));
+const UNQUOTED_CRLF = CLS.map((k) => (k === 2 || k === 4 ? 5 : k));
+
 /** Longest row the one-pass reading takes (its output buffer is sized for it). */
 const ONE_PASS_MAX = 16 * 1024;
 
@@ -70,6 +80,8 @@ export class RecordWriter extends JsonText {
   private tallyE = -1;
   private readonly slack: number;
   private readonly one: OnePass;
+  /** The byte classes outside quotes, for this body's line break. */
+  private readonly unquoted: Uint8Array;
   /** The one-pass reading applies (see OnePass.inOrder); otherwise every row is read in two passes. */
   readonly inOrder: boolean;
   readonly rec: FastRecord;
@@ -82,6 +94,7 @@ export class RecordWriter extends JsonText {
   ) {
     super();
     this.fields = new Fields(ncols, crlf);
+    this.unquoted = crlf ? UNQUOTED_CRLF : UNQUOTED_LF;
     this.slack = layout.steps.reduce((n, st) => n + st.bytes.length, 0) + ncols * 40 + 64;
     this.one = compileOnePass(layout, ncols);
     this.inOrder = this.one.inOrder;
@@ -108,6 +121,8 @@ export class RecordWriter extends JsonText {
     if (this.out.length < ONE_PASS_MAX * 7 + this.slack) this.ensure(ONE_PASS_MAX * 7 + this.slack);
     const out = this.out;
     const odv = this.odv;
+    // Fields copied into locals, as JsonEncoder.encode does (destination/postgres/copy-text.ts):
+    // alike by design, a hot loop reads locals (docs/DESIGN.md "Repeated shapes").
     if (b !== this.inBuf) {
       this.inBuf = b;
       this.idv = viewOf(b);
@@ -125,7 +140,8 @@ export class RecordWriter extends JsonText {
     const colPreT = one.colPreT;
     const colNonNull = one.colNonNull;
     const tallyCol = this.layout.tallyCol;
-    const cls = CLS;
+    const quoted = QUOTED;
+    const unquoted = this.unquoted;
     const esc = ESC;
     let o = 0;
     this.tallyS = -1;
@@ -143,129 +159,102 @@ export class RecordWriter extends JsonText {
       const vStart = o;
       if (copyText) out[o++] = 0x22;
       let flags = 0;
-      let s: number;
-      let e: number;
+      // One loop reads a quoted field and an unquoted one: what differs is in kt and the word test.
+      const inQuotes = b[p] === 0x22;
+      let i = inQuotes ? p + 1 : p;
+      const kt = inQuotes ? quoted : unquoted;
+      const s = i;
       let next: number;
-      let i: number;
-      if (b[p] === 0x22) {
-        i = p + 1;
-        s = i;
-        for (;;) {
-          if (i + 4 <= lim) {
+      for (;;) {
+        // The words with nothing to look at, in a loop of their own for each kind of field:
+        // alike on purpose, one test per word instead of a choice per word (2-3 % of the fast
+        // path, docs/DESIGN.md "Repeated shapes").
+        if (inQuotes) {
+          while (i + 4 <= lim) {
             const w = idv.getInt32(i, true);
-            if (plainQuoted(w)) {
-              if (copyText) {
-                odv.setInt32(o, w, true);
-                o += 4;
-              }
-              i += 4;
-              continue;
-            }
-          }
-          if (i >= lim) return short;
-          const x = b[i]!;
-          const k = cls[x]!;
-          if (k <= 1) {
-            if (copyText) out[o++] = x;
-            i++;
-            continue;
-          }
-          if (k === 4) {
-            if (i + 1 >= lim) return short;
-            if (b[i + 1] === 0x22) {
-              flags |= Flag.Escape | Flag.Doubled;
-              if (copyText) {
-                out[o++] = 0x5c;
-                out[o++] = 0x22;
-              }
-              i += 2;
-              continue;
-            }
-            break;
-          }
-          if (k === 6) {
-            flags |= Flag.High;
-            if (copyText) out[o++] = x;
-          } else {
-            flags |= Flag.Escape;
+            if (!plainQuoted(w)) break;
             if (copyText) {
-              const es = esc[x]!;
-              for (let j = 0; j < es.length; j++) out[o++] = es[j]!;
+              odv.setInt32(o, w, true);
+              o += 4;
             }
+            i += 4;
           }
-          i++;
-        }
-        e = i;
-        i++;
-        if (i >= lim) return short;
-        const d = b[i];
-        if (c < last) {
-          if (d !== 0x2c) return Row.Unusual;
-          next = i + 1;
-        } else if (!crlf) {
-          if (d !== 0x0a) return Row.Unusual;
-          next = i + 1;
         } else {
-          if (d !== 0x0d) return Row.Unusual;
-          if (i + 1 >= lim) return short;
-          if (b[i + 1] !== 0x0a) return Row.Unusual;
-          next = i + 2;
-        }
-      } else {
-        i = p;
-        s = p;
-        for (;;) {
-          if (i + 4 <= lim) {
+          while (i + 4 <= lim) {
             const w = idv.getInt32(i, true);
-            if (plainUnquoted(w)) {
-              if (copyText) {
-                odv.setInt32(o, w, true);
-                o += 4;
-              }
-              i += 4;
-              continue;
+            if (!plainUnquoted(w)) break;
+            if (copyText) {
+              odv.setInt32(o, w, true);
+              o += 4;
             }
+            i += 4;
           }
-          if (i >= lim) return short;
-          const x = b[i]!;
-          const k = cls[x]!;
-          if (k === 0) {
-            if (copyText) out[o++] = x;
-            i++;
+        }
+        if (i >= lim) return short;
+        const x = b[i]!;
+        const k = kt[x]!;
+        if (k === 0) {
+          if (copyText) out[o++] = x;
+          i++;
+          continue;
+        }
+        if (k === 1) {
+          if (c === last) return Row.Unusual;
+          next = i + 1;
+          break;
+        }
+        if (k === 2) {
+          if (c !== last) return Row.Unusual;
+          next = i + 1;
+          break;
+        }
+        if (k === 3) {
+          if (i + 1 >= lim) return short;
+          if (b[i + 1] === 0x0a) {
+            if (c !== last) return Row.Unusual;
+            next = i + 2;
+            break;
+          }
+        } else if (k === 4) {
+          if (i + 1 >= lim) return short;
+          const d = b[i + 1];
+          if (d === 0x22) {
+            flags |= Flag.Escape | Flag.Doubled;
+            if (copyText) {
+              out[o++] = 0x5c;
+              out[o++] = 0x22;
+            }
+            i += 2;
             continue;
           }
-          if (k === 1) {
-            if (c === last) return Row.Unusual;
-            next = i + 1;
-            break;
-          }
-          if (k === 2 && !crlf) {
-            if (c !== last) return Row.Unusual;
-            next = i + 1;
-            break;
-          }
-          if (k === 3 && crlf) {
-            if (i + 1 >= lim) return short;
-            if (b[i + 1] === 0x0a) {
-              if (c !== last) return Row.Unusual;
-              next = i + 2;
-              break;
-            }
-          }
-          if (k === 6) {
-            flags |= Flag.High;
-            if (copyText) out[o++] = x;
+          // The closing quote: the field's separator must follow it.
+          if (c < last) {
+            if (d !== 0x2c) return Row.Unusual;
+            next = i + 2;
+          } else if (!crlf) {
+            if (d !== 0x0a) return Row.Unusual;
+            next = i + 2;
           } else {
-            flags |= Flag.Escape;
-            if (copyText) {
-              const es = esc[x]!;
-              for (let j = 0; j < es.length; j++) out[o++] = es[j]!;
-            }
+            if (d !== 0x0d) return Row.Unusual;
+            if (i + 2 >= lim) return short;
+            if (b[i + 2] !== 0x0a) return Row.Unusual;
+            next = i + 3;
           }
-          i++;
+          break;
         }
-        e = i;
+        if (k === 6) {
+          flags |= Flag.High;
+          if (copyText) out[o++] = x;
+        } else {
+          flags |= Flag.Escape;
+          if (copyText) {
+            const es = esc[x]!;
+            for (let j = 0; j < es.length; j++) out[o++] = es[j]!;
+          }
+        }
+        i++;
       }
+      const e = i;
       fStart[c] = s;
       fEnd[c] = e;
       fFlags[c] = flags;

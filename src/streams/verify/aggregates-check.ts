@@ -15,7 +15,7 @@ import type { AcceptedTally, FetchSpec } from '../engine/fetch.js';
 import type { KeySet } from '../engine/key-set.js';
 import { recordsTo } from '../engine/stream-run.js';
 import type { Rec, StreamRun, StreamStats, SyncContext } from '../engine/types.js';
-import { scarfCounts } from './counts.js';
+import { rereadSpec, scarfCounts } from './counts.js';
 
 /** Σ total of the by-total daily rows of a body, per date. */
 export class TotalsTally implements AcceptedTally {
@@ -75,12 +75,7 @@ export async function checkAggregatesPart(
     const again = new TotalsTally();
     await run.fetch(
       recordsTo(run, (rec: Rec) => (seen.add(rec[spec.keyField] as string) ? run.sink.record(rec) : undefined)),
-      {
-        ...spec,
-        query: { ...spec.query, start_date: w.start, end_date: w.end },
-        onAccepted: again,
-        label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`,
-      },
+      rereadSpec(spec, w, again),
       run.keySet(),
     );
     for (const d of everyDay(w)) best.set(d, Math.max(best.get(d)!, again.get(d)));

@@ -14,7 +14,7 @@ import { aggregatesPath, type Query } from '../../scarf/endpoints.js';
 import type { StreamName } from '../../schemas.js';
 import { aggregates } from '../aggregates.js';
 import { addDays, type Day, dayWindows, everyDay, maxDay, minDay, type Window } from '../engine/days.js';
-import { fetchRecords, fetchSpec } from '../engine/fetch.js';
+import { type AcceptedTally, fetchRecords, type FetchSpec, fetchSpec } from '../engine/fetch.js';
 import { KeySet } from '../engine/key-set.js';
 import { RangeLimits, splitByDays } from '../engine/ranges.js';
 import { recordsTo } from '../engine/stream-run.js';
@@ -323,4 +323,14 @@ export function scarfCounts(ctx: SyncContext): ScarfCounts {
 /** The counts read so far this sync, if any were. */
 export function countsRead(ctx: SyncContext): ScarfCounts | undefined {
   return ctx.memos?.get(MEMO) as ScarfCounts | undefined;
+}
+
+/** The request that reads window w of a part again, its accepted records counted by `tally` (reconcile.ts, aggregates-check.ts). */
+export function rereadSpec(spec: FetchSpec, w: Window, tally: AcceptedTally): FetchSpec {
+  return {
+    ...spec,
+    query: { ...spec.query, start_date: w.start, end_date: w.end },
+    onAccepted: tally,
+    label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`,
+  };
 }

@@ -28,7 +28,7 @@ import { acceptsMismatches, closeDay, describe, findOpenDay, type OpenDay, openD
 import { recordsTo } from '../engine/stream-run.js';
 import type { Rec, StreamRun, StreamStats, SyncContext, VerifiedCounts } from '../engine/types.js';
 import type { PartVerifier } from '../engine/types.js';
-import { type CountKind, rollupCheckRange, scarfCounts, spanOf } from './counts.js';
+import { type CountKind, rereadSpec, rollupCheckRange, scarfCounts, spanOf } from './counts.js';
 
 /** Extra reads of the company-rollup snapshot before its check is given up. */
 export const MAX_REREADS = 3;
@@ -175,12 +175,7 @@ export function partVerifier(
             tally.add(spec.tallyField === undefined ? undefined : rec[spec.tallyField]);
             return run.sink.record(rec);
           }),
-          {
-            ...spec,
-            query: { ...spec.query, start_date: w.start, end_date: w.end },
-            onAccepted: again,
-            label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`,
-          },
+          rereadSpec(spec, w, again),
           run.keySet(),
         );
         if (w.start === w.end && fresh === 0 && again.get(w.start) === tally.get(w.start)) settled.add(w.start);
