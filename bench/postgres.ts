@@ -129,7 +129,7 @@ export function serverCpuSec(dataDir: string): number {
   return ticks / 100;
 }
 
-async function startServer(dir: string): Promise<{
+export async function startServer(dir: string): Promise<{
   url: (db: string) => string;
   stop: () => Promise<void>;
   create: (db: string) => Promise<string>;

@@ -134,4 +134,49 @@ describe('load into PostgreSQL: new windows straight into the table, known keys 
       expectTable('events', await tableRecords(c, 'events', OWNER), sim.truth.events({ start: '2026-11-01', end: '2026-11-11' })),
     );
   });
+
+  it('a window larger than a sorted run: sent in bounded runs, each sorted, and every row lands once', async () => {
+    // ~10 MB of COPY text in one day: more than two runs of the writer's SORT_BYTES (4 MB).
+    const big = new ScarfSimulator({
+      token: TOKEN,
+      seed: 22,
+      now: new Date('2026-11-10T12:00:00Z'),
+      dataStart: '2026-11-01',
+      eventsPerDay: 25_000,
+      companies: 8,
+    });
+    const url = await big.start();
+    try {
+      const server = await testPostgres();
+      const bigDb = await server.freshDatabase('direct_runs');
+      const run = await runCli(
+        ['load', '--config', 'ENV', '--to', bigDb, '--catalog', catalog],
+        {
+          env: {
+            TAP_SCARF_API_TOKEN: TOKEN,
+            TAP_SCARF_OWNER: OWNER,
+            TAP_SCARF_BASE_URL: url,
+            TAP_SCARF_START_DATE: '2026-11-03',
+            TAP_SCARF_END_DATE: '2026-11-03',
+            TAP_SCARF_DEBUG: '1',
+          },
+        },
+        [password, TOKEN],
+      );
+      expect(run.code, run.stderr.slice(-3000)).to.equal(0);
+      expect(windowsOf(run.stderr)).to.deep.equal([1, 0]);
+      const truth = big.truth.events({ start: '2026-11-03', end: '2026-11-03' });
+      // The window went as runs of at most SORT_BYTES plus one row: never held whole.
+      const runs = [...run.stderr.matchAll(/events: (\d+) rows sent in key order \((\d+) bytes\)\./g)].map((m) => ({
+        rows: Number(m[1]),
+        bytes: Number(m[2]),
+      }));
+      expect(runs.length, run.stderr.slice(-3000)).to.equal(3);
+      expect(runs.reduce((n, r) => n + r.rows, 0)).to.equal(truth.length);
+      for (const r of runs) expect(r.bytes).to.be.below((1 << 22) + 4096);
+      await withClient(bigDb, async (c) => expectTable('events', await tableRecords(c, 'events', OWNER), truth));
+    } finally {
+      await big.stop();
+    }
+  });
 });
