@@ -5,6 +5,7 @@
 // bytes, rows with fewer fields than the key, a run that does not start at the buffer's start.
 import { expect } from 'chai';
 
+import { BinaryEncoder } from '../../src/destination/postgres/copy-binary.js';
 import { CopyChunk } from '../../src/destination/postgres/copy-text.js';
 import { rowsInKeyOrder, RowStarts } from '../../src/destination/postgres/key-order.js';
 import { rng } from '../helpers/rng.js';
@@ -107,5 +108,31 @@ describe('a direct COPY’s rows in key order within a run (key-order.ts)', () =
     starts.add(0);
     chunk.len = chunk.buf.write('acme-oss\tz\n', 0);
     expect(rowsInKeyOrder(chunk.buf, starts, chunk.len, 2).toString()).to.equal('acme-oss\tz\n');
+  });
+
+  it('binary COPY rows (copy-binary.ts), 500 random runs: the same rows, byte for byte, ordered by the id, equal ids in arrival order', () => {
+    const next = rng(2121);
+    const enc = new BinaryEncoder('events', ['owner', 'id', 'n'], ['text', 'text', 'bigint']);
+    const ids = ['', 'a', 'ab', 'abc', 'abcd', 'abcde', 'abcd\\u00e9', 'é', '😀', 'zz', 'a\\tb', 'a\\n'];
+    for (let run = 0; run < 500; run++) {
+      const chunk = new CopyChunk(16);
+      const starts = new RowStarts();
+      // A run need not start at the buffer's start.
+      chunk.len = Math.floor(next() * 5);
+      const rows: { id: Buffer; bytes: Buffer; i: number }[] = [];
+      const n = Math.floor(next() * 60);
+      for (let i = 0; i < n; i++) {
+        const id = next() < 0.5 ? ids[Math.floor(next() * ids.length)]! : Math.floor(next() * 1e6).toString(16);
+        const at = chunk.len;
+        starts.add(at);
+        const json = Buffer.from(`{"owner":"acme-oss","id":"${id}","n":${i}}`);
+        expect(enc.encodeJson(json, json.length, chunk)).to.equal(true);
+        const idText = JSON.parse(`"${id}"`) as string;
+        rows.push({ id: Buffer.from(idText), bytes: Buffer.from(chunk.buf.subarray(at, chunk.len)), i });
+      }
+      rows.sort((a, b) => Buffer.compare(a.id, b.id) || a.i - b.i);
+      const got = rowsInKeyOrder(chunk.buf, starts, chunk.len, 2, true);
+      expect(got.equals(Buffer.concat(rows.map((r) => r.bytes))), `run ${run}`).to.equal(true);
+    }
   });
 });

@@ -130,7 +130,7 @@ function putCodePoint(buf: Buffer, o: number, cp: number): number {
  * Non-zero when some byte of w is a quote or a backslash; its lowest set bit is then the high
  * bit of the first such byte (exact: src/scarf/csv-fast/record.ts "Word-at-a-time scanning").
  */
-function quoteOrBackslash(w: number): number {
+export function quoteOrBackslash(w: number): number {
   const q = w ^ 0x22222222;
   const bs = w ^ 0x5c5c5c5c;
   return (((q - 0x01010101) & ~q) | ((bs - 0x01010101) & ~bs)) & 0x80808080;

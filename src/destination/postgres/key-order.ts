@@ -33,6 +33,7 @@ let prefixesB = new Uint32Array(0);
 let orderA = new Int32Array(0);
 let orderB = new Int32Array(0);
 let keyEnds = new Int32Array(0);
+let keyFroms = new Int32Array(0);
 const counts = new Int32Array(257);
 
 /**
@@ -44,7 +45,7 @@ const counts = new Int32Array(257);
  * correctness). A radix sort of the four bytes, not strings through a comparator, is what
  * keeps this cheap (bench/key-order.ts). Returns a new buffer.
  */
-export function rowsInKeyOrder(buf: Buffer, rows: RowStarts, end: number, keyColumns: number): Buffer {
+export function rowsInKeyOrder(buf: Buffer, rows: RowStarts, end: number, keyColumns: number, binary = false): Buffer {
   const n = rows.rows;
   const starts = rows.starts;
   const from = n ? starts[0]! : end;
@@ -60,20 +61,33 @@ export function rowsInKeyOrder(buf: Buffer, rows: RowStarts, end: number, keyCol
     orderA = new Int32Array(size);
     orderB = new Int32Array(size);
     keyEnds = new Int32Array(size);
+    keyFroms = new Int32Array(size);
   }
   for (let r = 0; r < n; r++) {
     let e = starts[r]!;
     let tabs = 0;
     let last = e;
-    while (e < end) {
-      const b = buf[e];
-      if (b === NL) break;
-      if (b === TAB) {
-        if (++tabs === keyColumns) break;
-        last = e + 1;
+    keyFroms[r] = e;
+    if (binary) {
+      // Binary COPY rows (src/destination/postgres/copy-binary.ts): a field count, then each
+      // field's length and bytes; ties compare the last key field's bytes alone (the owner
+      // before it is the same in every row).
+      e += 2;
+      for (let k = 0; k < keyColumns; k++) {
+        last = e + 4;
+        e = last + Math.max(0, buf.readInt32BE(e));
       }
-      e++;
-    }
+      keyFroms[r] = last;
+    } else
+      while (e < end) {
+        const b = buf[e];
+        if (b === NL) break;
+        if (b === TAB) {
+          if (++tabs === keyColumns) break;
+          last = e + 1;
+        }
+        e++;
+      }
     keyEnds[r] = e;
     // Up to four bytes of the last key field, big-endian, zero-padded (a shorter field sorts first).
     let p = 0;
@@ -108,7 +122,7 @@ export function rowsInKeyOrder(buf: Buffer, rows: RowStarts, end: number, keyCol
     while (j >= 0 && ps[j] === p) {
       const q = src[j]!;
       // Buffer#compare(target, …, source range): the source (row r's key) against the target (row q's).
-      if (buf.compare(buf, starts[q]!, keyEnds[q]!, starts[r]!, keyEnds[r]!) >= 0) break;
+      if (buf.compare(buf, keyFroms[q]!, keyEnds[q]!, keyFroms[r]!, keyEnds[r]!) >= 0) break;
       src[j + 1] = q;
       j--;
     }

@@ -86,6 +86,9 @@ export function createStateTableSql(schema: string): string {
   return `CREATE TABLE IF NOT EXISTS ${qualified(schema, STATE_TABLE)} (owner text NOT NULL, stream text NOT NULL, part text NOT NULL, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (owner, stream, part))`;
 }
 
+export type CopyFormat = 'text' | 'binary';
+const FORMAT_OPTION: Record<CopyFormat, string> = { text: '', binary: ' (FORMAT binary)' };
+
 /** The staging table of a stream: session-local, no WAL, emptied by every commit. */
 export function stagingName(stream: StreamName): string {
   return `tap_scarf_stage_${stream}`;
@@ -95,14 +98,15 @@ export function createStagingSql(schema: string, spec: TableSpec): string {
   return `CREATE TEMP TABLE IF NOT EXISTS ${ident(stagingName(spec.stream))} (LIKE ${qualified(schema, spec.stream)} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`;
 }
 
-export function copySql(stream: StreamName, columns: string[]): string {
-  // The rows are COPY text (tab-separated, \N for null), made by src/destination/postgres/copy-text.ts.
-  return `COPY ${ident(stagingName(stream))} (${columns.map(ident).join(', ')}) FROM STDIN`;
+export function copySql(stream: StreamName, columns: string[], format: CopyFormat = 'text'): string {
+  // COPY text (tab-separated, \N for null) is made by src/destination/postgres/copy-text.ts,
+  // binary (what the load sends) by src/destination/postgres/copy-binary.ts.
+  return `COPY ${ident(stagingName(stream))} (${columns.map(ident).join(', ')}) FROM STDIN${FORMAT_OPTION[format]}`;
 }
 
 /** COPY straight into the stream's table, for a window whose keys are new (src/destination/postgres/writer.ts). */
-export function directCopySql(schema: string, stream: StreamName, columns: string[]): string {
-  return `COPY ${qualified(schema, stream)} (${columns.map(ident).join(', ')}) FROM STDIN`;
+export function directCopySql(schema: string, stream: StreamName, columns: string[], format: CopyFormat = 'text'): string {
+  return `COPY ${qualified(schema, stream)} (${columns.map(ident).join(', ')}) FROM STDIN${FORMAT_OPTION[format]}`;
 }
 
 /** Whether the owner has no row in the stream's table: one probe of the primary key's index (owner first). */

@@ -42,7 +42,8 @@ import type { Rec, StreamStats } from '../../streams/engine/types.js';
 import { STREAMS } from '../../streams/registry.js';
 import type { ProtocolWriter } from '../../sync.js';
 import { type PgTarget } from './connection.js';
-import { CopyChunk, JsonEncoder, ObjectEncoder } from './copy-text.js';
+import { BINARY_HEADER, BINARY_TRAILER, BinaryEncoder } from './copy-binary.js';
+import { CopyChunk } from './copy-text.js';
 import { DestinationError, destinationError } from './errors.js';
 import { rowsInKeyOrder, RowStarts } from './key-order.js';
 import type { TrackedStateStore } from './state-table.js';
@@ -63,8 +64,10 @@ type CopyStream = ReturnType<typeof copyStreams.from>;
 interface StreamLoad {
   stream: StreamName;
   columns: string[];
-  json?: JsonEncoder;
-  obj: ObjectEncoder;
+  /** Rows in binary COPY format (src/destination/postgres/copy-binary.ts). */
+  enc: BinaryEncoder;
+  /** Records come as JSON text only with every field (the sink offers it only then). */
+  jsonRows: boolean;
   copyText: string;
   /** COPY straight into the table, for a window whose keys are new; undefined: never (only events). */
   directText: string | undefined;
@@ -196,11 +199,14 @@ export class PostgresWriter implements ProtocolWriter {
     this.loads.set(stream, {
       stream,
       columns,
-      // Records come as JSON text only with every field (the sink offers it only then).
-      json: columns.length === spec.columns.length ? new JsonEncoder(stream, columns) : undefined,
-      obj: new ObjectEncoder(stream, columns),
-      copyText: copySql(stream, columns),
-      directText: direct ? directCopySql(this.target.schema, stream, columns) : undefined,
+      enc: new BinaryEncoder(
+        stream,
+        columns,
+        columns.map((c) => spec.columns.find((sc) => sc.name === c)!.type),
+      ),
+      jsonRows: columns.length === spec.columns.length,
+      copyText: copySql(stream, columns, 'binary'),
+      directText: direct ? directCopySql(this.target.schema, stream, columns, 'binary') : undefined,
       keyColumns: spec.key.every((k, i) => columns[i] === k) ? spec.key.length : 0,
       startMark,
       emptyAtStart,
@@ -252,7 +258,7 @@ export class PostgresWriter implements ProtocolWriter {
       return this.commitThen(stream, () => this.record(stream, rec));
     const load = this.loads.get(stream)!;
     const at = this.chunk.len;
-    load.obj.encode(rec, this.chunk);
+    load.enc.encode(rec, this.chunk);
     return this.added(load, at);
   }
 
@@ -262,7 +268,8 @@ export class PostgresWriter implements ProtocolWriter {
       return this.commitThen(stream, () => this.recordJson(stream, json, end));
     const load = this.loads.get(stream)!;
     const at = this.chunk.len;
-    if (!load.json?.encode(json, end, this.chunk)) load.obj.encode(JSON.parse(json.toString('utf8', 0, end)) as Rec, this.chunk);
+    if (!(load.jsonRows && load.enc.encodeJson(json, end, this.chunk)))
+      load.enc.encode(JSON.parse(json.toString('utf8', 0, end)) as Rec, this.chunk);
     return this.added(load, at);
   }
 
@@ -297,7 +304,7 @@ export class PostgresWriter implements ProtocolWriter {
   private take(load: StreamLoad, mode: WindowMode): Buffer {
     let out: Buffer;
     if (mode.direct && load.keyColumns && this.rowStarts.rows) {
-      out = rowsInKeyOrder(this.chunk.buf, this.rowStarts, this.chunk.len, load.keyColumns);
+      out = rowsInKeyOrder(this.chunk.buf, this.rowStarts, this.chunk.len, load.keyColumns, true);
       log.debug(`${load.stream}: ${this.rowStarts.rows} rows sent in key order (${out.length} bytes).`);
     } else out = this.chunk.take();
     this.chunk.len = 0;
@@ -367,6 +374,7 @@ export class PostgresWriter implements ProtocolWriter {
     copy.on('error', (err) => {
       s.copyFailure ??= err;
     });
+    copy.write(BINARY_HEADER);
     s.copy = copy;
   }
 
@@ -412,7 +420,7 @@ export class PostgresWriter implements ProtocolWriter {
       copy.once('finish', resolve);
       // The server's error first: ending a COPY it failed just before fails on its own.
       copy.once('error', (err) => reject(s.copyFailure ?? err));
-      copy.end();
+      copy.end(BINARY_TRAILER);
     });
     return copy.rowCount;
   }

@@ -1,0 +1,60 @@
+// The load's encoders on one window of simulated events, in process: ns per row of the COPY
+// text encoder (JsonEncoder, src/destination/postgres/copy-text.ts) and of the binary one
+// (BinaryEncoder, copy-binary.ts) from the same JSON text, interleaved rounds, best of each, in
+// CPU time (the machine is shared).
+//   npm run build && node dist/bench/copy-binary.js [events] [rounds]
+import { ScarfSimulator } from '../sim/index.js';
+import { BinaryEncoder } from '../src/destination/postgres/copy-binary.js';
+import { CopyChunk, JsonEncoder } from '../src/destination/postgres/copy-text.js';
+import { TABLES } from '../src/destination/postgres/tables.js';
+
+const events = Number(process.argv[2] ?? 100_000);
+const rounds = Number(process.argv[3] ?? 15);
+const columns = TABLES.events.columns.map((c) => c.name);
+const types = TABLES.events.columns.map((c) => c.type);
+
+const sim = new ScarfSimulator({
+  token: 'profile-token-abcdefghijklmnop',
+  seed: 3,
+  now: new Date('2026-11-03T12:00:00Z'),
+  dataStart: '2026-10-25',
+  eventsPerDay: events,
+  lateRate: 0,
+});
+const rows: Buffer[] = [];
+for (const r of sim.truth.events({ start: '2026-11-01', end: '2026-11-01' }))
+  rows.push(
+    Buffer.from(JSON.stringify(Object.fromEntries(columns.map((c) => [c, c === 'owner' ? 'acme-oss' : (r[c] ?? null)])))),
+  );
+const input = Buffer.alloc(64 * 1024);
+
+function run(encode: (json: Buffer, end: number, out: CopyChunk) => boolean): { ns: number; bytes: number } {
+  const chunk = new CopyChunk(1 << 18);
+  let bytes = 0;
+  const t0 = process.cpuUsage();
+  for (const r of rows) {
+    r.copy(input, 0);
+    const at = chunk.len;
+    if (!encode(input, r.length, chunk)) throw new Error('a record the encoder does not take');
+    bytes += chunk.len - at;
+    if (chunk.len >= 1 << 18) chunk.len = 0;
+  }
+  const used = process.cpuUsage(t0);
+  return { ns: ((used.user + used.system) * 1000) / rows.length, bytes: bytes / rows.length };
+}
+
+const text = new JsonEncoder('events', columns);
+const bin = new BinaryEncoder('events', columns, types);
+const best = { text: Infinity, binary: Infinity };
+const size = { text: 0, binary: 0 };
+for (let k = 0; k < rounds; k++) {
+  const t = run((j, e, o) => text.encode(j, e, o));
+  const b = run((j, e, o) => bin.encodeJson(j, e, o));
+  best.text = Math.min(best.text, t.ns);
+  best.binary = Math.min(best.binary, b.ns);
+  size.text = t.bytes;
+  size.binary = b.bytes;
+}
+console.log(
+  `${rows.length} rows; best of ${rounds}: COPY text ${best.text.toFixed(0)} ns a row (${size.text.toFixed(0)} bytes), binary ${best.binary.toFixed(0)} ns a row (${size.binary.toFixed(0)} bytes); the copy of the row into the input buffer included in both`,
+);
