@@ -69,8 +69,9 @@ function parseDatePart(s: string): number {
 }
 
 // Howard Hinnant's civil-from-days algorithms: exact for every proleptic Gregorian day,
-// unlike Date.UTC, which maps years 0–99 to 1900–1999.
-function daysFromCivil(y: number, m: number, d: number): number {
+// unlike Date.UTC, which maps years 0–99 to 1900–1999 (also the load's binary COPY dates,
+// src/destination/postgres/copy-binary.ts).
+export function daysFromCivil(y: number, m: number, d: number): number {
   y -= m <= 2 ? 1 : 0;
   const era = Math.floor(y / 400);
   const yoe = y - era * 400;

@@ -9,6 +9,7 @@
 // in key order within bounded runs"). A value the tap would not emit for its column type (a
 // timestamp without an offset, say) is refused with the column named.
 import { DataError } from '../../errors.js';
+import { daysFromCivil } from '../../scarf/convert.js';
 import { viewOf, wordsOf } from '../../util/words.js';
 import { CopyChunk, nulError, quoteOrBackslash } from './copy-text.js';
 import type { PgType } from './tables.js';
@@ -29,16 +30,6 @@ function badValue(stream: string, column: string, type: PgType, text: string): D
   return new DataError(
     `Stream ${stream}: column '${column}' (${type}) cannot take the value ${JSON.stringify(text.slice(0, 80))}; the window is not loaded.`,
   );
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
 }
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
