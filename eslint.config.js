@@ -42,7 +42,6 @@ export default tseslint.config(
     'src/scarf/csv-fast/transcode.ts': 46,
     'src/scarf/csv-fast/values.ts': 41,
     'src/scarf/csv-fast/scan.ts': 33,
-    'src/destination/postgres/copy-text.ts': 41,
     'src/sync.ts': 32,
     'src/streams/verify/reconcile.ts': 28,
   }).map(([file, most]) => ({ files: [file], rules: { complexity: ['error', most] } })),

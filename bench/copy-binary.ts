@@ -1,12 +1,12 @@
 // The load's encoders on one window of simulated events, in process: ns per row of the COPY
-// text encoder (JsonEncoder, src/destination/postgres/copy-text.ts) and of the binary one
+// text encoder (JsonEncoder, test/helpers/copy-text-encoder.ts) and of the binary one
 // (BinaryEncoder, copy-binary.ts) from the same JSON text, interleaved rounds, best of each, in
 // CPU time (the machine is shared).
 //   npm run build && node dist/bench/copy-binary.js [events] [rounds]
 import { ScarfSimulator } from '../sim/index.js';
 import { BinaryEncoder } from '../src/destination/postgres/copy-binary.js';
-import { CopyChunk, JsonEncoder } from '../src/destination/postgres/copy-text.js';
 import { TABLES } from '../src/destination/postgres/tables.js';
+import { CopyChunk, JsonEncoder } from '../test/helpers/copy-text-encoder.js';
 
 const events = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 15);

@@ -3,8 +3,8 @@
 // time (the machine is shared: wall time says more about the other work than the code).
 //   npm run build && node dist/bench/copy-text.js [events] [rounds]
 import { ScarfSimulator } from '../sim/index.js';
-import { CopyChunk, JsonEncoder } from '../src/destination/postgres/copy-text.js';
 import { TABLES } from '../src/destination/postgres/tables.js';
+import { CopyChunk, JsonEncoder } from '../test/helpers/copy-text-encoder.js';
 import { PlainJsonEncoder } from '../test/helpers/plain-json-encoder.js';
 
 const events = Number(process.argv[2] ?? 100_000);

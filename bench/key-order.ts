@@ -4,9 +4,9 @@
 // way), for runs of several sizes; CPU time, best of the rounds, interleaved.
 //   npm run build && node dist/bench/key-order.js [events] [rounds]
 import { ScarfSimulator } from '../sim/index.js';
-import { CopyChunk, JsonEncoder } from '../src/destination/postgres/copy-text.js';
 import { rowsInKeyOrder, RowStarts } from '../src/destination/postgres/key-order.js';
 import { TABLES } from '../src/destination/postgres/tables.js';
+import { CopyChunk, JsonEncoder } from '../test/helpers/copy-text-encoder.js';
 
 const events = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 9);

@@ -20,8 +20,8 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 
 import { ScarfSimulator } from '../sim/index.js';
-import { CopyChunk, JsonEncoder } from '../src/destination/postgres/copy-text.js';
 import { createTableSql, directCopySql, TABLES } from '../src/destination/postgres/tables.js';
+import { CopyChunk, JsonEncoder } from '../test/helpers/copy-text-encoder.js';
 import { tmpDir } from './proc.js';
 
 const perWindow = Number(process.argv[2] ?? 100_000);

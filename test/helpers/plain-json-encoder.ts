@@ -1,7 +1,7 @@
-// The reference for src/destination/postgres/copy-text.ts's JsonEncoder: a record's JSON
+// The reference for test/helpers/copy-text-encoder.ts's JsonEncoder: a record's JSON
 // object text rewritten as a COPY text line byte by byte, with no word-at-a-time reading, so
 // that the word-at-a-time encoder has something independent to be compared with.
-import { type CopyChunk, nulError } from '../../src/destination/postgres/copy-text.js';
+import { type CopyChunk, nulError } from '../../src/destination/postgres/copy-chunk.js';
 
 const TAB = 0x09;
 const NL = 0x0a;

@@ -9,9 +9,9 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 
 import { BINARY_HEADER, BINARY_TRAILER, BinaryEncoder } from '../../src/destination/postgres/copy-binary.js';
-import { CopyChunk, JsonEncoder, ObjectEncoder } from '../../src/destination/postgres/copy-text.js';
 import { createTableSql, ident, type PgType, TABLES } from '../../src/destination/postgres/tables.js';
 import { DataError } from '../../src/errors.js';
+import { CopyChunk, JsonEncoder, ObjectEncoder } from '../helpers/copy-text-encoder.js';
 import { testPostgres } from '../helpers/postgres.js';
 import { type Rng, rng } from '../helpers/rng.js';
 

@@ -6,8 +6,8 @@
 // reference, test/helpers/plain-json-encoder.ts) writes, byte for byte, and refuse what it refuses.
 import { expect } from 'chai';
 
-import { CopyChunk, JsonEncoder, ObjectEncoder } from '../../src/destination/postgres/copy-text.js';
 import { DataError } from '../../src/errors.js';
+import { CopyChunk, JsonEncoder, ObjectEncoder } from '../helpers/copy-text-encoder.js';
 import { PlainJsonEncoder } from '../helpers/plain-json-encoder.js';
 import { rng } from '../helpers/rng.js';
 

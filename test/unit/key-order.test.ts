@@ -6,8 +6,8 @@
 import { expect } from 'chai';
 
 import { BinaryEncoder } from '../../src/destination/postgres/copy-binary.js';
-import { CopyChunk } from '../../src/destination/postgres/copy-text.js';
 import { rowsInKeyOrder, RowStarts } from '../../src/destination/postgres/key-order.js';
+import { CopyChunk } from '../helpers/copy-text-encoder.js';
 import { rng } from '../helpers/rng.js';
 
 /** The first `keyColumns` fields of a row (its bytes up to the tab that ends them). */

@@ -1,5 +1,5 @@
 // Records → PostgreSQL's binary COPY format, the same two inputs as the text encoders
-// (src/destination/postgres/copy-text.ts, kept as the reference): a record object, or a record
+// (test/helpers/copy-text-encoder.ts, kept as the reference): a record object, or a record
 // as its JSON object text (the fast CSV path), rewritten without parsing it into an object.
 // Each row is an int16 field count, then per field an int32 length (-1: null) and the value in
 // its type's binary form (text: UTF-8; timestamptz: int64 µs since 2000-01-01 UTC; date: int32
@@ -11,7 +11,7 @@
 import { DataError } from '../../errors.js';
 import { daysFromCivil } from '../../scarf/convert.js';
 import { viewOf, wordsOf } from '../../util/words.js';
-import { CopyChunk, nulError, quoteOrBackslash } from './copy-text.js';
+import { CopyChunk, nulError, quoteOrBackslash } from './copy-chunk.js';
 import type { PgType } from './tables.js';
 
 /** The header of a binary COPY: signature, flags, header extension length. */
@@ -224,6 +224,7 @@ const GROUPS = new Int32Array(252);
 
 /** Writes an integer's text b[from..to) as int64 at out[o]; false if it is not a plain integer. */
 function putBigint(b: Uint8Array, from: number, to: number, out: DataView, o: number): boolean {
+  // The sign as putNumeric reads it: alike in shape on purpose (a shared helper is a call per number; docs/DESIGN.md "Repeated shapes").
   let i = from;
   let neg = false;
   if (b[i] === 0x2d) {
@@ -365,7 +366,7 @@ export class BinaryEncoder {
         out.len += 4;
         continue;
       }
-      // The text the text encoder would send for it (src/destination/postgres/copy-text.ts ObjectEncoder).
+      // The text the text encoder would send for it (test/helpers/copy-text-encoder.ts ObjectEncoder).
       const text =
         typeof v === 'string'
           ? v
@@ -392,7 +393,7 @@ export class BinaryEncoder {
     }
   }
 
-  // eslint-disable-next-line complexity -- the fast path's row loop (as copy-text.ts JsonEncoder.encode): its checks stay inline
+  // eslint-disable-next-line complexity -- the fast path's row loop (as the text reference, test/helpers/copy-text-encoder.ts): its checks stay inline
   encodeJson(json: Buffer, end: number, out: CopyChunk): boolean {
     const ncols = this.keys.length;
     const start = out.len;
@@ -449,7 +450,7 @@ export class BinaryEncoder {
         // Bytes up to the closing quote, JSON escapes decoded.
         for (;;) {
           // Plain bytes in bulk: up to the next quote or backslash.
-          // Four bytes at a time while no quote or backslash is among them (as copy-text.ts
+          // Four bytes at a time while no quote or backslash is among them (as the text reference
           // JsonEncoder); a native Buffer#copy per short field costs more than it saves.
           while (i + 4 <= end) {
             const w = idv.getInt32(i, true);

@@ -99,7 +99,7 @@ export function createStagingSql(schema: string, spec: TableSpec): string {
 }
 
 export function copySql(stream: StreamName, columns: string[], format: CopyFormat = 'text'): string {
-  // COPY text (tab-separated, \N for null) is made by src/destination/postgres/copy-text.ts,
+  // COPY text (tab-separated, \N for null) is made by the reference encoder (test/helpers/copy-text-encoder.ts),
   // binary (what the load sends) by src/destination/postgres/copy-binary.ts.
   return `COPY ${ident(stagingName(stream))} (${columns.map(ident).join(', ')}) FROM STDIN${FORMAT_OPTION[format]}`;
 }

@@ -1,6 +1,6 @@
 // The load command's ProtocolWriter: records go into PostgreSQL instead of stdout, exactly once.
 //
-// A window's rows are streamed (COPY text, src/destination/postgres/copy-text.ts) into a
+// A window's rows are streamed (COPY binary, src/destination/postgres/copy-binary.ts) into a
 // session-local staging table inside a transaction that opens with the window's first row;
 // when the window is committed (its bookmark moved, src/streams/engine/runner.ts) one statement
 // merges the staging rows into the stream's table by key, the state rows that changed are
@@ -43,7 +43,7 @@ import { STREAMS } from '../../streams/registry.js';
 import type { ProtocolWriter } from '../../sync.js';
 import { type PgTarget } from './connection.js';
 import { BINARY_HEADER, BINARY_TRAILER, BinaryEncoder } from './copy-binary.js';
-import { CopyChunk } from './copy-text.js';
+import { CopyChunk } from './copy-chunk.js';
 import { DestinationError, destinationError } from './errors.js';
 import { rowsInKeyOrder, RowStarts } from './key-order.js';
 import type { TrackedStateStore } from './state-table.js';

@@ -121,7 +121,7 @@ export class RecordWriter extends JsonText {
     if (this.out.length < ONE_PASS_MAX * 7 + this.slack) this.ensure(ONE_PASS_MAX * 7 + this.slack);
     const out = this.out;
     const odv = this.odv;
-    // Fields copied into locals, as JsonEncoder.encode does (destination/postgres/copy-text.ts):
+    // Fields copied into locals, as the COPY encoder does (destination/postgres/copy-binary.ts):
     // alike by design, a hot loop reads locals (docs/DESIGN.md "Repeated shapes").
     if (b !== this.inBuf) {
       this.inBuf = b;

@@ -245,7 +245,7 @@ export async function fetchRecords(
 
 /** A DataError the readers raise (row width, bad JSON line) also names the stream and window. */
 function inWindow(spec: FetchSpec, err: unknown): unknown {
-  // A DataError of the destination names its stream in words of its own (src/destination/postgres/copy-text.ts).
+  // A DataError of the destination names its stream in words of its own (src/destination/postgres/copy-chunk.ts).
   if (!(err instanceof DataError) || err.stream !== undefined || err.message.startsWith('Stream ')) return err;
   return new DataError(`Stream ${spec.stream}, window ${spec.label}: ${err.message}`).at({
     stream: spec.stream,

@@ -1,3 +1,6 @@
+// The reference the load's binary encoder (src/destination/postgres/copy-binary.ts) is checked
+// against (test/postgres/copy-binary.test.ts loads the same records both ways), and what the
+// load wrote before it: COPY text.
 // Records → PostgreSQL COPY text format (one line per row, fields separated by a tab, \N for
 // null, backslash escapes), appended to a reusable chunk buffer. Two inputs, one output:
 // - a record object (the reference path, aggregates, the rollup, a catalog's projection);
@@ -7,43 +10,15 @@
 //   quotes, unescaping \" and \/, and turning \uXXXX into its UTF-8 bytes.
 // PostgreSQL text cannot hold U+0000, so a NUL in a value is refused with the column named,
 // never dropped silently.
-import { DataError } from '../../errors.js';
-import { viewOf, wordsOf } from '../../util/words.js';
+import { CopyChunk, nulError, quoteOrBackslash } from '../../src/destination/postgres/copy-chunk.js';
+import { viewOf, wordsOf } from '../../src/util/words.js';
+
+export { CopyChunk };
 
 const TAB = 0x09;
 const NL = 0x0a;
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
-
-export class CopyChunk {
-  buf: Buffer;
-  len = 0;
-  constructor(size = 1 << 18) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-
-  /** Room for n more bytes (grows for a row larger than the chunk). */
-  ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
-  }
-
-  /** The bytes so far, handed off (the caller gets its own copy) and the chunk emptied. */
-  take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.len));
-    this.len = 0;
-    return out;
-  }
-}
-
-/** The failure of a value holding U+0000 (exported for the reference encoder, test/helpers/plain-json-encoder.ts). */
-export function nulError(stream: string, column: string): DataError {
-  return new DataError(
-    `Stream ${stream}: a value of column '${column}' holds the character U+0000 (NUL), which PostgreSQL cannot store in text; the window is not loaded.`,
-  );
-}
 
 /** A JS string as a COPY text field. */
 function escapeText(s: string): string {
@@ -124,16 +99,6 @@ function putCodePoint(buf: Buffer, o: number, cp: number): number {
     buf[o++] = 0x80 | (cp & 63);
   }
   return o;
-}
-
-/**
- * Non-zero when some byte of w is a quote or a backslash; its lowest set bit is then the high
- * bit of the first such byte (exact: src/scarf/csv-fast/record.ts "Word-at-a-time scanning").
- */
-export function quoteOrBackslash(w: number): number {
-  const q = w ^ 0x22222222;
-  const bs = w ^ 0x5c5c5c5c;
-  return (((q - 0x01010101) & ~q) | ((bs - 0x01010101) & ~bs)) & 0x80808080;
 }
 
 /**
