@@ -4,9 +4,9 @@
 # `npm run build` to compile, then a runtime stage holding only the built output and the
 # production dependencies (`npm ci --omit=dev`).
 #
-#   docker build -t ghcr.io/tap-scarf/source-scarf:0.4.0 .
-#   docker run --rm ghcr.io/tap-scarf/source-scarf:0.4.0 spec
-#   docker run --rm -e SCARF_API_TOKEN -e SCARF_ENTITY_NAME -e PSQL_CONN_STRING ghcr.io/tap-scarf/source-scarf:0.4.0 load
+#   docker build -t ghcr.io/tap-scarf/source-scarf:0.5.0 .
+#   docker run --rm ghcr.io/tap-scarf/source-scarf:0.5.0 spec
+#   docker run --rm -e SCARF_API_TOKEN -e SCARF_ENTITY_NAME -e PSQL_CONN_STRING ghcr.io/tap-scarf/source-scarf:0.5.0 load
 
 FROM node:20-slim AS build
 WORKDIR /build
@@ -36,6 +36,6 @@ USER node
 ENV AIRBYTE_ENTRYPOINT="node --max-semi-space-size=4 /airbyte/integration_code/bin/source-scarf.js"
 ENTRYPOINT ["node", "--max-semi-space-size=4", "/airbyte/integration_code/bin/source-scarf.js"]
 LABEL io.airbyte.name="ghcr.io/tap-scarf/source-scarf" \
-      io.airbyte.version="0.4.0" \
+      io.airbyte.version="0.5.0" \
       org.opencontainers.image.source="https://github.com/tap-scarf/tap-scarf" \
       org.opencontainers.image.licenses="Apache-2.0"

@@ -3620,6 +3620,8 @@ var init_errors = __esm({
         this.budget = budget;
       }
       budget;
+      /** A failure of the stream found before the budget stopped it: it must not vanish in a clean stop. */
+      failure;
     };
   }
 });
@@ -4271,14 +4273,14 @@ function isPlainNumber(s) {
   let c = s.charCodeAt(0);
   if (c === 45 || c === 43) i++;
   let end = digitsEnd(s, i);
-  let digits = end - i;
+  let digits2 = end - i;
   i = end;
   if (i < n && s.charCodeAt(i) === 46) {
     end = digitsEnd(s, i + 1);
-    digits += end - i - 1;
+    digits2 += end - i - 1;
     i = end;
   }
-  if (digits === 0) return false;
+  if (digits2 === 0) return false;
   if (i < n) {
     c = s.charCodeAt(i);
     if (c !== 101 && c !== 69) return false;
@@ -4592,6 +4594,7 @@ var init_state = __esm({
        * Partitions written before the owner was part of their context ({company_domain} alone)
        * are taken as the current owner's, the one assumption that lets such a state resume
        * instead of re-reading every company. A partition of the same context written since wins.
+       * Run once, with the owner migrations, when the sync first reads the state (src/streams/state/owners.ts).
        */
       adoptOwnerlessPartitions(stream, owner) {
         const parts = this.state.bookmarks[stream]?.partitions;
@@ -4626,6 +4629,10 @@ var init_state = __esm({
       dropValue(stream) {
         const bm = this.state.bookmarks[stream];
         if (bm) delete bm.replication_key_value;
+      }
+      /** Removes the stream's whole entry (src/streams/engine/stream-state.ts fullTable, for Airbyte's full_refresh). */
+      dropEntry(stream) {
+        delete this.state.bookmarks[stream];
       }
       /**
        * A field of the stream's entry besides its bookmark (the open-days ledger,
@@ -5184,7 +5191,7 @@ async function* replay(seen, src, ended) {
     if (!done) src.release();
   }
 }
-var BodyPuller, DEFAULT_MAX_ROW_CHARS, NDJSON_TYPES, JSON_TYPES, SNIFF_LIMIT, REPLACEMENT, InvalidUtf8Counter;
+var BodyPuller, DEFAULT_MAX_ROW_CHARS, NDJSON_TYPES, JSON_TYPES, SNIFF_LIMIT, REPLACEMENT, InvalidUtf8Counter, BodyDecoder;
 var init_body = __esm({
   "src/scarf/body.ts"() {
     "use strict";
@@ -5253,6 +5260,28 @@ var init_body = __esm({
       /** Invalid UTF-8 sequences replaced so far. */
       get invalid() {
         return Math.max(0, this.decodedFffd - this.sentFffd);
+      }
+    };
+    BodyDecoder = class {
+      decoder = new StringDecoder("utf8");
+      utf8 = new InvalidUtf8Counter();
+      /** The chunk's text (a character cut at the chunk's end comes with the next one). */
+      text(chunk) {
+        if (typeof chunk === "string") return chunk;
+        const text = this.decoder.write(chunk);
+        this.utf8.bytes(chunk);
+        this.utf8.text(text);
+        return text;
+      }
+      /** What the decoder still holds at the body's end (a cut character becomes U+FFFD). */
+      end() {
+        const rest = this.decoder.end();
+        this.utf8.text(rest);
+        return rest;
+      }
+      /** Invalid UTF-8 sequences replaced so far. */
+      get invalid() {
+        return this.utf8.invalid;
       }
     };
   }
@@ -6533,7 +6562,6 @@ var require_papaparse = __commonJS({
 });
 
 // src/scarf/csv-rows.ts
-import { StringDecoder as StringDecoder2 } from "node:string_decoder";
 function detectNewline(text, atEnd) {
   const lf = text.indexOf("\n");
   if (lf >= 0) return lf > 0 && text.charCodeAt(lf - 1) === 13 ? "\r\n" : "\n";
@@ -6544,8 +6572,7 @@ function detectNewline(text, atEnd) {
 async function readCsv(body, handlers, opts = {}) {
   const label = labelPrefix(opts.label);
   const src = new BodyPuller(body, label);
-  const decoder = new StringDecoder2("utf8");
-  const utf8 = new InvalidUtf8Counter();
+  const decoder = new BodyDecoder();
   const onRow = handlers.onRow;
   let parser;
   let newline;
@@ -6594,11 +6621,7 @@ async function readCsv(body, handlers, opts = {}) {
     for (; ; ) {
       const chunk = await src.next();
       if (chunk === void 0) break;
-      let text = typeof chunk === "string" ? chunk : decoder.write(chunk);
-      if (typeof chunk !== "string") {
-        utf8.bytes(chunk);
-        utf8.text(text);
-      }
+      let text = decoder.text(chunk);
       if (first) {
         if (text.length === 0) continue;
         if (text.charCodeAt(0) === 65279) text = text.slice(1);
@@ -6634,7 +6657,6 @@ async function readCsv(body, handlers, opts = {}) {
       if (res.data.length > 0) await deliver(res.data, firstBadRow(res, false));
     }
     const rest = decoder.end();
-    utf8.text(rest);
     partial += rest;
     if (first && partial.charCodeAt(0) === 65279) partial = partial.slice(1);
     if (parser === void 0) {
@@ -6678,7 +6700,7 @@ async function readCsv(body, handlers, opts = {}) {
       }
       await deliver(res.data, badRow);
     }
-    if (utf8.invalid > 0) opts.onInvalidUtf8?.(utf8.invalid);
+    if (decoder.invalid > 0) opts.onInvalidUtf8?.(decoder.invalid);
     return { rows, bytes: src.bytes, header, parsedChars };
   } catch (err) {
     src.release();
@@ -7071,7 +7093,7 @@ function isShortestNumber(b, s, e, integer) {
   let i = s;
   if (b[i] === 45) i++;
   if (i >= e) return false;
-  let digits = 0;
+  let digits2 = 0;
   const first = b[i];
   let zeroInt = false;
   if (first === 48) {
@@ -7081,12 +7103,12 @@ function isShortestNumber(b, s, e, integer) {
     while (i < e) {
       const c = b[i];
       if (c < 48 || c > 57) break;
-      digits++;
+      digits2++;
       i++;
     }
-    if (digits === 0) return false;
+    if (digits2 === 0) return false;
   }
-  if (i === e) return digits <= 15 && !(zeroInt && b[s] === 45);
+  if (i === e) return digits2 <= 15 && !(zeroInt && b[s] === 45);
   if (integer || b[i] !== 46) return false;
   i++;
   const fracStart = i;
@@ -7094,13 +7116,13 @@ function isShortestNumber(b, s, e, integer) {
   while (i < e) {
     const c = b[i];
     if (c < 48 || c > 57) return false;
-    if (leadingZeros >= 0 && c === 48 && digits === 0) leadingZeros++;
-    else digits++;
+    if (leadingZeros >= 0 && c === 48 && digits2 === 0) leadingZeros++;
+    else digits2++;
     i++;
   }
   if (i === fracStart || b[e - 1] === 48) return false;
   if (zeroInt && leadingZeros > 5) return false;
-  return digits <= 15;
+  return digits2 <= 15;
 }
 var ESC, ESC2, NULL, TRUE, FALSE, MONTH_DAYS2, JsonText;
 var init_values = __esm({
@@ -7291,7 +7313,7 @@ function plainUnquoted(w) {
   const cm = w ^ 741092396;
   return ((w | w - 538976288 & ~w | q - 16843009 & ~q | bs - 16843009 & ~bs | cm - 16843009 & ~cm) & 2155905152) === 0;
 }
-var ONE_PASS_MAX, RecordWriter;
+var QUOTED, UNQUOTED_LF, UNQUOTED_CRLF, ONE_PASS_MAX, RecordWriter;
 var init_record = __esm({
   "src/scarf/csv-fast/record.ts"() {
     "use strict";
@@ -7300,12 +7322,16 @@ var init_record = __esm({
     init_compile();
     init_scan();
     init_values();
+    QUOTED = CLS.map((k) => k === 1 ? 0 : k === 2 || k === 3 ? 5 : k);
+    UNQUOTED_LF = CLS.map((k) => k === 3 || k === 4 ? 5 : k);
+    UNQUOTED_CRLF = CLS.map((k) => k === 2 || k === 4 ? 5 : k);
     ONE_PASS_MAX = 16 * 1024;
     RecordWriter = class extends JsonText {
       constructor(layout, ncols, crlf) {
         super();
         this.layout = layout;
         this.fields = new Fields(ncols, crlf);
+        this.unquoted = crlf ? UNQUOTED_CRLF : UNQUOTED_LF;
         this.slack = layout.steps.reduce((n, st) => n + st.bytes.length, 0) + ncols * 40 + 64;
         this.one = compileOnePass(layout, ncols);
         this.inOrder = this.one.inOrder;
@@ -7331,6 +7357,8 @@ var init_record = __esm({
       tallyE = -1;
       slack;
       one;
+      /** The byte classes outside quotes, for this body's line break. */
+      unquoted;
       /** The one-pass reading applies (see OnePass.inOrder); otherwise every row is read in two passes. */
       inOrder;
       rec;
@@ -7362,7 +7390,8 @@ var init_record = __esm({
         const colPreT = one.colPreT;
         const colNonNull = one.colNonNull;
         const tallyCol = this.layout.tallyCol;
-        const cls = CLS;
+        const quoted = QUOTED;
+        const unquoted = this.unquoted;
         const esc = ESC;
         let o = 0;
         this.tallyS = -1;
@@ -7380,129 +7409,97 @@ var init_record = __esm({
           const vStart = o;
           if (copyText) out[o++] = 34;
           let flags = 0;
-          let s;
-          let e;
+          const inQuotes = b[p] === 34;
+          let i = inQuotes ? p + 1 : p;
+          const kt = inQuotes ? quoted : unquoted;
+          const s = i;
           let next;
-          let i;
-          if (b[p] === 34) {
-            i = p + 1;
-            s = i;
-            for (; ; ) {
-              if (i + 4 <= lim) {
+          for (; ; ) {
+            if (inQuotes) {
+              while (i + 4 <= lim) {
                 const w = idv.getInt32(i, true);
-                if (plainQuoted(w)) {
-                  if (copyText) {
-                    odv.setInt32(o, w, true);
-                    o += 4;
-                  }
-                  i += 4;
-                  continue;
-                }
-              }
-              if (i >= lim) return short;
-              const x = b[i];
-              const k = cls[x];
-              if (k <= 1) {
-                if (copyText) out[o++] = x;
-                i++;
-                continue;
-              }
-              if (k === 4) {
-                if (i + 1 >= lim) return short;
-                if (b[i + 1] === 34) {
-                  flags |= 1 /* Escape */ | 2 /* Doubled */;
-                  if (copyText) {
-                    out[o++] = 92;
-                    out[o++] = 34;
-                  }
-                  i += 2;
-                  continue;
-                }
-                break;
-              }
-              if (k === 6) {
-                flags |= 4 /* High */;
-                if (copyText) out[o++] = x;
-              } else {
-                flags |= 1 /* Escape */;
+                if (!plainQuoted(w)) break;
                 if (copyText) {
-                  const es = esc[x];
-                  for (let j = 0; j < es.length; j++) out[o++] = es[j];
+                  odv.setInt32(o, w, true);
+                  o += 4;
                 }
+                i += 4;
               }
-              i++;
-            }
-            e = i;
-            i++;
-            if (i >= lim) return short;
-            const d = b[i];
-            if (c < last) {
-              if (d !== 44) return -2 /* Unusual */;
-              next = i + 1;
-            } else if (!crlf) {
-              if (d !== 10) return -2 /* Unusual */;
-              next = i + 1;
             } else {
-              if (d !== 13) return -2 /* Unusual */;
-              if (i + 1 >= lim) return short;
-              if (b[i + 1] !== 10) return -2 /* Unusual */;
-              next = i + 2;
-            }
-          } else {
-            i = p;
-            s = p;
-            for (; ; ) {
-              if (i + 4 <= lim) {
+              while (i + 4 <= lim) {
                 const w = idv.getInt32(i, true);
-                if (plainUnquoted(w)) {
-                  if (copyText) {
-                    odv.setInt32(o, w, true);
-                    o += 4;
-                  }
-                  i += 4;
-                  continue;
+                if (!plainUnquoted(w)) break;
+                if (copyText) {
+                  odv.setInt32(o, w, true);
+                  o += 4;
                 }
+                i += 4;
               }
-              if (i >= lim) return short;
-              const x = b[i];
-              const k = cls[x];
-              if (k === 0) {
-                if (copyText) out[o++] = x;
-                i++;
+            }
+            if (i >= lim) return short;
+            const x = b[i];
+            const k = kt[x];
+            if (k === 0) {
+              if (copyText) out[o++] = x;
+              i++;
+              continue;
+            }
+            if (k === 1) {
+              if (c === last) return -2 /* Unusual */;
+              next = i + 1;
+              break;
+            }
+            if (k === 2) {
+              if (c !== last) return -2 /* Unusual */;
+              next = i + 1;
+              break;
+            }
+            if (k === 3) {
+              if (i + 1 >= lim) return short;
+              if (b[i + 1] === 10) {
+                if (c !== last) return -2 /* Unusual */;
+                next = i + 2;
+                break;
+              }
+            } else if (k === 4) {
+              if (i + 1 >= lim) return short;
+              const d = b[i + 1];
+              if (d === 34) {
+                flags |= 1 /* Escape */ | 2 /* Doubled */;
+                if (copyText) {
+                  out[o++] = 92;
+                  out[o++] = 34;
+                }
+                i += 2;
                 continue;
               }
-              if (k === 1) {
-                if (c === last) return -2 /* Unusual */;
-                next = i + 1;
-                break;
-              }
-              if (k === 2 && !crlf) {
-                if (c !== last) return -2 /* Unusual */;
-                next = i + 1;
-                break;
-              }
-              if (k === 3 && crlf) {
-                if (i + 1 >= lim) return short;
-                if (b[i + 1] === 10) {
-                  if (c !== last) return -2 /* Unusual */;
-                  next = i + 2;
-                  break;
-                }
-              }
-              if (k === 6) {
-                flags |= 4 /* High */;
-                if (copyText) out[o++] = x;
+              if (c < last) {
+                if (d !== 44) return -2 /* Unusual */;
+                next = i + 2;
+              } else if (!crlf) {
+                if (d !== 10) return -2 /* Unusual */;
+                next = i + 2;
               } else {
-                flags |= 1 /* Escape */;
-                if (copyText) {
-                  const es = esc[x];
-                  for (let j = 0; j < es.length; j++) out[o++] = es[j];
-                }
+                if (d !== 13) return -2 /* Unusual */;
+                if (i + 2 >= lim) return short;
+                if (b[i + 2] !== 10) return -2 /* Unusual */;
+                next = i + 3;
               }
-              i++;
+              break;
             }
-            e = i;
+            if (k === 6) {
+              flags |= 4 /* High */;
+              if (copyText) out[o++] = x;
+            } else {
+              flags |= 1 /* Escape */;
+              if (copyText) {
+                const es = esc[x];
+                for (let j = 0; j < es.length; j++) out[o++] = es[j];
+              }
+            }
+            i++;
           }
+          const e = i;
           fStart[c] = s;
           fEnd[c] = e;
           fFlags[c] = flags;
@@ -7850,7 +7847,6 @@ var init_csv_fast = __esm({
 });
 
 // src/scarf/ndjson-rows.ts
-import { StringDecoder as StringDecoder3 } from "node:string_decoder";
 function excerpt(line) {
   return JSON.stringify(line.length > 80 ? line.slice(0, 80) + "\u2026" : line);
 }
@@ -7865,8 +7861,7 @@ async function readNdjson(body, handlers, opts = {}) {
   const maxLine = opts.maxRowChars ?? maxRowChars();
   const label = labelPrefix(opts.label);
   const src = new BodyPuller(body, label);
-  const decoder = new StringDecoder3("utf8");
-  const utf8 = new InvalidUtf8Counter();
+  const decoder = new BodyDecoder();
   const onObject = handlers.onObject;
   let partial = "";
   let lineNo = 0;
@@ -7893,11 +7888,7 @@ async function readNdjson(body, handlers, opts = {}) {
     for (; ; ) {
       const chunk = await src.next();
       if (chunk === void 0) break;
-      let text = typeof chunk === "string" ? chunk : decoder.write(chunk);
-      if (typeof chunk !== "string") {
-        utf8.bytes(chunk);
-        utf8.text(text);
-      }
+      let text = decoder.text(chunk);
       if (first && text.length > 0) {
         if (text.charCodeAt(0) === 65279) text = text.slice(1);
         first = false;
@@ -7928,7 +7919,6 @@ async function readNdjson(body, handlers, opts = {}) {
       buf = "";
     }
     const rest = decoder.end();
-    utf8.text(rest);
     partial += rest;
     if (first && partial.charCodeAt(0) === 65279) partial = partial.slice(1);
     if (partial.length > 0 && !isBlank(partial)) {
@@ -7938,7 +7928,7 @@ async function readNdjson(body, handlers, opts = {}) {
       const r = onObject(obj, lineNo);
       if (r !== void 0) await r;
     }
-    if (utf8.invalid > 0) opts.onInvalidUtf8?.(utf8.invalid);
+    if (decoder.invalid > 0) opts.onInvalidUtf8?.(decoder.invalid);
     return { lines: objects, bytes: src.bytes };
   } catch (err) {
     src.release();
@@ -8244,26 +8234,35 @@ function fetchSpec(decl, request) {
 function csvPath2() {
   return runtimeOptions().csvPath === "reference" ? "papaparse" : "fast";
 }
+function warned(ctx) {
+  const memos = ctx.memos ??= /* @__PURE__ */ new Map();
+  let set = memos.get(WARNED);
+  if (!set) memos.set(WARNED, set = /* @__PURE__ */ new Set());
+  return set;
+}
 function warnUnknown(ctx, stream, columns) {
-  const fresh = columns.filter((c) => !ctx.warnedUnknownColumns.has(`${stream}.${c}`));
+  const said2 = warned(ctx);
+  const fresh = columns.filter((c) => !said2.has(`${stream}.${c}`));
   if (fresh.length === 0) return;
-  for (const c of fresh) ctx.warnedUnknownColumns.add(`${stream}.${c}`);
+  for (const c of fresh) said2.add(`${stream}.${c}`);
   log.warn(
     `${stream}: Scarf sent column(s) this version does not know: ${fresh.join(", ")}. Their values are kept as JSON text in the extra_fields column; upgrade tap-scarf to get them as typed columns.`
   );
 }
 function warnRenamed(ctx, stream, renamed) {
-  const fresh = renamed.filter(([from2, to]) => !ctx.warnedUnknownColumns.has(`${stream}.${from2}\u2192${to}`));
+  const said2 = warned(ctx);
+  const fresh = renamed.filter(([from2, to]) => !said2.has(`${stream}.${from2}\u2192${to}`));
   if (fresh.length === 0) return;
-  for (const [from2, to] of fresh) ctx.warnedUnknownColumns.add(`${stream}.${from2}\u2192${to}`);
+  for (const [from2, to] of fresh) said2.add(`${stream}.${from2}\u2192${to}`);
   log.warn(
     `${stream}: Scarf spelled column(s) differently: ${fresh.map(([from2, to]) => `${JSON.stringify(from2)} read as ${to}`).join(", ")} (known columns are matched after trimming spaces and ignoring letter case).`
   );
 }
 function warnInvalidUtf8(ctx, spec, count) {
   const key = `${spec.stream}.(invalid UTF-8)`;
-  if (ctx.warnedUnknownColumns.has(key)) return;
-  ctx.warnedUnknownColumns.add(key);
+  const said2 = warned(ctx);
+  if (said2.has(key)) return;
+  said2.add(key);
   log.warn(
     `${spec.stream}: the answer for ${spec.label} held ${count} invalid UTF-8 sequence(s); each was replaced with U+FFFD (\uFFFD), so the values holding them are not exactly what Scarf stored. Reported once per stream.`
   );
@@ -8275,7 +8274,10 @@ function wrapRowError(spec, what, n, err) {
     window: spec.label
   });
 }
-async function fetchRecords(ctx, spec, seen, stats, onRecord, waitTurn, onRecordJson) {
+async function fetchRecords(to, spec, seen, waitTurn) {
+  const { ctx, stats } = to;
+  const onRecord = to.sink.record;
+  const onRecordJson = to.sink.recordJson;
   const schema = loadSchema(spec.stream);
   const keyOf2 = (rec, n, what) => {
     const key = spec.keyOf ? spec.keyOf(rec) : rec[spec.keyField];
@@ -8401,6 +8403,7 @@ function inWindow(spec, err) {
     window: spec.label
   });
 }
+var WARNED;
 var init_fetch = __esm({
   "src/streams/engine/fetch.ts"() {
     "use strict";
@@ -8414,146 +8417,7 @@ var init_fetch = __esm({
     init_row_typer();
     init_schemas();
     init_definitions();
-  }
-});
-
-// src/streams/engine/key-set.ts
-function hex4(s, i) {
-  let v = 0;
-  for (let j = i; j < i + 4; j++) {
-    const c = s.charCodeAt(j);
-    const d = c < 128 ? HEX[c] : -1;
-    if (d < 0) return -1;
-    v = v << 4 | d;
-  }
-  return v;
-}
-function storedKey(key) {
-  if (typeof key !== "string") return key;
-  if (key.length === 36 && key.charCodeAt(8) === 45 && key.charCodeAt(13) === 45 && key.charCodeAt(18) === 45 && key.charCodeAt(23) === 45) {
-    const a = hex4(key, 0);
-    const b = hex4(key, 4);
-    const c = hex4(key, 9);
-    const d = hex4(key, 14);
-    const e = hex4(key, 19);
-    const f = hex4(key, 24);
-    const g = hex4(key, 28);
-    const h = hex4(key, 32);
-    if ((a | b | c | d | e | f | g | h) >= 0) return String.fromCharCode(65535, a, b, c, d, e, f, g, h);
-  }
-  const first = key.charCodeAt(0);
-  if (first === 65535 || first === 65534) return "\uFFFE" + key;
-  return (" " + key).slice(1);
-}
-function hex4b(b, i) {
-  let v = 0;
-  for (let j = i; j < i + 4; j++) {
-    const c = b[j];
-    const d = c < 128 ? HEX[c] : -1;
-    if (d < 0) return -1;
-    v = v << 4 | d;
-  }
-  return v;
-}
-var HEX, EMPTY_SLOTS, KeySet;
-var init_key_set = __esm({
-  "src/streams/engine/key-set.ts"() {
-    "use strict";
-    HEX = new Int8Array(128).fill(-1);
-    for (let i = 0; i < 10; i++) HEX[48 + i] = i;
-    for (let i = 0; i < 6; i++) HEX[97 + i] = 10 + i;
-    EMPTY_SLOTS = 1 << 10;
-    KeySet = class {
-      /** The UUID table: 4 words a slot; `used` marks the filled slots (the all-zero UUID is a key too). */
-      table = new Int32Array(EMPTY_SLOTS * 4);
-      used = new Uint8Array(EMPTY_SLOTS);
-      mask = EMPTY_SLOTS - 1;
-      uuids = 0;
-      /** Every key that is not a canonical lower-case UUID, in its stored form. */
-      others = /* @__PURE__ */ new Set();
-      get size() {
-        return this.uuids + this.others.size;
-      }
-      /** Adds a key in its stored form (storedKey); true when it was not there yet. */
-      addStored(stored) {
-        if (stored.length === 9 && stored.charCodeAt(0) === 65535) {
-          const u = (k) => stored.charCodeAt(k);
-          return this.addWords(u(1) << 16 | u(2), u(3) << 16 | u(4), u(5) << 16 | u(6), u(7) << 16 | u(8));
-        }
-        const size = this.others.size;
-        this.others.add(stored);
-        return this.others.size !== size;
-      }
-      /** Adds a key; true when it was not there yet. */
-      add(key) {
-        return this.addStored(storedKey(key));
-      }
-      /** Adds the ASCII key b[s, e) (the fast path: no string unless it is not a canonical UUID); true when new. */
-      addBytes(b, s, e) {
-        if (e - s === 36 && b[s + 8] === 45 && b[s + 13] === 45 && b[s + 18] === 45 && b[s + 23] === 45) {
-          const a = hex4b(b, s);
-          const c = hex4b(b, s + 4);
-          const d = hex4b(b, s + 9);
-          const f = hex4b(b, s + 14);
-          const g = hex4b(b, s + 19);
-          const h = hex4b(b, s + 24);
-          const i = hex4b(b, s + 28);
-          const j = hex4b(b, s + 32);
-          if ((a | c | d | f | g | h | i | j) >= 0) return this.addWords(a << 16 | c, d << 16 | f, g << 16 | h, i << 16 | j);
-        }
-        return this.addStored(storedKey(b.toString("latin1", s, e)));
-      }
-      /** The keys in their stored form, sorted (for tests that compare two key sets). */
-      storedKeys() {
-        const out = [...this.others];
-        for (let slot = 0; slot <= this.mask; slot++) {
-          if (!this.used[slot]) continue;
-          const t = slot * 4;
-          const units = [65535];
-          for (let k = 0; k < 4; k++) units.push(this.table[t + k] >>> 16, this.table[t + k] & 65535);
-          out.push(String.fromCharCode(...units));
-        }
-        return out.sort();
-      }
-      addWords(w0, w1, w2, w3) {
-        const table = this.table;
-        const used = this.used;
-        const mask = this.mask;
-        let h = Math.imul(w0, 2654435761) ^ Math.imul(w1, 2246822519) ^ Math.imul(w2, 3266489917) ^ Math.imul(w3, 668265263);
-        h ^= h >>> 15;
-        h = Math.imul(h, 739982445);
-        h ^= h >>> 13;
-        let slot = h & mask;
-        for (; ; ) {
-          if (!used[slot]) break;
-          const t2 = slot * 4;
-          if (table[t2] === w0 && table[t2 + 1] === w1 && table[t2 + 2] === w2 && table[t2 + 3] === w3) return false;
-          slot = slot + 1 & mask;
-        }
-        const t = slot * 4;
-        table[t] = w0;
-        table[t + 1] = w1;
-        table[t + 2] = w2;
-        table[t + 3] = w3;
-        used[slot] = 1;
-        if (++this.uuids * 2 > mask + 1) this.grow();
-        return true;
-      }
-      grow() {
-        const oldTable = this.table;
-        const oldUsed = this.used;
-        const slots = (this.mask + 1) * (this.mask + 1 < 1 << 16 ? 4 : 2);
-        this.table = new Int32Array(slots * 4);
-        this.used = new Uint8Array(slots);
-        this.mask = slots - 1;
-        this.uuids = 0;
-        for (let slot = 0; slot < oldUsed.length; slot++) {
-          if (!oldUsed[slot]) continue;
-          const t = slot * 4;
-          this.addWords(oldTable[t], oldTable[t + 1], oldTable[t + 2], oldTable[t + 3]);
-        }
-      }
-    };
+    WARNED = /* @__PURE__ */ Symbol("warnedColumns");
   }
 });
 
@@ -8788,8 +8652,9 @@ function throttledCheckpoints(sink2, opts = throttleOptions()) {
 function everyCommit(sink2) {
   return { committed: () => sink2.checkpoint() };
 }
-async function serveRows(rows, spec, sink2, stats) {
-  const seen = new KeySet();
+async function serveRows(run, rows, spec) {
+  const { sink: sink2, stats } = run;
+  const seen = run.keySet();
   for (const row of rows) {
     const rec = { ...row };
     if (spec.deriveKey) rec[spec.keyField] = spec.deriveKey(rec);
@@ -8799,34 +8664,33 @@ async function serveRows(rows, spec, sink2, stats) {
   stats.maxKeySet = Math.max(stats.maxKeySet, seen.size);
   stats.shared = (stats.shared ?? 0) + 1;
 }
-async function runWindows(ctx, stream, sink2, stats, fetch = fetchRecords, policy = throttledCheckpoints) {
+async function runWindows(run, stream) {
+  const { ctx, sink: sink2, stats, checkpoints } = run;
   const decl = stream.declaration;
   const ranges = new RangeLimits();
-  const checkpoints = ctx.checkpointEveryCommit ? everyCommit(sink2) : policy(sink2);
   stats.windowsPlanned = stream.windows.length;
   const concurrency = stream.concurrent ? requestConcurrency(ctx.settings) : 1;
   const open2 = ledgerWindows(ctx, stream);
-  const verifier = ctx.verification?.parts(ctx, decl, stream.windows, stats, open2);
+  const verifier = run.verification?.parts(run, stream.windows, open2);
   await verifier?.prepare();
   const readPart = async (window2, part, waitTurn, commit = true) => {
     stats.windows++;
     const spec = fetchSpec(decl, stream.request(window2, part));
     const kind = commit ? stream.fromCounts?.(window2) : void 0;
-    const rows = kind && ctx.verification?.sharedRows(ctx, kind, part);
+    const rows = kind && run.verification?.sharedRows(ctx, kind, part);
     if (rows) {
       await waitTurn();
-      await serveRows(rows, spec, sink2, stats);
+      await serveRows(run, rows, spec);
       stream.commit(window2, part);
       await checkpoints.committed();
       return;
     }
-    const seen = new KeySet();
+    const seen = run.keySet();
     const tally = verifier?.tally();
     if (tally) spec.onAccepted = tally;
-    await fetch(ctx, spec, seen, stats, sink2.record, waitTurn, sink2.recordJson);
+    await run.fetch(run, spec, seen, waitTurn);
     await waitTurn();
-    if (verifier)
-      await verifier.reconcile(part, spec, seen, tally, (s, set, onRecord) => fetch(ctx, s, set, stats, onRecord), sink2.record);
+    if (verifier) await verifier.reconcile(part, spec, seen, tally);
     if (!commit) {
       await sink2.checkpoint();
       return;
@@ -8834,14 +8698,17 @@ async function runWindows(ctx, stream, sink2, stats, fetch = fetchRecords, polic
     stream.commit(window2, part);
     await checkpoints.committed();
   };
+  const failedOnOpenDay = /* @__PURE__ */ new Set();
   for (const w of open2) {
     try {
       await readPart(w, w, async () => void 0, false);
     } catch (err) {
       if (!stream.isolate?.(w, err)) throw err;
+      failedOnOpenDay.add(partitionOf(w));
     }
   }
-  await runInOrder(stream.windows, concurrency, async (window2, waitTurn) => {
+  const windows = failedOnOpenDay.size ? stream.windows.filter((w) => !failedOnOpenDay.has(partitionOf(w))) : stream.windows;
+  await runInOrder(windows, concurrency, async (window2, waitTurn) => {
     let earlierFailed = false;
     const turn = () => waitTurn().catch((err) => {
       earlierFailed = true;
@@ -8872,7 +8739,6 @@ var init_runner = __esm({
     init_concurrency();
     init_runtime_options();
     init_fetch();
-    init_key_set();
     init_open_days();
     init_ordered();
     init_ranges();
@@ -8926,6 +8792,11 @@ function allValuesReached(store, declaration7, settings) {
   }
   return least;
 }
+function fullTable(selection, entry = "kept") {
+  if (selection.replicationMethod !== "FULL_TABLE") return false;
+  if (entry !== "kept") entry.droppedFrom.dropEntry(selection.stream);
+  return true;
+}
 var StreamState;
 var init_stream_state = __esm({
   "src/streams/engine/stream-state.ts"() {
@@ -8938,14 +8809,14 @@ var init_stream_state = __esm({
         this.declaration = declaration7;
         this.owner = owner;
         this.replicationKey = selection.replicationKey;
-        this.incremental = selection.replicationMethod === "INCREMENTAL";
+        this.incremental = !fullTable({ stream: declaration7.name, replicationMethod: selection.replicationMethod });
       }
       store;
       declaration;
       owner;
       /** The replication key in use: the selection's choice among the declared ones. */
       replicationKey;
-      /** FULL_TABLE reads from start_date: then no stored bookmark is a starting point. */
+      /** Not FULL_TABLE (fullTable): a stored bookmark is a starting point. */
       incremental;
       context(partition) {
         const field = this.declaration.partitionedBy;
@@ -8984,6 +8855,18 @@ var init_stream_state = __esm({
       commitAllReached(settings) {
         const reached = allValuesReached(this.store, this.declaration, settings);
         if (reached !== void 0) this.commit(reached);
+      }
+      /**
+       * A window read up to `mark` for `values` (of the declaration's `bookmarkPer`): each value's
+       * bookmark moves there, never back from a starting point (a window re-read within the
+       * lookback ends before it), then the stream-wide bookmark (commitAllReached).
+       */
+      commitValues(values, mark, settings) {
+        for (const v of values) {
+          const prev = this.breakdown(v);
+          this.commitBreakdown(v, prev && prev > mark ? prev : mark);
+        }
+        this.commitAllReached(settings);
       }
     };
   }
@@ -9025,12 +8908,7 @@ function aggregatesStream(ctx, selection, counted) {
       }
     }),
     commit: ({ asked }, w) => {
-      const mark = minDay(w.end, dayOf(ctx.signpost));
-      for (const b of asked) {
-        const prev = state.breakdown(b);
-        state.commitBreakdown(b, prev && prev > mark ? prev : mark);
-      }
-      state.commitAllReached(s);
+      state.commitValues(asked, minDay(w.end, dayOf(ctx.signpost)), s);
     }
   };
 }
@@ -9040,7 +8918,7 @@ function warnIfEmpty(ctx, windows, rows) {
     `aggregates (legacy): Scarf's v2 aggregates export answered no rows for ${windows[0].start}..${windows.at(-1).end}. Scarf calls this export deprecated, and it answers nothing for some organizations that do have events; if ${ctx.settings.owner} had downloads or views in these days, select the aggregations stream (Scarf's v3 export) instead.`
   );
 }
-var DIMENSIONS, declaration, read, plan, aggregates;
+var SHARED_DIMENSIONS, DIMENSIONS, periodRowsDeclaration, declaration, read, plan, aggregates;
 var init_aggregates = __esm({
   "src/streams/aggregates.ts"() {
     "use strict";
@@ -9051,20 +8929,9 @@ var init_aggregates = __esm({
     init_runner();
     init_stream_plan();
     init_stream_state();
-    DIMENSIONS = [
-      "company_domain",
-      "cloud_provider_domain",
-      "country",
-      "platform",
-      "version",
-      "client",
-      "variable",
-      "value",
-      "domain"
-    ];
-    declaration = {
-      name: "aggregates",
-      endpoint: "aggregates",
+    SHARED_DIMENSIONS = ["platform", "version", "client", "variable", "value", "domain"];
+    DIMENSIONS = ["company_domain", "cloud_provider_domain", "country", ...SHARED_DIMENSIONS];
+    periodRowsDeclaration = {
       format: "ndjson",
       keyProperties: ["owner", "row_key"],
       validReplicationKeys: ["date"],
@@ -9072,16 +8939,22 @@ var init_aggregates = __esm({
       userChoosableCursor: false,
       dependsOn: [],
       window: "periods",
+      pastSignpost: "signpost-day"
+    };
+    declaration = {
+      name: "aggregates",
+      endpoint: "aggregates",
+      ...periodRowsDeclaration,
       lookback: "aggregates_lookback_days",
       coveredBy: { start_date: "start_date", package_query: "package_query", rollup: "aggregates_rollup" },
       bookmarkPer: "aggregates_breakdowns",
-      pastSignpost: "signpost-day",
       verifiedAgainst: "by-total-rows"
     };
-    read = async (ctx, selection, sink2, stats) => {
+    read = async (run) => {
+      const { ctx, selection } = run;
       const counted = { rows: 0 };
       const stream = aggregatesStream(ctx, selection, counted);
-      await runWindows(ctx, stream, sink2, stats);
+      await runWindows(run, stream);
       warnIfEmpty(ctx, stream.windows, counted.rows);
     };
     plan = (ctx, selection) => windowsPlan(
@@ -9186,10 +9059,7 @@ function aggregationsStream(ctx, selection, seenArtifacts) {
       } else if (!got) {
         log.debug(`aggregations ${key} ${w.start}..${w.end}: no X-Scarf-Effective-* headers; taking the window as answered.`);
       }
-      const mark = minDay(last, dayOf(ctx.signpost));
-      const prev = state.breakdown(key);
-      state.commitBreakdown(key, prev && prev > mark ? prev : mark);
-      state.commitAllReached(s);
+      state.commitValues([key], minDay(last, dayOf(ctx.signpost)), s);
     }
   };
 }
@@ -9216,6 +9086,7 @@ var init_aggregations2 = __esm({
     init_owner_case();
     init_log();
     init_endpoints();
+    init_aggregates();
     init_days();
     init_resume();
     init_runner();
@@ -9228,12 +9099,7 @@ var init_aggregations2 = __esm({
       "company_domain",
       "cloud_provider_name",
       "cloud_provider_domain",
-      "platform",
-      "version",
-      "client",
-      "variable",
-      "value",
-      "domain",
+      ...SHARED_DIMENSIONS,
       "referer",
       "endpoint_id",
       "origin_id",
@@ -9247,13 +9113,7 @@ var init_aggregations2 = __esm({
     declaration2 = {
       name: "aggregations",
       endpoint: "aggregations",
-      format: "ndjson",
-      keyProperties: ["owner", "row_key"],
-      validReplicationKeys: ["date"],
-      defaultReplicationKey: "date",
-      userChoosableCursor: false,
-      dependsOn: [],
-      window: "periods",
+      ...periodRowsDeclaration,
       // Its rewrite window: re-read every sync, widened to whole periods (aggregationsStream below).
       lookback: "aggregations_rewrite_days",
       coveredBy: {
@@ -9266,13 +9126,13 @@ var init_aggregations2 = __esm({
         include_low_confidence: "aggregations_include_low_confidence"
       },
       bookmarkPer: "aggregations_breakdown_sets",
-      pastSignpost: "signpost-day",
       optIn: true
     };
-    read2 = async (ctx, selection, sink2, stats) => {
+    read2 = async (run) => {
+      const { ctx, selection } = run;
       const seen = /* @__PURE__ */ new Set();
       const stream = aggregationsStream(ctx, selection, seen);
-      await runWindows(ctx, stream, sink2, stats);
+      await runWindows(run, stream);
       if (stream.windows.length > 0) warnUnseenIds(ctx, new Set([...seen].map((a) => a.toLowerCase())));
     };
     plan2 = (ctx, selection) => {
@@ -9338,7 +9198,7 @@ function companyArtifactRollup(artifact) {
   const declaration7 = declare(artifact);
   return {
     declaration: declaration7,
-    read: (ctx, selection, sink2, stats) => runWindows(ctx, rollupStream(ctx, selection, declaration7, artifact), sink2, stats),
+    read: (run) => runWindows(run, rollupStream(run.ctx, run.selection, declaration7, artifact)),
     plan: (ctx, selection) => {
       const stream = rollupStream(ctx, selection, declaration7, artifact);
       return windowsPlan(ctx, stream, `up to ${plural(ctx.settings.aggregates_window_days, "day")}`);
@@ -9361,8 +9221,201 @@ var init_company_artifact_rollups = __esm({
   }
 });
 
+// src/streams/engine/key-set.ts
+function hex4(s, i) {
+  let v = 0;
+  for (let j = i; j < i + 4; j++) {
+    const c = s.charCodeAt(j);
+    const d = c < 128 ? HEX[c] : -1;
+    if (d < 0) return -1;
+    v = v << 4 | d;
+  }
+  return v;
+}
+function storedKey(key) {
+  if (typeof key !== "string") return key;
+  if (key.length === 36 && key.charCodeAt(8) === 45 && key.charCodeAt(13) === 45 && key.charCodeAt(18) === 45 && key.charCodeAt(23) === 45) {
+    const a = hex4(key, 0);
+    const b = hex4(key, 4);
+    const c = hex4(key, 9);
+    const d = hex4(key, 14);
+    const e = hex4(key, 19);
+    const f = hex4(key, 24);
+    const g = hex4(key, 28);
+    const h = hex4(key, 32);
+    if ((a | b | c | d | e | f | g | h) >= 0) return String.fromCharCode(65535, a, b, c, d, e, f, g, h);
+  }
+  const first = key.charCodeAt(0);
+  if (first === 65535 || first === 65534) return "\uFFFE" + key;
+  return (" " + key).slice(1);
+}
+function hex4b(b, i) {
+  let v = 0;
+  for (let j = i; j < i + 4; j++) {
+    const c = b[j];
+    const d = c < 128 ? HEX[c] : -1;
+    if (d < 0) return -1;
+    v = v << 4 | d;
+  }
+  return v;
+}
+var HEX, EMPTY_SLOTS, KeySet;
+var init_key_set = __esm({
+  "src/streams/engine/key-set.ts"() {
+    "use strict";
+    HEX = new Int8Array(128).fill(-1);
+    for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+    for (let i = 0; i < 6; i++) HEX[97 + i] = 10 + i;
+    EMPTY_SLOTS = 1 << 10;
+    KeySet = class {
+      /** The UUID table: 4 words a slot; `used` marks the filled slots (the all-zero UUID is a key too). */
+      table = new Int32Array(EMPTY_SLOTS * 4);
+      used = new Uint8Array(EMPTY_SLOTS);
+      mask = EMPTY_SLOTS - 1;
+      uuids = 0;
+      /** Every key that is not a canonical lower-case UUID, in its stored form. */
+      others = /* @__PURE__ */ new Set();
+      get size() {
+        return this.uuids + this.others.size;
+      }
+      /** Adds a key in its stored form (storedKey); true when it was not there yet. */
+      addStored(stored) {
+        if (stored.length === 9 && stored.charCodeAt(0) === 65535) {
+          const u = (k) => stored.charCodeAt(k);
+          return this.addWords(u(1) << 16 | u(2), u(3) << 16 | u(4), u(5) << 16 | u(6), u(7) << 16 | u(8));
+        }
+        const size = this.others.size;
+        this.others.add(stored);
+        return this.others.size !== size;
+      }
+      /** Adds a key; true when it was not there yet. */
+      add(key) {
+        return this.addStored(storedKey(key));
+      }
+      /** Adds the ASCII key b[s, e) (the fast path: no string unless it is not a canonical UUID); true when new. */
+      addBytes(b, s, e) {
+        if (e - s === 36 && b[s + 8] === 45 && b[s + 13] === 45 && b[s + 18] === 45 && b[s + 23] === 45) {
+          const a = hex4b(b, s);
+          const c = hex4b(b, s + 4);
+          const d = hex4b(b, s + 9);
+          const f = hex4b(b, s + 14);
+          const g = hex4b(b, s + 19);
+          const h = hex4b(b, s + 24);
+          const i = hex4b(b, s + 28);
+          const j = hex4b(b, s + 32);
+          if ((a | c | d | f | g | h | i | j) >= 0) return this.addWords(a << 16 | c, d << 16 | f, g << 16 | h, i << 16 | j);
+        }
+        return this.addStored(storedKey(b.toString("latin1", s, e)));
+      }
+      /** The keys in their stored form, sorted (for tests that compare two key sets). */
+      storedKeys() {
+        const out = [...this.others];
+        for (let slot = 0; slot <= this.mask; slot++) {
+          if (!this.used[slot]) continue;
+          const t = slot * 4;
+          const units = [65535];
+          for (let k = 0; k < 4; k++) units.push(this.table[t + k] >>> 16, this.table[t + k] & 65535);
+          out.push(String.fromCharCode(...units));
+        }
+        return out.sort();
+      }
+      addWords(w0, w1, w2, w3) {
+        const table = this.table;
+        const used = this.used;
+        const mask = this.mask;
+        let h = Math.imul(w0, 2654435761) ^ Math.imul(w1, 2246822519) ^ Math.imul(w2, 3266489917) ^ Math.imul(w3, 668265263);
+        h ^= h >>> 15;
+        h = Math.imul(h, 739982445);
+        h ^= h >>> 13;
+        let slot = h & mask;
+        for (; ; ) {
+          if (!used[slot]) break;
+          const t2 = slot * 4;
+          if (table[t2] === w0 && table[t2 + 1] === w1 && table[t2 + 2] === w2 && table[t2 + 3] === w3) return false;
+          slot = slot + 1 & mask;
+        }
+        const t = slot * 4;
+        table[t] = w0;
+        table[t + 1] = w1;
+        table[t + 2] = w2;
+        table[t + 3] = w3;
+        used[slot] = 1;
+        if (++this.uuids * 2 > mask + 1) this.grow();
+        return true;
+      }
+      grow() {
+        const oldTable = this.table;
+        const oldUsed = this.used;
+        const slots = (this.mask + 1) * (this.mask + 1 < 1 << 16 ? 4 : 2);
+        this.table = new Int32Array(slots * 4);
+        this.used = new Uint8Array(slots);
+        this.mask = slots - 1;
+        this.uuids = 0;
+        for (let slot = 0; slot < oldUsed.length; slot++) {
+          if (!oldUsed[slot]) continue;
+          const t = slot * 4;
+          this.addWords(oldTable[t], oldTable[t + 1], oldTable[t + 2], oldTable[t + 3]);
+        }
+      }
+    };
+  }
+});
+
+// src/streams/engine/stream-run.ts
+function streamRun(ctx, declaration7, selection, sink2, stats, seams = {}) {
+  const policy = seams.checkpoints ?? (ctx.checkpointEveryCommit ? everyCommit : throttledCheckpoints);
+  return {
+    ctx,
+    declaration: declaration7,
+    selection,
+    // Partitions are this owner's (their context is {owner, <partitionedBy>}); a stream without
+    // partitions never builds one, so the owner changes nothing for it.
+    state: new StreamState(ctx.state, declaration7, selection, ctx.settings.owner),
+    sink: sink2,
+    // Its clock starts with the stream: the first STATE waits for the interval from here.
+    checkpoints: policy(sink2),
+    stats,
+    fetch: seams.fetch ?? fetchRecords,
+    keySet: () => new KeySet(),
+    verification: ctx.verification
+  };
+}
+function recordsTo(run, record3) {
+  return { ctx: run.ctx, stats: run.stats, sink: { record: record3 } };
+}
+var init_stream_run = __esm({
+  "src/streams/engine/stream-run.ts"() {
+    "use strict";
+    init_fetch();
+    init_key_set();
+    init_runner();
+    init_stream_state();
+  }
+});
+
 // src/streams/company-rollup.ts
-async function readRollup(ctx, stats, onRecord, cursor) {
+function rollupMemo(ctx) {
+  const memos = ctx.memos ??= /* @__PURE__ */ new Map();
+  let memo = memos.get(MEMO);
+  if (!memo) memos.set(MEMO, memo = {});
+  return memo;
+}
+function companyActivity(ctx) {
+  return rollupMemo(ctx).activity;
+}
+function rollupFailure(ctx) {
+  return rollupMemo(ctx).failure;
+}
+function snapshotRun(ctx) {
+  return {
+    ctx,
+    stats: { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 },
+    declaration: declaration3,
+    keySet: () => new KeySet()
+  };
+}
+async function readRollup(run, onRecord, cursor) {
+  const { ctx } = run;
   const activity = /* @__PURE__ */ new Map();
   const present = /* @__PURE__ */ new Set();
   try {
@@ -9378,24 +9431,25 @@ async function readRollup(ctx, stats, onRecord, cursor) {
       present.add(row.company_domain.toLowerCase());
       return onRecord(rec);
     };
-    const seen = new KeySet();
-    await fetchRecords(ctx, spec, seen, stats, take);
-    await ctx.verification?.snapshot(ctx, declaration3.name, stats, present, async (reSeen) => {
+    const seen = run.keySet();
+    await fetchRecords(recordsTo(run, take), spec, seen);
+    await ctx.verification?.snapshot(run, present, async (reSeen) => {
       let fresh = 0;
-      await fetchRecords(ctx, { ...spec, label: "company-rollup snapshot (re-read)" }, reSeen, stats, (rec) => {
+      const again = recordsTo(run, (rec) => {
         if (!seen.add(rec[spec.keyField])) return;
         fresh++;
         return take(rec);
       });
+      await fetchRecords(again, { ...spec, label: "company-rollup snapshot (re-read)" }, reSeen);
       return fresh;
     });
   } catch (err) {
-    if (!(err instanceof AbortedError)) ctx.rollupFailure = asTapError(err);
+    if (!(err instanceof AbortedError)) rollupMemo(ctx).failure = asTapError(err);
     throw err;
   }
-  ctx.companyActivity = activity;
+  rollupMemo(ctx).activity = activity;
 }
-var declaration3, read3, companyRollup;
+var declaration3, MEMO, read3, companyRollup;
 var init_company_rollup = __esm({
   "src/streams/company-rollup.ts"() {
     "use strict";
@@ -9403,7 +9457,7 @@ var init_company_rollup = __esm({
     init_endpoints();
     init_fetch();
     init_key_set();
-    init_stream_state();
+    init_stream_run();
     declaration3 = {
       name: "company_rollup",
       endpoint: "company-rollup",
@@ -9418,16 +9472,16 @@ var init_company_rollup = __esm({
       pastSignpost: "drop",
       verifiedAgainst: "active-companies"
     };
-    read3 = async (ctx, selection, sink2, stats) => {
-      const state = new StreamState(ctx.state, declaration3, selection);
+    MEMO = /* @__PURE__ */ Symbol("companyRollup");
+    read3 = async (run) => {
+      const { ctx, state, sink: sink2, stats } = run;
       const key = state.replicationKey;
       const bookmark = state.bookmark();
       let max = bookmark;
       stats.windowsPlanned = 1;
       stats.windows++;
       await readRollup(
-        ctx,
-        stats,
+        run,
         (rec) => {
           const v = rec[key];
           if (bookmark && v !== null && v < bookmark) return;
@@ -9437,6 +9491,7 @@ var init_company_rollup = __esm({
         key
       );
       if (max !== void 0 && max !== bookmark) state.commit(max > ctx.signpostTs ? ctx.signpostTs : max);
+      await run.checkpoints.committed();
     };
     companyRollup = {
       declaration: declaration3,
@@ -9476,8 +9531,7 @@ function companyEventsStream(ctx, selection) {
   const owner = ctx.settings.owner;
   const state = new StreamState(ctx.state, declaration4, selection, owner);
   const explicit = ctx.settings.company_domains;
-  ctx.state.adoptOwnerlessPartitions(declaration4.name, owner);
-  const activity = ctx.companyActivity;
+  const activity = companyActivity(ctx);
   const rollup = activity && rollupByDomain(activity);
   const counted = ctx.verification?.lastCountedDays(ctx) ?? /* @__PURE__ */ new Map();
   const domains = [];
@@ -9614,15 +9668,18 @@ var init_company_events = __esm({
     };
     FAILURES_BEFORE_ANY_SUCCESS = 3;
     OWN_ROLLUP_READ = "company-rollup snapshot (the list of active companies)";
-    read4 = async (ctx, selection, sink2, stats) => {
+    read4 = async (run) => {
+      const { ctx, selection } = run;
       const explicit = ctx.settings.company_domains;
-      if (!explicit && ctx.rollupFailure) throw rollupFailed(ctx.rollupFailure, "failed earlier in this sync");
-      if (!explicit && !ctx.companyActivity) {
+      const failedEarlier = rollupFailure(ctx);
+      if (!explicit && failedEarlier) throw rollupFailed(failedEarlier, "failed earlier in this sync");
+      if (!explicit && !companyActivity(ctx)) {
         const before = ctx.client.requestCount;
         try {
-          await readRollup(ctx, { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 }, () => void 0);
+          await readRollup(snapshotRun(ctx), () => void 0);
         } catch (err) {
-          throw ctx.rollupFailure ? rollupFailed(ctx.rollupFailure, "failed") : err;
+          const failed = rollupFailure(ctx);
+          throw failed ? rollupFailed(failed, "failed") : err;
         }
         log.info(
           `company_events: read company-rollup for the list of active companies (${ctx.client.requestCount - before} request).`
@@ -9634,13 +9691,17 @@ var init_company_events = __esm({
           `company_events: the company-rollup snapshot gives no last_seen for ${plural(stream.unknownSeen, "company", "companies")} (an empty value, a row missing, or a renamed column): reading them as active.`
         );
       try {
-        await runWindows(ctx, stream, sink2, stats);
+        await runWindows(run, stream);
       } catch (err) {
-        if (stream.failures.size) log.error(`company_events: ${failedCompanies(stream.failures, void 0).message}`);
+        if (stream.failures.size) {
+          const failed = failedCompanies(stream.failures, void 0);
+          if (err instanceof RequestBudgetReached) err.failure = failed;
+          else log.error(`company_events: ${failed.message}`);
+        }
         throw err;
       }
       const skipped = stream.skipped;
-      stats.skippedPartitions = skipped;
+      run.stats.skippedPartitions = skipped;
       if (skipped)
         log.info(
           `company_events: skipped ${skipped} compan${skipped === 1 ? "y" : "ies"} without activity in their pending range (no request made).`
@@ -9651,7 +9712,7 @@ var init_company_events = __esm({
       const explicit = ctx.settings.company_domains;
       const rollupSelected = selected.includes(companyRollup.declaration.name);
       const own = !explicit && !rollupSelected ? [{ label: OWN_ROLLUP_READ, snapshot: true }] : [];
-      if (!explicit && !ctx.companyActivity)
+      if (!explicit && !companyActivity(ctx))
         return {
           stream: declaration4.name,
           requests: own,
@@ -9665,7 +9726,7 @@ var init_company_events = __esm({
         ctx
       );
       plan5.requests.unshift(...own);
-      if (explicit && rollupSelected && !ctx.companyActivity) {
+      if (explicit && rollupSelected && !companyActivity(ctx)) {
         plan5.bound = "upper";
         plan5.detail += ", before the snapshot skips the inactive ones";
       }
@@ -9681,9 +9742,9 @@ var init_company_events = __esm({
       planPrerequisite: {
         needed: (settings, selected) => selected.includes(declaration4.name) && (!settings.company_domains || selected.includes(companyRollup.declaration.name)),
         async read(ctx) {
+          ctx.memos ??= /* @__PURE__ */ new Map();
           const readCtx = { ...ctx, settings: { ...ctx.settings, verify_counts: false } };
-          await readRollup(readCtx, { records: 0, duplicates: 0, requests: 0, windows: 0, maxKeySet: 0 }, () => void 0);
-          ctx.companyActivity = readCtx.companyActivity;
+          await readRollup(snapshotRun(readCtx), () => void 0);
         },
         said: "plan: read the company-rollup snapshot to count the companies company_events will request (1 request)."
       }
@@ -9717,7 +9778,7 @@ function eventsStream(ctx, selection) {
     openWindow: (e) => e.company_domain === void 0 ? { start: e.day, end: e.day } : void 0
   };
 }
-var declaration5, events;
+var eventRowsDeclaration, declaration5, events;
 var init_events = __esm({
   "src/streams/events.ts"() {
     "use strict";
@@ -9728,9 +9789,7 @@ var init_events = __esm({
     init_runner();
     init_stream_plan();
     init_stream_state();
-    declaration5 = {
-      name: "events",
-      endpoint: "events",
+    eventRowsDeclaration = {
       format: "csv",
       keyProperties: ["owner", "id"],
       validReplicationKeys: ["time"],
@@ -9739,15 +9798,20 @@ var init_events = __esm({
       dependsOn: [],
       window: "days",
       lookback: "lookback_days",
-      coveredBy: { start_date: "start_date", package_query: "package_query" },
       pastSignpost: "signpost",
-      verifiedAgainst: "total",
-      tallyField: "time",
       fastCsv: true
+    };
+    declaration5 = {
+      name: "events",
+      endpoint: "events",
+      ...eventRowsDeclaration,
+      coveredBy: { start_date: "start_date", package_query: "package_query" },
+      verifiedAgainst: "total",
+      tallyField: "time"
     };
     events = {
       declaration: declaration5,
-      read: (ctx, selection, sink2, stats) => runWindows(ctx, eventsStream(ctx, selection), sink2, stats),
+      read: (run) => runWindows(run, eventsStream(run.ctx, run.selection)),
       plan: (ctx, selection) => eventDayPlan(ctx, eventsStream(ctx, selection))
     };
   }
@@ -9771,23 +9835,14 @@ var init_pixel_events = __esm({
     declaration6 = {
       name: "pixel_events",
       endpoint: "pixel-events",
-      format: "csv",
-      keyProperties: ["owner", "id"],
-      validReplicationKeys: ["time"],
-      defaultReplicationKey: "time",
-      userChoosableCursor: false,
-      dependsOn: [],
-      window: "days",
-      lookback: "lookback_days",
+      ...eventRowsDeclaration,
       // The endpoint takes no package query: only start_date narrows what it reads.
       coveredBy: { start_date: "start_date" },
-      pastSignpost: "signpost",
-      optIn: true,
-      fastCsv: true
+      optIn: true
     };
     pixelEvents = {
       declaration: declaration6,
-      read: (ctx, selection, sink2, stats) => runWindows(ctx, pixelEventsStream(ctx, selection), sink2, stats),
+      read: (run) => runWindows(run, pixelEventsStream(run.ctx, run.selection)),
       plan: (ctx, selection) => eventDayPlan(ctx, pixelEventsStream(ctx, selection))
     };
   }
@@ -10182,9 +10237,9 @@ var require_scope = __commonJS({
       var: new code_1.Name("var")
     };
     var Scope = class {
-      constructor({ prefixes, parent } = {}) {
+      constructor({ prefixes: prefixes2, parent } = {}) {
         this._names = {};
-        this._prefixes = prefixes;
+        this._prefixes = prefixes2;
         this._parent = parent;
       }
       toName(nameOrPrefix) {
@@ -18190,7 +18245,7 @@ var require_pg_int8 = __commonJS({
       var result = "";
       var carry;
       var t;
-      var digits;
+      var digits2;
       var pad;
       var l;
       var i;
@@ -18199,54 +18254,54 @@ var require_pg_int8 = __commonJS({
         high = high / BASE >>> 0;
         t = 4294967296 * carry + low;
         low = t / BASE >>> 0;
-        digits = "" + (t - BASE * low);
+        digits2 = "" + (t - BASE * low);
         if (low === 0 && high === 0) {
-          return sign + digits + result;
+          return sign + digits2 + result;
         }
         pad = "";
-        l = 6 - digits.length;
+        l = 6 - digits2.length;
         for (i = 0; i < l; i++) {
           pad += "0";
         }
-        result = pad + digits + result;
+        result = pad + digits2 + result;
       }
       {
         carry = high % BASE;
         high = high / BASE >>> 0;
         t = 4294967296 * carry + low;
         low = t / BASE >>> 0;
-        digits = "" + (t - BASE * low);
+        digits2 = "" + (t - BASE * low);
         if (low === 0 && high === 0) {
-          return sign + digits + result;
+          return sign + digits2 + result;
         }
         pad = "";
-        l = 6 - digits.length;
+        l = 6 - digits2.length;
         for (i = 0; i < l; i++) {
           pad += "0";
         }
-        result = pad + digits + result;
+        result = pad + digits2 + result;
       }
       {
         carry = high % BASE;
         high = high / BASE >>> 0;
         t = 4294967296 * carry + low;
         low = t / BASE >>> 0;
-        digits = "" + (t - BASE * low);
+        digits2 = "" + (t - BASE * low);
         if (low === 0 && high === 0) {
-          return sign + digits + result;
+          return sign + digits2 + result;
         }
         pad = "";
-        l = 6 - digits.length;
+        l = 6 - digits2.length;
         for (i = 0; i < l; i++) {
           pad += "0";
         }
-        result = pad + digits + result;
+        result = pad + digits2 + result;
       }
       {
         carry = high % BASE;
         t = 4294967296 * carry + low;
-        digits = "" + t % BASE;
-        return sign + digits + result;
+        digits2 = "" + t % BASE;
+        return sign + digits2 + result;
       }
     }
     module.exports = readInt8;
@@ -18347,7 +18402,7 @@ var require_binaryParsers = __commonJS({
       }
       var weight = Math.pow(1e4, parseBits(value, 16, 16));
       var result = 0;
-      var digits = [];
+      var digits2 = [];
       var ndigits = parseBits(value, 16);
       for (var i = 0; i < ndigits; i++) {
         result += parseBits(value, 16, 64 + 16 * i) * weight;
@@ -20975,7 +21030,7 @@ var require_split2 = __commonJS({
   "node_modules/split2/index.js"(exports, module) {
     "use strict";
     var { Transform } = __require("stream");
-    var { StringDecoder: StringDecoder4 } = __require("string_decoder");
+    var { StringDecoder: StringDecoder2 } = __require("string_decoder");
     var kLast = /* @__PURE__ */ Symbol("last");
     var kDecoder = /* @__PURE__ */ Symbol("decoder");
     function transform(chunk, enc, cb) {
@@ -21055,7 +21110,7 @@ var require_split2 = __commonJS({
       options.readableObjectMode = true;
       const stream = new Transform(options);
       stream[kLast] = "";
-      stream[kDecoder] = new StringDecoder4("utf8");
+      stream[kDecoder] = new StringDecoder2("utf8");
       stream.matcher = matcher;
       stream.mapper = mapper;
       stream.maxLength = options.maxLength;
@@ -23227,11 +23282,11 @@ function stagingName(stream) {
 function createStagingSql(schema, spec) {
   return `CREATE TEMP TABLE IF NOT EXISTS ${ident(stagingName(spec.stream))} (LIKE ${qualified(schema, spec.stream)} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`;
 }
-function copySql(stream, columns) {
-  return `COPY ${ident(stagingName(stream))} (${columns.map(ident).join(", ")}) FROM STDIN`;
+function copySql(stream, columns, format = "text") {
+  return `COPY ${ident(stagingName(stream))} (${columns.map(ident).join(", ")}) FROM STDIN${FORMAT_OPTION[format]}`;
 }
-function directCopySql(schema, stream, columns) {
-  return `COPY ${qualified(schema, stream)} (${columns.map(ident).join(", ")}) FROM STDIN`;
+function directCopySql(schema, stream, columns, format = "text") {
+  return `COPY ${qualified(schema, stream)} (${columns.map(ident).join(", ")}) FROM STDIN${FORMAT_OPTION[format]}`;
 }
 function emptySql(schema, stream) {
   return `SELECT EXISTS (SELECT 1 FROM ${qualified(schema, stream)} WHERE owner = $1) AS held`;
@@ -23245,7 +23300,7 @@ function insertSql(schema, spec, columns) {
   const cols = columns.map(ident).join(", ");
   return `INSERT INTO ${qualified(schema, spec.stream)} AS t (${cols}) SELECT ${cols} FROM ${ident(stagingName(spec.stream))} ORDER BY ${spec.key.map(ident).join(", ")}`;
 }
-var STATE_TABLE, TABLES, FORMAT_TYPE;
+var STATE_TABLE, TABLES, FORMAT_TYPE, FORMAT_OPTION;
 var init_tables = __esm({
   "src/destination/postgres/tables.ts"() {
     "use strict";
@@ -23262,6 +23317,7 @@ var init_tables = __esm({
       boolean: "boolean",
       jsonb: "jsonb"
     };
+    FORMAT_OPTION = { text: "", binary: " (FORMAT binary)" };
   }
 });
 
@@ -23525,16 +23581,16 @@ var init_state_table = __esm({
       }
       setPartitionValue(stream, context, replicationKey, value) {
         super.setPartitionValue(stream, context, replicationKey, value);
-        const key = partKey(context);
-        const p = this.partition(stream, key);
-        const d = this.mark(stream);
-        if (p) d.parts.set(key, p);
-        else d.allParts = true;
+        this.markPartition(stream, context);
       }
       /** company_events' failure record of a partition (src/streams/company-events.ts): its row is written with the next commit. */
       setPartitionField(stream, context, field, value) {
         if (value === void 0 && this.partitionField(stream, context, field) === void 0) return;
         super.setPartitionField(stream, context, field, value);
+        this.markPartition(stream, context);
+      }
+      /** A partition changed: its row is written with the next commit (every partition's when it is not found). */
+      markPartition(stream, context) {
         const key = partKey(context);
         const p = this.partition(stream, key);
         const d = this.mark(stream);
@@ -23574,6 +23630,12 @@ var init_state_table = __esm({
         if (!this.bookmark(stream)) return;
         super.dropValue(stream);
         this.mark(stream);
+      }
+      /** The entry's rows go with it: its own row is written empty and its partition rows deleted. */
+      dropEntry(stream) {
+        if (!this.bookmark(stream)) return;
+        super.dropEntry(stream);
+        this.mark(stream).allParts = true;
       }
       recordSettings(stream, settings) {
         super.recordSettings(stream, settings);
@@ -23642,11 +23704,8 @@ async function readV3Counts(ctx, kinds, w, query, why, onRecord) {
     let answered;
     const label = `aggregations counts ${kind === "total" ? "by-total" : "by-company"} ${w.start}..${w.end} (${why} for verify_counts, v3)`;
     await fetchRecords(
-      ctx,
-      {
-        stream: aggregations.declaration.name,
-        endpoint: aggregations.declaration.endpoint,
-        format: aggregations.declaration.format,
+      recordsTo({ ctx, stats }, onRecord),
+      fetchSpec(aggregations.declaration, {
         path: aggregationsPath(ownerAsConfigured(ctx.settings.owner)),
         query: {
           start_date: w.start,
@@ -23656,15 +23715,12 @@ async function readV3Counts(ctx, kinds, w, query, why, onRecord) {
           ...kind === "total" && query !== void 0 ? { query } : {}
         },
         label,
-        keyField: "row_key",
         deriveKey: (rec) => JSON.stringify([rec.date, rec.breakdown, rec.artifact, rec.company_domain ?? null]),
         onHeaders: (headers) => {
           answered = answeredWindow(headers);
         }
-      },
-      new KeySet(),
-      stats,
-      onRecord
+      }),
+      new KeySet()
     );
     const got = answered;
     if (got && (got.start !== w.start || got.end !== w.end))
@@ -23685,6 +23741,7 @@ var init_v3_counts = __esm({
     init_days();
     init_fetch();
     init_key_set();
+    init_stream_run();
   }
 });
 
@@ -23716,14 +23773,22 @@ function rollupCheckRange(scope, companyDays) {
 }
 function scarfCounts(ctx) {
   const memos = ctx.memos ??= /* @__PURE__ */ new Map();
-  let ref = memos.get(MEMO);
-  if (!ref) memos.set(MEMO, ref = new ScarfCounts(ctx));
+  let ref = memos.get(MEMO2);
+  if (!ref) memos.set(MEMO2, ref = new ScarfCounts(ctx));
   return ref;
 }
 function countsRead(ctx) {
-  return ctx.memos?.get(MEMO);
+  return ctx.memos?.get(MEMO2);
 }
-var ScarfCounts, MEMO;
+function rereadSpec(spec, w, tally) {
+  return {
+    ...spec,
+    query: { ...spec.query, start_date: w.start, end_date: w.end },
+    onAccepted: tally,
+    label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`
+  };
+}
+var ScarfCounts, MEMO2;
 var init_counts = __esm({
   "src/streams/verify/counts.ts"() {
     "use strict";
@@ -23735,6 +23800,7 @@ var init_counts = __esm({
     init_fetch();
     init_key_set();
     init_ranges();
+    init_stream_run();
     init_v3_counts();
     ScarfCounts = class {
       constructor(ctx) {
@@ -23877,23 +23943,17 @@ var init_counts = __esm({
         let rows = 0;
         try {
           await fetchRecords(
-            this.ctx,
-            {
-              stream: aggregates.declaration.name,
-              endpoint: aggregates.declaration.endpoint,
-              format: aggregates.declaration.format,
+            recordsTo({ ctx: this.ctx, stats }, (rec) => {
+              rows++;
+              tally(rec);
+            }),
+            fetchSpec(aggregates.declaration, {
               path: aggregatesPath(this.ctx.settings.owner),
               query: { start_date: w.start, end_date: w.end, ...query },
               label: `aggregates counts ${w.start}..${w.end} (${why} for verify_counts)`,
-              keyField: "row_key",
               deriveKey: (rec) => JSON.stringify([rec.date, rec.rollup, rec.breakdown, rec.artifact, rec.company_domain ?? null])
-            },
-            new KeySet(),
-            stats,
-            (rec) => {
-              rows++;
-              tally(rec);
-            }
+            }),
+            new KeySet()
           );
         } catch (err) {
           if (!v2CountsGone(err)) throw err;
@@ -23961,7 +24021,7 @@ var init_counts = __esm({
         }
       }
     };
-    MEMO = /* @__PURE__ */ Symbol("scarfCounts");
+    MEMO2 = /* @__PURE__ */ Symbol("scarfCounts");
   }
 });
 
@@ -24956,30 +25016,22 @@ var require_pg_copy_streams = __commonJS({
   }
 });
 
-// src/destination/postgres/copy-text.ts
+// src/destination/postgres/copy-chunk.ts
 function nulError(stream, column) {
   return new DataError(
     `Stream ${stream}: a value of column '${column}' holds the character U+0000 (NUL), which PostgreSQL cannot store in text; the window is not loaded.`
   );
-}
-function escapeText(s) {
-  return /[\\\t\n\r\u0000]/.test(s) ? s.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r") : s;
 }
 function quoteOrBackslash(w) {
   const q = w ^ 572662306;
   const bs = w ^ 1549556828;
   return (q - 16843009 & ~q | bs - 16843009 & ~bs) & 2155905152;
 }
-var TAB, NL, BACKSLASH, QUOTE, CopyChunk, ObjectEncoder, HEX2, PlainJsonEncoder, JsonEncoder;
-var init_copy_text = __esm({
-  "src/destination/postgres/copy-text.ts"() {
+var CopyChunk;
+var init_copy_chunk = __esm({
+  "src/destination/postgres/copy-chunk.ts"() {
     "use strict";
     init_errors();
-    init_words();
-    TAB = 9;
-    NL = 10;
-    BACKSLASH = 92;
-    QUOTE = 34;
     CopyChunk = class {
       buf;
       len = 0;
@@ -25000,206 +25052,393 @@ var init_copy_text = __esm({
         return out;
       }
     };
-    ObjectEncoder = class {
-      constructor(stream, columns) {
-        this.stream = stream;
-        this.columns = columns;
+  }
+});
+
+// src/destination/postgres/copy-binary.ts
+function badValue(stream, column, type, text) {
+  return new DataError(
+    `Stream ${stream}: column '${column}' (${type}) cannot take the value ${JSON.stringify(text.slice(0, 80))}; the window is not loaded.`
+  );
+}
+function digits(b, i, n) {
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const c = b[i + k] - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+function dateAt(b, i) {
+  const y = digits(b, i, 4);
+  const m = digits(b, i + 5, 2);
+  const d = digits(b, i + 8, 2);
+  if (y < 1 || b[i + 4] !== 45 || b[i + 7] !== 45 || m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH[m - 1]) return NaN;
+  if (m === 2 && d === 29 && (y % 4 !== 0 || y % 100 === 0 && y % 400 !== 0)) return NaN;
+  return daysFromCivil(y, m, d) - PG_EPOCH_DAYS;
+}
+function cachedDateAt(b, i) {
+  const x = b[i] | b[i + 1] << 8 | b[i + 2] << 16 | b[i + 3] << 24;
+  const y = b[i + 4] | b[i + 5] << 8 | b[i + 6] << 16 | b[i + 7] << 24;
+  const z = b[i + 8] | b[i + 9] << 8;
+  if (x === lastDateA && y === lastDateB && z === lastDateC) return lastDays;
+  lastDays = dateAt(b, i);
+  lastDateA = x;
+  lastDateB = y;
+  lastDateC = z;
+  return lastDays;
+}
+function rint(x) {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+function putTimestamp(b, from2, to, out, o) {
+  if (to - from2 < 20) return false;
+  const days = cachedDateAt(b, from2);
+  const sep = b[from2 + 10];
+  const hh = digits(b, from2 + 11, 2);
+  const mi = digits(b, from2 + 14, 2);
+  const ss = digits(b, from2 + 17, 2);
+  if (days !== days || sep !== 84 && sep !== 32 || b[from2 + 13] !== 58 || b[from2 + 16] !== 58) return false;
+  if (hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 60) return false;
+  let i = from2 + 19;
+  let frac = 0;
+  if (b[i] === 46) {
+    const f0 = ++i;
+    while (i < to && b[i] >= 48 && b[i] <= 57) i++;
+    const n = i - f0;
+    if (n === 0) return false;
+    if (n <= 6) frac = digits(b, f0, n) * SCALE[n];
+    else frac = rint(Number("0." + Buffer.from(b.buffer, b.byteOffset + f0, n).toString("latin1")) * 1e6);
+  }
+  let offset = 0;
+  const z = b[i];
+  if (z === 90 && i + 1 === to) offset = 0;
+  else if (z === 43 || z === 45) {
+    const oh = digits(b, i + 1, 2);
+    let om = 0;
+    const rest = to - (i + 3);
+    if (rest === 2) om = digits(b, i + 3, 2);
+    else if (rest === 3 && b[i + 3] === 58) om = digits(b, i + 4, 2);
+    else if (rest !== 0) return false;
+    if (oh < 0 || om < 0 || oh > 15 || om > 59) return false;
+    offset = (z === 45 ? -1 : 1) * (oh * 3600 + om * 60);
+  } else return false;
+  const sec = days * 86400 + hh * 3600 + mi * 60 + ss - offset;
+  if (Math.abs(sec) < 9e9) {
+    const us = sec * 1e6 + frac;
+    const hi = Math.floor(us / 4294967296);
+    out.setInt32(o, hi);
+    out.setUint32(o + 4, us - hi * 4294967296);
+  } else out.setBigInt64(o, BigInt(sec) * 1000000n + BigInt(frac));
+  return true;
+}
+function putNumeric(b, from2, to, out, o) {
+  let i = from2;
+  let neg = false;
+  if (b[i] === 45) {
+    neg = true;
+    i++;
+  } else if (b[i] === 43) i++;
+  const ds = DIGITS;
+  let nd = 0;
+  let intDigits = 0;
+  let fracDigits = 0;
+  let seenPoint = false;
+  let any = false;
+  for (; i < to; i++) {
+    const c = b[i];
+    if (c >= 48 && c <= 57) {
+      any = true;
+      if (nd === 0 && c === 48) {
+        if (seenPoint) fracDigits++;
+        continue;
       }
-      stream;
-      columns;
-      encode(rec, out) {
-        let line = "";
-        for (let i = 0; i < this.columns.length; i++) {
-          const col = this.columns[i];
-          const v = rec[col];
-          let field;
-          if (v === null || v === void 0) field = "\\N";
-          else if (typeof v === "string") {
-            if (v.includes("\0")) throw nulError(this.stream, col);
-            field = escapeText(v);
-          } else if (typeof v === "boolean") field = v ? "t" : "f";
-          else if (typeof v === "number") field = String(v);
-          else field = escapeText(JSON.stringify(v));
-          line += i === 0 ? field : "	" + field;
-        }
-        line += "\n";
-        const max = line.length * 3;
-        out.ensure(max);
-        out.len += out.buf.write(line, out.len, "utf8");
-      }
-    };
+      if (nd === ds.length) return -1;
+      ds[nd++] = c - 48;
+      if (seenPoint) fracDigits++;
+      else intDigits++;
+    } else if (c === 46 && !seenPoint) seenPoint = true;
+    else break;
+  }
+  if (!any) return -1;
+  let exp = 0;
+  if (i < to && (b[i] === 101 || b[i] === 69)) {
+    i++;
+    let eneg = false;
+    if (b[i] === 45 || b[i] === 43) eneg = b[i++] === 45;
+    const e0 = i;
+    while (i < to && b[i] >= 48 && b[i] <= 57) exp = exp * 10 + (b[i++] - 48);
+    if (i === e0 || exp > 1e5) return -1;
+    if (eneg) exp = -exp;
+  }
+  if (i !== to) return -1;
+  const dscale = Math.max(0, fracDigits - exp);
+  const leadingFracZeros = nd ? fracDigits - (nd - intDigits) : 0;
+  const point = intDigits - leadingFracZeros + exp;
+  const pad = ((4 - point % 4) % 4 + 4) % 4;
+  const p = point + pad;
+  const total = pad + nd;
+  const ngroups = Math.ceil(total / 4);
+  let weight = p / 4 - 1;
+  const groups = GROUPS;
+  for (let g = 0; g < ngroups; g++) {
+    let v = 0;
+    for (let k = 0; k < 4; k++) {
+      const at = g * 4 + k - pad;
+      v = v * 10 + (at >= 0 && at < nd ? ds[at] : 0);
+    }
+    groups[g] = v;
+  }
+  let first = 0;
+  while (first < ngroups && groups[first] === 0) {
+    first++;
+    weight--;
+  }
+  let last = ngroups;
+  while (last > first && groups[last - 1] === 0) last--;
+  const n = last - first;
+  if (n === 0) weight = 0;
+  out.setInt16(o, n);
+  out.setInt16(o + 2, weight);
+  out.setUint16(o + 4, n && neg ? 16384 : 0);
+  out.setInt16(o + 6, dscale);
+  for (let g = 0; g < n; g++) out.setInt16(o + 8 + 2 * g, groups[first + g]);
+  return 8 + 2 * n;
+}
+function putBigint(b, from2, to, out, o) {
+  let i = from2;
+  let neg = false;
+  if (b[i] === 45) {
+    neg = true;
+    i++;
+  }
+  if (i === to || to - i > 19) return false;
+  if (to - i <= 15) {
+    const v2 = digits(b, i, to - i);
+    if (v2 < 0) return false;
+    const s = neg ? -v2 : v2;
+    const hi = Math.floor(s / 4294967296);
+    out.setInt32(o, hi);
+    out.setUint32(o + 4, s - hi * 4294967296);
+    return true;
+  }
+  for (let k = i; k < to; k++) if (b[k] < 48 || b[k] > 57) return false;
+  const v = BigInt(Buffer.from(b.buffer, b.byteOffset + from2, to - from2).toString("latin1"));
+  if (v > 9223372036854775807n || v < -9223372036854775808n) return false;
+  out.setBigInt64(o, v);
+  return true;
+}
+function viewFor(buf) {
+  if (buf !== lastBuf) {
+    lastBuf = buf;
+    lastView = viewOf(buf);
+  }
+  return lastView;
+}
+function typedRoom(n) {
+  return n * 2 + 24;
+}
+function putTyped(type, b, from2, to, out) {
+  out.ensure(typedRoom(to - from2));
+  const buf = viewFor(out.buf);
+  const o = out.len;
+  switch (type) {
+    case "timestamptz":
+      if (!putTimestamp(b, from2, to, buf, o + 4)) return false;
+      buf.setInt32(o, 8);
+      out.len = o + 12;
+      return true;
+    case "date": {
+      const d = to - from2 === 10 ? dateAt(b, from2) : NaN;
+      if (d !== d) return false;
+      buf.setInt32(o, 4);
+      buf.setInt32(o + 4, d);
+      out.len = o + 8;
+      return true;
+    }
+    case "bigint":
+      if (!putBigint(b, from2, to, buf, o + 4)) return false;
+      buf.setInt32(o, 8);
+      out.len = o + 12;
+      return true;
+    case "numeric": {
+      const n = putNumeric(b, from2, to, buf, o + 4);
+      if (n < 0) return false;
+      buf.setInt32(o, n);
+      out.len = o + 4 + n;
+      return true;
+    }
+    case "boolean": {
+      const n = to - from2;
+      const c = b[from2] | 32;
+      let v;
+      const l = (k) => b[from2 + k] | 32;
+      if (n === 4 && c === 116 && l(1) === 114 && l(2) === 117 && l(3) === 101) v = 1;
+      else if (n === 5 && c === 102 && l(1) === 97 && l(2) === 108 && l(3) === 115 && l(4) === 101) v = 0;
+      else if (n === 1 && (c === 116 || c === 102)) v = c === 116 ? 1 : 0;
+      else return false;
+      buf.setInt32(o, 1);
+      buf.setUint8(o + 4, v);
+      out.len = o + 5;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+var BINARY_HEADER, BINARY_TRAILER, BACKSLASH, QUOTE, PG_EPOCH_DAYS, DAYS_IN_MONTH, SCALE, lastDateA, lastDateB, lastDateC, lastDays, DIGITS, GROUPS, lastBuf, lastView, HEX2, BinaryEncoder;
+var init_copy_binary = __esm({
+  "src/destination/postgres/copy-binary.ts"() {
+    "use strict";
+    init_errors();
+    init_convert();
+    init_words();
+    init_copy_chunk();
+    BINARY_HEADER = Buffer.from([
+      80,
+      71,
+      67,
+      79,
+      80,
+      89,
+      10,
+      255,
+      13,
+      10,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0
+    ]);
+    BINARY_TRAILER = Buffer.from([255, 255]);
+    BACKSLASH = 92;
+    QUOTE = 34;
+    PG_EPOCH_DAYS = 10957;
+    DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    SCALE = [1e6, 1e5, 1e4, 1e3, 100, 10, 1];
+    lastDateA = -1;
+    lastDateB = -1;
+    lastDateC = -1;
+    lastDays = NaN;
+    DIGITS = new Uint8Array(1e3);
+    GROUPS = new Int32Array(252);
+    lastView = viewOf(Buffer.alloc(0));
     HEX2 = (c) => c <= 57 ? c - 48 : (c | 32) - 87;
-    PlainJsonEncoder = class {
-      constructor(stream, columns) {
+    BinaryEncoder = class {
+      constructor(stream, columns, types2) {
         this.stream = stream;
         this.columns = columns;
         this.keys = columns.map((c) => Buffer.from(`"${c}":`, "utf8"));
+        this.keyLens = this.keys.map((k) => k.length);
+        const words = this.keys.map((k) => wordsOf(k));
+        this.keyWords = words.map((w) => w.words);
+        this.keyTails = words.map((w) => w.tail);
+        this.types = [...types2];
       }
       stream;
       columns;
-      /** `"name":` of each column, as bytes. */
       keys;
-      encode(json, end, out) {
-        out.ensure(end + this.columns.length + 1);
-        const buf = out.buf;
-        const start = out.len;
-        let o = start;
-        let i = 1;
-        if (json[0] !== 123) return false;
-        for (let c = 0; c < this.columns.length; c++) {
-          if (c > 0) {
-            if (json[i] !== 44) return this.reset(out, start);
-            i++;
-            buf[o++] = TAB;
-          }
-          const key = this.keys[c];
-          const kl = key.length;
-          for (let k = 0; k < kl; k++) if (json[i + k] !== key[k]) return this.reset(out, start);
-          i += kl;
-          const first = json[i];
-          if (first === QUOTE) {
-            i++;
-            for (; ; ) {
-              if (i >= end) return this.reset(out, start);
-              const b = json[i];
-              if (b === QUOTE) {
-                i++;
-                break;
-              }
-              if (b !== BACKSLASH) {
-                buf[o++] = b;
-                i++;
-                continue;
-              }
-              const e = json[i + 1];
-              i += 2;
-              if (e === QUOTE || e === 47) buf[o++] = e;
-              else if (e === 117) {
-                let cp = HEX2(json[i]) << 12 | HEX2(json[i + 1]) << 8 | HEX2(json[i + 2]) << 4 | HEX2(json[i + 3]);
-                i += 4;
-                if (cp >= 55296 && cp <= 56319 && json[i] === BACKSLASH && json[i + 1] === 117) {
-                  const lo = HEX2(json[i + 2]) << 12 | HEX2(json[i + 3]) << 8 | HEX2(json[i + 4]) << 4 | HEX2(json[i + 5]);
-                  if (lo >= 56320 && lo <= 57343) {
-                    cp = 65536 + (cp - 55296 << 10) + (lo - 56320);
-                    i += 6;
-                  }
-                }
-                if (cp === 0) throw nulError(this.stream, this.columns[c]);
-                if (cp < 32 || cp === 127) {
-                  buf[o++] = BACKSLASH;
-                  buf[o++] = 120;
-                  buf[o++] = (cp >> 4) + 48;
-                  const lo = cp & 15;
-                  buf[o++] = lo < 10 ? lo + 48 : lo + 87;
-                } else if (cp < 128) {
-                  if (cp === BACKSLASH) {
-                    buf[o++] = BACKSLASH;
-                    buf[o++] = BACKSLASH;
-                  } else buf[o++] = cp;
-                } else if (cp < 2048) {
-                  buf[o++] = 192 | cp >> 6;
-                  buf[o++] = 128 | cp & 63;
-                } else if (cp < 65536) {
-                  if (cp >= 55296 && cp <= 57343) return this.reset(out, start);
-                  buf[o++] = 224 | cp >> 12;
-                  buf[o++] = 128 | cp >> 6 & 63;
-                  buf[o++] = 128 | cp & 63;
-                } else {
-                  buf[o++] = 240 | cp >> 18;
-                  buf[o++] = 128 | cp >> 12 & 63;
-                  buf[o++] = 128 | cp >> 6 & 63;
-                  buf[o++] = 128 | cp & 63;
-                }
-              } else {
-                buf[o++] = BACKSLASH;
-                buf[o++] = e;
-              }
-            }
-          } else if (first === 110) {
-            if (json[i + 1] !== 117 || json[i + 2] !== 108 || json[i + 3] !== 108) return this.reset(out, start);
-            i += 4;
-            buf[o++] = BACKSLASH;
-            buf[o++] = 78;
-          } else {
-            const from2 = i;
-            while (i < end) {
-              const b = json[i];
-              if (b === 44 || b === 125) break;
-              i++;
-            }
-            if (i === from2) return this.reset(out, start);
-            json.copy(buf, o, from2, i);
-            o += i - from2;
-          }
-        }
-        if (json[i] !== 125 || i + 1 !== end) return this.reset(out, start);
-        buf[o++] = NL;
-        out.len = o;
-        return true;
-      }
-      reset(out, start) {
-        out.len = start;
-        return false;
-      }
-    };
-    JsonEncoder = class {
+      keyLens;
       keyWords;
       keyTails;
-      keyLens;
-      plain;
+      types;
       /** The last input and output buffers, with their DataViews (both are reused across records). */
       inBuf;
       idv = viewOf(Buffer.alloc(0));
       outBuf;
       odv = viewOf(Buffer.alloc(0));
-      constructor(stream, columns) {
-        const keys = columns.map((c) => Buffer.from(`"${c}":`, "utf8"));
-        const words = keys.map((k) => wordsOf(k));
-        this.keyWords = words.map((w) => w.words);
-        this.keyTails = words.map((w) => w.tail);
-        this.keyLens = keys.map((k) => k.length);
-        this.plain = new PlainJsonEncoder(stream, columns);
-      }
-      encode(json, end, out) {
-        const ncols = this.keyLens.length;
-        out.ensure(end + ncols + 1);
-        const buf = out.buf;
-        if (buf !== this.outBuf) {
-          this.outBuf = buf;
-          this.odv = viewOf(buf);
+      encode(rec, out) {
+        const n = this.columns.length;
+        out.ensure(2);
+        out.buf.writeInt16BE(n, out.len);
+        out.len += 2;
+        for (let c = 0; c < n; c++) {
+          const col = this.columns[c];
+          const type = this.types[c];
+          const v = rec[col];
+          if (v === null || v === void 0) {
+            out.ensure(4);
+            out.buf.writeInt32BE(-1, out.len);
+            out.len += 4;
+            continue;
+          }
+          const text = typeof v === "string" ? v : typeof v === "boolean" ? v ? "t" : "f" : typeof v === "number" ? String(v) : JSON.stringify(v);
+          if (text.includes("\0")) throw nulError(this.stream, col);
+          if (type === "text" || type === "jsonb") {
+            const extra = type === "jsonb" ? 1 : 0;
+            out.ensure(text.length * 3 + 5);
+            const o = out.len;
+            if (extra) out.buf[o + 4] = 1;
+            const len = out.buf.write(text, o + 4 + extra, "utf8") + extra;
+            out.buf.writeInt32BE(len, o);
+            out.len = o + 4 + len;
+            continue;
+          }
+          const bytes = Buffer.from(text, "utf8");
+          if (!putTyped(type, bytes, 0, bytes.length, out)) throw badValue(this.stream, col, type, text);
         }
+      }
+      // eslint-disable-next-line complexity -- the fast path's row loop (as the text reference, test/helpers/copy-text-encoder.ts): its checks stay inline
+      encodeJson(json, end, out) {
+        const ncols = this.keys.length;
+        const start = out.len;
+        out.ensure(end + ncols * 5 + 2);
+        let buf = out.buf;
+        if (json[0] !== 123) return false;
         if (json !== this.inBuf) {
           this.inBuf = json;
           this.idv = viewOf(json);
         }
         const idv = this.idv;
-        const odv = this.odv;
+        let odv = this.odv;
+        if (buf !== this.outBuf) {
+          this.outBuf = buf;
+          this.odv = odv = viewOf(buf);
+        }
+        odv.setInt16(start, ncols);
+        let o = start + 2;
+        let i = 1;
+        const keyLens = this.keyLens;
         const keyWords = this.keyWords;
         const keyTails = this.keyTails;
-        const keyLens = this.keyLens;
-        const start = out.len;
-        let o = start;
-        let i = 1;
-        if (json[0] !== 123) return false;
+        const types2 = this.types;
         for (let c = 0; c < ncols; c++) {
           if (c > 0) {
-            if (json[i] !== 44) return false;
+            if (json[i] !== 44) return this.undo(out, start);
             i++;
-            buf[o++] = TAB;
           }
           const kl = keyLens[c];
-          if (i + kl > end) return false;
+          if (i + kl > end) return this.undo(out, start);
           const kw = keyWords[c];
-          for (let k = 0; k < kw.length; k++) if (idv.getInt32(i + 4 * k, true) !== kw[k]) return false;
+          for (let k = 0; k < kw.length; k++) if (idv.getInt32(i + 4 * k, true) !== kw[k]) return this.undo(out, start);
           const kt = keyTails[c];
           const tailAt = i + 4 * kw.length;
-          for (let k = 0; k < kt.length; k++) if (json[tailAt + k] !== kt[k]) return false;
+          for (let k = 0; k < kt.length; k++) if (json[tailAt + k] !== kt[k]) return this.undo(out, start);
           i += kl;
+          const type = types2[c];
           const first = json[i];
-          if (first === QUOTE) {
+          if (first === 110) {
+            if (json[i + 1] !== 117 || json[i + 2] !== 108 || json[i + 3] !== 108) return this.undo(out, start);
+            i += 4;
+            odv.setInt32(o, -1);
+            o += 4;
+            continue;
+          }
+          if (type === "text" || type === "jsonb") {
+            if (first !== QUOTE) return this.undo(out, start);
             i++;
+            const lenAt = o;
+            o += 4;
+            if (type === "jsonb") buf[o++] = 1;
             for (; ; ) {
-              if (i + 4 <= end) {
+              while (i + 4 <= end) {
                 const w = idv.getInt32(i, true);
                 odv.setInt32(o, w, true);
                 const m = quoteOrBackslash(w);
@@ -25211,63 +25450,221 @@ var init_copy_text = __esm({
                 const k = 31 - Math.clz32(m & -m) >> 3;
                 o += k;
                 i += k;
-              } else if (i >= end) return false;
-              const b = json[i];
-              if (b === QUOTE) {
+                break;
+              }
+              while (i < end) {
+                const b = json[i];
+                if (b === QUOTE || b === BACKSLASH) break;
+                buf[o++] = b;
+                i++;
+              }
+              if (i >= end) return this.undo(out, start);
+              if (json[i] === QUOTE) {
                 i++;
                 break;
               }
-              if (b !== BACKSLASH) {
-                buf[o++] = b;
-                i++;
-                continue;
-              }
               const e = json[i + 1];
               i += 2;
-              if (e === QUOTE || e === 47) buf[o++] = e;
-              else if (e === 117) return this.plain.encode(json, end, out);
-              else {
-                buf[o++] = BACKSLASH;
-                buf[o++] = e;
-              }
+              if (e === 117) {
+                let cp = HEX2(json[i]) << 12 | HEX2(json[i + 1]) << 8 | HEX2(json[i + 2]) << 4 | HEX2(json[i + 3]);
+                i += 4;
+                if (cp >= 55296 && cp <= 56319 && json[i] === BACKSLASH && json[i + 1] === 117) {
+                  const lo = HEX2(json[i + 2]) << 12 | HEX2(json[i + 3]) << 8 | HEX2(json[i + 4]) << 4 | HEX2(json[i + 5]);
+                  if (lo >= 56320 && lo <= 57343) {
+                    cp = 65536 + (cp - 55296 << 10) + (lo - 56320);
+                    i += 6;
+                  }
+                }
+                if (cp === 0) throw nulError(this.stream, this.columns[c]);
+                if (cp >= 55296 && cp <= 57343) return this.undo(out, start);
+                if (cp < 128) buf[o++] = cp;
+                else if (cp < 2048) {
+                  buf[o++] = 192 | cp >> 6;
+                  buf[o++] = 128 | cp & 63;
+                } else if (cp < 65536) {
+                  buf[o++] = 224 | cp >> 12;
+                  buf[o++] = 128 | cp >> 6 & 63;
+                  buf[o++] = 128 | cp & 63;
+                } else {
+                  buf[o++] = 240 | cp >> 18;
+                  buf[o++] = 128 | cp >> 12 & 63;
+                  buf[o++] = 128 | cp >> 6 & 63;
+                  buf[o++] = 128 | cp & 63;
+                }
+              } else if (e === 110) buf[o++] = 10;
+              else if (e === 116) buf[o++] = 9;
+              else if (e === 114) buf[o++] = 13;
+              else if (e === 98) buf[o++] = 8;
+              else if (e === 102) buf[o++] = 12;
+              else if (e === QUOTE || e === BACKSLASH || e === 47) buf[o++] = e;
+              else return this.undo(out, start);
             }
-          } else if (first === 110) {
-            if (json[i + 1] !== 117 || json[i + 2] !== 108 || json[i + 3] !== 108) return false;
-            i += 4;
-            buf[o++] = BACKSLASH;
-            buf[o++] = 78;
+            odv.setInt32(lenAt, o - lenAt - 4);
+            continue;
+          }
+          let from2 = i;
+          let to;
+          if (first === QUOTE) {
+            from2 = ++i;
+            while (i < end && json[i] !== QUOTE && json[i] !== BACKSLASH) i++;
+            if (json[i] !== QUOTE) return this.undo(out, start);
+            to = i++;
           } else {
-            const from2 = i;
-            while (i < end) {
-              const b = json[i];
-              if (b === 44 || b === 125) break;
-              buf[o++] = b;
-              i++;
-            }
-            if (i === from2) return false;
+            while (i < end && json[i] !== 44 && json[i] !== 125) i++;
+            to = i;
+            if (to === from2) return this.undo(out, start);
+          }
+          out.len = o;
+          if (!putTyped(type, json, from2, to, out)) {
+            return this.undo(out, start);
+          }
+          o = out.len;
+          out.ensure(end - i + ncols * 5 + 2);
+          if (out.buf !== buf) {
+            buf = out.buf;
+            this.outBuf = buf;
+            this.odv = odv = viewOf(buf);
           }
         }
-        if (json[i] !== 125 || i + 1 !== end) return false;
-        buf[o++] = NL;
+        if (json[i] !== 125 || i + 1 !== end) return this.undo(out, start);
         out.len = o;
         return true;
+      }
+      undo(out, start) {
+        out.len = start;
+        return false;
       }
     };
   }
 });
 
+// src/destination/postgres/key-order.ts
+function rowsInKeyOrder(buf, rows, end, keyColumns, binary = false) {
+  const n = rows.rows;
+  const starts = rows.starts;
+  const from2 = n ? starts[0] : end;
+  const out = Buffer.allocUnsafe(end - from2);
+  if (n < 2) {
+    buf.copy(out, 0, from2, end);
+    return out;
+  }
+  if (prefixes.length < n) {
+    const size = Math.max(n, prefixes.length * 2);
+    prefixes = new Uint32Array(size);
+    prefixesB = new Uint32Array(size);
+    orderA = new Int32Array(size);
+    orderB = new Int32Array(size);
+    keyEnds = new Int32Array(size);
+    keyFroms = new Int32Array(size);
+  }
+  for (let r = 0; r < n; r++) {
+    let e = starts[r];
+    let tabs = 0;
+    let last = e;
+    keyFroms[r] = e;
+    if (binary) {
+      e += 2;
+      for (let k = 0; k < keyColumns; k++) {
+        last = e + 4;
+        e = last + Math.max(0, buf.readInt32BE(e));
+      }
+      keyFroms[r] = last;
+    } else
+      while (e < end) {
+        const b = buf[e];
+        if (b === NL) break;
+        if (b === TAB) {
+          if (++tabs === keyColumns) break;
+          last = e + 1;
+        }
+        e++;
+      }
+    keyEnds[r] = e;
+    let p = 0;
+    for (let k = 0; k < 4; k++) p = p << 8 | (last + k < e ? buf[last + k] : 0);
+    prefixes[r] = p >>> 0;
+    orderA[r] = r;
+  }
+  let src = orderA;
+  let dst = orderB;
+  let ps = prefixes;
+  let pd = prefixesB;
+  for (let shift = 0; shift < 32; shift += 8) {
+    counts.fill(0);
+    for (let k = 0; k < n; k++) counts[(ps[k] >>> shift & 255) + 1]++;
+    for (let d = 1; d < 257; d++) counts[d] += counts[d - 1];
+    for (let k = 0; k < n; k++) {
+      const p = ps[k];
+      const at = counts[p >>> shift & 255]++;
+      dst[at] = src[k];
+      pd[at] = p;
+    }
+    [src, dst] = [dst, src];
+    [ps, pd] = [pd, ps];
+  }
+  for (let k = 1; k < n; k++) {
+    const p = ps[k];
+    if (ps[k - 1] !== p) continue;
+    const r = src[k];
+    let j = k - 1;
+    while (j >= 0 && ps[j] === p) {
+      const q = src[j];
+      if (buf.compare(buf, keyFroms[q], keyEnds[q], keyFroms[r], keyEnds[r]) >= 0) break;
+      src[j + 1] = q;
+      j--;
+    }
+    src[j + 1] = r;
+  }
+  let o = 0;
+  for (let k = 0; k < n; k++) {
+    const r = src[k];
+    o += buf.copy(out, o, starts[r], r + 1 < n ? starts[r + 1] : end);
+  }
+  return out;
+}
+var TAB, NL, RowStarts, prefixes, prefixesB, orderA, orderB, keyEnds, keyFroms, counts;
+var init_key_order = __esm({
+  "src/destination/postgres/key-order.ts"() {
+    "use strict";
+    TAB = 9;
+    NL = 10;
+    RowStarts = class {
+      starts = new Int32Array(1024);
+      rows = 0;
+      add(at) {
+        if (this.rows === this.starts.length) {
+          const next = new Int32Array(this.starts.length * 2);
+          next.set(this.starts);
+          this.starts = next;
+        }
+        this.starts[this.rows++] = at;
+      }
+    };
+    prefixes = new Uint32Array(0);
+    prefixesB = new Uint32Array(0);
+    orderA = new Int32Array(0);
+    orderB = new Int32Array(0);
+    keyEnds = new Int32Array(0);
+    keyFroms = new Int32Array(0);
+    counts = new Int32Array(257);
+  }
+});
+
 // src/destination/postgres/writer.ts
-var import_pg_copy_streams, CHUNK_BYTES, Session, PostgresWriter;
+var import_pg_copy_streams, CHUNK_BYTES, SORT_BYTES, Session, PostgresWriter;
 var init_writer = __esm({
   "src/destination/postgres/writer.ts"() {
     "use strict";
     import_pg_copy_streams = __toESM(require_pg_copy_streams(), 1);
     init_log();
     init_registry();
-    init_copy_text();
+    init_copy_binary();
+    init_copy_chunk();
     init_errors2();
+    init_key_order();
     init_tables();
     CHUNK_BYTES = 1 << 18;
+    SORT_BYTES = 1 << 22;
     Session = class {
       constructor(client) {
         this.client = client;
@@ -25299,6 +25696,8 @@ var init_writer = __esm({
       sessions;
       cur = 0;
       chunk = new CopyChunk(CHUNK_BYTES + (1 << 16));
+      /** Where each row in the chunk starts (a direct COPY's runs are sorted by key). */
+      rowStarts = new RowStarts();
       pendingRows = 0;
       pendingStream;
       pendingMode = { direct: false, mark: "" };
@@ -25348,11 +25747,15 @@ var init_writer = __esm({
         this.loads.set(stream, {
           stream,
           columns,
-          // Records come as JSON text only with every field (the sink offers it only then).
-          json: columns.length === spec.columns.length ? new JsonEncoder(stream, columns) : void 0,
-          obj: new ObjectEncoder(stream, columns),
-          copyText: copySql(stream, columns),
-          directText: direct ? directCopySql(this.target.schema, stream, columns) : void 0,
+          enc: new BinaryEncoder(
+            stream,
+            columns,
+            columns.map((c) => spec.columns.find((sc) => sc.name === c).type)
+          ),
+          jsonRows: columns.length === spec.columns.length,
+          copyText: copySql(stream, columns, "binary"),
+          directText: direct ? directCopySql(this.target.schema, stream, columns, "binary") : void 0,
+          keyColumns: spec.key.every((k, i) => columns[i] === k) ? spec.key.length : 0,
           startMark,
           emptyAtStart,
           mergeText: mergeSql(this.target.schema, spec, columns),
@@ -25398,24 +25801,57 @@ var init_writer = __esm({
         if (this.pendingRows && this.state.changes !== this.changesAtLastRow)
           return this.commitThen(stream, () => this.record(stream, rec));
         const load = this.loads.get(stream);
-        load.obj.encode(rec, this.chunk);
-        return this.added(load);
+        const at = this.chunk.len;
+        load.enc.encode(rec, this.chunk);
+        return this.added(load, at);
       }
       recordJson(stream, json, end) {
         if (this.asyncFailure) this.throwIfFailed();
         if (this.pendingRows && this.state.changes !== this.changesAtLastRow)
           return this.commitThen(stream, () => this.recordJson(stream, json, end));
         const load = this.loads.get(stream);
-        if (!load.json?.encode(json, end, this.chunk)) load.obj.encode(JSON.parse(json.toString("utf8", 0, end)), this.chunk);
-        return this.added(load);
+        const at = this.chunk.len;
+        if (!(load.jsonRows && load.enc.encodeJson(json, end, this.chunk)))
+          load.enc.encode(JSON.parse(json.toString("utf8", 0, end)), this.chunk);
+        return this.added(load, at);
       }
-      added(load) {
+      /** A row was encoded into the chunk at `at`. */
+      added(load, at) {
         if (!this.pendingRows) this.pendingMode = this.modeFor(load);
+        this.rowStarts.add(at);
         load.sent++;
         this.pendingRows++;
         this.pendingStream = load.stream;
         this.changesAtLastRow = this.state.changes;
-        if (this.chunk.len >= CHUNK_BYTES) return this.flush(load);
+        if (this.chunk.len < CHUNK_BYTES) return;
+        if (!(this.pendingMode.direct && load.keyColumns)) return this.flush(load);
+        if (this.chunk.len >= SORT_BYTES) return this.flush(load);
+        const s = this.session;
+        if (!s.copy) return this.openCopy(load);
+        if (s.copyFailure) throw this.failed(load.stream, s.copyFailure, `loading ${load.stream}`, s.window);
+      }
+      /** Opens the window's COPY on the current session, nothing sent yet. */
+      openCopy(load) {
+        const mode = this.pendingMode;
+        return this.open(this.session, load, mode).catch((err) => {
+          throw this.failed(load.stream, err, `loading ${load.stream}`, mode);
+        });
+      }
+      /** The chunk's rows handed off (a direct COPY's in key order), the chunk emptied. */
+      take(load, mode) {
+        let out;
+        if (mode.direct && load.keyColumns && this.rowStarts.rows) {
+          out = rowsInKeyOrder(this.chunk.buf, this.rowStarts, this.chunk.len, load.keyColumns, true);
+          log.debug(`${load.stream}: ${this.rowStarts.rows} rows sent in key order (${out.length} bytes).`);
+        } else out = this.chunk.take();
+        this.chunk.len = 0;
+        this.rowStarts.rows = 0;
+        return out;
+      }
+      /** The chunk emptied, its rows dropped. */
+      clearChunk() {
+        this.chunk.len = 0;
+        this.rowStarts.rows = 0;
       }
       /** Commits the rows before a state change, then writes the row that came after it. */
       async commitThen(stream, write) {
@@ -25469,21 +25905,14 @@ var init_writer = __esm({
         copy.on("error", (err) => {
           s.copyFailure ??= err;
         });
+        copy.write(BINARY_HEADER);
         s.copy = copy;
       }
       flush(load) {
         const s = this.session;
-        if (!s.copy) {
-          const mode = this.pendingMode;
-          return this.open(s, load, mode).then(
-            () => this.flush(load),
-            (err) => {
-              throw this.failed(load.stream, err, `loading ${load.stream}`, mode);
-            }
-          );
-        }
+        if (!s.copy) return this.openCopy(load).then(() => this.flush(load));
         if (s.copyFailure) throw this.failed(load.stream, s.copyFailure, `loading ${load.stream}`, s.window);
-        const buf = this.chunk.take();
+        const buf = this.take(load, this.pendingMode);
         this.bytes += buf.length;
         if (s.copy.write(buf)) return;
         const copy = s.copy;
@@ -25515,7 +25944,7 @@ var init_writer = __esm({
         await new Promise((resolve2, reject) => {
           copy.once("finish", resolve2);
           copy.once("error", (err) => reject(s.copyFailure ?? err));
-          copy.end();
+          copy.end(BINARY_TRAILER);
         });
         return copy.rowCount;
       }
@@ -25533,8 +25962,8 @@ var init_writer = __esm({
         const rows = this.pendingRows;
         const { statements, restore } = this.state.takeWrites(this.target.schema, this.owner, stream);
         if (!rows && !statements.length && !s.txOpen) return wait ? this.lastCommit : Promise.resolve();
-        const tail = this.chunk.take();
         const mode = this.pendingMode;
+        const tail = this.take(load, mode);
         this.pendingRows = 0;
         this.pendingStream = void 0;
         const previous = this.lastCommit;
@@ -25624,7 +26053,7 @@ var init_writer = __esm({
       }
       /** Drops the pending rows of the current session: the window they belong to did not finish. */
       async dropPending() {
-        this.chunk.len = 0;
+        this.clearChunk();
         this.pendingRows = 0;
         this.pendingStream = void 0;
         const s = this.session;
@@ -25667,7 +26096,7 @@ var init_writer = __esm({
         this.broken = void 0;
         this.asyncFailure = void 0;
         this.lastCommit = Promise.resolve();
-        this.chunk.len = 0;
+        this.clearChunk();
         this.pendingRows = 0;
         this.pendingStream = void 0;
       }
@@ -53257,9 +53686,11 @@ function selectOwner(state, streams, owner) {
   for (const stream of streams) {
     const bm = state.bookmark(stream);
     if (!bm) continue;
-    if (bm.owner === owner) continue;
-    if (typeof bm.owner === "string") switchTo(stream, bm, bm.owner, owner);
-    else adoptLegacy(stream, bm, owner, recorded);
+    if (bm.owner !== owner) {
+      if (typeof bm.owner === "string") switchTo(stream, bm, bm.owner, owner);
+      else adoptLegacy(stream, bm, owner, recorded);
+    }
+    state.adoptOwnerlessPartitions(stream, owner);
   }
   state.writeFor(owner);
 }
@@ -53303,10 +53734,11 @@ function changes(stream, recorded, now) {
 }
 function reconcileSettings(ctx, selections) {
   const state = ctx.state;
-  for (const { stream, replicationMethod } of selections) {
+  for (const selection of selections) {
+    const { stream } = selection;
     const now = wanted(ctx, stream);
     if (!now) continue;
-    if (replicationMethod === "FULL_TABLE") {
+    if (fullTable(selection)) {
       state.recordSettings(stream, now);
       continue;
     }
@@ -53387,7 +53819,8 @@ function disagreement(ctx, stream, words) {
     `${words}. Accepted as Scarf serves it (its counts may not match its export exactly); the stream's report line counts every such window as "disagree".`
   );
 }
-function partVerifier(ctx, decl, windows, stats, ledgerWindows2 = []) {
+function partVerifier(run, windows, ledgerWindows2 = []) {
+  const { ctx, declaration: decl, stats } = run;
   const against = decl.verifiedAgainst;
   const kind = against === "total" || against === "company" ? against : void 0;
   if (!ctx.settings.verify_counts || !kind || windows.length + ledgerWindows2.length === 0) return void 0;
@@ -53401,7 +53834,7 @@ function partVerifier(ctx, decl, windows, stats, ledgerWindows2 = []) {
       if (range) await ref.ensure(kind, ref.widen(kind, range));
     },
     tally: () => new DayTally(),
-    async reconcile(part, spec, seen, dayTally, refetch, onRecord) {
+    async reconcile(part, spec, seen, dayTally) {
       const tally = dayTally;
       const ref = scarfCounts(ctx);
       await ref.ensure(kind, part);
@@ -53420,20 +53853,15 @@ function partVerifier(ctx, decl, windows, stats, ledgerWindows2 = []) {
         for (const d of everyDay(w)) reads.set(d, (reads.get(d) ?? 0) + 1);
         let fresh = 0;
         const again = new DayTally();
-        await refetch(
-          {
-            ...spec,
-            query: { ...spec.query, start_date: w.start, end_date: w.end },
-            onAccepted: again,
-            label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`
-          },
-          new KeySet(),
-          (rec) => {
+        await run.fetch(
+          recordsTo(run, (rec) => {
             if (!seen.add(rec[spec.keyField])) return;
             fresh++;
             tally.add(spec.tallyField === void 0 ? void 0 : rec[spec.tallyField]);
-            return onRecord(rec);
-          }
+            return run.sink.record(rec);
+          }),
+          rereadSpec(spec, w, again),
+          run.keySet()
         );
         if (w.start === w.end && fresh === 0 && again.get(w.start) === tally.get(w.start)) settled.add(w.start);
       };
@@ -53503,7 +53931,9 @@ function partVerifier(ctx, decl, windows, stats, ledgerWindows2 = []) {
     }
   };
 }
-async function verifyRollup(ctx, stream, stats, present, reread) {
+async function verifyRollup(run, present, reread) {
+  const { ctx, stats } = run;
+  const stream = run.declaration.name;
   if (!ctx.settings.verify_counts) return;
   const ref = scarfCounts(ctx);
   const range = rollupCheckRange(ctx, ref.coveredDays("company"));
@@ -53520,7 +53950,7 @@ async function verifyRollup(ctx, stream, stats, present, reread) {
     }
     log.info(`${words}; reading the snapshot again.`);
     const before = present.size;
-    const reSeen = new KeySet();
+    const reSeen = run.keySet();
     const fresh = await reread(reSeen);
     reread_ = true;
     if (fresh === 0 && reSeen.size === before && missing().length > 0) {
@@ -53535,8 +53965,8 @@ var init_reconcile = __esm({
     "use strict";
     init_log();
     init_days();
-    init_key_set();
     init_open_days();
+    init_stream_run();
     init_counts();
     MAX_REREADS = 3;
     fmt = (n) => n.toLocaleString("en-US");
@@ -53785,7 +54215,7 @@ var init_budget = __esm({
 function warnIfBookmarkPastEnd(ctx, selections) {
   const s = ctx.settings;
   for (const sel of selections) {
-    if (sel.replicationMethod !== "INCREMENTAL") continue;
+    if (fullTable(sel)) continue;
     const { partitionedBy, window: window2, lookback, bookmarkPer } = STREAMS[sel.stream];
     if (partitionedBy || window2 === "snapshot" || !lookback) continue;
     const bookmark = bookmarkPer ? allValuesReached(ctx.state, STREAMS[sel.stream], s) : ctx.state.value(sel.stream, sel.replicationKey);
@@ -53816,7 +54246,8 @@ function uncheckable(ctx, spec, part) {
     return "Scarf's by-total counts were not read for its days (select events, whose counts cover them)";
   return void 0;
 }
-async function checkAggregatesPart(ctx, part, spec, seen, first, stats, refetch, onRecord, freshSet) {
+async function checkAggregatesPart(run, part, spec, seen, first) {
+  const { ctx, stats } = run;
   if (!ctx.settings.verify_counts) return;
   const why = uncheckable(ctx, spec, part);
   if (why) {
@@ -53834,15 +54265,10 @@ async function checkAggregatesPart(ctx, part, spec, seen, first, stats, refetch,
   const differ = () => everyDay(part).filter((d) => best.get(d) !== ref.count("total", d));
   const readAgain = async (w) => {
     const again = new TotalsTally();
-    await refetch(
-      {
-        ...spec,
-        query: { ...spec.query, start_date: w.start, end_date: w.end },
-        onAccepted: again,
-        label: `${spec.label} (re-read ${w.start === w.end ? w.start : `${w.start}..${w.end}`})`
-      },
-      freshSet(),
-      (rec) => seen.add(rec[spec.keyField]) ? onRecord(rec) : void 0
+    await run.fetch(
+      recordsTo(run, (rec) => seen.add(rec[spec.keyField]) ? run.sink.record(rec) : void 0),
+      rereadSpec(spec, w, again),
+      run.keySet()
     );
     for (const d of everyDay(w)) best.set(d, Math.max(best.get(d), again.get(d)));
   };
@@ -53852,7 +54278,17 @@ async function checkAggregatesPart(ctx, part, spec, seen, first, stats, refetch,
     throw new DataError(
       `${spec.label}: Scarf's legacy v2 aggregates export answered no rows, while its v3 counts show events (${diff[0]}: ${ref.count("total", diff[0])}${diff.length > 1 ? `, and ${diff.length - 1} more day(s)` : ""}), so the window cannot be proven complete and its bookmark stays; Scarf calls this export deprecated: select the aggregations stream (its v3 successor) instead.`
     );
-  const say = (d) => `Scarf counts ${ref.count("total", d)} events, the aggregates' by-total rows sum to ${best.get(d)}`;
+  const say = (d) => `Scarf counts ${ref.count("total", d)} events${ref.gap(d) ? " (no row for the day in its counts)" : ""}, the aggregates' by-total rows sum to ${best.get(d)}`;
+  const countsShort = diff.filter((d) => ref.gap(d) || best.get(d) > ref.count("total", d));
+  if (countsShort.length) {
+    const span = { start: countsShort[0], end: countsShort.at(-1) };
+    log.info(
+      `${spec.label}: ${countsShort[0]}: ${say(countsShort[0])}; reading Scarf's counts for ${span.start}..${span.end} again.`
+    );
+    await ref.reread("total", span);
+    diff = differ();
+    if (diff.length === 0) return record2(stats, "reread");
+  }
   log.info(`${spec.label}: ${diff[0]}: ${say(diff[0])}; reading the window again.`);
   await readAgain(part);
   diff = differ();
@@ -53877,6 +54313,7 @@ var init_aggregates_check = __esm({
     init_errors();
     init_log();
     init_days();
+    init_stream_run();
     init_counts();
     TotalsTally = class {
       sums = /* @__PURE__ */ new Map();
@@ -53899,17 +54336,16 @@ var countsVerification;
 var init_hooks = __esm({
   "src/streams/verify/hooks.ts"() {
     "use strict";
-    init_key_set();
     init_aggregates_check();
     init_counts();
     init_reconcile();
     countsVerification = {
-      parts(ctx, decl, windows, stats, ledger2) {
-        if (decl.verifiedAgainst !== "by-total-rows") return partVerifier(ctx, decl, windows, stats, ledger2);
+      parts(run, windows, ledger2) {
+        if (run.declaration.verifiedAgainst !== "by-total-rows") return partVerifier(run, windows, ledger2);
         return {
           prepare: async () => void 0,
           tally: () => new TotalsTally(),
-          reconcile: (part, spec, seen, totals, refetch, onRecord) => checkAggregatesPart(ctx, part, spec, seen, totals, stats, refetch, onRecord, () => new KeySet())
+          reconcile: (part, spec, seen, totals) => checkAggregatesPart(run, part, spec, seen, totals)
         };
       },
       snapshot: verifyRollup,
@@ -53945,9 +54381,6 @@ function makeContext(settings, state, client, signpost = /* @__PURE__ */ new Dat
     endDay,
     client,
     state,
-    companyActivity: void 0,
-    rollupFailure: void 0,
-    warnedUnknownColumns: /* @__PURE__ */ new Set(),
     aborted: false,
     verification: countsVerification,
     memos: /* @__PURE__ */ new Map()
@@ -53965,6 +54398,35 @@ function projector(selection) {
 }
 function partitionContext(rec, field) {
   return { owner: rec.owner, [field]: rec[field] };
+}
+function streamSink(writer, state, selection, stats, counter, limit) {
+  const stream = selection.stream;
+  const project = projector(selection);
+  const limited = (written) => {
+    if (stats.records < limit) return written;
+    return Promise.resolve(written).then(() => {
+      throw new RecordLimitReached();
+    });
+  };
+  const recordJson = writer.recordJson?.bind(writer);
+  return {
+    record(rec) {
+      stats.records++;
+      counter.increment(rec);
+      return limited(writer.record(stream, project ? project(rec) : rec));
+    },
+    // Records as JSON text (the fast CSV path) only when every field goes out as it is:
+    // a field selection needs the object, so the streams then make objects.
+    ...project || !recordJson ? {} : {
+      recordJson(json, end) {
+        stats.records++;
+        if (counter.count()) counter.emitFor(JSON.parse(json.toString("utf8", 0, end)));
+        return limited(recordJson(stream, json, end));
+      }
+    },
+    checkpoint: () => writer.checkpoint(stream, state, false),
+    outputBytes: () => writer.outputBytes()
+  };
 }
 function bookmarkText(state, stream) {
   const bm = state.bookmark(stream);
@@ -54016,36 +54478,9 @@ async function runSync(ctx, selected, writer, options = {}) {
       outcomes.push({ stream, stats, budget: "not started" });
       continue;
     }
-    const project = projector(selection);
     const partitionedBy = STREAMS[stream].partitionedBy;
     const counter = new RecordCounter(stream, partitionedBy ? (rec) => partitionContext(rec, partitionedBy) : void 0);
-    const write = project ? (rec) => {
-      stats.records++;
-      counter.increment(rec);
-      return writer.record(stream, project(rec));
-    } : (rec) => {
-      stats.records++;
-      counter.increment(rec);
-      return writer.record(stream, rec);
-    };
-    const writeJson = project || !writer.recordJson ? void 0 : (json, end) => {
-      stats.records++;
-      if (counter.count()) counter.emitFor(JSON.parse(json.toString("utf8", 0, end)));
-      return writer.recordJson(stream, json, end);
-    };
-    const sink2 = {
-      // At the limit the reader is unwound from inside, so it makes no further request.
-      record: limit === Infinity ? write : async (rec) => {
-        await write(rec);
-        if (stats.records >= limit) throw new RecordLimitReached();
-      },
-      recordJson: writeJson === void 0 || limit === Infinity ? writeJson : async (json, end) => {
-        await writeJson(json, end);
-        if (stats.records >= limit) throw new RecordLimitReached();
-      },
-      checkpoint: () => writer.checkpoint(stream, ctx.state, false),
-      outputBytes: () => writer.outputBytes()
-    };
+    const sink2 = streamSink(writer, ctx.state, selection, stats, counter, limit);
     const requestsBefore = ctx.client.requestCount;
     const progressBefore = progressOf(ctx.state, stream);
     const started = Date.now();
@@ -54053,7 +54488,8 @@ async function runSync(ctx, selected, writer, options = {}) {
     await writer.startStream(selection);
     const tracker = progress().track(stream, stats, () => ctx.client.requestCount - requestsBefore);
     try {
-      await streamModule(stream).read(ctx, selection, sink2, stats);
+      const module = streamModule(stream);
+      await module.read(streamRun(ctx, module.declaration, selection, sink2, stats));
     } catch (err) {
       if (err instanceof RecordLimitReached) {
         tracker.done();
@@ -54066,8 +54502,10 @@ async function runSync(ctx, selected, writer, options = {}) {
         tracker.done();
         throw err;
       }
-      if (err instanceof RequestBudgetReached) budgetSpent = err;
-      else error = asTapError(err);
+      if (err instanceof RequestBudgetReached) {
+        budgetSpent = err;
+        error = err.failure;
+      } else error = asTapError(err);
     }
     const open2 = ctx.settings.verify_counts ? openDays(ctx.state, stream, ctx.settings.owner) : [];
     if (open2.length) {
@@ -54141,6 +54579,7 @@ var init_sync = __esm({
     init_days();
     init_fetch();
     init_open_days();
+    init_stream_run();
     init_budget();
     init_starved();
     init_sync_plan();
@@ -55104,9 +55543,9 @@ function specMessage() {
   };
 }
 function startState(args, selections) {
-  const tapState = args.state ? readAirbyteStateFile(args.state) : { bookmarks: {} };
-  for (const s of selections) if (s.replicationMethod === "FULL_TABLE") delete tapState.bookmarks[s.stream];
-  return new StateStore(tapState);
+  const state = new StateStore(args.state ? readAirbyteStateFile(args.state) : { bookmarks: {} });
+  for (const s of selections) fullTable(s, { droppedFrom: state });
+  return state;
 }
 async function read5(args, writer) {
   const settings = settingsFrom(args);
@@ -55219,6 +55658,7 @@ var init_main2 = __esm({
     init_stop();
     init_from_settings();
     init_state();
+    init_stream_state();
     init_sync();
     init_catalog2();
     init_check();
