@@ -1,5 +1,5 @@
 // The binary COPY encoder (src/destination/postgres/copy-binary.ts) against the COPY text
-// encoders (src/destination/postgres/copy-text.ts, the reference), on a real server: the same
+// encoders (test/helpers/copy-text-encoder.ts, the reference), on a real server: the same
 // records, random and hostile (escapes, \uXXXX, astral characters, nulls, timestamps of every
 // fraction length and offset, extreme years, negative, tiny and huge numbers), loaded once
 // through COPY text and once through binary COPY, from their JSON text and from their objects,

@@ -1,4 +1,4 @@
-// The COPY text encoders of the load command (src/destination/postgres/copy-text.ts): the JSON
+// The COPY text encoders (test/helpers/copy-text-encoder.ts, the binary encoder's reference): the JSON
 // text path (the fast CSV path's records) and the object path must give PostgreSQL the same
 // values, for hostile strings too (quotes, backslashes, tabs, line breaks, control characters,
 // non-ASCII and astral characters). Checked by decoding the COPY text as PostgreSQL does.
