@@ -1,7 +1,7 @@
-// The load's encoders on one window of simulated events, in process: ns per row of the COPY
-// text encoder (JsonEncoder, test/helpers/copy-text-encoder.ts) and of the binary one
-// (BinaryEncoder, copy-binary.ts) from the same JSON text, interleaved rounds, best of each, in
-// CPU time (the machine is shared).
+// The load's encoder on one window of simulated events, in process: ns per row of the binary
+// one (BinaryEncoder, copy-binary.ts) and, for scale, of the COPY text reference (JsonEncoder,
+// test/helpers/copy-text-encoder.ts: byte by byte, not tuned) from the same JSON text,
+// interleaved rounds, best of each, in CPU time (the machine is shared).
 //   npm run build && node dist/bench/copy-binary.js [events] [rounds]
 import { ScarfSimulator } from '../sim/index.js';
 import { BinaryEncoder } from '../src/destination/postgres/copy-binary.js';

@@ -10,8 +10,7 @@
 //   quotes, unescaping \" and \/, and turning \uXXXX into its UTF-8 bytes.
 // PostgreSQL text cannot hold U+0000, so a NUL in a value is refused with the column named,
 // never dropped silently.
-import { CopyChunk, nulError, quoteOrBackslash } from '../../src/destination/postgres/copy-chunk.js';
-import { viewOf, wordsOf } from '../../src/util/words.js';
+import { CopyChunk, nulError } from '../../src/destination/postgres/copy-chunk.js';
 
 export { CopyChunk };
 
@@ -59,139 +58,47 @@ export class ObjectEncoder {
 
 const HEX = (c: number): number => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
 
-/** The code point of the \uXXXX escape whose hex digits start at json[i]; a surrogate pair's two escapes make one. */
-function escapedCodePoint(json: Buffer, i: number): number {
-  const cp = (HEX(json[i]!) << 12) | (HEX(json[i + 1]!) << 8) | (HEX(json[i + 2]!) << 4) | HEX(json[i + 3]!);
-  if (cp >= 0xd800 && cp <= 0xdbff && json[i + 4] === BACKSLASH && json[i + 5] === 0x75) {
-    const lo = (HEX(json[i + 6]!) << 12) | (HEX(json[i + 7]!) << 8) | (HEX(json[i + 8]!) << 4) | HEX(json[i + 9]!);
-    if (lo >= 0xdc00 && lo <= 0xdfff) return 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-  }
-  return cp;
-}
-
-/** Writes code point cp (not 0) as COPY text at buf[o]: the position after it, or -1 for a lone surrogate. */
-function putCodePoint(buf: Buffer, o: number, cp: number): number {
-  if (cp < 0x20 || cp === 0x7f) {
-    // A control character: COPY's \xHH (a raw one other than tab/newline would do too, but this is unambiguous).
-    buf[o++] = BACKSLASH;
-    buf[o++] = 0x78;
-    buf[o++] = (cp >> 4) + 0x30;
-    const lo = cp & 15;
-    buf[o++] = lo < 10 ? lo + 0x30 : lo + 0x57;
-  } else if (cp < 0x80) {
-    if (cp === BACKSLASH) {
-      buf[o++] = BACKSLASH;
-      buf[o++] = BACKSLASH;
-    } else buf[o++] = cp;
-  } else if (cp < 0x800) {
-    buf[o++] = 0xc0 | (cp >> 6);
-    buf[o++] = 0x80 | (cp & 63);
-  } else if (cp < 0x10000) {
-    // A lone surrogate has no UTF-8 form: PostgreSQL would refuse the row.
-    if (cp >= 0xd800 && cp <= 0xdfff) return -1;
-    buf[o++] = 0xe0 | (cp >> 12);
-    buf[o++] = 0x80 | ((cp >> 6) & 63);
-    buf[o++] = 0x80 | (cp & 63);
-  } else {
-    buf[o++] = 0xf0 | (cp >> 18);
-    buf[o++] = 0x80 | ((cp >> 12) & 63);
-    buf[o++] = 0x80 | ((cp >> 6) & 63);
-    buf[o++] = 0x80 | (cp & 63);
-  }
-  return o;
-}
-
 /**
  * Encodes a record's JSON object text when its keys come in the expected order (the column
  * list, which is schema order: what the fast CSV path writes); `encode` returns false for any
- * other shape, and the caller parses the JSON and uses an ObjectEncoder.
- *
- * A string's bytes are read four at a time as one 32-bit word, and a word with no quote and
- * no backslash is copied whole, and one with either is copied up to the first of them (the
- * fast CSV path's technique, src/scarf/csv-fast/record.ts); the `"name":` texts are compared
- * a word at a time too. A number is copied byte by byte as it is scanned (a native
- * Buffer.copy per short field costs more than it saves, docs/postgres.md). The
- * straightforward byte-by-byte rewrite is the reference it is checked against, byte for byte
- * (test/helpers/plain-json-encoder.ts, test/unit/copy-text.test.ts).
+ * other shape, and the caller parses the JSON and uses an ObjectEncoder. Byte by byte, the
+ * straightforward way: it is a reference, not a hot path.
  */
 export class JsonEncoder {
-  private readonly keyWords: Int32Array[];
-  private readonly keyTails: Uint8Array[];
-  private readonly keyLens: number[];
-  /** The last input and output buffers, with their DataViews (both are reused across records). */
-  private inBuf: Buffer | undefined;
-  private idv: DataView = viewOf(Buffer.alloc(0));
-  private outBuf: Buffer | undefined;
-  private odv: DataView = viewOf(Buffer.alloc(0));
+  /** `"name":` of each column, as bytes. */
+  private readonly keys: Buffer[];
 
   constructor(
     private readonly stream: string,
     private readonly columns: readonly string[],
   ) {
-    const keys = columns.map((c) => Buffer.from(`"${c}":`, 'utf8'));
-    const words = keys.map((k) => wordsOf(k));
-    this.keyWords = words.map((w) => w.words);
-    this.keyTails = words.map((w) => w.tail);
-    this.keyLens = keys.map((k) => k.length);
+    this.keys = columns.map((c) => Buffer.from(`"${c}":`, 'utf8'));
   }
 
   encode(json: Buffer, end: number, out: CopyChunk): boolean {
     // A field never grows: escapes shrink or keep their length, \uXXXX (6 bytes) becomes ≤ 4 or \xHH; plus \N for null (shorter than null).
-    const ncols = this.keyLens.length;
-    out.ensure(end + ncols + 1);
+    out.ensure(end + this.columns.length + 1);
     const buf = out.buf;
-    // The buffers' DataViews are cached as RecordWriter.row1 caches its own (csv-fast/record.ts):
-    // alike by design, each a hot loop's locals (docs/DESIGN.md "Repeated shapes").
-    if (buf !== this.outBuf) {
-      this.outBuf = buf;
-      this.odv = viewOf(buf);
-    }
-    if (json !== this.inBuf) {
-      this.inBuf = json;
-      this.idv = viewOf(json);
-    }
-    const idv = this.idv;
-    const odv = this.odv;
-    const keyWords = this.keyWords;
-    const keyTails = this.keyTails;
-    const keyLens = this.keyLens;
     const start = out.len;
     let o = start;
     let i = 1; // after '{'
     if (json[0] !== 0x7b) return false;
-    for (let c = 0; c < ncols; c++) {
+    for (let c = 0; c < this.columns.length; c++) {
       if (c > 0) {
-        if (json[i] !== 0x2c) return false;
+        if (json[i] !== 0x2c) return this.reset(out, start);
         i++;
         buf[o++] = TAB;
       }
-      const kl = keyLens[c]!;
-      if (i + kl > end) return false;
-      const kw = keyWords[c]!;
-      for (let k = 0; k < kw.length; k++) if (idv.getInt32(i + 4 * k, true) !== kw[k]) return false;
-      const kt = keyTails[c]!;
-      const tailAt = i + 4 * kw.length;
-      for (let k = 0; k < kt.length; k++) if (json[tailAt + k] !== kt[k]) return false;
+      const key = this.keys[c]!;
+      const kl = key.length;
+      for (let k = 0; k < kl; k++) if (json[i + k] !== key[k]) return this.reset(out, start);
       i += kl;
       const first = json[i];
       if (first === QUOTE) {
         i++;
         for (;;) {
-          if (i + 4 <= end) {
-            // The word is stored whole either way: the bytes from the first quote or backslash
-            // on are overwritten next (the chunk has room: a field never grows).
-            const w = idv.getInt32(i, true);
-            odv.setInt32(o, w, true);
-            const m = quoteOrBackslash(w);
-            if (m === 0) {
-              o += 4;
-              i += 4;
-              continue;
-            }
-            const k = (31 - Math.clz32(m & -m)) >> 3;
-            o += k;
-            i += k;
-          } else if (i >= end) return false;
+          // Text cut short inside a string: no record (and no read past its end).
+          if (i >= end) return this.reset(out, start);
           const b = json[i]!;
           if (b === QUOTE) {
             i++;
@@ -206,12 +113,43 @@ export class JsonEncoder {
           i += 2;
           if (e === QUOTE || e === 0x2f) buf[o++] = e;
           else if (e === 0x75) {
-            // A control character or a lone surrogate: rare in Scarf's data.
-            const cp = escapedCodePoint(json, i);
-            i += cp > 0xffff ? 10 : 4;
+            let cp = (HEX(json[i]!) << 12) | (HEX(json[i + 1]!) << 8) | (HEX(json[i + 2]!) << 4) | HEX(json[i + 3]!);
+            i += 4;
+            if (cp >= 0xd800 && cp <= 0xdbff && json[i] === BACKSLASH && json[i + 1] === 0x75) {
+              const lo = (HEX(json[i + 2]!) << 12) | (HEX(json[i + 3]!) << 8) | (HEX(json[i + 4]!) << 4) | HEX(json[i + 5]!);
+              if (lo >= 0xdc00 && lo <= 0xdfff) {
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                i += 6;
+              }
+            }
             if (cp === 0) throw nulError(this.stream, this.columns[c]!);
-            o = putCodePoint(buf, o, cp);
-            if (o < 0) return false;
+            if (cp < 0x20 || cp === 0x7f) {
+              // A control character: COPY's \xHH (a raw one other than tab/newline would do too, but this is unambiguous).
+              buf[o++] = BACKSLASH;
+              buf[o++] = 0x78;
+              buf[o++] = (cp >> 4) + 0x30;
+              const lo = cp & 15;
+              buf[o++] = lo < 10 ? lo + 0x30 : lo + 0x57;
+            } else if (cp < 0x80) {
+              if (cp === BACKSLASH) {
+                buf[o++] = BACKSLASH;
+                buf[o++] = BACKSLASH;
+              } else buf[o++] = cp;
+            } else if (cp < 0x800) {
+              buf[o++] = 0xc0 | (cp >> 6);
+              buf[o++] = 0x80 | (cp & 63);
+            } else if (cp < 0x10000) {
+              // A lone surrogate has no UTF-8 form: PostgreSQL would refuse the row.
+              if (cp >= 0xd800 && cp <= 0xdfff) return this.reset(out, start);
+              buf[o++] = 0xe0 | (cp >> 12);
+              buf[o++] = 0x80 | ((cp >> 6) & 63);
+              buf[o++] = 0x80 | (cp & 63);
+            } else {
+              buf[o++] = 0xf0 | (cp >> 18);
+              buf[o++] = 0x80 | ((cp >> 12) & 63);
+              buf[o++] = 0x80 | ((cp >> 6) & 63);
+              buf[o++] = 0x80 | (cp & 63);
+            }
           } else {
             // \\ \n \r \t \b \f: the same two bytes in COPY text.
             buf[o++] = BACKSLASH;
@@ -220,7 +158,7 @@ export class JsonEncoder {
         }
       } else if (first === 0x6e) {
         // null
-        if (json[i + 1] !== 0x75 || json[i + 2] !== 0x6c || json[i + 3] !== 0x6c) return false;
+        if (json[i + 1] !== 0x75 || json[i + 2] !== 0x6c || json[i + 3] !== 0x6c) return this.reset(out, start);
         i += 4;
         buf[o++] = BACKSLASH;
         buf[o++] = 0x4e;
@@ -228,17 +166,23 @@ export class JsonEncoder {
         // A number, true or false: PostgreSQL reads the JSON text as it is.
         const from = i;
         while (i < end) {
-          const b = json[i]!;
+          const b = json[i];
           if (b === 0x2c || b === 0x7d) break;
-          buf[o++] = b;
           i++;
         }
-        if (i === from) return false;
+        if (i === from) return this.reset(out, start);
+        json.copy(buf, o, from, i);
+        o += i - from;
       }
     }
-    if (json[i] !== 0x7d || i + 1 !== end) return false;
+    if (json[i] !== 0x7d || i + 1 !== end) return this.reset(out, start);
     buf[o++] = NL;
     out.len = o;
     return true;
+  }
+
+  private reset(out: CopyChunk, start: number): false {
+    out.len = start;
+    return false;
   }
 }

@@ -2,13 +2,10 @@
 // text path (the fast CSV path's records) and the object path must give PostgreSQL the same
 // values, for hostile strings too (quotes, backslashes, tabs, line breaks, control characters,
 // non-ASCII and astral characters). Checked by decoding the COPY text as PostgreSQL does.
-// JsonEncoder (word at a time) must write what PlainJsonEncoder (byte by byte, the
-// reference, test/helpers/plain-json-encoder.ts) writes, byte for byte, and refuse what it refuses.
 import { expect } from 'chai';
 
 import { DataError } from '../../src/errors.js';
 import { CopyChunk, JsonEncoder, ObjectEncoder } from '../helpers/copy-text-encoder.js';
-import { PlainJsonEncoder } from '../helpers/plain-json-encoder.js';
 import { rng } from '../helpers/rng.js';
 
 /** COPY text format → fields (null for \N), as PostgreSQL's COPY FROM reads it. */
@@ -163,15 +160,17 @@ function expected(v: unknown): string | null {
 }
 
 describe('COPY text encoders (load command)', () => {
-  it('JSON text and objects give PostgreSQL the same values, for 3,000 hostile records', () => {
+  it('JSON text (spelt as any writer might, inside a reused buffer) and objects give PostgreSQL the same values, for 3,000 hostile records', () => {
     const r = rng(42);
     const json = new JsonEncoder('events', COLUMNS);
     const obj = new ObjectEncoder('events', COLUMNS);
+    // Bytes after the record, as in the fast path's reused buffer: never read.
+    const garbage = Buffer.from('"\\u00}\t,"x":1}');
     for (let n = 0; n < 3000; n++) {
       const rec = hostileRecord(r);
       const a = new CopyChunk(64);
-      const text = Buffer.from(JSON.stringify(rec));
-      expect(json.encode(text, text.length, a), JSON.stringify(rec)).to.equal(true);
+      const text = Buffer.from(jsonSpelling(rec, r));
+      expect(encodeIn(json, text, garbage, a), text.toString()).to.have.property('ok', true);
       const b = new CopyChunk(64);
       obj.encode(rec, b);
       const fromJson = decodeLine(lines(a)[0]!);
@@ -208,112 +207,5 @@ describe('COPY text encoders (load command)', () => {
       "column 'id'",
     );
     expect(() => new ObjectEncoder('events', ['owner', 'id']).encode(rec, new CopyChunk())).to.throw(DataError, 'U+0000');
-  });
-
-  it('JsonEncoder writes the bytes PlainJsonEncoder writes, and refuses and fails alike, for 20,000 random records', () => {
-    const r = rng(7);
-    const pieces = [
-      'Mozilla/5.0 (X11; Linux x86_64)',
-      '2026-12-03T12:34:56.123456Z',
-      'ab',
-      'abc',
-      'abcd',
-      'Zürich',
-      '株式会社',
-      '😀',
-      '"',
-      '\\',
-      '\\\\"',
-      '\t',
-      '\n',
-      '\r',
-      '\b',
-      '\f',
-      '\u0001',
-      '\u001f',
-      '\u007f',
-      '\u0080',
-      '\u2028',
-      '/',
-      '\\N',
-      ',',
-      '}',
-      ':',
-    ];
-    const str = () => {
-      let s = '';
-      const n = Math.floor(r() * 10);
-      for (let i = 0; i < n; i++) s += pieces[Math.floor(r() * pieces.length)];
-      return s;
-    };
-    const value = (): unknown => {
-      const k = r();
-      if (k < 0.15) return null;
-      if (k < 0.6) return str();
-      if (k < 0.7) return r() < 0.5;
-      if (k < 0.8) return Math.floor(r() * 1e12) * (r() < 0.5 ? -1 : 1);
-      if (k < 0.9) return Math.round((r() - 0.5) * 1e6) / 1e4;
-      return JSON.stringify({ k: str() });
-    };
-    const columnSets = [
-      COLUMNS,
-      ['a'],
-      ['owner', 'id', 'time'],
-      Array.from({ length: 30 }, (_, i) => `c${i}_${'x'.repeat(i % 7)}`),
-    ];
-    const counts = { taken: 0, refused: 0, failed: 0 };
-    for (let n = 0; n < 20_000; n++) {
-      const columns = columnSets[n % columnSets.length]!;
-      const rec: Record<string, unknown> = Object.fromEntries(columns.map((c) => [c, value()]));
-      if (r() < 0.03) rec[columns[0]!] = 'x\u0000y'; // a NUL: both fail naming the column
-      let text = jsonSpelling(rec, r);
-      const shape = r();
-      // Shapes both must refuse: a lone surrogate, a key out of order, a missing or extra key, cut short.
-      if (shape < 0.02) text = text.replace(/}$/, '') + ',"zz":1}';
-      else if (shape < 0.04 && columns.length > 1) text = jsonSpelling(Object.fromEntries(Object.entries(rec).reverse()), r);
-      else if (shape < 0.06) text = text.slice(0, Math.floor(r() * text.length));
-      else if (shape < 0.08) text = text.replace(/"[^"]*":[^,}]*,?/, '');
-      else if (shape < 0.09) text = text.replace(/}$/, '') + ',"zz":"\\ud800"}'.replace(',"zz"', `,"${columns[0]}"`);
-      const bytes = Buffer.from(text);
-      const garbage = Buffer.from(
-        Array.from({ length: Math.floor(r() * 12) }, () => [0x22, 0x5c, 0x7d, 0x2c, 0x61][Math.floor(r() * 5)]!),
-      );
-      // A chunk that already holds rows and must grow now and then.
-      const prefill = Buffer.from('earlier\trow\n'.repeat(Math.floor(r() * 3)));
-      const chunk = (size: number) => {
-        const c = new CopyChunk(size);
-        prefill.copy(c.buf, 0);
-        c.len = prefill.length;
-        return c;
-      };
-      const size = 8 + Math.floor(r() * 600);
-      const plain = encodeIn(new PlainJsonEncoder('events', columns), bytes, garbage, chunk(size));
-      const fast = encodeIn(new JsonEncoder('events', columns), bytes, garbage, chunk(size));
-      expect(fast, text).to.deep.equal(plain);
-      if ('error' in plain) counts.failed++;
-      else if (plain.ok) counts.taken++;
-      else counts.refused++;
-    }
-    // Each kind of outcome was met often enough to mean something.
-    expect(counts.taken).to.be.greaterThan(10_000);
-    expect(counts.refused).to.be.greaterThan(1_000);
-    expect(counts.failed).to.be.greaterThan(200);
-  });
-
-  it('JsonEncoder writes the rows of records in a row, each as PlainJsonEncoder does, into one chunk', () => {
-    const r = rng(11);
-    const fast = new JsonEncoder('events', COLUMNS);
-    const plain = new PlainJsonEncoder('events', COLUMNS);
-    const a = new CopyChunk(64);
-    const b = new CopyChunk(64);
-    // One reused input buffer, as the fast path writes each record over the previous one.
-    const input = Buffer.alloc(1 << 16);
-    for (let n = 0; n < 2000; n++) {
-      const rec = hostileRecord(r);
-      const end = input.write(jsonSpelling(rec, r));
-      expect(fast.encode(input, end, a)).to.equal(plain.encode(input, end, b));
-    }
-    expect(a.len).to.be.greaterThan(64);
-    expect(a.take().equals(b.take())).to.equal(true);
   });
 });
