@@ -3,29 +3,17 @@
 // test/helpers/copy-text-encoder.ts: byte by byte, not tuned) from the same JSON text,
 // interleaved rounds, best of each, in CPU time (the machine is shared).
 //   npm run build && node dist/bench/copy-binary.js [events] [rounds]
-import { ScarfSimulator } from '../sim/index.js';
 import { BinaryEncoder } from '../src/destination/postgres/copy-binary.js';
 import { TABLES } from '../src/destination/postgres/tables.js';
 import { CopyChunk, JsonEncoder } from '../test/helpers/copy-text-encoder.js';
+import { EVENT_COLUMNS, eventJsonRows } from './event-json.js';
 
 const events = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 15);
-const columns = TABLES.events.columns.map((c) => c.name);
+const columns = EVENT_COLUMNS;
 const types = TABLES.events.columns.map((c) => c.type);
 
-const sim = new ScarfSimulator({
-  token: 'profile-token-abcdefghijklmnop',
-  seed: 3,
-  now: new Date('2026-11-03T12:00:00Z'),
-  dataStart: '2026-10-25',
-  eventsPerDay: events,
-  lateRate: 0,
-});
-const rows: Buffer[] = [];
-for (const r of sim.truth.events({ start: '2026-11-01', end: '2026-11-01' }))
-  rows.push(
-    Buffer.from(JSON.stringify(Object.fromEntries(columns.map((c) => [c, c === 'owner' ? 'acme-oss' : (r[c] ?? null)])))),
-  );
+const rows = eventJsonRows(events);
 const input = Buffer.alloc(64 * 1024);
 
 function run(encode: (json: Buffer, end: number, out: CopyChunk) => boolean): { ns: number; bytes: number } {

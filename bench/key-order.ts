@@ -3,31 +3,19 @@
 // order, against handing it on as it is (CopyChunk.take(), the copy the writer makes either
 // way), for runs of several sizes; CPU time, best of the rounds, interleaved.
 //   npm run build && node dist/bench/key-order.js [events] [rounds]
-import { ScarfSimulator } from '../sim/index.js';
 import { rowsInKeyOrder, RowStarts } from '../src/destination/postgres/key-order.js';
-import { TABLES } from '../src/destination/postgres/tables.js';
 import { CopyChunk, JsonEncoder } from '../test/helpers/copy-text-encoder.js';
+import { EVENT_COLUMNS, eventJsonRows } from './event-json.js';
 
 const events = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 9);
-const columns = TABLES.events.columns.map((c) => c.name);
+const columns = EVENT_COLUMNS;
 
-const sim = new ScarfSimulator({
-  token: 'profile-token-abcdefghijklmnop',
-  seed: 3,
-  now: new Date('2026-11-03T12:00:00Z'),
-  dataStart: '2026-10-25',
-  eventsPerDay: events,
-  lateRate: 0,
-});
 const enc = new JsonEncoder('events', columns);
 // The window's rows as COPY text, one after the other, and where each starts.
 const all = new CopyChunk(1 << 20);
 const starts: number[] = [];
-for (const r of sim.truth.events({ start: '2026-11-01', end: '2026-11-01' })) {
-  const json = Buffer.from(
-    JSON.stringify(Object.fromEntries(columns.map((c) => [c, c === 'owner' ? 'acme-oss' : (r[c] ?? null)]))),
-  );
+for (const json of eventJsonRows(events)) {
   starts.push(all.len);
   if (!enc.encode(json, json.length, all)) throw new Error('a record the encoder does not take');
 }
