@@ -12,41 +12,11 @@ import { BINARY_HEADER, BINARY_TRAILER, BinaryEncoder } from '../../src/destinat
 import { createTableSql, ident, type PgType, TABLES } from '../../src/destination/postgres/tables.js';
 import { DataError } from '../../src/errors.js';
 import { CopyChunk, JsonEncoder, ObjectEncoder } from '../helpers/copy-text-encoder.js';
+import { hostileString } from '../helpers/hostile.js';
 import { testPostgres } from '../helpers/postgres.js';
 import { type Rng, rng } from '../helpers/rng.js';
 
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-
-function hostileString(r: Rng): string {
-  const pieces = [
-    'a',
-    'Zürich',
-    'é',
-    '株式会社',
-    '😀',
-    '"',
-    '\\',
-    '\t',
-    '\n',
-    '\r\n',
-    '\u0001',
-    '\u001f',
-    '\u007f',
-    ',',
-    '\\N',
-    '/',
-    '\u2028',
-    '\b',
-    '\f',
-    'x'.repeat(40),
-    '{}',
-    '\\.',
-  ];
-  let s = '';
-  const n = Math.floor(r() * 10);
-  for (let i = 0; i < n; i++) s += pick(r, pieces);
-  return s;
-}
 
 /** Timestamps the tap could hand on: 0-9 fraction digits, Z or an offset, extreme years. */
 function timestamp(r: Rng): string {

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 
 import { DataError } from '../../src/errors.js';
 import { CopyChunk, JsonEncoder, ObjectEncoder } from '../helpers/copy-text-encoder.js';
+import { hostileString } from '../helpers/hostile.js';
 import { rng } from '../helpers/rng.js';
 
 /** COPY text format → fields (null for \N), as PostgreSQL's COPY FROM reads it. */
@@ -111,44 +112,16 @@ function encodeIn(
   }
 }
 
-function hostileString(r: () => number): string {
-  const pieces = [
-    'a',
-    'Zürich',
-    '株式会社',
-    '😀',
-    '"',
-    '\\',
-    '\t',
-    '\n',
-    '\r\n',
-    '\u0001',
-    '\u001f',
-    '\u007f',
-    ',',
-    '\\N',
-    'x'.repeat(30),
-    '\u2028',
-    '\b',
-    '\f',
-    '/',
-  ];
-  let s = '';
-  const n = Math.floor(r() * 12);
-  for (let i = 0; i < n; i++) s += pieces[Math.floor(r() * pieces.length)];
-  return s;
-}
-
 /** A record of COLUMNS with hostile strings, nulls, numbers and booleans. */
 function hostileRecord(r: () => number): Record<string, unknown> {
   return {
     owner: 'acme-oss',
-    id: hostileString(r) || 'id',
-    user_agent: r() < 0.2 ? null : hostileString(r),
+    id: hostileString(r, 12) || 'id',
+    user_agent: r() < 0.2 ? null : hostileString(r, 12),
     origin_latitude: r() < 0.2 ? null : Math.round((r() - 0.5) * 1800000) / 10000,
     dnt: r() < 0.2 ? null : r() < 0.5,
     total: Math.floor(r() * 1e12),
-    extra_fields: r() < 0.5 ? null : JSON.stringify({ new_column: hostileString(r) }),
+    extra_fields: r() < 0.5 ? null : JSON.stringify({ new_column: hostileString(r, 12) }),
   };
 }
 
