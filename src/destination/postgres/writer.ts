@@ -307,8 +307,7 @@ export class PostgresWriter implements ProtocolWriter {
       out = rowsInKeyOrder(this.chunk.buf, this.rowStarts, this.chunk.len, load.keyColumns, true);
       log.debug(`${load.stream}: ${this.rowStarts.rows} rows sent in key order (${out.length} bytes).`);
     } else out = this.chunk.take();
-    this.chunk.len = 0;
-    this.rowStarts.rows = 0;
+    this.clearChunk();
     return out;
   }
 
