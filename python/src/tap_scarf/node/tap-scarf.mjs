@@ -25385,7 +25385,7 @@ var init_copy_binary = __esm({
           if (!putTyped(type, bytes, 0, bytes.length, out)) throw badValue(this.stream, col, type, text);
         }
       }
-      // eslint-disable-next-line complexity -- the fast path's row loop (as the text reference, test/helpers/copy-text-encoder.ts): its checks stay inline
+      // eslint-disable-next-line complexity -- the fast path's row loop, once per row: its checks stay inline
       encodeJson(json, end, out) {
         const ncols = this.keys.length;
         const start = out.len;
@@ -25844,8 +25844,7 @@ var init_writer = __esm({
           out = rowsInKeyOrder(this.chunk.buf, this.rowStarts, this.chunk.len, load.keyColumns, true);
           log.debug(`${load.stream}: ${this.rowStarts.rows} rows sent in key order (${out.length} bytes).`);
         } else out = this.chunk.take();
-        this.chunk.len = 0;
-        this.rowStarts.rows = 0;
+        this.clearChunk();
         return out;
       }
       /** The chunk emptied, its rows dropped. */
